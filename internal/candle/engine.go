@@ -1,0 +1,146 @@
+package candle
+
+import (
+	"github.com/candlewire/candlewire/internal/market"
+)
+
+// Stats counts what an engine saw. Fields only grow.
+type Stats struct {
+	Trades       int64 // trades applied
+	Duplicates   int64 // trades already included (replayed after reconnect)
+	LateTrades   int64 // trades for a bin that was already closed
+	SeqGaps      int64 // jumps in the venue's trade ids (missed trades)
+	StaleBins    int64 // venue bins older than the current one
+	ClosedByData int64 // bins closed by a later trade or bin
+}
+
+// Engine builds the 1-minute candles of one market.
+type Engine struct {
+	market  market.Market
+	cur     *market.Candle // the forming 1m candle, or nil
+	lastSeq int64          // last venue trade id included in cur
+	now     int64          // latest exchange time seen
+	stats   Stats
+}
+
+// NewEngine returns an engine for one market.
+func NewEngine(m market.Market) *Engine { return &Engine{market: m} }
+
+// Stats returns the counters.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Now is the latest exchange time seen in any trade or bin (UTC ms).
+func (e *Engine) Now() int64 { return e.now }
+
+// Current returns the forming candle, if any.
+func (e *Engine) Current() (market.Candle, bool) {
+	if e.cur == nil {
+		return market.Candle{}, false
+	}
+	return *e.cur, true
+}
+
+func (e *Engine) observe(t int64) {
+	if t > e.now {
+		e.now = t
+	}
+}
+
+// Trade applies one trade and returns the candle versions it produced (the
+// previous bin closed, and the updated forming bin).
+func (e *Engine) Trade(t market.Trade) []market.Candle {
+	e.observe(t.Time)
+	if t.LastSeq > 0 && t.LastSeq <= e.lastSeq {
+		e.stats.Duplicates++
+		return nil
+	}
+	open := market.I1m.Truncate(t.Time)
+	var out []market.Candle
+	switch {
+	case e.cur != nil && open < e.cur.OpenTime:
+		e.stats.LateTrades++
+		return nil
+	case e.cur == nil || open > e.cur.OpenTime:
+		out = e.closeCurrent(out)
+		e.cur = &market.Candle{Market: e.market, Interval: market.I1m, OpenTime: open,
+			Open: t.Price, High: t.Price, Low: t.Price, State: market.Provisional, Source: market.SourceTrades}
+	}
+	if t.FirstSeq > 0 && e.lastSeq > 0 && t.FirstSeq > e.lastSeq+1 {
+		e.stats.SeqGaps++
+	}
+	c := e.cur
+	if t.Price.GreaterThan(c.High) {
+		c.High = t.Price
+	}
+	if t.Price.LessThan(c.Low) {
+		c.Low = t.Price
+	}
+	c.Close = t.Price
+	c.Volume = c.Volume.Add(t.Size)
+	c.Quote = c.Quote.Add(t.Quote)
+	c.Trades += tradeCount(t)
+	if t.LastSeq > 0 {
+		e.lastSeq, c.LastSeq = t.LastSeq, t.LastSeq
+	}
+	e.stats.Trades++
+	return append(out, *c)
+}
+
+// tradeCount is how many venue trades one reported trade stands for
+// (Binance aggregates fills of one order: l-f+1).
+func tradeCount(t market.Trade) int64 {
+	if t.FirstSeq > 0 && t.LastSeq >= t.FirstSeq {
+		return t.LastSeq - t.FirstSeq + 1
+	}
+	return 1
+}
+
+// Bin applies a venue candle: a forming bin (State Provisional, e.g. a
+// Binance kline push with x:false) or a final one (State Reconciled).
+func (e *Engine) Bin(b market.Candle) []market.Candle {
+	b.Market, b.Interval = e.market, market.I1m
+	e.observe(b.OpenTime)
+	var out []market.Candle
+	if e.cur != nil && b.OpenTime > e.cur.OpenTime {
+		out = e.closeCurrent(out)
+	}
+	if b.State == market.Reconciled {
+		if b.OpenTime+market.I1m.Millis() > e.now {
+			e.now = b.OpenTime + market.I1m.Millis()
+		}
+		if e.cur != nil && e.cur.OpenTime == b.OpenTime {
+			e.cur = nil
+		}
+		if b.LastSeq > e.lastSeq {
+			e.lastSeq = b.LastSeq
+		}
+		return append(out, b)
+	}
+	switch {
+	case e.cur != nil && b.OpenTime < e.cur.OpenTime:
+		e.stats.StaleBins++
+		return out
+	case e.cur == nil || b.OpenTime > e.cur.OpenTime || b.LastSeq > e.lastSeq:
+		// The venue's forming bin covers trades we have not seen (we joined
+		// mid-minute or missed some): adopt it, and skip any trade it already
+		// includes.
+		c := b
+		e.cur = &c
+		if b.LastSeq > e.lastSeq {
+			e.lastSeq = b.LastSeq
+		}
+		return append(out, c)
+	}
+	return out // our trade-built candle is already at least as fresh
+}
+
+func (e *Engine) closeCurrent(out []market.Candle) []market.Candle {
+	if e.cur == nil {
+		return out
+	}
+	c := *e.cur
+	c.State = market.Closed
+	e.cur = nil
+	e.stats.ClosedByData++
+	return append(out, c)
+}

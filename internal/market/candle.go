@@ -1,0 +1,193 @@
+package market
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// State is where a candle is in its lifecycle. States only move forward.
+type State int
+
+// Candle lifecycle states.
+const (
+	// Provisional candles are still forming, built live from trades or from
+	// the venue's forming bin.
+	Provisional State = 1
+	// Closed candles are complete: exchange data (a later trade or bin) shows
+	// the bin is over, but the venue's own final value has not arrived yet.
+	Closed State = 2
+	// Reconciled candles carry the venue's own final values (final kline,
+	// published bin, or REST).
+	Reconciled State = 3
+)
+
+func (s State) String() string {
+	switch s {
+	case Provisional:
+		return "provisional"
+	case Closed:
+		return "closed"
+	case Reconciled:
+		return "reconciled"
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// Source says which data a candle revision was built from.
+type Source string
+
+// Candle sources.
+const (
+	SourceTrades Source = "ws-trades" // built from live trades
+	SourceKline  Source = "ws-kline"  // a venue kline push (Binance and similar)
+	SourceBin    Source = "ws-bin"    // a venue bin (BitMEX tradeBin tables)
+	SourceREST   Source = "rest"      // fetched over REST
+	SourceRollup Source = "rollup"    // rolled up from a finer interval
+)
+
+// Trade is one execution (or one aggregated trade) reported by a venue.
+type Trade struct {
+	Market Market
+	ID     string  // venue trade id, for logs
+	Time   int64   // execution time, UTC ms
+	Price  Decimal // exact price
+	Size   Decimal // base or contract size
+	Quote  Decimal // quote-currency amount
+	// FirstSeq and LastSeq are the venue's sequential trade ids covered by
+	// this trade (Binance aggTrade f and l); 0 when the venue has none.
+	FirstSeq, LastSeq int64
+}
+
+// Candle is one OHLCV bin.
+type Candle struct {
+	Market   Market
+	Interval Interval
+	OpenTime int64 // start of the bin, UTC ms
+	Open     Decimal
+	High     Decimal
+	Low      Decimal
+	Close    Decimal
+	Volume   Decimal // base or contract volume
+	Quote    Decimal // quote volume / turnover
+	Trades   int64
+	State    State
+	Rev      int64  // raised on every stored change; assigned by the store
+	Source   Source // what the current revision was built from
+	Updated  int64  // when the current revision was stored, UTC ms
+	// LastSeq is the last venue trade id included (Binance kline L); 0 when
+	// unknown. It is not stored.
+	LastSeq int64
+}
+
+// Key identifies a candle's bin.
+type Key struct {
+	Market   Market
+	Interval Interval
+	OpenTime int64
+}
+
+// Key returns the bin this candle belongs to.
+func (c Candle) Key() Key { return Key{c.Market, c.Interval, c.OpenTime} }
+
+// Final reports whether the bin is over (closed or reconciled).
+func (c Candle) Final() bool { return c.State >= Closed }
+
+// SameValues reports whether two candles carry identical OHLCV values.
+func (c Candle) SameValues(o Candle) bool {
+	return c.Open.Equal(o.Open) && c.High.Equal(o.High) && c.Low.Equal(o.Low) &&
+		c.Close.Equal(o.Close) && c.Volume.Equal(o.Volume) && c.Quote.Equal(o.Quote) &&
+		c.Trades == o.Trades
+}
+
+// Disagrees reports whether a venue's final candle differs from one built
+// from trades. Open is not compared: BitMEX defines a bin's open as the
+// previous close, so it differs from the first trade by design. Quote is not
+// compared because venues define it differently (turnover vs notional).
+func (c Candle) Disagrees(venue Candle) bool {
+	return !c.High.Equal(venue.High) || !c.Low.Equal(venue.Low) || !c.Close.Equal(venue.Close) ||
+		!c.Volume.Equal(venue.Volume) || c.Trades != venue.Trades
+}
+
+// Validate checks a candle before it is stored.
+func (c Candle) Validate() error {
+	switch {
+	case c.Market.Venue == "" || c.Market.Symbol == "":
+		return fmt.Errorf("candle has no market")
+	case c.Interval.Millis() == 0:
+		return fmt.Errorf("candle %s: unknown interval %q", c.Market, c.Interval)
+	case c.Interval.Truncate(c.OpenTime) != c.OpenTime:
+		return fmt.Errorf("candle %s %s: open time %d is not aligned", c.Market, c.Interval, c.OpenTime)
+	case c.State < Provisional || c.State > Reconciled:
+		return fmt.Errorf("candle %s %s %d: invalid state %d", c.Market, c.Interval, c.OpenTime, c.State)
+	case c.Volume.Sign() < 0 || c.Trades < 0:
+		return fmt.Errorf("candle %s %s %d: negative volume or trade count", c.Market, c.Interval, c.OpenTime)
+	case c.High.LessThan(c.Low):
+		return fmt.Errorf("candle %s %s %d: high %s below low %s", c.Market, c.Interval, c.OpenTime, c.High, c.Low)
+	}
+	return nil
+}
+
+// Outcome is what merging a new candle version into the stored one did.
+type Outcome int
+
+// Merge outcomes.
+const (
+	Unchanged Outcome = iota // identical to what is stored (idempotent replay)
+	Inserted                 // first version of this bin
+	Updated                  // a new revision
+	Stale                    // older lifecycle state than stored; ignored
+)
+
+// Merge decides how an incoming candle version changes the stored one (nil
+// when none). The rules, shared by every store:
+//   - a candle never moves back in its lifecycle (reconciled is not
+//     overwritten by a trade-built candle);
+//   - an identical replay changes nothing, so writes are idempotent;
+//   - any other change becomes a new revision (Rev+1).
+//
+// disagree is true when a venue's reconciled values replace different values
+// built from trades.
+func Merge(old *Candle, in Candle) (out Candle, o Outcome, disagree bool) {
+	if old == nil {
+		in.Rev = 1
+		return in, Inserted, false
+	}
+	if in.State < old.State {
+		return *old, Stale, false
+	}
+	if in.State == old.State && in.SameValues(*old) {
+		return *old, Unchanged, false
+	}
+	disagree = in.State == Reconciled && old.Source == SourceTrades && old.Disagrees(in)
+	in.Rev = old.Rev + 1
+	return in, Updated, disagree
+}
+
+// wire is the native JSON form of a candle (see PRODUCT.md).
+type wire struct {
+	Venue    string   `json:"venue"`
+	Symbol   string   `json:"symbol"`
+	Interval Interval `json:"interval"`
+	T        int64    `json:"t"`
+	O        string   `json:"o"`
+	H        string   `json:"h"`
+	L        string   `json:"l"`
+	C        string   `json:"c"`
+	V        string   `json:"v"`
+	Q        string   `json:"q"`
+	N        int64    `json:"n"`
+	Final    bool     `json:"final"`
+	Rev      int64    `json:"rev"`
+	State    string   `json:"state"`
+	Source   Source   `json:"source"`
+}
+
+// MarshalJSON writes the native wire form; decimals are strings.
+func (c Candle) MarshalJSON() ([]byte, error) {
+	return json.Marshal(wire{
+		Venue: c.Market.Venue, Symbol: c.Market.Symbol, Interval: c.Interval, T: c.OpenTime,
+		O: c.Open.String(), H: c.High.String(), L: c.Low.String(), C: c.Close.String(),
+		V: c.Volume.String(), Q: c.Quote.String(), N: c.Trades, Final: c.Final(), Rev: c.Rev,
+		State: c.State.String(), Source: c.Source,
+	})
+}

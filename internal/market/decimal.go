@@ -1,0 +1,83 @@
+package market
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/quagmt/udecimal"
+)
+
+// Decimal is an exact decimal number (up to 19 fractional digits, 128-bit
+// coefficient with big.Int fallback). It is the only numeric type used for
+// prices and sizes. See docs/DEPENDENCIES.md for why udecimal was chosen.
+type Decimal = udecimal.Decimal
+
+// Zero is the decimal 0.
+var Zero = udecimal.Zero
+
+// maxExponent bounds exponent notation so a hostile "1e999999999" cannot
+// allocate a huge string.
+const maxExponent = 40
+
+// ErrNumber is wrapped by every number-parsing failure.
+var ErrNumber = errors.New("invalid decimal number")
+
+// ParseDecimal parses a decimal from its text form. It accepts what exchanges
+// send as JSON strings or JSON numbers, including exponent notation such as
+// "1e-05" (JavaScript serialises small numbers that way), which it converts
+// exactly.
+func ParseDecimal(s string) (Decimal, error) {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		expanded, err := expandExponent(s[:i], s[i+1:])
+		if err != nil {
+			return Zero, fmt.Errorf("%w %q: %v", ErrNumber, s, err)
+		}
+		s = expanded
+	}
+	d, err := udecimal.Parse(s)
+	if err != nil {
+		return Zero, fmt.Errorf("%w %q: %v", ErrNumber, s, err)
+	}
+	return d, nil
+}
+
+// MustDecimal is ParseDecimal for constants in tests and code; it panics on
+// invalid input.
+func MustDecimal(s string) Decimal {
+	d, err := ParseDecimal(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// expandExponent rewrites mantissa×10^exp as plain decimal text.
+func expandExponent(mant, exp string) (string, error) {
+	e, err := strconv.Atoi(exp)
+	if err != nil || e > maxExponent || e < -maxExponent {
+		return "", errors.New("exponent out of range")
+	}
+	neg := strings.HasPrefix(mant, "-")
+	mant = strings.TrimLeft(mant, "+-")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	if intPart == "" && frac == "" {
+		return "", errors.New("empty mantissa")
+	}
+	digits := intPart + frac
+	point := len(intPart) + e // position of the decimal point in digits
+	var out string
+	switch {
+	case point <= 0:
+		out = "0." + strings.Repeat("0", -point) + digits
+	case point >= len(digits):
+		out = digits + strings.Repeat("0", point-len(digits))
+	default:
+		out = digits[:point] + "." + digits[point:]
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out, nil
+}

@@ -1,0 +1,78 @@
+package market
+
+import (
+	"fmt"
+	"time"
+)
+
+// Interval is a candle width. Only the intervals listed in Intervals exist.
+type Interval string
+
+// The supported candle intervals. 1m is collected; the others are rolled up
+// from it.
+const (
+	I1m  Interval = "1m"
+	I3m  Interval = "3m"
+	I5m  Interval = "5m"
+	I15m Interval = "15m"
+	I30m Interval = "30m"
+	I1h  Interval = "1h"
+	I2h  Interval = "2h"
+	I4h  Interval = "4h"
+	I1d  Interval = "1d"
+)
+
+// Intervals lists every supported interval, finest first.
+var Intervals = []Interval{I1m, I3m, I5m, I15m, I30m, I1h, I2h, I4h, I1d}
+
+var intervalMillis = map[Interval]int64{
+	I1m: 60_000, I3m: 180_000, I5m: 300_000, I15m: 900_000, I30m: 1_800_000,
+	I1h: 3_600_000, I2h: 7_200_000, I4h: 14_400_000, I1d: 86_400_000,
+}
+
+// rollupSource says which finer interval each coarser one is built from, so
+// that every rebuild reads at most six rows.
+var rollupSource = map[Interval]Interval{
+	I3m: I1m, I5m: I1m, I15m: I5m, I30m: I15m, I1h: I30m, I2h: I1h, I4h: I2h, I1d: I4h,
+}
+
+// ParseInterval validates an interval name.
+func ParseInterval(s string) (Interval, error) {
+	if _, ok := intervalMillis[Interval(s)]; !ok {
+		return "", fmt.Errorf("unknown interval %q (want one of %v)", s, Intervals)
+	}
+	return Interval(s), nil
+}
+
+// Millis is the interval's width in milliseconds.
+func (i Interval) Millis() int64 { return intervalMillis[i] }
+
+// Duration is the interval's width.
+func (i Interval) Duration() time.Duration { return time.Duration(i.Millis()) * time.Millisecond }
+
+// Truncate returns the open time of the bin that contains t (UTC ms).
+func (i Interval) Truncate(t int64) int64 {
+	m := i.Millis()
+	r := t % m
+	if r < 0 {
+		r += m
+	}
+	return t - r
+}
+
+// Source is the finer interval this one is rolled up from, and false for 1m.
+func (i Interval) Source() (Interval, bool) {
+	s, ok := rollupSource[i]
+	return s, ok
+}
+
+// Parents lists the intervals directly rolled up from i.
+func (i Interval) Parents() []Interval {
+	var out []Interval
+	for _, p := range Intervals {
+		if rollupSource[p] == i {
+			out = append(out, p)
+		}
+	}
+	return out
+}

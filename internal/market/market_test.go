@@ -1,0 +1,168 @@
+package market
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseDecimal(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in, want string
+		bad      bool
+	}{
+		{in: "64321.57000000", want: "64321.57"},
+		{in: "0.00000001", want: "0.00000001"},
+		{in: "1e-05", want: "0.00001"},
+		{in: "1.5E3", want: "1500"},
+		{in: "-2.5e-2", want: "-0.025"},
+		{in: "115.89499006999998", want: "115.89499006999998"},
+		{in: "12", want: "12"},
+		{in: "", bad: true},
+		{in: "abc", bad: true},
+		{in: "1e999999", bad: true},
+		{in: "e5", bad: true},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			got, err := ParseDecimal(c.in)
+			if c.bad {
+				if err == nil {
+					t.Fatalf("ParseDecimal(%q) = %s, want error", c.in, got)
+				}
+				return
+			}
+			if err != nil || got.String() != c.want {
+				t.Fatalf("ParseDecimal(%q) = %s, %v; want %s", c.in, got, err, c.want)
+			}
+		})
+	}
+}
+
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"1", "0.1", "1e-5", "-3.25E+2", "9999999999999999999999.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDecimal(s)
+		if err != nil {
+			return
+		}
+		// Whatever parses must round-trip through its canonical text.
+		back, err := ParseDecimal(d.String())
+		if err != nil || !back.Equal(d) {
+			t.Fatalf("round trip of %q: %s -> %v %v", s, d, back, err)
+		}
+	})
+}
+
+func TestParseMarket(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in   string
+		want Market
+		bad  bool
+	}{
+		{in: "binance:btcusdt", want: Market{"binance", "BTCUSDT"}},
+		{in: " BitMEX:XBTUSD ", want: Market{"bitmex", "XBTUSD"}},
+		{in: "BTCUSDT", bad: true},
+		{in: "binance:", bad: true},
+		{in: "bin ance:X", bad: true},
+	}
+	for _, c := range cases {
+		got, err := ParseMarket(c.in)
+		if (err != nil) != c.bad || (!c.bad && got != c.want) {
+			t.Errorf("ParseMarket(%q) = %v, %v", c.in, got, err)
+		}
+	}
+	ms, err := ParseMarkets("binance:BTCUSDT, bitmex:XBTUSD")
+	if err != nil || len(ms) != 2 || ms[1].String() != "bitmex:XBTUSD" {
+		t.Fatalf("ParseMarkets = %v, %v", ms, err)
+	}
+}
+
+func TestInterval(t *testing.T) {
+	t.Parallel()
+	for _, iv := range Intervals {
+		if iv.Millis() == 0 {
+			t.Fatalf("%s has no width", iv)
+		}
+		if src, ok := iv.Source(); ok && iv.Millis()%src.Millis() != 0 {
+			t.Fatalf("%s is not a multiple of its source %s", iv, src)
+		}
+	}
+	if got := I5m.Truncate(1_700_000_123_456); got != 1_700_000_100_000 {
+		t.Fatalf("Truncate = %d", got)
+	}
+	if got := I1m.Truncate(-1); got != -60_000 {
+		t.Fatalf("Truncate(-1) = %d", got)
+	}
+	if _, err := ParseInterval("7m"); err == nil || !strings.Contains(err.Error(), "unknown interval") {
+		t.Fatalf("ParseInterval(7m) err = %v", err)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	t.Parallel()
+	m := Market{"binance", "BTCUSDT"}
+	base := Candle{Market: m, Interval: I1m, OpenTime: 60_000, Open: MustDecimal("1"), High: MustDecimal("3"),
+		Low: MustDecimal("1"), Close: MustDecimal("2"), Volume: MustDecimal("5"), Trades: 4, State: Provisional, Source: SourceTrades}
+	changed := base
+	changed.Close = MustDecimal("3")
+	closed := base
+	closed.State = Closed
+	venue := base
+	venue.State, venue.Source, venue.Volume = Reconciled, SourceKline, MustDecimal("6")
+	stored := base
+	stored.Rev = 4
+	storedRec := venue
+	storedRec.Rev = 7
+	cases := []struct {
+		name     string
+		old      *Candle
+		in       Candle
+		outcome  Outcome
+		rev      int64
+		disagree bool
+	}{
+		{"first version", nil, base, Inserted, 1, false},
+		{"identical replay", &stored, base, Unchanged, 4, false},
+		{"value change", &stored, changed, Updated, 5, false},
+		{"state change", &stored, closed, Updated, 5, false},
+		{"venue differs from trades", &stored, venue, Updated, 5, true},
+		{"trade-built after reconciled", &storedRec, closed, Stale, 7, false},
+		{"reconciled replay", &storedRec, venue, Unchanged, 7, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, o, d := Merge(c.old, c.in)
+			if o != c.outcome || out.Rev != c.rev || d != c.disagree {
+				t.Fatalf("Merge = rev %d outcome %d disagree %v; want rev %d outcome %d disagree %v", out.Rev, o, d, c.rev, c.outcome, c.disagree)
+			}
+		})
+	}
+}
+
+func TestValidateAndJSON(t *testing.T) {
+	t.Parallel()
+	c := Candle{Market: Default, Interval: I1m, OpenTime: 120_000, Open: MustDecimal("1.50"), High: MustDecimal("2"),
+		Low: MustDecimal("1"), Close: MustDecimal("1.5"), Volume: MustDecimal("0.001"), Trades: 2, State: Closed, Rev: 3}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := c.MarshalJSON()
+	want := `{"venue":"binance","symbol":"BTCUSDT","interval":"1m","t":120000,"o":"1.5","h":"2","l":"1","c":"1.5","v":"0.001","q":"0","n":2,"final":true,"rev":3,"state":"closed","source":""}`
+	if string(b) != want {
+		t.Fatalf("json\n got %s\nwant %s", b, want)
+	}
+	bad := c
+	bad.OpenTime = 120_001
+	if bad.Validate() == nil {
+		t.Fatal("unaligned open time accepted")
+	}
+	bad = c
+	bad.High = MustDecimal("0.5")
+	if bad.Validate() == nil {
+		t.Fatal("high below low accepted")
+	}
+}
