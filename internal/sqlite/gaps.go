@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// AddGap implements store.Store.
+func (s *Store) AddGap(ctx context.Context, g store.Gap) (store.Gap, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO gaps (venue, symbol, from_time, to_time, reason, status, filled,
+		found_at, resolved_at, detail) VALUES (?,?,?,?,?,?,?,?,?,?)`, g.Market.Venue, g.Market.Symbol, g.From, g.To,
+		g.Reason, string(g.Status), g.Filled, g.Found, g.Resolved, g.Detail)
+	if err != nil {
+		return g, fmt.Errorf("record gap %s [%d,%d): %w", g.Market, g.From, g.To, err)
+	}
+	if g.ID, err = res.LastInsertId(); err != nil {
+		return g, fmt.Errorf("record gap %s: %w", g.Market, err)
+	}
+	return g, nil
+}
+
+// UpdateGap implements store.Store.
+func (s *Store) UpdateGap(ctx context.Context, g store.Gap) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	res, err := s.db.ExecContext(ctx, `UPDATE gaps SET status=?, filled=?, resolved_at=?, detail=? WHERE id=?`,
+		string(g.Status), g.Filled, g.Resolved, g.Detail, g.ID)
+	if err != nil {
+		return fmt.Errorf("update gap %d: %w", g.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("update gap %d: no such gap", g.ID)
+	}
+	return nil
+}
+
+// Gaps implements store.Store.
+func (s *Store) Gaps(ctx context.Context, m market.Market, from, to int64) ([]store.Gap, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, venue, symbol, from_time, to_time, reason, status, filled,
+		found_at, resolved_at, detail FROM gaps WHERE venue=? AND symbol=? AND to_time > ? AND from_time < ?
+		ORDER BY id`, m.Venue, m.Symbol, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read gaps of %s: %w", m, err)
+	}
+	defer rows.Close()
+	var out []store.Gap
+	for rows.Next() {
+		var g store.Gap
+		var st string
+		if err := rows.Scan(&g.ID, &g.Market.Venue, &g.Market.Symbol, &g.From, &g.To, &g.Reason, &st, &g.Filled,
+			&g.Found, &g.Resolved, &g.Detail); err != nil {
+			return nil, fmt.Errorf("read gaps of %s: %w", m, err)
+		}
+		g.Status = store.GapStatus(st)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}

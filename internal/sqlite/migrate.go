@@ -1,0 +1,86 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order, each exactly once; never edit one that
+// has shipped, append a new one.
+var migrations = []string{
+	// 1: candles and the gap ledger.
+	`CREATE TABLE candles (
+		venue      TEXT    NOT NULL,
+		symbol     TEXT    NOT NULL,
+		interval   TEXT    NOT NULL,
+		open_time  INTEGER NOT NULL,
+		open       TEXT    NOT NULL,
+		high       TEXT    NOT NULL,
+		low        TEXT    NOT NULL,
+		close      TEXT    NOT NULL,
+		volume     TEXT    NOT NULL,
+		quote      TEXT    NOT NULL,
+		trades     INTEGER NOT NULL,
+		state      INTEGER NOT NULL,
+		rev        INTEGER NOT NULL,
+		source     TEXT    NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (venue, symbol, interval, open_time)
+	) WITHOUT ROWID;
+	CREATE INDEX candles_reconciled ON candles (venue, symbol, interval, state, open_time);
+	CREATE TABLE gaps (
+		id          INTEGER PRIMARY KEY,
+		venue       TEXT    NOT NULL,
+		symbol      TEXT    NOT NULL,
+		from_time   INTEGER NOT NULL,
+		to_time     INTEGER NOT NULL,
+		reason      TEXT    NOT NULL,
+		status      TEXT    NOT NULL,
+		filled      INTEGER NOT NULL,
+		found_at    INTEGER NOT NULL,
+		resolved_at INTEGER NOT NULL,
+		detail      TEXT    NOT NULL
+	);
+	CREATE INDEX gaps_market ON gaps (venue, symbol, from_time);`,
+}
+
+// migrate brings the schema to the newest version.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var have int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this candlewire (%d)", have, len(migrations))
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		if err := apply(ctx, db, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, db *sql.DB, v int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %d: %w", v, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+		return fmt.Errorf("migration %d: %w", v, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?)`, v, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("migration %d: record: %w", v, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %d: commit: %w", v, err)
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is a store.Store backed by one SQLite file.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+	wmu sync.Mutex // one writer at a time; readers run concurrently (WAL)
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and migrates it.
+// now stamps update times; nil means time.Now.
+func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
+	}
+	return &Store{db: db, now: now}, nil
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.db.Close() }
+
+const cols = `venue, symbol, interval, open_time, open, high, low, close, volume, quote, trades, state, rev, source, updated_at`
+
+// Upsert implements store.Store.
+func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result, err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("upsert %d candles: begin: %w", len(cs), err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback() //nolint:errcheck // the write error is what matters
+		}
+	}()
+	sel, err := tx.PrepareContext(ctx, `SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time=?`)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("upsert: prepare select: %w", err)
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO candles (`+cols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (venue, symbol, interval, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
+		low=excluded.low, close=excluded.close, volume=excluded.volume, quote=excluded.quote, trades=excluded.trades,
+		state=excluded.state, rev=excluded.rev, source=excluded.source, updated_at=excluded.updated_at`)
+	if err != nil {
+		return store.Result{}, fmt.Errorf("upsert: prepare insert: %w", err)
+	}
+	get := func(k market.Key) (*market.Candle, error) {
+		c, err := scanCandle(sel.QueryRowContext(ctx, k.Market.Venue, k.Market.Symbol, string(k.Interval), k.OpenTime))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return c, err
+	}
+	put := func(c market.Candle) error {
+		_, err := ins.ExecContext(ctx, c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime,
+			c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
+			c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated)
+		return err
+	}
+	if r, err = store.Apply(cs, s.now(), get, put); err != nil {
+		return store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
+	}
+	if err = tx.Commit(); err != nil {
+		return store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
+	}
+	return r, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCandle(row scanner) (*market.Candle, error) {
+	var c market.Candle
+	var iv, src string
+	var o, h, l, cl, v, q string
+	var st int
+	if err := row.Scan(&c.Market.Venue, &c.Market.Symbol, &iv, &c.OpenTime, &o, &h, &l, &cl, &v, &q,
+		&c.Trades, &st, &c.Rev, &src, &c.Updated); err != nil {
+		return nil, err
+	}
+	c.Interval, c.State, c.Source = market.Interval(iv), market.State(st), market.Source(src)
+	for _, f := range []struct {
+		dst *market.Decimal
+		s   string
+	}{{&c.Open, o}, {&c.High, h}, {&c.Low, l}, {&c.Close, cl}, {&c.Volume, v}, {&c.Quote, q}} {
+		d, err := market.ParseDecimal(f.s)
+		if err != nil {
+			return nil, fmt.Errorf("stored candle %s %s %d: %w", c.Market, iv, c.OpenTime, err)
+		}
+		*f.dst = d
+	}
+	return &c, nil
+}
+
+// Candles implements store.Store.
+func (s *Store) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=?
+		AND open_time >= ? AND open_time < ? ORDER BY open_time`, m.Venue, m.Symbol, string(iv), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
+	}
+	defer rows.Close()
+	var out []market.Candle
+	for rows.Next() {
+		c, err := scanCandle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
+		}
+		out = append(out, *c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
+	}
+	return out, nil
+}
+
+// LastReconciled implements store.Store.
+func (s *Store) LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error) {
+	var t sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(open_time) FROM candles WHERE venue=? AND symbol=? AND interval=? AND state=?`,
+		m.Venue, m.Symbol, string(iv), int(market.Reconciled)).Scan(&t)
+	if err != nil {
+		return 0, false, fmt.Errorf("read last reconciled %s %s: %w", m, iv, err)
+	}
+	return t.Int64, t.Valid, nil
+}

@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/store/storetest"
+)
+
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+}
+
+func TestReopenKeepsDataAndSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: 60_000, Open: market.MustDecimal("1"),
+		High: market.MustDecimal("1"), Low: market.MustDecimal("1"), Close: market.MustDecimal("1"), State: market.Reconciled}
+	if _, err := s.Upsert(ctx, []market.Candle{c}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	var versions int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&versions); err != nil || versions != len(migrations) {
+		t.Fatalf("schema versions = %d, %v", versions, err)
+	}
+	got, _ := s.Candles(ctx, market.Default, market.I1m, 0, 1e12)
+	if len(got) != 1 || got[0].Rev != 1 {
+		t.Fatalf("after reopen: %+v", got)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	s := openTemp(t)
+	if _, err := s.db.Exec(`INSERT INTO schema_migrations VALUES (999, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(context.Background(), s.db); err == nil {
+		t.Fatal("a newer schema was accepted")
+	}
+}

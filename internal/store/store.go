@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+)
+
+// Store keeps candles and the gap ledger.
+type Store interface {
+	// Upsert merges a batch of candle versions in one transaction. Rows that
+	// are invalid or stale are skipped and counted in the Result; they never
+	// fail the batch. The error is only for storage failures, in which case
+	// nothing of the batch was written.
+	Upsert(ctx context.Context, cs []market.Candle) (Result, error)
+	// Candles returns stored candles with from <= open time < to, oldest first.
+	Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error)
+	// LastReconciled returns the open time of the newest reconciled candle.
+	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
+	// AddGap records a newly found gap and returns it with its ID set.
+	AddGap(ctx context.Context, g Gap) (Gap, error)
+	// UpdateGap stores the new status of a gap found earlier.
+	UpdateGap(ctx context.Context, g Gap) error
+	// Gaps lists ledger entries of a market that overlap [from, to), oldest first.
+	Gaps(ctx context.Context, m market.Market, from, to int64) ([]Gap, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Result says what an Upsert did.
+type Result struct {
+	Changed   []market.Candle // inserted or updated rows, with their new revision
+	Unchanged int             // identical replays
+	Stale     int             // older lifecycle state than stored
+	Disagree  int             // venue finals that differed from trade-built candles
+	Invalid   []error         // rows rejected by validation
+}
+
+// GapStatus is where a gap is in the ledger.
+type GapStatus string
+
+// Gap statuses.
+const (
+	GapFound      GapStatus = "found"      // detected, repair pending
+	GapFilled     GapStatus = "filled"     // every minute fetched and stored
+	GapPartial    GapStatus = "partial"    // some minutes had no data at the venue
+	GapUnfillable GapStatus = "unfillable" // the venue returned nothing or kept failing
+)
+
+// Gap is one ledger entry: a run of missing 1-minute bins [From, To).
+type Gap struct {
+	ID       int64
+	Market   market.Market
+	From, To int64 // open times, UTC ms, [From, To)
+	Reason   string
+	Status   GapStatus
+	Filled   int   // minutes stored by the repair
+	Found    int64 // wall-clock ms
+	Resolved int64 // wall-clock ms; 0 while found
+	Detail   string
+}
+
+// Minutes is the number of 1-minute bins in the gap.
+func (g Gap) Minutes() int { return int((g.To - g.From) / market.I1m.Millis()) }
+
+// Apply merges a batch against a lookup of stored rows, the logic every
+// implementation shares. get returns the stored row; put is called for each
+// row that must be written.
+func Apply(cs []market.Candle, now time.Time, get func(market.Key) (*market.Candle, error), put func(market.Candle) error) (Result, error) {
+	var r Result
+	for _, c := range cs {
+		if err := c.Validate(); err != nil {
+			r.Invalid = append(r.Invalid, err)
+			continue
+		}
+		old, err := get(c.Key())
+		if err != nil {
+			return Result{}, err
+		}
+		c.Updated = now.UnixMilli()
+		out, outcome, disagree := market.Merge(old, c)
+		if disagree {
+			r.Disagree++
+		}
+		switch outcome {
+		case market.Unchanged:
+			r.Unchanged++
+			continue
+		case market.Stale:
+			r.Stale++
+			continue
+		}
+		if err := put(out); err != nil {
+			return Result{}, err
+		}
+		r.Changed = append(r.Changed, out)
+	}
+	return r, nil
+}

@@ -1,0 +1,131 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+var (
+	btc = market.Market{Venue: "binance", Symbol: "BTCUSDT"}
+	xbt = market.Market{Venue: "bitmex", Symbol: "XBTUSD"}
+)
+
+func candle(m market.Market, open int64, closePx string, st market.State) market.Candle {
+	c := market.MustDecimal(closePx)
+	return market.Candle{Market: m, Interval: market.I1m, OpenTime: open, Open: c, High: c, Low: c, Close: c,
+		Volume: market.MustDecimal("1.5"), Quote: market.MustDecimal("0.00000001"), Trades: 3, State: st, Source: market.SourceTrades}
+}
+
+// Run runs the conformance suite; open returns a fresh empty store.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("UpsertRevisions", func(t *testing.T) { testUpsertRevisions(t, open(t)) })
+	t.Run("BatchSurvivesBadRows", func(t *testing.T) { testBatchSurvivesBadRows(t, open(t)) })
+	t.Run("RangeAndLastReconciled", func(t *testing.T) { testRange(t, open(t)) })
+	t.Run("GapLedger", func(t *testing.T) { testGaps(t, open(t)) })
+}
+
+func upsert(t *testing.T, s store.Store, cs ...market.Candle) store.Result {
+	t.Helper()
+	r, err := s.Upsert(context.Background(), cs)
+	if err != nil {
+		t.Fatalf("Upsert: %v", err)
+	}
+	return r
+}
+
+func testUpsertRevisions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	r := upsert(t, s, candle(btc, 60_000, "10", market.Provisional))
+	if len(r.Changed) != 1 || r.Changed[0].Rev != 1 {
+		t.Fatalf("insert: %+v", r)
+	}
+	if r = upsert(t, s, candle(btc, 60_000, "10", market.Provisional)); len(r.Changed) != 0 || r.Unchanged != 1 {
+		t.Fatalf("replay changed something: %+v", r)
+	}
+	r = upsert(t, s, candle(btc, 60_000, "11", market.Closed))
+	if len(r.Changed) != 1 || r.Changed[0].Rev != 2 {
+		t.Fatalf("update: %+v", r)
+	}
+	venue := candle(btc, 60_000, "12", market.Reconciled)
+	venue.Source = market.SourceKline
+	if r = upsert(t, s, venue); r.Disagree != 1 || r.Changed[0].Rev != 3 {
+		t.Fatalf("reconcile: %+v", r)
+	}
+	if r = upsert(t, s, candle(btc, 60_000, "13", market.Closed)); r.Stale != 1 || len(r.Changed) != 0 {
+		t.Fatalf("stale write accepted: %+v", r)
+	}
+	got, err := s.Candles(ctx, btc, market.I1m, 0, 120_000)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Candles = %v, %v", got, err)
+	}
+	g := got[0]
+	if g.Rev != 3 || g.State != market.Reconciled || g.Close.String() != "12" || g.Source != market.SourceKline ||
+		g.Quote.String() != "0.00000001" || g.Trades != 3 || g.Updated == 0 {
+		t.Fatalf("stored %+v", g)
+	}
+}
+
+func testBatchSurvivesBadRows(t *testing.T, s store.Store) {
+	bad := candle(btc, 60_001, "1", market.Provisional) // unaligned
+	dup1 := candle(btc, 120_000, "1", market.Provisional)
+	dup2 := candle(btc, 120_000, "2", market.Closed) // same key twice in one batch
+	ok := candle(xbt, 60_000, "5", market.Reconciled)
+	r := upsert(t, s, bad, dup1, dup2, ok)
+	if len(r.Invalid) != 1 || len(r.Changed) != 3 {
+		t.Fatalf("result %+v", r)
+	}
+	got, _ := s.Candles(context.Background(), btc, market.I1m, 0, 1e12)
+	if len(got) != 1 || got[0].Rev != 2 || got[0].Close.String() != "2" {
+		t.Fatalf("stored %+v", got)
+	}
+}
+
+func testRange(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, ok, err := s.LastReconciled(ctx, btc, market.I1m); ok || err != nil {
+		t.Fatalf("empty store has a reconciled candle: %v", err)
+	}
+	for i := int64(0); i < 10; i++ {
+		st := market.Reconciled
+		if i >= 7 {
+			st = market.Closed
+		}
+		upsert(t, s, candle(btc, i*60_000, "1", st))
+	}
+	got, err := s.Candles(ctx, btc, market.I1m, 120_000, 300_000)
+	if err != nil || len(got) != 3 || got[0].OpenTime != 120_000 || got[2].OpenTime != 240_000 {
+		t.Fatalf("range = %v, %v", got, err)
+	}
+	last, ok, err := s.LastReconciled(ctx, btc, market.I1m)
+	if err != nil || !ok || last != 6*60_000 {
+		t.Fatalf("LastReconciled = %d %v %v", last, ok, err)
+	}
+	if other, _ := s.Candles(ctx, xbt, market.I1m, 0, 1e12); len(other) != 0 {
+		t.Fatalf("markets leak: %v", other)
+	}
+}
+
+func testGaps(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	g, err := s.AddGap(ctx, store.Gap{Market: btc, From: 60_000, To: 240_000, Reason: "reconnect", Status: store.GapFound, Found: 5})
+	if err != nil || g.ID == 0 || g.Minutes() != 3 {
+		t.Fatalf("AddGap = %+v, %v", g, err)
+	}
+	g.Status, g.Filled, g.Resolved, g.Detail = store.GapFilled, 3, 9, "ok"
+	if err := s.UpdateGap(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddGap(ctx, store.Gap{Market: xbt, From: 0, To: 60_000, Status: store.GapFound}); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := s.Gaps(ctx, btc, 0, 1e12)
+	if err != nil || len(gs) != 1 || gs[0] != g {
+		t.Fatalf("Gaps = %+v, %v; want %+v", gs, err, g)
+	}
+	if gs, _ := s.Gaps(ctx, btc, 240_000, 1e12); len(gs) != 0 {
+		t.Fatalf("non-overlapping gaps returned: %+v", gs)
+	}
+}
