@@ -1,0 +1,54 @@
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the collector's counters and gauges. Labels: venue, and for
+// some a reason or market.
+type Metrics struct {
+	Connects       *prometheus.CounterVec // venue, result (ok|error|refused)
+	Reconnects     *prometheus.CounterVec // venue, reason
+	Connected      *prometheus.GaugeVec   // venue
+	Messages       *prometheus.CounterVec // venue
+	DecodeErrors   *prometheus.CounterVec // venue, reason
+	BinLag         *prometheus.GaugeVec   // market: exchange time of the latest event minus its bin end, seconds
+	GapsFound      *prometheus.CounterVec // market
+	GapsFilled     *prometheus.CounterVec // market, status
+	MinutesFilled  *prometheus.CounterVec // market
+	Corrections    *prometheus.CounterVec // market: venue finals that differed from trade-built candles
+	CandleWrites   *prometheus.CounterVec // outcome (changed|unchanged|stale|invalid)
+	QueueDepth     prometheus.Gauge       // candle versions waiting to be stored
+	Drops          *prometheus.CounterVec // where, reason
+	RESTRequests   *prometheus.CounterVec // venue, status
+	EngineCounters *prometheus.CounterVec // market, kind (duplicate|late|seqgap)
+}
+
+// New creates the metrics and registers them on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	cv := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "candlewire", Name: name, Help: help}, labels)
+	}
+	m := &Metrics{
+		Connects:     cv("upstream_connects_total", "Upstream WebSocket connect attempts.", "venue", "result"),
+		Reconnects:   cv("upstream_reconnects_total", "Upstream sessions that ended and were redialled, by reason.", "venue", "reason"),
+		Connected:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "candlewire", Name: "upstream_connected", Help: "Open upstream connections."}, []string{"venue"}),
+		Messages:     cv("upstream_messages_total", "Upstream frames received.", "venue"),
+		DecodeErrors: cv("upstream_decode_errors_total", "Upstream frames skipped because they could not be decoded.", "venue", "reason"),
+		BinLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "candlewire", Name: "bin_lag_seconds",
+			Help: "Exchange time between a 1m bin's end and the arrival of its final value."}, []string{"market"}),
+		GapsFound:      cv("gaps_found_total", "Runs of missing 1m bins found.", "market"),
+		GapsFilled:     cv("gaps_resolved_total", "Gap repairs finished, by status.", "market", "status"),
+		MinutesFilled:  cv("gap_minutes_filled_total", "1m bins stored by gap repair.", "market"),
+		Corrections:    cv("corrections_total", "Venue finals that differed from the trade-built candle.", "market"),
+		CandleWrites:   cv("candle_writes_total", "Candle versions written, by outcome.", "outcome"),
+		QueueDepth:     prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "candlewire", Name: "store_queue_depth", Help: "Candle versions waiting to be stored."}),
+		Drops:          cv("drops_total", "Items dropped, by where and why.", "where", "reason"),
+		RESTRequests:   cv("rest_requests_total", "Venue REST requests, by HTTP status.", "venue", "status"),
+		EngineCounters: cv("engine_events_total", "Trade-level anomalies seen by the candle engine.", "market", "kind"),
+	}
+	reg.MustRegister(m.Connects, m.Reconnects, m.Connected, m.Messages, m.DecodeErrors, m.BinLag, m.GapsFound,
+		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters)
+	return m
+}
+
+// Discard returns metrics registered nowhere, for callers that do not export them.
+func Discard() *Metrics { return New(prometheus.NewRegistry()) }
