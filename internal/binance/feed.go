@@ -1,0 +1,200 @@
+package binance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// Documented Binance limits.
+const (
+	MaxStreamsPerConn = 1024
+	ConnectsPerWindow = 300
+	ConnectWindow     = 5 * time.Minute
+	// maxControlPerSecond stays under the 5 incoming messages/s limit, with
+	// room for the pongs the WebSocket library sends.
+	maxControlPerSecond = 4
+)
+
+// Config configures the Binance feed. Zero fields take the documented
+// defaults.
+type Config struct {
+	WSURL       string        // base, default wss://stream.binance.com:9443
+	URLStreams  int           // streams subscribed in the URL; the rest via SUBSCRIBE; default 200
+	MaxStreams  int           // streams per connection; default and maximum 1024
+	MaxLifetime time.Duration // redial before the 24h cut; default 23h30m
+	Silence     time.Duration // no frame and no ping for this long means dead; default 60s
+	Budget      *upstream.Budget
+	Backoff     upstream.Backoff
+	MaxFrame    int64
+	HTTPClient  *http.Client
+	Logger      *slog.Logger
+	Metrics     *metrics.Metrics
+}
+
+// DefaultWSURL is Binance's public market-data WebSocket base.
+const DefaultWSURL = "wss://stream.binance.com:9443"
+
+// Feed collects kline_1m and aggTrade streams for a set of markets.
+type Feed struct{ cfg Config }
+
+// NewFeed applies defaults to a copy of cfg.
+func NewFeed(cfg Config) *Feed {
+	if cfg.WSURL == "" {
+		cfg.WSURL = DefaultWSURL
+	}
+	if cfg.URLStreams <= 0 {
+		cfg.URLStreams = 200
+	}
+	if cfg.MaxStreams <= 0 || cfg.MaxStreams > MaxStreamsPerConn {
+		cfg.MaxStreams = MaxStreamsPerConn
+	}
+	if cfg.MaxLifetime <= 0 {
+		cfg.MaxLifetime = 23*time.Hour + 30*time.Minute
+	}
+	if cfg.Silence <= 0 {
+		cfg.Silence = 60 * time.Second
+	}
+	if cfg.Budget == nil {
+		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard()
+	}
+	return &Feed{cfg: cfg}
+}
+
+// Streams returns the stream names for a market.
+func Streams(m market.Market) []string {
+	s := strings.ToLower(m.Symbol)
+	return []string{s + "@kline_1m", s + "@aggTrade"}
+}
+
+// Run collects until ctx ends, one connection per MaxStreams streams.
+func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
+	per := f.cfg.MaxStreams / 2
+	var wg sync.WaitGroup
+	for i := 0; i < len(markets); i += per {
+		group := markets[i:min(i+per, len(markets))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.runConn(ctx, group, sink)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (f *Feed) runConn(ctx context.Context, markets []market.Market, sink upstream.Sink) {
+	var streams []string
+	for _, m := range markets {
+		streams = append(streams, Streams(m)...)
+	}
+	inURL := streams[:min(len(streams), f.cfg.URLStreams)]
+	c := &conn{feed: f, markets: markets, later: streams[len(inURL):], sink: sink}
+	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
+		MaxLifetime: f.cfg.MaxLifetime, HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics,
+		OnPing: c.touch}
+	url := strings.TrimRight(f.cfg.WSURL, "/") + "/stream?streams=" + strings.Join(inURL, "/")
+	upstream.Run(ctx, cfg, url, c.session) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+}
+
+// conn is the state of one connection's sessions.
+type conn struct {
+	feed     *Feed
+	markets  []market.Market
+	later    []string // streams subscribed with SUBSCRIBE after connecting
+	sink     upstream.Sink
+	activity atomic.Int64 // unix nanos of the last frame or ping
+	nextID   int64
+}
+
+func (c *conn) touch() { c.activity.Store(time.Now().UnixNano()) }
+
+func (c *conn) session(ctx context.Context, ws *websocket.Conn) error {
+	c.touch()
+	r := upstream.NewReader(ctx, ws)
+	defer r.Stop()
+	if err := c.subscribe(ctx, ws); err != nil {
+		return err
+	}
+	c.sink.Live(c.markets)
+	silence := c.feed.cfg.Silence
+	tick := time.NewTicker(silence / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-tick.C:
+			if idle := time.Since(time.Unix(0, c.activity.Load())); idle > silence {
+				return fmt.Errorf("no frame or ping for %s: %w", idle.Round(time.Second), upstream.ErrSilent)
+			}
+		case fr, ok := <-r.C:
+			if !ok {
+				return errors.New("reader stopped")
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+			c.touch()
+			if err := c.handle(fr.Data); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// subscribe sends SUBSCRIBE for the streams not in the URL, at most
+// maxControlPerSecond messages per second.
+func (c *conn) subscribe(ctx context.Context, ws *websocket.Conn) error {
+	lim := rate.NewLimiter(maxControlPerSecond, 1)
+	for i := 0; i < len(c.later); i += 200 {
+		if err := lim.Wait(ctx); err != nil {
+			return err
+		}
+		c.nextID++
+		msg, _ := json.Marshal(map[string]any{"method": "SUBSCRIBE", "params": c.later[i:min(i+200, len(c.later))], "id": c.nextID})
+		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
+			return fmt.Errorf("send SUBSCRIBE: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *conn) handle(data []byte) error {
+	m := c.feed.cfg.Metrics
+	m.Messages.WithLabelValues(Venue).Inc()
+	e, err := Decode(data)
+	if err != nil {
+		c.sink.Skip(Venue, "decode", err)
+		return nil
+	}
+	switch e.Kind {
+	case KindTrade:
+		c.sink.Trade(e.Trade)
+	case KindKline:
+		c.sink.Bin(e.Candle)
+	case KindShutdown:
+		return fmt.Errorf("serverShutdown event: %w", upstream.ErrRedial)
+	}
+	return nil
+}

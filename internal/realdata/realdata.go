@@ -1,0 +1,110 @@
+package realdata
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Dir returns the recordings folder, or skips (fails in CI) when absent.
+func Dir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("CANDLEWIRE_REALDATA")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(), "..", "shared", "realdata")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		msg := "real exchange recordings not found at " + dir + " (set CANDLEWIRE_REALDATA); decoder check against real data skipped"
+		if os.Getenv("CANDLEWIRE_REQUIRE_REALDATA") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return dir
+}
+
+func repoRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+// Seeds returns up to n received frames of a recording for fuzz seeds, or
+// nil when the recordings are absent (fuzz targets keep their own seeds).
+func Seeds(name string, n int) [][]byte {
+	dir := os.Getenv("CANDLEWIRE_REALDATA")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(), "..", "shared", "realdata")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil
+	}
+	var out [][]byte
+	for _, line := range strings.Split(string(b), "\n") {
+		if _, msg, ok := strings.Cut(line, ": "); ok && !strings.Contains(line, " <- ") && len(out) < n {
+			out = append(out, []byte(msg))
+		}
+	}
+	return out
+}
+
+// Received returns the received frames of a NAME.ws.N.0 recording, in order.
+func Received(t testing.TB, name string) [][]byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join(Dir(t), name))
+	if err != nil {
+		t.Fatalf("open recording: %v", err)
+	}
+	defer f.Close()
+	var out [][]byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, " <-> ") || strings.Contains(line, " <- ") {
+			continue // connect and sent lines
+		}
+		if _, msg, ok := strings.Cut(line, ": "); ok {
+			out = append(out, []byte(msg))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read recording %s: %v", name, err)
+	}
+	return out
+}
+
+// Quoted is one row of bitmex-tradebin-quoted.jsonl.
+type Quoted struct {
+	Source  string `json:"source"`
+	Kind    string `json:"kind"` // ws or rest
+	Message string `json:"message"`
+}
+
+// QuotedBins returns the quoted BitMEX tradeBin messages.
+func QuotedBins(t testing.TB) []Quoted {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Dir(t), "bitmex-tradebin-quoted.jsonl"))
+	if err != nil {
+		t.Fatalf("read quoted bins: %v", err)
+	}
+	var out []Quoted
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var q Quoted
+		if err := json.Unmarshal([]byte(line), &q); err != nil {
+			t.Fatalf("quoted bins: %v", err)
+		}
+		out = append(out, q)
+	}
+	return out
+}

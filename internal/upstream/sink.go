@@ -1,0 +1,19 @@
+package upstream
+
+import "github.com/candlewire/candlewire/internal/market"
+
+// Sink receives what a venue feed decodes. Calls for one market always come
+// from one goroutine; different markets may be delivered concurrently.
+type Sink interface {
+	// Trade delivers one trade.
+	Trade(t market.Trade)
+	// Bin delivers a venue 1-minute candle: forming (State Provisional) or
+	// the venue's final value (State Reconciled).
+	Bin(c market.Candle)
+	// Live says the markets are subscribed on a fresh connection; anything
+	// before this point may have been missed.
+	Live(markets []market.Market)
+	// Skip reports a frame that could not be used; it is counted and logged,
+	// never fatal.
+	Skip(venue, reason string, err error)
+}
