@@ -33,7 +33,7 @@ type Result struct {
 	Changed   []market.Candle // inserted or updated rows, with their new revision
 	Unchanged int             // identical replays
 	Stale     int             // older lifecycle state than stored
-	Disagree  int             // venue finals that differed from trade-built candles
+	Disagree  []market.Key    // venue finals that differed from trade-built candles
 	Invalid   []error         // rows rejected by validation
 }
 
@@ -81,7 +81,7 @@ func Apply(cs []market.Candle, now time.Time, get func(market.Key) (*market.Cand
 		c.Updated = now.UnixMilli()
 		out, outcome, disagree := market.Merge(old, c)
 		if disagree {
-			r.Disagree++
+			r.Disagree = append(r.Disagree, c.Key())
 		}
 		switch outcome {
 		case market.Unchanged:

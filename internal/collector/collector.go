@@ -1,0 +1,111 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// Feed is a venue's live connection: it delivers to sink until ctx ends.
+type Feed interface {
+	Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error
+}
+
+// Fetcher reads a venue's 1m candles over REST for [from, to).
+type Fetcher interface {
+	Candles(ctx context.Context, m market.Market, from, to int64, onPage func(upTo int64)) ([]market.Candle, error)
+}
+
+// Venue is one venue to collect from.
+type Venue struct {
+	Name    string
+	Feed    Feed
+	REST    Fetcher
+	Markets []market.Market
+	// FinalGrace is how long after a bin's end (exchange time) its final
+	// may take before gap repair fetches it; default 10s.
+	FinalGrace time.Duration
+}
+
+// Config configures a Collector.
+type Config struct {
+	Store      store.Store
+	Publisher  Publisher // optional: receives every stored change
+	Venues     []Venue
+	FlushEvery time.Duration // default 100ms
+	MaxRepair  time.Duration // longest history gap repair fetches; default 7 days
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+}
+
+// Collector runs feeds, engines, the writer and gap repair.
+type Collector struct {
+	cfg    Config
+	log    *slog.Logger
+	met    *metrics.Metrics
+	writer *Writer
+}
+
+// New checks cfg and builds a collector.
+func New(cfg Config) (*Collector, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("collector: no store")
+	}
+	for i, v := range cfg.Venues {
+		if v.Feed == nil || v.REST == nil || len(v.Markets) == 0 {
+			return nil, fmt.Errorf("collector: venue %q needs a feed, a REST fetcher and markets", v.Name)
+		}
+		if v.FinalGrace <= 0 {
+			cfg.Venues[i].FinalGrace = defaultGrace
+		}
+	}
+	if cfg.MaxRepair <= 0 {
+		cfg.MaxRepair = 7 * 24 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard()
+	}
+	c := &Collector{cfg: cfg, log: cfg.Logger, met: cfg.Metrics}
+	c.writer = NewWriter(cfg.Store, cfg.Publisher, cfg.Logger, cfg.Metrics, cfg.FlushEvery)
+	return c, nil
+}
+
+// Writer is the collector's writer (for flushing in tests and tools).
+func (c *Collector) Writer() *Writer { return c.writer }
+
+// Run collects until ctx ends. On return everything collected is stored.
+func (c *Collector) Run(ctx context.Context) error {
+	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	var writerDone sync.WaitGroup
+	writerDone.Add(1)
+	go func() { defer writerDone.Done(); c.writer.Run(wctx) }()
+
+	var wg sync.WaitGroup
+	for _, v := range c.cfg.Venues {
+		sink := newVenueSink(v, c.writer, c.log.With("venue", v.Name), c.met)
+		rep := &repairer{c: c, v: v}
+		wg.Add(2)
+		go func() { defer wg.Done(); rep.run(ctx, sink.repairs) }()
+		go func() {
+			defer wg.Done()
+			if err := v.Feed.Run(ctx, v.Markets, sink); err != nil {
+				c.log.Error("feed stopped", "venue", v.Name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	stopWriter() // feeds are done: the final flush sees everything
+	writerDone.Wait()
+	return nil
+}

@@ -1,0 +1,127 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+type repairReq struct {
+	m      market.Market
+	reason string
+	upTo   int64 // exclusive: minutes before this must be reconciled
+	first  int64 // first minute this process saw
+}
+
+// repairer fills missing minutes of one venue.
+type repairer struct {
+	c *Collector
+	v Venue
+}
+
+func (r *repairer) run(ctx context.Context, reqs <-chan repairReq) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-reqs:
+			if err := r.repair(ctx, req); err != nil && ctx.Err() == nil {
+				r.c.log.Warn("gap repair failed; will retry", "market", req.m, "err", err)
+			}
+		}
+	}
+}
+
+// Missing returns the runs [from, to) of minutes in [from, to) that have no
+// reconciled 1m candle in rows.
+func Missing(rows []market.Candle, from, to int64) [][2]int64 {
+	have := make(map[int64]bool, len(rows))
+	for _, c := range rows {
+		if c.State == market.Reconciled {
+			have[c.OpenTime] = true
+		}
+	}
+	var runs [][2]int64
+	for t := from; t < to; t += market.I1m.Millis() {
+		if have[t] {
+			continue
+		}
+		if n := len(runs); n > 0 && runs[n-1][1] == t {
+			runs[n-1][1] = t + market.I1m.Millis()
+		} else {
+			runs = append(runs, [2]int64{t, t + market.I1m.Millis()})
+		}
+	}
+	return runs
+}
+
+func (r *repairer) repair(ctx context.Context, req repairReq) error {
+	st := r.c.cfg.Store
+	if err := r.c.writer.Flush(ctx); err != nil {
+		return fmt.Errorf("flush before repair: %w", err)
+	}
+	last, ok, err := st.LastReconciled(ctx, req.m, market.I1m)
+	if err != nil {
+		return err
+	}
+	from := req.first
+	if ok {
+		from = last + market.I1m.Millis()
+	}
+	from = max(from, req.upTo-r.c.cfg.MaxRepair.Milliseconds())
+	if from >= req.upTo || from == 0 {
+		return nil
+	}
+	rows, err := st.Candles(ctx, req.m, market.I1m, from, req.upTo)
+	if err != nil {
+		return err
+	}
+	for _, run := range Missing(rows, from, req.upTo) {
+		if err := r.fill(ctx, req.m, run[0], run[1], req.reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fill records one gap, fetches it over REST and stores what the venue has.
+func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, reason string) error {
+	st, met := r.c.cfg.Store, r.c.met
+	g, err := st.AddGap(ctx, store.Gap{Market: m, From: from, To: to, Reason: reason, Status: store.GapFound, Found: time.Now().UnixMilli()})
+	if err != nil {
+		return err
+	}
+	met.GapsFound.WithLabelValues(m.String()).Inc()
+	r.c.log.Info("gap found", "market", m, "from", time.UnixMilli(from).UTC(), "minutes", g.Minutes(), "reason", reason)
+	cs, ferr := r.v.REST.Candles(ctx, m, from, to, nil)
+	var final []market.Candle
+	for _, c := range cs {
+		if c.State == market.Reconciled && c.OpenTime >= from && c.OpenTime < to {
+			final = append(final, c)
+		}
+	}
+	if len(final) > 0 {
+		if _, err := r.c.writer.WriteNow(ctx, final); err != nil {
+			return fmt.Errorf("store repaired candles: %w", err)
+		}
+	}
+	g.Filled, g.Resolved = len(final), time.Now().UnixMilli()
+	switch {
+	case g.Filled == g.Minutes():
+		g.Status = store.GapFilled
+	case g.Filled > 0:
+		g.Status = store.GapPartial
+	default:
+		g.Status = store.GapUnfillable
+	}
+	if ferr != nil {
+		g.Detail = ferr.Error()
+	}
+	met.GapsFilled.WithLabelValues(m.String(), string(g.Status)).Inc()
+	met.MinutesFilled.WithLabelValues(m.String()).Add(float64(g.Filled))
+	r.c.log.Info("gap repaired", "market", m, "status", g.Status, "filled", g.Filled, "minutes", g.Minutes(), "err", ferr)
+	return st.UpdateGap(ctx, g)
+}

@@ -1,0 +1,140 @@
+package collector
+
+import (
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/candle"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// marketState is one market's engine and repair bookkeeping.
+type marketState struct {
+	mu      sync.Mutex
+	eng     *candle.Engine
+	first   int64  // first minute seen by this process; 0 before any event
+	live    bool   // freshly (re)subscribed: the next event triggers a repair
+	reason  string // why the next repair runs
+	lastDue int64  // newest minute already checked for an overdue final
+	stats   candle.Stats
+}
+
+// venueSink receives one venue's decoded frames (upstream.Sink).
+type venueSink struct {
+	v       Venue
+	w       *Writer
+	log     *slog.Logger
+	met     *metrics.Metrics
+	mkts    map[market.Market]*marketState // read-only after construction
+	repairs chan repairReq
+	started bool
+	startMu sync.Mutex
+}
+
+var _ upstream.Sink = (*venueSink)(nil)
+
+func newVenueSink(v Venue, w *Writer, log *slog.Logger, met *metrics.Metrics) *venueSink {
+	s := &venueSink{v: v, w: w, log: log, met: met, mkts: map[market.Market]*marketState{},
+		repairs: make(chan repairReq, 2*len(v.Markets)+1)}
+	for _, m := range v.Markets {
+		s.mkts[m] = &marketState{eng: candle.NewEngine(m)}
+	}
+	return s
+}
+
+var errUnconfigured = errors.New("market is not configured")
+
+func (s *venueSink) Trade(t market.Trade) {
+	ms := s.mkts[t.Market]
+	if ms == nil {
+		s.Skip(s.v.Name, "unconfigured-market", errUnconfigured)
+		return
+	}
+	ms.mu.Lock()
+	out := ms.eng.Trade(t)
+	s.after(t.Market, ms)
+	ms.mu.Unlock()
+	s.w.Put(out...)
+}
+
+func (s *venueSink) Bin(c market.Candle) {
+	ms := s.mkts[c.Market]
+	if ms == nil {
+		s.Skip(s.v.Name, "unconfigured-market", errUnconfigured)
+		return
+	}
+	ms.mu.Lock()
+	if c.State == market.Reconciled {
+		lag := max(ms.eng.Now()-(c.OpenTime+market.I1m.Millis()), 0)
+		s.met.BinLag.WithLabelValues(c.Market.String()).Set(float64(lag) / 1000)
+	}
+	out := ms.eng.Bin(c)
+	s.after(c.Market, ms)
+	ms.mu.Unlock()
+	s.w.Put(out...)
+}
+
+func (s *venueSink) Live(ms []market.Market) {
+	s.startMu.Lock()
+	reason := "reconnect"
+	if !s.started {
+		reason, s.started = "restart", true
+	}
+	s.startMu.Unlock()
+	for _, m := range ms {
+		if st := s.mkts[m]; st != nil {
+			st.mu.Lock()
+			st.live, st.reason = true, reason
+			st.mu.Unlock()
+		}
+	}
+}
+
+func (s *venueSink) Skip(venue, reason string, err error) {
+	s.met.DecodeErrors.WithLabelValues(venue, reason).Inc()
+	s.log.Warn("frame skipped", "venue", venue, "reason", reason, "err", err)
+}
+
+// after runs with ms.mu held after every event: it exports engine counters
+// and asks for a repair after a (re)connect or when a final is overdue by
+// exchange time.
+func (s *venueSink) after(m market.Market, ms *marketState) {
+	now := ms.eng.Now()
+	if ms.first == 0 {
+		ms.first = market.I1m.Truncate(now)
+	}
+	st := ms.eng.Stats()
+	if st != ms.stats {
+		name := m.String()
+		s.met.EngineCounters.WithLabelValues(name, "duplicate").Add(float64(st.Duplicates - ms.stats.Duplicates))
+		s.met.EngineCounters.WithLabelValues(name, "late").Add(float64(st.LateTrades - ms.stats.LateTrades))
+		s.met.EngineCounters.WithLabelValues(name, "seqgap").Add(float64(st.SeqGaps - ms.stats.SeqGaps))
+		ms.stats = st
+	}
+	due := market.I1m.Truncate(now - market.I1m.Millis() - s.v.FinalGrace.Milliseconds())
+	var req repairReq
+	switch {
+	case ms.live:
+		req = repairReq{m: m, reason: ms.reason, upTo: market.I1m.Truncate(now), first: ms.first}
+	case due > ms.lastDue && ms.lastDue != 0:
+		req = repairReq{m: m, reason: "overdue", upTo: due + market.I1m.Millis(), first: ms.first}
+	default:
+		if ms.lastDue == 0 {
+			ms.lastDue = due
+		}
+		return
+	}
+	select {
+	case s.repairs <- req:
+		ms.live, ms.lastDue = false, max(due, ms.lastDue)
+	default: // the worker is busy; the next event asks again
+	}
+}
+
+// defaultGrace is how long after a bin's end, in exchange time, its final
+// value may take before it counts as overdue.
+const defaultGrace = 10 * time.Second

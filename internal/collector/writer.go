@@ -1,0 +1,206 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/candle"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// Publisher receives every stored change, in order.
+type Publisher interface {
+	Publish(cs []market.Candle) int
+}
+
+// Writer conflates candle versions by bin and stores them in batches. Its
+// queue is bounded by the number of distinct bins; when a stalled store lets
+// it reach MaxPending, Put blocks (backpressure) instead of dropping data.
+type Writer struct {
+	st         store.Store
+	pub        Publisher
+	log        *slog.Logger
+	met        *metrics.Metrics
+	every      time.Duration
+	maxPending int
+
+	mu      sync.Mutex
+	room    *sync.Cond
+	pending map[market.Key]market.Candle
+	wake    chan struct{}
+	flushMu sync.Mutex // one flush at a time
+}
+
+// NewWriter returns a writer that flushes every `every` (default 100ms).
+func NewWriter(st store.Store, pub Publisher, log *slog.Logger, met *metrics.Metrics, every time.Duration) *Writer {
+	if every <= 0 {
+		every = 100 * time.Millisecond
+	}
+	w := &Writer{st: st, pub: pub, log: log, met: met, every: every, maxPending: 100_000,
+		pending: map[market.Key]market.Candle{}, wake: make(chan struct{}, 1)}
+	w.room = sync.NewCond(&w.mu)
+	return w
+}
+
+// Put queues candle versions. A newer version of a queued bin replaces it,
+// unless it is earlier in the lifecycle.
+func (w *Writer) Put(cs ...market.Candle) {
+	if len(cs) == 0 {
+		return
+	}
+	w.mu.Lock()
+	for len(w.pending) >= w.maxPending {
+		w.room.Wait()
+	}
+	for _, c := range cs {
+		if old, ok := w.pending[c.Key()]; ok && c.State < old.State {
+			continue
+		}
+		w.pending[c.Key()] = c
+	}
+	w.met.QueueDepth.Set(float64(len(w.pending)))
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run flushes until ctx ends, then flushes what is left.
+func (w *Writer) Run(ctx context.Context) {
+	t := time.NewTicker(w.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := w.Flush(fctx); err != nil {
+				w.log.Error("final flush failed; unsaved candles will be refilled by gap repair", "err", err)
+			}
+			return
+		case <-t.C:
+		case <-w.wake:
+			// Let a burst accumulate for one period before writing.
+			if err := sleepCtx(ctx, w.every); err != nil {
+				continue
+			}
+		}
+		if err := w.Flush(ctx); err != nil && ctx.Err() == nil {
+			w.log.Error("store write failed; will retry", "err", err)
+		}
+	}
+}
+
+// Flush stores everything queued. On failure the batch is queued again.
+func (w *Writer) Flush(ctx context.Context) error {
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	w.mu.Lock()
+	batch := make([]market.Candle, 0, len(w.pending))
+	for _, c := range w.pending {
+		batch = append(batch, c)
+	}
+	clear(w.pending)
+	w.room.Broadcast()
+	w.met.QueueDepth.Set(0)
+	w.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := w.write(ctx, batch); err != nil {
+		w.requeue(batch)
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) requeue(batch []market.Candle) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range batch {
+		if _, newer := w.pending[c.Key()]; !newer {
+			w.pending[c.Key()] = c
+		}
+	}
+	w.met.QueueDepth.Set(float64(len(w.pending)))
+}
+
+// WriteNow stores cs at once (with rollups) and publishes the changes.
+func (w *Writer) WriteNow(ctx context.Context, cs []market.Candle) (store.Result, error) {
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	return w.writeResult(ctx, cs)
+}
+
+func (w *Writer) write(ctx context.Context, batch []market.Candle) error {
+	_, err := w.writeResult(ctx, batch)
+	return err
+}
+
+func (w *Writer) writeResult(ctx context.Context, batch []market.Candle) (store.Result, error) {
+	slices.SortFunc(batch, compareCandles)
+	res, err := w.st.Upsert(ctx, batch)
+	if err != nil {
+		return res, err
+	}
+	w.account(res)
+	rolled, err := candle.Rollup(ctx, w.st, res.Changed)
+	if err != nil {
+		return res, err
+	}
+	rres, err := w.st.Upsert(ctx, rolled)
+	if err != nil {
+		return res, err
+	}
+	w.account(rres)
+	changed := append(res.Changed, rres.Changed...)
+	if w.pub != nil && len(changed) > 0 {
+		if n := w.pub.Publish(changed); n > 0 {
+			w.met.Drops.WithLabelValues("hub", "slow-subscriber").Add(float64(n))
+		}
+	}
+	return res, nil
+}
+
+func (w *Writer) account(r store.Result) {
+	w.met.CandleWrites.WithLabelValues("changed").Add(float64(len(r.Changed)))
+	w.met.CandleWrites.WithLabelValues("unchanged").Add(float64(r.Unchanged))
+	w.met.CandleWrites.WithLabelValues("stale").Add(float64(r.Stale))
+	w.met.CandleWrites.WithLabelValues("invalid").Add(float64(len(r.Invalid)))
+	for _, err := range r.Invalid {
+		w.log.Warn("candle rejected", "err", err)
+	}
+	for _, k := range r.Disagree {
+		w.met.Corrections.WithLabelValues(k.Market.String()).Inc()
+	}
+}
+
+func compareCandles(a, b market.Candle) int {
+	switch {
+	case a.Market.String() != b.Market.String():
+		if a.Market.String() < b.Market.String() {
+			return -1
+		}
+		return 1
+	case a.Interval.Millis() != b.Interval.Millis():
+		return int(a.Interval.Millis() - b.Interval.Millis())
+	}
+	return int(a.OpenTime - b.OpenTime)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
