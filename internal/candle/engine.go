@@ -12,19 +12,27 @@ type Stats struct {
 	SeqGaps      int64 // jumps in the venue's trade ids (missed trades)
 	StaleBins    int64 // venue bins older than the current one
 	ClosedByData int64 // bins closed by a later trade or bin
+	Corrections  int64 // venue finals that differed from the trade-built candle
 }
+
+// keepClosed is how many closed, not yet reconciled minutes an engine keeps
+// to compare with the venue's final.
+const keepClosed = 16
 
 // Engine builds the 1-minute candles of one market.
 type Engine struct {
 	market  market.Market
-	cur     *market.Candle // the forming 1m candle, or nil
-	lastSeq int64          // last venue trade id included in cur
-	now     int64          // latest exchange time seen
+	cur     *market.Candle          // the forming 1m candle, or nil
+	lastSeq int64                   // last venue trade id included in cur
+	now     int64                   // latest exchange time seen
+	closed  map[int64]market.Candle // trade-built minutes awaiting the venue's final
 	stats   Stats
 }
 
 // NewEngine returns an engine for one market.
-func NewEngine(m market.Market) *Engine { return &Engine{market: m} }
+func NewEngine(m market.Market) *Engine {
+	return &Engine{market: m, closed: map[int64]market.Candle{}}
+}
 
 // Stats returns the counters.
 func (e *Engine) Stats() Stats { return e.stats }
@@ -75,7 +83,7 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	if t.Price.LessThan(c.Low) {
 		c.Low = t.Price
 	}
-	c.Close = t.Price
+	c.Close, c.Source = t.Price, market.SourceTrades
 	c.Volume = c.Volume.Add(t.Size)
 	c.Quote = c.Quote.Add(t.Quote)
 	c.Trades += tradeCount(t)
@@ -108,6 +116,7 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 		if b.OpenTime+market.I1m.Millis() > e.now {
 			e.now = b.OpenTime + market.I1m.Millis()
 		}
+		e.compare(b)
 		if e.cur != nil && e.cur.OpenTime == b.OpenTime {
 			e.cur = nil
 		}
@@ -142,5 +151,24 @@ func (e *Engine) closeCurrent(out []market.Candle) []market.Candle {
 	c.State = market.Closed
 	e.cur = nil
 	e.stats.ClosedByData++
+	if c.Source == market.SourceTrades {
+		if len(e.closed) >= keepClosed {
+			clear(e.closed)
+		}
+		e.closed[c.OpenTime] = c
+	}
 	return append(out, c)
+}
+
+// compare counts a venue final that differs from what trades built. The
+// venue's values win either way; see market.Candle.Disagrees.
+func (e *Engine) compare(final market.Candle) {
+	built, ok := e.closed[final.OpenTime]
+	delete(e.closed, final.OpenTime)
+	if !ok && e.cur != nil && e.cur.OpenTime == final.OpenTime && e.cur.Source == market.SourceTrades {
+		built, ok = *e.cur, true
+	}
+	if ok && built.Disagrees(final) {
+		e.stats.Corrections++
+	}
 }

@@ -66,7 +66,13 @@ func TestEngine(t *testing.T) {
 			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(60_000, "10", "10", "10", "10", "2", 2, 2, market.Reconciled)), want: []string{"60000 reconciled 10/10/10/10/2/2"}},
 			{trade: tp(tr(60_200, "10", "1", 2))},
-		}, Stats{Trades: 1, Duplicates: 1}},
+		}, Stats{Trades: 1, Duplicates: 1, Corrections: 1}},
+		{"a final equal to the closed trade-built candle is no correction", []step{
+			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
+			{trade: tp(tr(120_100, "11", "1", 2)), want: []string{"60000 closed 10/10/10/10/1/1", "120000 provisional 11/11/11/11/1/1"}},
+			{bin: bp(bin(60_000, "10", "10", "10", "10", "1", 1, 1, market.Reconciled)), want: []string{"60000 reconciled 10/10/10/10/1/1"}},
+			{bin: bp(bin(120_000, "11", "12", "11", "11", "1", 1, 2, market.Reconciled)), want: []string{"120000 reconciled 11/12/11/11/1/1"}},
+		}, Stats{Trades: 2, ClosedByData: 1, Corrections: 1}},
 		{"a trade in an older minute is late", []step{
 			{trade: tp(tr(125_000, "11", "1", 0)), want: []string{"120000 provisional 11/11/11/11/1/1"}},
 			{trade: tp(tr(61_000, "11", "1", 0))},

@@ -36,7 +36,7 @@ func expected(t *testing.T, base, venue, symbol string, from, to int64) map[int6
 	defer resp.Body.Close()
 	type agg struct {
 		o, h, l, c, v, q market.Decimal
-		n              int64
+		n                int64
 	}
 	bins := map[int64]*agg{}
 	var prevClose market.Decimal

@@ -113,6 +113,7 @@ func (s *venueSink) after(m market.Market, ms *marketState) {
 		s.met.EngineCounters.WithLabelValues(name, "duplicate").Add(float64(st.Duplicates - ms.stats.Duplicates))
 		s.met.EngineCounters.WithLabelValues(name, "late").Add(float64(st.LateTrades - ms.stats.LateTrades))
 		s.met.EngineCounters.WithLabelValues(name, "seqgap").Add(float64(st.SeqGaps - ms.stats.SeqGaps))
+		s.met.Corrections.WithLabelValues(name).Add(float64(st.Corrections - ms.stats.Corrections))
 		ms.stats = st
 	}
 	due := market.I1m.Truncate(now - market.I1m.Millis() - s.v.FinalGrace.Milliseconds())

@@ -176,9 +176,6 @@ func (w *Writer) account(r store.Result) {
 	for _, err := range r.Invalid {
 		w.log.Warn("candle rejected", "err", err)
 	}
-	for _, k := range r.Disagree {
-		w.met.Corrections.WithLabelValues(k.Market.String()).Inc()
-	}
 }
 
 func compareCandles(a, b market.Candle) int {

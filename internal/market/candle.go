@@ -144,23 +144,19 @@ const (
 //     overwritten by a trade-built candle);
 //   - an identical replay changes nothing, so writes are idempotent;
 //   - any other change becomes a new revision (Rev+1).
-//
-// disagree is true when a venue's reconciled values replace different values
-// built from trades.
-func Merge(old *Candle, in Candle) (out Candle, o Outcome, disagree bool) {
+func Merge(old *Candle, in Candle) (out Candle, o Outcome) {
 	if old == nil {
 		in.Rev = 1
-		return in, Inserted, false
+		return in, Inserted
 	}
 	if in.State < old.State {
-		return *old, Stale, false
+		return *old, Stale
 	}
 	if in.State == old.State && in.SameValues(*old) {
-		return *old, Unchanged, false
+		return *old, Unchanged
 	}
-	disagree = in.State == Reconciled && old.Source == SourceTrades && old.Disagrees(in)
 	in.Rev = old.Rev + 1
-	return in, Updated, disagree
+	return in, Updated
 }
 
 // wire is the native JSON form of a candle (see PRODUCT.md).

@@ -118,26 +118,25 @@ func TestMerge(t *testing.T) {
 	storedRec := venue
 	storedRec.Rev = 7
 	cases := []struct {
-		name     string
-		old      *Candle
-		in       Candle
-		outcome  Outcome
-		rev      int64
-		disagree bool
+		name    string
+		old     *Candle
+		in      Candle
+		outcome Outcome
+		rev     int64
 	}{
-		{"first version", nil, base, Inserted, 1, false},
-		{"identical replay", &stored, base, Unchanged, 4, false},
-		{"value change", &stored, changed, Updated, 5, false},
-		{"state change", &stored, closed, Updated, 5, false},
-		{"venue differs from trades", &stored, venue, Updated, 5, true},
-		{"trade-built after reconciled", &storedRec, closed, Stale, 7, false},
-		{"reconciled replay", &storedRec, venue, Unchanged, 7, false},
+		{"first version", nil, base, Inserted, 1},
+		{"identical replay", &stored, base, Unchanged, 4},
+		{"value change", &stored, changed, Updated, 5},
+		{"state change", &stored, closed, Updated, 5},
+		{"venue final", &stored, venue, Updated, 5},
+		{"trade-built after reconciled", &storedRec, closed, Stale, 7},
+		{"reconciled replay", &storedRec, venue, Unchanged, 7},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, o, d := Merge(c.old, c.in)
-			if o != c.outcome || out.Rev != c.rev || d != c.disagree {
-				t.Fatalf("Merge = rev %d outcome %d disagree %v; want rev %d outcome %d disagree %v", out.Rev, o, d, c.rev, c.outcome, c.disagree)
+			out, o := Merge(c.old, c.in)
+			if o != c.outcome || out.Rev != c.rev {
+				t.Fatalf("Merge = rev %d outcome %d; want rev %d outcome %d", out.Rev, o, c.rev, c.outcome)
 			}
 		})
 	}

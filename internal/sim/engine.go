@@ -19,6 +19,7 @@ type Spec struct {
 	Start     int64 // first price in units of 10^-PricePrec
 	SizePrec  uint8 // decimal places of sizes
 	Lot       int64 // size step in units of 10^-SizePrec
+	Step      int64 // typical price move per trade, in ticks; 0 means 1
 	// Contracts: the size is in contracts worth 1 quote unit each (BitMEX
 	// XBTUSD), so quote = size and base = size / price.
 	Contracts bool
@@ -113,7 +114,7 @@ func (in *Instrument) draw() int64 {
 }
 
 func (in *Instrument) emit() {
-	move := []int64{-2, -1, -1, 0, 0, 0, 1, 1, 2}[in.rng.IntN(9)]
+	move := int64(math.Round(in.rng.NormFloat64() * float64(max(in.Spec.Step, 1))))
 	in.price = max(in.price+move*in.Spec.Tick, in.Spec.Tick)
 	fills := int64(1 + in.rng.IntN(3))
 	size := in.Spec.Lot * int64(1+in.rng.ExpFloat64()*20)

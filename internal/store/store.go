@@ -33,7 +33,6 @@ type Result struct {
 	Changed   []market.Candle // inserted or updated rows, with their new revision
 	Unchanged int             // identical replays
 	Stale     int             // older lifecycle state than stored
-	Disagree  []market.Key    // venue finals that differed from trade-built candles
 	Invalid   []error         // rows rejected by validation
 }
 
@@ -79,10 +78,7 @@ func Apply(cs []market.Candle, now time.Time, get func(market.Key) (*market.Cand
 			return Result{}, err
 		}
 		c.Updated = now.UnixMilli()
-		out, outcome, disagree := market.Merge(old, c)
-		if disagree {
-			r.Disagree = append(r.Disagree, c.Key())
-		}
+		out, outcome := market.Merge(old, c)
 		switch outcome {
 		case market.Unchanged:
 			r.Unchanged++

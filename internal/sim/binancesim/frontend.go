@@ -36,7 +36,7 @@ func Spec(symbol string) sim.Spec {
 		h.Write([]byte(symbol))
 		start = 1_000 + int64(h.Sum32()%500_000)
 	}
-	return sim.Spec{PricePrec: 2, Tick: 1, Start: start, SizePrec: 5, Lot: 1}
+	return sim.Spec{PricePrec: 2, Tick: 1, Start: start, SizePrec: 5, Lot: 1, Step: max(start/200_000, 1)}
 }
 
 func (fe *FrontEnd) instrument(symbol string) *sim.Instrument {

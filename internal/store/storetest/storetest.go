@@ -51,7 +51,7 @@ func testUpsertRevisions(t *testing.T, s store.Store) {
 	}
 	venue := candle(btc, 60_000, "12", market.Reconciled)
 	venue.Source = market.SourceKline
-	if r = upsert(t, s, venue); len(r.Disagree) != 1 || r.Changed[0].Rev != 3 {
+	if r = upsert(t, s, venue); len(r.Changed) != 1 || r.Changed[0].Rev != 3 {
 		t.Fatalf("reconcile: %+v", r)
 	}
 	if r = upsert(t, s, candle(btc, 60_000, "13", market.Closed)); r.Stale != 1 || len(r.Changed) != 0 {

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const usage = `candlewire collects live OHLCV candles, keeps them exactly right, stores and serves them.
+
+Usage:
+  candlewire run      [--markets M,...] [--db FILE] [--listen ADDR] [--config FILE] [--sim]
+  candlewire watch    [MARKET...] [--json] [--sim] [--db FILE]
+  candlewire sim      [--listen ADDR] [--seed N] [--speed X] [--bin-delay D] [--symbols S,...] [--fault F]...
+  candlewire backfill --market M --from T --to T [--db FILE] [--sim]
+  candlewire export   --market M --interval I --from T --to T --format csv|jsonl [--db FILE]
+
+Markets are venue:SYMBOL (default binance:BTCUSDT). Times are RFC 3339, YYYY-MM-DD,
+Unix milliseconds, "now", or a duration before now such as 6h.
+Run "candlewire COMMAND -h" for a command's flags.
+`
+
+// errUsage marks a command-line mistake (exit status 2).
+var errUsage = errors.New("usage")
+
+// Main runs one command and returns the process exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "candlewire: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "candlewire %s: %v\n", args[0], err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "candlewire %s: %v\n", args[0], err)
+	return 1
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("candlewire "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+// newLogger writes text logs to w at the named level.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// parseTime reads a time as RFC 3339, YYYY-MM-DD[THH:MM], Unix ms, "now",
+// or a duration before now ("6h" or "-6h").
+func parseTime(s string, now time.Time) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "now" {
+		return now.UnixMilli(), nil
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ms, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UnixMilli(), nil
+		}
+	}
+	if d, err := time.ParseDuration(strings.TrimPrefix(s, "-")); err == nil {
+		return now.Add(-d).UnixMilli(), nil
+	}
+	return 0, fmt.Errorf("%w: cannot read time %q (use RFC 3339, YYYY-MM-DD, Unix ms, now, or a duration like 6h)", errUsage, s)
+}
+
+// fmtTime renders UTC ms as RFC 3339.
+func fmtTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }

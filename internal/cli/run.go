@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sqlite"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// runOptions are the settings of `candlewire run` after flags and config merge.
+type runOptions struct {
+	markets  []market.Market
+	db       string
+	listen   string
+	eps      endpoints
+	sim      bool
+	simSpeed float64
+	simSeed  uint64
+	log      string
+}
+
+func parseRun(args []string, stderr io.Writer) (runOptions, error) {
+	fs := newFlags("run", stderr)
+	markets := fs.String("markets", "", "comma-separated markets, venue:SYMBOL (default binance:BTCUSDT)")
+	db := fs.String("db", "", "SQLite database file (default ./candlewire.db)")
+	listen := fs.String("listen", "", "HTTP address for /metrics and /healthz (default 127.0.0.1:8080)")
+	cfgPath := fs.String("config", "", "YAML config file; flags override it")
+	useSim := fs.Bool("sim", false, "collect from an in-process exchange simulator (no network needed)")
+	speed := fs.Float64("sim-speed", 1, "simulated seconds per real second, with --sim")
+	seed := fs.Uint64("sim-seed", 1, "simulator seed, with --sim")
+	level := fs.String("log", "", "log level: debug, info, warn, error (default info)")
+	if err := parseFlags(fs, args); err != nil {
+		return runOptions{}, err
+	}
+	var cfg config.Config
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return runOptions{}, err
+		}
+	}
+	o := runOptions{db: pick(*db, cfg.DB, "./candlewire.db"), listen: pick(*listen, cfg.Listen, "127.0.0.1:8080"),
+		eps: endpoints(cfg.Venues), sim: *useSim, simSpeed: *speed, simSeed: *seed, log: pick(*level, cfg.Log, "info")}
+	list := *markets
+	if list == "" && len(cfg.Markets) > 0 {
+		list = joinComma(cfg.Markets)
+	}
+	if list == "" {
+		list = market.Default.String()
+	}
+	var err error
+	if o.markets, err = market.ParseMarkets(list); err != nil {
+		return runOptions{}, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if o.eps == nil {
+		o.eps = endpoints{}
+	}
+	return o, nil
+}
+
+func pick(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func joinComma(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}
+
+func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
+	o, err := parseRun(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, o.log)
+	if o.sim {
+		if o.eps, err = inProcessSim(ctx, sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
+			return err
+		}
+	}
+	st, err := sqlite.Open(ctx, o.db, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	met := metrics.New(reg)
+	venues, err := buildVenues(o.markets, o.eps, log, met)
+	if err != nil {
+		return err
+	}
+	var h hub.Hub
+	defer h.Close()
+	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Venues: venues, Logger: log, Metrics: met})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
+	srv := &http.Server{Handler: httpRoutes(reg, st, o.markets), ReadHeaderTimeout: 10 * time.Second}
+	go serveHTTP(srv, ln, log)
+	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", "http://"+ln.Addr().String())
+	err = col.Run(ctx)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx) //nolint:errcheck // shutting down anyway
+	log.Info("stopped; everything collected is stored")
+	return err
+}
+
+func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("HTTP server stopped", "err", err)
+	}
+}
+
+// httpRoutes serves /metrics and /healthz.
+func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		type mk struct {
+			Market         string `json:"market"`
+			LastReconciled string `json:"last_reconciled,omitempty"`
+		}
+		out := struct {
+			Status  string `json:"status"`
+			Markets []mk   `json:"markets"`
+		}{Status: "ok"}
+		for _, m := range ms {
+			last, ok, err := st.LastReconciled(r.Context(), m, market.I1m)
+			if err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				out.Status = "store unavailable: " + err.Error()
+				break
+			}
+			e := mk{Market: m.String()}
+			if ok {
+				e.LastReconciled = fmtTime(last)
+			}
+			out.Markets = append(out.Markets, e)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out) //nolint:errcheck // client went away
+	})
+	return mux
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/binancesim"
+)
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sim", stderr)
+	listen := fs.String("listen", "127.0.0.1:9100", "address to serve the venues' protocols on")
+	seed := fs.Uint64("seed", 1, "random seed; the same seed and start give the same trades")
+	speed := fs.Float64("speed", 1, "simulated seconds per real second")
+	binDelay := fs.Duration("bin-delay", 15*time.Second, "simulated delay before a BitMEX bin is published")
+	symbols := fs.String("symbols", "binance:BTCUSDT", "instruments to list, venue:SYMBOL (others are created on first use)")
+	startS := fs.String("start", "now", "simulated start time")
+	level := fs.String("log", "info", "log level")
+	var faults multiFlag
+	fs.Var(&faults, "fault", "inject a fault at a simulated offset: venue:kind@at[+for], e.g. binance:drop@2m (repeatable); kinds: "+strings.Join(sim.FaultKinds, ", "))
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	start, err := parseTime(*startS, time.Now())
+	if err != nil {
+		return err
+	}
+	ms, err := market.ParseMarkets(*symbols)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var sched []sim.Scheduled
+	for _, f := range faults {
+		sc, err := sim.ParseScheduled(f)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		sched = append(sched, sc)
+	}
+	log := newLogger(stderr, *level)
+	s := sim.New(sim.Config{Seed: *seed, Speed: *speed, BinDelay: *binDelay, Start: market.I1m.Truncate(start), Logger: log})
+	eps := mountAll(s)
+	for _, m := range ms {
+		if err := createInstrument(s, m); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	printSimURLs(stdout, eps.withHost(ln.Addr().String()), ln.Addr().String(), ms)
+	go s.RunSchedule(ctx, sched)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	context.AfterFunc(ctx, func() { srv.Close() })
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve simulator: %w", err)
+	}
+	return nil
+}
+
+func createInstrument(s *sim.Server, m market.Market) error {
+	switch m.Venue {
+	case binancesim.Venue:
+		s.Instrument(m.Venue, m.Symbol, binancesim.Spec(m.Symbol))
+		return nil
+	}
+	return fmt.Errorf("%w: the simulator has no venue %q", errUsage, m.Venue)
+}
+
+func printSimURLs(w io.Writer, eps endpoints, addr string, ms []market.Market) {
+	fmt.Fprintf(w, "candlewire simulator on %s\n", addr)
+	for _, v := range eps.sortedVenues() {
+		ep := eps[v]
+		fmt.Fprintf(w, "  %-8s websocket %s\n", v, ep.WSURL)
+		fmt.Fprintf(w, "  %-8s rest      %s\n", v, ep.RESTURL)
+	}
+	for _, m := range ms {
+		if m.Venue == binancesim.Venue {
+			s := strings.ToLower(m.Symbol)
+			fmt.Fprintf(w, "  example  %s/stream?streams=%s@kline_1m/%s@aggTrade\n", eps["binance"].WSURL, s, s)
+		}
+		fmt.Fprintf(w, "  trades   http://%s/admin/trades?venue=%s&symbol=%s\n", addr, m.Venue, m.Symbol)
+	}
+	fmt.Fprintf(w, "  faults   http://%s/admin/fault?venue=VENUE&kind=KIND[&for=30s]  (kinds: %s)\n", addr, strings.Join(sim.FaultKinds, ", "))
+	fmt.Fprintf(w, "  clock    http://%s/admin/clock\n", addr)
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sqlite"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// watchCmd is the tutorial's program done right: connect, keep the
+// candles right, print one line per candle update.
+func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("watch", stderr)
+	asJSON := fs.Bool("json", false, "print JSON lines (the native candle wire format)")
+	useSim := fs.Bool("sim", false, "watch an in-process exchange simulator (no network needed)")
+	speed := fs.Float64("sim-speed", 1, "simulated seconds per real second, with --sim")
+	db := fs.String("db", "", "also store candles in this SQLite file (default: memory only)")
+	ivName := fs.String("interval", "1m", `interval to print, or "all"`)
+	level := fs.String("log", "warn", "log level: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	list := market.Default.String()
+	if fs.NArg() > 0 {
+		list = joinComma(fs.Args())
+	}
+	ms, err := market.ParseMarkets(list)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	filter, err := intervalFilter(*ivName)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, *level)
+	eps := endpoints{}
+	if *useSim {
+		if eps, err = inProcessSim(ctx, sim.Config{Seed: 1, Speed: *speed, Logger: log}, log); err != nil {
+			return err
+		}
+	}
+	var st store.Store = store.NewMemory(nil)
+	if *db != "" {
+		if st, err = sqlite.Open(ctx, *db, nil); err != nil {
+			return err
+		}
+	}
+	defer st.Close()
+	met := metrics.Discard()
+	venues, err := buildVenues(ms, eps, log, met)
+	if err != nil {
+		return err
+	}
+	var h hub.Hub
+	sub := h.Subscribe(4096, filter)
+	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Venues: venues, Logger: log, Metrics: met})
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); col.Run(ctx); h.Close() }()
+	defer wg.Wait()
+	for c := range sub.C {
+		if err := printCandle(stdout, c, *asJSON); err != nil {
+			return err
+		}
+	}
+	if r := sub.Reason(); r != "closed" && ctx.Err() == nil {
+		return fmt.Errorf("output stopped: %s", r)
+	}
+	return nil
+}
+
+func intervalFilter(name string) (func(market.Candle) bool, error) {
+	if name == "all" {
+		return nil, nil
+	}
+	iv, err := market.ParseInterval(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return func(c market.Candle) bool { return c.Interval == iv }, nil
+}
+
+func printCandle(w io.Writer, c market.Candle, asJSON bool) error {
+	if asJSON {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s %s %-3s o=%s h=%s l=%s c=%s v=%s n=%d %s rev=%d (%s)\n", fmtTime(c.OpenTime), c.Market,
+		c.Interval, c.Open, c.High, c.Low, c.Close, c.Volume, c.Trades, c.State, c.Rev, c.Source)
+	return err
+}

@@ -1,0 +1,37 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, in, bad string
+	}{
+		{name: "full", in: "markets: [binance:BTCUSDT, bitmex:XBTUSD]\ndb: x.db\nlisten: 127.0.0.1:9\nvenues:\n  bitmex: {ws_url: ws://h/realtime, rest_url: http://h}\nlog: debug\n"},
+		{name: "empty", in: ""},
+		{name: "unknown key", in: "marketz: [x]\n", bad: "marketz"},
+		{name: "bad market", in: "markets: [BTCUSDT]\n", bad: "venue:SYMBOL"},
+		{name: "bad level", in: "log: loud\n", bad: "unknown level"},
+		{name: "not yaml", in: "markets: [\n", bad: "yaml"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(c.in))
+			if c.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), c.bad) {
+					t.Fatalf("err = %v, want %q", err, c.bad)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.name == "full" && (len(cfg.Markets) != 2 || cfg.Venues["bitmex"].WSURL != "ws://h/realtime") {
+				t.Fatalf("%+v", cfg)
+			}
+		})
+	}
+}
