@@ -13,6 +13,7 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
+	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 )
 
 // multiFlag collects a repeatable flag.
@@ -27,7 +28,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and start give the same trades")
 	speed := fs.Float64("speed", 1, "simulated seconds per real second")
 	binDelay := fs.Duration("bin-delay", 15*time.Second, "simulated delay before a BitMEX bin is published")
-	symbols := fs.String("symbols", "binance:BTCUSDT", "instruments to list, venue:SYMBOL (others are created on first use)")
+	symbols := fs.String("symbols", "binance:BTCUSDT,bitmex:XBTUSD", "instruments to list, venue:SYMBOL (others are created on first use)")
 	startS := fs.String("start", "now", "simulated start time")
 	level := fs.String("log", "info", "log level")
 	var faults multiFlag
@@ -78,6 +79,9 @@ func createInstrument(s *sim.Server, m market.Market) error {
 	case binancesim.Venue:
 		s.Instrument(m.Venue, m.Symbol, binancesim.Spec(m.Symbol))
 		return nil
+	case bitmexsim.Venue:
+		s.Instrument(m.Venue, m.Symbol, bitmexsim.Spec(m.Symbol))
+		return nil
 	}
 	return fmt.Errorf("%w: the simulator has no venue %q", errUsage, m.Venue)
 }
@@ -93,6 +97,9 @@ func printSimURLs(w io.Writer, eps endpoints, addr string, ms []market.Market) {
 		if m.Venue == binancesim.Venue {
 			s := strings.ToLower(m.Symbol)
 			fmt.Fprintf(w, "  example  %s/stream?streams=%s@kline_1m/%s@aggTrade\n", eps["binance"].WSURL, s, s)
+		}
+		if m.Venue == bitmexsim.Venue {
+			fmt.Fprintf(w, "  example  %s?subscribe=tradeBin1m:%s,trade:%s\n", eps["bitmex"].WSURL, m.Symbol, m.Symbol)
 		}
 		fmt.Fprintf(w, "  trades   http://%s/admin/trades?venue=%s&symbol=%s\n", addr, m.Venue, m.Symbol)
 	}

@@ -14,17 +14,19 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/candlewire/candlewire/internal/binance"
+	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
+	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // Supported venues.
-var venueNames = []string{"binance"}
+var venueNames = []string{"binance", "bitmex"}
 
 // endpoints holds each venue's URLs.
 type endpoints map[string]config.Venue
@@ -55,6 +57,17 @@ func buildVenues(ms []market.Market, eps endpoints, log *slog.Logger, met *metri
 		case "binance":
 			feed := binance.NewFeed(binance.Config{WSURL: ep.WSURL, Logger: log, Metrics: met})
 			out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: 10 * time.Second})
+		case "bitmex":
+			budget := bitmex.DefaultConnectsPerHour
+			if ep.ConnectBudget > 0 {
+				budget = ep.ConnectBudget
+			}
+			feed, err := bitmex.NewFeed(bitmex.Config{WSURL: ep.WSURL, Budget: upstream.NewBudget(budget, time.Hour, nil), Logger: log, Metrics: met})
+			if err != nil {
+				return nil, err
+			}
+			// Bins are published about 15 s after the minute; allow 45 s.
+			out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: 45 * time.Second})
 		}
 	}
 	return out, nil
@@ -71,6 +84,12 @@ func buildFetcher(name string, eps endpoints, log *slog.Logger, met *metrics.Met
 		}
 		h := &upstream.HTTP{Venue: name, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: log, Metrics: met}
 		return &binance.REST{Base: strings.TrimRight(base, "/"), HTTP: h}, nil
+	case "bitmex":
+		if ep.RESTURL == "" {
+			return nil, bitmex.ErrNoEndpoint
+		}
+		h := &upstream.HTTP{Venue: name, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: log, Metrics: met}
+		return &bitmex.REST{Base: strings.TrimRight(ep.RESTURL, "/"), HTTP: h}, nil
 	}
 	return nil, fmt.Errorf("%w: unknown venue %q (supported: %s)", errUsage, name, strings.Join(venueNames, ", "))
 }
@@ -100,8 +119,10 @@ func inProcessSim(ctx context.Context, cfg sim.Config, log *slog.Logger) (endpoi
 // relative to host "HOST".
 func mountAll(s *sim.Server) endpoints {
 	binancesim.Mount(s, "/binance")
+	bitmexsim.Mount(s, "/bitmex")
 	return endpoints{
 		"binance": {WSURL: "ws://HOST/binance", RESTURL: "http://HOST/binance"},
+		"bitmex":  {WSURL: "ws://HOST/bitmex/realtime", RESTURL: "http://HOST/bitmex"},
 	}
 }
 

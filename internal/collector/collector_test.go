@@ -11,13 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
 	"github.com/candlewire/candlewire/internal/binance"
+	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
+	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -25,9 +30,15 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// convention says how a venue builds bins from trades.
+type convention struct {
+	openIsPrevClose bool // BitMEX: open = previous close
+	countFills      bool // Binance: n counts fills (l-f+1), not trade rows
+}
+
 // expected computes 1m candles in [from, to) from the simulator's trade log,
 // fetched over its admin API: the test's independent source of truth.
-func expected(t *testing.T, base, venue, symbol string, from, to int64) map[int64]string {
+func expected(t *testing.T, base, venue, symbol string, from, to int64, conv convention) map[int64]string {
 	t.Helper()
 	resp, err := http.Get(fmt.Sprintf("%s/admin/trades?venue=%s&symbol=%s&from=0&to=%d", base, venue, symbol, to))
 	if err != nil {
@@ -39,8 +50,7 @@ func expected(t *testing.T, base, venue, symbol string, from, to int64) map[int6
 		n                int64
 	}
 	bins := map[int64]*agg{}
-	var prevClose market.Decimal
-	closes := map[int64]market.Decimal{}
+	first := int64(-1)
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		var tr sim.TradeJSON
@@ -49,6 +59,9 @@ func expected(t *testing.T, base, venue, symbol string, from, to int64) map[int6
 		}
 		p, s, q := market.MustDecimal(tr.Price), market.MustDecimal(tr.Size), market.MustDecimal(tr.Quote)
 		m := market.I1m.Truncate(tr.Time)
+		if first < 0 {
+			first = m
+		}
 		b := bins[m]
 		if b == nil {
 			b = &agg{o: p, h: p, l: p}
@@ -60,19 +73,26 @@ func expected(t *testing.T, base, venue, symbol string, from, to int64) map[int6
 		if p.LessThan(b.l) {
 			b.l = p
 		}
-		b.c, b.v, b.q, b.n = p, b.v.Add(s), b.q.Add(q), b.n+tr.Last-tr.First+1
-		closes[m] = p
+		b.c, b.v, b.q = p, b.v.Add(s), b.q.Add(q)
+		if conv.countFills {
+			b.n += tr.Last - tr.First + 1
+		} else {
+			b.n++
+		}
 	}
 	out := map[int64]string{}
-	for m := from - 600*60_000; m < to; m += 60_000 {
-		if b := bins[m]; b != nil {
-			prevClose = b.c
-			if m >= from {
-				out[m] = fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", b.o, b.h, b.l, b.c, b.v, b.q, b.n)
-			}
-		} else if m >= from {
-			out[m] = fmt.Sprintf("%s/%s/%s/%s/0/0/0", prevClose, prevClose, prevClose, prevClose)
+	var prevClose market.Decimal
+	for m := first; m < to; m += 60_000 {
+		b := bins[m]
+		if b == nil {
+			b = &agg{o: prevClose, h: prevClose, l: prevClose, c: prevClose}
+		} else if conv.openIsPrevClose && m > first {
+			b.o = prevClose
 		}
+		if m >= from {
+			out[m] = fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", b.o, b.h, b.l, b.c, b.v, b.q, b.n)
+		}
+		prevClose = b.c
 	}
 	return out
 }
@@ -81,10 +101,75 @@ func brief(c market.Candle) string {
 	return fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", c.Open, c.High, c.Low, c.Close, c.Volume, c.Quote, c.Trades)
 }
 
-func TestBinanceThroughFaults(t *testing.T) {
+// fault is injected at a real-time offset into a scenario.
+type fault struct {
+	at   time.Duration
+	kind string
+	dur  time.Duration // simulated
+}
+
+type scenario struct {
+	name   string
+	market market.Market
+	conv   convention
+	venue  func(srv string, met *metrics.Metrics) collector.Venue
+	faults []fault
+	// seen lists metrics that must have counted something: reconnect
+	// reasons, connect results and decode errors.
+	reconnects []string
+	connects   []string
+}
+
+var fast = upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
+
+func scenarios() []scenario {
+	return []scenario{
+		{name: "binance", market: market.Default, conv: convention{countFills: true},
+			venue: func(srv string, met *metrics.Metrics) collector.Venue {
+				feed := binance.NewFeed(binance.Config{WSURL: "ws" + srv[4:] + "/binance", Backoff: fast, Metrics: met})
+				rest := &binance.REST{Base: srv + "/binance", HTTP: &upstream.HTTP{Venue: "binance", Backoff: fast}}
+				return collector.Venue{Name: "binance", Feed: feed, REST: rest, FinalGrace: 5 * time.Second}
+			},
+			faults: []fault{{2500 * time.Millisecond, sim.FaultDrop, 0}, {2500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second},
+				{4500 * time.Millisecond, sim.FaultSkipFinal, 0}, {4500 * time.Millisecond, sim.FaultMalformed, 0},
+				{5500 * time.Millisecond, sim.FaultShutdown, 0}},
+			reconnects: []string{"read-error", "planned"}, connects: []string{"refused"},
+		},
+		{name: "bitmex", market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"}, conv: convention{openIsPrevClose: true},
+			venue: func(srv string, met *metrics.Metrics) collector.Venue {
+				feed, err := bitmex.NewFeed(bitmex.Config{WSURL: "ws" + srv[4:] + "/bitmex/realtime", Backoff: fast, Metrics: met,
+					Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				if err != nil {
+					panic(err)
+				}
+				rest := &bitmex.REST{Base: srv + "/bitmex", HTTP: &upstream.HTTP{Venue: "bitmex", Backoff: fast}}
+				return collector.Venue{Name: "bitmex", Feed: feed, REST: rest, FinalGrace: 45 * time.Second}
+			},
+			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {4000 * time.Millisecond, sim.FaultDrop, 0},
+				{4000 * time.Millisecond, sim.FaultREST5xx, 20 * time.Second}, {5000 * time.Millisecond, sim.FaultSkipFinal, 0},
+				{5000 * time.Millisecond, sim.FaultMalformed, 0}},
+			reconnects: []string{"silent", "read-error"},
+		},
+	}
+}
+
+// TestThroughFaults runs each venue's feed against the simulator over real
+// sockets into SQLite, injects faults, and checks every stored minute
+// against candles computed independently from the trade log.
+func TestThroughFaults(t *testing.T) {
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			runScenario(t, sc)
+		})
+	}
+}
+
+func runScenario(t *testing.T, sc scenario) {
 	const speed = 60 // one simulated minute per real second
 	s := sim.New(sim.Config{Seed: 42, Speed: speed})
 	binancesim.Mount(s, "/binance")
+	bitmexsim.Mount(s, "/bitmex")
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), nil)
@@ -92,52 +177,35 @@ func TestBinanceThroughFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-
-	btc := market.Default
-	fast := upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
-	feed := binance.NewFeed(binance.Config{WSURL: "ws" + srv.URL[4:] + "/binance", Backoff: fast})
-	rest := &binance.REST{Base: srv.URL + "/binance", HTTP: &upstream.HTTP{Venue: "binance", Backoff: fast}}
-	c, err := collector.New(collector.Config{Store: st, Venues: []collector.Venue{{Name: "binance", Feed: feed, REST: rest,
-		Markets: []market.Market{btc}, FinalGrace: 5 * time.Second}}})
+	met := metrics.New(prometheus.NewRegistry())
+	v := sc.venue(srv.URL, met)
+	v.Markets = []market.Market{sc.market}
+	c, err := collector.New(collector.Config{Store: st, Venues: []collector.Venue{v}, Metrics: met})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
-
 	start := market.I1m.Truncate(s.Clock.Now()) // the minute the collector joins mid-way
-	time.Sleep(2500 * time.Millisecond)
-	s.Faults.Inject("binance", sim.FaultDrop, 0)
-	s.Faults.Inject("binance", sim.FaultRefuse, 20*time.Second) // reconnects refused for a while
-	time.Sleep(2 * time.Second)
-	s.Faults.Inject("binance", sim.FaultSkipFinal, 0)
-	s.Faults.Inject("binance", sim.FaultMalformed, 0)
-	time.Sleep(3500 * time.Millisecond)
+	began := time.Now()
+	for _, f := range sc.faults {
+		time.Sleep(time.Until(began.Add(f.at)))
+		if err := s.Faults.Inject(sc.market.Venue, f.kind, f.dur); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Until(began.Add(8 * time.Second)))
 	cancel()
 	<-done
 
 	end := market.I1m.Truncate(s.Clock.Now()) - 2*60_000 // finals due by now
-	want := expected(t, srv.URL, "binance", "BTCUSDT", start, end)
-	got, err := st.Candles(context.Background(), btc, market.I1m, start, end)
+	want := expected(t, srv.URL, sc.market.Venue, sc.market.Symbol, start, end, sc.conv)
+	got, err := st.Candles(context.Background(), sc.market, market.I1m, start, end)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(want) < 5 || len(got) != len(want) {
-		for _, g := range got {
-			t.Logf("got %d %s %s", g.OpenTime, g.State, g.Source)
-		}
-		t.Logf("start %d end %d", start, end)
-		gaps, _ := st.Gaps(context.Background(), btc, 0, 1<<62)
-		t.Logf("gaps %+v", gaps)
-		t.Fatalf("stored %d minutes, want %d", len(got), len(want))
-	}
-	for _, g := range got {
-		if g.State != market.Reconciled || brief(g) != want[g.OpenTime] {
-			t.Errorf("minute %d: %s %s (%s), want %s", g.OpenTime, g.State, brief(g), g.Source, want[g.OpenTime])
-		}
-	}
-	gaps, _ := st.Gaps(context.Background(), btc, 0, 1<<62)
+	gaps, _ := st.Gaps(context.Background(), sc.market, 0, 1<<62)
 	filled := 0
 	for _, g := range gaps {
 		t.Logf("gap %+v", g)
@@ -145,11 +213,31 @@ func TestBinanceThroughFaults(t *testing.T) {
 			filled += g.Filled
 		}
 	}
-	if filled == 0 {
-		t.Error("the drop and the skipped final left no filled gap in the ledger")
+	if len(want) < 5 || len(got) != len(want) {
+		t.Fatalf("stored %d minutes, want %d", len(got), len(want))
 	}
-	// Rollups: every complete 5m bin must be reconciled and match its minutes.
-	fives, _ := st.Candles(context.Background(), btc, market.I5m, start, end)
+	for _, g := range got {
+		if g.State != market.Reconciled || brief(g) != want[g.OpenTime] {
+			t.Errorf("minute %d: %s %s (%s), want %s", g.OpenTime, g.State, brief(g), g.Source, want[g.OpenTime])
+		}
+	}
+	if filled == 0 {
+		t.Error("the faults left no filled gap in the ledger")
+	}
+	for _, r := range sc.reconnects {
+		if testutil.ToFloat64(met.Reconnects.WithLabelValues(sc.market.Venue, r)) == 0 {
+			t.Errorf("no reconnect with reason %q was counted", r)
+		}
+	}
+	for _, r := range sc.connects {
+		if testutil.ToFloat64(met.Connects.WithLabelValues(sc.market.Venue, r)) == 0 {
+			t.Errorf("no connect with result %q was counted", r)
+		}
+	}
+	if testutil.ToFloat64(met.DecodeErrors.WithLabelValues(sc.market.Venue, "decode")) == 0 {
+		t.Error("the malformed frame was not counted")
+	}
+	fives, _ := st.Candles(context.Background(), sc.market, market.I5m, start, end)
 	for _, f := range fives {
 		if f.OpenTime+5*60_000 <= end && f.State != market.Reconciled {
 			t.Errorf("5m bin %d is %s", f.OpenTime, f.State)

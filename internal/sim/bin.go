@@ -10,6 +10,7 @@ type Bin struct {
 	Close     int64 // last price, or the previous close when empty
 	PrevClose int64 // close of the previous bin (BitMEX's open)
 	Volume    int64 // size units
+	LastSize  int64 // size of the last trade
 	Quote     market.Decimal
 	Count     int64 // trade rows (aggregate trades)
 	Fills     int64 // underlying fills (Binance's n)
@@ -35,6 +36,7 @@ func (in *Instrument) Bin(open int64) Bin {
 		b.High, b.Low = max(b.High, t.Price), min(b.Low, t.Price)
 		b.Close, b.LastFill = t.Price, t.Last
 		b.Volume += t.Size
+		b.LastSize = t.Size
 		b.Quote = b.Quote.Add(in.Quote(t))
 		b.Count++
 		b.Fills += t.Last - t.First + 1

@@ -1,0 +1,62 @@
+package bitmex
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// bucketLimit is the most rows /trade/bucketed returns per request.
+const bucketLimit = 1000
+
+// RequestsPerSecond is the unauthenticated REST limit: 30 per minute.
+const RequestsPerSecond = 0.5
+
+// REST fetches bins over the BitMEX REST API.
+type REST struct {
+	Base string // e.g. https://host; /api/v1/trade/bucketed is appended
+	HTTP *upstream.HTTP
+}
+
+func isoMillis(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// Candles returns the 1m bins with open time in [from, to). BitMEX stamps
+// bins with their end, so it asks for stamps in (from, to].
+func (r *REST) Candles(ctx context.Context, m market.Market, from, to int64, onPage func(upTo int64)) ([]market.Candle, error) {
+	var out []market.Candle
+	step := market.I1m.Millis()
+	for cursor := from; cursor < to; {
+		q := url.Values{"binSize": {"1m"}, "symbol": {m.Symbol}, "partial": {"false"}, "reverse": {"false"},
+			"count": {strconv.Itoa(bucketLimit)}, "startTime": {isoMillis(cursor + step)}, "endTime": {isoMillis(to)}}
+		body, _, err := r.HTTP.Get(ctx, r.Base+"/api/v1/trade/bucketed?"+q.Encode(), 1)
+		if err != nil {
+			return out, fmt.Errorf("fetch %s bins from %s: %w", m, isoMillis(cursor), err)
+		}
+		rows, err := DecodeBuckets(body, market.I1m)
+		if err != nil {
+			return out, fmt.Errorf("fetch %s bins from %s: %w", m, isoMillis(cursor), err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, c := range rows {
+			if c.OpenTime >= cursor && c.OpenTime < to && c.Market.Symbol == m.Symbol {
+				out = append(out, c)
+			}
+		}
+		next := rows[len(rows)-1].OpenTime + step
+		if next <= cursor {
+			return out, fmt.Errorf("fetch %s bins: endpoint did not advance past %s", m, isoMillis(cursor))
+		}
+		cursor = next
+		if onPage != nil {
+			onPage(min(cursor, to))
+		}
+	}
+	return out, nil
+}
