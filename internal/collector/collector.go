@@ -91,10 +91,20 @@ func (c *Collector) Run(ctx context.Context) error {
 	writerDone.Add(1)
 	go func() { defer writerDone.Done(); c.writer.Run(wctx) }()
 
-	var wg sync.WaitGroup
+	var reps []*repairer
 	for _, v := range c.cfg.Venues {
+		rep, err := newRepairer(ctx, c, v)
+		if err != nil {
+			stopWriter()
+			writerDone.Wait()
+			return err
+		}
+		reps = append(reps, rep)
+	}
+	var wg sync.WaitGroup
+	for i, v := range c.cfg.Venues {
 		sink := newVenueSink(v, c.writer, c.log.With("venue", v.Name), c.met)
-		rep := &repairer{c: c, v: v}
+		rep := reps[i]
 		wg.Add(2)
 		go func() { defer wg.Done(); rep.run(ctx, sink.repairs) }()
 		go func() {

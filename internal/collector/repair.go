@@ -12,14 +12,34 @@ import (
 type repairReq struct {
 	m      market.Market
 	reason string
-	upTo   int64 // exclusive: minutes before this must be reconciled
+	upTo   int64 // exclusive: minutes before this are due and must be reconciled
 	first  int64 // first minute this process saw
 }
 
-// repairer fills missing minutes of one venue.
+// repairer fills missing minutes of one venue. Its watermark per market is
+// where the next repair starts: every minute before it is reconciled, or was
+// reported by the venue to have no data. It starts at the minute after the
+// newest reconciled one stored before this process collected anything (a
+// partial sent on subscribe must not hide the minutes missed while down),
+// and stays put where REST failed, so those minutes are tried again.
 type repairer struct {
-	c *Collector
-	v Venue
+	c    *Collector
+	v    Venue
+	mark map[market.Market]int64 // 0: not known yet, start at the first minute seen
+}
+
+func newRepairer(ctx context.Context, c *Collector, v Venue) (*repairer, error) {
+	r := &repairer{c: c, v: v, mark: map[market.Market]int64{}}
+	for _, m := range v.Markets {
+		last, ok, err := c.cfg.Store.LastReconciled(ctx, m, market.I1m)
+		if err != nil {
+			return nil, fmt.Errorf("read where %s stopped: %w", m, err)
+		}
+		if ok {
+			r.mark[m] = last + market.I1m.Millis()
+		}
+	}
+	return r, nil
 }
 
 func (r *repairer) run(ctx context.Context, reqs <-chan repairReq) {
@@ -59,40 +79,42 @@ func Missing(rows []market.Candle, from, to int64) [][2]int64 {
 }
 
 func (r *repairer) repair(ctx context.Context, req repairReq) error {
-	st := r.c.cfg.Store
 	if err := r.c.writer.Flush(ctx); err != nil {
 		return fmt.Errorf("flush before repair: %w", err)
 	}
-	last, ok, err := st.LastReconciled(ctx, req.m, market.I1m)
-	if err != nil {
-		return err
-	}
-	from := req.first
-	if ok {
-		from = last + market.I1m.Millis()
+	from := r.mark[req.m]
+	if from == 0 {
+		from = req.first
 	}
 	from = max(from, req.upTo-r.c.cfg.MaxRepair.Milliseconds())
 	if from >= req.upTo || from == 0 {
 		return nil
 	}
-	rows, err := st.Candles(ctx, req.m, market.I1m, from, req.upTo)
+	rows, err := r.c.cfg.Store.Candles(ctx, req.m, market.I1m, from, req.upTo)
 	if err != nil {
 		return err
 	}
+	mark := req.upTo
 	for _, run := range Missing(rows, from, req.upTo) {
-		if err := r.fill(ctx, req.m, run[0], run[1], req.reason); err != nil {
+		retry, err := r.fill(ctx, req.m, run[0], run[1], req.reason)
+		if err != nil {
 			return err
 		}
+		if retry {
+			mark = min(mark, run[0])
+		}
 	}
+	r.mark[req.m] = mark
 	return nil
 }
 
 // fill records one gap, fetches it over REST and stores what the venue has.
-func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, reason string) error {
+// retry is true when REST failed, so the minutes should be tried again.
+func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, reason string) (retry bool, err error) {
 	st, met := r.c.cfg.Store, r.c.met
 	g, err := st.AddGap(ctx, store.Gap{Market: m, From: from, To: to, Reason: reason, Status: store.GapFound, Found: time.Now().UnixMilli()})
 	if err != nil {
-		return err
+		return false, err
 	}
 	met.GapsFound.WithLabelValues(m.String()).Inc()
 	r.c.log.Info("gap found", "market", m, "from", time.UnixMilli(from).UTC(), "minutes", g.Minutes(), "reason", reason)
@@ -105,7 +127,7 @@ func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, re
 	}
 	if len(final) > 0 {
 		if _, err := r.c.writer.WriteNow(ctx, final); err != nil {
-			return fmt.Errorf("store repaired candles: %w", err)
+			return false, fmt.Errorf("store repaired candles: %w", err)
 		}
 	}
 	g.Filled, g.Resolved = len(final), time.Now().UnixMilli()
@@ -123,5 +145,5 @@ func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, re
 	met.GapsFilled.WithLabelValues(m.String(), string(g.Status)).Inc()
 	met.MinutesFilled.WithLabelValues(m.String()).Add(float64(g.Filled))
 	r.c.log.Info("gap repaired", "market", m, "status", g.Status, "filled", g.Filled, "minutes", g.Minutes(), "err", ferr)
-	return st.UpdateGap(ctx, g)
+	return ferr != nil && g.Filled < g.Minutes(), st.UpdateGap(ctx, g)
 }

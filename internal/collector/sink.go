@@ -120,7 +120,7 @@ func (s *venueSink) after(m market.Market, ms *marketState) {
 	var req repairReq
 	switch {
 	case ms.live:
-		req = repairReq{m: m, reason: ms.reason, upTo: market.I1m.Truncate(now), first: ms.first}
+		req = repairReq{m: m, reason: ms.reason, upTo: due + market.I1m.Millis(), first: ms.first}
 	case due > ms.lastDue && ms.lastDue != 0:
 		req = repairReq{m: m, reason: "overdue", upTo: due + market.I1m.Millis(), first: ms.first}
 	default:
