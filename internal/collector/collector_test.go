@@ -132,8 +132,8 @@ func scenarios() []scenario {
 			},
 			faults: []fault{{2500 * time.Millisecond, sim.FaultDrop, 0}, {2500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second},
 				{4500 * time.Millisecond, sim.FaultSkipFinal, 0}, {4500 * time.Millisecond, sim.FaultMalformed, 0},
-				{5500 * time.Millisecond, sim.FaultShutdown, 0}},
-			reconnects: []string{"read-error", "planned"}, connects: []string{"refused"},
+				{5500 * time.Millisecond, sim.FaultShutdown, 0}, {6500 * time.Millisecond, sim.FaultOversize, 0}},
+			reconnects: []string{"read-error", "planned", "oversized-frame"}, connects: []string{"refused"},
 		},
 		{name: "bitmex", market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"}, conv: convention{openIsPrevClose: true},
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {

@@ -219,7 +219,7 @@ func classify(err error) string {
 		return "rate-limited"
 	case errors.Is(err, ErrSilent):
 		return "silent"
-	case websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
+	case errors.Is(err, websocket.ErrMessageTooBig), websocket.CloseStatus(err) == websocket.StatusMessageTooBig:
 		return "oversized-frame"
 	case websocket.CloseStatus(err) != -1:
 		return "closed-by-server"

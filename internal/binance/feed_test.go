@@ -1,0 +1,62 @@
+package binance
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/binancesim"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// countSink counts what a feed delivers, per market.
+type countSink struct {
+	mu     sync.Mutex
+	trades map[market.Market]int
+	bins   map[market.Market]int
+	live   int
+}
+
+func (s *countSink) Trade(t market.Trade) { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
+func (s *countSink) Bin(c market.Candle)  { s.mu.Lock(); s.bins[c.Market]++; s.mu.Unlock() }
+func (s *countSink) Live([]market.Market) { s.mu.Lock(); s.live++; s.mu.Unlock() }
+func (s *countSink) Skip(string, string, error) {}
+
+// TestFeedSubscribeShardAndLifetime puts only one stream in the URL (the
+// rest go through SUBSCRIBE), allows two streams per connection (so three
+// markets need three connections), and cuts connections after 1.5 s (the
+// proactive redial before Binance's 24 h limit).
+func TestFeedSubscribeShardAndLifetime(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 3, Speed: 30})
+	binancesim.Mount(s, "/binance")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	met := metrics.New(prometheus.NewRegistry())
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, MaxStreams: 2,
+		MaxLifetime: 1500 * time.Millisecond, Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	ms := []market.Market{{Venue: Venue, Symbol: "BTCUSDT"}, {Venue: Venue, Symbol: "ETHUSDT"}, {Venue: Venue, Symbol: "SOLUSDT"}}
+	sink := &countSink{trades: map[market.Market]int{}, bins: map[market.Market]int{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	feed.Run(ctx, ms, sink)
+
+	for _, m := range ms {
+		if sink.trades[m] == 0 || sink.bins[m] == 0 {
+			t.Errorf("%s: %d trades, %d klines; want both (aggTrade streams are subscribed with SUBSCRIBE)", m, sink.trades[m], sink.bins[m])
+		}
+	}
+	if got := testutil.ToFloat64(met.Reconnects.WithLabelValues(Venue, "planned")); got < 3 {
+		t.Errorf("%v planned redials, want at least one per connection", got)
+	}
+	if sink.live < 6 {
+		t.Errorf("%d subscribe rounds, want ≥ 6 (3 connections, each redialled)", sink.live)
+	}
+}
