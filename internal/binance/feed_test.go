@@ -25,9 +25,9 @@ type countSink struct {
 	live   int
 }
 
-func (s *countSink) Trade(t market.Trade) { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
-func (s *countSink) Bin(c market.Candle)  { s.mu.Lock(); s.bins[c.Market]++; s.mu.Unlock() }
-func (s *countSink) Live([]market.Market) { s.mu.Lock(); s.live++; s.mu.Unlock() }
+func (s *countSink) Trade(t market.Trade)       { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
+func (s *countSink) Bin(c market.Candle)        { s.mu.Lock(); s.bins[c.Market]++; s.mu.Unlock() }
+func (s *countSink) Live([]market.Market)       { s.mu.Lock(); s.live++; s.mu.Unlock() }
 func (s *countSink) Skip(string, string, error) {}
 
 // TestFeedSubscribeShardAndLifetime puts only one stream in the URL (the

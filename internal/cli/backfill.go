@@ -61,13 +61,17 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		eps = endpoints(cfg.Venues)
 	}
+	var stopSim func()
 	if *useSim {
-		if eps, err = inProcessSim(ctx, sim.Config{Seed: 1, Logger: log}, log); err != nil {
+		if eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
 			return err
 		}
+		defer stopSim()
 	}
+	client := newHTTPClient()
+	defer client.CloseIdleConnections()
 	met := metrics.Discard()
-	fetch, err := buildFetcher(m.Venue, eps, log, met)
+	fetch, err := buildFetcher(m.Venue, eps, client, log, met)
 	if err != nil {
 		return err
 	}

@@ -102,10 +102,12 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, o.log)
+	var stopSim func()
 	if o.sim {
-		if o.eps, err = inProcessSim(ctx, sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
+		if o.eps, stopSim, err = inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
 			return err
 		}
+		defer stopSim()
 	}
 	st, err := sqlite.Open(ctx, o.db, nil)
 	if err != nil {
@@ -114,8 +116,10 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer st.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	client := newHTTPClient()
+	defer client.CloseIdleConnections()
 	met := metrics.New(reg)
-	venues, err := buildVenues(o.markets, o.eps, log, met)
+	venues, err := buildVenues(o.markets, o.eps, client, log, met)
 	if err != nil {
 		return err
 	}

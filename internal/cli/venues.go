@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,12 +42,18 @@ func groupByVenue(ms []market.Market) (names []string, by map[string][]market.Ma
 	return names, by
 }
 
+// newHTTPClient returns a REST client with its own connection pool; the
+// command closes its idle connections when it ends.
+func newHTTPClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+}
+
 // buildVenues makes the collector venues for markets.
-func buildVenues(ms []market.Market, eps endpoints, log *slog.Logger, met *metrics.Metrics) ([]collector.Venue, error) {
+func buildVenues(ms []market.Market, eps endpoints, client *http.Client, log *slog.Logger, met *metrics.Metrics) ([]collector.Venue, error) {
 	names, by := groupByVenue(ms)
 	var out []collector.Venue
 	for _, name := range names {
-		rest, err := buildFetcher(name, eps, log, met)
+		rest, err := buildFetcher(name, eps, client, log, met)
 		if err != nil {
 			return nil, err
 		}
@@ -74,7 +79,7 @@ func buildVenues(ms []market.Market, eps endpoints, log *slog.Logger, met *metri
 }
 
 // buildFetcher makes a venue's REST fetcher.
-func buildFetcher(name string, eps endpoints, log *slog.Logger, met *metrics.Metrics) (collector.Fetcher, error) {
+func buildFetcher(name string, eps endpoints, client *http.Client, log *slog.Logger, met *metrics.Metrics) (collector.Fetcher, error) {
 	ep := eps[name]
 	switch name {
 	case "binance":
@@ -82,37 +87,39 @@ func buildFetcher(name string, eps endpoints, log *slog.Logger, met *metrics.Met
 		if base == "" {
 			base = "https://api.binance.com"
 		}
-		h := &upstream.HTTP{Venue: name, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: log, Metrics: met}
+		h := &upstream.HTTP{Venue: name, Client: client, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: log, Metrics: met}
 		return &binance.REST{Base: strings.TrimRight(base, "/"), HTTP: h}, nil
 	case "bitmex":
 		if ep.RESTURL == "" {
 			return nil, bitmex.ErrNoEndpoint
 		}
-		h := &upstream.HTTP{Venue: name, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: log, Metrics: met}
+		h := &upstream.HTTP{Venue: name, Client: client, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: log, Metrics: met}
 		return &bitmex.REST{Base: strings.TrimRight(ep.RESTURL, "/"), HTTP: h}, nil
 	}
 	return nil, fmt.Errorf("%w: unknown venue %q (supported: %s)", errUsage, name, strings.Join(venueNames, ", "))
 }
 
 // inProcessSim starts a simulator on a free loopback port and returns the
-// endpoints that point every venue at it. It stops when ctx ends.
-func inProcessSim(ctx context.Context, cfg sim.Config, log *slog.Logger) (endpoints, error) {
+// endpoints that point every venue at it, and a function that stops it.
+func inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, func(), error) {
 	s := sim.New(cfg)
 	eps := mountAll(s)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("start simulator: %w", err)
+		return nil, nil, fmt.Errorf("start simulator: %w", err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("simulator stopped", "err", err)
 		}
 	}()
-	context.AfterFunc(ctx, func() { srv.Close() })
-	base := "127.0.0.1:" + fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+	stop := func() { srv.Close(); <-done }
+	base := ln.Addr().String()
 	log.Info("simulator started", "addr", base, "seed", cfg.Seed, "speed", s.Clock.Speed())
-	return eps.withHost(base), nil
+	return eps.withHost(base), stop, nil
 }
 
 // mountAll mounts every venue front-end on s and returns their endpoints

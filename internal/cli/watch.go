@@ -43,10 +43,12 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := newLogger(stderr, *level)
 	eps := endpoints{}
+	var stopSim func()
 	if *useSim {
-		if eps, err = inProcessSim(ctx, sim.Config{Seed: 1, Speed: *speed, Logger: log}, log); err != nil {
+		if eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Speed: *speed, Logger: log}, log); err != nil {
 			return err
 		}
+		defer stopSim()
 	}
 	var st store.Store = store.NewMemory(nil)
 	if *db != "" {
@@ -55,8 +57,10 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	defer st.Close()
+	client := newHTTPClient()
+	defer client.CloseIdleConnections()
 	met := metrics.Discard()
-	venues, err := buildVenues(ms, eps, log, met)
+	venues, err := buildVenues(ms, eps, client, log, met)
 	if err != nil {
 		return err
 	}

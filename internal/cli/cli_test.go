@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func run(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(ctx, args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestExitCodesAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{args: []string{"help"}, code: 0, want: "candlewire run"},
+		{args: []string{"frobnicate"}, code: 2, want: `unknown command "frobnicate"`},
+		{args: []string{"run", "--bogus"}, code: 2, want: "flag provided but not defined"},
+		{args: []string{"run", "--markets", "BTCUSDT"}, code: 2, want: "venue:SYMBOL"},
+		{args: []string{"run", "--markets", "kraken:XBTUSD", "--db", filepath.Join(dir, "a.db")}, code: 2, want: `unknown venue "kraken"`},
+		{args: []string{"run", "--markets", "bitmex:XBTUSD", "--db", filepath.Join(dir, "b.db")}, code: 1, want: "BitMEX closed on 2026-09-23"},
+		{args: []string{"export", "--format", "xml", "--db", filepath.Join(dir, "c.db")}, code: 2, want: "csv or jsonl"},
+		{args: []string{"export", "--interval", "7m"}, code: 2, want: "unknown interval"},
+		{args: []string{"export", "--db", filepath.Join(dir, "missing.db")}, code: 1, want: "open database"},
+		{args: []string{"backfill", "--market", "binance:BTCUSDT"}, code: 2, want: "--from is required"},
+		{args: []string{"run", "--config", filepath.Join(dir, "none.yaml")}, code: 1, want: "read config"},
+		{args: []string{"sim", "--fault", "drop"}, code: 2, want: "venue:kind@at"},
+	}
+	for _, c := range cases {
+		code, out, errs := run(t, context.Background(), c.args...)
+		if code != c.code || !strings.Contains(out+errs, c.want) {
+			t.Errorf("%v: exit %d, output %q; want exit %d containing %q", c.args, code, out+errs, c.code, c.want)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	cases := map[string]int64{
+		"now":                  now.UnixMilli(),
+		"1700000000000":        1700000000000,
+		"2026-11-24":           time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC).UnixMilli(),
+		"2026-11-24T10:30":     time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC).UnixMilli(),
+		"2026-11-24T10:30:00Z": time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC).UnixMilli(),
+		"6h":                   now.Add(-6 * time.Hour).UnixMilli(),
+		"-90m":                 now.Add(-90 * time.Minute).UnixMilli(),
+	}
+	for in, want := range cases {
+		if got, err := parseTime(in, now); err != nil || got != want {
+			t.Errorf("parseTime(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := parseTime("yesterday", now); err == nil {
+		t.Error("parseTime accepted nonsense")
+	}
+}
+
+// TestOfflineLogsOneClearLine points the collector at a host that cannot
+// resolve: it must keep retrying and say why once, not once per retry.
+func TestOfflineLogsOneClearLine(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("venues:\n  binance: {ws_url: \"ws://candlewire-offline.invalid\", rest_url: \"http://candlewire-offline.invalid\"}\n"), 0o600)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	code, _, errs := run(t, ctx, "run", "--config", cfg, "--db", filepath.Join(dir, "c.db"), "--listen", "127.0.0.1:0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if n := strings.Count(errs, "cannot connect"); n != 1 {
+		t.Fatalf("%d 'cannot connect' lines, want exactly 1:\n%s", n, errs)
+	}
+	if !strings.Contains(errs, "no network or DNS") {
+		t.Fatalf("the line does not say why:\n%s", errs)
+	}
+}
+
+func TestWatchJSON(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	code, out, errs := run(t, ctx, "watch", "--sim", "--sim-speed", "60", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	final := 0
+	for _, l := range lines {
+		var c struct {
+			Venue, Symbol, Interval, O, H, L, C, V, Q string
+			T, N, Rev                                 int64
+			Final                                     bool
+		}
+		if err := json.Unmarshal([]byte(l), &c); err != nil || c.Venue != "binance" || c.Interval != "1m" || c.Rev < 1 || c.O == "" {
+			t.Fatalf("bad line %q: %v", l, err)
+		}
+		if c.Final {
+			final++
+		}
+	}
+	if len(lines) < 10 || final == 0 {
+		t.Fatalf("%d lines, %d final; want a live stream with closed minutes", len(lines), final)
+	}
+}
+
+func TestBackfillThenExport(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	ctx := context.Background()
+	code, out, errs := run(t, ctx, "backfill", "--sim", "--market", "bitmex:XBTUSD", "--from", "3h", "--to", "1h", "--db", db)
+	if code != 0 || !strings.Contains(out, "120 minutes") {
+		t.Fatalf("backfill exit %d: %s %s", code, out, errs)
+	}
+	code, out, errs = run(t, ctx, "export", "--market", "bitmex:XBTUSD", "--interval", "1m", "--format", "csv", "--db", db)
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(rows) != 121 || rows[0] != "venue,symbol,interval,t,o,h,l,c,v,q,n,final,rev" {
+		t.Fatalf("export exit %d, %d rows: %s %s", code, len(rows), rows[0], errs)
+	}
+	code, out, _ = run(t, ctx, "export", "--market", "bitmex:XBTUSD", "--interval", "1h", "--format", "jsonl", "--db", db)
+	hours := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(hours) < 2 || len(hours) > 3 || !strings.Contains(hours[0], `"interval":"1h"`) {
+		t.Fatalf("hourly export: %q", out)
+	}
+}
