@@ -1,9 +1,9 @@
 package binance
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strings"
 
 	"github.com/candlewire/candlewire/internal/market"

@@ -134,3 +134,42 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeKlines(f *testing.F) {
+	f.Add([]byte(`[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",1499040059999,"2434.19055334",308,"1756.87402397","28.46694368","0"]]`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`[[1,"1"]]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		cs, err := DecodeKlines(market.Default, body, 0)
+		if err != nil {
+			return
+		}
+		for _, c := range cs {
+			if err := c.Validate(); err != nil {
+				t.Fatalf("decoded an invalid candle: %v", err)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeAggTrade(b *testing.B) {
+	frame := []byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"BTCUSDT","a":15683430,"p":"64321.57000000","q":"0.00058000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for i := 0; i < b.N; i++ {
+		if _, err := Decode(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeKline(b *testing.B) {
+	frame := []byte(`{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1633998523963,"s":"BTCUSDT","k":{"t":1633998480000,"T":1633998539999,"s":"BTCUSDT","i":"1m","f":19862761,"L":19862790,"o":"64321.57000000","c":"64322.00000000","h":"64330.10000000","l":"64300.00000000","v":"25.87700000","n":30,"x":false,"q":"1664400.04600000","V":"5.80000000","Q":"373084.62400000","B":"0"}}}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for i := 0; i < b.N; i++ {
+		if _, err := Decode(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

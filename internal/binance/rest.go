@@ -2,8 +2,8 @@ package binance
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"net/http"
 	"net/url"
 	"strconv"

@@ -2,9 +2,9 @@ package bitmex
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strings"
 	"time"
 

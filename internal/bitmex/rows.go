@@ -1,9 +1,9 @@
 package bitmex
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"

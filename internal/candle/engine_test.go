@@ -178,3 +178,15 @@ func TestAggregateReconciledNeedsEveryPart(t *testing.T) {
 		t.Fatalf("complete = %s", brief(c))
 	}
 }
+
+// BenchmarkEngineTrade is the per-trade cost of building candles.
+func BenchmarkEngineTrade(b *testing.B) {
+	e := NewEngine(btc)
+	prices := []market.Decimal{d("64321.57"), d("64321.58"), d("64320.01"), d("64325.99")}
+	size := d("0.00058")
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		p := prices[i&3]
+		e.Trade(market.Trade{Market: btc, Time: int64(i) * 50, Price: p, Size: size, Quote: p.Mul(size), FirstSeq: int64(i) + 1, LastSeq: int64(i) + 1})
+	}
+}

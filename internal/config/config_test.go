@@ -35,3 +35,11 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("markets: [binance:BTCUSDT]\nvenues:\n  bitmex: {ws_url: x}\n"))
+	f.Add([]byte("log: debug\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		Parse(b) //nolint:errcheck // any input must return, never panic
+	})
+}

@@ -61,3 +61,24 @@ func TestRefusesNewerSchema(t *testing.T) {
 		t.Fatal("a newer schema was accepted")
 	}
 }
+
+// BenchmarkUpsertBatch stores batches of 100 candle versions (new bins).
+func BenchmarkUpsertBatch(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	one := market.MustDecimal("64321.57")
+	batch := make([]market.Candle, 100)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for j := range batch {
+			batch[j] = market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: int64(i*100+j) * 60_000,
+				Open: one, High: one, Low: one, Close: one, Volume: one, Quote: one, State: market.Reconciled}
+		}
+		if _, err := s.Upsert(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
