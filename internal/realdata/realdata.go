@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -107,4 +108,38 @@ func QuotedBins(t testing.TB) []Quoted {
 		out = append(out, q)
 	}
 	return out
+}
+
+// Keys returns the sorted key paths of a JSON object ("k.t" for nested
+// objects; arrays of objects contribute their elements' keys as "data[]."),
+// to compare message shapes.
+func Keys(raw []byte) []string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	set := map[string]bool{}
+	walk("", v, set)
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func walk(prefix string, v any, set map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, child := range x {
+			set[prefix+k] = true
+			walk(prefix+k+".", child, set)
+		}
+	case []any:
+		for _, child := range x {
+			if _, ok := child.(map[string]any); ok {
+				walk(strings.TrimSuffix(prefix, ".")+"[].", child, set)
+			}
+		}
+	}
 }

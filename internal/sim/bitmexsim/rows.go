@@ -1,6 +1,8 @@
 package bitmexsim
 
 import (
+	"github.com/quagmt/udecimal"
+
 	"fmt"
 	"net/http"
 	"strings"
@@ -92,11 +94,24 @@ func bin(in *sim.Instrument, iv market.Interval, open int64) string {
 	if hi < 0 {
 		hi, lo = c, c
 	}
-	extra := ""
+	extra, home := "", homeNotional(in, volume, c)
 	if trades > 0 {
-		extra = fmt.Sprintf(`"lastSize":%d,`, last)
+		extra = fmt.Sprintf(`"vwap":%s,"lastSize":%d,`, vwap(in, volume, home), last)
 	}
 	return fmt.Sprintf(`{"timestamp":"%s","symbol":"%s","open":%s,"high":%s,"low":%s,"close":%s,"trades":%d,"volume":%d,%s"turnover":%d,"homeNotional":%s,"foreignNotional":%d}`,
 		iso(open+iv.Millis()), in.Symbol, in.Price(o), in.Price(hi), in.Price(lo), in.Price(c), trades, volume, extra,
-		volume*100, homeNotional(in, volume, c), volume)
+		volume*100, home, volume)
+}
+
+// vwap of an inverse contract bin: contracts per XBT, to 4 decimals.
+func vwap(in *sim.Instrument, volume int64, home string) string {
+	h, err := udecimal.Parse(home)
+	if err != nil || h.IsZero() {
+		return "0"
+	}
+	v, err := in.Size(volume).Div(h)
+	if err != nil {
+		return "0"
+	}
+	return v.Trunc(4).String()
 }

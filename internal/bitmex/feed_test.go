@@ -1,0 +1,92 @@
+package bitmex
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+type countSink struct {
+	mu     sync.Mutex
+	trades int
+	bins   int
+	skips  []string
+}
+
+func (s *countSink) Trade(market.Trade)   { s.mu.Lock(); s.trades++; s.mu.Unlock() }
+func (s *countSink) Bin(market.Candle)    { s.mu.Lock(); s.bins++; s.mu.Unlock() }
+func (s *countSink) Live([]market.Market) {}
+func (s *countSink) Skip(_, reason string, _ error) {
+	s.mu.Lock()
+	s.skips = append(s.skips, reason)
+	s.mu.Unlock()
+}
+
+func TestNoEndpoint(t *testing.T) {
+	if _, err := NewFeed(Config{}); err != ErrNoEndpoint || !strings.Contains(err.Error(), "closed on 2026-09-23") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestOpSubscribe puts one topic in the URL; the trade topic must arrive
+// through op:subscribe.
+func TestOpSubscribe(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 5, Speed: 60})
+	bitmexsim.Mount(s, "/bitmex")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	feed, err := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bitmex/realtime", URLTopics: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &countSink{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	feed.Run(ctx, []market.Market{{Venue: Venue, Symbol: "XBTUSD"}}, sink)
+	if sink.trades == 0 || sink.bins == 0 {
+		t.Fatalf("trades=%d bins=%d; want both (trade comes through op:subscribe)", sink.trades, sink.bins)
+	}
+}
+
+// TestRateLimitedSubscribe answers every connection with BitMEX's 429
+// error: the client must wait retryAfter before redialling.
+func TestRateLimitedSubscribe(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conns.Add(1)
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.Write(r.Context(), websocket.MessageText, []byte(`{"status":429,"error":"Rate limit exceeded, retry in 1 seconds.","meta":{"retryAfter":1},"request":{"op":"subscribe","args":"trade:XBTUSD"}}`))
+		c.Read(r.Context())
+	}))
+	defer srv.Close()
+	met := metrics.New(prometheus.NewRegistry())
+	feed, _ := NewFeed(Config{WSURL: "ws" + srv.URL[4:], Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: time.Millisecond}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	feed.Run(ctx, []market.Market{{Venue: Venue, Symbol: "XBTUSD"}}, &countSink{})
+	if n := conns.Load(); n < 2 || n > 3 {
+		t.Fatalf("%d connects in 2.5 s; retryAfter of 1 s allows 3 at most and backoff alone would allow hundreds", n)
+	}
+	if testutil.ToFloat64(met.Reconnects.WithLabelValues(Venue, "rate-limited")) == 0 {
+		t.Fatal("the 429 was not counted as rate-limited")
+	}
+}
