@@ -44,6 +44,8 @@ func decodeWith(b *testing.B, unmarshal func([]byte, any) error) {
 	}
 }
 
-func BenchmarkJSONStdlib(b *testing.B)   { decodeWith(b, json.Unmarshal) }
-func BenchmarkJSONGoccy(b *testing.B)    { decodeWith(b, gojson.Unmarshal) }
-func BenchmarkJSONIterator(b *testing.B) { decodeWith(b, jsoniter.ConfigCompatibleWithStandardLibrary.Unmarshal) }
+func BenchmarkJSONStdlib(b *testing.B) { decodeWith(b, json.Unmarshal) }
+func BenchmarkJSONGoccy(b *testing.B)  { decodeWith(b, gojson.Unmarshal) }
+func BenchmarkJSONIterator(b *testing.B) {
+	decodeWith(b, jsoniter.ConfigCompatibleWithStandardLibrary.Unmarshal)
+}
