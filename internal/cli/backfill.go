@@ -21,7 +21,15 @@ import (
 // backfillChunk is how much history one fetch-and-store step covers.
 const backfillChunk = 24 * time.Hour
 
-func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+type backfillOptions struct {
+	market   market.Market
+	from, to int64
+	db       string
+	eps      endpoints
+	sim      bool
+}
+
+func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	fs := newFlags("backfill", stderr)
 	mk := fs.String("market", market.Default.String(), "market, venue:SYMBOL")
 	fromS := fs.String("from", "", "start time (required)")
@@ -30,40 +38,43 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cfgPath := fs.String("config", "", "YAML config file (for venue endpoints)")
 	useSim := fs.Bool("sim", false, "backfill from an in-process simulator")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return backfillOptions{}, err
 	}
-	m, err := market.ParseMarket(*mk)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	o := backfillOptions{db: *db, sim: *useSim, eps: endpoints{}}
+	var err error
+	if o.market, err = parseMarket(*mk); err != nil {
+		return o, err
 	}
 	if *fromS == "" {
-		return fmt.Errorf("%w: --from is required", errUsage)
+		return o, fmt.Errorf("%w: --from is required", errUsage)
 	}
-	now := time.Now()
-	from, err := parseTime(*fromS, now)
-	if err != nil {
-		return err
+	if o.from, o.to, err = parseRange(*fromS, *toS); err != nil {
+		return o, err
 	}
-	to, err := parseTime(*toS, now)
-	if err != nil {
-		return err
+	// Whole minutes only: the forming minute is the collector's business.
+	o.from, o.to = market.I1m.Truncate(o.from), market.I1m.Truncate(o.to)
+	if o.to <= o.from {
+		return o, fmt.Errorf("%w: the range holds no whole minute", errUsage)
 	}
-	from, to = market.I1m.Truncate(from), market.I1m.Truncate(to)
-	if to <= from {
-		return fmt.Errorf("%w: --to must be after --from", errUsage)
-	}
-	log := newLogger(stderr, "warn")
-	eps := endpoints{}
 	if *cfgPath != "" {
 		cfg, err := config.Load(*cfgPath)
 		if err != nil {
-			return err
+			return o, err
 		}
-		eps = endpoints(cfg.Venues)
+		o.eps = endpoints(cfg.Venues)
 	}
-	var stopSim func()
-	if *useSim {
-		if eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
+	return o, nil
+}
+
+func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseBackfill(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, "warn")
+	if o.sim {
+		var stopSim func()
+		if o.eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
 			return err
 		}
 		defer stopSim()
@@ -71,38 +82,69 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()
 	met := metrics.Discard()
-	fetch, err := buildFetcher(m.Venue, eps, client, log, met)
+	fetch, err := buildFetcher(o.market.Venue, o.eps, client, log, met)
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, *db, nil)
+	st, err := sqlite.Open(ctx, o.db, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	w := collector.NewWriter(st, nil, log, met, 0)
-	bar := newProgress(stderr, from, to)
+	stored, err := backfill(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), o, newProgress(stderr, o.from, o.to))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backfilled %s %s .. %s: %d minutes fetched and stored (%d new or changed rows)\n",
+		o.market, fmtTime(o.from), fmtTime(o.to), (o.to-o.from)/60_000, stored)
+	return nil
+}
+
+// backfill fetches [from, to) a day at a time and stores each day with its
+// rollups, so memory stays flat however long the range.
+func backfill(ctx context.Context, fetch collector.Fetcher, w *collector.Writer, o backfillOptions, bar *progress) (int, error) {
+	defer bar.done()
 	stored := 0
-	for a := from; a < to; a += backfillChunk.Milliseconds() {
-		b := min(a+backfillChunk.Milliseconds(), to)
-		cs, err := fetch.Candles(ctx, m, a, b, bar.update)
+	for a := o.from; a < o.to; a += backfillChunk.Milliseconds() {
+		b := min(a+backfillChunk.Milliseconds(), o.to)
+		cs, err := fetch.Candles(ctx, o.market, a, b, bar.update)
 		if len(cs) > 0 {
 			res, werr := w.WriteNow(ctx, cs)
 			if werr != nil {
-				return werr
+				return stored, werr
 			}
 			stored += len(res.Changed)
 		}
 		if err != nil {
-			bar.done()
-			return err
+			return stored, err
 		}
 		bar.update(b)
 	}
-	bar.done()
-	fmt.Fprintf(stdout, "backfilled %s %s .. %s: %d minutes fetched and stored (%d new or changed rows)\n",
-		m, fmtTime(from), fmtTime(to), (to-from)/60_000, stored)
-	return nil
+	return stored, nil
+}
+
+// parseMarket reads one venue:SYMBOL flag value.
+func parseMarket(s string) (market.Market, error) {
+	m, err := market.ParseMarket(s)
+	if err != nil {
+		return m, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return m, nil
+}
+
+// parseRange reads --from and --to and checks their order.
+func parseRange(fromS, toS string) (from, to int64, err error) {
+	now := time.Now()
+	if from, err = parseTime(fromS, now); err != nil {
+		return 0, 0, err
+	}
+	if to, err = parseTime(toS, now); err != nil {
+		return 0, 0, err
+	}
+	if to <= from {
+		return 0, 0, fmt.Errorf("%w: --to must be after --from", errUsage)
+	}
+	return from, to, nil
 }
 
 // progress draws a bar on a terminal and stays quiet otherwise.

@@ -9,16 +9,24 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sqlite"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // exportRows is how many candles one read covers.
 const exportRows = 10_000
 
-func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+type exportOptions struct {
+	market   market.Market
+	interval market.Interval
+	from, to int64
+	format   string
+	db       string
+}
+
+func parseExport(args []string, stderr io.Writer) (exportOptions, error) {
 	fs := newFlags("export", stderr)
 	mk := fs.String("market", market.Default.String(), "market, venue:SYMBOL")
 	ivS := fs.String("interval", "1m", "interval: 1m 3m 5m 15m 30m 1h 2h 4h 1d")
@@ -27,42 +35,48 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "csv", "csv or jsonl")
 	db := fs.String("db", "./candlewire.db", "SQLite database file")
 	if err := parseFlags(fs, args); err != nil {
+		return exportOptions{}, err
+	}
+	o := exportOptions{format: *format, db: *db}
+	var err error
+	if o.market, err = parseMarket(*mk); err != nil {
+		return o, err
+	}
+	if o.interval, err = market.ParseInterval(*ivS); err != nil {
+		return o, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if o.format != "csv" && o.format != "jsonl" {
+		return o, fmt.Errorf("%w: --format must be csv or jsonl", errUsage)
+	}
+	// Every bin that opens in [from, to), the forming one included.
+	o.from, o.to, err = parseRange(*fromS, *toS)
+	o.from = o.interval.Truncate(o.from)
+	return o, err
+}
+
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseExport(args, stderr)
+	if err != nil {
 		return err
 	}
-	m, err := market.ParseMarket(*mk)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	iv, err := market.ParseInterval(*ivS)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	now := time.Now()
-	from, err := parseTime(*fromS, now)
-	if err != nil {
-		return err
-	}
-	to, err := parseTime(*toS, now)
-	if err != nil {
-		return err
-	}
-	if *format != "csv" && *format != "jsonl" {
-		return fmt.Errorf("%w: --format must be csv or jsonl", errUsage)
-	}
-	if _, err := os.Stat(*db); err != nil {
+	if _, err := os.Stat(o.db); err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	st, err := sqlite.Open(ctx, *db, nil)
+	st, err := sqlite.Open(ctx, o.db, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	write := candleWriter(out, *format)
-	step := exportRows * iv.Millis()
-	for a := iv.Truncate(from); a < to; a += step {
-		cs, err := st.Candles(ctx, m, iv, a, min(a+step, to))
+	return export(ctx, st, o, candleWriter(out, o.format))
+}
+
+// export streams candles in chunks of exportRows so memory stays flat.
+func export(ctx context.Context, st store.Store, o exportOptions, write func(market.Candle) error) error {
+	step := exportRows * o.interval.Millis()
+	for a := o.from; a < o.to; a += step {
+		cs, err := st.Candles(ctx, o.market, o.interval, a, min(a+step, o.to))
 		if err != nil {
 			return err
 		}

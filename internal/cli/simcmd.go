@@ -22,7 +22,14 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+type simOptions struct {
+	listen  string
+	cfg     sim.Config
+	symbols []market.Market
+	faults  []sim.Scheduled
+}
+
+func parseSim(args []string, stderr io.Writer) (simOptions, error) {
 	fs := newFlags("sim", stderr)
 	listen := fs.String("listen", "127.0.0.1:9100", "address to serve the venues' protocols on")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and start give the same trades")
@@ -34,40 +41,48 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var faults multiFlag
 	fs.Var(&faults, "fault", "inject a fault at a simulated offset: venue:kind@at[+for], e.g. binance:drop@2m (repeatable); kinds: "+strings.Join(sim.FaultKinds, ", "))
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return simOptions{}, err
 	}
 	start, err := parseTime(*startS, time.Now())
 	if err != nil {
-		return err
+		return simOptions{}, err
 	}
-	ms, err := market.ParseMarkets(*symbols)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	o := simOptions{listen: *listen, cfg: sim.Config{Seed: *seed, Speed: *speed, BinDelay: *binDelay,
+		Start: market.I1m.Truncate(start), Logger: newLogger(stderr, *level)}}
+	if o.symbols, err = market.ParseMarkets(*symbols); err != nil {
+		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	var sched []sim.Scheduled
 	for _, f := range faults {
 		sc, err := sim.ParseScheduled(f)
 		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return o, fmt.Errorf("%w: %v", errUsage, err)
 		}
-		sched = append(sched, sc)
+		o.faults = append(o.faults, sc)
 	}
-	log := newLogger(stderr, *level)
-	s := sim.New(sim.Config{Seed: *seed, Speed: *speed, BinDelay: *binDelay, Start: market.I1m.Truncate(start), Logger: log})
+	return o, nil
+}
+
+func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseSim(args, stderr)
+	if err != nil {
+		return err
+	}
+	s := sim.New(o.cfg)
 	eps := mountAll(s)
-	for _, m := range ms {
+	for _, m := range o.symbols {
 		if err := createInstrument(s, m); err != nil {
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
+		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
-	printSimURLs(stdout, eps.withHost(ln.Addr().String()), ln.Addr().String(), ms)
-	go s.RunSchedule(ctx, sched)
+	printSimURLs(stdout, eps.withHost(ln.Addr().String()), ln.Addr().String(), o.symbols)
+	go s.RunSchedule(ctx, o.faults)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	context.AfterFunc(ctx, func() { srv.Close() })
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve simulator: %w", err)
 	}

@@ -16,9 +16,17 @@ import (
 	"github.com/candlewire/candlewire/internal/store"
 )
 
-// watchCmd is the tutorial's program done right: connect, keep the
-// candles right, print one line per candle update.
-func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+type watchOptions struct {
+	markets []market.Market
+	json    bool
+	sim     bool
+	speed   float64
+	db      string
+	filter  func(market.Candle) bool
+	log     string
+}
+
+func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	fs := newFlags("watch", stderr)
 	asJSON := fs.Bool("json", false, "print JSON lines (the native candle wire format)")
 	useSim := fs.Bool("sim", false, "watch an in-process exchange simulator (no network needed)")
@@ -27,32 +35,40 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ivName := fs.String("interval", "1m", `interval to print, or "all"`)
 	level := fs.String("log", "warn", "log level: debug, info, warn, error")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return watchOptions{}, err
 	}
+	o := watchOptions{json: *asJSON, sim: *useSim, speed: *speed, db: *db, log: *level}
 	list := market.Default.String()
 	if fs.NArg() > 0 {
 		list = joinComma(fs.Args())
 	}
-	ms, err := market.ParseMarkets(list)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	var err error
+	if o.markets, err = market.ParseMarkets(list); err != nil {
+		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	filter, err := intervalFilter(*ivName)
+	o.filter, err = intervalFilter(*ivName)
+	return o, err
+}
+
+// watchCmd is the tutorial's program done right: connect, keep the
+// candles right, print one line per candle update.
+func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseWatch(args, stderr)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, *level)
+	log := newLogger(stderr, o.log)
 	eps := endpoints{}
-	var stopSim func()
-	if *useSim {
-		if eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Speed: *speed, Logger: log}, log); err != nil {
+	if o.sim {
+		var stopSim func()
+		if eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Speed: o.speed, Logger: log}, log); err != nil {
 			return err
 		}
 		defer stopSim()
 	}
 	var st store.Store = store.NewMemory(nil)
-	if *db != "" {
-		if st, err = sqlite.Open(ctx, *db, nil); err != nil {
+	if o.db != "" {
+		if st, err = sqlite.Open(ctx, o.db, nil); err != nil {
 			return err
 		}
 	}
@@ -60,12 +76,12 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()
 	met := metrics.Discard()
-	venues, err := buildVenues(ms, eps, client, log, met)
+	venues, err := buildVenues(o.markets, eps, client, log, met)
 	if err != nil {
 		return err
 	}
 	var h hub.Hub
-	sub := h.Subscribe(4096, filter)
+	sub := h.Subscribe(4096, o.filter)
 	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Venues: venues, Logger: log, Metrics: met})
 	if err != nil {
 		return err
@@ -74,8 +90,13 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wg.Add(1)
 	go func() { defer wg.Done(); col.Run(ctx); h.Close() }()
 	defer wg.Wait()
+	return printAll(ctx, stdout, sub, o.json)
+}
+
+// printAll prints every candle of sub until it ends.
+func printAll(ctx context.Context, w io.Writer, sub *hub.Sub, asJSON bool) error {
 	for c := range sub.C {
-		if err := printCandle(stdout, c, *asJSON); err != nil {
+		if err := printCandle(w, c, asJSON); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // Publisher receives every stored change, in order.
@@ -87,7 +88,7 @@ func (w *Writer) Run(ctx context.Context) {
 		case <-t.C:
 		case <-w.wake:
 			// Let a burst accumulate for one period before writing.
-			if err := sleepCtx(ctx, w.every); err != nil {
+			if err := upstream.Sleep(ctx, w.every); err != nil {
 				continue
 			}
 		}
@@ -189,15 +190,4 @@ func compareCandles(a, b market.Candle) int {
 		return int(a.Interval.Millis() - b.Interval.Millis())
 	}
 	return int(a.OpenTime - b.OpenTime)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
