@@ -35,6 +35,7 @@ const (
 type Config struct {
 	WSURL       string        // base, default wss://stream.binance.com:9443
 	URLStreams  int           // streams subscribed in the URL; the rest via SUBSCRIBE; default 200
+	Batch       int           // streams per SUBSCRIBE message; default 200
 	MaxStreams  int           // streams per connection; default and maximum 1024
 	MaxLifetime time.Duration // redial before the 24h cut; default 23h30m
 	Silence     time.Duration // no frame and no ping for this long means dead; default 60s
@@ -59,6 +60,9 @@ func NewFeed(cfg Config) *Feed {
 	}
 	if cfg.URLStreams <= 0 {
 		cfg.URLStreams = 200
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 200
 	}
 	if cfg.MaxStreams <= 0 || cfg.MaxStreams > MaxStreamsPerConn {
 		cfg.MaxStreams = MaxStreamsPerConn
@@ -167,12 +171,13 @@ func (c *conn) session(ctx context.Context, ws *websocket.Conn) error {
 // maxControlPerSecond messages per second.
 func (c *conn) subscribe(ctx context.Context, ws *websocket.Conn) error {
 	lim := rate.NewLimiter(maxControlPerSecond, 1)
-	for i := 0; i < len(c.later); i += 200 {
+	batch := c.feed.cfg.Batch
+	for i := 0; i < len(c.later); i += batch {
 		if err := lim.Wait(ctx); err != nil {
 			return err
 		}
 		c.nextID++
-		msg, _ := json.Marshal(map[string]any{"method": "SUBSCRIBE", "params": c.later[i:min(i+200, len(c.later))], "id": c.nextID})
+		msg, _ := json.Marshal(map[string]any{"method": "SUBSCRIBE", "params": c.later[i:min(i+batch, len(c.later))], "id": c.nextID})
 		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
 			return fmt.Errorf("send SUBSCRIBE: %w", err)
 		}

@@ -60,3 +60,31 @@ func TestFeedSubscribeShardAndLifetime(t *testing.T) {
 		t.Errorf("%d subscribe rounds, want ≥ 6 (3 connections, each redialled)", sink.live)
 	}
 }
+
+// TestSubscribePacing needs nine SUBSCRIBE messages on one connection. The
+// simulator, like Binance, disconnects a client that sends more than five
+// messages a second; the feed must pace itself and never be cut off.
+func TestSubscribePacing(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 3, Speed: 30})
+	binancesim.Mount(s, "/binance")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	met := metrics.New(prometheus.NewRegistry())
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, Batch: 1, Metrics: met})
+	var ms []market.Market
+	for _, sym := range []string{"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT"} {
+		ms = append(ms, market.Market{Venue: Venue, Symbol: sym})
+	}
+	sink := &countSink{trades: map[market.Market]int{}, bins: map[market.Market]int{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	feed.Run(ctx, ms, sink)
+	for _, m := range ms {
+		if sink.bins[m] == 0 {
+			t.Errorf("%s: no klines; its SUBSCRIBE was lost", m)
+		}
+	}
+	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 1 {
+		t.Errorf("%v connects; the server cut the connection for sending too fast", n)
+	}
+}

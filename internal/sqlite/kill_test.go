@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/candlewire/candlewire/internal/market"
 )
 
@@ -23,7 +25,12 @@ func TestMain(m *testing.M) {
 		writeForever(path)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goroutine leak:", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // writeForever upserts batches of batchRows candles, each batch tagged with
