@@ -101,6 +101,8 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 		reps = append(reps, rep)
 	}
+	stopDrain := context.AfterFunc(ctx, c.writer.drain)
+	defer stopDrain()
 	var wg sync.WaitGroup
 	for i, v := range c.cfg.Venues {
 		sink := newVenueSink(v, c.writer, c.log.With("venue", v.Name), c.met)

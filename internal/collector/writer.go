@@ -30,11 +30,12 @@ type Writer struct {
 	every      time.Duration
 	maxPending int
 
-	mu      sync.Mutex
-	room    *sync.Cond
-	pending map[market.Key]market.Candle
-	wake    chan struct{}
-	flushMu sync.Mutex // one flush at a time
+	mu       sync.Mutex
+	room     *sync.Cond
+	draining bool // shutting down: Put no longer waits for room
+	pending  map[market.Key]market.Candle
+	wake     chan struct{}
+	flushMu  sync.Mutex // one flush at a time
 }
 
 // NewWriter returns a writer that flushes every `every` (default 100ms).
@@ -55,7 +56,7 @@ func (w *Writer) Put(cs ...market.Candle) {
 		return
 	}
 	w.mu.Lock()
-	for len(w.pending) >= w.maxPending {
+	for len(w.pending) >= w.maxPending && !w.draining {
 		w.room.Wait()
 	}
 	for _, c := range cs {
@@ -70,6 +71,15 @@ func (w *Writer) Put(cs ...market.Candle) {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// drain stops Put from waiting for room, so feeds can finish on shutdown
+// even when the store is stalled; the final flush takes what they queued.
+func (w *Writer) drain() {
+	w.mu.Lock()
+	w.draining = true
+	w.room.Broadcast()
+	w.mu.Unlock()
 }
 
 // Run flushes until ctx ends, then flushes what is left.
