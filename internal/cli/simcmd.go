@@ -12,8 +12,6 @@ import (
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/binancesim"
-	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 )
 
 // multiFlag collects a repeatable flag.
@@ -90,15 +88,12 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func createInstrument(s *sim.Server, m market.Market) error {
-	switch m.Venue {
-	case binancesim.Venue:
-		s.Instrument(m.Venue, m.Symbol, binancesim.Spec(m.Symbol))
-		return nil
-	case bitmexsim.Venue:
-		s.Instrument(m.Venue, m.Symbol, bitmexsim.Spec(m.Symbol))
-		return nil
+	k, err := kind(m.Venue)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("%w: the simulator has no venue %q", errUsage, m.Venue)
+	s.Instrument(m.Venue, m.Symbol, k.simSpec(m.Symbol))
+	return nil
 }
 
 func printSimURLs(w io.Writer, eps endpoints, addr string, ms []market.Market) {
@@ -109,12 +104,8 @@ func printSimURLs(w io.Writer, eps endpoints, addr string, ms []market.Market) {
 		fmt.Fprintf(w, "  %-8s rest      %s\n", v, ep.RESTURL)
 	}
 	for _, m := range ms {
-		if m.Venue == binancesim.Venue {
-			s := strings.ToLower(m.Symbol)
-			fmt.Fprintf(w, "  example  %s/stream?streams=%s@kline_1m/%s@aggTrade\n", eps["binance"].WSURL, s, s)
-		}
-		if m.Venue == bitmexsim.Venue {
-			fmt.Fprintf(w, "  example  %s?subscribe=tradeBin1m:%s,trade:%s\n", eps["bitmex"].WSURL, m.Symbol, m.Symbol)
+		if k, ok := venueKinds[m.Venue]; ok {
+			fmt.Fprintf(w, "  example  %s\n", k.example(eps[m.Venue], m.Symbol))
 		}
 		fmt.Fprintf(w, "  trades   http://%s/admin/trades?venue=%s&symbol=%s\n", addr, m.Venue, m.Symbol)
 	}

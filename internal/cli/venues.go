@@ -24,23 +24,92 @@ import (
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
-// Supported venues.
-var venueNames = []string{"binance", "bitmex"}
+// deps are what a venue's feed and fetcher are built with.
+type deps struct {
+	ep     config.Venue
+	client *http.Client
+	log    *slog.Logger
+	met    *metrics.Metrics
+}
+
+// venueKind is everything the command line knows about one venue. Adding a
+// venue is its package, its simulator front-end, and one entry here.
+type venueKind struct {
+	grace   time.Duration // how late a final may be (exchange time)
+	feed    func(d deps) (collector.Feed, error)
+	fetcher func(d deps) (collector.Fetcher, error)
+	mount   func(s *sim.Server) config.Venue // endpoints on host "HOST"
+	simSpec func(symbol string) sim.Spec
+	example func(ep config.Venue, symbol string) string
+}
+
+var venueKinds = map[string]venueKind{
+	"binance": {
+		grace: 10 * time.Second,
+		feed: func(d deps) (collector.Feed, error) {
+			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Logger: d.log, Metrics: d.met}), nil
+		},
+		fetcher: func(d deps) (collector.Fetcher, error) {
+			base := d.ep.RESTURL
+			if base == "" {
+				base = "https://api.binance.com"
+			}
+			h := &upstream.HTTP{Venue: "binance", Client: d.client, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: d.log, Metrics: d.met}
+			return &binance.REST{Base: strings.TrimRight(base, "/"), HTTP: h}, nil
+		},
+		mount: func(s *sim.Server) config.Venue {
+			binancesim.Mount(s, "/binance")
+			return config.Venue{WSURL: "ws://HOST/binance", RESTURL: "http://HOST/binance"}
+		},
+		simSpec: binancesim.Spec,
+		example: func(ep config.Venue, symbol string) string {
+			s := strings.ToLower(symbol)
+			return fmt.Sprintf("%s/stream?streams=%s@kline_1m/%s@aggTrade", ep.WSURL, s, s)
+		},
+	},
+	"bitmex": {
+		grace: 45 * time.Second, // bins are published about 15 s after the minute
+		feed: func(d deps) (collector.Feed, error) {
+			budget := bitmex.DefaultConnectsPerHour
+			if d.ep.ConnectBudget > 0 {
+				budget = d.ep.ConnectBudget
+			}
+			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: upstream.NewBudget(budget, time.Hour, nil), Logger: d.log, Metrics: d.met})
+		},
+		fetcher: func(d deps) (collector.Fetcher, error) {
+			if d.ep.RESTURL == "" {
+				return nil, bitmex.ErrNoEndpoint
+			}
+			h := &upstream.HTTP{Venue: "bitmex", Client: d.client, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
+			return &bitmex.REST{Base: strings.TrimRight(d.ep.RESTURL, "/"), HTTP: h}, nil
+		},
+		mount: func(s *sim.Server) config.Venue {
+			bitmexsim.Mount(s, "/bitmex")
+			return config.Venue{WSURL: "ws://HOST/bitmex/realtime", RESTURL: "http://HOST/bitmex"}
+		},
+		simSpec: bitmexsim.Spec,
+		example: func(ep config.Venue, symbol string) string {
+			return fmt.Sprintf("%s?subscribe=tradeBin1m:%s,trade:%s", ep.WSURL, symbol, symbol)
+		},
+	},
+}
+
+// kind looks up a venue.
+func kind(name string) (venueKind, error) {
+	k, ok := venueKinds[name]
+	if !ok {
+		names := make([]string, 0, len(venueKinds))
+		for n := range venueKinds {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return k, fmt.Errorf("%w: unknown venue %q (supported: %s)", errUsage, name, strings.Join(names, ", "))
+	}
+	return k, nil
+}
 
 // endpoints holds each venue's URLs.
 type endpoints map[string]config.Venue
-
-// groupByVenue splits markets by venue, keeping order.
-func groupByVenue(ms []market.Market) (names []string, by map[string][]market.Market) {
-	by = map[string][]market.Market{}
-	for _, m := range ms {
-		if _, ok := by[m.Venue]; !ok {
-			names = append(names, m.Venue)
-		}
-		by[m.Venue] = append(by[m.Venue], m)
-	}
-	return names, by
-}
 
 // newHTTPClient returns a REST client with its own connection pool; the
 // command closes its idle connections when it ends.
@@ -48,55 +117,43 @@ func newHTTPClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 }
 
-// buildVenues makes the collector venues for markets.
+// buildVenues makes the collector venues for markets, one per venue.
 func buildVenues(ms []market.Market, eps endpoints, client *http.Client, log *slog.Logger, met *metrics.Metrics) ([]collector.Venue, error) {
-	names, by := groupByVenue(ms)
+	var order []string
+	by := map[string][]market.Market{}
+	for _, m := range ms {
+		if _, ok := by[m.Venue]; !ok {
+			order = append(order, m.Venue)
+		}
+		by[m.Venue] = append(by[m.Venue], m)
+	}
 	var out []collector.Venue
-	for _, name := range names {
-		rest, err := buildFetcher(name, eps, client, log, met)
+	for _, name := range order {
+		k, err := kind(name)
 		if err != nil {
 			return nil, err
 		}
-		ep := eps[name]
-		switch name {
-		case "binance":
-			feed := binance.NewFeed(binance.Config{WSURL: ep.WSURL, Logger: log, Metrics: met})
-			out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: 10 * time.Second})
-		case "bitmex":
-			budget := bitmex.DefaultConnectsPerHour
-			if ep.ConnectBudget > 0 {
-				budget = ep.ConnectBudget
-			}
-			feed, err := bitmex.NewFeed(bitmex.Config{WSURL: ep.WSURL, Budget: upstream.NewBudget(budget, time.Hour, nil), Logger: log, Metrics: met})
-			if err != nil {
-				return nil, err
-			}
-			// Bins are published about 15 s after the minute; allow 45 s.
-			out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: 45 * time.Second})
+		d := deps{ep: eps[name], client: client, log: log, met: met}
+		rest, err := k.fetcher(d)
+		if err != nil {
+			return nil, err
 		}
+		feed, err := k.feed(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: k.grace})
 	}
 	return out, nil
 }
 
 // buildFetcher makes a venue's REST fetcher.
 func buildFetcher(name string, eps endpoints, client *http.Client, log *slog.Logger, met *metrics.Metrics) (collector.Fetcher, error) {
-	ep := eps[name]
-	switch name {
-	case "binance":
-		base := ep.RESTURL
-		if base == "" {
-			base = "https://api.binance.com"
-		}
-		h := &upstream.HTTP{Venue: name, Client: client, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: log, Metrics: met}
-		return &binance.REST{Base: strings.TrimRight(base, "/"), HTTP: h}, nil
-	case "bitmex":
-		if ep.RESTURL == "" {
-			return nil, bitmex.ErrNoEndpoint
-		}
-		h := &upstream.HTTP{Venue: name, Client: client, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: log, Metrics: met}
-		return &bitmex.REST{Base: strings.TrimRight(ep.RESTURL, "/"), HTTP: h}, nil
+	k, err := kind(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: unknown venue %q (supported: %s)", errUsage, name, strings.Join(venueNames, ", "))
+	return k.fetcher(deps{ep: eps[name], client: client, log: log, met: met})
 }
 
 // inProcessSim starts a simulator on a free loopback port and returns the
@@ -125,12 +182,11 @@ func inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, func(), error) {
 // mountAll mounts every venue front-end on s and returns their endpoints
 // relative to host "HOST".
 func mountAll(s *sim.Server) endpoints {
-	binancesim.Mount(s, "/binance")
-	bitmexsim.Mount(s, "/bitmex")
-	return endpoints{
-		"binance": {WSURL: "ws://HOST/binance", RESTURL: "http://HOST/binance"},
-		"bitmex":  {WSURL: "ws://HOST/bitmex/realtime", RESTURL: "http://HOST/bitmex"},
+	eps := endpoints{}
+	for name, k := range venueKinds {
+		eps[name] = k.mount(s)
 	}
+	return eps
 }
 
 func (e endpoints) withHost(host string) endpoints {
