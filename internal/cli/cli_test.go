@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +137,49 @@ func TestBackfillThenExport(t *testing.T) {
 	hours := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(hours) < 2 || len(hours) > 3 || !strings.Contains(hours[0], `"interval":"1h"`) {
 		t.Fatalf("hourly export: %q", out)
+	}
+}
+
+func TestSimPrintsURLs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"sim", "--listen", "127.0.0.1:0", "--speed", "10", "--log", "error"}, pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var out []string
+	for len(out) < 11 && sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	cancel()
+	go io.Copy(io.Discard, pr)
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	text := strings.Join(out, "\n")
+	for _, want := range []string{"binance  websocket ws://127.0.0.1:", "bitmex   websocket ws://127.0.0.1:", "/bitmex/realtime?subscribe=tradeBin1m:XBTUSD", "/admin/trades?venue=binance&symbol=BTCUSDT", "/admin/fault"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	p := &progress{w: &b, tty: true, from: 0, to: 100}
+	p.update(50)
+	p.done()
+	if !strings.Contains(b.String(), " 50%") || !strings.Contains(b.String(), "100%") || !strings.Contains(b.String(), "####") {
+		t.Fatalf("bar: %q", b.String())
+	}
+	var quiet bytes.Buffer
+	q := &progress{w: &quiet, tty: false, from: 0, to: 100}
+	q.update(50)
+	q.done()
+	if quiet.Len() != 0 {
+		t.Fatalf("drew a bar on a non-terminal: %q", quiet.String())
 	}
 }

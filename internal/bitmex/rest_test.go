@@ -1,0 +1,42 @@
+package bitmex
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// TestRESTPages fetches 1500 minutes (two pages of at most 1000) and checks
+// each bin is keyed by its open time: the row stamped T holds [T-1m, T).
+func TestRESTPages(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 9, Speed: 1, History: 30 * time.Hour})
+	bitmexsim.Mount(s, "/bitmex")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	r := &REST{Base: srv.URL + "/bitmex", HTTP: &upstream.HTTP{Venue: Venue}}
+	xbt := market.Market{Venue: Venue, Symbol: "XBTUSD"}
+	to := market.I1m.Truncate(s.Clock.Now()) - 60_000
+	from := to - 1500*60_000
+	pages := 0
+	cs, err := r.Candles(context.Background(), xbt, from, to, func(int64) { pages++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1500 || pages != 2 {
+		t.Fatalf("%d bins in %d pages, want 1500 in 2", len(cs), pages)
+	}
+	for i, c := range cs {
+		if c.OpenTime != from+int64(i)*60_000 || c.State != market.Reconciled {
+			t.Fatalf("row %d: open %d, want %d", i, c.OpenTime, from+int64(i)*60_000)
+		}
+		if i > 0 && !c.Open.Equal(cs[i-1].Close) {
+			t.Fatalf("row %d: open %s is not the previous close %s", i, c.Open, cs[i-1].Close)
+		}
+	}
+}
