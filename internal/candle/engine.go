@@ -26,13 +26,20 @@ type Engine struct {
 	lastSeq int64                   // last venue trade id included in cur
 	now     int64                   // latest exchange time seen
 	closed  map[int64]market.Candle // trade-built minutes awaiting the venue's final
+	resync  bool                    // trades may have been missed: the next trade's minute is partial
+	trusted int64                   // minutes opening before this were seen only in part
 	stats   Stats
 }
 
 // NewEngine returns an engine for one market.
 func NewEngine(m market.Market) *Engine {
-	return &Engine{market: m, closed: map[int64]market.Candle{}}
+	return &Engine{market: m, closed: map[int64]market.Candle{}, resync: true}
 }
+
+// Resync says trades may have been missed (a reconnect): the minute of the
+// next trade, and any before it, were seen only in part, so their
+// trade-built candles are not compared with the venue's finals.
+func (e *Engine) Resync() { e.resync = true }
 
 // Stats returns the counters.
 func (e *Engine) Stats() Stats { return e.stats }
@@ -63,6 +70,9 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 		return nil
 	}
 	open := market.I1m.Truncate(t.Time)
+	if e.resync {
+		e.resync, e.trusted = false, open+market.I1m.Millis()
+	}
 	var out []market.Candle
 	switch {
 	case e.cur != nil && open < e.cur.OpenTime:
@@ -70,8 +80,11 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 		return nil
 	case e.cur == nil || open > e.cur.OpenTime:
 		out = e.closeCurrent(out)
-		e.cur = &market.Candle{Market: e.market, Interval: market.I1m, OpenTime: open,
-			Open: t.Price, High: t.Price, Low: t.Price, State: market.Provisional, Source: market.SourceTrades}
+		e.cur = e.fresh(open, t)
+	case e.cur.Trades == 0:
+		// The venue's forming bin of a minute with no trades yet carries the
+		// previous close as open, high and low; the first trade replaces it.
+		e.cur = e.fresh(open, t)
 	}
 	if t.FirstSeq > 0 && e.lastSeq > 0 && t.FirstSeq > e.lastSeq+1 {
 		e.stats.SeqGaps++
@@ -92,6 +105,12 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	}
 	e.stats.Trades++
 	return append(out, *c)
+}
+
+// fresh starts the minute at open with trade t as its open, high and low.
+func (e *Engine) fresh(open int64, t market.Trade) *market.Candle {
+	return &market.Candle{Market: e.market, Interval: market.I1m, OpenTime: open,
+		Open: t.Price, High: t.Price, Low: t.Price, State: market.Provisional, Source: market.SourceTrades}
 }
 
 // tradeCount is how many venue trades one reported trade stands for
@@ -168,7 +187,7 @@ func (e *Engine) compare(final market.Candle) {
 	if !ok && e.cur != nil && e.cur.OpenTime == final.OpenTime && e.cur.Source == market.SourceTrades {
 		built, ok = *e.cur, true
 	}
-	if ok && built.Disagrees(final) {
+	if ok && final.OpenTime >= e.trusted && built.Disagrees(final) {
 		e.stats.Corrections++
 	}
 }

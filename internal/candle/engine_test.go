@@ -62,17 +62,18 @@ func TestEngine(t *testing.T) {
 			{trade: tp(tr(60_100, "10", "1", 9)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(60_000, "10", "10", "10", "10", "1", 1, 8, market.Provisional))},
 		}, Stats{Trades: 1}},
-		{"final kline reconciles and a late trade is not applied", []step{
-			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
-			{bin: bp(bin(60_000, "10", "10", "10", "10", "2", 2, 2, market.Reconciled)), want: []string{"60000 reconciled 10/10/10/10/2/2"}},
-			{trade: tp(tr(60_200, "10", "1", 2))},
-		}, Stats{Trades: 1, Duplicates: 1, Corrections: 1}},
-		{"a final equal to the closed trade-built candle is no correction", []step{
+		{"final kline reconciles, differences are counted, a replayed trade is not applied", []step{
+			{trade: tp(tr(100, "9", "1", 1)), want: []string{"0 provisional 9/9/9/9/1/1"}}, // joined mid-minute
+			{trade: tp(tr(60_100, "10", "1", 2)), want: []string{"0 closed 9/9/9/9/1/1", "60000 provisional 10/10/10/10/1/1"}},
+			{bin: bp(bin(60_000, "10", "10", "10", "10", "2", 2, 3, market.Reconciled)), want: []string{"60000 reconciled 10/10/10/10/2/2"}},
+			{trade: tp(tr(60_200, "10", "1", 3))},
+		}, Stats{Trades: 2, Duplicates: 1, ClosedByData: 1, Corrections: 1}},
+		{"a final equal to the closed trade-built candle is no correction; the joined minute is not compared", []step{
 			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{trade: tp(tr(120_100, "11", "1", 2)), want: []string{"60000 closed 10/10/10/10/1/1", "120000 provisional 11/11/11/11/1/1"}},
-			{bin: bp(bin(60_000, "10", "10", "10", "10", "1", 1, 1, market.Reconciled)), want: []string{"60000 reconciled 10/10/10/10/1/1"}},
-			{bin: bp(bin(120_000, "11", "12", "11", "11", "1", 1, 2, market.Reconciled)), want: []string{"120000 reconciled 11/12/11/11/1/1"}},
-		}, Stats{Trades: 2, ClosedByData: 1, Corrections: 1}},
+			{bin: bp(bin(60_000, "10", "12", "10", "10", "1", 1, 1, market.Reconciled)), want: []string{"60000 reconciled 10/12/10/10/1/1"}},
+			{bin: bp(bin(120_000, "11", "11", "11", "11", "1", 1, 2, market.Reconciled)), want: []string{"120000 reconciled 11/11/11/11/1/1"}},
+		}, Stats{Trades: 2, ClosedByData: 1}},
 		{"a trade in an older minute is late", []step{
 			{trade: tp(tr(125_000, "11", "1", 0)), want: []string{"120000 provisional 11/11/11/11/1/1"}},
 			{trade: tp(tr(61_000, "11", "1", 0))},
@@ -81,6 +82,11 @@ func TestEngine(t *testing.T) {
 			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(120_000, "10", "10", "10", "10", "0", 0, 0, market.Provisional)), want: []string{"60000 closed 10/10/10/10/1/1", "120000 provisional 10/10/10/10/0/0"}},
 		}, Stats{Trades: 1, ClosedByData: 1}},
+		{"an empty forming kline is replaced by the first trade", []step{
+			{bin: bp(bin(60_000, "10", "10", "10", "10", "0", 0, 0, market.Provisional)), want: []string{"60000 provisional 10/10/10/10/0/0"}},
+			{trade: tp(tr(60_500, "12", "1", 1)), want: []string{"60000 provisional 12/12/12/12/1/1"}},
+			{trade: tp(tr(60_600, "11", "1", 2)), want: []string{"60000 provisional 12/12/11/11/2/2"}},
+		}, Stats{Trades: 2}},
 		{"aggregate trade counts its fills and seq gaps are counted", []step{
 			{trade: tp(market.Trade{Market: btc, Time: 60_001, Price: d("1"), Size: d("1"), FirstSeq: 10, LastSeq: 12}), want: []string{"60000 provisional 1/1/1/1/1/3"}},
 			{trade: tp(market.Trade{Market: btc, Time: 60_002, Price: d("1"), Size: d("1"), FirstSeq: 20, LastSeq: 20}), want: []string{"60000 provisional 1/1/1/1/2/4"}},

@@ -120,6 +120,7 @@ type scenario struct {
 	connects   []string
 	speed      float64       // default 60
 	run        time.Duration // real time; default 8s
+	clean      bool          // no faults: trade-built candles must equal the finals
 }
 
 var fast = upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
@@ -175,6 +176,19 @@ func TestHighSpeed(t *testing.T) {
 		sc.speed, sc.run = 600, 4*time.Second
 		sc.faults = []fault{{1500 * time.Millisecond, sim.FaultDrop, 0}}
 		sc.reconnects, sc.connects = []string{"read-error"}, nil
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			runScenario(t, sc)
+		})
+	}
+}
+
+// TestCleanRunHasNoCorrections runs each venue without faults: every
+// candle built from trades must equal the venue's final, so no correction
+// may be counted.
+func TestCleanRunHasNoCorrections(t *testing.T) {
+	for _, sc := range scenarios() {
+		sc.run, sc.faults, sc.reconnects, sc.connects, sc.clean = 7*time.Second, nil, nil, nil, true
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			runScenario(t, sc)
@@ -243,7 +257,10 @@ func runScenario(t *testing.T, sc scenario) {
 			t.Errorf("minute %d: %s %s (%s), want %s", g.OpenTime, g.State, brief(g), g.Source, want[g.OpenTime])
 		}
 	}
-	if filled == 0 && sc.speed == 60 {
+	if n := testutil.ToFloat64(met.Corrections.WithLabelValues(sc.market.String())); sc.clean && n != 0 {
+		t.Errorf("%v corrections in a run without faults", n)
+	}
+	if filled == 0 && sc.speed == 60 && !sc.clean {
 		t.Error("the faults left no filled gap in the ledger")
 	}
 	for _, r := range sc.reconnects {

@@ -89,6 +89,7 @@ func (s *venueSink) Live(ms []market.Market) {
 		if st := s.mkts[m]; st != nil {
 			st.mu.Lock()
 			st.live, st.reason = true, reason
+			st.eng.Resync()
 			st.mu.Unlock()
 		}
 	}
