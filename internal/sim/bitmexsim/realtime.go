@@ -59,10 +59,18 @@ func (fe *FrontEnd) serveRealtime(w http.ResponseWriter, r *http.Request) {
 	ws.CloseNow()
 }
 
+// maxQueued bounds the replies waiting for one connection; a client that
+// makes the server queue more is disconnected.
+const maxQueued = 10_000
+
 func (c *rtConn) queue(msgs ...string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.out)+len(msgs) > maxQueued {
+		c.ws.Close(websocket.StatusPolicyViolation, "too many requests") //nolint:errcheck // closing anyway
+		return
+	}
 	c.out = append(c.out, msgs...)
-	c.mu.Unlock()
 }
 
 // subscribe acks each topic and sends its partial, as BitMEX does.
