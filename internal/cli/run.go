@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,7 +63,7 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 		eps: endpoints(cfg.Venues), sim: *useSim, simSpeed: *speed, simSeed: *seed, log: pick(*level, cfg.Log, "info")}
 	list := *markets
 	if list == "" && len(cfg.Markets) > 0 {
-		list = joinComma(cfg.Markets)
+		list = strings.Join(cfg.Markets, ",")
 	}
 	if list == "" {
 		list = market.Default.String()
@@ -76,25 +78,8 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	return o, nil
 }
 
-func pick(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func joinComma(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += ","
-		}
-		out += s
-	}
-	return out
-}
+// pick returns the first non-empty value: flag, then config, then default.
+func pick(vals ...string) string { return cmp.Or(vals...) }
 
 func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	o, err := parseRun(args, stderr)

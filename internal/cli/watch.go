@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/candlewire/candlewire/internal/collector"
@@ -40,7 +41,7 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	o := watchOptions{json: *asJSON, sim: *useSim, speed: *speed, db: *db, log: *level}
 	list := market.Default.String()
 	if fs.NArg() > 0 {
-		list = joinComma(fs.Args())
+		list = strings.Join(fs.Args(), ",")
 	}
 	var err error
 	if o.markets, err = market.ParseMarkets(list); err != nil {
