@@ -29,36 +29,18 @@ type REST struct {
 // header) shows it is over, Provisional otherwise. onPage, if not nil, is
 // told how far each page got.
 func (r *REST) Candles(ctx context.Context, m market.Market, from, to int64, onPage func(upTo int64)) ([]market.Candle, error) {
-	var out []market.Candle
-	for cursor := from; cursor < to; {
+	return upstream.Paginate(ctx, from, to, func(ctx context.Context, cursor int64) ([]market.Candle, error) {
 		q := url.Values{"symbol": {m.Symbol}, "interval": {"1m"}, "startTime": {strconv.FormatInt(cursor, 10)},
 			"endTime": {strconv.FormatInt(to-1, 10)}, "limit": {strconv.Itoa(klinesLimit)}}
 		body, hdr, err := r.HTTP.Get(ctx, r.Base+"/api/v3/klines?"+q.Encode(), klinesWeight)
-		if err != nil {
-			return out, fmt.Errorf("fetch %s klines from %d: %w", m, cursor, err)
-		}
-		rows, err := DecodeKlines(m, body, serverTime(hdr))
-		if err != nil {
-			return out, fmt.Errorf("fetch %s klines from %d: %w", m, cursor, err)
-		}
-		if len(rows) == 0 {
-			break
-		}
-		for _, c := range rows {
-			if c.OpenTime >= cursor && c.OpenTime < to {
-				out = append(out, c)
+		if err == nil {
+			var rows []market.Candle
+			if rows, err = DecodeKlines(m, body, serverTime(hdr)); err == nil {
+				return rows, nil
 			}
 		}
-		next := rows[len(rows)-1].OpenTime + market.I1m.Millis()
-		if next <= cursor {
-			return out, fmt.Errorf("fetch %s klines: venue did not advance past %d", m, cursor)
-		}
-		cursor = next
-		if onPage != nil {
-			onPage(min(cursor, to))
-		}
-	}
-	return out, nil
+		return nil, fmt.Errorf("fetch %s klines from %d: %w", m, cursor, err)
+	}, onPage)
 }
 
 // serverTime is the venue's clock from the Date header, in ms; 0 if absent.

@@ -28,35 +28,29 @@ func isoMillis(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-0
 // Candles returns the 1m bins with open time in [from, to). BitMEX stamps
 // bins with their end, so it asks for stamps in (from, to].
 func (r *REST) Candles(ctx context.Context, m market.Market, from, to int64, onPage func(upTo int64)) ([]market.Candle, error) {
-	var out []market.Candle
 	step := market.I1m.Millis()
-	for cursor := from; cursor < to; {
+	return upstream.Paginate(ctx, from, to, func(ctx context.Context, cursor int64) ([]market.Candle, error) {
 		q := url.Values{"binSize": {"1m"}, "symbol": {m.Symbol}, "partial": {"false"}, "reverse": {"false"},
 			"count": {strconv.Itoa(bucketLimit)}, "startTime": {isoMillis(cursor + step)}, "endTime": {isoMillis(to)}}
 		body, _, err := r.HTTP.Get(ctx, r.Base+"/api/v1/trade/bucketed?"+q.Encode(), 1)
-		if err != nil {
-			return out, fmt.Errorf("fetch %s bins from %s: %w", m, isoMillis(cursor), err)
-		}
-		rows, err := DecodeBuckets(body, market.I1m)
-		if err != nil {
-			return out, fmt.Errorf("fetch %s bins from %s: %w", m, isoMillis(cursor), err)
-		}
-		if len(rows) == 0 {
-			break
-		}
-		for _, c := range rows {
-			if c.OpenTime >= cursor && c.OpenTime < to && c.Market.Symbol == m.Symbol {
-				out = append(out, c)
+		if err == nil {
+			var rows []market.Candle
+			if rows, err = DecodeBuckets(body, market.I1m); err == nil {
+				return ownSymbol(rows, m.Symbol), nil
 			}
 		}
-		next := rows[len(rows)-1].OpenTime + step
-		if next <= cursor {
-			return out, fmt.Errorf("fetch %s bins: endpoint did not advance past %s", m, isoMillis(cursor))
-		}
-		cursor = next
-		if onPage != nil {
-			onPage(min(cursor, to))
+		return nil, fmt.Errorf("fetch %s bins from %s: %w", m, isoMillis(cursor), err)
+	}, onPage)
+}
+
+// ownSymbol keeps the rows of one symbol (a series name such as XBT can
+// match several instruments).
+func ownSymbol(rows []market.Candle, symbol string) []market.Candle {
+	out := rows[:0]
+	for _, c := range rows {
+		if c.Market.Symbol == symbol {
+			out = append(out, c)
 		}
 	}
-	return out, nil
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -98,11 +99,7 @@ var venueKinds = map[string]venueKind{
 func kind(name string) (venueKind, error) {
 	k, ok := venueKinds[name]
 	if !ok {
-		names := make([]string, 0, len(venueKinds))
-		for n := range venueKinds {
-			names = append(names, n)
-		}
-		slices.Sort(names)
+		names := slices.Sorted(maps.Keys(venueKinds))
 		return k, fmt.Errorf("%w: unknown venue %q (supported: %s)", errUsage, name, strings.Join(names, ", "))
 	}
 	return k, nil
@@ -200,11 +197,4 @@ func (e endpoints) withHost(host string) endpoints {
 }
 
 // sortedVenues lists endpoint names in order, for printing.
-func (e endpoints) sortedVenues() []string {
-	var out []string
-	for k := range e {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+func (e endpoints) sortedVenues() []string { return slices.Sorted(maps.Keys(e)) }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
 )
 
 func TestHTTPRetryRules(t *testing.T) {
@@ -61,5 +63,44 @@ func TestHTTPOversizedBody(t *testing.T) {
 	h := &HTTP{Venue: "test", MaxBody: 1024}
 	if _, _, err := h.Get(context.Background(), srv.URL, 1); err == nil {
 		t.Fatal("an oversized body was accepted")
+	}
+}
+
+func TestPaginate(t *testing.T) {
+	t.Parallel()
+	const m = 60_000
+	rows := func(from, n int64) []market.Candle {
+		var out []market.Candle
+		for i := int64(0); i < n; i++ {
+			out = append(out, market.Candle{OpenTime: (from + i) * m})
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		page    PageFunc
+		want    int
+		wantErr bool
+	}{
+		{"pages of 3 up to 10", func(_ context.Context, c int64) ([]market.Candle, error) { return rows(c/m, 3), nil }, 10, false},
+		{"venue runs out at 4", func(_ context.Context, c int64) ([]market.Candle, error) {
+			if c >= 4*m {
+				return nil, nil
+			}
+			return rows(c/m, 2), nil
+		}, 4, false},
+		{"venue does not advance", func(_ context.Context, c int64) ([]market.Candle, error) { return rows(0, 1), nil }, 1, true},
+		{"error keeps what came before", func(_ context.Context, c int64) ([]market.Candle, error) {
+			if c >= 3*m {
+				return nil, errors.New("boom")
+			}
+			return rows(c/m, 3), nil
+		}, 3, true},
+	}
+	for _, c := range cases {
+		got, err := Paginate(context.Background(), 0, 10*m, c.page, nil)
+		if len(got) != c.want || (err != nil) != c.wantErr {
+			t.Errorf("%s: %d rows, err %v; want %d rows, error %v", c.name, len(got), err, c.want, c.wantErr)
+		}
 	}
 }

@@ -3,7 +3,8 @@ package binancesim
 import (
 	"context"
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,12 +88,7 @@ func (c *streamConn) pending(now int64) []string {
 	defer c.mu.Unlock()
 	out := c.out
 	c.out = nil
-	syms := make([]string, 0, len(c.syms))
-	for s := range c.syms {
-		syms = append(syms, s)
-	}
-	sort.Strings(syms)
-	for _, s := range syms {
+	for _, s := range slices.Sorted(maps.Keys(c.syms)) {
 		out = append(out, c.symbolFrames(c.syms[s], s, now)...)
 	}
 	return out

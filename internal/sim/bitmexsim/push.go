@@ -2,7 +2,8 @@ package bitmexsim
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,12 +56,7 @@ func (c *rtConn) pending(now int64) []string {
 	defer c.mu.Unlock()
 	out := c.out
 	c.out = nil
-	syms := make([]string, 0, len(c.syms))
-	for s := range c.syms {
-		syms = append(syms, s)
-	}
-	sort.Strings(syms)
-	for _, s := range syms {
+	for _, s := range slices.Sorted(maps.Keys(c.syms)) {
 		out = append(out, c.symbolFrames(c.syms[s], now)...)
 	}
 	return out
@@ -80,12 +76,7 @@ func (c *rtConn) symbolFrames(st *symState, now int64) []string {
 		}
 	}
 	delay := c.fe.s.BinDelay().Milliseconds()
-	tables := make([]string, 0, len(st.bins))
-	for t := range st.bins {
-		tables = append(tables, t)
-	}
-	sort.Strings(tables)
-	for _, table := range tables {
+	for _, table := range slices.Sorted(maps.Keys(st.bins)) {
 		iv := binTables[table]
 		for end := st.bins[table] + iv.Millis(); end+delay <= now; end += iv.Millis() {
 			st.bins[table] = end
