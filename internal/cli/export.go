@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 
@@ -31,7 +32,7 @@ func parseExport(args []string, stderr io.Writer) (exportOptions, error) {
 	mk := fs.String("market", market.Default.String(), "market, venue:SYMBOL")
 	ivS := fs.String("interval", "1m", "interval: 1m 3m 5m 15m 30m 1h 2h 4h 1d")
 	fromS := fs.String("from", "0", "start time")
-	toS := fs.String("to", "now", "end time")
+	toS := fs.String("to", "", "end time (default: no end; simulated runs at --sim-speed above 1 store future times)")
 	format := fs.String("format", "csv", "csv or jsonl")
 	db := fs.String("db", "./candlewire.db", "SQLite database file")
 	if err := parseFlags(fs, args); err != nil {
@@ -49,6 +50,9 @@ func parseExport(args []string, stderr io.Writer) (exportOptions, error) {
 		return o, fmt.Errorf("%w: --format must be csv or jsonl", errUsage)
 	}
 	// Every bin that opens in [from, to), the forming one included.
+	if *toS == "" {
+		*toS = strconv.FormatInt(math.MaxInt64/2, 10)
+	}
 	o.from, o.to, err = parseRange(*fromS, *toS)
 	o.from = o.interval.Truncate(o.from)
 	return o, err
@@ -72,12 +76,12 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return export(ctx, st, o, candleWriter(out, o.format))
 }
 
-// export streams candles in chunks of exportRows so memory stays flat.
+// export streams candles a page at a time, so memory stays flat and an
+// open-ended range costs nothing.
 func export(ctx context.Context, st store.Store, o exportOptions, write func(market.Candle) error) error {
-	step := exportRows * o.interval.Millis()
-	for a := o.from; a < o.to; a += step {
-		cs, err := st.Candles(ctx, o.market, o.interval, a, min(a+step, o.to))
-		if err != nil {
+	for from := o.from; from < o.to; {
+		cs, err := st.Page(ctx, o.market, o.interval, from, o.to, exportRows)
+		if err != nil || len(cs) == 0 {
 			return err
 		}
 		for _, c := range cs {
@@ -85,6 +89,7 @@ func export(ctx context.Context, st store.Store, o exportOptions, write func(mar
 				return err
 			}
 		}
+		from = cs[len(cs)-1].OpenTime + o.interval.Millis()
 	}
 	return nil
 }

@@ -128,8 +128,18 @@ func scanCandle(row scanner) (*market.Candle, error) {
 
 // Candles implements store.Store.
 func (s *Store) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
+	return s.query(ctx, m, iv, from, to, -1)
+}
+
+// Page implements store.Store.
+func (s *Store) Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {
+	return s.query(ctx, m, iv, from, to, limit)
+}
+
+// query reads [from, to) oldest first; limit < 0 means no limit.
+func (s *Store) query(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=?
-		AND open_time >= ? AND open_time < ? ORDER BY open_time`, m.Venue, m.Symbol, string(iv), from, to)
+		AND open_time >= ? AND open_time < ? ORDER BY open_time LIMIT ?`, m.Venue, m.Symbol, string(iv), from, to, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
 	}

@@ -88,6 +88,15 @@ func (s *Memory) Candles(_ context.Context, m market.Market, iv market.Interval,
 	return out, nil
 }
 
+// Page implements Store.
+func (s *Memory) Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {
+	cs, err := s.Candles(ctx, m, iv, from, to)
+	if len(cs) > limit {
+		cs = cs[:limit]
+	}
+	return cs, err
+}
+
 // LastReconciled implements Store.
 func (s *Memory) LastReconciled(_ context.Context, m market.Market, iv market.Interval) (int64, bool, error) {
 	s.mu.RLock()

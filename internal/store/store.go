@@ -16,6 +16,10 @@ type Store interface {
 	Upsert(ctx context.Context, cs []market.Candle) (Result, error)
 	// Candles returns stored candles with from <= open time < to, oldest first.
 	Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error)
+	// Page returns at most limit stored candles with from <= open time < to,
+	// oldest first; read the next page from the last open time plus the
+	// interval.
+	Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error)
 	// LastReconciled returns the open time of the newest reconciled candle.
 	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
 	// AddGap records a newly found gap and returns it with its ID set.

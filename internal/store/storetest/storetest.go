@@ -99,6 +99,21 @@ func testRange(t *testing.T, s store.Store) {
 	if err != nil || len(got) != 3 || got[0].OpenTime != 120_000 || got[2].OpenTime != 240_000 {
 		t.Fatalf("range = %v, %v", got, err)
 	}
+	var paged []market.Candle
+	for from := int64(0); ; {
+		page, err := s.Page(ctx, btc, market.I1m, from, 1<<62, 4)
+		if err != nil || len(page) > 4 {
+			t.Fatalf("Page = %d rows, %v", len(page), err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, page...)
+		from = page[len(page)-1].OpenTime + 60_000
+	}
+	if len(paged) != 10 || paged[9].OpenTime != 9*60_000 {
+		t.Fatalf("paging read %d rows", len(paged))
+	}
 	last, ok, err := s.LastReconciled(ctx, btc, market.I1m)
 	if err != nil || !ok || last != 6*60_000 {
 		t.Fatalf("LastReconciled = %d %v %v", last, ok, err)
