@@ -108,16 +108,36 @@ func (r *repairer) repair(ctx context.Context, req repairReq) error {
 	return nil
 }
 
+// record returns the ledger entry for [from, to): the one an earlier,
+// unfinished repair of the same range left, or a new one.
+func (r *repairer) record(ctx context.Context, m market.Market, from, to int64, reason string) (store.Gap, error) {
+	st := r.c.cfg.Store
+	old, err := st.Gaps(ctx, m, from, to)
+	if err != nil {
+		return store.Gap{}, err
+	}
+	for _, g := range old {
+		if g.From == from && g.To == to && g.Status != store.GapFilled {
+			return g, nil // a retry: keep when it was first found
+		}
+	}
+	g, err := st.AddGap(ctx, store.Gap{Market: m, From: from, To: to, Reason: reason, Status: store.GapFound, Found: time.Now().UnixMilli()})
+	if err != nil {
+		return g, err
+	}
+	r.c.met.GapsFound.WithLabelValues(m.String()).Inc()
+	r.c.log.Info("gap found", "market", m, "from", time.UnixMilli(from).UTC(), "minutes", g.Minutes(), "reason", reason)
+	return g, nil
+}
+
 // fill records one gap, fetches it over REST and stores what the venue has.
 // retry is true when REST failed, so the minutes should be tried again.
 func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, reason string) (retry bool, err error) {
 	st, met := r.c.cfg.Store, r.c.met
-	g, err := st.AddGap(ctx, store.Gap{Market: m, From: from, To: to, Reason: reason, Status: store.GapFound, Found: time.Now().UnixMilli()})
+	g, err := r.record(ctx, m, from, to, reason)
 	if err != nil {
 		return false, err
 	}
-	met.GapsFound.WithLabelValues(m.String()).Inc()
-	r.c.log.Info("gap found", "market", m, "from", time.UnixMilli(from).UTC(), "minutes", g.Minutes(), "reason", reason)
 	cs, ferr := r.v.REST.Candles(ctx, m, from, to, nil)
 	var final []market.Candle
 	for _, c := range cs {
@@ -139,6 +159,7 @@ func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, re
 	default:
 		g.Status = store.GapUnfillable
 	}
+	g.Detail = ""
 	if ferr != nil {
 		g.Detail = ferr.Error()
 	}

@@ -100,3 +100,69 @@ func TestMissing(t *testing.T) {
 		}
 	}
 }
+
+// failingREST fails until ok is set, then returns reconciled minutes.
+type failingREST struct{ ok bool }
+
+func (f *failingREST) Candles(_ context.Context, m market.Market, from, to int64, _ func(int64)) ([]market.Candle, error) {
+	if !f.ok {
+		return nil, errors.New("HTTP 503")
+	}
+	var out []market.Candle
+	for t := from; t < to; t += 60_000 {
+		out = append(out, bin(t, "1", market.Reconciled))
+	}
+	return out, nil
+}
+
+// TestRetriedGapKeepsOneLedgerRow repairs the same range while REST fails
+// and again once it works: one ledger row, first found time kept, ending
+// filled; the watermark holds until then.
+func TestRetriedGapKeepsOneLedgerRow(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory(nil)
+	rest := &failingREST{}
+	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.Discard()}
+	c.writer = NewWriter(st, nil, c.log, c.met, time.Hour)
+	r := &repairer{c: c, v: Venue{REST: rest}, mark: map[market.Market]int64{}}
+	req := repairReq{m: market.Default, reason: "reconnect", upTo: 3 * 60_000, first: 60_000}
+	for i, ok := range []bool{false, false, true} {
+		rest.ok = ok
+		if err := r.repair(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		gaps, _ := st.Gaps(ctx, market.Default, 0, 1<<62)
+		if len(gaps) != 1 {
+			t.Fatalf("attempt %d: %d ledger rows, want 1: %+v", i, len(gaps), gaps)
+		}
+		want := store.GapUnfillable
+		if ok {
+			want = store.GapFilled
+		}
+		if gaps[0].Status != want || (ok && gaps[0].Filled != 2) {
+			t.Fatalf("attempt %d: %+v", i, gaps[0])
+		}
+		if mark := r.mark[market.Default]; (ok && mark != 3*60_000) || (!ok && mark != 60_000) {
+			t.Fatalf("attempt %d: watermark %d", i, mark)
+		}
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	t.Parallel()
+	st := store.NewMemory(nil)
+	ms := []market.Market{market.Default}
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"no store", Config{}},
+		{"venue without a feed", Config{Store: st, Venues: []Venue{{Name: "x", REST: &failingREST{}, Markets: ms}}}},
+		{"venue without REST", Config{Store: st, Venues: []Venue{{Name: "x", Markets: ms}}}},
+	}
+	for _, c := range cases {
+		if _, err := New(c.cfg); err == nil {
+			t.Errorf("%s: accepted", c.name)
+		}
+	}
+}
