@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -94,8 +95,12 @@ func (r *repairer) repair(ctx context.Context, req repairReq) error {
 	if err != nil {
 		return err
 	}
+	missing := Missing(rows, from, req.upTo)
+	if err := r.settle(ctx, req.m, from, req.upTo, missing); err != nil {
+		return err
+	}
 	mark := req.upTo
-	for _, run := range Missing(rows, from, req.upTo) {
+	for _, run := range missing {
 		retry, err := r.fill(ctx, req.m, run[0], run[1], req.reason)
 		if err != nil {
 			return err
@@ -106,6 +111,38 @@ func (r *repairer) repair(ctx context.Context, req repairReq) error {
 	}
 	r.mark[req.m] = mark
 	return nil
+}
+
+// settle marks ledger entries in [from, to) filled when an earlier repair
+// could not fill them but none of their minutes is missing any more (the
+// live feed's final arrived after all).
+func (r *repairer) settle(ctx context.Context, m market.Market, from, to int64, missing [][2]int64) error {
+	st := r.c.cfg.Store
+	open, err := st.Gaps(ctx, m, from, to)
+	if err != nil {
+		return err
+	}
+	for _, g := range open {
+		if g.Status == store.GapFilled || g.From < from || g.To > to || overlaps(g, missing) {
+			continue
+		}
+		g.Status, g.Resolved = store.GapFilled, time.Now().UnixMilli()
+		g.Detail = strings.TrimSpace("reconciled later by the live feed; " + g.Detail)
+		if err := st.UpdateGap(ctx, g); err != nil {
+			return err
+		}
+		r.c.met.GapsFilled.WithLabelValues(m.String(), string(g.Status)).Inc()
+	}
+	return nil
+}
+
+func overlaps(g store.Gap, runs [][2]int64) bool {
+	for _, run := range runs {
+		if run[0] < g.To && run[1] > g.From {
+			return true
+		}
+	}
+	return false
 }
 
 // record returns the ledger entry for [from, to): the one an earlier,

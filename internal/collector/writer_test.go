@@ -166,3 +166,26 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerSettlesWhatTheLiveFeedFilled leaves a gap unfillable (REST
+// down), lets the live feed store the minutes, and repairs again: the entry
+// must be marked filled.
+func TestLedgerSettlesWhatTheLiveFeedFilled(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory(nil)
+	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.Discard()}
+	c.writer = NewWriter(st, nil, c.log, c.met, time.Hour)
+	r := &repairer{c: c, v: Venue{REST: &failingREST{}}, mark: map[market.Market]int64{}}
+	req := repairReq{m: market.Default, reason: "reconnect", upTo: 3 * 60_000, first: 60_000}
+	if err := r.repair(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	st.Upsert(ctx, []market.Candle{bin(60_000, "1", market.Reconciled), bin(120_000, "1", market.Reconciled)})
+	if err := r.repair(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	gaps, _ := st.Gaps(ctx, market.Default, 0, 1<<62)
+	if len(gaps) != 1 || gaps[0].Status != store.GapFilled || gaps[0].Filled != 0 {
+		t.Fatalf("ledger %+v; want one entry settled as filled by the live feed", gaps)
+	}
+}
