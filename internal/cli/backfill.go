@@ -37,6 +37,8 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	db := fs.String("db", "./candlewire.db", "SQLite database file")
 	cfgPath := fs.String("config", "", "YAML config file (for venue endpoints)")
 	useSim := fs.Bool("sim", false, "backfill from an in-process simulator")
+	var urls urlOverrides
+	urls.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return backfillOptions{}, err
 	}
@@ -59,11 +61,12 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	if *cfgPath != "" {
 		cfg, err := config.Load(*cfgPath)
 		if err != nil {
-			return o, err
+			return o, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		o.eps = endpoints(cfg.Venues)
 	}
-	return o, nil
+	o.eps = urls.apply(o.eps)
+	return o, o.eps.check()
 }
 
 func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -74,7 +77,7 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	log := newLogger(stderr, "warn")
 	if o.sim {
 		var stopSim func()
-		if o.eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
+		if o.eps, stopSim, err = o.eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
 			return err
 		}
 		defer stopSim()

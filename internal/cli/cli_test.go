@@ -41,7 +41,15 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"export", "--interval", "7m"}, code: 2, want: "unknown interval"},
 		{args: []string{"export", "--db", filepath.Join(dir, "missing.db")}, code: 1, want: "open database"},
 		{args: []string{"backfill", "--market", "binance:BTCUSDT"}, code: 2, want: "--from is required"},
-		{args: []string{"run", "--config", filepath.Join(dir, "none.yaml")}, code: 1, want: "read config"},
+		{args: []string{"run", "--config", filepath.Join(dir, "none.yaml")}, code: 2, want: "read config"},
+		{args: []string{"run", "--config", writeFile(t, dir, "bad.yaml", "venues: {binance: {ws_url: ftp://x}}")}, code: 2, want: "venues.binance.ws_url"},
+		{args: []string{"run", "--config", writeFile(t, dir, "unk.yaml", "venues: {nasdaq: {ws_url: ws://x}}")}, code: 2, want: `unknown venue "nasdaq"`},
+		{args: []string{"run", "--config", writeFile(t, dir, "typo.yaml", "marketz: [binance:BTCUSDT]")}, code: 2, want: "field marketz not found"},
+		{args: []string{"run", "--ws-url", "binance"}, code: 2, want: "want VENUE=URL"},
+		{args: []string{"run", "--ws-url", "nasdaq=ws://x"}, code: 2, want: `unknown venue "nasdaq"`},
+		{args: []string{"run", "--ws-url", "binance=http://x"}, code: 2, want: "want ws:// or wss://HOST"},
+		{args: []string{"backfill", "--from", "1h", "--rest-url", "bitmex=ws://x"}, code: 2, want: "want http:// or https://HOST"},
+		{args: []string{"watch", "--rest-url", "bitmex=:://"}, code: 2, want: "bad URL"},
 		{args: []string{"sim", "--fault", "drop"}, code: 2, want: "venue:kind@at"},
 	}
 	for _, c := range cases {
@@ -50,6 +58,15 @@ func TestExitCodesAndErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, output %q; want exit %d containing %q", c.args, code, out+errs, c.code, c.want)
 		}
 	}
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestParseTime(t *testing.T) {
@@ -197,5 +214,26 @@ func TestProgressBar(t *testing.T) {
 	q.done()
 	if quiet.Len() != 0 {
 		t.Fatalf("drew a bar on a non-terminal: %q", quiet.String())
+	}
+}
+
+// TestURLOverridesMergeWithConfig: --ws-url and --rest-url replace the
+// config file's URL for that venue only, and keep its other settings.
+func TestURLOverridesMergeWithConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", `venues:
+  bitmex: {ws_url: "ws://a/realtime", rest_url: "http://a", connect_budget: 7, silence_timeout: 3s}
+  binance: {rest_url: "http://b"}
+`)
+	o, err := parseRun([]string{"--config", cfg, "--ws-url", "bitmex=wss://c/realtime", "--rest-url", "binance=https://d"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm, bn := o.eps["bitmex"], o.eps["binance"]
+	if bm.WSURL != "wss://c/realtime" || bm.RESTURL != "http://a" || bm.ConnectBudget != 7 || bm.SilenceTimeout != 3*time.Second {
+		t.Errorf("bitmex = %+v", bm)
+	}
+	if bn.RESTURL != "https://d" || bn.WSURL != "" {
+		t.Errorf("binance = %+v", bn)
 	}
 }

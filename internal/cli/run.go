@@ -49,6 +49,8 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	speed := fs.Float64("sim-speed", 1, "simulated seconds per real second, with --sim")
 	seed := fs.Uint64("sim-seed", 1, "simulator seed, with --sim")
 	level := fs.String("log", "", "log level: debug, info, warn, error (default info)")
+	var urls urlOverrides
+	urls.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return runOptions{}, err
 	}
@@ -56,11 +58,11 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	if *cfgPath != "" {
 		var err error
 		if cfg, err = config.Load(*cfgPath); err != nil {
-			return runOptions{}, err
+			return runOptions{}, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
 	o := runOptions{db: pick(*db, cfg.DB, "./candlewire.db"), listen: pick(*listen, cfg.Listen, "127.0.0.1:8080"),
-		eps: endpoints(cfg.Venues), sim: *useSim, simSpeed: *speed, simSeed: *seed, log: pick(*level, cfg.Log, "info")}
+		eps: urls.apply(endpoints(cfg.Venues)), sim: *useSim, simSpeed: *speed, simSeed: *seed, log: pick(*level, cfg.Log, "info")}
 	list := *markets
 	if list == "" && len(cfg.Markets) > 0 {
 		list = strings.Join(cfg.Markets, ",")
@@ -72,10 +74,7 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	if o.markets, err = market.ParseMarkets(list); err != nil {
 		return runOptions{}, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if o.eps == nil {
-		o.eps = endpoints{}
-	}
-	return o, nil
+	return o, o.eps.check()
 }
 
 // pick returns the first non-empty value: flag, then config, then default.
@@ -89,7 +88,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	log := newLogger(stderr, o.log)
 	var stopSim func()
 	if o.sim {
-		if o.eps, stopSim, err = inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
+		if o.eps, stopSim, err = o.eps.inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
 			return err
 		}
 		defer stopSim()

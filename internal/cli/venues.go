@@ -48,7 +48,7 @@ var venueKinds = map[string]venueKind{
 	"binance": {
 		grace: 10 * time.Second,
 		feed: func(d deps) (collector.Feed, error) {
-			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Logger: d.log, Metrics: d.met}), nil
+			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Logger: d.log, Metrics: d.met}), nil
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			base := d.ep.RESTURL
@@ -75,7 +75,9 @@ var venueKinds = map[string]venueKind{
 			if d.ep.ConnectBudget > 0 {
 				budget = d.ep.ConnectBudget
 			}
-			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: upstream.NewBudget(budget, time.Hour, nil), Logger: d.log, Metrics: d.met})
+			half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
+			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: upstream.NewBudget(budget, time.Hour, nil),
+				Idle: half, PongWait: half, Logger: d.log, Metrics: d.met})
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			if d.ep.RESTURL == "" {
@@ -153,9 +155,20 @@ func buildFetcher(name string, eps endpoints, client *http.Client, log *slog.Log
 	return k.fetcher(deps{ep: eps[name], client: client, log: log, met: met})
 }
 
+// check refuses settings for venues candlewire does not know.
+func (e endpoints) check() error {
+	for name := range e {
+		if _, err := kind(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // inProcessSim starts a simulator on a free loopback port and returns the
-// endpoints that point every venue at it, and a function that stops it.
-func inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, func(), error) {
+// endpoints that point every venue at it (keeping e's other settings), and
+// a function that stops it.
+func (e endpoints) inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, func(), error) {
 	s := sim.New(cfg)
 	eps := mountAll(s)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -173,7 +186,12 @@ func inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, func(), error) {
 	stop := func() { srv.Close(); <-done }
 	base := ln.Addr().String()
 	log.Info("simulator started", "addr", base, "seed", cfg.Seed, "speed", s.Clock.Speed())
-	return eps.withHost(base), stop, nil
+	out := eps.withHost(base)
+	for name, v := range e {
+		v.WSURL, v.RESTURL = out[name].WSURL, out[name].RESTURL
+		out[name] = v
+	}
+	return out, stop, nil
 }
 
 // mountAll mounts every venue front-end on s and returns their endpoints

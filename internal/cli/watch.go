@@ -25,6 +25,7 @@ type watchOptions struct {
 	db      string
 	filter  func(market.Candle) bool
 	log     string
+	eps     endpoints
 }
 
 func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
@@ -35,10 +36,12 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	db := fs.String("db", "", "also store candles in this SQLite file (default: memory only)")
 	ivName := fs.String("interval", "1m", `interval to print, or "all"`)
 	level := fs.String("log", "warn", "log level: debug, info, warn, error")
+	var urls urlOverrides
+	urls.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return watchOptions{}, err
 	}
-	o := watchOptions{json: *asJSON, sim: *useSim, speed: *speed, db: *db, log: *level}
+	o := watchOptions{json: *asJSON, sim: *useSim, speed: *speed, db: *db, log: *level, eps: urls.apply(nil)}
 	list := market.Default.String()
 	if fs.NArg() > 0 {
 		list = strings.Join(fs.Args(), ",")
@@ -59,10 +62,10 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(stderr, o.log)
-	eps := endpoints{}
+	eps := o.eps
 	if o.sim {
 		var stopSim func()
-		if eps, stopSim, err = inProcessSim(sim.Config{Seed: 1, Speed: o.speed, Logger: log}, log); err != nil {
+		if eps, stopSim, err = eps.inProcessSim(sim.Config{Seed: 1, Speed: o.speed, Logger: log}, log); err != nil {
 			return err
 		}
 		defer stopSim()

@@ -156,7 +156,7 @@ func (w *Writer) write(ctx context.Context, batch []market.Candle) error {
 
 func (w *Writer) writeResult(ctx context.Context, batch []market.Candle) (store.Result, error) {
 	slices.SortFunc(batch, compareCandles)
-	res, err := w.st.Upsert(ctx, batch)
+	res, err := w.upsert(ctx, batch)
 	if err != nil {
 		return res, err
 	}
@@ -165,7 +165,7 @@ func (w *Writer) writeResult(ctx context.Context, batch []market.Candle) (store.
 	if err != nil {
 		return res, err
 	}
-	rres, err := w.st.Upsert(ctx, rolled)
+	rres, err := w.upsert(ctx, rolled)
 	if err != nil {
 		return res, err
 	}
@@ -177,6 +177,14 @@ func (w *Writer) writeResult(ctx context.Context, batch []market.Candle) (store.
 		}
 	}
 	return res, nil
+}
+
+// upsert stores one batch and times it.
+func (w *Writer) upsert(ctx context.Context, batch []market.Candle) (store.Result, error) {
+	start := time.Now()
+	res, err := w.st.Upsert(ctx, batch)
+	w.met.StoreWrite.Observe(time.Since(start).Seconds())
+	return res, err
 }
 
 func (w *Writer) account(r store.Result) {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -28,6 +31,10 @@ type Venue struct {
 	RESTURL string `yaml:"rest_url"`
 	// ConnectBudget is the most connects per rolling hour (BitMEX protocol).
 	ConnectBudget int `yaml:"connect_budget"`
+	// SilenceTimeout is how long a connection may stay silent before it is
+	// taken for dead (half-open) and replaced; zero keeps the venue's
+	// default (Binance 60s; BitMEX 10s: a ping after 5s, 5s for the pong).
+	SilenceTimeout time.Duration `yaml:"silence_timeout"`
 }
 
 // Load reads and validates a config file.
@@ -56,10 +63,49 @@ func Parse(b []byte) (Config, error) {
 			return Config{}, err
 		}
 	}
+	for name, v := range c.Venues {
+		if err := v.check(); err != nil {
+			return Config{}, fmt.Errorf("venues.%s.%w", name, err)
+		}
+	}
 	switch c.Log {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return Config{}, fmt.Errorf("log: unknown level %q", c.Log)
 	}
 	return c, nil
+}
+
+func (v Venue) check() error {
+	if v.WSURL != "" {
+		if err := CheckURL(v.WSURL, "ws", "wss"); err != nil {
+			return fmt.Errorf("ws_url: %w", err)
+		}
+	}
+	if v.RESTURL != "" {
+		if err := CheckURL(v.RESTURL, "http", "https"); err != nil {
+			return fmt.Errorf("rest_url: %w", err)
+		}
+	}
+	if v.ConnectBudget < 0 {
+		return fmt.Errorf("connect_budget: %d is negative", v.ConnectBudget)
+	}
+	if v.SilenceTimeout < 0 {
+		return fmt.Errorf("silence_timeout: %s is negative", v.SilenceTimeout)
+	}
+	return nil
+}
+
+// CheckURL accepts an absolute URL with a host and one of the schemes.
+func CheckURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("bad URL %q: %w", raw, err)
+	}
+	for _, s := range schemes {
+		if u.Scheme == s && u.Host != "" {
+			return nil
+		}
+	}
+	return fmt.Errorf("bad URL %q: want %s://HOST[/PATH]", raw, strings.Join(schemes, ":// or "))
 }

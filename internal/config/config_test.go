@@ -16,6 +16,13 @@ func TestParse(t *testing.T) {
 		{name: "bad market", in: "markets: [BTCUSDT]\n", bad: "venue:SYMBOL"},
 		{name: "bad level", in: "log: loud\n", bad: "unknown level"},
 		{name: "not yaml", in: "markets: [\n", bad: "yaml"},
+		{name: "ws scheme", in: "venues: {binance: {ws_url: http://h}}\n", bad: "venues.binance.ws_url"},
+		{name: "rest scheme", in: "venues: {binance: {rest_url: ws://h}}\n", bad: "venues.binance.rest_url"},
+		{name: "no host", in: "venues: {binance: {rest_url: 'http:///x'}}\n", bad: "want http:// or https://HOST"},
+		{name: "negative budget", in: "venues: {bitmex: {connect_budget: -1}}\n", bad: "connect_budget"},
+		{name: "bad duration", in: "venues: {bitmex: {silence_timeout: soon}}\n", bad: "soon"},
+		{name: "negative silence", in: "venues: {bitmex: {silence_timeout: -2s}}\n", bad: "silence_timeout"},
+		{name: "silence", in: "venues: {bitmex: {silence_timeout: 1500ms}}\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,6 +46,7 @@ func TestParse(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("markets: [binance:BTCUSDT]\nvenues:\n  bitmex: {ws_url: x}\n"))
 	f.Add([]byte("log: debug\n"))
+	f.Add([]byte("venues: {bitmex: {silence_timeout: 3s, connect_budget: 5, rest_url: 'http://h'}}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		Parse(b) //nolint:errcheck // any input must return, never panic
 	})

@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the collector's counters and gauges. Labels: venue, and for
 // some a reason or market.
@@ -20,6 +24,8 @@ type Metrics struct {
 	Drops          *prometheus.CounterVec // where, reason
 	RESTRequests   *prometheus.CounterVec // venue, status
 	EngineCounters *prometheus.CounterVec // market, kind (duplicate|late|seqgap)
+	StoreWrite     prometheus.Histogram   // seconds per store transaction
+	budgets        *budgetCollector       // venue: connects the budget allows now
 }
 
 // New creates the metrics and registers them on reg.
@@ -44,10 +50,40 @@ func New(reg prometheus.Registerer) *Metrics {
 		Drops:          cv("drops_total", "Items dropped, by where and why.", "where", "reason"),
 		RESTRequests:   cv("rest_requests_total", "Venue REST requests, by HTTP status.", "venue", "status"),
 		EngineCounters: cv("engine_events_total", "Trade-level anomalies seen by the candle engine.", "market", "kind"),
+		StoreWrite: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "candlewire", Name: "store_write_seconds",
+			Help: "Time to store one batch of candle versions (one transaction).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		budgets: &budgetCollector{desc: prometheus.NewDesc("candlewire_upstream_connect_budget_left",
+			"Upstream connects the venue's rolling connect budget allows right now.", []string{"venue"}, nil), left: map[string]func() int{}},
 	}
 	reg.MustRegister(m.Connects, m.Reconnects, m.Connected, m.Messages, m.DecodeErrors, m.BinLag, m.GapsFound,
-		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters)
+		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters, m.StoreWrite, m.budgets)
 	return m
+}
+
+// WatchBudget reports left() as the venue's connect budget left, read at
+// each scrape. A later call for the same venue replaces the earlier one.
+func (m *Metrics) WatchBudget(venue string, left func() int) {
+	m.budgets.mu.Lock()
+	defer m.budgets.mu.Unlock()
+	m.budgets.left[venue] = left
+}
+
+// budgetCollector reads each venue's connect budget when scraped, so the
+// figure is current even while nothing connects.
+type budgetCollector struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	left map[string]func() int
+}
+
+func (b *budgetCollector) Describe(ch chan<- *prometheus.Desc) { ch <- b.desc }
+
+func (b *budgetCollector) Collect(ch chan<- prometheus.Metric) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for venue, left := range b.left {
+		ch <- prometheus.MustNewConstMetric(b.desc, prometheus.GaugeValue, float64(left()), venue)
+	}
 }
 
 // Discard returns metrics registered nowhere, for callers that do not export them.

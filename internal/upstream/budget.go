@@ -31,15 +31,28 @@ func NewBudget(limit int, window time.Duration, now func() time.Time) *Budget {
 // String describes the budget, for logs.
 func (b *Budget) String() string { return fmt.Sprintf("%d connects per %s", b.limit, b.window) }
 
+// Left returns how many connects the budget allows right now.
+func (b *Budget) Left() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire(b.now())
+	return b.limit - len(b.times)
+}
+
+// expire forgets attempts that have left the window. b.mu is held.
+func (b *Budget) expire(now time.Time) {
+	for len(b.times) > 0 && now.Sub(b.times[0]) >= b.window {
+		b.times = b.times[1:]
+	}
+}
+
 // Reserve takes a connect slot if one is free; otherwise it returns how long
 // until the oldest attempt leaves the window.
 func (b *Budget) Reserve() (ok bool, wait time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
-	for len(b.times) > 0 && now.Sub(b.times[0]) >= b.window {
-		b.times = b.times[1:]
-	}
+	b.expire(now)
 	if len(b.times) < b.limit {
 		b.times = append(b.times, now)
 		return true, 0

@@ -95,6 +95,7 @@ func (r *runner) defaults() {
 	if r.cfg.Metrics == nil {
 		r.cfg.Metrics = metrics.Discard()
 	}
+	r.cfg.Metrics.WatchBudget(r.cfg.Venue, r.cfg.Budget.Left)
 }
 
 // once makes one connection and runs one session. It returns the wait

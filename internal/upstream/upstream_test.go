@@ -44,6 +44,9 @@ func TestBudgetRollingWindow(t *testing.T) {
 	now := time.Unix(0, 0)
 	b := NewBudget(3, time.Hour, func() time.Time { return now })
 	for i := 0; i < 3; i++ {
+		if left := b.Left(); left != 3-i {
+			t.Fatalf("before attempt %d: %d left, want %d", i, left, 3-i)
+		}
 		if ok, _ := b.Reserve(); !ok {
 			t.Fatalf("attempt %d refused", i)
 		}
@@ -54,6 +57,9 @@ func TestBudgetRollingWindow(t *testing.T) {
 		t.Fatalf("4th attempt: ok=%v wait=%v, want refused for 30m", ok, wait)
 	}
 	now = now.Add(30 * time.Minute)
+	if left := b.Left(); left != 1 {
+		t.Fatalf("after the oldest left the window: %d left, want 1", left)
+	}
 	if ok, _ := b.Reserve(); !ok {
 		t.Fatal("slot not freed after the window")
 	}
