@@ -63,4 +63,3 @@ func (v venueURL) Set(s string) error {
 	v.into[name] = raw
 	return nil
 }
-
