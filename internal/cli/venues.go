@@ -48,7 +48,8 @@ var venueKinds = map[string]venueKind{
 	"binance": {
 		grace: 10 * time.Second,
 		feed: func(d deps) (collector.Feed, error) {
-			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Logger: d.log, Metrics: d.met}), nil
+			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout,
+				Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met}), nil
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			base := d.ep.RESTURL
@@ -77,7 +78,7 @@ var venueKinds = map[string]venueKind{
 			}
 			half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
 			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: upstream.NewBudget(budget, time.Hour, nil),
-				Idle: half, PongWait: half, Logger: d.log, Metrics: d.met})
+				Idle: half, PongWait: half, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met})
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			if d.ep.RESTURL == "" {

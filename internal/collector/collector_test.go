@@ -1,11 +1,7 @@
 package collector_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -23,6 +19,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -30,76 +27,18 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// convention says how a venue builds bins from trades.
-type convention struct {
-	openIsPrevClose bool // BitMEX: open = previous close
-	countFills      bool // Binance: n counts fills (l-f+1), not trade rows
-}
-
 // expected computes 1m candles in [from, to) from the simulator's trade log,
 // fetched over its admin API: the test's independent source of truth.
-func expected(t *testing.T, base, venue, symbol string, from, to int64, conv convention) map[int64]string {
+func expected(t *testing.T, base string, m market.Market, from, to int64) map[int64]string {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("%s/admin/trades?venue=%s&symbol=%s&from=0&to=%d", base, venue, symbol, to))
+	want, err := simtest.Expected(base, m, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	type agg struct {
-		o, h, l, c, v, q market.Decimal
-		n                int64
-	}
-	bins := map[int64]*agg{}
-	first := int64(-1)
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		var tr sim.TradeJSON
-		if err := json.Unmarshal(sc.Bytes(), &tr); err != nil {
-			t.Fatal(err)
-		}
-		p, s, q := market.MustDecimal(tr.Price), market.MustDecimal(tr.Size), market.MustDecimal(tr.Quote)
-		m := market.I1m.Truncate(tr.Time)
-		if first < 0 {
-			first = m
-		}
-		b := bins[m]
-		if b == nil {
-			b = &agg{o: p, h: p, l: p}
-			bins[m] = b
-		}
-		if p.GreaterThan(b.h) {
-			b.h = p
-		}
-		if p.LessThan(b.l) {
-			b.l = p
-		}
-		b.c, b.v, b.q = p, b.v.Add(s), b.q.Add(q)
-		if conv.countFills {
-			b.n += tr.Last - tr.First + 1
-		} else {
-			b.n++
-		}
-	}
-	out := map[int64]string{}
-	var prevClose market.Decimal
-	for m := first; m < to; m += 60_000 {
-		b := bins[m]
-		if b == nil {
-			b = &agg{o: prevClose, h: prevClose, l: prevClose, c: prevClose}
-		} else if conv.openIsPrevClose && m > first {
-			b.o = prevClose
-		}
-		if m >= from {
-			out[m] = fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", b.o, b.h, b.l, b.c, b.v, b.q, b.n)
-		}
-		prevClose = b.c
-	}
-	return out
+	return want
 }
 
-func brief(c market.Candle) string {
-	return fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", c.Open, c.High, c.Low, c.Close, c.Volume, c.Quote, c.Trades)
-}
+var brief = simtest.Brief
 
 // fault is injected at a real-time offset into a scenario.
 type fault struct {
@@ -111,7 +50,6 @@ type fault struct {
 type scenario struct {
 	name   string
 	market market.Market
-	conv   convention
 	venue  func(srv string, met *metrics.Metrics) collector.Venue
 	faults []fault
 	// seen lists metrics that must have counted something: reconnect
@@ -127,7 +65,7 @@ var fast = upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millise
 
 func scenarios() []scenario {
 	return []scenario{
-		{name: "binance", market: market.Default, conv: convention{countFills: true},
+		{name: "binance", market: market.Default,
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
 				feed := binance.NewFeed(binance.Config{WSURL: "ws" + srv[4:] + "/binance", Backoff: fast, Metrics: met})
 				rest := &binance.REST{Base: srv + "/binance", HTTP: &upstream.HTTP{Venue: "binance", Backoff: fast}}
@@ -138,7 +76,7 @@ func scenarios() []scenario {
 				{5500 * time.Millisecond, sim.FaultShutdown, 0}, {6500 * time.Millisecond, sim.FaultOversize, 0}},
 			reconnects: []string{"read-error", "planned", "oversized-frame"}, connects: []string{"refused"},
 		},
-		{name: "bitmex", market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"}, conv: convention{openIsPrevClose: true},
+		{name: "bitmex", market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"},
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
 				feed, err := bitmex.NewFeed(bitmex.Config{WSURL: "ws" + srv[4:] + "/bitmex/realtime", Backoff: fast, Metrics: met,
 					Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
@@ -236,7 +174,7 @@ func runScenario(t *testing.T, sc scenario) {
 	<-done
 
 	end := market.I1m.Truncate(s.Clock.Now()) - 2*60_000 // finals due by now
-	want := expected(t, srv.URL, sc.market.Venue, sc.market.Symbol, start, end, sc.conv)
+	want := expected(t, srv.URL, sc.market, start, end)
 	got, err := st.Candles(context.Background(), sc.market, market.I1m, start, end)
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func TestRestartRefills(t *testing.T) {
 			}
 			defer st.Close()
 			end := market.I1m.Truncate(s.Clock.Now()) - 2*60_000
-			want := expected(t, srv.URL, sc.market.Venue, sc.market.Symbol, start, end, sc.conv)
+			want := expected(t, srv.URL, sc.market, start, end)
 			got, _ := st.Candles(context.Background(), sc.market, market.I1m, start, end)
 			if len(got) != len(want) {
 				gaps, _ := st.Gaps(context.Background(), sc.market, 0, 1<<62)

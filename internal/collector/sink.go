@@ -17,8 +17,9 @@ type marketState struct {
 	mu      sync.Mutex
 	eng     *candle.Engine
 	first   int64  // first minute seen by this process; 0 before any event
-	live    bool   // freshly (re)subscribed: the next event triggers a repair
+	live    bool   // freshly (re)subscribed: the next event starts a repair
 	reason  string // why the next repair runs
+	pending int64  // minute of the first event after a (re)subscribe; 0: none
 	lastDue int64  // newest minute already checked for an overdue final
 	stats   candle.Stats
 }
@@ -88,7 +89,10 @@ func (s *venueSink) Live(ms []market.Market) {
 	for _, m := range ms {
 		if st := s.mkts[m]; st != nil {
 			st.mu.Lock()
-			st.live, st.reason = true, reason
+			if !st.live && st.pending == 0 {
+				st.reason = reason // else an earlier outage's repair is still to run: keep its reason
+			}
+			st.live = true
 			st.eng.Resync()
 			st.mu.Unlock()
 		}
@@ -117,13 +121,29 @@ func (s *venueSink) after(m market.Market, ms *marketState) {
 		s.met.Corrections.WithLabelValues(name).Add(float64(st.Corrections - ms.stats.Corrections))
 		ms.stats = st
 	}
+	s.requestRepair(m, ms, now)
+}
+
+// requestRepair asks for a repair, with ms.mu held. After a (re)subscribe
+// it waits until the finals of every minute before the first event are due
+// (the venue's grace after that minute), so one repair, and one ledger
+// entry, covers the whole outage; otherwise it asks whenever a minute's
+// final is overdue.
+func (s *venueSink) requestRepair(m market.Market, ms *marketState, now int64) {
 	due := market.I1m.Truncate(now - market.I1m.Millis() - s.v.FinalGrace.Milliseconds())
+	upTo := due + market.I1m.Millis()
+	if ms.live {
+		ms.live, ms.pending = false, market.I1m.Truncate(now)
+	}
 	var req repairReq
 	switch {
-	case ms.live:
-		req = repairReq{m: m, reason: ms.reason, upTo: due + market.I1m.Millis(), first: ms.first}
+	case ms.pending != 0:
+		if upTo < ms.pending {
+			return // the outage's last finals may still arrive
+		}
+		req = repairReq{m: m, reason: ms.reason, upTo: upTo, first: ms.first}
 	case due > ms.lastDue && ms.lastDue != 0:
-		req = repairReq{m: m, reason: "overdue", upTo: due + market.I1m.Millis(), first: ms.first}
+		req = repairReq{m: m, reason: "overdue", upTo: upTo, first: ms.first}
 	default:
 		if ms.lastDue == 0 {
 			ms.lastDue = due
@@ -132,7 +152,7 @@ func (s *venueSink) after(m market.Market, ms *marketState) {
 	}
 	select {
 	case s.repairs <- req:
-		ms.live, ms.lastDue = false, max(due, ms.lastDue)
+		ms.pending, ms.lastDue = 0, max(due, ms.lastDue)
 	default: // the worker is busy; the next event asks again
 	}
 }

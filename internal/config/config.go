@@ -35,6 +35,10 @@ type Venue struct {
 	// taken for dead (half-open) and replaced; zero keeps the venue's
 	// default (Binance 60s; BitMEX 10s: a ping after 5s, 5s for the pong).
 	SilenceTimeout time.Duration `yaml:"silence_timeout"`
+	// BackoffMax caps the wait between reconnect attempts (exponential
+	// backoff with full jitter from 500ms); zero keeps the default, 60s. A
+	// venue's Retry-After is honoured whatever it says.
+	BackoffMax time.Duration `yaml:"backoff_max"`
 }
 
 // Load reads and validates a config file.
@@ -92,6 +96,9 @@ func (v Venue) check() error {
 	}
 	if v.SilenceTimeout < 0 {
 		return fmt.Errorf("silence_timeout: %s is negative", v.SilenceTimeout)
+	}
+	if v.BackoffMax < 0 {
+		return fmt.Errorf("backoff_max: %s is negative", v.BackoffMax)
 	}
 	return nil
 }

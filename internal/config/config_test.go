@@ -22,6 +22,7 @@ func TestParse(t *testing.T) {
 		{name: "negative budget", in: "venues: {bitmex: {connect_budget: -1}}\n", bad: "connect_budget"},
 		{name: "bad duration", in: "venues: {bitmex: {silence_timeout: soon}}\n", bad: "soon"},
 		{name: "negative silence", in: "venues: {bitmex: {silence_timeout: -2s}}\n", bad: "silence_timeout"},
+		{name: "negative backoff", in: "venues: {bitmex: {backoff_max: -1s}}\n", bad: "backoff_max"},
 		{name: "silence", in: "venues: {bitmex: {silence_timeout: 1500ms}}\n"},
 	}
 	for _, c := range cases {

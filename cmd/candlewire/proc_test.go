@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// childEnv makes the test binary act as the candlewire command, so the
+// end-to-end tests run (and kill) the real program with the race detector.
+const childEnv = "CANDLEWIRE_E2E_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// proc is one running `candlewire` process.
+type proc struct {
+	cmd  *exec.Cmd
+	addr string // its HTTP address, read from its log
+	mu   sync.Mutex
+	log  bytes.Buffer
+	done chan struct{} // closed when its stderr ends
+}
+
+var listening = regexp.MustCompile(`http=http://(\S+)`)
+
+// start runs candlewire with args and waits until it serves HTTP.
+func start(t *testing.T, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	addr := make(chan string, 1)
+	go p.read(stderr, addr)
+	select {
+	case p.addr = <-addr:
+	case <-p.done:
+		cmd.Wait() //nolint:errcheck // reporting its log instead
+		t.Fatalf("candlewire %v exited before serving:\n%s", args, p.logText())
+	case <-time.After(30 * time.Second):
+		p.kill(t)
+		t.Fatalf("candlewire %v did not start serving:\n%s", args, p.logText())
+	}
+	return p
+}
+
+// read copies the process's log until it ends, sending the HTTP address
+// once it appears.
+func (p *proc) read(r io.Reader, addr chan<- string) {
+	defer close(p.done)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		p.mu.Lock()
+		p.log.WriteString(line + "\n")
+		p.mu.Unlock()
+		if m := listening.FindStringSubmatch(line); m != nil {
+			select {
+			case addr <- m[1]:
+			default:
+			}
+		}
+	}
+}
+
+func (p *proc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// kill ends the process with SIGKILL (kill -9) and reaps it.
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait() //nolint:errcheck // killed on purpose
+	<-p.done
+}
+
+// stop ends the process with SIGTERM and requires a clean exit.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("candlewire exited with %v:\n%s", err, p.logText())
+	}
+}
+
+// scrape reads the process's /metrics into a map from series (name with
+// its labels, as printed) to value.
+func (p *proc) scrape(t *testing.T) series {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := series{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// series is one scrape of /metrics.
+type series map[string]float64
+
+// sum adds the series of metric name whose labels include every given
+// label="value" pair.
+func (s series) sum(name string, labels ...string) float64 {
+	total := 0.0
+	for k, v := range s {
+		if k != name && !strings.HasPrefix(k, name+"{") {
+			continue
+		}
+		ok := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			ok = ok && strings.Contains(k, fmt.Sprintf("%s=%q", labels[i], labels[i+1]))
+		}
+		if ok {
+			total += v
+		}
+	}
+	return total
+}
+
+// add returns s plus o, series by series (counters over two lives).
+func (s series) add(o series) series {
+	out := series{}
+	for k, v := range s {
+		out[k] += v
+	}
+	for k, v := range o {
+		out[k] += v
+	}
+	return out
+}
