@@ -147,7 +147,7 @@ func decodeAggTrade(data []byte) (Event, error) {
 		return Event{}, fmt.Errorf("%w: aggTrade %d: missing or invalid fields", ErrDecode, a.A)
 	}
 	return Event{Kind: KindTrade, Time: a.ET, Trade: market.Trade{
-		Market: market.Market{Venue: Venue, Symbol: strings.ToUpper(a.S)}, ID: fmt.Sprint(a.A), Time: a.T,
+		Market: market.Market{Venue: Venue, Symbol: strings.ToUpper(a.S)}, Time: a.T,
 		Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.F, LastSeq: a.L,
 	}}, nil
 }

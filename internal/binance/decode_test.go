@@ -2,9 +2,12 @@ package binance
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 )
@@ -172,4 +175,74 @@ func BenchmarkDecodeKline(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzFastMatchesDecode: whatever the Decoder's fast path accepts, Decode
+// accepts too and decodes to the same event.
+func FuzzFastMatchesDecode(f *testing.F) {
+	f.Add([]byte(aggTradeFrame))
+	f.Add([]byte(`{"stream":"x","data":{"e":"aggTrade","E":1,"s":"bTc","a":1,"p":"1e-3","q":"2","f":1,"l":2,"T":3,"m":true,"M":false}}`))
+	for _, fr := range realdata.Seeds("BINANCE.ws.1.0", 60) {
+		f.Add(fr)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d Decoder
+		fast, ok := d.fastAggTrade(data)
+		if !ok {
+			return
+		}
+		slow, err := Decode(data)
+		if err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast path %+v, Decode %+v %v", fast, slow, err)
+		}
+	})
+}
+
+// TestFastPathTakesRealFrames: every real aggTrade frame goes through the
+// fast path, to the same event as Decode.
+func TestFastPathTakesRealFrames(t *testing.T) {
+	var d Decoder
+	n := 0
+	for _, f := range realdata.Received(t, "BINANCE.ws.1.0") {
+		if !strings.Contains(string(f), `"e":"aggTrade"`) {
+			continue
+		}
+		n++
+		fast, ok := d.fastAggTrade(f)
+		slow, err := Decode(f)
+		if !ok || err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("frame %s: fast %v %+v, Decode %v %+v", f, ok, fast, err, slow)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no aggTrade frames in the recording")
+	}
+	t.Logf("%d aggTrade frames", n)
+}
+
+const aggTradeFrame = `{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"BTCUSDT","a":15683430,"p":"64321.57000000","q":"0.00058000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}`
+
+// BenchmarkAggTradeToCandle is the hot path: one aggTrade frame decoded by
+// the feed's Decoder and applied to the market's candle engine.
+func BenchmarkAggTradeToCandle(b *testing.B) {
+	frames := make([][]byte, 64)
+	for i := range frames { // prices and times move, so candles change and minutes roll
+		frames[i] = []byte(strings.NewReplacer("64321.57", fmt.Sprintf("64%03d.%02d", i*7%1000, i), "1633998523963", fmt.Sprint(1633998523963+int64(i)*937)).Replace(aggTradeFrame))
+	}
+	var d Decoder
+	eng := candle.NewEngine(market.Default)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frames[0])))
+	seq := int64(0)
+	for i := 0; b.Loop(); i++ {
+		e, err := d.Decode(frames[i%len(frames)])
+		if err != nil || e.Kind != KindTrade {
+			b.Fatal(err)
+		}
+		seq++
+		e.Trade.FirstSeq, e.Trade.LastSeq = seq, seq
+		e.Trade.Time += int64(i/len(frames)) * 60_000
+		eng.Trade(e.Trade)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }

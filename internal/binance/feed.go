@@ -129,6 +129,7 @@ type conn struct {
 	sink     upstream.Sink
 	activity atomic.Int64 // unix nanos of the last frame or ping
 	nextID   int64
+	dec      Decoder // used by the session's reading goroutine only
 }
 
 func (c *conn) touch() { c.activity.Store(time.Now().UnixNano()) }
@@ -188,7 +189,7 @@ func (c *conn) subscribe(ctx context.Context, ws *websocket.Conn) error {
 func (c *conn) handle(data []byte) error {
 	m := c.feed.cfg.Metrics
 	m.Messages.WithLabelValues(Venue).Inc()
-	e, err := Decode(data)
+	e, err := c.dec.Decode(data)
 	if err != nil {
 		c.sink.Skip(Venue, "decode", err)
 		return nil

@@ -2,10 +2,13 @@ package bitmex
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 )
@@ -233,4 +236,75 @@ func BenchmarkDecodeTradeInsert(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzFastMatchesDecode: whatever the Decoder's fast path accepts, Decode
+// accepts too and decodes to the same event.
+func FuzzFastMatchesDecode(f *testing.F) {
+	f.Add([]byte(tradeInsert))
+	f.Add([]byte(`{"table":"trade","action":"insert","data":[{"timestamp":"2024-02-29T23:59:59.999Z","symbol":"XBTUSD","size":1,"price":1e2,"foreignNotional":2.5E-3,"pool":"Aggregated"},{"timestamp":"2021-04-31T00:00:00.000Z","symbol":"X","size":1,"price":1}]}`))
+	f.Add([]byte(`{"table":"trade","action":"insert","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","Price":1,"price":2,"size":3}]}`))
+	for _, fr := range realdata.Seeds("BITMEX.ws.1.0", 60) {
+		f.Add(fr)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d Decoder
+		fast, ok := d.fastTradeInsert(data)
+		if !ok {
+			return
+		}
+		slow, err := Decode(data)
+		if err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast path %+v, Decode %+v %v", fast, slow, err)
+		}
+	})
+}
+
+// TestFastPathTakesRealFrames: every real trade insert of the recording
+// goes through the fast path, to the same event as Decode.
+func TestFastPathTakesRealFrames(t *testing.T) {
+	var d Decoder
+	n := 0
+	for _, f := range realdata.Received(t, "BITMEX.ws.1.0") {
+		if !strings.HasPrefix(string(f), `{"table":"trade","action":"insert"`) {
+			continue
+		}
+		n++
+		fast, ok := d.fastTradeInsert(f)
+		slow, err := Decode(f)
+		if !ok || err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("frame %.300s: fast %v %+v, Decode %v %+v", f, ok, fast, err, slow)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no trade inserts in the recording")
+	}
+	t.Logf("%d trade inserts", n)
+}
+
+const tradeInsert = `{"table":"trade","action":"insert","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":100,"price":32180.5,"tickDirection":"PlusTick","trdMatchID":"6e70bebe-235e-08a6-d11b-e1042bf1f2ed","grossValue":310747,"homeNotional":0.00310747,"foreignNotional":100}]}`
+
+// BenchmarkTradeInsertToCandle is the hot path: one trade insert (one row,
+// as most are) decoded by the feed's Decoder and applied to the candle
+// engine.
+func BenchmarkTradeInsertToCandle(b *testing.B) {
+	frames := make([][]byte, 64)
+	for i := range frames { // prices and times move, so candles change and minutes roll
+		frames[i] = []byte(strings.NewReplacer("32180.5", fmt.Sprintf("32%03d.5", i*7%1000), "22:36:11.685", fmt.Sprintf("22:%02d:%02d.%03d", 36+i/60, i%60, i)).Replace(tradeInsert))
+	}
+	var d Decoder
+	eng := candle.NewEngine(market.Market{Venue: Venue, Symbol: "XBTUSD"})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frames[0])))
+	for i := 0; b.Loop(); i++ {
+		e, err := d.Decode(frames[i%len(frames)])
+		if err != nil || len(e.Trades) != 1 {
+			b.Fatal(err)
+		}
+		for _, t := range e.Trades {
+			t.Time += int64(i/len(frames)) * 60_000
+			eng.Trade(t)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }

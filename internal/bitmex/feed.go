@@ -99,6 +99,7 @@ type session struct {
 	later   []string
 	sink    upstream.Sink
 	live    bool
+	dec     Decoder // used by the session's reading goroutine only
 }
 
 func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
@@ -145,7 +146,7 @@ func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
 
 func (s *session) handle(data []byte) error {
 	s.feed.cfg.Metrics.Messages.WithLabelValues(Venue).Inc()
-	e, err := Decode(data)
+	e, err := s.dec.Decode(data)
 	if err != nil {
 		s.sink.Skip(Venue, "decode", err)
 		return nil

@@ -85,7 +85,7 @@ func tradeFrom(r tradeRow) (market.Trade, error) {
 	if price.Sign() <= 0 || size.Sign() <= 0 {
 		return market.Trade{}, fmt.Errorf("%w: trade %s: non-positive price or size", ErrDecode, r.TrdMatchID)
 	}
-	return market.Trade{Market: market.Market{Venue: Venue, Symbol: r.Symbol}, ID: r.TrdMatchID, Time: ts,
+	return market.Trade{Market: market.Market{Venue: Venue, Symbol: r.Symbol}, Time: ts,
 		Price: price, Size: size, Quote: quote}, nil
 }
 

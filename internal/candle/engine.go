@@ -29,6 +29,7 @@ type Engine struct {
 	resync  bool                    // trades may have been missed: the next trade's minute is partial
 	trusted int64                   // minutes opening before this were seen only in part
 	stats   Stats
+	out     []market.Candle // reused for what Trade and Bin return
 }
 
 // NewEngine returns an engine for one market.
@@ -62,7 +63,8 @@ func (e *Engine) observe(t int64) {
 }
 
 // Trade applies one trade and returns the candle versions it produced (the
-// previous bin closed, and the updated forming bin).
+// previous bin closed, and the updated forming bin). The slice is valid
+// until the engine's next call; copy what must be kept.
 func (e *Engine) Trade(t market.Trade) []market.Candle {
 	e.observe(t.Time)
 	if t.LastSeq > 0 && t.LastSeq <= e.lastSeq {
@@ -73,7 +75,7 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	if e.resync {
 		e.resync, e.trusted = false, open+market.I1m.Millis()
 	}
-	var out []market.Candle
+	out := e.out[:0]
 	switch {
 	case e.cur != nil && open < e.cur.OpenTime:
 		e.stats.LateTrades++
@@ -104,7 +106,7 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 		e.lastSeq, c.LastSeq = t.LastSeq, t.LastSeq
 	}
 	e.stats.Trades++
-	return append(out, *c)
+	return e.emit(append(out, *c))
 }
 
 // fresh starts the minute at open with trade t as its open, high and low.
@@ -123,11 +125,12 @@ func tradeCount(t market.Trade) int64 {
 }
 
 // Bin applies a venue candle: a forming bin (State Provisional, e.g. a
-// Binance kline push with x:false) or a final one (State Reconciled).
+// Binance kline push with x:false) or a final one (State Reconciled). The
+// slice is valid until the engine's next call, as for Trade.
 func (e *Engine) Bin(b market.Candle) []market.Candle {
 	b.Market, b.Interval = e.market, market.I1m
 	e.observe(b.OpenTime)
-	var out []market.Candle
+	out := e.out[:0]
 	if e.cur != nil && b.OpenTime > e.cur.OpenTime {
 		out = e.closeCurrent(out)
 	}
@@ -142,12 +145,12 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 		if b.LastSeq > e.lastSeq {
 			e.lastSeq = b.LastSeq
 		}
-		return append(out, b)
+		return e.emit(append(out, b))
 	}
 	switch {
 	case e.cur != nil && b.OpenTime < e.cur.OpenTime:
 		e.stats.StaleBins++
-		return out
+		return e.emit(out)
 	case e.cur == nil || b.OpenTime > e.cur.OpenTime || b.LastSeq > e.lastSeq:
 		// The venue's forming bin covers trades we have not seen (we joined
 		// mid-minute or missed some): adopt it, and skip any trade it already
@@ -157,9 +160,15 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 		if b.LastSeq > e.lastSeq {
 			e.lastSeq = b.LastSeq
 		}
-		return append(out, c)
+		return e.emit(append(out, c))
 	}
-	return out // our trade-built candle is already at least as fresh
+	return e.emit(out) // our trade-built candle is already at least as fresh
+}
+
+// emit keeps out's backing array for the next call and returns out.
+func (e *Engine) emit(out []market.Candle) []market.Candle {
+	e.out = out
+	return out
 }
 
 func (e *Engine) closeCurrent(out []market.Candle) []market.Candle {

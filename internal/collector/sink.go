@@ -56,9 +56,9 @@ func (s *venueSink) Trade(t market.Trade) {
 		return
 	}
 	ms.mu.Lock()
-	out := ms.eng.Trade(t)
+	defer ms.mu.Unlock()
+	out := ms.eng.Trade(t) // valid until the engine's next call, so put under the lock
 	s.after(t.Market, ms)
-	ms.mu.Unlock()
 	s.w.Put(out...)
 }
 
@@ -75,8 +75,8 @@ func (s *venueSink) Bin(c market.Candle) {
 	}
 	out := ms.eng.Bin(c)
 	s.after(c.Market, ms)
-	ms.mu.Unlock()
 	s.w.Put(out...)
+	ms.mu.Unlock()
 }
 
 func (s *venueSink) Live(ms []market.Market) {

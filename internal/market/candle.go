@@ -48,13 +48,13 @@ const (
 // Trade is one execution (or one aggregated trade) reported by a venue.
 type Trade struct {
 	Market Market
-	ID     string  // venue trade id, for logs
 	Time   int64   // execution time, UTC ms
 	Price  Decimal // exact price
 	Size   Decimal // base or contract size
 	Quote  Decimal // quote-currency amount
 	// FirstSeq and LastSeq are the venue's sequential trade ids covered by
-	// this trade (Binance aggTrade f and l); 0 when the venue has none.
+	// this trade (Binance aggTrade f and l); 0 when the venue has none
+	// (BitMEX trade ids are UUIDs and are not kept).
 	FirstSeq, LastSeq int64
 }
 

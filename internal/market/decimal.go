@@ -43,6 +43,21 @@ func ParseDecimal(s string) (Decimal, error) {
 	return d, nil
 }
 
+// ParseDecimalBytes is ParseDecimal for text in a byte slice. Without an
+// exponent it does not allocate, so decoders call it on frame bytes.
+func ParseDecimalBytes(b []byte) (Decimal, error) {
+	for _, c := range b {
+		if c == 'e' || c == 'E' {
+			return ParseDecimal(string(b))
+		}
+	}
+	var d Decimal
+	if err := d.UnmarshalText(b); err != nil {
+		return Zero, fmt.Errorf("%w %q: %v", ErrNumber, b, errors.Unwrap(err))
+	}
+	return d, nil
+}
+
 // MustDecimal is ParseDecimal for constants in tests and code; it panics on
 // invalid input.
 func MustDecimal(s string) Decimal {

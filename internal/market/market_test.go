@@ -45,6 +45,10 @@ func FuzzParseDecimal(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDecimal(s)
+		db, errb := ParseDecimalBytes([]byte(s))
+		if (err == nil) != (errb == nil) || (err == nil && (!d.Equal(db) || d.String() != db.String())) {
+			t.Fatalf("%q: ParseDecimal %v %v, ParseDecimalBytes %v %v", s, d, err, db, errb)
+		}
 		if err != nil {
 			return
 		}
@@ -54,6 +58,13 @@ func FuzzParseDecimal(f *testing.F) {
 			t.Fatalf("round trip of %q: %s -> %v %v", s, d, back, err)
 		}
 	})
+}
+
+func TestParseDecimalBytesDoesNotAllocate(t *testing.T) {
+	b := []byte("64321.57000000")
+	if n := testing.AllocsPerRun(100, func() { ParseDecimalBytes(b) }); n != 0 { //nolint:errcheck // counting allocations
+		t.Errorf("ParseDecimalBytes allocated %v times", n)
+	}
 }
 
 func TestParseMarket(t *testing.T) {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -54,52 +53,6 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 func (s *Store) Close() error { return s.db.Close() }
 
 const cols = `venue, symbol, interval, open_time, open, high, low, close, volume, quote, trades, state, rev, source, updated_at`
-
-// Upsert implements store.Store.
-func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result, err error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: begin: %w", len(cs), err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback() //nolint:errcheck // the write error is what matters
-		}
-	}()
-	sel, err := tx.PrepareContext(ctx, `SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time=?`)
-	if err != nil {
-		return store.Result{}, fmt.Errorf("upsert: prepare select: %w", err)
-	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO candles (`+cols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (venue, symbol, interval, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
-		low=excluded.low, close=excluded.close, volume=excluded.volume, quote=excluded.quote, trades=excluded.trades,
-		state=excluded.state, rev=excluded.rev, source=excluded.source, updated_at=excluded.updated_at`)
-	if err != nil {
-		return store.Result{}, fmt.Errorf("upsert: prepare insert: %w", err)
-	}
-	get := func(k market.Key) (*market.Candle, error) {
-		c, err := scanCandle(sel.QueryRowContext(ctx, k.Market.Venue, k.Market.Symbol, string(k.Interval), k.OpenTime))
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		return c, err
-	}
-	put := func(c market.Candle) error {
-		_, err := ins.ExecContext(ctx, c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime,
-			c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
-			c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated)
-		return err
-	}
-	if r, err = store.Apply(cs, s.now(), get, put); err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
-	}
-	if err = tx.Commit(); err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
-	}
-	return r, nil
-}
 
 type scanner interface{ Scan(dest ...any) error }
 

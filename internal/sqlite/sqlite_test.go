@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -81,4 +82,28 @@ func BenchmarkUpsertBatch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "candles/s")
+}
+
+// BenchmarkUpsertUpdate re-stores 100 existing bins with new values per
+// transaction: the live case, where most writes revise a stored bin.
+func BenchmarkUpsertUpdate(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]market.Candle, 100)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		px := market.MustDecimal(fmt.Sprintf("64321.%d", i%1000+1))
+		for j := range batch {
+			batch[j] = market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: int64(i%50*100+j) * 60_000,
+				Open: px, High: px, Low: px, Close: px, Volume: px, Quote: px, State: market.Provisional, Source: market.SourceTrades}
+		}
+		if _, err := s.Upsert(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "candles/s")
 }

@@ -25,6 +25,55 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("BatchSurvivesBadRows", func(t *testing.T) { testBatchSurvivesBadRows(t, open(t)) })
 	t.Run("RangeAndLastReconciled", func(t *testing.T) { testRange(t, open(t)) })
 	t.Run("GapLedger", func(t *testing.T) { testGaps(t, open(t)) })
+	t.Run("SameBinTwiceInABatch", func(t *testing.T) { testSameBinTwice(t, open(t)) })
+	t.Run("LargeMixedBatch", func(t *testing.T) { testLargeBatch(t, open(t)) })
+}
+
+// testSameBinTwice: versions of one bin within one batch merge in order,
+// each raising the revision.
+func testSameBinTwice(t *testing.T, s store.Store) {
+	r := upsert(t, s, candle(btc, 60_000, "10", market.Provisional), candle(btc, 60_000, "11", market.Provisional),
+		candle(btc, 60_000, "11", market.Provisional), candle(btc, 60_000, "12", market.Reconciled))
+	if len(r.Changed) != 3 || r.Unchanged != 1 || r.Changed[2].Rev != 3 {
+		t.Fatalf("result %+v", r)
+	}
+	got, err := s.Candles(context.Background(), btc, market.I1m, 0, 1<<62)
+	if err != nil || len(got) != 1 || got[0].Rev != 3 || got[0].Close.String() != "12" || got[0].State != market.Reconciled {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+}
+
+// testLargeBatch: a batch of thousands of rows over several markets and
+// intervals, half of them revisions of stored rows, is stored exactly.
+func testLargeBatch(t *testing.T, s store.Store) {
+	const n = 1500
+	var first, second []market.Candle
+	for i := range n {
+		m := []market.Market{btc, xbt}[i%2]
+		first = append(first, candle(m, int64(i)*60_000, "1", market.Provisional))
+		second = append(second, candle(m, int64(i+n/2)*60_000, "2", market.Closed))
+	}
+	upsert(t, s, first...)
+	r := upsert(t, s, second...)
+	if len(r.Changed) != n {
+		t.Fatalf("second batch changed %d rows, want %d", len(r.Changed), n)
+	}
+	for _, m := range []market.Market{btc, xbt} {
+		got, err := s.Candles(context.Background(), m, market.I1m, 0, 1<<62)
+		if err != nil {
+			t.Fatal(err)
+		}
+		revised := 0
+		for _, c := range got {
+			if c.Rev == 2 {
+				revised++
+			}
+		}
+		// Per market: n/2 bins in each batch, n/4 of them in both.
+		if len(got) != 3*n/4 || revised != n/4 {
+			t.Fatalf("%s: %d rows stored, %d revised; want %d and %d", m, len(got), revised, 3*n/4, n/4)
+		}
+	}
 }
 
 func upsert(t *testing.T, s store.Store, cs ...market.Candle) store.Result {

@@ -1,0 +1,172 @@
+package binance
+
+import (
+	"strings"
+
+	"github.com/candlewire/candlewire/internal/jsonscan"
+	"github.com/candlewire/candlewire/internal/market"
+)
+
+// maxSymbols bounds a Decoder's table of symbols, so a hostile stream of
+// made-up symbols cannot grow it; past it, symbols are converted per frame.
+const maxSymbols = 4096
+
+// Decoder decodes frames like Decode, with a fast path for the frame that
+// arrives most, the combined-stream aggTrade: it reads the frame in place,
+// without allocating. Anything the fast path does not fully understand,
+// including every malformed frame, goes to Decode, so both paths give the
+// same result (FuzzFastMatchesDecode checks it). A Decoder is used by one
+// goroutine at a time.
+type Decoder struct {
+	syms map[string]market.Market // raw symbol -> market
+}
+
+// Decode decodes one frame.
+func (d *Decoder) Decode(data []byte) (Event, error) {
+	if ev, ok := d.fastAggTrade(data); ok {
+		return ev, nil
+	}
+	return Decode(data)
+}
+
+// fastAggTrade reads {"stream":…,"data":{aggTrade}} and nothing else.
+func (d *Decoder) fastAggTrade(data []byte) (Event, bool) {
+	it, ok := jsonscan.Members(data)
+	if !ok {
+		return Event{}, false
+	}
+	var ev Event
+	seen := 0
+	for {
+		k, ok := it.Key()
+		if !ok {
+			break
+		}
+		switch {
+		case string(k) == "stream" && seen&1 == 0:
+			seen |= 1
+			if v, ok := it.Value(); !ok || v.Kind != jsonscan.String {
+				return Event{}, false
+			}
+		case string(k) == "data" && seen&2 == 0:
+			seen |= 2
+			sub, ok := it.Members()
+			if !ok {
+				return Event{}, false
+			}
+			if ev, ok = d.aggTrade(&sub); !ok || !it.Resume(&sub) {
+				return Event{}, false
+			}
+		default:
+			return Event{}, false
+		}
+	}
+	return ev, seen == 3 && it.End()
+}
+
+// aggTrade field bits, to refuse duplicated keys and require every field.
+const (
+	fE = 1 << iota
+	fET
+	fS
+	fA
+	fP
+	fQ
+	fF
+	fL
+	fT
+	fM
+	fMI
+	fAll = 1<<iota - 1
+)
+
+// aggTradeFields reads the members of an aggTrade object; ok is false for
+// anything unexpected.
+type aggTradeFields struct {
+	et, a, f, l, t int64
+	s, p, q        []byte
+}
+
+func (d *Decoder) aggTrade(it *jsonscan.Iter) (Event, bool) {
+	var a aggTradeFields
+	seen := 0
+	for {
+		k, v, ok := it.Member()
+		if !ok {
+			break
+		}
+		bit, ok := a.set(k, v)
+		if !ok || seen&bit != 0 {
+			return Event{}, false
+		}
+		seen |= bit
+	}
+	if seen != fAll || it.Err() {
+		return Event{}, false
+	}
+	price, err1 := market.ParseDecimalBytes(a.p)
+	size, err2 := market.ParseDecimalBytes(a.q)
+	if err1 != nil || err2 != nil || len(a.s) == 0 || a.t <= 0 || price.Sign() <= 0 || size.Sign() < 0 || a.f <= 0 || a.l < a.f {
+		return Event{}, false
+	}
+	return Event{Kind: KindTrade, Time: a.et, Trade: market.Trade{
+		Market: d.market(a.s), Time: a.t, Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.f, LastSeq: a.l,
+	}}, true
+}
+
+// set stores one member and returns its bit.
+func (a *aggTradeFields) set(k []byte, v jsonscan.Value) (int, bool) {
+	if len(k) != 1 {
+		return 0, false
+	}
+	var ok bool
+	switch k[0] {
+	case 'e':
+		return fE, v.Kind == jsonscan.String && string(v.Raw) == "aggTrade"
+	case 'E':
+		a.et, ok = jsonscan.Int(v)
+		return fET, ok
+	case 's':
+		a.s = v.Raw
+		return fS, v.Kind == jsonscan.String
+	case 'a':
+		a.a, ok = jsonscan.Int(v)
+		return fA, ok
+	case 'p':
+		a.p = v.Raw
+		return fP, v.Kind == jsonscan.String
+	case 'q':
+		a.q = v.Raw
+		return fQ, v.Kind == jsonscan.String
+	case 'f':
+		a.f, ok = jsonscan.Int(v)
+		return fF, ok
+	case 'l':
+		a.l, ok = jsonscan.Int(v)
+		return fL, ok
+	case 'T':
+		a.t, ok = jsonscan.Int(v)
+		return fT, ok
+	case 'm':
+		return fM, v.Kind == jsonscan.True || v.Kind == jsonscan.False
+	case 'M':
+		return fMI, v.Kind == jsonscan.True || v.Kind == jsonscan.False
+	}
+	return 0, false
+}
+
+// market returns the market of a raw symbol, from the table when it is
+// there (the map lookup with string(raw) does not allocate).
+func (d *Decoder) market(raw []byte) market.Market {
+	if m, ok := d.syms[string(raw)]; ok {
+		return m
+	}
+	m := market.Market{Venue: Venue, Symbol: strings.ToUpper(string(raw))}
+	if d.syms == nil {
+		d.syms = map[string]market.Market{}
+	}
+	if len(d.syms) < maxSymbols {
+		d.syms[string(raw)] = m
+	}
+	return m
+}

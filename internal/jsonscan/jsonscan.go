@@ -1,0 +1,418 @@
+package jsonscan
+
+// Kind is the type of a JSON value.
+type Kind uint8
+
+// Value kinds.
+const (
+	Invalid Kind = iota
+	String       // Raw holds the characters between the quotes, no escapes
+	Escaped      // a string with escape sequences; Raw holds it undecoded
+	Number       // Raw holds the number's text
+	True
+	False
+	Null
+	Object // Raw holds the whole object, braces included
+	Array  // Raw holds the whole array, brackets included
+)
+
+// Value is one JSON value, pointing into the scanned input.
+type Value struct {
+	Kind Kind
+	Raw  []byte
+}
+
+// maxDepth bounds nesting, so a hostile frame cannot recurse without end.
+const maxDepth = 64
+
+// Iter walks the members of one object or the elements of one array.
+type Iter struct {
+	b      []byte
+	i      int
+	close  byte // '}' or ']'
+	depth  int  // of the walked value, 0 for the outermost
+	first  bool
+	done   bool
+	failed bool
+}
+
+// Members starts walking the object b (surrounding whitespace allowed).
+func Members(b []byte) (Iter, bool) { return open(b, '{', '}') }
+
+// Elements starts walking the array b (surrounding whitespace allowed).
+func Elements(b []byte) (Iter, bool) { return open(b, '[', ']') }
+
+func open(b []byte, o, c byte) (Iter, bool) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != o {
+		return Iter{failed: true}, false
+	}
+	return Iter{b: b, i: i + 1, close: c, first: true}, true
+}
+
+// Member returns the next key and value of an object. ok is false at the
+// end of the object or on a grammar error; Err tells them apart.
+func (it *Iter) Member() (key []byte, v Value, ok bool) {
+	if !it.next() {
+		return nil, Value{}, false
+	}
+	k, i := scanValue(it.b, it.i, it.depth+1)
+	if k.Kind != String {
+		it.failed = true
+		return nil, Value{}, false
+	}
+	i = skipWS(it.b, i)
+	if i >= len(it.b) || it.b[i] != ':' {
+		it.failed = true
+		return nil, Value{}, false
+	}
+	v, i = scanValue(it.b, skipWS(it.b, i+1), it.depth+1)
+	if v.Kind == Invalid {
+		it.failed = true
+		return nil, Value{}, false
+	}
+	it.i = i
+	return k.Raw, v, true
+}
+
+// Key reads the next key of an object and the colon after it, leaving the
+// walk at the value: read it next with Value, or walk into it with Members.
+// ok is false at the end of the object or on a grammar error.
+func (it *Iter) Key() (key []byte, ok bool) {
+	if !it.next() {
+		return nil, false
+	}
+	k, i := scanValue(it.b, it.i, it.depth+1)
+	if k.Kind != String {
+		it.failed = true
+		return nil, false
+	}
+	i = skipWS(it.b, i)
+	if i >= len(it.b) || it.b[i] != ':' {
+		it.failed = true
+		return nil, false
+	}
+	it.i = skipWS(it.b, i+1)
+	return k.Raw, true
+}
+
+// Value reads the value after Key or Next.
+func (it *Iter) Value() (Value, bool) {
+	if it.failed {
+		return Value{}, false
+	}
+	v, i := scanValue(it.b, it.i, it.depth+1)
+	if v.Kind == Invalid {
+		it.failed = true
+		return Value{}, false
+	}
+	it.i = i
+	return v, true
+}
+
+// Next moves to the next element of an array, leaving the walk at it:
+// read it with Value, or walk into it with Members or Elements. ok is false
+// at the end of the array or on a grammar error.
+func (it *Iter) Next() bool { return it.next() }
+
+// Members, after Key or Next, walks into the value when it is an object,
+// without scanning it first. Walk it to its end, then call Resume.
+func (it *Iter) Members() (Iter, bool) { return it.enter('{', '}') }
+
+// Elements, after Key or Next, walks into the value when it is an array,
+// like Members.
+func (it *Iter) Elements() (Iter, bool) { return it.enter('[', ']') }
+
+func (it *Iter) enter(o, c byte) (Iter, bool) {
+	if it.failed || it.i >= len(it.b) || it.b[it.i] != o || it.depth+1 >= maxDepth {
+		it.failed = true
+		return Iter{failed: true}, false
+	}
+	return Iter{b: it.b, i: it.i + 1, close: c, first: true, depth: it.depth + 1}, true
+}
+
+// Resume continues the walk after a nested value walked with Members or
+// Elements; it fails the walk unless the nested walk reached its end.
+func (it *Iter) Resume(sub *Iter) bool {
+	if !sub.done || sub.failed {
+		it.failed = true
+		return false
+	}
+	it.i = sub.i
+	return true
+}
+
+// Element returns the next value of an array, like Member.
+func (it *Iter) Element() (v Value, ok bool) {
+	if !it.next() {
+		return Value{}, false
+	}
+	v, i := scanValue(it.b, it.i, 1)
+	if v.Kind == Invalid {
+		it.failed = true
+		return Value{}, false
+	}
+	it.i = i
+	return v, true
+}
+
+// next moves past a separator to the next item; false at the end.
+func (it *Iter) next() bool {
+	if it.failed || it.done {
+		return false
+	}
+	i := skipWS(it.b, it.i)
+	if i >= len(it.b) {
+		it.failed = true
+		return false
+	}
+	if it.b[i] == it.close && it.first {
+		it.i, it.done = i+1, true
+		return false
+	}
+	if !it.first {
+		switch it.b[i] {
+		case it.close:
+			it.i, it.done = i+1, true
+			return false
+		case ',':
+			i = skipWS(it.b, i+1)
+		default:
+			it.failed = true
+			return false
+		}
+	}
+	it.first, it.i = false, i
+	return true
+}
+
+// Err reports whether the walk stopped on a grammar error (or an object key
+// with escape sequences) rather than at the end.
+func (it *Iter) Err() bool { return it.failed }
+
+// End reports whether the walk reached the end of its object or array and
+// only whitespace follows: the input was exactly one well-formed value.
+func (it *Iter) End() bool { return it.done && !it.failed && skipWS(it.b, it.i) == len(it.b) }
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanValue reads the value starting at b[i] (no leading whitespace) and
+// returns it and the index just after it; Kind Invalid on error.
+func scanValue(b []byte, i, depth int) (Value, int) {
+	if i >= len(b) {
+		return Value{}, i
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return scanString(b, i)
+	case c == '-' || (c >= '0' && c <= '9'):
+		end := scanNumber(b, i)
+		if end < 0 {
+			return Value{}, i
+		}
+		return Value{Kind: Number, Raw: b[i:end]}, end
+	case c == '{' || c == '[':
+		if depth >= maxDepth {
+			return Value{}, i
+		}
+		return scanNested(b, i, depth)
+	}
+	for _, lit := range [...]struct {
+		text string
+		kind Kind
+	}{{"true", True}, {"false", False}, {"null", Null}} {
+		if len(b)-i >= len(lit.text) && string(b[i:i+len(lit.text)]) == lit.text {
+			return Value{Kind: lit.kind, Raw: b[i : i+len(lit.text)]}, i + len(lit.text)
+		}
+	}
+	return Value{}, i
+}
+
+// special marks the bytes a string scan must stop at: the closing quote,
+// a backslash, and control characters (which must be escaped).
+var special = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// scanString reads a string starting at its opening quote.
+func scanString(b []byte, i int) (Value, int) {
+	kind := String
+	for j := i + 1; j < len(b); j++ {
+		if !special[b[j]] {
+			continue
+		}
+		switch c := b[j]; {
+		case c == '"':
+			return Value{Kind: kind, Raw: b[i+1 : j]}, j + 1
+		case c == '\\':
+			if j+1 >= len(b) || !validEscape(b, j) {
+				return Value{}, i
+			}
+			kind = Escaped
+			if b[j+1] == 'u' {
+				j += 5
+			} else {
+				j++
+			}
+		case c < 0x20:
+			return Value{}, i // control characters must be escaped
+		}
+	}
+	return Value{}, i
+}
+
+func validEscape(b []byte, j int) bool {
+	switch b[j+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return true
+	case 'u':
+		if j+6 > len(b) {
+			return false
+		}
+		for _, h := range b[j+2 : j+6] {
+			if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// scanNumber returns the end of the JSON number starting at b[i], or -1.
+func scanNumber(b []byte, i int) int {
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(b, i)
+	default:
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		if j := digits(b, i+1); j > i+1 {
+			i = j
+		} else {
+			return -1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(b, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func digits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// scanNested reads an object or array, checking everything inside it.
+func scanNested(b []byte, i, depth int) (Value, int) {
+	it := Iter{b: b, i: i + 1, close: ']', first: true}
+	kind := Array
+	if b[i] == '{' {
+		it.close, kind = '}', Object
+	}
+	for {
+		var ok bool
+		if kind == Object {
+			ok = it.member(depth + 1)
+		} else {
+			ok = it.element(depth + 1)
+		}
+		if !ok {
+			break
+		}
+	}
+	if it.failed {
+		return Value{}, i
+	}
+	return Value{Kind: kind, Raw: b[i:it.i]}, it.i
+}
+
+// member and element are Member and Element at a nesting depth, without
+// returning what they read.
+func (it *Iter) member(depth int) bool {
+	if !it.next() {
+		return false
+	}
+	k, i := scanValue(it.b, it.i, depth)
+	if k.Kind != String && k.Kind != Escaped {
+		it.failed = true
+		return false
+	}
+	i = skipWS(it.b, i)
+	if i >= len(it.b) || it.b[i] != ':' {
+		it.failed = true
+		return false
+	}
+	v, i := scanValue(it.b, skipWS(it.b, i+1), depth)
+	if v.Kind == Invalid {
+		it.failed = true
+		return false
+	}
+	it.i = i
+	return true
+}
+
+func (it *Iter) element(depth int) bool {
+	if !it.next() {
+		return false
+	}
+	v, i := scanValue(it.b, it.i, depth)
+	if v.Kind == Invalid {
+		it.failed = true
+		return false
+	}
+	it.i = i
+	return true
+}
+
+// Int reads a JSON integer (no fraction, no exponent) of at most 18
+// digits, so it always fits in int64.
+func Int(v Value) (int64, bool) {
+	if v.Kind != Number || len(v.Raw) == 0 {
+		return 0, false
+	}
+	raw, neg := v.Raw, false
+	if raw[0] == '-' {
+		raw, neg = raw[1:], true
+	}
+	if len(raw) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, len(raw) > 0
+}

@@ -1,0 +1,143 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// walk visits every member or element of the outermost value and reports
+// whether the input was exactly one well-formed object or array.
+func walk(b []byte) bool {
+	it, ok := Members(b)
+	if ok {
+		for {
+			if _, _, ok := it.Member(); !ok {
+				break
+			}
+		}
+		return it.End()
+	}
+	if it, ok = Elements(b); !ok {
+		return false
+	}
+	for {
+		if _, ok := it.Element(); !ok {
+			break
+		}
+	}
+	return it.End()
+}
+
+func TestWalk(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in string
+		ok bool
+	}{
+		{`{}`, true},
+		{` { } `, true},
+		{`[]`, true},
+		{`{"a":1,"b":[1,2,{"c":null}],"d":"x\"y","e":true,"f":false,"g":-0.5e+3}`, true},
+		{`[1, "two", [3], {"4": 4}]`, true},
+		{`{"a":1,}`, false},
+		{`{,}`, false},
+		{`[1,]`, false},
+		{`[1 2]`, false},
+		{`{"a" 1}`, false},
+		{`{"a":}`, false},
+		{`{"a":01}`, false},
+		{`{"a":1.}`, false},
+		{`{"a":.5}`, false},
+		{`{"a":1e}`, false},
+		{`{"a":tru}`, false},
+		{`{"a":"unterminated}`, false},
+		{`{"a":"bad \q escape"}`, false},
+		{`{"a":"\u12g4"}`, false},
+		{"{\"a\":\"tab\there\"}", false},
+		{`{"a":1}}`, false},
+		{`{"a":1} x`, false},
+		{`{1:2}`, false},
+		{`"just a string"`, false},
+		{``, false},
+		{`{"a":[[[[` + strings.Repeat("[", 100) + strings.Repeat("]", 104) + `}`, false}, // too deep
+	}
+	for _, c := range cases {
+		if got := walk([]byte(c.in)); got != c.ok {
+			t.Errorf("walk(%q) = %v, want %v", c.in, got, c.ok)
+		}
+	}
+}
+
+func TestMemberValues(t *testing.T) {
+	t.Parallel()
+	it, ok := Members([]byte(`{"s":"abc","e":"a\nb","n":-12,"o":{"x":[1]},"a":[],"t":true,"f":false,"z":null}`))
+	if !ok {
+		t.Fatal("not an object")
+	}
+	want := []struct {
+		key  string
+		kind Kind
+		raw  string
+	}{
+		{"s", String, "abc"}, {"e", Escaped, `a\nb`}, {"n", Number, "-12"}, {"o", Object, `{"x":[1]}`},
+		{"a", Array, "[]"}, {"t", True, "true"}, {"f", False, "false"}, {"z", Null, "null"},
+	}
+	for _, w := range want {
+		k, v, ok := it.Member()
+		if !ok || string(k) != w.key || v.Kind != w.kind || string(v.Raw) != w.raw {
+			t.Fatalf("member %q: got %q %v %q %v", w.key, k, v.Kind, v.Raw, ok)
+		}
+	}
+	if _, _, ok := it.Member(); ok || !it.End() {
+		t.Fatal("object did not end cleanly")
+	}
+}
+
+func TestInt(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		n  int64
+		ok bool
+	}{
+		"0": {0, true}, "-7": {-7, true}, "1633998523963": {1633998523963, true},
+		"999999999999999999": {999999999999999999, true}, "9999999999999999999": {0, false},
+		"1.5": {0, false}, "1e3": {0, false}, "-": {0, false},
+	}
+	for in, want := range cases {
+		n, ok := Int(Value{Kind: Number, Raw: []byte(in)})
+		if n != want.n || ok != want.ok {
+			t.Errorf("Int(%s) = %d, %v; want %d, %v", in, n, ok, want.n, want.ok)
+		}
+	}
+}
+
+func TestNoAllocations(t *testing.T) {
+	frame := []byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"BTCUSDT","a":15683430,"p":"64321.57000000","q":"0.00058000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}`)
+	if n := testing.AllocsPerRun(100, func() { walk(frame) }); n != 0 {
+		t.Errorf("walking a frame allocated %v times", n)
+	}
+}
+
+// FuzzWalk checks the scanner against encoding/json: whatever it accepts
+// is valid JSON, and it accepts every valid object or array without
+// escapes in keys that is not nested too deep.
+func FuzzWalk(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,{"b":"c"}],"d":-1.5e3}`, `{"a":"\u00e9"}`, `[true,false,null]`, `{"a":1,}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := walk(b)
+		valid := json.Valid(b)
+		if got && !valid {
+			t.Fatalf("accepted invalid JSON %q", b)
+		}
+		first := bytes.TrimLeft(b, " \t\r\n")
+		simple := len(first) > 0 && (first[0] == '{' || first[0] == '[') && !bytes.Contains(b, []byte(`\`)) &&
+			bytes.Count(b, []byte("{"))+bytes.Count(b, []byte("[")) < maxDepth
+		if valid && simple && !got {
+			t.Fatalf("refused valid JSON %q", b)
+		}
+	})
+}
