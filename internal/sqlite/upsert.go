@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -72,7 +73,8 @@ type series struct {
 	iv market.Interval
 }
 
-// stored reads the stored rows of the bins in cs.
+// stored reads the stored rows of the bins in cs: a series with few bins
+// in the batch by a prepared point lookup per bin, others with IN lists.
 func stored(ctx context.Context, tx *sql.Tx, cs []market.Candle) (map[market.Key]*market.Candle, error) {
 	times := map[series][]any{}
 	seen := make(map[market.Key]bool, len(cs))
@@ -84,7 +86,21 @@ func stored(ctx context.Context, tx *sql.Tx, cs []market.Candle) (map[market.Key
 		}
 	}
 	have := make(map[market.Key]*market.Candle, len(cs))
+	var one *sql.Stmt
 	for sr, ts := range times {
+		if len(ts) <= pointLookups {
+			if one == nil {
+				var err error
+				if one, err = tx.PrepareContext(ctx, `SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time=?`); err != nil {
+					return nil, err
+				}
+				defer one.Close()
+			}
+			if err := readPoints(ctx, one, have, sr, ts); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		for i := 0; i < len(ts); i += readChunk {
 			chunk := ts[i:min(i+readChunk, len(ts))]
 			q := `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time IN (?` +
@@ -96,6 +112,24 @@ func stored(ctx context.Context, tx *sql.Tx, cs []market.Candle) (map[market.Key
 		}
 	}
 	return have, nil
+}
+
+// pointLookups is the most bins of one series read one by one: below it a
+// prepared lookup beats compiling an IN query.
+const pointLookups = 4
+
+func readPoints(ctx context.Context, one *sql.Stmt, have map[market.Key]*market.Candle, sr series, ts []any) error {
+	for _, t := range ts {
+		c, err := scanCandle(one.QueryRowContext(ctx, sr.m.Venue, sr.m.Symbol, string(sr.iv), t))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			have[c.Key()] = c
+		}
+	}
+	return nil
 }
 
 func readInto(ctx context.Context, tx *sql.Tx, have map[market.Key]*market.Candle, q string, args []any) error {
