@@ -246,3 +246,17 @@ func BenchmarkAggTradeToCandle(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// BenchmarkDecoderAggTrade is the Decoder (fast path) alone, to compare with the full
+// decoder's benchmark above.
+func BenchmarkDecoderAggTrade(b *testing.B) {
+	frame := []byte(aggTradeFrame)
+	var d Decoder
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if _, err := d.Decode(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -308,3 +308,17 @@ func BenchmarkTradeInsertToCandle(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// BenchmarkDecoderTradeInsert is the Decoder (fast path) alone, to compare with the full
+// decoder's benchmark above.
+func BenchmarkDecoderTradeInsert(b *testing.B) {
+	frame := []byte(tradeInsert)
+	var d Decoder
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if _, err := d.Decode(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

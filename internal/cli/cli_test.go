@@ -145,8 +145,13 @@ func TestExportIncludesFutureSimulatedMinutes(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "c.db")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
-	if code, _, errs := run(t, ctx, "run", "--sim", "--sim-speed", "120", "--db", db, "--listen", "127.0.0.1:0"); code != 0 {
+	code, _, errs := run(t, ctx, "run", "--sim", "--sim-speed", "120", "--db", db, "--listen", "127.0.0.1:0")
+	if code != 0 {
 		t.Fatalf("run: %s", errs)
+	}
+	// The service shows candles arriving: one log line per final minute.
+	if n := strings.Count(errs, `msg="candle final" market=binance:BTCUSDT`); n < 5 {
+		t.Errorf("run logged %d final candles in a 4 s run at 120×, want at least 5:\n%s", n, errs)
 	}
 	code, out, errs := run(t, context.Background(), "export", "--db", db)
 	if rows := strings.Count(out, "\n") - 1; code != 0 || rows < 5 {

@@ -108,7 +108,10 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	var h hub.Hub
-	defer h.Close()
+	finals := h.Subscribe(1024, func(c market.Candle) bool { return c.Interval == market.I1m && c.State == market.Reconciled })
+	logged := make(chan struct{})
+	go logFinals(finals, log, logged)
+	defer func() { h.Close(); <-logged }()
 	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Venues: venues, Logger: log, Metrics: met})
 	if err != nil {
 		return err
@@ -126,6 +129,16 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	srv.Shutdown(sctx) //nolint:errcheck // shutting down anyway
 	log.Info("stopped; everything collected is stored")
 	return err
+}
+
+// logFinals logs each final 1m candle, so the service shows candles
+// arriving; it ends when the hub closes, then closes done.
+func logFinals(sub *hub.Sub, log *slog.Logger, done chan<- struct{}) {
+	defer close(done)
+	for c := range sub.C {
+		log.Info("candle final", "market", c.Market.String(), "t", fmtTime(c.OpenTime), "o", c.Open.String(), "h", c.High.String(),
+			"l", c.Low.String(), "c", c.Close.String(), "v", c.Volume.String(), "n", c.Trades, "rev", c.Rev, "source", string(c.Source))
+	}
 }
 
 func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
