@@ -121,12 +121,14 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
 	srv := &http.Server{Handler: httpRoutes(reg, st, o.markets), ReadHeaderTimeout: 10 * time.Second}
-	go serveHTTP(srv, ln, log)
+	served := make(chan struct{})
+	go func() { defer close(served); serveHTTP(srv, ln, log.With("component", "http")) }()
 	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", "http://"+ln.Addr().String())
 	err = col.Run(ctx)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx) //nolint:errcheck // shutting down anyway
+	<-served
 	log.Info("stopped; everything collected is stored")
 	return err
 }

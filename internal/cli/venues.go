@@ -133,11 +133,12 @@ func buildVenues(ms []market.Market, eps endpoints, client *http.Client, log *sl
 		if err != nil {
 			return nil, err
 		}
-		d := deps{ep: eps[name], client: client, log: log, met: met}
+		d := deps{ep: eps[name], client: client, log: log.With("component", "rest"), met: met}
 		rest, err := k.fetcher(d)
 		if err != nil {
 			return nil, err
 		}
+		d.log = log.With("component", "feed")
 		feed, err := k.feed(d)
 		if err != nil {
 			return nil, err

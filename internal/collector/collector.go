@@ -76,8 +76,8 @@ func New(cfg Config) (*Collector, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.Discard()
 	}
-	c := &Collector{cfg: cfg, log: cfg.Logger, met: cfg.Metrics}
-	c.writer = NewWriter(cfg.Store, cfg.Publisher, cfg.Logger, cfg.Metrics, cfg.FlushEvery)
+	c := &Collector{cfg: cfg, log: cfg.Logger.With("component", "collector"), met: cfg.Metrics}
+	c.writer = NewWriter(cfg.Store, cfg.Publisher, cfg.Logger.With("component", "writer"), cfg.Metrics, cfg.FlushEvery)
 	return c, nil
 }
 
@@ -105,7 +105,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	defer stopDrain()
 	var wg sync.WaitGroup
 	for i, v := range c.cfg.Venues {
-		sink := newVenueSink(v, c.writer, c.log.With("venue", v.Name), c.met)
+		sink := newVenueSink(v, c.writer, c.cfg.Logger.With("component", "sink", "venue", v.Name), c.met)
 		rep := reps[i]
 		wg.Add(2)
 		go func() { defer wg.Done(); rep.run(ctx, sink.repairs) }()

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"log/slog"
 	"fmt"
 	"strings"
 	"time"
@@ -25,12 +26,13 @@ type repairReq struct {
 // and stays put where REST failed, so those minutes are tried again.
 type repairer struct {
 	c    *Collector
+	log  *slog.Logger
 	v    Venue
 	mark map[market.Market]int64 // 0: not known yet, start at the first minute seen
 }
 
 func newRepairer(ctx context.Context, c *Collector, v Venue) (*repairer, error) {
-	r := &repairer{c: c, v: v, mark: map[market.Market]int64{}}
+	r := &repairer{c: c, v: v, mark: map[market.Market]int64{}, log: c.cfg.Logger.With("component", "repair", "venue", v.Name)}
 	for _, m := range v.Markets {
 		last, ok, err := c.cfg.Store.LastReconciled(ctx, m, market.I1m)
 		if err != nil {
@@ -50,7 +52,7 @@ func (r *repairer) run(ctx context.Context, reqs <-chan repairReq) {
 			return
 		case req := <-reqs:
 			if err := r.repair(ctx, req); err != nil && ctx.Err() == nil {
-				r.c.log.Warn("gap repair failed; will retry", "market", req.m, "err", err)
+				r.log.Warn("gap repair failed; will retry", "market", req.m, "err", err)
 			}
 		}
 	}
@@ -163,7 +165,7 @@ func (r *repairer) record(ctx context.Context, m market.Market, from, to int64, 
 		return g, err
 	}
 	r.c.met.GapsFound.WithLabelValues(m.String()).Inc()
-	r.c.log.Info("gap found", "market", m, "from", time.UnixMilli(from).UTC(), "minutes", g.Minutes(), "reason", reason)
+	r.log.Info("gap found", "market", m, "from", time.UnixMilli(from).UTC(), "minutes", g.Minutes(), "reason", reason)
 	return g, nil
 }
 
@@ -202,6 +204,6 @@ func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, re
 	}
 	met.GapsFilled.WithLabelValues(m.String(), string(g.Status)).Inc()
 	met.MinutesFilled.WithLabelValues(m.String()).Add(float64(g.Filled))
-	r.c.log.Info("gap repaired", "market", m, "status", g.Status, "filled", g.Filled, "minutes", g.Minutes(), "err", ferr)
+	r.log.Info("gap repaired", "market", m, "status", g.Status, "filled", g.Filled, "minutes", g.Minutes(), "err", ferr)
 	return ferr != nil && g.Filled < g.Minutes(), st.UpdateGap(ctx, g)
 }

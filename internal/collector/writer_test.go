@@ -124,7 +124,7 @@ func TestRetriedGapKeepsOneLedgerRow(t *testing.T) {
 	rest := &failingREST{}
 	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.Discard()}
 	c.writer = NewWriter(st, nil, c.log, c.met, time.Hour)
-	r := &repairer{c: c, v: Venue{REST: rest}, mark: map[market.Market]int64{}}
+	r := &repairer{c: c, v: Venue{REST: rest}, mark: map[market.Market]int64{}, log: discardLogger()}
 	req := repairReq{m: market.Default, reason: "reconnect", upTo: 3 * 60_000, first: 60_000}
 	for i, ok := range []bool{false, false, true} {
 		rest.ok = ok
@@ -175,7 +175,7 @@ func TestLedgerSettlesWhatTheLiveFeedFilled(t *testing.T) {
 	st := store.NewMemory(nil)
 	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.Discard()}
 	c.writer = NewWriter(st, nil, c.log, c.met, time.Hour)
-	r := &repairer{c: c, v: Venue{REST: &failingREST{}}, mark: map[market.Market]int64{}}
+	r := &repairer{c: c, v: Venue{REST: &failingREST{}}, mark: map[market.Market]int64{}, log: discardLogger()}
 	req := repairReq{m: market.Default, reason: "reconnect", upTo: 3 * 60_000, first: 60_000}
 	if err := r.repair(ctx, req); err != nil {
 		t.Fatal(err)
