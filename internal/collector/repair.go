@@ -2,8 +2,8 @@ package collector
 
 import (
 	"context"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
