@@ -1,15 +1,9 @@
 package binance
 
 import (
-	"strings"
-
 	"github.com/candlewire/candlewire/internal/jsonscan"
 	"github.com/candlewire/candlewire/internal/market"
 )
-
-// maxSymbols bounds a Decoder's table of symbols, so a hostile stream of
-// made-up symbols cannot grow it; past it, symbols are converted per frame.
-const maxSymbols = 4096
 
 // Decoder decodes frames like Decode, with a fast path for the frame that
 // arrives most, the combined-stream aggTrade: it reads the frame in place,
@@ -18,7 +12,7 @@ const maxSymbols = 4096
 // same result (FuzzFastMatchesDecode checks it). A Decoder is used by one
 // goroutine at a time.
 type Decoder struct {
-	syms map[string]market.Market // raw symbol -> market
+	syms market.Interner
 }
 
 // Decode decodes one frame.
@@ -31,6 +25,9 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 
 // fastAggTrade reads {"stream":…,"data":{aggTrade}} and nothing else.
 func (d *Decoder) fastAggTrade(data []byte) (Event, bool) {
+	if d.syms.Venue == "" {
+		d.syms = market.Interner{Venue: Venue, Upper: true}
+	}
 	it, ok := jsonscan.Members(data)
 	if !ok {
 		return Event{}, false
@@ -110,7 +107,7 @@ func (d *Decoder) aggTrade(it *jsonscan.Iter) (Event, bool) {
 		return Event{}, false
 	}
 	return Event{Kind: KindTrade, Time: a.et, Trade: market.Trade{
-		Market: d.market(a.s), Time: a.t, Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.f, LastSeq: a.l,
+		Market: d.syms.Market(a.s), Time: a.t, Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.f, LastSeq: a.l,
 	}}, true
 }
 
@@ -153,20 +150,4 @@ func (a *aggTradeFields) set(k []byte, v jsonscan.Value) (int, bool) {
 		return fMI, v.Kind == jsonscan.True || v.Kind == jsonscan.False
 	}
 	return 0, false
-}
-
-// market returns the market of a raw symbol, from the table when it is
-// there (the map lookup with string(raw) does not allocate).
-func (d *Decoder) market(raw []byte) market.Market {
-	if m, ok := d.syms[string(raw)]; ok {
-		return m
-	}
-	m := market.Market{Venue: Venue, Symbol: strings.ToUpper(string(raw))}
-	if d.syms == nil {
-		d.syms = map[string]market.Market{}
-	}
-	if len(d.syms) < maxSymbols {
-		d.syms[string(raw)] = m
-	}
-	return m
 }

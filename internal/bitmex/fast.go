@@ -8,9 +8,6 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// maxSymbols bounds a Decoder's symbol table (see Decoder).
-const maxSymbols = 4096
-
 // Decoder decodes frames like Decode, with a fast path for the frame that
 // arrives most, a trade insert: it reads the frame in place and reuses its
 // slice of trades, so it does not allocate. Anything the fast path does not
@@ -20,7 +17,7 @@ const maxSymbols = 4096
 // the next call. A Decoder is used by one goroutine at a time.
 type Decoder struct {
 	trades []market.Trade
-	syms   map[string]market.Market
+	syms   market.Interner
 }
 
 // Decode decodes one frame.
@@ -34,6 +31,9 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 // fastTradeInsert reads {"table":"trade","action":"insert","data":[rows]}
 // with its keys in that order.
 func (d *Decoder) fastTradeInsert(data []byte) (Event, bool) {
+	if d.syms.Venue == "" {
+		d.syms = market.Interner{Venue: Venue, Upper: false}
+	}
 	it, ok := jsonscan.Members(data)
 	if !ok {
 		return Event{}, false
@@ -104,7 +104,7 @@ func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
 	if !ok || err1 != nil || err2 != nil || price.Sign() <= 0 || size.Sign() <= 0 {
 		return market.Trade{}, false
 	}
-	return market.Trade{Market: d.market(f.symbol.Raw), Time: ts, Price: price, Size: size, Quote: quote}, true
+	return market.Trade{Market: d.syms.Market(f.symbol.Raw), Time: ts, Price: price, Size: size, Quote: quote}, true
 }
 
 // read fills f from a row object. A read key given twice, or a key that
@@ -170,20 +170,4 @@ func readTimestamp(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return t.UnixMilli(), true
-}
-
-// market returns the market of a raw symbol, from the table when it is
-// there (the map lookup with string(raw) does not allocate).
-func (d *Decoder) market(raw []byte) market.Market {
-	if m, ok := d.syms[string(raw)]; ok {
-		return m
-	}
-	m := market.Market{Venue: Venue, Symbol: string(raw)}
-	if d.syms == nil {
-		d.syms = map[string]market.Market{}
-	}
-	if len(d.syms) < maxSymbols {
-		d.syms[m.Symbol] = m
-	}
-	return m
 }

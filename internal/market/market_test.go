@@ -1,6 +1,7 @@
 package market
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -174,5 +175,25 @@ func TestValidateAndJSON(t *testing.T) {
 	bad.High = MustDecimal("0.5")
 	if bad.Validate() == nil {
 		t.Fatal("high below low accepted")
+	}
+}
+
+func TestInterner(t *testing.T) {
+	in := Interner{Venue: "binance", Upper: true}
+	if m := in.Market([]byte("btcusdt")); m != (Market{Venue: "binance", Symbol: "BTCUSDT"}) {
+		t.Fatalf("got %v", m)
+	}
+	raw := []byte("btcusdt")
+	if n := testing.AllocsPerRun(100, func() { in.Market(raw) }); n != 0 {
+		t.Errorf("a known symbol allocated %v times", n)
+	}
+	for i := range maxInterned + 10 { // the table stays bounded
+		in.Market([]byte(fmt.Sprintf("S%d", i)))
+	}
+	if len(in.table) != maxInterned {
+		t.Errorf("table holds %d symbols, want the bound %d", len(in.table), maxInterned)
+	}
+	if m := in.Market([]byte("new")); m.Symbol != "NEW" {
+		t.Errorf("past the bound: %v", m)
 	}
 }
