@@ -103,7 +103,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()
 	met := metrics.New(reg)
-	venues, err := buildVenues(o.markets, o.eps, client, log, met)
+	venues, err := buildVenues(ctx, o.markets, o.eps, st, client, log, met)
 	if err != nil {
 		return err
 	}

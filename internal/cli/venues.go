@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,12 +33,14 @@ type deps struct {
 	client *http.Client
 	log    *slog.Logger
 	met    *metrics.Metrics
+	budget *upstream.Budget // the venue's connect budget
 }
 
 // venueKind is everything the command line knows about one venue. Adding a
 // venue is its package, its simulator front-end, and one entry here.
 type venueKind struct {
 	grace   time.Duration // how late a final may be (exchange time)
+	budget  func(ep config.Venue) *upstream.Budget
 	feed    func(d deps) (collector.Feed, error)
 	fetcher func(d deps) (collector.Fetcher, error)
 	mount   func(s *sim.Server) config.Venue // endpoints on host "HOST"
@@ -47,8 +51,11 @@ type venueKind struct {
 var venueKinds = map[string]venueKind{
 	"binance": {
 		grace: 10 * time.Second,
+		budget: func(config.Venue) *upstream.Budget {
+			return upstream.NewBudget(binance.ConnectsPerWindow, binance.ConnectWindow, nil)
+		},
 		feed: func(d deps) (collector.Feed, error) {
-			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout,
+			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Budget: d.budget,
 				Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met}), nil
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
@@ -71,13 +78,12 @@ var venueKinds = map[string]venueKind{
 	},
 	"bitmex": {
 		grace: 45 * time.Second, // bins are published about 15 s after the minute
+		budget: func(ep config.Venue) *upstream.Budget {
+			return upstream.NewBudget(cmp.Or(ep.ConnectBudget, bitmex.DefaultConnectsPerHour), time.Hour, nil)
+		},
 		feed: func(d deps) (collector.Feed, error) {
-			budget := bitmex.DefaultConnectsPerHour
-			if d.ep.ConnectBudget > 0 {
-				budget = d.ep.ConnectBudget
-			}
 			half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
-			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: upstream.NewBudget(budget, time.Hour, nil),
+			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: d.budget,
 				Idle: half, PongWait: half, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met})
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
@@ -117,8 +123,10 @@ func newHTTPClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 }
 
-// buildVenues makes the collector venues for markets, one per venue.
-func buildVenues(ms []market.Market, eps endpoints, client *http.Client, log *slog.Logger, met *metrics.Metrics) ([]collector.Venue, error) {
+// buildVenues makes the collector venues for markets, one per venue. Their
+// connect budgets count the attempts kept in conns, and record theirs there.
+func buildVenues(ctx context.Context, ms []market.Market, eps endpoints, conns upstream.ConnectLog, client *http.Client,
+	log *slog.Logger, met *metrics.Metrics) ([]collector.Venue, error) {
 	var order []string
 	by := map[string][]market.Market{}
 	for _, m := range ms {
@@ -138,7 +146,10 @@ func buildVenues(ms []market.Market, eps endpoints, client *http.Client, log *sl
 		if err != nil {
 			return nil, err
 		}
-		d.log = log.With("component", "feed")
+		d.log, d.budget = log.With("component", "feed"), k.budget(d.ep)
+		if err := d.budget.Persist(ctx, conns, name, d.log); err != nil {
+			return nil, err
+		}
 		feed, err := k.feed(d)
 		if err != nil {
 			return nil, err

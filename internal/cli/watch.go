@@ -80,7 +80,7 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()
 	met := metrics.Discard()
-	venues, err := buildVenues(o.markets, eps, client, log, met)
+	venues, err := buildVenues(ctx, o.markets, eps, st, client, log, met)
 	if err != nil {
 		return err
 	}

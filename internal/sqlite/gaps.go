@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
@@ -58,6 +59,39 @@ func (s *Store) Gaps(ctx context.Context, m market.Market, from, to int64) ([]st
 		}
 		g.Status = store.GapStatus(st)
 		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// AddConnect records a connect attempt (upstream.ConnectLog) and forgets
+// the venue's attempts older than store.KeepConnects.
+func (s *Store) AddConnect(ctx context.Context, venue string, at time.Time) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO connects (venue, at) VALUES (?, ?)`, venue, at.UnixMilli()); err != nil {
+		return fmt.Errorf("record %s connect: %w", venue, err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM connects WHERE venue=? AND at < ?`, venue, at.Add(-store.KeepConnects).UnixMilli()); err != nil {
+		return fmt.Errorf("forget old %s connects: %w", venue, err)
+	}
+	return nil
+}
+
+// Connects returns the venue's attempts at or after since, oldest first
+// (upstream.ConnectLog).
+func (s *Store) Connects(ctx context.Context, venue string, since time.Time) ([]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at FROM connects WHERE venue=? AND at >= ? ORDER BY at`, venue, since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("read %s connects: %w", venue, err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var ms int64
+		if err := rows.Scan(&ms); err != nil {
+			return nil, fmt.Errorf("read %s connects: %w", venue, err)
+		}
+		out = append(out, time.UnixMilli(ms))
 	}
 	return out, rows.Err()
 }

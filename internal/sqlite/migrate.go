@@ -44,6 +44,12 @@ var migrations = []string{
 		detail      TEXT    NOT NULL
 	);
 	CREATE INDEX gaps_market ON gaps (venue, symbol, from_time);`,
+	// 2: connect attempts, so the connect budget holds across restarts.
+	`CREATE TABLE connects (
+		venue TEXT    NOT NULL,
+		at    INTEGER NOT NULL
+	);
+	CREATE INDEX connects_venue ON connects (venue, at);`,
 }
 
 // migrate brings the schema to the newest version.

@@ -23,6 +23,7 @@ type Memory struct {
 	mu     sync.RWMutex
 	rows   map[series]map[int64]market.Candle
 	gaps   []Gap
+	conns  map[string][]time.Time // connect attempts per venue, oldest first
 	closed bool
 }
 
@@ -142,6 +143,42 @@ func (s *Memory) Gaps(_ context.Context, m market.Market, from, to int64) ([]Gap
 		}
 	}
 	return out, nil
+}
+
+// AddConnect records a connect attempt (upstream.ConnectLog).
+func (s *Memory) AddConnect(_ context.Context, venue string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns == nil {
+		s.conns = map[string][]time.Time{}
+	}
+	s.conns[venue] = append(pruneConnects(s.conns[venue], at), at)
+	return nil
+}
+
+// Connects returns the attempts at or after since (upstream.ConnectLog).
+func (s *Memory) Connects(_ context.Context, venue string, since time.Time) ([]time.Time, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []time.Time
+	for _, t := range s.conns[venue] {
+		if !t.Before(since) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// KeepConnects is how long connect attempts are kept: longer than any
+// venue's connect window.
+const KeepConnects = 24 * time.Hour
+
+func pruneConnects(ts []time.Time, now time.Time) []time.Time {
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) > KeepConnects {
+		i++
+	}
+	return ts[i:]
 }
 
 // Close implements Store.

@@ -7,7 +7,7 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// Store keeps candles and the gap ledger.
+// Store keeps candles, the gap ledger and upstream connect attempts.
 type Store interface {
 	// Upsert merges a batch of candle versions in one transaction. Rows that
 	// are invalid or stale are skipped and counted in the Result; they never
@@ -28,6 +28,11 @@ type Store interface {
 	UpdateGap(ctx context.Context, g Gap) error
 	// Gaps lists ledger entries of a market that overlap [from, to), oldest first.
 	Gaps(ctx context.Context, m market.Market, from, to int64) ([]Gap, error)
+	// AddConnect records an upstream connect attempt, so connect budgets
+	// hold across restarts; attempts older than KeepConnects are forgotten.
+	AddConnect(ctx context.Context, venue string, at time.Time) error
+	// Connects returns the venue's attempts at or after since, oldest first.
+	Connects(ctx context.Context, venue string, since time.Time) ([]time.Time, error)
 	// Close releases the store.
 	Close() error
 }

@@ -3,6 +3,8 @@ package upstream
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,6 +17,42 @@ type Budget struct {
 	now    func() time.Time
 	mu     sync.Mutex
 	times  []time.Time // attempts inside the window, oldest first
+	keep   *kept       // where attempts are recorded across restarts; nil: nowhere
+}
+
+// ConnectLog keeps a venue's connect attempts across restarts, so that a
+// process that crashes and restarts in a loop still connects no more often
+// than the venue allows.
+type ConnectLog interface {
+	// Connects returns the venue's attempts at or after since, oldest first.
+	Connects(ctx context.Context, venue string, since time.Time) ([]time.Time, error)
+	// AddConnect records one attempt.
+	AddConnect(ctx context.Context, venue string, at time.Time) error
+}
+
+type kept struct {
+	log   ConnectLog
+	venue string
+	warn  *slog.Logger
+}
+
+// Persist loads the venue's attempts inside the window from log, so they
+// count against the budget, and records every later attempt there. A
+// failure to record is logged and does not stop the connect.
+func (b *Budget) Persist(ctx context.Context, log ConnectLog, venue string, warn *slog.Logger) error {
+	past, err := log.Connects(ctx, venue, b.now().Add(-b.window))
+	if err != nil {
+		return fmt.Errorf("read %s connect attempts: %w", venue, err)
+	}
+	if warn == nil {
+		warn = slog.New(slog.DiscardHandler)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.times = append(past, b.times...)
+	slices.SortFunc(b.times, time.Time.Compare)
+	b.keep = &kept{log: log, venue: venue, warn: warn}
+	return nil
 }
 
 // NewBudget allows limit connects per rolling window. now nil means time.Now.
@@ -49,23 +87,30 @@ func (b *Budget) expire(now time.Time) {
 // Reserve takes a connect slot if one is free; otherwise it returns how long
 // until the oldest attempt leaves the window.
 func (b *Budget) Reserve() (ok bool, wait time.Duration) {
+	ok, wait, _ = b.reserve()
+	return ok, wait
+}
+
+// reserve is Reserve, also returning the time of the attempt it took.
+func (b *Budget) reserve() (ok bool, wait time.Duration, at time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
 	b.expire(now)
 	if len(b.times) < b.limit {
 		b.times = append(b.times, now)
-		return true, 0
+		return true, 0, now
 	}
-	return false, b.times[0].Add(b.window).Sub(now)
+	return false, b.times[0].Add(b.window).Sub(now), time.Time{}
 }
 
 // Wait blocks until a connect slot is free or ctx ends. onWait, if not nil,
 // is told each time it has to wait and for how long.
 func (b *Budget) Wait(ctx context.Context, onWait func(time.Duration)) error {
 	for {
-		ok, wait := b.Reserve()
+		ok, wait, at := b.reserve()
 		if ok {
+			b.record(ctx, at)
 			return nil
 		}
 		if onWait != nil {
@@ -74,6 +119,19 @@ func (b *Budget) Wait(ctx context.Context, onWait func(time.Duration)) error {
 		if err := Sleep(ctx, wait); err != nil {
 			return err
 		}
+	}
+}
+
+// record writes the attempt just reserved to the connect log, if any.
+func (b *Budget) record(ctx context.Context, at time.Time) {
+	b.mu.Lock()
+	k := b.keep
+	b.mu.Unlock()
+	if k == nil {
+		return
+	}
+	if err := k.log.AddConnect(ctx, k.venue, at); err != nil && ctx.Err() == nil {
+		k.warn.Warn("cannot record a connect attempt; a restart may not count it against the budget", "venue", k.venue, "err", err)
 	}
 }
 

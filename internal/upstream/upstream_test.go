@@ -11,6 +11,8 @@ import (
 
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -119,5 +121,40 @@ func TestRunRespectsBudget(t *testing.T) {
 	Run(ctx, cfg, "ws"+strings.TrimPrefix(srv.URL, "http"), func(context.Context, *websocket.Conn) error { return nil })
 	if hits.Load() != 2 {
 		t.Fatalf("%d connects, budget allows 2", hits.Load())
+	}
+}
+
+// TestBudgetPersists: attempts an earlier process made count against the
+// budget, and new ones are recorded for the next process.
+func TestBudgetPersists(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	log := store.NewMemory(nil)
+	for _, ago := range []time.Duration{2 * time.Hour, 50 * time.Minute, 10 * time.Minute} {
+		if err := log.AddConnect(ctx, "bitmex", now.Add(-ago)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := NewBudget(3, time.Hour, func() time.Time { return now })
+	if err := b.Persist(ctx, log, "bitmex", nil); err != nil {
+		t.Fatal(err)
+	}
+	if left := b.Left(); left != 1 {
+		t.Fatalf("%d connects left, want 1 (two of three used in the last hour by an earlier process)", left)
+	}
+	if err := b.Wait(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := log.Connects(ctx, "bitmex", now.Add(-time.Hour))
+	if len(got) != 3 || !got[2].Equal(now) {
+		t.Fatalf("recorded %v, want the new attempt at %v last", got, now)
+	}
+	next := NewBudget(3, time.Hour, func() time.Time { return now })
+	if err := next.Persist(ctx, log, "bitmex", nil); err != nil {
+		t.Fatal(err)
+	}
+	if ok, wait := next.Reserve(); ok || wait != 10*time.Minute {
+		t.Fatalf("a restarted process got ok=%v wait=%v; want refused until the attempt of 50m ago leaves the window", ok, wait)
 	}
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
@@ -27,6 +28,33 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("GapLedger", func(t *testing.T) { testGaps(t, open(t)) })
 	t.Run("SameBinTwiceInABatch", func(t *testing.T) { testSameBinTwice(t, open(t)) })
 	t.Run("LargeMixedBatch", func(t *testing.T) { testLargeBatch(t, open(t)) })
+	t.Run("ConnectLog", func(t *testing.T) { testConnects(t, open(t)) })
+}
+
+// testConnects: attempts are kept per venue, returned from a time on,
+// oldest first, and forgotten after store.KeepConnects.
+func testConnects(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	cl := s
+	base := time.UnixMilli(1_700_000_000_000)
+	for _, at := range []time.Duration{0, time.Minute, 2 * time.Minute} {
+		if err := cl.AddConnect(ctx, "bitmex", base.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.AddConnect(ctx, "binance", base); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cl.Connects(ctx, "bitmex", base.Add(30*time.Second))
+	if err != nil || len(got) != 2 || !got[0].Equal(base.Add(time.Minute)) || !got[1].Equal(base.Add(2*time.Minute)) {
+		t.Fatalf("Connects = %v, %v", got, err)
+	}
+	if err := cl.AddConnect(ctx, "bitmex", base.Add(store.KeepConnects+90*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := cl.Connects(ctx, "bitmex", time.Time{}); len(got) != 2 {
+		t.Fatalf("after a day: %v, want the two newest", got)
+	}
 }
 
 // testSameBinTwice: versions of one bin within one batch merge in order,
