@@ -101,7 +101,7 @@ func (s *venueSink) Live(ms []market.Market) {
 
 func (s *venueSink) Skip(venue, reason string, err error) {
 	s.met.DecodeErrors.WithLabelValues(venue, reason).Inc()
-	s.log.Warn("frame skipped", "venue", venue, "reason", reason, "err", err)
+	s.log.Warn("frame skipped", "reason", reason, "err", err)
 }
 
 // after runs with ms.mu held after every event: it exports engine counters
