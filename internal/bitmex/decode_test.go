@@ -193,6 +193,9 @@ func FuzzDecode(f *testing.F) {
 	for _, fr := range realdata.Seeds("BITMEX.ws.1.0", 40) {
 		f.Add(fr)
 	}
+	for _, m := range realdata.QuotedSeeds("ws") {
+		f.Add(m)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e, err := Decode(data)
 		if err != nil {
@@ -214,6 +217,9 @@ func FuzzDecode(f *testing.F) {
 func FuzzDecodeBuckets(f *testing.F) {
 	f.Add([]byte(`[{"timestamp":"2015-09-25T13:38:00.000Z","symbol":"XBTUSD","open":237.45,"high":237.45,"low":237.45,"close":237.45,"trades":0,"volume":0,"vwap":null,"lastSize":null,"turnover":0,"homeNotional":0,"foreignNotional":0}]`))
 	f.Add([]byte(`[]`))
+	for _, m := range realdata.QuotedSeeds("rest") {
+		f.Add(m)
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		cs, err := DecodeBuckets(body, market.I1m)
 		if err != nil {
@@ -246,6 +252,9 @@ func FuzzFastMatchesDecode(f *testing.F) {
 	f.Add([]byte(`{"table":"trade","action":"insert","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","Price":1,"price":2,"size":3}]}`))
 	for _, fr := range realdata.Seeds("BITMEX.ws.1.0", 60) {
 		f.Add(fr)
+	}
+	for _, m := range realdata.QuotedSeeds("ws") {
+		f.Add(m)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder

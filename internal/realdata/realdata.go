@@ -42,11 +42,7 @@ func repoRoot() string {
 // Seeds returns up to n received frames of a recording for fuzz seeds, or
 // nil when the recordings are absent (fuzz targets keep their own seeds).
 func Seeds(name string, n int) [][]byte {
-	dir := os.Getenv("CANDLEWIRE_REALDATA")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(), "..", "shared", "realdata")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, name))
+	b, err := os.ReadFile(filepath.Join(seedDir(), name))
 	if err != nil {
 		return nil
 	}
@@ -54,6 +50,31 @@ func Seeds(name string, n int) [][]byte {
 	for _, line := range strings.Split(string(b), "\n") {
 		if _, msg, ok := strings.Cut(line, ": "); ok && !strings.Contains(line, " <- ") && len(out) < n {
 			out = append(out, []byte(msg))
+		}
+	}
+	return out
+}
+
+func seedDir() string {
+	if dir := os.Getenv("CANDLEWIRE_REALDATA"); dir != "" {
+		return dir
+	}
+	return filepath.Join(repoRoot(), "..", "shared", "realdata")
+}
+
+// QuotedSeeds returns the messages of one kind (ws or rest) of
+// bitmex-tradebin-quoted.jsonl for fuzz seeds, or nil when the file is
+// absent.
+func QuotedSeeds(kind string) [][]byte {
+	b, err := os.ReadFile(filepath.Join(seedDir(), "bitmex-tradebin-quoted.jsonl"))
+	if err != nil {
+		return nil
+	}
+	var out [][]byte
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var q Quoted
+		if json.Unmarshal([]byte(line), &q) == nil && q.Kind == kind {
+			out = append(out, []byte(q.Message))
 		}
 	}
 	return out
