@@ -50,6 +50,14 @@ var migrations = []string{
 		at    INTEGER NOT NULL
 	);
 	CREATE INDEX connects_venue ON connects (venue, at);`,
+	// 3: the sequence number of each row's current revision (the resume
+	// cursor of every stream); rows stored before it are numbered in the
+	// order they were last updated.
+	`ALTER TABLE candles ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	UPDATE candles SET seq = n.n FROM (SELECT venue, symbol, interval, open_time,
+		ROW_NUMBER() OVER (ORDER BY updated_at, venue, symbol, interval, open_time) AS n FROM candles) AS n
+		WHERE candles.venue = n.venue AND candles.symbol = n.symbol AND candles.interval = n.interval AND candles.open_time = n.open_time;
+	CREATE INDEX candles_seq ON candles (venue, symbol, interval, seq);`,
 }
 
 // migrate brings the schema to the newest version.

@@ -20,7 +20,9 @@ type Store struct {
 	db     *sql.DB
 	now    func() time.Time
 	wmu    sync.Mutex // one writer at a time; readers run concurrently (WAL)
+	seq    int64      // newest sequence number, under wmu
 	rangeQ *sql.Stmt  // the range read, prepared once: compiling it costs more than running it
+	sinceQ *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -48,18 +50,34 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 		db.Close()
 		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
 	}
-	rng, err := db.PrepareContext(ctx, rangeSQL)
-	if err != nil {
+	s := &Store{db: db, now: now}
+	if err := s.prepare(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open sqlite %s: prepare: %w", path, err)
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	return &Store{db: db, now: now, rangeQ: rng}, nil
+	return s, nil
+}
+
+// prepare reads the newest sequence number and prepares the hot reads.
+func (s *Store) prepare(ctx context.Context) error {
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&s.seq); err != nil {
+		return fmt.Errorf("read sequence: %w", err)
+	}
+	var err error
+	if s.rangeQ, err = s.db.PrepareContext(ctx, rangeSQL); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if s.sinceQ, err = s.db.PrepareContext(ctx, sinceSQL); err != nil {
+		s.rangeQ.Close()
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return nil
 }
 
 // Close implements store.Store.
-func (s *Store) Close() error { return errors.Join(s.rangeQ.Close(), s.db.Close()) }
+func (s *Store) Close() error { return errors.Join(s.rangeQ.Close(), s.sinceQ.Close(), s.db.Close()) }
 
-const cols = `venue, symbol, interval, open_time, open, high, low, close, volume, quote, trades, state, rev, source, updated_at`
+const cols = `venue, symbol, interval, open_time, open, high, low, close, volume, quote, trades, state, rev, source, updated_at, seq`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -69,7 +87,7 @@ func scanCandle(row scanner) (*market.Candle, error) {
 	var o, h, l, cl, v, q string
 	var st int
 	if err := row.Scan(&c.Market.Venue, &c.Market.Symbol, &iv, &c.OpenTime, &o, &h, &l, &cl, &v, &q,
-		&c.Trades, &st, &c.Rev, &src, &c.Updated); err != nil {
+		&c.Trades, &st, &c.Rev, &src, &c.Updated, &c.Seq); err != nil {
 		return nil, err
 	}
 	c.Interval, c.State, c.Source = market.Interval(iv), market.State(st), market.Source(src)
@@ -99,12 +117,46 @@ func (s *Store) Page(ctx context.Context, m market.Market, iv market.Interval, f
 const rangeSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=?
 	AND open_time >= ? AND open_time < ? ORDER BY open_time LIMIT ?`
 
+const sinceSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND seq > ?
+	ORDER BY seq LIMIT ?`
+
+// Since implements store.Store.
+func (s *Store) Since(ctx context.Context, m market.Market, iv market.Interval, after int64, limit int) ([]market.Candle, error) {
+	rows, err := s.sinceQ.QueryContext(ctx, m.Venue, m.Symbol, string(iv), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s changes after %d: %w", m, iv, after, err)
+	}
+	return collect(rows, m, iv)
+}
+
+// Latest implements store.Store.
+func (s *Store) Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT * FROM (SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=?
+		ORDER BY open_time DESC LIMIT ?) ORDER BY open_time`, m.Venue, m.Symbol, string(iv), n)
+	if err != nil {
+		return nil, fmt.Errorf("read latest %s %s: %w", m, iv, err)
+	}
+	return collect(rows, m, iv)
+}
+
+// Head implements store.Store.
+func (s *Store) Head(context.Context) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.seq, nil
+}
+
 // query reads [from, to) oldest first; limit < 0 means no limit.
 func (s *Store) query(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {
 	rows, err := s.rangeQ.QueryContext(ctx, m.Venue, m.Symbol, string(iv), from, to, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
 	}
+	return collect(rows, m, iv)
+}
+
+// collect reads and closes rows of candles.
+func collect(rows *sql.Rows, m market.Market, iv market.Interval) ([]market.Candle, error) {
 	defer rows.Close()
 	var out []market.Candle
 	for rows.Next() {

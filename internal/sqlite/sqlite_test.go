@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -106,4 +107,43 @@ func BenchmarkUpsertUpdate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "candles/s")
+}
+
+// TestMigrationNumbersExistingRows: a database from before sequence
+// numbers gets them, in the order its rows were last updated.
+func TestMigrationNumbersExistingRows(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, m := range migrations[:2] {
+		if _, err := db.ExecContext(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+			INSERT INTO schema_migrations VALUES (?, 0)`, v+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, updated := range []int64{300, 100, 200} {
+		if _, err := db.ExecContext(ctx, `INSERT INTO candles VALUES ('binance','BTCUSDT','1m',?,'1','1','1','1','0','0',0,3,1,'rest',?)`,
+			int64(i)*60_000, updated); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Since(ctx, market.Default, market.I1m, 0, 10)
+	if err != nil || len(got) != 3 || got[0].OpenTime != 60_000 || got[1].OpenTime != 120_000 || got[2].OpenTime != 0 || got[2].Seq != 3 {
+		t.Fatalf("after migration: %+v, %v", got, err)
+	}
+	if h, _ := s.Head(ctx); h != 3 {
+		t.Fatalf("head = %d, want 3", h)
+	}
 }

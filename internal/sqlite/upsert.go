@@ -17,17 +17,17 @@ import (
 // ones a few µs (docs/benchmarks.md).
 const (
 	readChunk  = 500 // open times per SELECT … IN (…)
-	writeChunk = 64  // rows per INSERT (15 parameters each, far below SQLite's 32766)
+	writeChunk = 64  // rows per INSERT (16 parameters each, far below SQLite's 32766)
 )
 
 var upsertSQL = `INSERT INTO candles (` + cols + `) VALUES ` + tuples(writeChunk) + upsertTail
 
 const upsertTail = ` ON CONFLICT (venue, symbol, interval, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
 	low=excluded.low, close=excluded.close, volume=excluded.volume, quote=excluded.quote, trades=excluded.trades,
-	state=excluded.state, rev=excluded.rev, source=excluded.source, updated_at=excluded.updated_at`
+	state=excluded.state, rev=excluded.rev, source=excluded.source, updated_at=excluded.updated_at, seq=excluded.seq`
 
 func tuples(n int) string {
-	return strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+	return strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
 }
 
 // Upsert implements store.Store: one transaction; every row is merged
@@ -55,7 +55,8 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result,
 		w.add(c)
 		return nil
 	}
-	if r, err = store.Apply(cs, s.now(), get, put); err != nil {
+	seq := s.seq
+	if r, err = store.Apply(cs, s.now(), &seq, get, put); err != nil {
 		return store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
 	}
 	if err = w.write(ctx, tx); err != nil {
@@ -64,6 +65,7 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result,
 	if err = tx.Commit(); err != nil {
 		return store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
 	}
+	s.seq = seq
 	return r, nil
 }
 
@@ -179,11 +181,11 @@ func (w *pendingWrites) write(ctx context.Context, tx *sql.Tx) error {
 	}
 	for i := 0; i < len(w.rows); i += writeChunk {
 		chunk := w.rows[i:min(i+writeChunk, len(w.rows))]
-		args := make([]any, 0, 15*len(chunk))
+		args := make([]any, 0, 16*len(chunk))
 		for _, c := range chunk {
 			args = append(args, c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime,
 				c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
-				c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated)
+				c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated, c.Seq)
 		}
 		var err error
 		if len(chunk) == writeChunk {

@@ -24,6 +24,7 @@ type Memory struct {
 	rows   map[series]map[int64]market.Candle
 	gaps   []Gap
 	conns  map[string][]time.Time // connect attempts per venue, oldest first
+	seq    int64                  // newest sequence number
 	closed bool
 }
 
@@ -58,10 +59,12 @@ func (s *Memory) Upsert(_ context.Context, cs []market.Candle) (Result, error) {
 		return nil, nil
 	}
 	put := func(c market.Candle) error { staged[c.Key()] = c; return nil }
-	r, err := Apply(cs, s.now(), get, put)
+	seq := s.seq
+	r, err := Apply(cs, s.now(), &seq, get, put)
 	if err != nil {
 		return Result{}, err
 	}
+	s.seq = seq
 	for k, c := range staged {
 		sr := series{k.Market, k.Interval}
 		if s.rows[sr] == nil {
@@ -96,6 +99,36 @@ func (s *Memory) Page(ctx context.Context, m market.Market, iv market.Interval, 
 		cs = cs[:limit]
 	}
 	return cs, err
+}
+
+// Since implements Store.
+func (s *Memory) Since(_ context.Context, m market.Market, iv market.Interval, after int64, limit int) ([]market.Candle, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []market.Candle
+	for _, c := range s.rows[series{m, iv}] {
+		if c.Seq > after {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b market.Candle) int { return int(a.Seq - b.Seq) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Latest implements Store.
+func (s *Memory) Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error) {
+	cs, err := s.Candles(ctx, m, iv, 0, 1<<62)
+	return cs[max(len(cs)-n, 0):], err
+}
+
+// Head implements Store.
+func (s *Memory) Head(context.Context) (int64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.seq, nil
 }
 
 // LastReconciled implements Store.

@@ -20,6 +20,14 @@ type Store interface {
 	// oldest first; read the next page from the last open time plus the
 	// interval.
 	Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error)
+	// Since returns at most limit candles of one market and interval whose
+	// current revision was stored after sequence number after, in sequence
+	// order: what a stream's client missed since its cursor.
+	Since(ctx context.Context, m market.Market, iv market.Interval, after int64, limit int) ([]market.Candle, error)
+	// Latest returns the newest n candles, oldest first.
+	Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error)
+	// Head returns the newest sequence number stored (0 for none).
+	Head(ctx context.Context) (int64, error)
 	// LastReconciled returns the open time of the newest reconciled candle.
 	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
 	// AddGap records a newly found gap and returns it with its ID set.
@@ -74,8 +82,9 @@ func (g Gap) Minutes() int { return int((g.To - g.From) / market.I1m.Millis()) }
 
 // Apply merges a batch against a lookup of stored rows, the logic every
 // implementation shares. get returns the stored row; put is called for each
-// row that must be written.
-func Apply(cs []market.Candle, now time.Time, get func(market.Key) (*market.Candle, error), put func(market.Candle) error) (Result, error) {
+// row that must be written, with the next sequence number after *seq (which
+// it advances; callers keep it only when the batch commits).
+func Apply(cs []market.Candle, now time.Time, seq *int64, get func(market.Key) (*market.Candle, error), put func(market.Candle) error) (Result, error) {
 	var r Result
 	for _, c := range cs {
 		if err := c.Validate(); err != nil {
@@ -96,6 +105,8 @@ func Apply(cs []market.Candle, now time.Time, get func(market.Key) (*market.Cand
 			r.Stale++
 			continue
 		}
+		*seq++
+		out.Seq = *seq
 		if err := put(out); err != nil {
 			return Result{}, err
 		}

@@ -29,6 +29,45 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("SameBinTwiceInABatch", func(t *testing.T) { testSameBinTwice(t, open(t)) })
 	t.Run("LargeMixedBatch", func(t *testing.T) { testLargeBatch(t, open(t)) })
 	t.Run("ConnectLog", func(t *testing.T) { testConnects(t, open(t)) })
+	t.Run("SequenceAndSince", func(t *testing.T) { testSequence(t, open(t)) })
+}
+
+// testSequence: every stored change gets the next sequence number across
+// markets; Since returns a series' rows changed after a cursor, in
+// sequence order, each bin once with its current revision; Latest returns
+// the newest bins oldest first.
+func testSequence(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if h, err := s.Head(ctx); err != nil || h != 0 {
+		t.Fatalf("empty store head = %d, %v", h, err)
+	}
+	r := upsert(t, s, candle(btc, 0, "1", market.Closed), candle(xbt, 0, "1", market.Closed), candle(btc, 60_000, "1", market.Provisional))
+	if len(r.Changed) != 3 || r.Changed[0].Seq != 1 || r.Changed[1].Seq != 2 || r.Changed[2].Seq != 3 {
+		t.Fatalf("sequence numbers %+v", r.Changed)
+	}
+	upsert(t, s, candle(btc, 60_000, "1", market.Provisional)) // unchanged: no new number
+	r = upsert(t, s, candle(btc, 0, "2", market.Reconciled))   // a correction of the first bin
+	if r.Changed[0].Seq != 4 {
+		t.Fatalf("correction seq = %d, want 4", r.Changed[0].Seq)
+	}
+	if h, _ := s.Head(ctx); h != 4 {
+		t.Fatalf("head = %d, want 4", h)
+	}
+	got, err := s.Since(ctx, btc, market.I1m, 1, 10)
+	if err != nil || len(got) != 2 || got[0].OpenTime != 60_000 || got[1].OpenTime != 0 || got[1].Close.String() != "2" || got[1].Seq != 4 {
+		t.Fatalf("Since(1) = %+v, %v", got, err)
+	}
+	if got, _ := s.Since(ctx, btc, market.I1m, 0, 1); len(got) != 1 || got[0].Seq != 3 {
+		t.Fatalf("Since(0, limit 1) = %+v", got)
+	}
+	if got, _ := s.Since(ctx, btc, market.I1m, 4, 10); len(got) != 0 {
+		t.Fatalf("Since(head) = %+v", got)
+	}
+	upsert(t, s, candle(btc, 120_000, "3", market.Provisional))
+	latest, err := s.Latest(ctx, btc, market.I1m, 2)
+	if err != nil || len(latest) != 2 || latest[0].OpenTime != 60_000 || latest[1].OpenTime != 120_000 {
+		t.Fatalf("Latest(2) = %+v, %v", latest, err)
+	}
 }
 
 // testConnects: attempts are kept per venue, returned from a time on,
