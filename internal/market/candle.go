@@ -71,14 +71,14 @@ type Candle struct {
 	Quote    Decimal // quote volume / turnover
 	Trades   int64
 	State    State
-	Rev      int64  // raised on every stored change; assigned by the store
+	Rev      int64 // raised on every stored change; assigned by the store
 	// Seq is the store's sequence number of the current revision: every
 	// stored change gets the next one, across all markets, so it orders
 	// changes and serves as the resume cursor of every stream. Assigned by
 	// the store.
-	Seq int64
-	Source   Source // what the current revision was built from
-	Updated  int64  // when the current revision was stored, UTC ms
+	Seq     int64
+	Source  Source // what the current revision was built from
+	Updated int64  // when the current revision was stored, UTC ms
 	// LastSeq is the last venue trade id included (Binance kline L); 0 when
 	// unknown. It is not stored.
 	LastSeq int64
