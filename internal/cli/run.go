@@ -108,7 +108,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	var h hub.Hub
-	finals := h.Subscribe(1024, func(c market.Candle) bool { return c.Interval == market.I1m && c.State == market.Reconciled })
+	finals := h.Subscribe(streamsOf(o.markets, market.I1m)...)
 	logged := make(chan struct{})
 	go logFinals(finals, log, logged)
 	defer func() { h.Close(); <-logged }()
@@ -137,10 +137,32 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 // arriving; it ends when the hub closes, then closes done.
 func logFinals(sub *hub.Sub, log *slog.Logger, done chan<- struct{}) {
 	defer close(done)
-	for c := range sub.C {
-		log.Info("candle final", "market", c.Market.String(), "t", fmtTime(c.OpenTime), "o", c.Open.String(), "h", c.High.String(),
-			"l", c.Low.String(), "c", c.Close.String(), "v", c.Volume.String(), "n", c.Trades, "rev", c.Rev, "source", string(c.Source))
+	for {
+		u, err := sub.Next(context.Background())
+		if err != nil {
+			if !errors.Is(err, hub.ErrClosed) {
+				log.Warn("candle log stopped", "err", err)
+			}
+			return
+		}
+		if c := u.Candle; c.State == market.Reconciled {
+			logFinal(log, c)
+		}
 	}
+}
+
+// streamsOf lists the streams of markets in one interval.
+func streamsOf(ms []market.Market, iv market.Interval) []hub.Stream {
+	out := make([]hub.Stream, len(ms))
+	for i, m := range ms {
+		out[i] = hub.Stream{Market: m, Interval: iv}
+	}
+	return out
+}
+
+func logFinal(log *slog.Logger, c market.Candle) {
+	log.Info("candle final", "market", c.Market.String(), "t", fmtTime(c.OpenTime), "o", c.Open.String(), "h", c.High.String(),
+		"l", c.Low.String(), "c", c.Close.String(), "v", c.Volume.String(), "n", c.Trades, "rev", c.Rev, "source", string(c.Source))
 }
 
 func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -23,7 +24,7 @@ type watchOptions struct {
 	sim     bool
 	speed   float64
 	db      string
-	filter  func(market.Candle) bool
+	ivs     []market.Interval
 	log     string
 	eps     endpoints
 }
@@ -50,7 +51,7 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	if o.markets, err = market.ParseMarkets(list); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	o.filter, err = intervalFilter(*ivName)
+	o.ivs, err = watchIntervals(*ivName)
 	return o, err
 }
 
@@ -85,7 +86,13 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var h hub.Hub
-	sub := h.Subscribe(4096, o.filter)
+	var streams []hub.Stream
+	for _, m := range o.markets {
+		for _, iv := range o.ivs {
+			streams = append(streams, hub.Stream{Market: m, Interval: iv})
+		}
+	}
+	sub := h.Subscribe(streams...)
 	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Venues: venues, Logger: log, Metrics: met})
 	if err != nil {
 		return err
@@ -94,31 +101,36 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	wg.Add(1)
 	go func() { defer wg.Done(); col.Run(ctx); h.Close() }()
 	defer wg.Wait()
-	return printAll(ctx, stdout, sub, o.json)
+	return printAll(stdout, sub, o.json)
 }
 
-// printAll prints every candle of sub until it ends.
-func printAll(ctx context.Context, w io.Writer, sub *hub.Sub, asJSON bool) error {
-	for c := range sub.C {
-		if err := printCandle(w, c, asJSON); err != nil {
+// printAll prints every candle change of sub until the hub closes (after
+// the collector's last write).
+func printAll(w io.Writer, sub *hub.Sub, asJSON bool) error {
+	for {
+		u, err := sub.Next(context.Background())
+		if errors.Is(err, hub.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("output stopped: %w", err)
+		}
+		if err := printCandle(w, u.Candle, asJSON); err != nil {
 			return err
 		}
 	}
-	if r := sub.Reason(); r != "closed" && ctx.Err() == nil {
-		return fmt.Errorf("output stopped: %s", r)
-	}
-	return nil
 }
 
-func intervalFilter(name string) (func(market.Candle) bool, error) {
+// watchIntervals reads --interval: one interval, or "all".
+func watchIntervals(name string) ([]market.Interval, error) {
 	if name == "all" {
-		return nil, nil
+		return market.Intervals, nil
 	}
 	iv, err := market.ParseInterval(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return func(c market.Candle) bool { return c.Interval == iv }, nil
+	return []market.Interval{iv}, nil
 }
 
 func printCandle(w io.Writer, c market.Candle, asJSON bool) error {

@@ -1,101 +1,159 @@
 package hub
 
 import (
+	"encoding/json"
+	"errors"
 	"sync"
 
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// Sub is one subscription. C is closed when the subscription ends; Err then
-// says why.
-type Sub struct {
-	C      <-chan market.Candle
-	c      chan market.Candle
-	filter func(market.Candle) bool
-	mu     sync.Mutex
-	reason string
+// Why a subscription ended.
+var (
+	ErrSlow   = errors.New("slow: the client fell too far behind")
+	ErrClosed = errors.New("going away: the hub closed")
+	ErrEnded  = errors.New("unsubscribed")
+)
+
+// Update is one stored candle change on a stream, encoded once for every
+// subscriber. Subscribers must not modify it.
+type Update struct {
+	Stream Stream
+	Candle market.Candle // Candle.Seq is the cursor after this update
+	JSON   []byte        // the candle in the native wire form
 }
 
-// Reason says why the subscription ended ("" while open).
-func (s *Sub) Reason() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.reason
+// Config bounds each subscriber's queue. Zero fields take the defaults.
+type Config struct {
+	QueueMessages int // updates; default 4096
+	QueueBytes    int // encoded bytes; default 4 MiB
 }
 
-// Hub is a set of subscribers. The zero value is ready to use.
+// Hub is the set of subscribers. The zero value is ready to use, with the
+// default Config.
 type Hub struct {
-	mu      sync.Mutex
-	subs    map[*Sub]struct{}
-	dropped int64
+	cfg     Config
+	mu      sync.RWMutex
+	streams map[Stream]map[*Sub]struct{}
+	all     map[*Sub]struct{} // subscribers of every stream
+	closed  bool
 }
 
-// Subscribe adds a subscriber with a queue of size buf that receives the
-// candles for which filter (nil: all) returns true.
-func (h *Hub) Subscribe(buf int, filter func(market.Candle) bool) *Sub {
-	c := make(chan market.Candle, max(buf, 1))
-	s := &Sub{C: c, c: c, filter: filter}
+// New returns a hub with cfg.
+func New(cfg Config) *Hub { return &Hub{cfg: cfg} }
+
+func (h *Hub) limits() (msgs, bytes int) {
+	msgs, bytes = h.cfg.QueueMessages, h.cfg.QueueBytes
+	if msgs <= 0 {
+		msgs = 4096
+	}
+	if bytes <= 0 {
+		bytes = 4 << 20
+	}
+	return msgs, bytes
+}
+
+// Subscribe adds a subscriber of streams; none means every stream.
+func (h *Hub) Subscribe(streams ...Stream) *Sub {
+	msgs, bytes := h.limits()
+	s := &Sub{h: h, maxMsgs: msgs, maxBytes: bytes, at: map[binKey]int{}, ready: make(chan struct{}, 1), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.subs == nil {
-		h.subs = map[*Sub]struct{}{}
+	if h.closed {
+		s.endLocked(ErrClosed)
+		return s
 	}
-	h.subs[s] = struct{}{}
+	if len(streams) == 0 {
+		if h.all == nil {
+			h.all = map[*Sub]struct{}{}
+		}
+		h.all[s] = struct{}{}
+		return s
+	}
+	h.addLocked(s, streams)
 	return s
 }
 
-// Unsubscribe ends a subscription.
-func (h *Hub) Unsubscribe(s *Sub) { h.end(s, "unsubscribed") }
-
-func (h *Hub) end(s *Sub, reason string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.subs[s]; !ok {
-		return
+func (h *Hub) addLocked(s *Sub, streams []Stream) {
+	if h.streams == nil {
+		h.streams = map[Stream]map[*Sub]struct{}{}
 	}
-	delete(h.subs, s)
-	s.mu.Lock()
-	s.reason = reason
-	s.mu.Unlock()
-	close(s.c)
+	for _, st := range streams {
+		if h.streams[st] == nil {
+			h.streams[st] = map[*Sub]struct{}{}
+		}
+		h.streams[st][s] = struct{}{}
+		s.streams = append(s.streams, st)
+	}
 }
 
-// Publish delivers candles to every subscriber without blocking. It returns
-// how many subscribers were dropped for being too slow.
-func (h *Hub) Publish(cs []market.Candle) int {
-	h.mu.Lock()
-	var slow []*Sub
-	for s := range h.subs {
-		for _, c := range cs {
-			if s.filter != nil && !s.filter(c) {
-				continue
-			}
-			select {
-			case s.c <- c:
-				continue
-			default:
-			}
-			slow = append(slow, s)
-			break
+func (h *Hub) removeLocked(s *Sub, streams []Stream) {
+	for _, st := range streams {
+		delete(h.streams[st], s)
+		if len(h.streams[st]) == 0 {
+			delete(h.streams, st)
 		}
 	}
-	h.dropped += int64(len(slow))
-	h.mu.Unlock()
-	for _, s := range slow {
-		h.end(s, "too slow: queue full")
-	}
-	return len(slow)
 }
 
-// Close ends every subscription.
+// Publish queues stored changes (carrying their sequence numbers, in
+// order) for their streams' subscribers. It never blocks on a subscriber;
+// it returns how many were ended for being too slow.
+func (h *Hub) Publish(cs []market.Candle) int {
+	ups := make([]*Update, 0, len(cs))
+	for _, c := range cs {
+		b, err := json.Marshal(c)
+		if err != nil {
+			continue // a candle that passed validation always encodes
+		}
+		ups = append(ups, &Update{Stream: StreamOf(c), Candle: c, JSON: b})
+	}
+	var slow []*Sub
+	h.mu.RLock()
+	for _, u := range ups {
+		for s := range h.streams[u.Stream] {
+			if !s.push(u) {
+				slow = append(slow, s)
+			}
+		}
+		for s := range h.all {
+			if !s.push(u) {
+				slow = append(slow, s)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	n := 0
+	for _, s := range slow {
+		if h.end(s, ErrSlow) {
+			n++
+		}
+	}
+	return n
+}
+
+// end removes s and ends it with why; false if it had already ended.
+func (h *Hub) end(s *Sub, why error) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeLocked(s, s.streams)
+	delete(h.all, s)
+	return s.endLocked(why)
+}
+
+// Close ends every subscription with ErrClosed; later subscriptions end at
+// once.
 func (h *Hub) Close() {
 	h.mu.Lock()
-	subs := make([]*Sub, 0, len(h.subs))
-	for s := range h.subs {
-		subs = append(subs, s)
+	defer h.mu.Unlock()
+	h.closed = true
+	for _, set := range h.streams {
+		for s := range set {
+			s.endLocked(ErrClosed)
+		}
 	}
-	h.mu.Unlock()
-	for _, s := range subs {
-		h.end(s, "closed")
+	for s := range h.all {
+		s.endLocked(ErrClosed)
 	}
+	h.streams, h.all = nil, nil
 }

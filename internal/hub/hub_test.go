@@ -1,38 +1,194 @@
 package hub
 
 import (
+	"context"
+	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-func TestSlowSubscriberIsDroppedOthersContinue(t *testing.T) {
+var (
+	btc1m = Stream{market.Default, market.I1m}
+	xbt1m = Stream{market.Market{Venue: "bitmex", Symbol: "XBTUSD"}, market.I1m}
+)
+
+// change is a stored candle change of bin open on stream st, with seq.
+func change(st Stream, open, seq int64, closePx string) market.Candle {
+	p := market.MustDecimal(closePx)
+	return market.Candle{Market: st.Market, Interval: st.Interval, OpenTime: open, Open: p, High: p, Low: p, Close: p,
+		State: market.Provisional, Rev: seq, Seq: seq}
+}
+
+// drain returns the seqs queued for s without waiting.
+func drain(s *Sub) []int64 {
+	var out []int64
+	for {
+		u, ok := s.TryNext()
+		if !ok {
+			return out
+		}
+		out = append(out, u.Candle.Seq)
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestConflationKeepsOrderAndFinalState(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		publish []market.Candle
+		want    []int64
+	}{
+		{"distinct bins in order", []market.Candle{change(btc1m, 0, 1, "1"), change(btc1m, 60_000, 2, "1")}, []int64{1, 2}},
+		{"forming bin conflated", []market.Candle{change(btc1m, 0, 1, "1"), change(btc1m, 0, 2, "2"), change(btc1m, 0, 3, "3")}, []int64{3}},
+		{"a newer version moves to the end", []market.Candle{change(btc1m, 0, 1, "1"), change(btc1m, 60_000, 2, "1"), change(btc1m, 0, 3, "2")}, []int64{2, 3}},
+		{"other streams are not delivered", []market.Candle{change(xbt1m, 0, 1, "1"), change(btc1m, 0, 2, "1")}, []int64{2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var h Hub
+			s := h.Subscribe(btc1m)
+			h.Publish(c.publish)
+			if got := drain(s); !equal(got, c.want) {
+				t.Fatalf("delivered seqs %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestSlowSubscriberIsEndedOthersContinue(t *testing.T) {
+	t.Parallel()
+	for _, cfg := range []Config{{QueueMessages: 2}, {QueueBytes: 300}} {
+		h := New(cfg)
+		slow, other := h.Subscribe(btc1m), h.Subscribe(xbt1m)
+		var batch []market.Candle
+		for i := range int64(3) {
+			batch = append(batch, change(btc1m, i*60_000, i+1, "64321.57"))
+		}
+		batch = append(batch, change(xbt1m, 0, 4, "1"))
+		if n := h.Publish(batch); n != 1 {
+			t.Fatalf("%+v: %d subscribers ended as slow, want 1", cfg, n)
+		}
+		if _, err := slow.Next(context.Background()); !errors.Is(err, ErrSlow) {
+			t.Fatalf("%+v: slow subscriber got %v, want ErrSlow at once", cfg, err)
+		}
+		if got := drain(other); !equal(got, []int64{4}) {
+			t.Fatalf("%+v: the other subscriber got %v", cfg, got)
+		}
+		h.Publish([]market.Candle{change(xbt1m, 60_000, 5, "1")})
+		if got := drain(other); !equal(got, []int64{5}) || other.Err() != nil {
+			t.Fatalf("%+v: the other subscriber stopped: %v %v", cfg, got, other.Err())
+		}
+	}
+}
+
+func TestStalledReaderOfAConflatedStreamStaysSmall(t *testing.T) {
 	t.Parallel()
 	var h Hub
-	slow := h.Subscribe(2, nil)
-	fast := h.Subscribe(100, nil)
-	btcOnly := h.Subscribe(100, func(c market.Candle) bool { return c.Market.Symbol == "BTCUSDT" })
-	var batch []market.Candle
-	for i := 0; i < 5; i++ {
-		batch = append(batch, market.Candle{Market: market.Default, OpenTime: int64(i) * 60_000})
+	s := h.Subscribe(btc1m)
+	for i := range int64(100_000) {
+		h.Publish([]market.Candle{change(btc1m, 0, i+1, "1")})
 	}
-	batch = append(batch, market.Candle{Market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"}})
-	if n := h.Publish(batch); n != 1 {
-		t.Fatalf("dropped %d subscribers, want 1", n)
+	s.mu.Lock()
+	size, live := len(s.queue), s.live
+	s.mu.Unlock()
+	if live != 1 || size > 128 {
+		t.Fatalf("after 100k updates of one bin: %d live in a slice of %d", live, size)
 	}
-	if got := len(fast.C); got != 6 {
-		t.Fatalf("fast subscriber got %d, want 6", got)
+	if got := drain(s); !equal(got, []int64{100_000}) {
+		t.Fatalf("delivered %v", got)
 	}
-	if got := len(btcOnly.C); got != 5 {
-		t.Fatalf("filtered subscriber got %d, want 5", got)
-	}
-	for range slow.C {
-	}
-	if slow.Reason() != "too slow: queue full" {
-		t.Fatalf("reason %q", slow.Reason())
-	}
+}
+
+func TestCloseDeliversQueuedThenEnds(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	s := h.Subscribe()
+	h.Publish([]market.Candle{change(btc1m, 0, 1, "1")})
 	h.Close()
-	if _, ok := <-fast.C; !ok {
-		t.Fatal("queued candles lost on close")
+	ctx := context.Background()
+	if u, err := s.Next(ctx); err != nil || u.Candle.Seq != 1 {
+		t.Fatalf("queued update lost on close: %v, %v", u, err)
+	}
+	if _, err := s.Next(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+	if _, err := h.Subscribe(btc1m).Next(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("subscribing to a closed hub: %v", err)
+	}
+}
+
+func TestAddRemoveStreams(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	s := h.Subscribe(btc1m)
+	s.Add(xbt1m)
+	h.Publish([]market.Candle{change(btc1m, 0, 1, "1"), change(xbt1m, 0, 2, "1")})
+	s.Remove(btc1m)
+	h.Publish([]market.Candle{change(btc1m, 60_000, 3, "1"), change(xbt1m, 60_000, 4, "1")})
+	if got := drain(s); !equal(got, []int64{1, 2, 4}) {
+		t.Fatalf("delivered %v", got)
+	}
+	if st := s.Streams(); len(st) != 1 || st[0] != xbt1m {
+		t.Fatalf("streams %v", st)
+	}
+	s.Close()
+	if _, err := s.Next(context.Background()); !errors.Is(err, ErrEnded) {
+		t.Fatal(err)
+	}
+}
+
+// TestConcurrentDeliveryInOrder publishes from one goroutine while many
+// subscribers read: each sees strictly increasing sequence numbers ending
+// with the last.
+func TestConcurrentDeliveryInOrder(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	const subs, changes = 20, 2000
+	var wg sync.WaitGroup
+	errs := make(chan error, subs)
+	for range subs {
+		s := h.Subscribe(btc1m)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			last := int64(0)
+			for last < changes {
+				u, err := s.Next(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if u.Candle.Seq <= last {
+					errs <- errors.New("out of order")
+					return
+				}
+				last = u.Candle.Seq
+			}
+		}()
+	}
+	for i := range int64(changes) {
+		h.Publish([]market.Candle{change(btc1m, i%7*60_000, i+1, "1")})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
 	}
 }

@@ -1,0 +1,205 @@
+package hub
+
+import (
+	"context"
+	"sync"
+)
+
+// binKey identifies a bin in a queue, for conflation.
+type binKey struct {
+	stream Stream
+	open   int64
+}
+
+// Sub is one subscriber: its streams and its bounded queue. Next is called
+// from one goroutine, the subscriber's own.
+type Sub struct {
+	h                 *Hub
+	maxMsgs, maxBytes int
+	streams           []Stream // under h.mu
+
+	mu    sync.Mutex
+	queue []*Update // nil entries are updates replaced by a newer one
+	head  int       // first entry not yet taken
+	live  int       // non-nil entries from head on
+	bytes int
+	at    map[binKey]int // queued position of each bin
+	err   error          // why it ended; nil while open
+	ready chan struct{}  // signalled when the queue gains an entry
+	done  chan struct{}  // closed when it ends
+}
+
+// push queues u, replacing a queued update of the same bin; false when the
+// queue is over its bounds (the caller ends the subscriber).
+func (s *Sub) push(u *Update) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return true
+	}
+	k := binKey{u.Stream, u.Candle.OpenTime}
+	if i, ok := s.at[k]; ok {
+		s.bytes -= len(s.queue[i].JSON)
+		s.queue[i] = nil
+		s.live--
+	}
+	s.at[k] = len(s.queue)
+	s.queue = append(s.queue, u)
+	s.live++
+	s.bytes += len(u.JSON)
+	s.compact()
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+	return s.live <= s.maxMsgs && s.bytes <= s.maxBytes
+}
+
+// take removes the first queued update, if any.
+func (s *Sub) take() (*Update, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.head < len(s.queue) {
+		u := s.queue[s.head]
+		s.queue[s.head] = nil
+		s.head++
+		if u == nil {
+			continue
+		}
+		delete(s.at, binKey{u.Stream, u.Candle.OpenTime})
+		s.live--
+		s.bytes -= len(u.JSON)
+		s.compact()
+		return u, true
+	}
+	return nil, false
+}
+
+// compact keeps the queue's slice proportional to what it holds: taken
+// entries and the holes left by conflation are squeezed out once they are
+// most of it, so a stalled reader of a conflated stream holds one entry per
+// bin, not one per update.
+func (s *Sub) compact() {
+	if s.head == len(s.queue) {
+		s.queue, s.head = s.queue[:0], 0 // everything taken: at is empty
+		return
+	}
+	if len(s.queue) < 64 || len(s.queue) < 2*s.live {
+		return
+	}
+	n := 0
+	for _, u := range s.queue[s.head:] {
+		if u != nil {
+			s.queue[n] = u
+			s.at[binKey{u.Stream, u.Candle.OpenTime}] = n
+			n++
+		}
+	}
+	clear(s.queue[n:])
+	s.queue, s.head = s.queue[:n], 0
+}
+
+// Next returns the next update, waiting for one. After the subscription
+// ends, queued updates are still returned, then its reason (ErrSlow,
+// ErrClosed, ErrEnded); a slow subscriber gets the reason at once.
+func (s *Sub) Next(ctx context.Context) (*Update, error) {
+	for {
+		if err := s.slowErr(); err != nil {
+			return nil, err
+		}
+		if u, ok := s.take(); ok {
+			return u, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.ready:
+		case <-s.done:
+			if u, ok := s.take(); ok {
+				return u, nil
+			}
+			return nil, s.Err()
+		}
+	}
+}
+
+// TryNext returns a queued update without waiting.
+func (s *Sub) TryNext() (*Update, bool) {
+	if s.slowErr() != nil {
+		return nil, false
+	}
+	return s.take()
+}
+
+func (s *Sub) slowErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == ErrSlow {
+		return ErrSlow
+	}
+	return nil
+}
+
+// Err says why the subscription ended; nil while it is open.
+func (s *Sub) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Done is closed when the subscription ends.
+func (s *Sub) Done() <-chan struct{} { return s.done }
+
+// Add subscribes to more streams.
+func (s *Sub) Add(streams ...Stream) {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	if s.Err() == nil {
+		s.h.addLocked(s, streams)
+	}
+}
+
+// Remove unsubscribes from streams; updates of them already queued stay.
+func (s *Sub) Remove(streams ...Stream) {
+	s.h.mu.Lock()
+	defer s.h.mu.Unlock()
+	s.h.removeLocked(s, streams)
+	keep := s.streams[:0]
+	for _, st := range s.streams {
+		drop := false
+		for _, r := range streams {
+			drop = drop || r == st
+		}
+		if !drop {
+			keep = append(keep, st)
+		}
+	}
+	s.streams = keep
+}
+
+// Streams returns the subscribed streams.
+func (s *Sub) Streams() []Stream {
+	s.h.mu.RLock()
+	defer s.h.mu.RUnlock()
+	return append([]Stream(nil), s.streams...)
+}
+
+// Close ends the subscription (ErrEnded).
+func (s *Sub) Close() { s.h.end(s, ErrEnded) }
+
+// endLocked ends the subscription with why, under the hub's lock; false if
+// it had already ended.
+func (s *Sub) endLocked(why error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return false
+	}
+	s.err = why
+	if why == ErrSlow { // a slow subscriber's backlog is dropped: it resumes from its cursor
+		s.queue, s.head, s.live, s.bytes = nil, 0, 0, 0
+		clear(s.at)
+	}
+	close(s.done)
+	return true
+}
