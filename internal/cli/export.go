@@ -94,9 +94,6 @@ func export(ctx context.Context, st store.Store, o exportOptions, write func(mar
 	return nil
 }
 
-// csvHeader names the columns, the fields of the native wire format.
-var csvHeader = []string{"venue", "symbol", "interval", "t", "o", "h", "l", "c", "v", "q", "n", "final", "rev"}
-
 func candleWriter(w *bufio.Writer, format string) func(market.Candle) error {
 	if format == "jsonl" {
 		return func(c market.Candle) error {
@@ -113,11 +110,9 @@ func candleWriter(w *bufio.Writer, format string) func(market.Candle) error {
 	return func(c market.Candle) error {
 		if !header {
 			header = true
-			cw.Write(csvHeader)
+			cw.Write(market.CSVHeader)
 		}
-		cw.Write([]string{c.Market.Venue, c.Market.Symbol, string(c.Interval), strconv.FormatInt(c.OpenTime, 10),
-			c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
-			strconv.FormatInt(c.Trades, 10), strconv.FormatBool(c.Final()), strconv.FormatInt(c.Rev, 10)})
+		cw.Write(c.CSVRecord())
 		cw.Flush()
 		return cw.Error()
 	}

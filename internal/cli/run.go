@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/hub"
@@ -120,11 +121,14 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
-	srv := &http.Server{Handler: httpRoutes(reg, st, o.markets), ReadHeaderTimeout: 10 * time.Second}
+	mux := httpRoutes(reg, st, o.markets)
+	api.New(api.Config{Store: st, Hub: &h, Logger: log.With("component", "api")}).Register(mux)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan struct{})
 	go func() { defer close(served); serveHTTP(srv, ln, log.With("component", "http")) }()
 	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", "http://"+ln.Addr().String())
-	err = col.Run(ctx)
+	err = col.Run(ctx) // returns once everything collected is stored
+	h.Close()          // clients get "going away", long polls answer, SSE streams end
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	srv.Shutdown(sctx) //nolint:errcheck // shutting down anyway
@@ -172,7 +176,7 @@ func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
 }
 
 // httpRoutes serves /metrics and /healthz.
-func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market) http.Handler {
+func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

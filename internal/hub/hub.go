@@ -53,24 +53,28 @@ func (h *Hub) limits() (msgs, bytes int) {
 	return msgs, bytes
 }
 
-// Subscribe adds a subscriber of streams; none means every stream.
-func (h *Hub) Subscribe(streams ...Stream) *Sub {
+// Subscribe adds a subscriber of streams (more can be added later).
+func (h *Hub) Subscribe(streams ...Stream) *Sub { return h.subscribe(false, streams) }
+
+// SubscribeAll adds a subscriber of every stream.
+func (h *Hub) SubscribeAll() *Sub { return h.subscribe(true, nil) }
+
+func (h *Hub) subscribe(all bool, streams []Stream) *Sub {
 	msgs, bytes := h.limits()
 	s := &Sub{h: h, maxMsgs: msgs, maxBytes: bytes, at: map[binKey]int{}, ready: make(chan struct{}, 1), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
+	switch {
+	case h.closed:
 		s.endLocked(ErrClosed)
-		return s
-	}
-	if len(streams) == 0 {
+	case all:
 		if h.all == nil {
 			h.all = map[*Sub]struct{}{}
 		}
 		h.all[s] = struct{}{}
-		return s
+	default:
+		h.addLocked(s, streams)
 	}
-	h.addLocked(s, streams)
 	return s
 }
 

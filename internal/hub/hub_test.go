@@ -11,8 +11,8 @@ import (
 )
 
 var (
-	btc1m = Stream{market.Default, market.I1m}
-	xbt1m = Stream{market.Market{Venue: "bitmex", Symbol: "XBTUSD"}, market.I1m}
+	btc1m = Stream{Market: market.Default, Interval: market.I1m}
+	xbt1m = Stream{Market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"}, Interval: market.I1m}
 )
 
 // change is a stored candle change of bin open on stream st, with seq.
@@ -117,7 +117,7 @@ func TestStalledReaderOfAConflatedStreamStaysSmall(t *testing.T) {
 func TestCloseDeliversQueuedThenEnds(t *testing.T) {
 	t.Parallel()
 	var h Hub
-	s := h.Subscribe()
+	s := h.SubscribeAll()
 	h.Publish([]market.Candle{change(btc1m, 0, 1, "1")})
 	h.Close()
 	ctx := context.Background()

@@ -147,6 +147,10 @@ func (s *Sub) Err() error {
 	return s.err
 }
 
+// Ready is signalled when an update is queued; after it, take every
+// queued update with TryNext.
+func (s *Sub) Ready() <-chan struct{} { return s.ready }
+
 // Done is closed when the subscription ends.
 func (s *Sub) Done() <-chan struct{} { return s.done }
 

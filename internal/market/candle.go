@@ -3,6 +3,7 @@ package market
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // State is where a candle is in its lifecycle. States only move forward.
@@ -191,4 +192,15 @@ func (c Candle) MarshalJSON() ([]byte, error) {
 		V: c.Volume.String(), Q: c.Quote.String(), N: c.Trades, Final: c.Final(), Rev: c.Rev,
 		State: c.State.String(), Source: c.Source,
 	})
+}
+
+// CSVHeader names the CSV columns of a candle: the fields of the native
+// wire format.
+var CSVHeader = []string{"venue", "symbol", "interval", "t", "o", "h", "l", "c", "v", "q", "n", "final", "rev"}
+
+// CSVRecord is the candle as one CSV row under CSVHeader.
+func (c Candle) CSVRecord() []string {
+	return []string{c.Market.Venue, c.Market.Symbol, string(c.Interval), strconv.FormatInt(c.OpenTime, 10),
+		c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
+		strconv.FormatInt(c.Trades, 10), strconv.FormatBool(c.Final()), strconv.FormatInt(c.Rev, 10)}
 }

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"net/url"
 	"sync"
 	"time"
@@ -120,13 +122,23 @@ const rangeSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AN
 const sinceSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND seq > ?
 	ORDER BY seq LIMIT ?`
 
-// Since implements store.Store.
-func (s *Store) Since(ctx context.Context, m market.Market, iv market.Interval, after int64, limit int) ([]market.Candle, error) {
-	rows, err := s.sinceQ.QueryContext(ctx, m.Venue, m.Symbol, string(iv), after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read %s %s changes after %d: %w", m, iv, after, err)
+// Since implements store.Store. Each series is read with its index, then
+// the rows are merged in sequence order.
+func (s *Store) Since(ctx context.Context, series []market.Series, after int64, limit int) ([]market.Candle, error) {
+	var out []market.Candle
+	for _, sr := range series {
+		rows, err := s.sinceQ.QueryContext(ctx, sr.Market.Venue, sr.Market.Symbol, string(sr.Interval), after, limit)
+		if err != nil {
+			return nil, fmt.Errorf("read %s changes after %d: %w", sr, after, err)
+		}
+		cs, err := collect(rows, sr.Market, sr.Interval)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
 	}
-	return collect(rows, m, iv)
+	slices.SortFunc(out, func(a, b market.Candle) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out[:min(len(out), limit)], nil
 }
 
 // Latest implements store.Store.

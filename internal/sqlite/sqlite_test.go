@@ -139,7 +139,7 @@ func TestMigrationNumbersExistingRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	got, err := s.Since(ctx, market.Default, market.I1m, 0, 10)
+	got, err := s.Since(ctx, []market.Series{{Market: market.Default, Interval: market.I1m}}, 0, 10)
 	if err != nil || len(got) != 3 || got[0].OpenTime != 60_000 || got[1].OpenTime != 120_000 || got[2].OpenTime != 0 || got[2].Seq != 3 {
 		t.Fatalf("after migration: %+v, %v", got, err)
 	}

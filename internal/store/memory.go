@@ -102,13 +102,15 @@ func (s *Memory) Page(ctx context.Context, m market.Market, iv market.Interval, 
 }
 
 // Since implements Store.
-func (s *Memory) Since(_ context.Context, m market.Market, iv market.Interval, after int64, limit int) ([]market.Candle, error) {
+func (s *Memory) Since(_ context.Context, sers []market.Series, after int64, limit int) ([]market.Candle, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []market.Candle
-	for _, c := range s.rows[series{m, iv}] {
-		if c.Seq > after {
-			out = append(out, c)
+	for _, sr := range sers {
+		for _, c := range s.rows[series{sr.Market, sr.Interval}] {
+			if c.Seq > after {
+				out = append(out, c)
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b market.Candle) int { return int(a.Seq - b.Seq) })

@@ -20,10 +20,10 @@ type Store interface {
 	// oldest first; read the next page from the last open time plus the
 	// interval.
 	Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error)
-	// Since returns at most limit candles of one market and interval whose
-	// current revision was stored after sequence number after, in sequence
-	// order: what a stream's client missed since its cursor.
-	Since(ctx context.Context, m market.Market, iv market.Interval, after int64, limit int) ([]market.Candle, error)
+	// Since returns at most limit candles of the given series whose current
+	// revision was stored after sequence number after, in sequence order:
+	// what a client of those streams missed since its cursor.
+	Since(ctx context.Context, series []market.Series, after int64, limit int) ([]market.Candle, error)
 	// Latest returns the newest n candles, oldest first.
 	Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error)
 	// Head returns the newest sequence number stored (0 for none).

@@ -53,15 +53,19 @@ func testSequence(t *testing.T, s store.Store) {
 	if h, _ := s.Head(ctx); h != 4 {
 		t.Fatalf("head = %d, want 4", h)
 	}
-	got, err := s.Since(ctx, btc, market.I1m, 1, 10)
+	got, err := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}}, 1, 10)
 	if err != nil || len(got) != 2 || got[0].OpenTime != 60_000 || got[1].OpenTime != 0 || got[1].Close.String() != "2" || got[1].Seq != 4 {
 		t.Fatalf("Since(1) = %+v, %v", got, err)
 	}
-	if got, _ := s.Since(ctx, btc, market.I1m, 0, 1); len(got) != 1 || got[0].Seq != 3 {
+	if got, _ := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}}, 0, 1); len(got) != 1 || got[0].Seq != 3 {
 		t.Fatalf("Since(0, limit 1) = %+v", got)
 	}
-	if got, _ := s.Since(ctx, btc, market.I1m, 4, 10); len(got) != 0 {
+	if got, _ := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}, {Market: xbt, Interval: market.I1m}}, 4, 10); len(got) != 0 {
 		t.Fatalf("Since(head) = %+v", got)
+	}
+	both := []market.Series{{Market: btc, Interval: market.I1m}, {Market: xbt, Interval: market.I1m}}
+	if got, _ := s.Since(ctx, both, 0, 3); len(got) != 3 || got[0].Seq != 2 || got[1].Seq != 3 || got[2].Seq != 4 {
+		t.Fatalf("Since over two series = %+v, want seqs 2, 3, 4 across them", got)
 	}
 	upsert(t, s, candle(btc, 120_000, "3", market.Provisional))
 	latest, err := s.Latest(ctx, btc, market.I1m, 2)

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+)
+
+// maxLimit bounds the candles of one /v1/candles response.
+const maxLimit = 5000
+
+// serveCandles is plain polling: GET /v1/candles?market=…&interval=…
+// &from=…&to=…&limit=… returns stored candles oldest first: those with
+// open time in [from, to) when from is given, else the newest limit
+// (default 500). JSON by default:
+//
+//	{"market":…,"interval":…,"cursor":N,"candles":[{…},…]}
+//
+// CSV with Accept: text/csv. Every response has an ETag; a request whose
+// If-None-Match matches it gets 304 Not Modified.
+func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	m, err := market.ParseMarket(q.Get("market"))
+	iv, err2 := market.ParseInterval(cmp.Or(q.Get("interval"), "1m"))
+	from, hasFrom, err3 := timeParam(q.Get("from"))
+	to, hasTo, err4 := timeParam(q.Get("to"))
+	limit, err5 := intParam(q, "limit", 500, 1, maxLimit)
+	if err := errors.Join(err, err2, err3, err4, err5); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if hasTo && !hasFrom {
+		httpError(w, http.StatusBadRequest, "to needs from (without both, the newest candles are returned)")
+		return
+	}
+	ctx := r.Context()
+	head, err := a.cfg.Store.Head(ctx)
+	var cs []market.Candle
+	switch {
+	case err != nil:
+	case hasFrom:
+		cs, err = a.cfg.Store.Page(ctx, m, iv, from, cmpIf(hasTo, to, 1<<62), limit)
+	default:
+		cs, err = a.cfg.Store.Latest(ctx, m, iv, limit)
+	}
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	body, ctype, err := renderCandles(r, m, iv, head, cs)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	h := fnv.New64a()
+	h.Write(body)
+	etag := `"` + strconv.FormatUint(h.Sum64(), 36) + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Vary", "Accept")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Write(body) //nolint:errcheck // the client went away
+}
+
+// renderCandles writes the response body in the format the client accepts.
+func renderCandles(r *http.Request, m market.Market, iv market.Interval, head int64, cs []market.Candle) ([]byte, string, error) {
+	var buf bytes.Buffer
+	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
+		cw := csv.NewWriter(&buf)
+		cw.Write(market.CSVHeader) //nolint:errcheck // checked by Error below
+		for _, c := range cs {
+			cw.Write(c.CSVRecord()) //nolint:errcheck // checked by Error below
+		}
+		cw.Flush()
+		return buf.Bytes(), "text/csv; charset=utf-8", cw.Error()
+	}
+	if cs == nil {
+		cs = []market.Candle{}
+	}
+	err := json.NewEncoder(&buf).Encode(struct {
+		Market   string          `json:"market"`
+		Interval string          `json:"interval"`
+		Cursor   int64           `json:"cursor"`
+		Candles  []market.Candle `json:"candles"`
+	}{m.String(), string(iv), head, cs})
+	return buf.Bytes(), "application/json", err
+}
+
+// etagMatch reports whether an If-None-Match list names etag (or is *).
+func etagMatch(list, etag string) bool {
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// timeParam reads Unix milliseconds or RFC 3339; "" means absent.
+func timeParam(s string) (int64, bool, error) {
+	if s == "" {
+		return 0, false, nil
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return ms, true, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return 0, false, fmt.Errorf("time %q: want Unix milliseconds or RFC 3339", s)
+	}
+	return t.UnixMilli(), true, nil
+}
+
+func cmpIf(ok bool, v, def int64) int64 {
+	if ok {
+		return v
+	}
+	return def
+}

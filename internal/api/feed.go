@@ -1,0 +1,211 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// pageSize is how many changes of one stream are read from the store at a
+// time while a client catches up.
+const pageSize = 500
+
+// maxSnapshot bounds the candles sent on subscribe.
+const maxSnapshot = 1000
+
+// feed is one client's view of its streams: what it missed, read from the
+// store, then live changes from its hub subscription. Changes are
+// delivered in sequence order and each at most once per stream, so the
+// sequence number of the last change received is the client's cursor.
+type feed struct {
+	st       store.Store
+	sub      *hub.Sub
+	streams  map[hub.Stream]*streamState
+	backlog  []item // read from the store, not yet delivered
+	readFrom int64         // the store is read after this sequence number
+	reading  []hub.Stream  // streams still catching up from the store
+	last     int64         // the cursor: every change up to it was delivered (or skipped as stale)
+}
+
+// item is a change read from the store; snap marks a snapshot row, sent
+// whatever the cursor.
+type item struct {
+	u    *hub.Update
+	snap bool
+}
+
+// streamState is where a stream's client is.
+type streamState struct {
+	after int64           // sequence number of the last change delivered
+	snap  map[int64]int64 // snapshot rows sent (open time → seq), not to repeat
+}
+
+// newFeed subscribes to nothing yet; add streams with resume or snapshot.
+func newFeed(st store.Store, h *hub.Hub) *feed {
+	return &feed{st: st, sub: h.Subscribe(), streams: map[hub.Stream]*streamState{}}
+}
+
+// Close ends the feed's subscription.
+func (f *feed) Close() { f.sub.Close() }
+
+// resume adds streams whose client has seen every change up to since: it
+// gets every bin changed after since, from the store, then live changes.
+func (f *feed) resume(streams []hub.Stream, since int64) {
+	add := f.newOnly(streams)
+	f.sub.Add(add...) // before reading, so nothing falls between
+	if len(f.reading) == 0 || since < f.readFrom {
+		f.readFrom = since
+	}
+	if len(f.streams) == 0 {
+		f.last = since
+	}
+	for _, s := range add {
+		f.streams[s] = &streamState{after: since}
+		f.reading = append(f.reading, s)
+	}
+}
+
+// snapshot adds streams starting with their newest n candles, then live
+// changes.
+func (f *feed) snapshot(ctx context.Context, streams []hub.Stream, n int) error {
+	add := f.newOnly(streams)
+	f.sub.Add(add...)
+	head, err := f.st.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("read the store's head: %w", err)
+	}
+	if len(f.streams) == 0 {
+		f.last = head
+	}
+	for _, s := range add {
+		cs, err := f.st.Latest(ctx, s.Market, s.Interval, min(max(n, 0), maxSnapshot))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", s, err)
+		}
+		ss := &streamState{after: head, snap: map[int64]int64{}}
+		for _, c := range cs {
+			f.backlog = append(f.backlog, item{encode(c), true})
+			ss.snap[c.OpenTime] = c.Seq
+		}
+		f.streams[s] = ss
+	}
+	return nil
+}
+
+// newOnly returns the streams the feed does not have yet.
+func (f *feed) newOnly(streams []hub.Stream) []hub.Stream {
+	var out []hub.Stream
+	for _, s := range streams {
+		if _, ok := f.streams[s]; !ok && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// remove drops streams.
+func (f *feed) remove(streams []hub.Stream) {
+	f.sub.Remove(streams...)
+	for _, s := range streams {
+		delete(f.streams, s)
+	}
+	f.reading = slices.DeleteFunc(f.reading, func(s hub.Stream) bool { return f.streams[s] == nil })
+}
+
+// next returns the next change. With wait false it returns nil, nil when
+// nothing is ready.
+func (f *feed) next(ctx context.Context, wait bool) (*hub.Update, error) {
+	for {
+		if err := f.fill(ctx); err != nil {
+			return nil, err
+		}
+		var u *hub.Update
+		switch {
+		case len(f.backlog) > 0:
+			it := f.backlog[0]
+			f.backlog = f.backlog[1:]
+			if it.snap {
+				return it.u, nil
+			}
+			u = it.u
+		case wait:
+			var err error
+			if u, err = f.sub.Next(ctx); err != nil {
+				return nil, err
+			}
+		default:
+			var ok bool
+			if u, ok = f.sub.TryNext(); !ok {
+				return nil, f.sub.Err()
+			}
+		}
+		if f.deliver(u) {
+			return u, nil
+		}
+	}
+}
+
+// deliver reports whether u is new to the client, and records it.
+func (f *feed) deliver(u *hub.Update) bool {
+	ss := f.streams[u.Stream]
+	if ss == nil {
+		return false
+	}
+	if seq, ok := ss.snap[u.Candle.OpenTime]; ok && seq >= u.Candle.Seq {
+		return false // the snapshot had this revision or a newer one
+	}
+	if u.Candle.Seq <= ss.after {
+		return false
+	}
+	ss.after = u.Candle.Seq
+	f.last = max(f.last, u.Candle.Seq)
+	return true
+}
+
+// cursor is where the client resumes from: every change up to it has been
+// delivered.
+func (f *feed) cursor() int64 { return f.last }
+
+// fill reads the next page of changes of the streams still catching up,
+// all at once and in sequence order, so a client's cursor never passes a
+// change it has not received.
+func (f *feed) fill(ctx context.Context) error {
+	if len(f.backlog) > 0 || len(f.reading) == 0 {
+		return nil
+	}
+	cs, err := f.st.Since(ctx, f.reading, f.readFrom, pageSize)
+	if err != nil {
+		return fmt.Errorf("read changes after %d: %w", f.readFrom, err)
+	}
+	for _, c := range cs {
+		f.backlog = append(f.backlog, item{u: encode(c)})
+		f.readFrom = c.Seq
+	}
+	if len(cs) < pageSize {
+		f.reading = nil // caught up: the hub has everything after this
+	}
+	return nil
+}
+
+// encode makes a store row an update.
+func encode(c market.Candle) *hub.Update {
+	b, _ := c.MarshalJSON() // a stored candle always encodes
+	return &hub.Update{Stream: hub.StreamOf(c), Candle: c, JSON: b}
+}
+
+// appendMessage appends the wire form of an update:
+// {"type":"candle","stream":"…","cursor":N,"candle":{…}}.
+func appendMessage(b []byte, u *hub.Update) []byte {
+	b = append(b, `{"type":"candle","stream":"`...)
+	b = append(b, u.Stream.String()...)
+	b = append(b, `","cursor":`...)
+	b = strconv.AppendInt(b, u.Candle.Seq, 10)
+	b = append(b, `,"candle":`...)
+	b = append(b, u.JSON...)
+	return append(b, '}')
+}

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/hub"
+)
+
+// pollBatch is the most changes one long-poll response carries; the next
+// request continues from its cursor.
+const pollBatch = 1000
+
+// servePoll is HTTP long polling: GET /v1/poll?streams=…&cursor=…&timeout=…
+// answers as soon as anything newer than the cursor exists, or empty at the
+// timeout (default 25s), always with the next cursor:
+//
+//	{"cursor":N,"candles":[{"type":"candle","stream":…,"cursor":…,"candle":{…}},…]}
+//
+// Without a cursor it answers at once with a snapshot of the newest
+// ?snapshot= candles (default 1) of each stream and the cursor to poll on
+// from.
+func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	streams, err := a.streamsParam(q)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	since, resume, err1 := cursorParam(q.Get("cursor"))
+	timeout, err2 := durationParam(q, "timeout", 25*time.Second, a.cfg.MaxPollTimeout)
+	snap, err3 := intParam(q, "snapshot", 1, 0, maxSnapshot)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f := newFeed(a.cfg.Store, a.cfg.Hub)
+	defer f.Close()
+	if resume {
+		f.resume(streams, since)
+	} else if err := f.snapshot(r.Context(), streams, snap); err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	body, n, err := pollBody(r, f)
+	if err == nil && n == 0 && resume {
+		t := time.NewTimer(timeout)
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		case <-f.sub.Ready():
+		case <-f.sub.Done(): // shutting down: answer now
+		case <-t.C:
+		}
+		t.Stop()
+		body, _, err = pollBody(r, f)
+	}
+	if err != nil && !errors.Is(err, hub.ErrClosed) {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(body) //nolint:errcheck // the client went away
+}
+
+// pollBody takes the ready changes and renders the response.
+func pollBody(r *http.Request, f *feed) ([]byte, int, error) {
+	b := []byte(`{"cursor":`)
+	var items []byte
+	n := 0
+	var err error
+	for ; n < pollBatch; n++ {
+		var u *hub.Update
+		if u, err = f.next(r.Context(), false); err != nil || u == nil {
+			break
+		}
+		if n > 0 {
+			items = append(items, ',')
+		}
+		items = appendMessage(items, u)
+	}
+	b = strconv.AppendInt(b, f.cursor(), 10)
+	b = append(b, `,"candles":[`...)
+	b = append(b, items...)
+	return append(b, "]}\n"...), n, err
+}

@@ -1,0 +1,140 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/hub"
+)
+
+// sseBatch is the most events written between flushes.
+const sseBatch = 256
+
+// serveSSE streams candle changes as Server-Sent Events:
+//
+//	id: <cursor>
+//	event: candle
+//	data: {"type":"candle","stream":…,"cursor":…,"candle":{…}}
+//
+// Last-Event-ID (or ?since=) resumes after a cursor; without one the
+// stream starts with a snapshot of the newest ?snapshot= candles (default
+// 1). A comment line is sent every Heartbeat while idle. A slow client gets
+// an "error" event with reason slow before the stream ends; a shutdown
+// sends "close" with reason going away.
+func (a *API) serveSSE(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	streams, err := a.streamsParam(q)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	since, resume, err := cursorParam(r.Header.Get("Last-Event-ID"))
+	if err == nil && !resume {
+		since, resume, err = cursorParam(q.Get("since"))
+	}
+	snap, err2 := intParam(q, "snapshot", 1, 0, maxSnapshot)
+	if err = errors.Join(err, err2); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f := newFeed(a.cfg.Store, a.cfg.Hub)
+	defer f.Close()
+	if resume {
+		f.resume(streams, since)
+	} else if err := f.snapshot(r.Context(), streams, snap); err != nil {
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	s := sseStream{w: w, rc: http.NewResponseController(w), f: f, beat: a.cfg.Heartbeat}
+	s.buf = append(s.buf, "retry: 1000\n\n"...)
+	s.run(r.Context())
+}
+
+type sseStream struct {
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+	f    *feed
+	beat time.Duration
+	buf  []byte
+}
+
+// run writes events until the client goes, falls behind, or the server
+// shuts down.
+func (s *sseStream) run(ctx context.Context) {
+	tick := time.NewTicker(s.beat)
+	defer tick.Stop()
+	for {
+		n, err := s.batch(ctx)
+		if err != nil {
+			s.end(err)
+			return
+		}
+		if len(s.buf) > 0 {
+			if s.flush() != nil {
+				return
+			}
+			tick.Reset(s.beat)
+		}
+		if n == sseBatch {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.f.sub.Ready():
+		case <-s.f.sub.Done():
+		case <-tick.C:
+			s.buf = append(s.buf, ": heartbeat\n\n"...)
+		}
+	}
+}
+
+// batch appends the ready events; it returns how many.
+func (s *sseStream) batch(ctx context.Context) (int, error) {
+	n := 0
+	for ; n < sseBatch; n++ {
+		u, err := s.f.next(ctx, false)
+		if err != nil || u == nil {
+			return n, err
+		}
+		s.event(u)
+	}
+	return n, nil
+}
+
+func (s *sseStream) event(u *hub.Update) {
+	s.buf = append(s.buf, "id: "...)
+	s.buf = strconv.AppendInt(s.buf, s.f.cursor(), 10)
+	s.buf = append(s.buf, "\nevent: candle\ndata: "...)
+	s.buf = appendMessage(s.buf, u)
+	s.buf = append(s.buf, "\n\n"...)
+}
+
+func (s *sseStream) flush() error {
+	if _, err := s.w.Write(s.buf); err != nil {
+		return err
+	}
+	s.buf = s.buf[:0]
+	return s.rc.Flush()
+}
+
+// end tells the client why the stream ends, when it is the server's doing.
+func (s *sseStream) end(err error) {
+	switch {
+	case errors.Is(err, hub.ErrSlow):
+		s.buf = append(s.buf, "event: error\ndata: {\"code\":4008,\"reason\":\"slow\"}\n\n"...)
+	case errors.Is(err, hub.ErrClosed):
+		s.buf = append(s.buf, "event: close\ndata: {\"code\":1001,\"reason\":\"going away\"}\n\n"...)
+	default:
+		return
+	}
+	s.flush() //nolint:errcheck // ending anyway
+}

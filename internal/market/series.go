@@ -1,0 +1,54 @@
+package market
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Series is one market's candles of one interval: what a client
+// subscribes to, named MARKET@INTERVAL (binance:BTCUSDT@1m).
+type Series struct {
+	Market   Market
+	Interval Interval
+}
+
+// SeriesOf returns the series a candle belongs to.
+func SeriesOf(c Candle) Series { return Series{c.Market, c.Interval} }
+
+// String renders the series as MARKET@INTERVAL.
+func (s Series) String() string { return s.Market.String() + "@" + string(s.Interval) }
+
+// ParseSeries reads MARKET@INTERVAL; the interval defaults to 1m.
+func ParseSeries(s string) (Series, error) {
+	mk, ivs, found := strings.Cut(strings.TrimSpace(s), "@")
+	m, err := ParseMarket(mk)
+	if err != nil {
+		return Series{}, fmt.Errorf("stream %q: %w", s, err)
+	}
+	iv := I1m
+	if found {
+		if iv, err = ParseInterval(ivs); err != nil {
+			return Series{}, fmt.Errorf("stream %q: %w", s, err)
+		}
+	}
+	return Series{m, iv}, nil
+}
+
+// ParseSeriesList reads a comma-separated list of series.
+func ParseSeriesList(list string) ([]Series, error) {
+	var out []Series
+	for _, s := range strings.Split(list, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		st, err := ParseSeries(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no streams given (want MARKET@INTERVAL,…, e.g. binance:BTCUSDT@1m)")
+	}
+	return out, nil
+}
