@@ -26,10 +26,10 @@ type feed struct {
 	st       store.Store
 	sub      *hub.Sub
 	streams  map[hub.Stream]*streamState
-	backlog  []item // read from the store, not yet delivered
-	readFrom int64         // the store is read after this sequence number
-	reading  []hub.Stream  // streams still catching up from the store
-	last     int64         // the cursor: every change up to it was delivered (or skipped as stale)
+	backlog  []item       // read from the store, not yet delivered
+	readFrom int64        // the store is read after this sequence number
+	reading  []hub.Stream // streams still catching up from the store
+	last     int64        // the cursor: every change up to it was delivered (or skipped as stale)
 }
 
 // item is a change read from the store; snap marks a snapshot row, sent

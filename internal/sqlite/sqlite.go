@@ -1,13 +1,13 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
