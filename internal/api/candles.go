@@ -22,7 +22,9 @@ const maxLimit = 5000
 // serveCandles is plain polling: GET /v1/candles?market=…&interval=…
 // &from=…&to=…&limit=… returns stored candles oldest first: those with
 // open time in [from, to) when from is given, else the newest limit
-// (default 500). JSON by default:
+// (default 500). With since=CURSOR instead it returns, in sequence order,
+// the candles that changed after that cursor (the same resume model as the
+// other transports; poll again with the returned cursor). JSON by default:
 //
 //	{"market":…,"interval":…,"cursor":N,"candles":[{…},…]}
 //
@@ -35,12 +37,13 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 	from, hasFrom, err3 := timeParam(q.Get("from"))
 	to, hasTo, err4 := timeParam(q.Get("to"))
 	limit, err5 := intParam(q, "limit", 500, 1, maxLimit)
-	if err := errors.Join(err, err2, err3, err4, err5); err != nil {
+	since, hasSince, err6 := cursorParam(q.Get("since"))
+	if err := errors.Join(err, err2, err3, err4, err5, err6); err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if hasTo && !hasFrom {
-		httpError(w, http.StatusBadRequest, "to needs from (without both, the newest candles are returned)")
+	if hasTo && !hasFrom || hasSince && hasFrom {
+		httpError(w, http.StatusBadRequest, "to needs from, and since excludes from and to (without any, the newest candles are returned)")
 		return
 	}
 	ctx := r.Context()
@@ -48,6 +51,13 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 	var cs []market.Candle
 	switch {
 	case err != nil:
+	case hasSince:
+		cs, err = a.cfg.Store.Since(ctx, []market.Series{{Market: m, Interval: iv}}, since, limit)
+		if len(cs) == limit {
+			head = cs[len(cs)-1].Seq // more to come: continue from the last row
+		} else if len(cs) > 0 {
+			head = max(head, cs[len(cs)-1].Seq)
+		}
 	case hasFrom:
 		cs, err = a.cfg.Store.Page(ctx, m, iv, from, cmpIf(hasTo, to, 1<<62), limit)
 	default:

@@ -13,6 +13,9 @@ import (
 // sseBatch is the most events written between flushes.
 const sseBatch = 256
 
+// sseWriteTimeout bounds one flush to a client.
+const sseWriteTimeout = 10 * time.Second
+
 // serveSSE streams candle changes as Server-Sent Events:
 //
 //	id: <cursor>
@@ -119,6 +122,9 @@ func (s *sseStream) event(u *hub.Update) {
 }
 
 func (s *sseStream) flush() error {
+	// A client that stops reading blocks the write: give up on it (its
+	// hub queue has already ended it as slow, without stalling anyone).
+	s.rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout)) //nolint:errcheck // not every writer supports deadlines
 	if _, err := s.w.Write(s.buf); err != nil {
 		return err
 	}
