@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -26,12 +28,25 @@ type Config struct {
 	MaxStreams int
 	// MaxPollTimeout bounds a long poll's wait; default 60s.
 	MaxPollTimeout time.Duration
+	// Tokens, when any, are the bearer tokens every request must carry.
+	Tokens []string
+	// Origins are the host patterns (path.Match syntax, e.g.
+	// "*.example.com") of pages allowed to open WebSockets besides the
+	// server's own host; any other Origin is refused.
+	Origins []string
+	// MaxConnsPerIP bounds the open streaming connections of one client
+	// address; default 1000, negative for no limit.
+	MaxConnsPerIP int
+	// Registerer, when set, gets the API's metrics.
+	Registerer prometheus.Registerer
 }
 
 // API serves the candle transports.
 type API struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	guard *guard
+	met   *apiMetrics
 }
 
 // New returns an API.
@@ -54,16 +69,23 @@ func New(cfg Config) *API {
 	if cfg.MaxPollTimeout <= 0 {
 		cfg.MaxPollTimeout = 60 * time.Second
 	}
-	return &API{cfg: cfg, log: cfg.Logger}
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = 1000
+	}
+	return &API{cfg: cfg, log: cfg.Logger, guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP), met: newMetrics(cfg.Registerer)}
 }
 
 // Register mounts the routes on mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/ws", a.serveWS)
-	mux.HandleFunc("GET /v1/sse", a.serveSSE)
-	mux.HandleFunc("GET /v1/poll", a.servePoll)
+	mux.HandleFunc("GET /v1/ws", a.limited("ws", a.serveWS))
+	mux.HandleFunc("GET /v1/sse", a.limited("sse", a.serveSSE))
+	mux.HandleFunc("GET /v1/poll", a.limited("longpoll", a.servePoll))
 	mux.HandleFunc("GET /v1/candles", a.serveCandles)
 }
+
+// Protect wraps the whole server's handler (the API's routes and any
+// other) with the token check.
+func (a *API) Protect(h http.Handler) http.Handler { return a.guard.wrap(h) }
 
 // httpError answers a request with a JSON error.
 func httpError(w http.ResponseWriter, status int, msg string) {

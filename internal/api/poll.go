@@ -56,7 +56,7 @@ func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		}
 		t.Stop()
-		body, _, err = pollBody(r, f)
+		body, n, err = pollBody(r, f)
 	}
 	if err != nil && !errors.Is(err, hub.ErrClosed) {
 		httpError(w, http.StatusServiceUnavailable, err.Error())
@@ -65,6 +65,7 @@ func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(body) //nolint:errcheck // the client went away
+	a.met.sent("longpoll", n, len(body))
 }
 
 // pollBody takes the ready changes and renders the response.

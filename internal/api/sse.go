@@ -56,7 +56,7 @@ func (a *API) serveSSE(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	s := sseStream{w: w, rc: http.NewResponseController(w), f: f, beat: a.cfg.Heartbeat}
+	s := sseStream{w: w, rc: http.NewResponseController(w), f: f, beat: a.cfg.Heartbeat, met: a.met}
 	s.buf = append(s.buf, "retry: 1000\n\n"...)
 	s.run(r.Context())
 }
@@ -67,6 +67,8 @@ type sseStream struct {
 	f    *feed
 	beat time.Duration
 	buf  []byte
+	met  *apiMetrics
+	n    int // events in buf
 }
 
 // run writes events until the client goes, falls behind, or the server
@@ -114,6 +116,7 @@ func (s *sseStream) batch(ctx context.Context) (int, error) {
 }
 
 func (s *sseStream) event(u *hub.Update) {
+	s.n++
 	s.buf = append(s.buf, "id: "...)
 	s.buf = strconv.AppendInt(s.buf, s.f.cursor(), 10)
 	s.buf = append(s.buf, "\nevent: candle\ndata: "...)
@@ -128,7 +131,8 @@ func (s *sseStream) flush() error {
 	if _, err := s.w.Write(s.buf); err != nil {
 		return err
 	}
-	s.buf = s.buf[:0]
+	s.met.sent("sse", s.n, len(s.buf))
+	s.buf, s.n = s.buf[:0], 0
 	return s.rc.Flush()
 }
 
@@ -136,8 +140,10 @@ func (s *sseStream) flush() error {
 func (s *sseStream) end(err error) {
 	switch {
 	case errors.Is(err, hub.ErrSlow):
+		s.met.ended("sse", "slow")
 		s.buf = append(s.buf, "event: error\ndata: {\"code\":4008,\"reason\":\"slow\"}\n\n"...)
 	case errors.Is(err, hub.ErrClosed):
+		s.met.ended("sse", "going away")
 		s.buf = append(s.buf, "event: close\ndata: {\"code\":1001,\"reason\":\"going away\"}\n\n"...)
 	default:
 		return

@@ -55,9 +55,10 @@ type op struct {
 // The connection closes with 4008 "slow" when the client falls behind,
 // 1001 "going away" on shutdown, 1009 for an oversized message.
 func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: a.cfg.Origins})
 	if err != nil {
-		return // Accept answered the request
+		a.met.rejected("ws", "handshake") // e.g. a foreign Origin; Accept answered the request
+		return
 	}
 	c.SetReadLimit(a.cfg.MaxMessage)
 	ctx, cancel := context.WithCancel(r.Context())
@@ -66,6 +67,9 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer s.f.Close()
 	go s.read(ctx)
 	code, reason := s.write(ctx)
+	if code != websocket.StatusNormalClosure {
+		a.met.ended("ws", reason)
+	}
 	c.Close(code, reason) //nolint:errcheck // closing anyway
 }
 
@@ -144,6 +148,7 @@ func (s *wsSession) deliver(ctx context.Context) (websocket.StatusCode, string, 
 		if err := s.send(ctx, s.buf); err != nil {
 			return websocket.StatusInternalError, "write failed", true
 		}
+		s.a.met.sent("ws", 1, len(s.buf))
 	}
 	return 0, "", false
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +39,7 @@ type runOptions struct {
 	simSpeed float64
 	simSeed  uint64
 	log      string
+	serve    config.Serve
 }
 
 func parseRun(args []string, stderr io.Writer) (runOptions, error) {
@@ -62,7 +64,7 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 			return runOptions{}, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	o := runOptions{db: pick(*db, cfg.DB, "./candlewire.db"), listen: pick(*listen, cfg.Listen, "127.0.0.1:8080"),
+	o := runOptions{serve: cfg.Serve, db: pick(*db, cfg.DB, "./candlewire.db"), listen: pick(*listen, cfg.Listen, "127.0.0.1:8080"),
 		eps: urls.apply(endpoints(cfg.Venues)), sim: *useSim, simSpeed: *speed, simSeed: *seed, log: pick(*level, cfg.Log, "info")}
 	list := *markets
 	if list == "" && len(cfg.Markets) > 0 {
@@ -122,11 +124,25 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
 	mux := httpRoutes(reg, st, o.markets)
-	api.New(api.Config{Store: st, Hub: &h, Logger: log.With("component", "api")}).Register(mux)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	a := api.New(api.Config{Store: st, Hub: &h, Logger: log.With("component", "api"), Registerer: reg,
+		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
+	a.Register(mux)
+	srv := &http.Server{Handler: a.Protect(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if o.serve.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.serve.TLSCert, o.serve.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	served := make(chan struct{})
-	go func() { defer close(served); serveHTTP(srv, ln, log.With("component", "http")) }()
-	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", "http://"+ln.Addr().String())
+	go func() { defer close(served); serveHTTP(srv, ln, o.serve, log.With("component", "http")) }()
+	scheme := "http"
+	if o.serve.TLSCert != "" {
+		scheme = "https"
+	}
+	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", scheme+"://"+ln.Addr().String())
 	err = col.Run(ctx) // returns once everything collected is stored
 	h.Close()          // clients get "going away", long polls answer, SSE streams end
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -169,8 +185,14 @@ func logFinal(log *slog.Logger, c market.Candle) {
 		"l", c.Low.String(), "c", c.Close.String(), "v", c.Volume.String(), "n", c.Trades, "rev", c.Rev, "source", string(c.Source))
 }
 
-func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+func serveHTTP(srv *http.Server, ln net.Listener, sc config.Serve, log *slog.Logger) {
+	var err error
+	if sc.TLSCert != "" {
+		err = srv.ServeTLS(ln, "", "") // the certificate is in srv.TLSConfig
+	} else {
+		err = srv.Serve(ln)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("HTTP server stopped", "err", err)
 	}
 }

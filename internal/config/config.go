@@ -23,6 +23,23 @@ type Config struct {
 	Listen  string           `yaml:"listen"`  // HTTP address
 	Venues  map[string]Venue `yaml:"venues"`  // per-venue endpoints, keyed by venue name
 	Log     string           `yaml:"log"`     // debug, info, warn, error
+	Serve   Serve            `yaml:"serve"`   // how clients are served
+}
+
+// Serve protects the serving endpoints.
+type Serve struct {
+	// Tokens, when any, are the bearer tokens every request must carry
+	// (Authorization: Bearer T, or ?token=T for browsers).
+	Tokens []string `yaml:"tokens"`
+	// Origins are the host patterns of web pages allowed to open
+	// WebSockets besides the server's own host, e.g. "*.example.com".
+	Origins []string `yaml:"origins"`
+	// MaxConnsPerIP bounds the streaming connections of one client address
+	// (default 1000; -1 for no limit).
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// TLSCert and TLSKey, when both set, serve https and wss.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // Venue overrides a venue's endpoints.
@@ -70,6 +87,14 @@ func Parse(b []byte) (Config, error) {
 	for name, v := range c.Venues {
 		if err := v.check(); err != nil {
 			return Config{}, fmt.Errorf("venues.%s.%w", name, err)
+		}
+	}
+	if (c.Serve.TLSCert == "") != (c.Serve.TLSKey == "") {
+		return Config{}, errors.New("serve: tls_cert and tls_key go together")
+	}
+	for _, t := range c.Serve.Tokens {
+		if len(t) < 16 {
+			return Config{}, errors.New("serve.tokens: every token needs at least 16 characters")
 		}
 	}
 	switch c.Log {

@@ -23,6 +23,9 @@ func TestParse(t *testing.T) {
 		{name: "bad duration", in: "venues: {bitmex: {silence_timeout: soon}}\n", bad: "soon"},
 		{name: "negative silence", in: "venues: {bitmex: {silence_timeout: -2s}}\n", bad: "silence_timeout"},
 		{name: "negative backoff", in: "venues: {bitmex: {backoff_max: -1s}}\n", bad: "backoff_max"},
+		{name: "tls half", in: "serve: {tls_cert: a.pem}\n", bad: "go together"},
+		{name: "short token", in: "serve: {tokens: [abc]}\n", bad: "16 characters"},
+		{name: "serve", in: "serve: {tokens: [0123456789abcdef], origins: ['*.example.com'], max_conns_per_ip: 5, tls_cert: c.pem, tls_key: k.pem}\n"},
 		{name: "silence", in: "venues: {bitmex: {silence_timeout: 1500ms}}\n"},
 	}
 	for _, c := range cases {
