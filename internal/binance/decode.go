@@ -148,7 +148,7 @@ func decodeAggTrade(data []byte) (Event, error) {
 	}
 	return Event{Kind: KindTrade, Time: a.ET, Trade: market.Trade{
 		Market: market.Market{Venue: Venue, Symbol: strings.ToUpper(a.S)}, Time: a.T,
-		Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.F, LastSeq: a.L,
+		Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.F, LastSeq: a.L, Buy: !a.M,
 	}}, nil
 }
 

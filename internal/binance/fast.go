@@ -82,6 +82,7 @@ const (
 type aggTradeFields struct {
 	et, a, f, l, t int64
 	s, p, q        []byte
+	m              bool // buyer is the maker: the taker sold
 }
 
 func (d *Decoder) aggTrade(it *jsonscan.Iter) (Event, bool) {
@@ -107,7 +108,7 @@ func (d *Decoder) aggTrade(it *jsonscan.Iter) (Event, bool) {
 		return Event{}, false
 	}
 	return Event{Kind: KindTrade, Time: a.et, Trade: market.Trade{
-		Market: d.syms.Market(a.s), Time: a.t, Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.f, LastSeq: a.l,
+		Market: d.syms.Market(a.s), Time: a.t, Price: price, Size: size, Quote: price.Mul(size), FirstSeq: a.f, LastSeq: a.l, Buy: !a.m,
 	}}, true
 }
 
@@ -145,6 +146,7 @@ func (a *aggTradeFields) set(k []byte, v jsonscan.Value) (int, bool) {
 		a.t, ok = jsonscan.Int(v)
 		return fT, ok
 	case 'm':
+		a.m = v.Kind == jsonscan.True
 		return fM, v.Kind == jsonscan.True || v.Kind == jsonscan.False
 	case 'M':
 		return fMI, v.Kind == jsonscan.True || v.Kind == jsonscan.False

@@ -74,7 +74,7 @@ func (d *Decoder) fastTradeInsert(data []byte) (Event, bool) {
 
 // tradeFields are the members of a trade row that candlewire reads.
 type tradeFields struct {
-	timestamp, symbol, size, price, notional, pool jsonscan.Value
+	timestamp, symbol, side, size, price, notional, pool jsonscan.Value
 }
 
 // rowKeys are the keys the full decoder declares for a trade row.
@@ -88,7 +88,8 @@ func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
 		f.size.Kind != jsonscan.Number || f.price.Kind != jsonscan.Number {
 		return market.Trade{}, false
 	}
-	if f.pool.Kind != jsonscan.Invalid && (f.pool.Kind != jsonscan.String || !ownPool(string(f.pool.Raw))) {
+	if f.pool.Kind != jsonscan.Invalid && (f.pool.Kind != jsonscan.String || !ownPool(string(f.pool.Raw))) ||
+		f.side.Kind != jsonscan.Invalid && f.side.Kind != jsonscan.String {
 		return market.Trade{}, false
 	}
 	quote := market.Zero
@@ -104,7 +105,8 @@ func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
 	if !ok || err1 != nil || err2 != nil || price.Sign() <= 0 || size.Sign() <= 0 {
 		return market.Trade{}, false
 	}
-	return market.Trade{Market: d.syms.Market(f.symbol.Raw), Time: ts, Price: price, Size: size, Quote: quote}, true
+	return market.Trade{Market: d.syms.Market(f.symbol.Raw), Time: ts, Price: price, Size: size, Quote: quote,
+		Buy: string(f.side.Raw) == "Buy"}, true
 }
 
 // read fills f from a row object. A read key given twice, or a key that
@@ -130,7 +132,9 @@ func (f *tradeFields) read(it *jsonscan.Iter) bool {
 			p = &f.notional
 		case "pool":
 			p = &f.pool
-		case "side", "trdMatchID":
+		case "side":
+			p = &f.side
+		case "trdMatchID":
 			continue
 		default:
 			for _, rk := range rowKeys {

@@ -86,7 +86,7 @@ func tradeFrom(r tradeRow) (market.Trade, error) {
 		return market.Trade{}, fmt.Errorf("%w: trade %s: non-positive price or size", ErrDecode, r.TrdMatchID)
 	}
 	return market.Trade{Market: market.Market{Venue: Venue, Symbol: r.Symbol}, Time: ts,
-		Price: price, Size: size, Quote: quote}, nil
+		Price: price, Size: size, Quote: quote, Buy: r.Side == "Buy"}, nil
 }
 
 func decodeBins(data json.RawMessage, iv market.Interval, src market.Source) ([]market.Candle, int, error) {

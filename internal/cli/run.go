@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/candlewire/candlewire/internal/api"
+	"github.com/candlewire/candlewire/internal/bitmexcompat"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/hub"
@@ -115,7 +116,9 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	logged := make(chan struct{})
 	go logFinals(finals, log, logged)
 	defer func() { h.Close(); <-logged }()
-	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Venues: venues, Logger: log, Metrics: met})
+	compat := bitmexcompat.New(bitmexcompat.Config{Store: st, Hub: &h, Markets: o.markets, Aliases: aliases(o.serve.BitMEX),
+		Origins: o.serve.Origins, Logger: log.With("component", "bitmex-compat")})
+	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Trades: compat, Venues: venues, Logger: log, Metrics: met})
 	if err != nil {
 		return err
 	}
@@ -127,6 +130,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	a := api.New(api.Config{Store: st, Hub: &h, Logger: log.With("component", "api"), Registerer: reg,
 		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
 	a.Register(mux)
+	compat.Register(mux)
 	srv := &http.Server{Handler: a.Protect(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if o.serve.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.serve.TLSCert, o.serve.TLSKey)
@@ -142,7 +146,8 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if o.serve.TLSCert != "" {
 		scheme = "https"
 	}
-	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", scheme+"://"+ln.Addr().String())
+	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", scheme+"://"+ln.Addr().String(),
+		"bitmex_symbols", strings.Join(compat.Symbols(), ","))
 	err = col.Run(ctx) // returns once everything collected is stored
 	h.Close()          // clients get "going away", long polls answer, SSE streams end
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -151,6 +156,17 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	<-served
 	log.Info("stopped; everything collected is stored")
 	return err
+}
+
+// aliases reads the config's BitMEX aliases (validated when loaded).
+func aliases(in map[string]string) map[string]market.Market {
+	out := map[string]market.Market{}
+	for a, s := range in {
+		if m, err := market.ParseMarket(s); err == nil {
+			out[a] = m
+		}
+	}
+	return out
 }
 
 // logFinals logs each final 1m candle, so the service shows candles

@@ -39,6 +39,7 @@ type Venue struct {
 type Config struct {
 	Store      store.Store
 	Publisher  Publisher // optional: receives every stored change
+	Trades     Trades    // optional: receives every live trade, e.g. for a BitMEX-compatible trade table
 	Venues     []Venue
 	FlushEvery time.Duration // default 100ms
 	MaxRepair  time.Duration // longest history gap repair fetches; default 7 days
@@ -106,6 +107,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, v := range c.cfg.Venues {
 		sink := newVenueSink(v, c.writer, c.cfg.Logger.With("component", "sink", "venue", v.Name), c.met)
+		sink.trades = c.cfg.Trades
 		rep := reps[i]
 		wg.Add(2)
 		go func() { defer wg.Done(); rep.run(ctx, sink.repairs) }()

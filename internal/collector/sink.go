@@ -32,6 +32,7 @@ type venueSink struct {
 	met     *metrics.Metrics
 	mkts    map[market.Market]*marketState // read-only after construction
 	repairs chan repairReq
+	trades  Trades // nil: none
 	started bool
 	startMu sync.Mutex
 }
@@ -60,6 +61,14 @@ func (s *venueSink) Trade(t market.Trade) {
 	out := ms.eng.Trade(t) // valid until the engine's next call, so put under the lock
 	s.after(t.Market, ms)
 	s.w.Put(out...)
+	if s.trades != nil {
+		s.trades.PublishTrade(t)
+	}
+}
+
+// Trades receives live trades. PublishTrade must not block.
+type Trades interface {
+	PublishTrade(t market.Trade)
 }
 
 func (s *venueSink) Bin(c market.Candle) {

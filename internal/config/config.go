@@ -37,6 +37,10 @@ type Serve struct {
 	// MaxConnsPerIP bounds the streaming connections of one client address
 	// (default 1000; -1 for no limit).
 	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// BitMEX maps BitMEX symbols of the BitMEX-compatible endpoint to
+	// markets ({XBTUSD: binance:BTCUSDT}); each collected USD(T) market
+	// also gets a derived alias (binance:ETHUSDT is ETHUSD).
+	BitMEX map[string]string `yaml:"bitmex_aliases"`
 	// TLSCert and TLSKey, when both set, serve https and wss.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
@@ -91,6 +95,11 @@ func Parse(b []byte) (Config, error) {
 	}
 	if (c.Serve.TLSCert == "") != (c.Serve.TLSKey == "") {
 		return Config{}, errors.New("serve: tls_cert and tls_key go together")
+	}
+	for alias, m := range c.Serve.BitMEX {
+		if _, err := market.ParseMarket(m); err != nil || alias == "" {
+			return Config{}, fmt.Errorf("serve.bitmex_aliases.%s: %v", alias, err)
+		}
 	}
 	for _, t := range c.Serve.Tokens {
 		if len(t) < 16 {

@@ -26,6 +26,7 @@ func TestParse(t *testing.T) {
 		{name: "tls half", in: "serve: {tls_cert: a.pem}\n", bad: "go together"},
 		{name: "short token", in: "serve: {tokens: [abc]}\n", bad: "16 characters"},
 		{name: "serve", in: "serve: {tokens: [0123456789abcdef], origins: ['*.example.com'], max_conns_per_ip: 5, tls_cert: c.pem, tls_key: k.pem}\n"},
+		{name: "bad alias", in: "serve: {bitmex_aliases: {XBTUSD: BTCUSDT}}\n", bad: "serve.bitmex_aliases.XBTUSD"},
 		{name: "silence", in: "venues: {bitmex: {silence_timeout: 1500ms}}\n"},
 	}
 	for _, c := range cases {

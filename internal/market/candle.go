@@ -53,6 +53,7 @@ type Trade struct {
 	Price  Decimal // exact price
 	Size   Decimal // base or contract size
 	Quote  Decimal // quote-currency amount
+	Buy    bool    // the taker bought (Binance m=false, BitMEX side Buy)
 	// FirstSeq and LastSeq are the venue's sequential trade ids covered by
 	// this trade (Binance aggTrade f and l); 0 when the venue has none
 	// (BitMEX trade ids are UUIDs and are not kept).

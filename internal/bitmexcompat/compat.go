@@ -1,0 +1,157 @@
+package bitmexcompat
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// binTables are BitMEX's bin tables and their widths.
+var binTables = map[string]market.Interval{"tradeBin1m": market.I1m, "tradeBin5m": market.I5m, "tradeBin1h": market.I1h, "tradeBin1d": market.I1d}
+
+// Config configures the endpoint. Store and Hub are required.
+type Config struct {
+	Store store.Store
+	Hub   *hub.Hub
+	// Markets are the collected markets; each gets a BitMEX-style alias
+	// (BTC→XBT, USD or USDT quote → USD: binance:BTCUSDT is XBTUSD), the
+	// first market of a name winning.
+	Markets []market.Market
+	// Aliases name more BitMEX symbols, or override the derived ones.
+	Aliases map[string]market.Market
+	// Origins are the WebSocket Origin patterns allowed besides the
+	// server's own host.
+	Origins []string
+	Logger  *slog.Logger
+}
+
+// Server serves the BitMEX-compatible routes.
+type Server struct {
+	cfg     Config
+	aliases map[string]market.Market
+	names   map[market.Market]string // market -> its BitMEX symbol
+	trades  tradeFanout
+	log     *slog.Logger
+}
+
+// New returns the endpoint.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, aliases: map[string]market.Market{}, names: map[market.Market]string{}, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, m := range cfg.Markets {
+		if a := Alias(m); a != "" && s.aliases[a] == (market.Market{}) {
+			s.aliases[a] = m
+		}
+	}
+	for a, m := range cfg.Aliases {
+		s.aliases[strings.ToUpper(a)] = m
+	}
+	for a, m := range s.aliases {
+		if s.names[m] == "" || a < s.names[m] {
+			s.names[m] = a
+		}
+	}
+	s.trades.subs = map[market.Market]map[*tradeSub]struct{}{}
+	return s
+}
+
+// Alias is the BitMEX-style symbol of a USD or USDT quoted market
+// (binance:BTCUSDT → XBTUSD, binance:ETHUSDT → ETHUSD); "" for others.
+func Alias(m market.Market) string {
+	sym := strings.ToUpper(m.Symbol)
+	for _, q := range []string{"USDT", "USD"} {
+		if base, ok := strings.CutSuffix(sym, q); ok && base != "" {
+			if base == "BTC" {
+				base = "XBT"
+			}
+			return base + "USD"
+		}
+	}
+	return ""
+}
+
+// Symbols lists the served BitMEX symbols and their markets, for logs.
+func (s *Server) Symbols() []string {
+	var out []string
+	for a, m := range s.aliases {
+		out = append(out, a+"="+m.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// lookup resolves a BitMEX symbol; the error is BitMEX's message.
+func (s *Server) lookup(symbol string) (market.Market, string) {
+	if m, ok := s.aliases[strings.ToUpper(symbol)]; ok {
+		return m, ""
+	}
+	return market.Market{}, "Unknown symbol: " + symbol
+}
+
+// Register mounts /realtime and /api/v1/trade/bucketed on mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /realtime", s.serveRealtime)
+	mux.HandleFunc("GET /api/v1/trade/bucketed", s.serveBucketed)
+}
+
+// PublishTrade hands a live trade to the trade-table subscribers of its
+// market (collector.Trades); it never blocks.
+func (s *Server) PublishTrade(t market.Trade) { s.trades.publish(t) }
+
+// tradeFanout is the trade table's subscribers per market.
+type tradeFanout struct {
+	mu   sync.RWMutex
+	subs map[market.Market]map[*tradeSub]struct{}
+}
+
+// tradeSub is one connection's trades, of every market it subscribed to.
+// A connection that lets maxQueuedTrades pile up is ended as slow.
+type tradeSub struct {
+	c    chan market.Trade
+	slow chan struct{}
+	once sync.Once
+}
+
+const maxQueuedTrades = 4096
+
+func newTradeSub() *tradeSub {
+	return &tradeSub{c: make(chan market.Trade, maxQueuedTrades), slow: make(chan struct{})}
+}
+
+func (f *tradeFanout) add(m market.Market, ts *tradeSub) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.subs[m] == nil {
+		f.subs[m] = map[*tradeSub]struct{}{}
+	}
+	f.subs[m][ts] = struct{}{}
+}
+
+func (f *tradeFanout) remove(m market.Market, ts *tradeSub) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.subs[m], ts)
+	if len(f.subs[m]) == 0 {
+		delete(f.subs, m)
+	}
+}
+
+func (f *tradeFanout) publish(t market.Trade) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for ts := range f.subs[t.Market] {
+		select {
+		case ts.c <- t:
+		default:
+			ts.once.Do(func() { close(ts.slow) })
+		}
+	}
+}

@@ -1,0 +1,294 @@
+package bitmexcompat
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/sqlite"
+)
+
+// rig is a real store and hub behind the endpoint on a loopback server.
+type rig struct {
+	st  *sqlite.Store
+	hub *hub.Hub
+	s   *Server
+	srv *httptest.Server
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{st: st, hub: hub.New(hub.Config{})}
+	r.s = New(Config{Store: st, Hub: r.hub, Markets: []market.Market{market.Default, {Venue: "binance", Symbol: "ETHUSDT"}}})
+	mux := http.NewServeMux()
+	r.s.Register(mux)
+	r.srv = httptest.NewServer(mux)
+	t.Cleanup(func() { r.hub.Close(); r.srv.Close(); st.Close() })
+	return r
+}
+
+// base is the open time of minute 0 in the tests: 2023-11-14T22:14:00Z.
+const base = 1_700_000_040_000
+
+// final stores and publishes the final 1m candle of minute m of
+// binance:BTCUSDT, at price px with 0.5 BTC traded.
+func (r *rig) final(t *testing.T, m int, px string) {
+	t.Helper()
+	p := market.MustDecimal(px)
+	c := market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: base + int64(m)*60_000,
+		Open: p, High: p, Low: p, Close: p, Volume: market.MustDecimal("0.5"), Quote: p.Mul(market.MustDecimal("0.5")), Trades: 3,
+		State: market.Reconciled, Source: market.SourceKline}
+	res, err := r.st.Upsert(context.Background(), []market.Candle{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.hub.Publish(res.Changed)
+}
+
+func dial(t *testing.T, r *rig, query string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(r.srv.URL, "http")+"/realtime"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func read(t *testing.T, c *websocket.Conn) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func write(t *testing.T, c *websocket.Conn, s string) {
+	t.Helper()
+	if err := c.Write(context.Background(), websocket.MessageText, []byte(s)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRealtime walks through BitMEX's protocol: welcome, URL and op
+// subscriptions with ack and partial, inserts stamped with the bin's end,
+// trades, ping/pong, and BitMEX-shaped errors.
+func TestRealtime(t *testing.T) {
+	r := newRig(t)
+	r.final(t, 0, "64000.5")
+	c := dial(t, r, "?subscribe=tradeBin1m:XBTUSD")
+	steps := []struct {
+		send string   // "" to only read
+		want []string // substrings of the next messages, in order
+	}{
+		{"", []string{`"info":"Welcome to the BitMEX Realtime API."`, `{"success":true,"subscribe":"tradeBin1m:XBTUSD","request":{"args":["tradeBin1m:XBTUSD"],"op":"subscribe"}}`,
+			`"table":"tradeBin1m","action":"partial"`}},
+		{"ping", []string{"pong"}},
+		{`{"op":"subscribe","args":["tradeBin1m:NOPE"]}`, []string{`"status":400,"error":"Unknown symbol: NOPE"`}},
+		{`{"op":"subscribe","args":"orderBookL2:XBTUSD"}`, []string{`"error":"Unknown table: orderBookL2"`}},
+		{`{"op":"dance"}`, []string{`"error":"Unknown or unsupported op: dance"`}},
+		{`{not json`, []string{`"status":400`}},
+		{`{"op":"subscribe","args":["tradeBin1m:XBTUSD"]}`, []string{`already subscribed`}},
+		{`{"op":"subscribe","args":["trade:XBTUSD"]}`, []string{`"subscribe":"trade:XBTUSD"`, `"table":"trade","action":"partial"`}},
+	}
+	for _, s := range steps {
+		if s.send != "" {
+			write(t, c, s.send)
+		}
+		for _, w := range s.want {
+			if got := read(t, c); !strings.Contains(got, w) {
+				t.Fatalf("after %q: got %s, want %s", s.send, got, w)
+			}
+		}
+	}
+	// The partial held minute 0, stamped with its end.
+	r.final(t, 1, "64001")
+	if got := read(t, c); !strings.Contains(got, `"action":"insert"`) || !strings.Contains(got, `"timestamp":"2023-11-14T22:16:00.000Z","symbol":"XBTUSD","open":64001`) {
+		t.Fatalf("insert: %s", got)
+	}
+	r.s.PublishTrade(market.Trade{Market: market.Default, Time: base + 65_000, Price: market.MustDecimal("64002"),
+		Size: market.MustDecimal("0.01"), Quote: market.MustDecimal("640.02"), Buy: true, LastSeq: 77})
+	if got := read(t, c); !strings.Contains(got, `"table":"trade","action":"insert","data":[{"timestamp":"2023-11-14T22:15:05.000Z","symbol":"XBTUSD","side":"Buy","size":640,"price":64002`) {
+		t.Fatalf("trade insert: %s", got)
+	}
+	write(t, c, `{"op":"unsubscribe","args":["tradeBin1m:XBTUSD"]}`)
+	if got := read(t, c); !strings.Contains(got, `"unsubscribe":"tradeBin1m:XBTUSD"`) {
+		t.Fatalf("unsubscribe: %s", got)
+	}
+	r.final(t, 2, "64002")
+	write(t, c, "ping")
+	if got := read(t, c); got != "pong" {
+		t.Fatalf("after unsubscribing, got %s before the pong", got)
+	}
+}
+
+// TestPartialShape: the bin partial carries BitMEX's fields and types.
+func TestPartialShape(t *testing.T) {
+	r := newRig(t)
+	r.final(t, 0, "64000.5")
+	c := dial(t, r, "?subscribe=tradeBin1m:XBTUSD")
+	read(t, c)
+	read(t, c)
+	var p struct {
+		Table  string           `json:"table"`
+		Action string           `json:"action"`
+		Data   []map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(read(t, c)), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Data) != 1 {
+		t.Fatalf("partial %+v", p)
+	}
+	row := p.Data[0]
+	want := map[string]any{"timestamp": "2023-11-14T22:15:00.000Z", "symbol": "XBTUSD", "open": 64000.5, "close": 64000.5,
+		"trades": 3.0, "volume": 32000.0, "homeNotional": 0.5, "foreignNotional": 32000.25, "turnover": 50000000.0, "vwap": 64000.5}
+	for k, v := range want {
+		if row[k] != v {
+			t.Errorf("%s = %v, want %v (row %v)", k, row[k], v, row)
+		}
+	}
+}
+
+// TestBucketed: BitMEX's REST parameters and conventions.
+func TestBucketed(t *testing.T) {
+	r := newRig(t)
+	for m := range 5 {
+		r.final(t, m, fmt.Sprint(64000+m))
+	}
+	cases := []struct {
+		query string
+		want  []string // timestamps of the rows, in order
+		code  int
+	}{
+		{"binSize=1m&symbol=XBTUSD", []string{"22:15", "22:16", "22:17", "22:18", "22:19"}, 200},
+		{"binSize=1m&symbol=xbtusd&count=2&reverse=true", []string{"22:19", "22:18"}, 200},
+		{"binSize=1m&symbol=XBTUSD&startTime=2023-11-14T22:17:00.000Z&count=2", []string{"22:17", "22:18"}, 200},
+		{"binSize=1m&symbol=XBTUSD&endTime=2023-11-14T22:17:00.000Z&reverse=true", []string{"22:17", "22:16", "22:15"}, 200},
+		{"binSize=1m&symbol=XBTUSD&start=1&count=1", []string{"22:16"}, 200},
+		{"binSize=5m&symbol=ETHUSD", nil, 200},
+		{"binSize=2m&symbol=XBTUSD", nil, 400},
+		{"binSize=1m&symbol=NOPE", nil, 404},
+		{"binSize=1m&symbol=XBTUSD&count=5000", nil, 400},
+	}
+	for _, c := range cases {
+		resp, err := http.Get(r.srv.URL + "/api/v1/trade/bucketed?" + c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.code {
+			t.Errorf("%s: %d %s", c.query, resp.StatusCode, body)
+			continue
+		}
+		if c.code != 200 {
+			if !strings.Contains(string(body), `"error":{"message":`) {
+				t.Errorf("%s: error body %s", c.query, body)
+			}
+			continue
+		}
+		var rows []struct {
+			Timestamp string `json:"timestamp"`
+			Symbol    string `json:"symbol"`
+		}
+		if err := json.Unmarshal(body, &rows); err != nil {
+			t.Fatalf("%s: %v", c.query, err)
+		}
+		var got []string
+		for _, row := range rows {
+			got = append(got, row.Timestamp[11:16])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: rows %v, want %v", c.query, got, c.want)
+		}
+	}
+}
+
+// TestTutorialProgram runs the tutorial's Python websocket-client program
+// (on_open, on_message, on_error, on_close, run_forever) against the
+// endpoint: it must get the welcome, the partial and live inserts.
+func TestTutorialProgram(t *testing.T) {
+	const python = "/usr/bin/python3" // Debian's python3-websocket installs for this one
+	if err := exec.Command(python, "-c", "import websocket").Run(); err != nil {
+		if os.Getenv("CANDLEWIRE_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s cannot import websocket (install the Debian package python3-websocket): %v", python, err)
+		}
+		t.Skipf("%s cannot import websocket; install the Debian package python3-websocket (.ci/run does)", python)
+	}
+	r := newRig(t)
+	r.final(t, 0, "64000")
+	url := "ws" + strings.TrimPrefix(r.srv.URL, "http") + "/realtime?subscribe=tradeBin1m:XBTUSD"
+	cmd := exec.Command(python, "testdata/tutorial.py", url, "5") // welcome, ack, partial, two inserts
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck // it should have exited
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var got []string
+	next := func() string {
+		select {
+		case l, ok := <-lines:
+			if ok {
+				got = append(got, l)
+			}
+			return l
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the program printed %q and then nothing", got)
+			return ""
+		}
+	}
+	for _, want := range []string{"open", "Welcome to the BitMEX Realtime API", `"subscribe":"tradeBin1m:XBTUSD"`, `"action":"partial"`} {
+		if l := next(); !strings.Contains(l, want) {
+			t.Fatalf("printed %q, want %q", l, want)
+		}
+	}
+	r.final(t, 1, "64001")
+	r.final(t, 2, "64002")
+	for _, want := range []string{`"action":"insert"`, `"action":"insert"`} {
+		if l := next(); !strings.Contains(l, want) {
+			t.Fatalf("printed %q, want %q (all: %q)", l, want, got)
+		}
+	}
+	for l := next(); l != ""; l = next() { // on_close's line, depending on the library version
+		if l != "closed" {
+			t.Fatalf("printed %q after the inserts", l)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the program failed: %v", err)
+	}
+}
