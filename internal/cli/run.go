@@ -28,6 +28,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/web"
 )
 
 // runOptions are the settings of `candlewire run` after flags and config merge.
@@ -131,6 +132,10 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
 	a.Register(mux)
 	compat.Register(mux)
+	web.Register(mux)
+	if !web.Built() {
+		log.Warn("the chart page was not built into this binary; run ./scripts/build-web (or ./scripts/demo) to have it at /")
+	}
 	srv := &http.Server{Handler: a.Protect(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if o.serve.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.serve.TLSCert, o.serve.TLSKey)
@@ -217,6 +222,7 @@ func serveHTTP(srv *http.Server, ln net.Listener, sc config.Serve, log *slog.Log
 func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET /v1/status", statusHandler(reg, st, ms))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		type mk struct {
 			Market         string `json:"market"`

@@ -183,6 +183,7 @@ type wire struct {
 	Rev      int64    `json:"rev"`
 	State    string   `json:"state"`
 	Source   Source   `json:"source"`
+	Updated  int64    `json:"updated,omitempty"` // when this revision was stored, UTC ms
 }
 
 // MarshalJSON writes the native wire form; decimals are strings.
@@ -191,7 +192,7 @@ func (c Candle) MarshalJSON() ([]byte, error) {
 		Venue: c.Market.Venue, Symbol: c.Market.Symbol, Interval: c.Interval, T: c.OpenTime,
 		O: c.Open.String(), H: c.High.String(), L: c.Low.String(), C: c.Close.String(),
 		V: c.Volume.String(), Q: c.Quote.String(), N: c.Trades, Final: c.Final(), Rev: c.Rev,
-		State: c.State.String(), Source: c.Source,
+		State: c.State.String(), Source: c.Source, Updated: c.Updated,
 	})
 }
 

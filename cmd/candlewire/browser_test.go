@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/candlewire/candlewire/internal/web"
+)
+
+const chromium = "/usr/bin/chromium"
+
+// need skips a test that needs a tool, or fails it where CI requires the
+// tools (CANDLEWIRE_REQUIRE_TOOLS).
+func need(t *testing.T, ok bool, what string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CANDLEWIRE_REQUIRE_TOOLS") != "" {
+		t.Fatalf("%s (scripts/test installs and builds it)", what)
+	}
+	t.Skip(what)
+}
+
+// freePort returns a loopback address nothing listens on.
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestChartPage drives the chart page in headless Chromium against a real
+// `candlewire run --sim`: the chart fills with candles, every transport
+// keeps it live when switched to, it resumes by itself after the server is
+// killed and restarted, and a screenshot is saved as an artifact.
+func TestChartPage(t *testing.T) {
+	_, err := exec.LookPath(chromium)
+	need(t, err == nil, "Debian's chromium is not installed")
+	need(t, web.Built(), "the chart page is not built (./scripts/build-web)")
+	addr := freePort(t)
+	db := filepath.Join(t.TempDir(), "page.db")
+	args := []string{"run", "--sim", "--sim-speed", "60", "--db", db, "--listen", addr}
+	p := start(t, args...)
+	defer func() { p.kill(t) }()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelT()
+
+	if _, err := chromedp.Run(ctx, chromedp.Navigate("http://"+addr+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "candles drawn", `window.candlewire.bars.size > 0 && document.querySelectorAll('#chart canvas').length > 0`)
+	for _, tr := range []string{"sse", "longpoll", "poll", "ws"} {
+		before := eval[int](t, ctx, fmt.Sprintf(`window.candlewire.stats[%q] ? window.candlewire.stats[%q].updates : 0`, tr, tr))
+		if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS("#t-"+tr))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, tr+" keeps the chart live", fmt.Sprintf(`window.candlewire.transport === %q && window.candlewire.stats[%q].updates >= %d`, tr, tr, before+3))
+	}
+	// Kill the server and start it again on the same address: the page
+	// resumes from its cursor without a reload.
+	updates := eval[int](t, ctx, `window.candlewire.stats.ws.updates`)
+	p.kill(t)
+	time.Sleep(time.Second)
+	p = start(t, args...)
+	waitJS(t, ctx, "the page resumed after the restart", fmt.Sprintf(`window.candlewire.stats.ws.updates >= %d && window.candlewire.stats.ws.requests >= 2`, updates+3))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := os.Getenv("CANDLEWIRE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "chart-page.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// waitJS polls a JavaScript condition until it holds.
+func waitJS(t *testing.T, ctx context.Context, what, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({transport: window.candlewire.transport, bars: window.candlewire.bars.size, stats: window.candlewire.stats, error: window.candlewire.error})`))
+			t.Fatalf("%s: timed out (%v); page state %s", what, err, state)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

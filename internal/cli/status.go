@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// marketStatus is one market's data quality, for the chart page's strip.
+type marketStatus struct {
+	Market      string  `json:"market"`
+	LastFinal   int64   `json:"last_final,omitempty"`    // open time of the newest reconciled 1m bin, UTC ms
+	LastFinalAt int64   `json:"last_final_at,omitempty"` // when it was stored (wall clock), UTC ms
+	GapsFound   float64 `json:"gaps_found"`              // since this process started
+	GapsFilled  float64 `json:"gaps_filled"`
+	Reconnects  float64 `json:"reconnects"`  // of the market's venue
+	BudgetLeft  float64 `json:"budget_left"` // connects the venue's budget allows now
+}
+
+// statusHandler serves GET /v1/status: the markets and their data quality.
+func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		out := struct {
+			Now       int64             `json:"now"`
+			Intervals []market.Interval `json:"intervals"`
+			Markets   []marketStatus    `json:"markets"`
+		}{Now: time.Now().UnixMilli(), Intervals: market.Intervals}
+		for _, m := range ms {
+			s := marketStatus{Market: m.String(),
+				GapsFound:  sum(mfs, "candlewire_gaps_found_total", "market", m.String()),
+				GapsFilled: sum(mfs, "candlewire_gaps_resolved_total", "market", m.String(), "status", "filled"),
+				Reconnects: sum(mfs, "candlewire_upstream_reconnects_total", "venue", m.Venue),
+				BudgetLeft: sum(mfs, "candlewire_upstream_connect_budget_left", "venue", m.Venue)}
+			if last, ok, err := st.LastReconciled(r.Context(), m, market.I1m); err == nil && ok {
+				s.LastFinal = last
+				if cs, err := st.Candles(r.Context(), m, market.I1m, last, last+1); err == nil && len(cs) == 1 {
+					s.LastFinalAt = cs[0].Updated
+				}
+			}
+			out.Markets = append(out.Markets, s)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(out) //nolint:errcheck // the client went away
+	}
+}
+
+// sum adds the values of a gathered metric's series whose labels include
+// every given name, value pair.
+func sum(mfs []*dto.MetricFamily, name string, labels ...string) float64 {
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if hasLabels(m, labels) {
+				total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+func hasLabels(m *dto.Metric, labels []string) bool {
+	for i := 0; i+1 < len(labels); i += 2 {
+		found := false
+		for _, lp := range m.GetLabel() {
+			found = found || lp.GetName() == labels[i] && lp.GetValue() == labels[i+1]
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
