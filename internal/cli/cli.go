@@ -21,6 +21,8 @@ Usage:
   candlewire sim      [--listen ADDR] [--seed N] [--speed X] [--bin-delay D] [--symbols S,...] [--fault F]...
   candlewire backfill --market M --from T --to T [--db FILE] [--sim]
   candlewire export   --market M --interval I --from T --to T --format csv|jsonl [--db FILE]
+  candlewire bench    fanout [--clients 10000] [--rate 10] [--duration 30s]
+  candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
 
 Markets are venue:SYMBOL (default binance:BTCUSDT). Times are RFC 3339, YYYY-MM-DD,
 Unix milliseconds, "now", or a duration before now such as 6h.
@@ -37,7 +39,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd,
+		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

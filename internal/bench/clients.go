@@ -1,0 +1,242 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Transports are the four transports a client can use.
+var Transports = []string{"ws", "sse", "longpoll", "poll"}
+
+// ClientResult is what the client process reports.
+type ClientResult struct {
+	Connected  int     `json:"connected"`
+	Deliveries int64   `json:"deliveries"`
+	Errors     int64   `json:"errors"`
+	P50us      int64   `json:"p50_us"`
+	P99us      int64   `json:"p99_us"`
+	MaxUs      int64   `json:"max_us"`
+	MeanUs     float64 `json:"mean_us"`
+}
+
+// clients is the client side: n clients of one transport, counting what
+// arrives while measuring is on.
+type clients struct {
+	base      string
+	transport string
+	http      *http.Client
+	measuring atomic.Bool
+	mu        sync.Mutex
+	lat       []int32 // microseconds
+	delivered atomic.Int64
+	errors    atomic.Int64
+}
+
+// RunClients connects n clients of a transport to base, writes "ready N"
+// on out when all are connected, then counts deliveries between the lines
+// "go" and "stop" read from in, and finally writes a ClientResult as JSON.
+func RunClients(ctx context.Context, base, transport string, n int, in io.Reader, out io.Writer) error {
+	if !slices.Contains(Transports, transport) {
+		return fmt.Errorf("unknown transport %q (want one of %v)", transport, Transports)
+	}
+	c := &clients{base: base, transport: transport, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n + 10, MaxConnsPerHost: 0}}}
+	defer c.http.CloseIdleConnections()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var connected atomic.Int64
+	sem := make(chan struct{}, 100) // dial concurrency, under the listen backlog
+	for range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		ready := make(chan struct{})
+		go func() {
+			defer wg.Done()
+			if err := c.run(ctx, ready); err != nil && ctx.Err() == nil {
+				c.errors.Add(1)
+			}
+		}()
+		select {
+		case <-ready:
+			connected.Add(1)
+		case <-time.After(10 * time.Second):
+		}
+		<-sem
+	}
+	fmt.Fprintf(out, "ready %d\n", connected.Load())
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		switch sc.Text() {
+		case "go":
+			c.measuring.Store(true)
+		case "stop":
+			c.measuring.Store(false)
+			cancel()
+			wg.Wait()
+			return json.NewEncoder(out).Encode(c.result(int(connected.Load())))
+		}
+	}
+	return sc.Err()
+}
+
+func (c *clients) result(connected int) ClientResult {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := ClientResult{Connected: connected, Deliveries: c.delivered.Load(), Errors: c.errors.Load()}
+	if len(c.lat) == 0 {
+		return r
+	}
+	slices.Sort(c.lat)
+	sum := 0.0
+	for _, l := range c.lat {
+		sum += float64(l)
+	}
+	r.P50us, r.P99us, r.MaxUs = int64(c.lat[len(c.lat)/2]), int64(c.lat[len(c.lat)*99/100]), int64(c.lat[len(c.lat)-1])
+	r.MeanUs = sum / float64(len(c.lat))
+	return r
+}
+
+// seen records the candles of a message: each "n" is a publish time in µs.
+func (c *clients) seen(msg []byte) {
+	if !c.measuring.Load() {
+		return
+	}
+	now := time.Now().UnixMicro()
+	var lat []int32
+	for {
+		i := bytes.Index(msg, []byte(`"n":`))
+		if i < 0 {
+			break
+		}
+		msg = msg[i+4:]
+		j := 0
+		for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
+			j++
+		}
+		if sent, err := strconv.ParseInt(string(msg[:j]), 10, 64); err == nil && sent > 0 {
+			lat = append(lat, int32(min(now-sent, 1<<31-1)))
+		}
+	}
+	c.delivered.Add(int64(len(lat)))
+	c.mu.Lock()
+	c.lat = append(c.lat, lat...)
+	c.mu.Unlock()
+}
+
+func (c *clients) run(ctx context.Context, ready chan<- struct{}) error {
+	switch c.transport {
+	case "ws":
+		return c.ws(ctx, ready)
+	case "sse":
+		return c.sse(ctx, ready)
+	}
+	return c.poll(ctx, ready)
+}
+
+func (c *clients) ws(ctx context.Context, ready chan<- struct{}) error {
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(c.base, "http")+"/v1/ws", &websocket.DialOptions{HTTPClient: c.http})
+	if err != nil {
+		return err
+	}
+	defer conn.CloseNow()
+	sub := fmt.Sprintf(`{"op":"subscribe","id":1,"streams":[%q],"snapshot":0}`, Stream.String())
+	if err := conn.Write(ctx, websocket.MessageText, []byte(sub)); err != nil {
+		return err
+	}
+	if _, _, err := conn.Read(ctx); err != nil { // the ack
+		return err
+	}
+	close(ready)
+	for {
+		_, msg, err := conn.Read(ctx)
+		if err != nil {
+			return err
+		}
+		c.seen(msg)
+	}
+}
+
+func (c *clients) sse(ctx context.Context, ready chan<- struct{}) error {
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/v1/sse?snapshot=0&streams="+url.QueryEscape(Stream.String()), nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	close(ready)
+	r := bufio.NewReader(resp.Body)
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		if bytes.HasPrefix(line, []byte("data: ")) {
+			c.seen(line)
+		}
+	}
+}
+
+// poll is long polling (/v1/poll) or plain polling once a second
+// (/v1/candles?since=), each from the cursor of the last answer.
+func (c *clients) poll(ctx context.Context, ready chan<- struct{}) error {
+	cursor, err := c.get(ctx, fmt.Sprintf("/v1/candles?limit=1&market=%s", url.QueryEscape(Stream.Market.String())), false)
+	if err != nil {
+		return err
+	}
+	close(ready)
+	for ctx.Err() == nil {
+		path := fmt.Sprintf("/v1/poll?timeout=25s&streams=%s&cursor=%d", url.QueryEscape(Stream.String()), cursor)
+		if c.transport == "poll" {
+			path = fmt.Sprintf("/v1/candles?market=%s&since=%d", url.QueryEscape(Stream.Market.String()), cursor)
+		}
+		if cursor, err = c.get(ctx, path, true); err != nil {
+			return err
+		}
+		if c.transport == "poll" {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+// get fetches a JSON answer and returns its cursor; record counts its
+// candles as deliveries.
+func (c *clients) get(ctx context.Context, path string, record bool) (int64, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, err
+	}
+	var head struct {
+		Cursor int64 `json:"cursor"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return 0, fmt.Errorf("%s: %s", path, body)
+	}
+	if record {
+		c.seen(body)
+	}
+	return head.Cursor, nil
+}

@@ -1,0 +1,129 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options describe one measured run.
+type Options struct {
+	Transport string
+	Clients   int
+	Rate      float64       // updates per second
+	Duration  time.Duration // measured
+	Warmup    time.Duration // publishing before the measurement
+	Exe       string        // the candlewire binary, run as `bench client`
+	Log       io.Writer     // progress lines; nil for none
+}
+
+// Result is what one run measured.
+type Result struct {
+	Transport      string        `json:"transport"`
+	Clients        int           `json:"clients"`
+	Connected      int           `json:"connected"`
+	Rate           float64       `json:"rate"`
+	Duration       time.Duration `json:"duration"`
+	Published      int64         `json:"published"`
+	Deliveries     int64         `json:"deliveries"`
+	Errors         int64         `json:"client_errors"`
+	P50            time.Duration `json:"p50"`
+	P99            time.Duration `json:"p99"`
+	Max            time.Duration `json:"max"`
+	Mean           time.Duration `json:"mean"`
+	ServerCPU      time.Duration `json:"server_cpu"`
+	CPUPer1000     time.Duration `json:"cpu_per_1000_deliveries"`
+	CPUShare       float64       `json:"server_cpu_share"` // of one core
+	WireBytes      int64         `json:"wire_bytes"`
+	BytesPerUpdate float64       `json:"bytes_per_update"`
+	Requests       int64         `json:"requests"`
+	RequestsPerSec float64       `json:"requests_per_sec"`
+	IdleRSSPerConn float64       `json:"idle_rss_bytes_per_conn"`
+	IdleMemPerConn float64       `json:"idle_go_bytes_per_conn"` // Go heap and stacks
+}
+
+// Run serves one stream, connects the clients in a child process, and
+// measures.
+func Run(ctx context.Context, o Options) (Result, error) {
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", args...)
+		}
+	}
+	dir, err := os.MkdirTemp("", "candlewire-bench-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	s, err := startServer(ctx, dir)
+	if err != nil {
+		return Result{}, err
+	}
+	defer s.close()
+	rss0, mem0 := idle()
+	cmd := exec.CommandContext(ctx, o.Exe, "bench", "client", "--url", s.url, "--transport", o.Transport, "--clients", strconv.Itoa(o.Clients))
+	cmd.Stderr = os.Stderr
+	in, _ := cmd.StdinPipe()
+	outPipe, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("start the client process: %w", err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck // it exits by itself after "stop"
+	out := bufio.NewReader(outPipe)
+	logf("%s: connecting %d clients", o.Transport, o.Clients)
+	line, err := out.ReadString('\n')
+	if err != nil {
+		return Result{}, fmt.Errorf("client process: %w", err)
+	}
+	r := Result{Transport: o.Transport, Clients: o.Clients, Rate: o.Rate, Duration: o.Duration}
+	r.Connected, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
+	rss1, mem1 := idle()
+	if r.Connected > 0 {
+		r.IdleRSSPerConn, r.IdleMemPerConn = float64(rss1-rss0)/float64(r.Connected), float64(mem1-mem0)/float64(r.Connected)
+	}
+	logf("%s: %d connected; publishing %g updates/s", o.Transport, r.Connected, o.Rate)
+	pctx, stop := context.WithCancel(ctx)
+	published := make(chan int64, 1)
+	go func() { n, _ := s.publish(pctx, o.Rate); published <- n }()
+	time.Sleep(o.Warmup)
+	fmt.Fprintln(in, "go")
+	cpu0, bytes0, req0, t0 := cpu(), s.ln.bytes.Load(), s.requests.Load(), time.Now()
+	time.Sleep(o.Duration)
+	fmt.Fprintln(in, "stop")
+	cpu1, bytes1, req1, elapsed := cpu(), s.ln.bytes.Load(), s.requests.Load(), time.Since(t0)
+	stop()
+	r.Published = <-published
+	var cr ClientResult
+	if err := json.NewDecoder(out).Decode(&cr); err != nil {
+		return r, fmt.Errorf("client result: %w", err)
+	}
+	cmd.Wait() //nolint:errcheck // the result is in
+	r.Deliveries, r.Errors = cr.Deliveries, cr.Errors
+	r.P50, r.P99, r.Max, r.Mean = us(cr.P50us), us(cr.P99us), us(cr.MaxUs), time.Duration(cr.MeanUs*1000)
+	r.ServerCPU, r.WireBytes, r.Requests = cpu1-cpu0, bytes1-bytes0, req1-req0
+	r.CPUShare = r.ServerCPU.Seconds() / elapsed.Seconds()
+	r.RequestsPerSec = float64(r.Requests) / elapsed.Seconds()
+	if r.Deliveries > 0 {
+		r.CPUPer1000 = time.Duration(float64(r.ServerCPU) / float64(r.Deliveries) * 1000)
+		r.BytesPerUpdate = float64(r.WireBytes) / float64(r.Deliveries)
+	}
+	return r, nil
+}
+
+func us(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
+
+// idle returns the process's RSS and Go heap-plus-stack bytes after a GC.
+func idle() (rssBytes, goBytes int64) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return rss(), int64(m.HeapInuse + m.StackInuse)
+}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/bench"
+)
+
+// benchCmd runs `candlewire bench fanout|transports|client`.
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: bench needs fanout, transports or client", errUsage)
+	}
+	switch args[0] {
+	case "fanout":
+		return benchRuns(ctx, args[1:], stdout, stderr, "fanout", 10_000, 10, []string{"ws"})
+	case "transports":
+		return benchRuns(ctx, args[1:], stdout, stderr, "transports", 1000, 1, bench.Transports)
+	case "client":
+		return benchClient(ctx, args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("%w: unknown bench %q (want fanout or transports)", errUsage, args[0])
+}
+
+func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, name string, clients int, rate float64, transports []string) error {
+	fs := newFlags("bench "+name, stderr)
+	n := fs.Int("clients", clients, "concurrent clients")
+	r := fs.Float64("rate", rate, "updates per second of the stream")
+	d := fs.Duration("duration", 30*time.Second, "measured time")
+	warm := fs.Duration("warmup", 3*time.Second, "publishing before the measurement")
+	asJSON := fs.Bool("json", false, "print JSON results")
+	png := fs.String("png", "", "also draw the results as a PNG chart to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *n < 1 || *r <= 0 || *d <= 0 {
+		return fmt.Errorf("%w: --clients, --rate and --duration must be positive", errUsage)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var results []bench.Result
+	for _, tr := range transports {
+		res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: *n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr})
+		if err != nil {
+			return fmt.Errorf("bench %s over %s: %w", name, tr, err)
+		}
+		results = append(results, res)
+	}
+	if *png != "" {
+		if err := bench.Chart(*png, fmt.Sprintf("%d clients, one stream, %g update/s", *n, *r), results); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | server CPU | CPU per 1000 deliveries | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range results {
+		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %.1f%% of a core | %s | %.0f | %.1f | %.1f KiB | %.1f KiB |\n",
+			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), 100*x.CPUShare,
+			x.CPUPer1000.Round(time.Microsecond), x.BytesPerUpdate, x.RequestsPerSec, x.IdleRSSPerConn/1024, x.IdleMemPerConn/1024)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// benchClient is the client process of a bench run (not for direct use).
+func benchClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench client", stderr)
+	url := fs.String("url", "", "server base URL")
+	tr := fs.String("transport", "ws", "ws, sse, longpoll or poll")
+	n := fs.Int("clients", 1, "clients")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return bench.RunClients(ctx, *url, *tr, *n, os.Stdin, stdout)
+}
