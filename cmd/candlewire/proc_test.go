@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -42,10 +43,34 @@ type proc struct {
 
 var listening = regexp.MustCompile(`http=http://(\S+)`)
 
-// start runs candlewire with args and waits until it serves HTTP.
+// start runs candlewire (this test binary acting as it) with args and
+// waits until it serves HTTP.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return startExe(t, os.Args[0], args...)
+}
+
+// loadBinary returns a candlewire binary for load tests: this test binary,
+// unless it was built with the race detector, which slows a server under
+// thousands of requests a second far below what it does in use; then one
+// built without it.
+func loadBinary(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return os.Args[0]
+	}
+	exe := filepath.Join(t.TempDir(), "candlewire")
+	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build candlewire without the race detector: %v\n%s", err, out)
+	}
+	return exe
+}
+
+// startExe runs a candlewire binary with args and waits until it serves
+// HTTP.
+func startExe(t *testing.T, exe string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

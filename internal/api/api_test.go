@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/api/apitest"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sqlite"
@@ -90,10 +91,10 @@ func (r *rig) minute(t *testing.T, m int, series ...market.Series) {
 type collector struct {
 	mu     sync.Mutex
 	finals map[string][]int64 // stream -> open times of final candles, in arrival order
-	all    []msg
+	all    []apitest.Msg
 }
 
-func (c *collector) add(m msg) {
+func (c *collector) add(m apitest.Msg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.all = append(c.all, m)
@@ -113,9 +114,9 @@ func (c *collector) count() int {
 }
 
 // start runs a client of a transport in the background.
-func start(ctx context.Context, tr client, base string, streams []string, since int64) (*collector, <-chan int64) {
+func start(ctx context.Context, tr apitest.Client, base string, streams []string, since int64) (*collector, <-chan int64) {
 	col := &collector{finals: map[string][]int64{}}
-	out := make(chan msg, 64)
+	out := make(chan apitest.Msg, 64)
 	done := make(chan int64, 1)
 	go func() {
 		cursor, _ := tr(ctx, base, streams, since, out)
@@ -145,15 +146,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // every final candle of two streams exactly once and in order.
 func TestEveryFinalOnceInOrder(t *testing.T) {
 	const clients, minutes = 25, 20
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+	for _, tr := range apitest.Transports {
+		t.Run(tr.Name, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, hub.Config{})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			cols := make([]*collector, clients)
 			for i := range cols {
-				cols[i], _ = start(ctx, tr.run, r.srv.URL, []string{btc.String(), xbt.String()}, 0)
+				cols[i], _ = start(ctx, tr.Run, r.srv.URL, []string{btc.String(), xbt.String()}, 0)
 			}
 			for m := range minutes {
 				r.minute(t, m, btc, xbt)
@@ -178,15 +179,15 @@ func TestEveryFinalOnceInOrder(t *testing.T) {
 // back with its cursor receives exactly the bins that changed meanwhile,
 // corrections of old bins included, each once.
 func TestResumeGetsExactlyWhatWasMissed(t *testing.T) {
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
+	for _, tr := range apitest.Transports {
+		t.Run(tr.Name, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, hub.Config{})
 			for m := range 5 {
 				r.minute(t, m, btc)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			first, done := start(ctx, tr.run, r.srv.URL, []string{btc.String()}, 0)
+			first, done := start(ctx, tr.Run, r.srv.URL, []string{btc.String()}, 0)
 			waitFor(t, "the first five finals", func() bool { return first.count() == 5 })
 			cancel()
 			cursor := <-done
@@ -197,7 +198,7 @@ func TestResumeGetsExactlyWhatWasMissed(t *testing.T) {
 			r.write(t, bin(btc, 2, "999", true))
 			ctx2, cancel2 := context.WithCancel(context.Background())
 			defer cancel2()
-			back, _ := start(ctx2, tr.run, r.srv.URL, []string{btc.String()}, cursor)
+			back, _ := start(ctx2, tr.Run, r.srv.URL, []string{btc.String()}, cursor)
 			waitFor(t, "the missed finals", func() bool { return back.count() >= 6 })
 			time.Sleep(200 * time.Millisecond) // nothing more may come
 			back.mu.Lock()
@@ -221,10 +222,10 @@ func TestStalledClientIsDroppedAsSlow(t *testing.T) {
 	r := newRig(t, hub.Config{QueueMessages: 1000})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stalled := make(chan msg) // never read: the client blocks, then its socket fills
+	stalled := make(chan apitest.Msg) // never read: the client blocks, then its socket fills
 	stalledDone := make(chan error, 1)
-	go func() { _, err := wsClient(ctx, r.srv.URL, []string{btc.String()}, 0, stalled); stalledDone <- err }()
-	healthy, _ := start(ctx, wsClient, r.srv.URL, []string{btc.String()}, 0)
+	go func() { _, err := apitest.WS(ctx, r.srv.URL, []string{btc.String()}, 0, stalled); stalledDone <- err }()
+	healthy, _ := start(ctx, apitest.WS, r.srv.URL, []string{btc.String()}, 0)
 	time.Sleep(100 * time.Millisecond)
 	// 20,000 distinct bins (nothing conflates), about 5 MB: more than the
 	// socket buffers hold, so the stalled client's writer blocks and its
@@ -258,7 +259,7 @@ func TestStalledClientIsDroppedAsSlow(t *testing.T) {
 	// one is stuck (generous, for the race detector on a loaded machine).
 	var lat []time.Duration
 	for _, m := range healthy.all {
-		lat = append(lat, m.at.Sub(written[m.Candle.T/60_000]))
+		lat = append(lat, m.At.Sub(written[m.Candle.T/60_000]))
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	if p99 := lat[len(lat)*99/100]; p99 > time.Second {

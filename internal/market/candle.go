@@ -186,12 +186,14 @@ type wire struct {
 	Updated  int64    `json:"updated,omitempty"` // when this revision was stored, UTC ms
 }
 
-// MarshalJSON writes the native wire form; decimals are strings.
+// MarshalJSON writes the native wire form; decimals are strings. "final"
+// is true once the venue's own final value is stored (state reconciled); a
+// bin that is over but still awaits it has state "closed" and final false.
 func (c Candle) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wire{
 		Venue: c.Market.Venue, Symbol: c.Market.Symbol, Interval: c.Interval, T: c.OpenTime,
 		O: c.Open.String(), H: c.High.String(), L: c.Low.String(), C: c.Close.String(),
-		V: c.Volume.String(), Q: c.Quote.String(), N: c.Trades, Final: c.Final(), Rev: c.Rev,
+		V: c.Volume.String(), Q: c.Quote.String(), N: c.Trades, Final: c.State == Reconciled, Rev: c.Rev,
 		State: c.State.String(), Source: c.Source, Updated: c.Updated,
 	})
 }
@@ -204,5 +206,5 @@ var CSVHeader = []string{"venue", "symbol", "interval", "t", "o", "h", "l", "c",
 func (c Candle) CSVRecord() []string {
 	return []string{c.Market.Venue, c.Market.Symbol, string(c.Interval), strconv.FormatInt(c.OpenTime, 10),
 		c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
-		strconv.FormatInt(c.Trades, 10), strconv.FormatBool(c.Final()), strconv.FormatInt(c.Rev, 10)}
+		strconv.FormatInt(c.Trades, 10), strconv.FormatBool(c.State == Reconciled), strconv.FormatInt(c.Rev, 10)}
 }

@@ -162,7 +162,7 @@ func TestValidateAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := c.MarshalJSON()
-	want := `{"venue":"binance","symbol":"BTCUSDT","interval":"1m","t":120000,"o":"1.5","h":"2","l":"1","c":"1.5","v":"0.001","q":"0","n":2,"final":true,"rev":3,"state":"closed","source":""}`
+	want := `{"venue":"binance","symbol":"BTCUSDT","interval":"1m","t":120000,"o":"1.5","h":"2","l":"1","c":"1.5","v":"0.001","q":"0","n":2,"final":false,"rev":3,"state":"closed","source":""}`
 	if string(b) != want {
 		t.Fatalf("json\n got %s\nwant %s", b, want)
 	}

@@ -1,4 +1,4 @@
-package api
+package apitest
 
 import (
 	"bufio"
@@ -14,38 +14,46 @@ import (
 	"github.com/coder/websocket"
 )
 
-// msg is one candle change as a client received it.
-type msg struct {
+// Msg is one candle change as a client received it.
+type Msg struct {
 	Type   string `json:"type"`
 	Stream string `json:"stream"`
 	Cursor int64  `json:"cursor"`
 	Candle struct {
-		T     int64  `json:"t"`
-		C     string `json:"c"`
-		Final bool   `json:"final"`
-		Rev   int64  `json:"rev"`
+		T      int64  `json:"t"`
+		C      string `json:"c"`
+		V      string `json:"v"`
+		Q      string `json:"q"`
+		N      int64  `json:"n"`
+		Final  bool   `json:"final"`
+		Rev    int64  `json:"rev"`
+		State  string `json:"state"`
+		Source string `json:"source"`
 	} `json:"candle"`
-	at time.Time // when it arrived
+	At time.Time `json:"-"` // when it arrived
 }
 
-// client is one transport's client: it delivers messages to out until ctx
+// Client is one transport's client: it delivers messages to out until ctx
 // ends or the server ends it, and returns why, with the cursor to resume
 // from.
-type client func(ctx context.Context, base string, streams []string, since int64, out chan<- msg) (cursor int64, err error)
+type Client func(ctx context.Context, base string, streams []string, since int64, out chan<- Msg) (cursor int64, err error)
 
-// transports are the four native transports, for one test body.
-var transports = []struct {
-	name string
-	run  client
+// Transports are the four native transports, for one test body.
+var Transports = []struct {
+	Name string
+	Run  Client
 }{
-	{"ws", wsClient},
-	{"sse", sseClient},
-	{"longpoll", longPollClient},
-	{"poll", pollClient},
+	{"ws", WS},
+	{"sse", SSE},
+	{"longpoll", LongPoll},
+	{"poll", Poll},
 }
 
-func send(ctx context.Context, out chan<- msg, m msg) bool {
-	m.at = time.Now()
+// PollEvery is how often the plain-polling client polls.
+var PollEvery = 20 * time.Millisecond
+
+func send(ctx context.Context, out chan<- Msg, m Msg) bool {
+	m.At = time.Now()
 	select {
 	case out <- m:
 		return true
@@ -54,7 +62,8 @@ func send(ctx context.Context, out chan<- msg, m msg) bool {
 	}
 }
 
-func wsClient(ctx context.Context, base string, streams []string, since int64, out chan<- msg) (int64, error) {
+// WS is the WebSocket client.
+func WS(ctx context.Context, base string, streams []string, since int64, out chan<- Msg) (int64, error) {
 	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/v1/ws", nil)
 	if err != nil {
 		return since, err
@@ -71,7 +80,7 @@ func wsClient(ctx context.Context, base string, streams []string, since int64, o
 		if err != nil {
 			return cursor, err
 		}
-		var m msg
+		var m Msg
 		if err := json.Unmarshal(data, &m); err != nil {
 			return cursor, err
 		}
@@ -87,7 +96,8 @@ func wsClient(ctx context.Context, base string, streams []string, since int64, o
 	}
 }
 
-func sseClient(ctx context.Context, base string, streams []string, since int64, out chan<- msg) (int64, error) {
+// SSE is the Server-Sent Events client.
+func SSE(ctx context.Context, base string, streams []string, since int64, out chan<- Msg) (int64, error) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/sse?streams="+url.QueryEscape(strings.Join(streams, ",")), nil)
 	req.Header.Set("Last-Event-ID", strconv.FormatInt(since, 10))
 	resp, err := http.DefaultClient.Do(req)
@@ -107,7 +117,7 @@ func sseClient(ctx context.Context, base string, streams []string, since int64, 
 		case strings.HasPrefix(line, "event: "):
 			event = line[7:]
 		case strings.HasPrefix(line, "data: ") && event == "candle":
-			var m msg
+			var m Msg
 			if err := json.Unmarshal([]byte(line[6:]), &m); err != nil {
 				return cursor, err
 			}
@@ -121,14 +131,15 @@ func sseClient(ctx context.Context, base string, streams []string, since int64, 
 	return cursor, fmt.Errorf("stream ended: %v", sc.Err())
 }
 
-func longPollClient(ctx context.Context, base string, streams []string, since int64, out chan<- msg) (int64, error) {
+// LongPoll is the long-polling client.
+func LongPoll(ctx context.Context, base string, streams []string, since int64, out chan<- Msg) (int64, error) {
 	q := "/v1/poll?timeout=2s&streams=" + url.QueryEscape(strings.Join(streams, ","))
 	return pollLoop(ctx, base, q, "cursor", since, 0, out)
 }
 
-// pollClient polls /v1/candles?since= for each stream in turn (plain
-// polling has one market per request).
-func pollClient(ctx context.Context, base string, streams []string, since int64, out chan<- msg) (int64, error) {
+// Poll polls /v1/candles?since= for each stream in turn every PollEvery
+// (plain polling has one market per request).
+func Poll(ctx context.Context, base string, streams []string, since int64, out chan<- Msg) (int64, error) {
 	cursors := map[string]int64{}
 	for {
 		for _, s := range streams {
@@ -143,7 +154,7 @@ func pollClient(ctx context.Context, base string, streams []string, since int64,
 		select {
 		case <-ctx.Done():
 			return minCursor(cursors, since), ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(PollEvery):
 		}
 	}
 }
@@ -160,7 +171,7 @@ func minCursor(m map[string]int64, def int64) int64 {
 
 // pollLoop requests path with the cursor parameter until ctx ends, or
 // `rounds` times when rounds > 0.
-func pollLoop(ctx context.Context, base, path, param string, cursor int64, rounds int, out chan<- msg, stream ...string) (int64, error) {
+func pollLoop(ctx context.Context, base, path, param string, cursor int64, rounds int, out chan<- Msg, stream ...string) (int64, error) {
 	for i := 0; rounds == 0 || i < rounds; i++ {
 		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s%s&%s=%d", base, path, param, cursor), nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -177,7 +188,7 @@ func pollLoop(ctx context.Context, base, path, param string, cursor int64, round
 			return cursor, fmt.Errorf("poll: %s %v", resp.Status, err)
 		}
 		for _, raw := range body.Candles {
-			var m msg
+			var m Msg
 			if len(stream) > 0 { // /v1/candles rows are bare candles
 				m.Type, m.Stream, m.Cursor = "candle", stream[0], body.Cursor
 				err = json.Unmarshal(raw, &m.Candle)
