@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 
@@ -43,6 +45,28 @@ type item struct {
 type streamState struct {
 	after int64           // sequence number of the last change delivered
 	snap  map[int64]int64 // snapshot rows sent (open time → seq), not to repeat
+}
+
+// openFeed opens a request's feed of its ?streams=: resuming after since
+// when resume is set, else starting with a ?snapshot= (default 1). On a
+// bad request it answers the request itself and returns nil.
+func (a *API) openFeed(w http.ResponseWriter, r *http.Request, since int64, resume bool) *feed {
+	q := r.URL.Query()
+	streams, err := a.streamsParam(q)
+	snap, err2 := intParam(q, "snapshot", 1, 0, maxSnapshot)
+	if err = errors.Join(err, err2); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return nil
+	}
+	f := newFeed(a.cfg.Store, a.cfg.Hub)
+	if resume {
+		f.resume(streams, since)
+	} else if err := f.snapshot(r.Context(), streams, snap); err != nil {
+		f.Close()
+		httpError(w, http.StatusServiceUnavailable, err.Error())
+		return nil
+	}
+	return f
 }
 
 // newFeed subscribes to nothing yet; add streams with resume or snapshot.

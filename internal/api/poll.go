@@ -24,26 +24,17 @@ const pollBatch = 1000
 // from.
 func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	streams, err := a.streamsParam(q)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
-		return
-	}
 	since, resume, err1 := cursorParam(q.Get("cursor"))
 	timeout, err2 := durationParam(q, "timeout", 25*time.Second, a.cfg.MaxPollTimeout)
-	snap, err3 := intParam(q, "snapshot", 1, 0, maxSnapshot)
-	if err := errors.Join(err1, err2, err3); err != nil {
+	if err := errors.Join(err1, err2); err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f := newFeed(a.cfg.Store, a.cfg.Hub)
-	defer f.Close()
-	if resume {
-		f.resume(streams, since)
-	} else if err := f.snapshot(r.Context(), streams, snap); err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+	f := a.openFeed(w, r, since, resume)
+	if f == nil {
 		return
 	}
+	defer f.Close()
 	body, n, err := pollBody(r, f)
 	if err == nil && n == 0 && resume {
 		t := time.NewTimer(timeout)

@@ -28,29 +28,19 @@ const sseWriteTimeout = 10 * time.Second
 // an "error" event with reason slow before the stream ends; a shutdown
 // sends "close" with reason going away.
 func (a *API) serveSSE(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	streams, err := a.streamsParam(q)
+	since, resume, err := cursorParam(r.Header.Get("Last-Event-ID"))
+	if err == nil && !resume {
+		since, resume, err = cursorParam(r.URL.Query().Get("since"))
+	}
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	since, resume, err := cursorParam(r.Header.Get("Last-Event-ID"))
-	if err == nil && !resume {
-		since, resume, err = cursorParam(q.Get("since"))
-	}
-	snap, err2 := intParam(q, "snapshot", 1, 0, maxSnapshot)
-	if err = errors.Join(err, err2); err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
+	f := a.openFeed(w, r, since, resume)
+	if f == nil {
 		return
 	}
-	f := newFeed(a.cfg.Store, a.cfg.Hub)
 	defer f.Close()
-	if resume {
-		f.resume(streams, since)
-	} else if err := f.snapshot(r.Context(), streams, snap); err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	}
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")

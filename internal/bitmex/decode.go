@@ -169,3 +169,17 @@ func decodeTable(f frame) (Event, error) {
 	}
 	return ev, err
 }
+
+// ParseArgs reads the args of an op:subscribe or op:unsubscribe request:
+// an array of topics or a bare topic, as BitMEX accepts both.
+func ParseArgs(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil && one != "" {
+		return []string{one}
+	}
+	return nil
+}

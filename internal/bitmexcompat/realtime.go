@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -143,7 +144,7 @@ func (rc *rtConn) handle(ctx context.Context, data []byte) error {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return rc.fail(ctx, "Unable to parse incoming data as JSON. Please see the documentation at https://www.bitmex.com/app/wsAPI.", nil)
 	}
-	args := parseArgs(req.Args)
+	args := bitmex.ParseArgs(req.Args)
 	switch req.Op {
 	case "subscribe":
 		return rc.subscribe(ctx, args, opRequest(req.Op, args))
@@ -151,19 +152,6 @@ func (rc *rtConn) handle(ctx context.Context, data []byte) error {
 		return rc.unsubscribe(ctx, args, opRequest(req.Op, args))
 	}
 	return rc.fail(ctx, fmt.Sprintf("Unknown or unsupported op: %s", req.Op), opRequest(req.Op, args))
-}
-
-// parseArgs accepts an array of topics or one topic.
-func parseArgs(raw json.RawMessage) []string {
-	var list []string
-	if json.Unmarshal(raw, &list) == nil {
-		return list
-	}
-	var one string
-	if json.Unmarshal(raw, &one) == nil && one != "" {
-		return []string{one}
-	}
-	return nil
 }
 
 func opRequest(op string, args []string) json.RawMessage {
