@@ -26,7 +26,7 @@ const (
 	codeBadRequest   = 400
 	codeTooMany      = 429
 	codeUnavailable  = 503
-	maxPendingOps    = 64 // ops queued between the reader and the writer
+	maxPendingOps    = 4 // ops queued between the reader and the writer; a client sending faster waits (TCP backpressure)
 	wsWriteTimeout   = 10 * time.Second
 	wsBatchPerWakeup = 256
 )
@@ -96,8 +96,7 @@ func (s *wsSession) read(ctx context.Context) {
 		}
 		select {
 		case s.ops <- o:
-		default:
-			s.readErr <- errors.New("too many requests in flight")
+		case <-ctx.Done():
 			return
 		}
 	}
