@@ -215,17 +215,24 @@ func TestResumeGetsExactlyWhatWasMissed(t *testing.T) {
 	}
 }
 
-// TestStalledClientIsDroppedAsSlow: a WebSocket client that stops reading
-// is ended as slow by its bounded queue, while another client keeps
-// receiving promptly.
+// TestStalledClientIsDroppedAsSlow: a streaming client (WebSocket or SSE)
+// that stops reading is ended as slow by its bounded queue, while another
+// client of the same transport keeps receiving promptly. (Polling clients
+// hold nothing on the server between requests, so they cannot stall it.)
 func TestStalledClientIsDroppedAsSlow(t *testing.T) {
+	for _, tr := range apitest.Transports[:2] { // ws, sse
+		t.Run(tr.Name, func(t *testing.T) { stalledClient(t, tr.Run) })
+	}
+}
+
+func stalledClient(t *testing.T, client apitest.Client) {
 	r := newRig(t, hub.Config{QueueMessages: 1000})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stalled := make(chan apitest.Msg) // never read: the client blocks, then its socket fills
 	stalledDone := make(chan error, 1)
-	go func() { _, err := apitest.WS(ctx, r.srv.URL, []string{btc.String()}, 0, stalled); stalledDone <- err }()
-	healthy, _ := start(ctx, apitest.WS, r.srv.URL, []string{btc.String()}, 0)
+	go func() { _, err := client(ctx, r.srv.URL, []string{btc.String()}, 0, stalled); stalledDone <- err }()
+	healthy, _ := start(ctx, client, r.srv.URL, []string{btc.String()}, 0)
 	time.Sleep(100 * time.Millisecond)
 	// 20,000 distinct bins (nothing conflates), about 5 MB: more than the
 	// socket buffers hold, so the stalled client's writer blocks and its
