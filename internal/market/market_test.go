@@ -197,3 +197,37 @@ func TestInterner(t *testing.T) {
 		t.Errorf("past the bound: %v", m)
 	}
 }
+
+// FuzzParseSeriesList: any client-supplied stream list parses or is
+// refused with an error; what parses renders back to itself.
+func FuzzParseSeriesList(f *testing.F) {
+	for _, s := range []string{"binance:BTCUSDT@1m", "binance:BTCUSDT,bitmex:XBTUSD@5m", "", "@", "x:y@1d,,", "binance:BTCUSDT@7m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		list, err := ParseSeriesList(s)
+		if err != nil {
+			return
+		}
+		for _, sr := range list {
+			back, err := ParseSeries(sr.String())
+			if err != nil || back != sr {
+				t.Fatalf("%q: %v renders as %q, which parses to %v, %v", s, sr, sr.String(), back, err)
+			}
+		}
+	})
+}
+
+func TestParseSeries(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"binance:BTCUSDT@1m": "binance:BTCUSDT@1m", "binance:BTCUSDT": "binance:BTCUSDT@1m", " bitmex:XBTUSD@1h ": "bitmex:XBTUSD@1h",
+		"binance:BTCUSDT@7m": "", "BTCUSDT@1m": "", "": "",
+	}
+	for in, want := range cases {
+		got, err := ParseSeries(in)
+		if (err == nil) != (want != "") || err == nil && got.String() != want {
+			t.Errorf("ParseSeries(%q) = %v, %v; want %q", in, got, err, want)
+		}
+	}
+}
