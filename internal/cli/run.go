@@ -136,7 +136,8 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if !web.Built() {
 		log.Warn("the chart page was not built into this binary; run ./scripts/build-web (or ./scripts/demo) to have it at /")
 	}
-	srv := &http.Server{Handler: a.Protect(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: a.Protect(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug)} // client mistakes, e.g. TLS handshakes
 	if o.serve.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.serve.TLSCert, o.serve.TLSKey)
 		if err != nil {
