@@ -96,10 +96,14 @@ func (s *Server) lookup(symbol string) (market.Market, string) {
 	return market.Market{}, "Unknown symbol: " + symbol
 }
 
-// Register mounts /realtime and /api/v1/trade/bucketed on mux.
+// Register mounts /realtime, /api/v1/trade/bucketed and
+// /api/v1/instrument/active(AndIndices) on mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /realtime", s.serveRealtime)
 	mux.HandleFunc("GET /api/v1/trade/bucketed", s.serveBucketed)
+	mux.HandleFunc("GET /api/v1/instrument/active", s.serveInstruments)
+	mux.HandleFunc("GET /api/v1/instrument/activeAndIndices", s.serveInstruments)
+	mux.HandleFunc("GET /api/v1/wallet/assets", s.serveAssets)
 }
 
 // PublishTrade hands a live trade to the trade-table subscribers of its

@@ -292,3 +292,72 @@ func TestTutorialProgram(t *testing.T) {
 		t.Fatalf("the program failed: %v", err)
 	}
 }
+
+// TestCCXT runs ccxt's bitmex adapter (testdata/ccxt, installed by
+// scripts/test) against the endpoint with only its URLs changed: it loads
+// the markets, fetches history over REST and watches live bins.
+func TestCCXT(t *testing.T) {
+	_, nodeErr := exec.LookPath("node")
+	_, modErr := os.Stat("testdata/ccxt/node_modules/ccxt")
+	if nodeErr != nil || modErr != nil {
+		if os.Getenv("CANDLEWIRE_REQUIRE_TOOLS") != "" {
+			t.Fatalf("node or testdata/ccxt/node_modules missing (scripts/test runs npm ci there): %v %v", nodeErr, modErr)
+		}
+		t.Skip("node or testdata/ccxt/node_modules missing; run npm ci in internal/bitmexcompat/testdata/ccxt")
+	}
+	r := newRig(t)
+	for m := range 5 {
+		r.final(t, m, fmt.Sprint(64000+m))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	live := make(chan struct{})
+	go func() { // live bins while ccxt watches
+		defer close(live)
+		for m := 5; ctx.Err() == nil; m++ {
+			time.Sleep(300 * time.Millisecond)
+			if ctx.Err() == nil {
+				r.final(t, m, fmt.Sprint(64000+m))
+			}
+		}
+	}()
+	cmd := exec.CommandContext(ctx, "node", "check.mjs", r.srv.URL)
+	cmd.Dir = "testdata/ccxt"
+	out, err := cmd.CombinedOutput()
+	cancel()
+	<-live
+	if err != nil {
+		t.Fatalf("ccxt: %v\n%s", err, out)
+	}
+	// Every bar ccxt returns must be minute k of the rig, at its open time,
+	// with close 64000+k.
+	var watched int
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		kind, data, _ := strings.Cut(line, " ")
+		switch kind {
+		case "markets":
+			if !strings.Contains(data, `"BTC/USD:BTC"`) {
+				t.Errorf("markets %s", data)
+			}
+		case "fetchOHLCV", "watchOHLCV":
+			var bars [][]any
+			if kind == "watchOHLCV" {
+				data, watched = "["+data+"]", watched+1
+			}
+			if err := json.Unmarshal([]byte(data), &bars); err != nil || len(bars) == 0 || kind == "fetchOHLCV" && len(bars) != 5 {
+				t.Fatalf("%s: %s (%v)", kind, data, err)
+			}
+			for _, bar := range bars {
+				k := (bar[0].(float64) - base) / 60_000
+				if bar[4].(float64) != 64000+k {
+					t.Errorf("%s bar %v: close is not minute %v's", kind, bar, k)
+				}
+			}
+		default:
+			t.Errorf("unexpected output: %s", line)
+		}
+	}
+	if watched != 2 {
+		t.Errorf("%d live bins watched, want 2:\n%s", watched, out)
+	}
+}
