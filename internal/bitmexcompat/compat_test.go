@@ -361,3 +361,31 @@ func TestCCXT(t *testing.T) {
 		t.Errorf("%d live bins watched, want 2:\n%s", watched, out)
 	}
 }
+
+// TestInstrumentsAndAssets: the lists clients read before anything else.
+func TestInstrumentsAndAssets(t *testing.T) {
+	r := newRig(t)
+	var ins []map[string]any
+	getJSON(t, r.srv.URL+"/api/v1/instrument/active", &ins)
+	if len(ins) != 2 || ins[1]["symbol"] != "XBTUSD" || ins[1]["isInverse"] != true || ins[1]["candlewireMarket"] != "binance:BTCUSDT" ||
+		ins[0]["symbol"] != "ETHUSD" || ins[0]["isQuanto"] != true || ins[0]["typ"] != "FFWCSX" {
+		t.Fatalf("instruments %v", ins)
+	}
+	var assets []map[string]any
+	getJSON(t, r.srv.URL+"/api/v1/wallet/assets", &assets)
+	if len(assets) != 2 || assets[0]["currency"] != "XBt" || assets[1]["asset"] != "ETH" {
+		t.Fatalf("assets %v", assets)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
