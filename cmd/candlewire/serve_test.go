@@ -17,7 +17,8 @@ import (
 // TestThousandClientsPerTransport runs 1,000 concurrent clients of each
 // transport against a real `candlewire run --sim` at 120x (two simulated
 // minutes a second): every client receives every final 1m candle once, in
-// order, with no minute missing. The server is built without the race
+// order, with no minute missing, and a client that leaves and comes back
+// with its cursor has missed nothing. The server is built without the race
 // detector (see loadBinary).
 func TestThousandClientsPerTransport(t *testing.T) {
 	if testing.Short() {
@@ -41,6 +42,8 @@ func TestThousandClientsPerTransport(t *testing.T) {
 			defer cancel()
 			finals := make([][]int64, clients)
 			revs := make([][]string, clients)
+			resumed := make(chan []int64, 1)
+			go func() { resumed <- leaveAndResume(ctx, tr.Run, base, since) }()
 			var wg sync.WaitGroup
 			for i := range clients {
 				out := make(chan apitest.Msg, 256)
@@ -77,6 +80,17 @@ func TestThousandClientsPerTransport(t *testing.T) {
 				}
 			}
 			t.Logf("%d clients, %d–%d finals each", clients, len(finals[0]), len(finals[clients-1]))
+			// A client that left for two seconds (four simulated minutes) and
+			// came back with its cursor has every final once, in order.
+			r := <-resumed
+			for j := 1; j < len(r); j++ {
+				if r[j] != r[j-1]+60_000 {
+					t.Fatalf("resumed client: final %d after %d (all %v)", r[j], r[j-1], r)
+				}
+			}
+			if len(r) < 8 || r[len(r)-1] < last-120_000 {
+				t.Fatalf("resumed client has finals %v; the others reached %d", r, last)
+			}
 		})
 	}
 }
@@ -95,4 +109,32 @@ func head(t *testing.T, base string) int64 {
 		t.Fatal(err)
 	}
 	return b.Cursor
+}
+
+// leaveAndResume runs a client for 3 s, leaves for 2 s, comes back with
+// its cursor until ctx ends, and returns the open times of the finals it
+// received, in order.
+func leaveAndResume(ctx context.Context, run apitest.Client, base string, since int64) []int64 {
+	var finals []int64
+	session := func(ctx context.Context, since int64) int64 {
+		out := make(chan apitest.Msg, 256)
+		done := make(chan int64)
+		go func() { c, _ := run(ctx, base, []string{"binance:BTCUSDT@1m"}, since, out); close(out); done <- c }()
+		for m := range out {
+			if m.Candle.Final {
+				finals = append(finals, m.Candle.T)
+			}
+		}
+		return <-done
+	}
+	first, cancel := context.WithTimeout(ctx, 3*time.Second)
+	cursor := session(first, since)
+	cancel()
+	select {
+	case <-ctx.Done():
+		return finals
+	case <-time.After(2 * time.Second):
+	}
+	session(ctx, cursor)
+	return finals
 }
