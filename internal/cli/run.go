@@ -3,22 +3,18 @@ package cli
 import (
 	"cmp"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/bitmexcompat"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
@@ -28,7 +24,6 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
-	"github.com/candlewire/candlewire/internal/web"
 )
 
 // runOptions are the settings of `candlewire run` after flags and config merge.
@@ -91,8 +86,8 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, o.log)
-	var stopSim func()
 	if o.sim {
+		var stopSim func()
 		if o.eps, stopSim, err = o.eps.inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
 			return err
 		}
@@ -105,63 +100,43 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer st.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	client := newHTTPClient()
-	defer client.CloseIdleConnections()
-	met := metrics.New(reg)
-	venues, err := buildVenues(ctx, o.markets, o.eps, st, client, log, met)
-	if err != nil {
-		return err
-	}
 	var h hub.Hub
-	finals := h.Subscribe(streamsOf(o.markets, market.I1m)...)
 	logged := make(chan struct{})
-	go logFinals(finals, log, logged)
+	go logFinals(h.Subscribe(streamsOf(o.markets, market.I1m)...), log, logged)
 	defer func() { h.Close(); <-logged }()
 	compat := bitmexcompat.New(bitmexcompat.Config{Store: st, Hub: &h, Markets: o.markets, Aliases: aliases(o.serve.BitMEX),
 		Origins: o.serve.Origins, Logger: log.With("component", "bitmex-compat")})
-	col, err := collector.New(collector.Config{Store: st, Publisher: &h, Trades: compat, Venues: venues, Logger: log, Metrics: met})
+	col, closeClient, err := newCollector(ctx, o, st, &h, compat, reg, log)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	defer closeClient()
+	srv, err := startHTTP(o, st, &h, compat, reg, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.listen, err)
+		return err
 	}
-	mux := httpRoutes(reg, st, o.markets)
-	a := api.New(api.Config{Store: st, Hub: &h, Logger: log.With("component", "api"), Registerer: reg,
-		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
-	a.Register(mux)
-	compat.Register(mux)
-	web.Register(mux)
-	if !web.Built() {
-		log.Warn("the chart page was not built into this binary; run ./scripts/build-web (or ./scripts/demo) to have it at /")
-	}
-	srv := &http.Server{Handler: a.Protect(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug)} // client mistakes, e.g. TLS handshakes
-	if o.serve.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.serve.TLSCert, o.serve.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("load TLS certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	served := make(chan struct{})
-	go func() { defer close(served); serveHTTP(srv, ln, o.serve, log.With("component", "http")) }()
-	scheme := "http"
-	if o.serve.TLSCert != "" {
-		scheme = "https"
-	}
-	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", scheme+"://"+ln.Addr().String(),
-		"bitmex_symbols", strings.Join(compat.Symbols(), ","))
 	err = col.Run(ctx) // returns once everything collected is stored
 	h.Close()          // clients get "going away", long polls answer, SSE streams end
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(sctx) //nolint:errcheck // shutting down anyway
-	<-served
+	srv.stop(ctx)
 	log.Info("stopped; everything collected is stored")
 	return err
+}
+
+// newCollector builds the venues and the collector; closeClient releases
+// the REST client's connections.
+func newCollector(ctx context.Context, o runOptions, st store.Store, h *hub.Hub, trades collector.Trades, reg *prometheus.Registry,
+	log *slog.Logger) (*collector.Collector, func(), error) {
+	client := newHTTPClient()
+	met := metrics.New(reg)
+	venues, err := buildVenues(ctx, o.markets, o.eps, st, client, log, met)
+	if err == nil {
+		var col *collector.Collector
+		if col, err = collector.New(collector.Config{Store: st, Publisher: h, Trades: trades, Venues: venues, Logger: log, Metrics: met}); err == nil {
+			return col, client.CloseIdleConnections, nil
+		}
+	}
+	client.CloseIdleConnections()
+	return nil, nil, err
 }
 
 // aliases reads the config's BitMEX aliases (validated when loaded).
@@ -205,18 +180,6 @@ func streamsOf(ms []market.Market, iv market.Interval) []hub.Stream {
 func logFinal(log *slog.Logger, c market.Candle) {
 	log.Info("candle final", "market", c.Market.String(), "t", fmtTime(c.OpenTime), "o", c.Open.String(), "h", c.High.String(),
 		"l", c.Low.String(), "c", c.Close.String(), "v", c.Volume.String(), "n", c.Trades, "rev", c.Rev, "source", string(c.Source))
-}
-
-func serveHTTP(srv *http.Server, ln net.Listener, sc config.Serve, log *slog.Logger) {
-	var err error
-	if sc.TLSCert != "" {
-		err = srv.ServeTLS(ln, "", "") // the certificate is in srv.TLSConfig
-	} else {
-		err = srv.Serve(ln)
-	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("HTTP server stopped", "err", err)
-	}
 }
 
 // httpRoutes serves /metrics and /healthz.
