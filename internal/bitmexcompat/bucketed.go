@@ -1,6 +1,7 @@
 package bitmexcompat
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,65 +19,92 @@ import (
 // most 1000), start, reverse, startTime, endTime (bin timestamps, i.e. bin
 // ends) and partial (include the forming bin).
 func (s *Server) serveBucketed(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	iv, ok := map[string]market.Interval{"1m": market.I1m, "5m": market.I5m, "1h": market.I1h, "1d": market.I1d}[q.Get("binSize")]
-	if !ok {
-		restError(w, http.StatusBadRequest, "binSize must be one of 1m, 5m, 1h, 1d")
-		return
-	}
-	m, msg := s.lookup(q.Get("symbol"))
+	q, status, msg := s.bucketQuery(r)
 	if msg != "" {
-		restError(w, http.StatusNotFound, msg)
+		restError(w, status, msg)
 		return
 	}
-	count, err1 := intArg(q.Get("count"), 100, 1, 1000)
-	start, err2 := intArg(q.Get("start"), 0, 0, 1_000_000)
-	startT, err3 := timeArg(q.Get("startTime"))
-	endT, err4 := timeArg(q.Get("endTime"))
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		restError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	reverse, partial := q.Get("reverse") == "true", q.Get("partial") == "true"
-	from, to := int64(0), int64(1<<62)
-	if startT > 0 {
-		from = startT - iv.Millis() // timestamps are bin ends
-	}
-	if endT > 0 {
-		to = endT - iv.Millis() + 1
-	}
-	want := start + count
-	var cs []market.Candle
-	var err error
-	switch {
-	case !reverse:
-		cs, err = s.cfg.Store.Page(r.Context(), m, iv, from, to, want+1)
-	case endT == 0 && startT == 0:
-		cs, err = s.cfg.Store.Latest(r.Context(), m, iv, want+1)
-	default: // the newest `want` bins before endTime: bins are contiguous, so this range holds them
-		cs, err = s.cfg.Store.Candles(r.Context(), m, iv, max(from, to-int64(want+1)*iv.Millis()), to)
-	}
+	cs, err := s.bins(r.Context(), q)
 	if err != nil {
 		restError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	if !partial {
-		cs = slices.DeleteFunc(cs, func(c market.Candle) bool { return c.State != market.Reconciled })
-	}
-	if reverse {
-		slices.Reverse(cs)
-	}
-	cs = cs[min(start, len(cs)):]
-	cs = cs[:min(count, len(cs))]
 	body := []byte{'['}
 	for i, c := range cs {
 		if i > 0 {
 			body = append(body, ',')
 		}
-		body = appendBin(body, strings.ToUpper(q.Get("symbol")), c)
+		body = appendBin(body, q.symbol, c)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(append(body, "]\n"...)) //nolint:errcheck // the client went away
+}
+
+// bucketQuery is a /trade/bucketed request.
+type bucketQuery struct {
+	m                market.Market
+	symbol           string
+	iv               market.Interval
+	count, start     int
+	startT, endT     int64 // bin timestamps (ends), 0 for none
+	reverse, partial bool
+}
+
+// bucketQuery reads the request; on a bad one it returns the status and
+// BitMEX's message.
+func (s *Server) bucketQuery(r *http.Request) (bucketQuery, int, string) {
+	q := r.URL.Query()
+	iv, ok := map[string]market.Interval{"1m": market.I1m, "5m": market.I5m, "1h": market.I1h, "1d": market.I1d}[q.Get("binSize")]
+	if !ok {
+		return bucketQuery{}, http.StatusBadRequest, "binSize must be one of 1m, 5m, 1h, 1d"
+	}
+	m, msg := s.lookup(q.Get("symbol"))
+	if msg != "" {
+		return bucketQuery{}, http.StatusNotFound, msg
+	}
+	bq := bucketQuery{m: m, symbol: strings.ToUpper(q.Get("symbol")), iv: iv, reverse: q.Get("reverse") == "true", partial: q.Get("partial") == "true"}
+	var err1, err2, err3, err4 error
+	bq.count, err1 = intArg(q.Get("count"), 100, 1, 1000)
+	bq.start, err2 = intArg(q.Get("start"), 0, 0, 1_000_000)
+	bq.startT, err3 = timeArg(q.Get("startTime"))
+	bq.endT, err4 = timeArg(q.Get("endTime"))
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return bucketQuery{}, http.StatusBadRequest, err.Error()
+	}
+	return bq, 0, ""
+}
+
+// bins reads the bins a query asks for, in its order.
+func (s *Server) bins(ctx context.Context, q bucketQuery) ([]market.Candle, error) {
+	from, to := int64(0), int64(1<<62)
+	if q.startT > 0 {
+		from = q.startT - q.iv.Millis() // timestamps are bin ends
+	}
+	if q.endT > 0 {
+		to = q.endT - q.iv.Millis() + 1
+	}
+	want := q.start + q.count
+	var cs []market.Candle
+	var err error
+	switch {
+	case !q.reverse:
+		cs, err = s.cfg.Store.Page(ctx, q.m, q.iv, from, to, want+1)
+	case q.endT == 0 && q.startT == 0:
+		cs, err = s.cfg.Store.Latest(ctx, q.m, q.iv, want+1)
+	default: // the newest `want` bins before endTime: bins are contiguous, so this range holds them
+		cs, err = s.cfg.Store.Candles(ctx, q.m, q.iv, max(from, to-int64(want+1)*q.iv.Millis()), to)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !q.partial {
+		cs = slices.DeleteFunc(cs, func(c market.Candle) bool { return c.State != market.Reconciled })
+	}
+	if q.reverse {
+		slices.Reverse(cs)
+	}
+	cs = cs[min(q.start, len(cs)):]
+	return cs[:min(q.count, len(cs))], nil
 }
 
 // restError answers as BitMEX's REST API does: {"error":{"message","name"}}.
