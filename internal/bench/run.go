@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ type Options struct {
 	Warmup    time.Duration // publishing before the measurement
 	Exe       string        // the candlewire binary, run as `bench client`
 	Log       io.Writer     // progress lines; nil for none
+	// HeapProfile, when set, receives a heap profile taken once every
+	// client is connected and idle.
+	HeapProfile string
 }
 
 // Result is what one run measured.
@@ -86,6 +90,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	r := Result{Transport: o.Transport, Clients: o.Clients, Rate: o.Rate, Duration: o.Duration}
 	r.Connected, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
 	rss1, mem1 := idle()
+	if o.HeapProfile != "" {
+		if err := writeHeap(o.HeapProfile); err != nil {
+			return Result{}, err
+		}
+	}
 	if r.Connected > 0 {
 		r.IdleRSSPerConn, r.IdleMemPerConn = float64(rss1-rss0)/float64(r.Connected), float64(mem1-mem0)/float64(r.Connected)
 	}
@@ -119,6 +128,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 func us(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
+
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	return pprof.Lookup("heap").WriteTo(f, 0)
+}
 
 // idle returns the process's RSS and Go heap-plus-stack bytes after a GC.
 func idle() (rssBytes, goBytes int64) {

@@ -35,6 +35,7 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	warm := fs.Duration("warmup", 3*time.Second, "publishing before the measurement")
 	asJSON := fs.Bool("json", false, "print JSON results")
 	png := fs.String("png", "", "also draw the results as a PNG chart to this file")
+	heap := fs.String("heapprofile", "", "write a heap profile of the server with every client connected and idle")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	}
 	var results []bench.Result
 	for _, tr := range transports {
-		res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: *n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr})
+		res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: *n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr, HeapProfile: *heap})
 		if err != nil {
 			return fmt.Errorf("bench %s over %s: %w", name, tr, err)
 		}
