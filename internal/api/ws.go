@@ -64,6 +64,9 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	s := &wsSession{a: a, c: c, f: newFeed(a.cfg.Store, a.cfg.Hub), ops: make(chan op, maxPendingOps), readErr: make(chan error, 1)}
+	s.stall = time.AfterFunc(time.Hour, func() { c.CloseNow() }) //nolint:errcheck // the writer sees the failure
+	s.stall.Stop()
+	defer s.stall.Stop()
 	defer s.f.Close()
 	go s.read(ctx)
 	code, reason := s.write(ctx)
@@ -80,6 +83,7 @@ type wsSession struct {
 	ops     chan op
 	readErr chan error
 	buf     []byte
+	stall   *time.Timer // closes the connection when a write blocks too long
 }
 
 // read parses client messages into ops until the connection fails.
@@ -131,10 +135,11 @@ func (s *wsSession) write(ctx context.Context) (websocket.StatusCode, string) {
 // deliver sends the changes that are ready; done is true when the
 // connection must close.
 func (s *wsSession) deliver(ctx context.Context) (websocket.StatusCode, string, bool) {
-	// One deadline for the whole batch: a timer per message costs more
-	// than the message at ten thousand clients.
-	wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
-	defer cancel()
+	// A client that stops reading blocks the write; the stall timer
+	// closes its connection. (A context with a deadline per write costs
+	// more than the write at ten thousand clients.)
+	s.stall.Reset(wsWriteTimeout)
+	defer s.stall.Stop()
 	for range wsBatchPerWakeup {
 		u, err := s.f.next(ctx, false)
 		switch {
@@ -148,7 +153,7 @@ func (s *wsSession) deliver(ctx context.Context) (websocket.StatusCode, string, 
 			return 0, "", false
 		}
 		s.buf = appendMessage(s.buf[:0], u)
-		if err := s.c.Write(wctx, websocket.MessageText, s.buf); err != nil {
+		if err := s.c.Write(ctx, websocket.MessageText, s.buf); err != nil {
 			return websocket.StatusInternalError, "write failed", true
 		}
 		s.a.met.sent("ws", 1, len(s.buf))

@@ -27,6 +27,9 @@ type Options struct {
 	// HeapProfile, when set, receives a heap profile taken once every
 	// client is connected and idle.
 	HeapProfile string
+	// CPUProfile, when set, receives the server's CPU profile over the
+	// measured time.
+	CPUProfile string
 }
 
 // Result is what one run measured.
@@ -103,10 +106,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	published := make(chan int64, 1)
 	go func() { n, _ := s.publish(pctx, o.Rate); published <- n }()
 	time.Sleep(o.Warmup)
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		stop()
+		return Result{}, err
+	}
 	fmt.Fprintln(in, "go")
 	cpu0, bytes0, req0, t0 := cpu(), s.ln.bytes.Load(), s.requests.Load(), time.Now()
 	time.Sleep(o.Duration)
 	fmt.Fprintln(in, "stop")
+	stopProfile()
 	cpu1, bytes1, req1, elapsed := cpu(), s.ln.bytes.Load(), s.requests.Load(), time.Since(t0)
 	stop()
 	r.Published = <-published
@@ -128,6 +137,23 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 func us(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
+
+// startCPUProfile profiles the process into path ("" for no profile) until
+// the returned func is called.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
 
 func writeHeap(path string) error {
 	f, err := os.Create(path)

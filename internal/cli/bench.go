@@ -36,6 +36,7 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	asJSON := fs.Bool("json", false, "print JSON results")
 	png := fs.String("png", "", "also draw the results as a PNG chart to this file")
 	heap := fs.String("heapprofile", "", "write a heap profile of the server with every client connected and idle")
+	cpuProf := fs.String("cpuprofile", "", "write the server's CPU profile over the measured time")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	}
 	var results []bench.Result
 	for _, tr := range transports {
-		res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: *n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr, HeapProfile: *heap})
+		res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: *n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr, HeapProfile: *heap, CPUProfile: *cpuProf})
 		if err != nil {
 			return fmt.Errorf("bench %s over %s: %w", name, tr, err)
 		}
