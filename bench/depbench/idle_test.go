@@ -118,7 +118,7 @@ func startRaw(t *testing.T) (string, func()) {
 				return
 			}
 			buf := make([]byte, 1024)
-			c.Read(buf) //nolint:errcheck // the request fits
+			c.Read(buf)                                                                                                                                                    //nolint:errcheck // the request fits
 			c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")) //nolint:errcheck // measured, not checked
 			held <- c
 		}
