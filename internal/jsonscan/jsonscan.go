@@ -53,37 +53,31 @@ func open(b []byte, o, c byte) (Iter, bool) {
 // Member returns the next key and value of an object. ok is false at the
 // end of the object or on a grammar error; Err tells them apart.
 func (it *Iter) Member() (key []byte, v Value, ok bool) {
-	if !it.next() {
+	if key, ok = it.Key(); !ok {
 		return nil, Value{}, false
 	}
-	k, i := scanValue(it.b, it.i, it.depth+1)
-	if k.Kind != String {
-		it.failed = true
+	if v, ok = it.Value(); !ok {
 		return nil, Value{}, false
 	}
-	i = skipWS(it.b, i)
-	if i >= len(it.b) || it.b[i] != ':' {
-		it.failed = true
-		return nil, Value{}, false
-	}
-	v, i = scanValue(it.b, skipWS(it.b, i+1), it.depth+1)
-	if v.Kind == Invalid {
-		it.failed = true
-		return nil, Value{}, false
-	}
-	it.i = i
-	return k.Raw, v, true
+	return key, v, true
 }
 
 // Key reads the next key of an object and the colon after it, leaving the
 // walk at the value: read it next with Value, or walk into it with Members.
-// ok is false at the end of the object or on a grammar error.
+// ok is false at the end of the object or on a grammar error (or a key with
+// escape sequences).
 func (it *Iter) Key() (key []byte, ok bool) {
 	if !it.next() {
 		return nil, false
 	}
+	return it.key(false)
+}
+
+// key reads a key and its colon at the current item; escaped accepts keys
+// with escape sequences too (when only checking the grammar).
+func (it *Iter) key(escaped bool) ([]byte, bool) {
 	k, i := scanValue(it.b, it.i, it.depth+1)
-	if k.Kind != String {
+	if k.Kind != String && !(escaped && k.Kind == Escaped) {
 		it.failed = true
 		return nil, false
 	}
@@ -143,17 +137,11 @@ func (it *Iter) Resume(sub *Iter) bool {
 }
 
 // Element returns the next value of an array, like Member.
-func (it *Iter) Element() (v Value, ok bool) {
+func (it *Iter) Element() (Value, bool) {
 	if !it.next() {
 		return Value{}, false
 	}
-	v, i := scanValue(it.b, it.i, 1)
-	if v.Kind == Invalid {
-		it.failed = true
-		return Value{}, false
-	}
-	it.i = i
-	return v, true
+	return it.Value()
 }
 
 // next moves past a separator to the next item; false at the end.
@@ -329,19 +317,21 @@ func digits(b []byte, i int) int {
 	return i
 }
 
-// scanNested reads an object or array, checking everything inside it.
+// scanNested reads an object or array at depth, checking everything
+// inside it.
 func scanNested(b []byte, i, depth int) (Value, int) {
-	it := Iter{b: b, i: i + 1, close: ']', first: true}
+	it := Iter{b: b, i: i + 1, close: ']', first: true, depth: depth}
 	kind := Array
 	if b[i] == '{' {
 		it.close, kind = '}', Object
 	}
 	for {
-		var ok bool
-		if kind == Object {
-			ok = it.member(depth + 1)
-		} else {
-			ok = it.element(depth + 1)
+		ok := it.next()
+		if ok && kind == Object {
+			_, ok = it.key(true)
+		}
+		if ok {
+			_, ok = it.Value()
 		}
 		if !ok {
 			break
@@ -351,44 +341,6 @@ func scanNested(b []byte, i, depth int) (Value, int) {
 		return Value{}, i
 	}
 	return Value{Kind: kind, Raw: b[i:it.i]}, it.i
-}
-
-// member and element are Member and Element at a nesting depth, without
-// returning what they read.
-func (it *Iter) member(depth int) bool {
-	if !it.next() {
-		return false
-	}
-	k, i := scanValue(it.b, it.i, depth)
-	if k.Kind != String && k.Kind != Escaped {
-		it.failed = true
-		return false
-	}
-	i = skipWS(it.b, i)
-	if i >= len(it.b) || it.b[i] != ':' {
-		it.failed = true
-		return false
-	}
-	v, i := scanValue(it.b, skipWS(it.b, i+1), depth)
-	if v.Kind == Invalid {
-		it.failed = true
-		return false
-	}
-	it.i = i
-	return true
-}
-
-func (it *Iter) element(depth int) bool {
-	if !it.next() {
-		return false
-	}
-	v, i := scanValue(it.b, it.i, depth)
-	if v.Kind == Invalid {
-		it.failed = true
-		return false
-	}
-	it.i = i
-	return true
 }
 
 // Int reads a JSON integer (no fraction, no exponent) of at most 18
