@@ -9,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/candlewire/candlewire/internal/hub"
-	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 )
 
@@ -113,7 +112,7 @@ func (f *feed) snapshot(ctx context.Context, streams []hub.Stream, n int) error 
 		}
 		ss := &streamState{after: head, snap: map[int64]int64{}}
 		for _, c := range cs {
-			f.backlog = append(f.backlog, item{encode(c), true})
+			f.backlog = append(f.backlog, item{hub.NewUpdate(c), true})
 			ss.snap[c.OpenTime] = c.Seq
 		}
 		f.streams[s] = ss
@@ -207,19 +206,13 @@ func (f *feed) fill(ctx context.Context) error {
 		return fmt.Errorf("read changes after %d: %w", f.readFrom, err)
 	}
 	for _, c := range cs {
-		f.backlog = append(f.backlog, item{u: encode(c)})
+		f.backlog = append(f.backlog, item{u: hub.NewUpdate(c)})
 		f.readFrom = c.Seq
 	}
 	if len(cs) < pageSize {
 		f.reading = nil // caught up: the hub has everything after this
 	}
 	return nil
-}
-
-// encode makes a store row an update.
-func encode(c market.Candle) *hub.Update {
-	b, _ := c.MarshalJSON() // a stored candle always encodes
-	return &hub.Update{Stream: hub.StreamOf(c), Candle: c, JSON: b}
 }
 
 // appendMessage appends the wire form of an update:

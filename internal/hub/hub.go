@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"encoding/json"
 	"errors"
 	"sync"
 
@@ -100,21 +99,25 @@ func (h *Hub) removeLocked(s *Sub, streams []Stream) {
 	}
 }
 
+// NewUpdate makes a stored candle an update, encoding it once.
+func NewUpdate(c market.Candle) *Update {
+	b, _ := c.MarshalJSON() // encodes strings and integers: it cannot fail
+	return &Update{Stream: StreamOf(c), Candle: c, JSON: b}
+}
+
 // Publish queues stored changes (carrying their sequence numbers, in
 // order) for their streams' subscribers. It never blocks on a subscriber;
-// it returns how many were ended for being too slow.
+// it returns how many were ended for being too slow. Changes of streams
+// nobody follows are not encoded.
 func (h *Hub) Publish(cs []market.Candle) int {
-	ups := make([]*Update, 0, len(cs))
-	for _, c := range cs {
-		b, err := json.Marshal(c)
-		if err != nil {
-			continue // a candle that passed validation always encodes
-		}
-		ups = append(ups, &Update{Stream: StreamOf(c), Candle: c, JSON: b})
-	}
 	var slow []*Sub
 	h.mu.RLock()
-	for _, u := range ups {
+	for _, c := range cs {
+		st := StreamOf(c)
+		if len(h.streams[st]) == 0 && len(h.all) == 0 {
+			continue
+		}
+		u := NewUpdate(c)
 		for s := range h.streams[u.Stream] {
 			if !s.push(u) {
 				slow = append(slow, s)
