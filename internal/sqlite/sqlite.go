@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -22,9 +21,9 @@ import (
 type Store struct {
 	db     *sql.DB
 	now    func() time.Time
-	wmu    sync.Mutex   // one writer at a time; readers run concurrently (WAL)
-	seq    atomic.Int64 // newest committed sequence number; written under wmu
-	rangeQ *sql.Stmt    // the range read, prepared once: compiling it costs more than running it
+	wmu    sync.Mutex // one writer at a time; readers run concurrently (WAL)
+	seq    int64      // newest sequence number, under wmu
+	rangeQ *sql.Stmt  // the range read, prepared once: compiling it costs more than running it
 	sinceQ *sql.Stmt
 }
 
@@ -63,11 +62,9 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 
 // prepare reads the newest sequence number and prepares the hot reads.
 func (s *Store) prepare(ctx context.Context) error {
-	var seq int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&seq); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&s.seq); err != nil {
 		return fmt.Errorf("read sequence: %w", err)
 	}
-	s.seq.Store(seq)
 	var err error
 	if s.rangeQ, err = s.db.PrepareContext(ctx, rangeSQL); err != nil {
 		return fmt.Errorf("prepare: %w", err)
@@ -154,8 +151,16 @@ func (s *Store) Latest(ctx context.Context, m market.Market, iv market.Interval,
 	return collect(rows, m, iv)
 }
 
-// Head implements store.Store.
-func (s *Store) Head(context.Context) (int64, error) { return s.seq.Load(), nil }
+// Head implements store.Store. It takes the writer's lock, so every change
+// it covers is visible to readers and none after it is: a cursor taken from
+// it never passes a change a client has not seen, nor falls behind one it
+// has (an atomic read after the commit was tried: the cursor could fall
+// behind rows already visible, and clients received them twice).
+func (s *Store) Head(context.Context) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.seq, nil
+}
 
 // query reads [from, to) oldest first; limit < 0 means no limit.
 func (s *Store) query(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {

@@ -55,7 +55,7 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result,
 		w.add(c)
 		return nil
 	}
-	seq := s.seq.Load()
+	seq := s.seq
 	if r, err = store.Apply(cs, s.now(), &seq, get, put); err != nil {
 		return store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
 	}
@@ -65,7 +65,7 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result,
 	if err = tx.Commit(); err != nil {
 		return store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
 	}
-	s.seq.Store(seq)
+	s.seq = seq
 	return r, nil
 }
 
