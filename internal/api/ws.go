@@ -135,11 +135,6 @@ func (s *wsSession) write(ctx context.Context) (websocket.StatusCode, string) {
 // deliver sends the changes that are ready; done is true when the
 // connection must close.
 func (s *wsSession) deliver(ctx context.Context) (websocket.StatusCode, string, bool) {
-	// A client that stops reading blocks the write; the stall timer
-	// closes its connection. (A context with a deadline per write costs
-	// more than the write at ten thousand clients.)
-	s.stall.Reset(wsWriteTimeout)
-	defer s.stall.Stop()
 	for range wsBatchPerWakeup {
 		u, err := s.f.next(ctx, false)
 		switch {
@@ -153,7 +148,7 @@ func (s *wsSession) deliver(ctx context.Context) (websocket.StatusCode, string, 
 			return 0, "", false
 		}
 		s.buf = appendMessage(s.buf[:0], u)
-		if err := s.c.Write(ctx, websocket.MessageText, s.buf); err != nil {
+		if err := s.send(ctx, s.buf); err != nil {
 			return websocket.StatusInternalError, "write failed", true
 		}
 		s.a.met.sent("ws", 1, len(s.buf))
@@ -161,10 +156,13 @@ func (s *wsSession) deliver(ctx context.Context) (websocket.StatusCode, string, 
 	return 0, "", false
 }
 
+// send writes one message. A client that stops reading blocks the write;
+// the stall timer then closes its connection. (A context with a deadline
+// per write costs more than the write at ten thousand clients.)
 func (s *wsSession) send(ctx context.Context, b []byte) error {
-	wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
-	defer cancel()
-	return s.c.Write(wctx, websocket.MessageText, b)
+	s.stall.Reset(wsWriteTimeout)
+	defer s.stall.Stop()
+	return s.c.Write(ctx, websocket.MessageText, b)
 }
 
 // ping checks the peer with a protocol ping; a dead peer's connection is
