@@ -1,7 +1,6 @@
 package api
 
 import (
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -14,9 +13,8 @@ import (
 // Config configures the API. Store and Hub are required; zero fields take
 // the documented defaults.
 type Config struct {
-	Store  store.Store
-	Hub    *hub.Hub
-	Logger *slog.Logger
+	Store store.Store
+	Hub   *hub.Hub
 	// Heartbeat is how often an idle SSE stream gets a comment line;
 	// default 15s.
 	Heartbeat time.Duration
@@ -44,16 +42,12 @@ type Config struct {
 // API serves the candle transports.
 type API struct {
 	cfg   Config
-	log   *slog.Logger
 	guard *guard
 	met   *apiMetrics
 }
 
 // New returns an API.
 func New(cfg Config) *API {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 15 * time.Second
 	}
@@ -72,7 +66,7 @@ func New(cfg Config) *API {
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = 1000
 	}
-	return &API{cfg: cfg, log: cfg.Logger, guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP), met: newMetrics(cfg.Registerer)}
+	return &API{cfg: cfg, guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP), met: newMetrics(cfg.Registerer)}
 }
 
 // Register mounts the routes on mux.

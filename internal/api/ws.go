@@ -17,8 +17,7 @@ import (
 
 // WebSocket close codes beyond RFC 6455's.
 const (
-	CloseSlow       websocket.StatusCode = 4008 // the client fell too far behind; resume from its cursor
-	CloseBadRequest websocket.StatusCode = 4000 // a message the server could not accept
+	CloseSlow websocket.StatusCode = 4008 // the client fell too far behind; resume from its cursor
 )
 
 // Error codes in {"type":"error"} replies.

@@ -23,7 +23,8 @@ type REST struct {
 	HTTP *upstream.HTTP
 }
 
-func isoMillis(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z") }
+// Timestamp renders UTC ms as BitMEX writes times: 2021-07-22T22:36:00.000Z.
+func Timestamp(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // Candles returns the 1m bins with open time in [from, to). BitMEX stamps
 // bins with their end, so it asks for stamps in (from, to].
@@ -31,7 +32,7 @@ func (r *REST) Candles(ctx context.Context, m market.Market, from, to int64, onP
 	step := market.I1m.Millis()
 	return upstream.Paginate(ctx, from, to, func(ctx context.Context, cursor int64) ([]market.Candle, error) {
 		q := url.Values{"binSize": {"1m"}, "symbol": {m.Symbol}, "partial": {"false"}, "reverse": {"false"},
-			"count": {strconv.Itoa(bucketLimit)}, "startTime": {isoMillis(cursor + step)}, "endTime": {isoMillis(to)}}
+			"count": {strconv.Itoa(bucketLimit)}, "startTime": {Timestamp(cursor + step)}, "endTime": {Timestamp(to)}}
 		body, _, err := r.HTTP.Get(ctx, r.Base+"/api/v1/trade/bucketed?"+q.Encode(), 1)
 		if err == nil {
 			var rows []market.Candle
@@ -39,7 +40,7 @@ func (r *REST) Candles(ctx context.Context, m market.Market, from, to int64, onP
 				return ownSymbol(rows, m.Symbol), nil
 			}
 		}
-		return nil, fmt.Errorf("fetch %s bins from %s: %w", m, isoMillis(cursor), err)
+		return nil, fmt.Errorf("fetch %s bins from %s: %w", m, Timestamp(cursor), err)
 	}, onPage)
 }
 

@@ -1,7 +1,6 @@
 package bitmexcompat
 
 import (
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,24 +27,18 @@ type Config struct {
 	// Origins are the WebSocket Origin patterns allowed besides the
 	// server's own host.
 	Origins []string
-	Logger  *slog.Logger
 }
 
 // Server serves the BitMEX-compatible routes.
 type Server struct {
 	cfg     Config
 	aliases map[string]market.Market
-	names   map[market.Market]string // market -> its BitMEX symbol
 	trades  tradeFanout
-	log     *slog.Logger
 }
 
 // New returns the endpoint.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, aliases: map[string]market.Market{}, names: map[market.Market]string{}, log: cfg.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s := &Server{cfg: cfg, aliases: map[string]market.Market{}}
 	for _, m := range cfg.Markets {
 		if a := Alias(m); a != "" && s.aliases[a] == (market.Market{}) {
 			s.aliases[a] = m
@@ -53,11 +46,6 @@ func New(cfg Config) *Server {
 	}
 	for a, m := range cfg.Aliases {
 		s.aliases[strings.ToUpper(a)] = m
-	}
-	for a, m := range s.aliases {
-		if s.names[m] == "" || a < s.names[m] {
-			s.names[m] = a
-		}
 	}
 	s.trades.subs = map[market.Market]map[*tradeSub]struct{}{}
 	return s

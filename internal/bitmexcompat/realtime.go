@@ -86,7 +86,7 @@ func (rc *rtConn) read(ctx context.Context) {
 
 func (rc *rtConn) run(ctx context.Context, urlTopics string) (websocket.StatusCode, string) {
 	welcome := fmt.Sprintf(`{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0-candlewire","timestamp":"%s","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false}`,
-		iso(time.Now().UnixMilli()))
+		bitmex.Timestamp(time.Now().UnixMilli()))
 	if err := rc.send(ctx, []byte(welcome)); err != nil {
 		return websocket.StatusInternalError, "write failed"
 	}

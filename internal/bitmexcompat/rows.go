@@ -2,19 +2,16 @@ package bitmexcompat
 
 import (
 	"strconv"
-	"time"
 
+	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/market"
 )
-
-// iso renders UTC ms as BitMEX does: 2021-07-22T22:36:00.000Z.
-func iso(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // appendBin appends a tradeBin row: stamped with the bin's end; vwap and
 // lastSize are null for a bin without trades, as BitMEX sends them.
 func appendBin(b []byte, symbol string, c market.Candle) []byte {
 	b = append(b, `{"timestamp":"`...)
-	b = append(b, iso(c.OpenTime+c.Interval.Millis())...)
+	b = append(b, bitmex.Timestamp(c.OpenTime+c.Interval.Millis())...)
 	b = append(b, `","symbol":"`...)
 	b = append(b, symbol...)
 	b = append(b, `","open":`...)
@@ -47,7 +44,7 @@ func appendBin(b []byte, symbol string, c market.Candle) []byte {
 // appendTrade appends a trade row.
 func appendTrade(b []byte, symbol string, t market.Trade, side string) []byte {
 	b = append(b, `{"timestamp":"`...)
-	b = append(b, iso(t.Time)...)
+	b = append(b, bitmex.Timestamp(t.Time)...)
 	b = append(b, `","symbol":"`...)
 	b = append(b, symbol...)
 	b = append(b, `","side":"`...)

@@ -41,7 +41,7 @@ func Aggregate(iv market.Interval, open int64, parts []market.Candle, want int) 
 	switch {
 	case allReconciled:
 		c.State = market.Reconciled
-	case last.OpenTime == lastOpen && last.Final():
+	case last.OpenTime == lastOpen && last.Over():
 		c.State = market.Closed
 	default:
 		c.State = market.Provisional

@@ -105,7 +105,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	go logFinals(h.Subscribe(streamsOf(o.markets, market.I1m)...), log, logged)
 	defer func() { h.Close(); <-logged }()
 	compat := bitmexcompat.New(bitmexcompat.Config{Store: st, Hub: &h, Markets: o.markets, Aliases: aliases(o.serve.BitMEX),
-		Origins: o.serve.Origins, Logger: log.With("component", "bitmex-compat")})
+		Origins: o.serve.Origins})
 	col, closeClient, err := newCollector(ctx, o, st, &h, compat, reg, log)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/candlewire/candlewire/internal/config"
@@ -23,9 +24,9 @@ func (u *urlOverrides) register(fs *flag.FlagSet) {
 
 // apply returns eps with the overrides set.
 func (u *urlOverrides) apply(eps endpoints) endpoints {
-	out := endpoints{}
-	for k, v := range eps {
-		out[k] = v
+	out := maps.Clone(eps)
+	if out == nil {
+		out = endpoints{}
 	}
 	for name, s := range u.ws {
 		v := out[name]

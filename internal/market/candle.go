@@ -96,8 +96,12 @@ type Key struct {
 // Key returns the bin this candle belongs to.
 func (c Candle) Key() Key { return Key{c.Market, c.Interval, c.OpenTime} }
 
-// Final reports whether the bin is over (closed or reconciled).
-func (c Candle) Final() bool { return c.State >= Closed }
+// Over reports whether the bin is over (closed or reconciled).
+func (c Candle) Over() bool { return c.State >= Closed }
+
+// Final reports whether the venue's own final value is stored (reconciled):
+// the wire's "final".
+func (c Candle) Final() bool { return c.State == Reconciled }
 
 // SameValues reports whether two candles carry identical OHLCV values.
 func (c Candle) SameValues(o Candle) bool {
@@ -193,7 +197,7 @@ func (c Candle) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wire{
 		Venue: c.Market.Venue, Symbol: c.Market.Symbol, Interval: c.Interval, T: c.OpenTime,
 		O: c.Open.String(), H: c.High.String(), L: c.Low.String(), C: c.Close.String(),
-		V: c.Volume.String(), Q: c.Quote.String(), N: c.Trades, Final: c.State == Reconciled, Rev: c.Rev,
+		V: c.Volume.String(), Q: c.Quote.String(), N: c.Trades, Final: c.Final(), Rev: c.Rev,
 		State: c.State.String(), Source: c.Source, Updated: c.Updated,
 	})
 }
@@ -206,5 +210,5 @@ var CSVHeader = []string{"venue", "symbol", "interval", "t", "o", "h", "l", "c",
 func (c Candle) CSVRecord() []string {
 	return []string{c.Market.Venue, c.Market.Symbol, string(c.Interval), strconv.FormatInt(c.OpenTime, 10),
 		c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
-		strconv.FormatInt(c.Trades, 10), strconv.FormatBool(c.State == Reconciled), strconv.FormatInt(c.Rev, 10)}
+		strconv.FormatInt(c.Trades, 10), strconv.FormatBool(c.Final()), strconv.FormatInt(c.Rev, 10)}
 }
