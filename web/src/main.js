@@ -9,7 +9,7 @@ const auth = (url) => (token ? url + (url.includes('?') ? '&' : '?') + 'token=' 
 
 // state is exposed as window.candlewire for the browser tests.
 const state = {
-  market: '', interval: '1m', transport: 'ws', cursor: 0, bars: new Map(), updates: 0,
+  market: '', interval: '1m', transport: 'ws', cursor: 0, bars: new Map(), last: -1, updates: 0,
   stats: {}, stop: () => {}, status: null, error: '',
 };
 window.candlewire = state;
@@ -49,9 +49,9 @@ function bars(c) {
 // apply draws one candle change; an older bin (a correction) redraws all.
 function apply(c) {
   if (`${c.venue}:${c.symbol}` !== state.market || c.interval !== state.interval) return;
-  const last = state.bars.size ? Math.max(...state.bars.keys()) : -1;
   state.bars.set(c.t, c);
-  if (c.t >= last) {
+  if (c.t >= state.last) {
+    state.last = c.t;
     const [bar, vol] = bars(c);
     candles.update(bar);
     volume.update(vol);
@@ -61,7 +61,9 @@ function apply(c) {
 }
 
 function redraw() {
-  const all = [...state.bars.values()].sort((a, b) => a.t - b.t).map(bars);
+  const sorted = [...state.bars.values()].sort((a, b) => a.t - b.t);
+  state.last = sorted.length ? sorted[sorted.length - 1].t : -1;
+  const all = sorted.map(bars);
   candles.setData(all.map((b) => b[0]));
   volume.setData(all.map((b) => b[1]));
 }
