@@ -2,12 +2,15 @@ package api
 
 import (
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/runq"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/wsconn"
 )
 
 // Config configures the API. Store and Hub are required; zero fields take
@@ -35,15 +38,20 @@ type Config struct {
 	// MaxConnsPerIP bounds the open streaming connections of one client
 	// address; default 1000, negative for no limit.
 	MaxConnsPerIP int
+	// Writers is how many goroutines write to WebSocket clients; default
+	// twice GOMAXPROCS.
+	Writers int
 	// Registerer, when set, gets the API's metrics.
 	Registerer prometheus.Registerer
 }
 
 // API serves the candle transports.
 type API struct {
-	cfg   Config
-	guard *guard
-	met   *apiMetrics
+	cfg      Config
+	guard    *guard
+	met      *apiMetrics
+	writers  *runq.Queue // run the WebSocket sessions
+	upgrader *wsconn.Upgrader
 }
 
 // New returns an API.
@@ -66,12 +74,17 @@ func New(cfg Config) *API {
 	if cfg.MaxConnsPerIP == 0 {
 		cfg.MaxConnsPerIP = 1000
 	}
-	return &API{cfg: cfg, guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP), met: newMetrics(cfg.Registerer)}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 2 * runtime.GOMAXPROCS(0)
+	}
+	return &API{cfg: cfg, guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP), met: newMetrics(cfg.Registerer),
+		writers:  runq.New(cfg.Writers),
+		upgrader: wsconn.NewUpgrader(wsconn.Config{MaxMessage: cfg.MaxMessage, Origins: cfg.Origins})}
 }
 
 // Register mounts the routes on mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/ws", a.limited("ws", a.serveWS))
+	mux.HandleFunc("GET /v1/ws", a.serveWS) // limited by the session: it outlives the handler
 	mux.HandleFunc("GET /v1/sse", a.limited("sse", a.serveSSE))
 	mux.HandleFunc("GET /v1/poll", a.limited("longpoll", a.servePoll))
 	mux.HandleFunc("GET /v1/candles", a.serveCandles)

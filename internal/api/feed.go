@@ -27,6 +27,8 @@ type feed struct {
 	st       store.Store
 	sub      *hub.Sub
 	streams  map[hub.Stream]*streamState
+	only     *streamState // the one stream's state when there is one: no map lookup per change
+	onlyKey  hub.Stream
 	backlog  []item       // read from the store, not yet delivered
 	readFrom int64        // the store is read after this sequence number
 	reading  []hub.Stream // streams still catching up from the store
@@ -91,6 +93,17 @@ func (f *feed) resume(streams []hub.Stream, since int64) {
 		f.streams[s] = &streamState{after: since}
 		f.reading = append(f.reading, s)
 	}
+	f.reindex()
+}
+
+// reindex notes the lone stream, if there is one.
+func (f *feed) reindex() {
+	f.only = nil
+	if len(f.streams) == 1 {
+		for k, ss := range f.streams {
+			f.only, f.onlyKey = ss, k
+		}
+	}
 }
 
 // snapshot adds streams starting with their newest n candles, then live
@@ -117,6 +130,7 @@ func (f *feed) snapshot(ctx context.Context, streams []hub.Stream, n int) error 
 		}
 		f.streams[s] = ss
 	}
+	f.reindex()
 	return nil
 }
 
@@ -137,6 +151,7 @@ func (f *feed) remove(streams []hub.Stream) {
 	for _, s := range streams {
 		delete(f.streams, s)
 	}
+	f.reindex()
 	f.reading = slices.DeleteFunc(f.reading, func(s hub.Stream) bool { return f.streams[s] == nil })
 }
 
@@ -162,9 +177,9 @@ func (f *feed) next(ctx context.Context, wait bool) (*hub.Update, error) {
 				return nil, err
 			}
 		default:
-			var ok bool
-			if u, ok = f.sub.TryNext(); !ok {
-				return nil, f.sub.Err()
+			var err error
+			if u, err = f.sub.TryNext(); u == nil {
+				return nil, err
 			}
 		}
 		if f.deliver(u) {
@@ -175,7 +190,10 @@ func (f *feed) next(ctx context.Context, wait bool) (*hub.Update, error) {
 
 // deliver reports whether u is new to the client, and records it.
 func (f *feed) deliver(u *hub.Update) bool {
-	ss := f.streams[u.Stream]
+	ss := f.only
+	if ss == nil || u.Stream != f.onlyKey {
+		ss = f.streams[u.Stream]
+	}
 	if ss == nil {
 		return false
 	}

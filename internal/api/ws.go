@@ -7,17 +7,20 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/runq"
+	"github.com/candlewire/candlewire/internal/wsconn"
 )
 
 // WebSocket close codes beyond RFC 6455's.
 const (
-	CloseSlow websocket.StatusCode = 4008 // the client fell too far behind; resume from its cursor
+	CloseSlow ws.StatusCode = 4008 // the client fell too far behind; resume from its cursor
 )
 
 // Error codes in {"type":"error"} replies.
@@ -26,8 +29,8 @@ const (
 	codeTooMany      = 429
 	codeUnavailable  = 503
 	maxPendingOps    = 4 // ops queued between the reader and the writer; a client sending faster waits (TCP backpressure)
-	wsWriteTimeout   = 10 * time.Second
 	wsBatchPerWakeup = 256
+	wsBatchBytes     = 64 << 10
 )
 
 // op is a client message:
@@ -43,8 +46,10 @@ type op struct {
 	Snapshot *int     `json:"snapshot"`
 }
 
-// serveWS runs one WebSocket client: a reader goroutine parses ops, and
-// this goroutine is the connection's only writer. Replies:
+// serveWS accepts one WebSocket client. Nothing waits on its behalf but a
+// small reader goroutine: the session runs on the API's shared writers
+// whenever an op arrives, a change is queued for it, or a slow write ends.
+// Replies:
 //
 //	{"type":"ack","id":1,"op":"subscribe","streams":[…],"cursor":N}
 //	{"type":"candle","stream":…,"cursor":N,"candle":{…}}
@@ -52,146 +57,221 @@ type op struct {
 //	{"type":"error","id":1,"code":400,"message":"…"}
 //
 // The connection closes with 4008 "slow" when the client falls behind,
-// 1001 "going away" on shutdown, 1009 for an oversized message.
+// 1001 "going away" on shutdown, 1009 for an oversized message, 1008 "no
+// pong" when the client stops answering protocol pings.
 func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: a.cfg.Origins})
-	if err != nil {
-		a.met.rejected("ws", "handshake") // e.g. a foreign Origin; Accept answered the request
+	release, ok := a.guard.stream(r)
+	if !ok {
+		a.met.rejected("ws", "per-ip-limit")
+		httpError(w, http.StatusTooManyRequests, "too many connections from this address")
 		return
 	}
-	c.SetReadLimit(a.cfg.MaxMessage)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	s := &wsSession{a: a, c: c, f: newFeed(a.cfg.Store, a.cfg.Hub), ops: make(chan op, maxPendingOps), readErr: make(chan error, 1)}
-	s.stall = time.AfterFunc(time.Hour, func() { c.CloseNow() }) //nolint:errcheck // the writer sees the failure
-	s.stall.Stop()
-	defer s.stall.Stop()
-	defer s.f.Close()
-	go s.read(ctx)
-	code, reason := s.write(ctx)
-	if code != websocket.StatusNormalClosure {
-		a.met.ended("ws", reason)
+	c, err := a.upgrader.Upgrade(w, r)
+	if err != nil {
+		release()
+		a.met.rejected("ws", "handshake") // e.g. a foreign Origin; Upgrade answered the request
+		return
 	}
-	c.Close(code, reason) //nolint:errcheck // closing anyway
+	a.met.open("ws", 1)
+	s := &wsSession{a: a, c: c, release: release, ops: make(chan []byte, maxPendingOps)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.job = a.writers.Job(s.step)
+	s.f = newFeed(a.cfg.Store, a.cfg.Hub)
+	s.f.sub.OnReady(s.job.Schedule)
+	s.ping = time.AfterFunc(a.cfg.PingEvery, s.pingTick)
+	c.Serve(s)
 }
 
+// wsSession is one WebSocket client.
 type wsSession struct {
 	a       *API
-	c       *websocket.Conn
-	f       *feed
-	ops     chan op
-	readErr chan error
-	buf     []byte
-	stall   *time.Timer // closes the connection when a write blocks too long
+	c       *wsconn.Conn
+	job     *runq.Job
+	release func()
+	ops     chan []byte // client messages, from the reader
+	ping    *time.Timer
+	ctx     context.Context // ends with the connection; bounds store reads
+	cancel  context.CancelFunc
+
+	mu    sync.Mutex // one step at a time, and against Closed
+	f     *feed
+	ended bool
 }
 
-// read parses client messages into ops until the connection fails.
-func (s *wsSession) read(ctx context.Context) {
-	for {
-		_, data, err := s.c.Read(ctx)
-		if err != nil {
-			s.readErr <- err
-			return
-		}
-		var o op
-		if err := json.Unmarshal(data, &o); err != nil || o.Op == "" {
-			o = op{Op: "invalid"}
-		}
-		select {
-		case s.ops <- o:
-		case <-ctx.Done():
-			return
-		}
+// Message queues a client message for the session's next step; a client
+// with maxPendingOps unanswered waits.
+func (s *wsSession) Message(data []byte) {
+	select {
+	case s.ops <- data:
+		s.job.Schedule()
+	case <-s.c.Closing():
 	}
 }
 
-// write is the connection's only writer; it returns the close code and
-// reason.
-func (s *wsSession) write(ctx context.Context) (websocket.StatusCode, string) {
-	ping := time.NewTicker(s.a.cfg.PingEvery)
-	defer ping.Stop()
-	for {
-		if code, reason, done := s.deliver(ctx); done {
-			return code, reason
-		}
+// Writable continues delivery after a write that waited for the client.
+func (s *wsSession) Writable() { s.job.Schedule() }
+
+// Closed releases the session's subscription and resources.
+func (s *wsSession) Closed(err error) {
+	s.mu.Lock()
+	s.ended = true
+	s.f.Close()
+	s.mu.Unlock()
+	s.cancel()
+	s.ping.Stop()
+	s.release()
+	s.a.met.open("ws", -1)
+	var ce *wsconn.CloseError
+	switch {
+	case errors.As(err, &ce) && (ce.Remote || ce.Code == wsconn.StatusNormal):
+	case ce != nil:
+		s.a.met.ended("ws", ce.Reason)
+	default:
+		s.a.met.ended("ws", "connection lost")
+	}
+}
+
+// pingTick sends a protocol ping, closing a client that did not answer
+// the last one.
+func (s *wsSession) pingTick() {
+	if err := s.c.Ping(); errors.Is(err, wsconn.ErrNoPong) {
+		s.c.Close(wsconn.StatusPolicy, "no pong")
+		return
+	}
+	s.ping.Reset(s.a.cfg.PingEvery)
+}
+
+// step runs on a shared writer: it answers queued ops, then writes the
+// changes that are ready, as few writes as possible.
+func (s *wsSession) step() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.c.Writing() { // Writable schedules the next step
+		return
+	}
+	for range maxPendingOps {
 		select {
-		case <-ctx.Done():
-			return websocket.StatusGoingAway, "going away"
-		case err := <-s.readErr:
-			return readClose(err)
-		case o := <-s.ops:
-			if err := s.handle(ctx, o); err != nil {
-				return websocket.StatusInternalError, "write failed"
+		case data := <-s.ops:
+			if err := s.handle(s.ctx, parseOp(data)); err != nil {
+				return
 			}
-		case <-s.f.sub.Ready():
-		case <-s.f.sub.Done():
-		case <-ping.C:
-			go s.ping(ctx)
+			continue
+		default:
 		}
+		break
+	}
+	if code, reason, done := s.deliver(s.ctx); done {
+		s.c.Close(code, reason)
 	}
 }
 
-// deliver sends the changes that are ready; done is true when the
+func parseOp(data []byte) op {
+	var o op
+	if err := json.Unmarshal(data, &o); err != nil || o.Op == "" {
+		o = op{Op: "invalid"}
+	}
+	return o
+}
+
+// scratch holds the frames of one step while they are gathered.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// deliver writes the changes that are ready; done is true when the
 // connection must close.
-func (s *wsSession) deliver(ctx context.Context) (websocket.StatusCode, string, bool) {
-	for range wsBatchPerWakeup {
+func (s *wsSession) deliver(ctx context.Context) (ws.StatusCode, string, bool) {
+	var one []byte // a lone frame is written as it is, shared by every client
+	var buf *[]byte
+	defer func() {
+		if buf != nil {
+			*buf = (*buf)[:0]
+			scratch.Put(buf)
+		}
+	}()
+	n, size := 0, 0
+	for ; n < wsBatchPerWakeup && size < wsBatchBytes; n++ {
 		u, err := s.f.next(ctx, false)
+		if code, reason, done := nextClose(err); done {
+			s.flush(one, buf, n, size)
+			return code, reason, true
+		}
+		if u == nil {
+			break
+		}
+		frame := u.Shared("ws", wsFrame)
 		switch {
-		case errors.Is(err, hub.ErrSlow):
-			return CloseSlow, "slow", true
-		case errors.Is(err, hub.ErrClosed):
-			return websocket.StatusGoingAway, "going away", true
-		case err != nil:
-			return websocket.StatusInternalError, "store unavailable", true
-		case u == nil:
-			return 0, "", false
+		case one == nil && buf == nil:
+			one = frame
+		case buf == nil:
+			buf = scratch.Get().(*[]byte)
+			*buf = append(append(*buf, one...), frame...)
+		default:
+			*buf = append(*buf, frame...)
 		}
-		s.buf = appendMessage(s.buf[:0], u)
-		if err := s.send(ctx, s.buf); err != nil {
-			return websocket.StatusInternalError, "write failed", true
-		}
-		s.a.met.sent("ws", 1, len(s.buf))
+		size += len(frame)
+	}
+	if n == wsBatchPerWakeup || size >= wsBatchBytes {
+		s.job.Schedule() // more may be ready
+	}
+	if err := s.flush(one, buf, n, size); err != nil {
+		return wsconn.StatusInternal, "write failed", true
 	}
 	return 0, "", false
 }
 
-// send writes one message. A client that stops reading blocks the write;
-// the stall timer then closes its connection. (A context with a deadline
-// per write costs more than the write at ten thousand clients.)
-func (s *wsSession) send(ctx context.Context, b []byte) error {
-	s.stall.Reset(wsWriteTimeout)
-	defer s.stall.Stop()
-	return s.c.Write(ctx, websocket.MessageText, b)
+// nextClose turns the feed's error into the close to send.
+func nextClose(err error) (ws.StatusCode, string, bool) {
+	switch {
+	case err == nil:
+		return 0, "", false
+	case errors.Is(err, hub.ErrSlow):
+		return CloseSlow, "slow", true
+	case errors.Is(err, hub.ErrClosed):
+		return wsconn.StatusGoingAway, "going away", true
+	}
+	return wsconn.StatusInternal, "store unavailable", true
 }
 
-// ping checks the peer with a protocol ping; a dead peer's connection is
-// closed.
-func (s *wsSession) ping(ctx context.Context) {
-	pctx, cancel := context.WithTimeout(ctx, s.a.cfg.PingEvery)
-	defer cancel()
-	if err := s.c.Ping(pctx); err != nil && ctx.Err() == nil {
-		s.c.Close(websocket.StatusPolicyViolation, "no pong") //nolint:errcheck // closing anyway
+func (s *wsSession) flush(one []byte, buf *[]byte, n, size int) error {
+	b := one
+	if buf != nil {
+		b = *buf
 	}
+	if len(b) == 0 {
+		return nil
+	}
+	s.a.met.sent("ws", n, size)
+	return s.c.Write(b)
+}
+
+// wsFrame is an update's WebSocket frame.
+func wsFrame(u *hub.Update) []byte {
+	msg := appendMessage(make([]byte, 0, 64+len(u.JSON)), u)
+	return wsconn.AppendText(make([]byte, 0, len(msg)+4), msg)
+}
+
+// send writes one reply message.
+func (s *wsSession) send(msg []byte) error {
+	return s.c.Write(wsconn.AppendText(make([]byte, 0, len(msg)+4), msg))
 }
 
 // handle carries out one op and replies.
 func (s *wsSession) handle(ctx context.Context, o op) error {
 	switch o.Op {
 	case "ping":
-		return s.send(ctx, []byte(`{"type":"pong","id":`+strconv.FormatInt(o.ID, 10)+`}`))
+		return s.send([]byte(`{"type":"pong","id":` + strconv.FormatInt(o.ID, 10) + `}`))
 	case "subscribe", "unsubscribe":
 		streams, code, err := s.streams(o)
 		if err != nil {
-			return s.replyError(ctx, o.ID, code, err.Error())
+			return s.replyError(o.ID, code, err.Error())
 		}
 		if o.Op == "unsubscribe" {
 			s.f.remove(streams)
 		} else if err := s.subscribe(ctx, o, streams); err != nil {
-			return s.replyError(ctx, o.ID, codeUnavailable, err.Error())
+			return s.replyError(o.ID, codeUnavailable, err.Error())
 		}
-		return s.ack(ctx, o, streams)
+		return s.ack(o, streams)
 	}
-	return s.replyError(ctx, o.ID, codeBadRequest, fmt.Sprintf("unknown op %q (want subscribe, unsubscribe or ping)", o.Op))
+	return s.replyError(o.ID, codeBadRequest, fmt.Sprintf("unknown op %q (want subscribe, unsubscribe or ping)", o.Op))
 }
 
 // streams reads and checks an op's streams.
@@ -224,7 +304,7 @@ func (s *wsSession) subscribe(ctx context.Context, o op, streams []hub.Stream) e
 	return s.f.snapshot(ctx, streams, 1)
 }
 
-func (s *wsSession) ack(ctx context.Context, o op, streams []hub.Stream) error {
+func (s *wsSession) ack(o op, streams []hub.Stream) error {
 	names := make([]string, len(streams))
 	for i, st := range streams {
 		names[i] = st.String()
@@ -236,27 +316,15 @@ func (s *wsSession) ack(ctx context.Context, o op, streams []hub.Stream) error {
 		Streams []string `json:"streams"`
 		Cursor  int64    `json:"cursor"`
 	}{"ack", o.ID, o.Op, names, s.f.cursor()})
-	return s.send(ctx, b)
+	return s.send(b)
 }
 
-func (s *wsSession) replyError(ctx context.Context, id int64, code int, msg string) error {
+func (s *wsSession) replyError(id int64, code int, msg string) error {
 	b, _ := json.Marshal(struct {
 		Type    string `json:"type"`
 		ID      int64  `json:"id"`
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}{"error", id, code, msg})
-	return s.send(ctx, b)
-}
-
-// readClose turns a read failure into the close to send.
-func readClose(err error) (websocket.StatusCode, string) {
-	var ce websocket.CloseError
-	switch {
-	case errors.As(err, &ce):
-		return websocket.StatusNormalClosure, ""
-	case errors.Is(err, websocket.ErrMessageTooBig):
-		return websocket.StatusMessageTooBig, "message too big"
-	}
-	return websocket.StatusPolicyViolation, err.Error()
+	return s.send(b)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,6 +32,8 @@ type ClientResult struct {
 	P99us      int64   `json:"p99_us"`
 	MaxUs      int64   `json:"max_us"`
 	MeanUs     float64 `json:"mean_us"`
+	WireBytes  int64   `json:"wire_bytes"` // read and written by the clients' sockets while measuring
+	CPUus      int64   `json:"cpu_us"`     // the client process's CPU while measuring
 }
 
 // clients is the client side: n clients of one transport, counting what
@@ -44,6 +47,7 @@ type clients struct {
 	lat       []int32 // microseconds
 	delivered atomic.Int64
 	errors    atomic.Int64
+	wire      atomic.Int64 // bytes on the clients' sockets while measuring
 }
 
 // RunClients connects n clients of a transport to base, writes "ready N"
@@ -53,12 +57,44 @@ func RunClients(ctx context.Context, base, transport string, n int, in io.Reader
 	if !slices.Contains(Transports, transport) {
 		return fmt.Errorf("unknown transport %q (want one of %v)", transport, Transports)
 	}
-	c := &clients{base: base, transport: transport, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n + 10, MaxConnsPerHost: 0}}}
+	c := &clients{base: base, transport: transport}
+	c.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n + 10, DialContext: c.dial}}
 	defer c.http.CloseIdleConnections()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var wait func()
+	var connected int
+	if transport == "ws" {
+		connected, wait = c.epollWS(ctx, n)
+	} else {
+		connected, wait = c.goroutines(ctx, n)
+	}
+	fmt.Fprintf(out, "ready %d\n", connected)
+	sc := bufio.NewScanner(in)
+	var cpu0 time.Duration
+	for sc.Scan() {
+		switch sc.Text() {
+		case "go":
+			cpu0 = cpu()
+			c.measuring.Store(true)
+		case "stop":
+			c.measuring.Store(false)
+			used := cpu() - cpu0
+			cancel()
+			wait()
+			r := c.result(connected)
+			r.CPUus = used.Microseconds()
+			return json.NewEncoder(out).Encode(r)
+		}
+	}
+	return sc.Err()
+}
+
+// goroutines runs each client in a goroutine of its own; it returns how
+// many connected, and a func that waits for them to end after ctx does.
+func (c *clients) goroutines(ctx context.Context, n int) (int, func()) {
 	var wg sync.WaitGroup
-	var connected atomic.Int64
+	connected := 0
 	sem := make(chan struct{}, 100) // dial concurrency, under the listen backlog
 	for range n {
 		sem <- struct{}{}
@@ -72,31 +108,18 @@ func RunClients(ctx context.Context, base, transport string, n int, in io.Reader
 		}()
 		select {
 		case <-ready:
-			connected.Add(1)
+			connected++
 		case <-time.After(10 * time.Second):
 		}
 		<-sem
 	}
-	fmt.Fprintf(out, "ready %d\n", connected.Load())
-	sc := bufio.NewScanner(in)
-	for sc.Scan() {
-		switch sc.Text() {
-		case "go":
-			c.measuring.Store(true)
-		case "stop":
-			c.measuring.Store(false)
-			cancel()
-			wg.Wait()
-			return json.NewEncoder(out).Encode(c.result(int(connected.Load())))
-		}
-	}
-	return sc.Err()
+	return connected, wg.Wait
 }
 
 func (c *clients) result(connected int) ClientResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r := ClientResult{Connected: connected, Deliveries: c.delivered.Load(), Errors: c.errors.Load()}
+	r := ClientResult{Connected: connected, Deliveries: c.delivered.Load(), Errors: c.errors.Load(), WireBytes: c.wire.Load()}
 	if len(c.lat) == 0 {
 		return r
 	}
@@ -110,17 +133,26 @@ func (c *clients) result(connected int) ClientResult {
 	return r
 }
 
-// seen records the candles of a message: each "n" is a publish time in µs.
+// seen records the candles of a message.
 func (c *clients) seen(msg []byte) {
 	if !c.measuring.Load() {
 		return
 	}
-	now := time.Now().UnixMicro()
 	var lat []int32
+	lat = latencies(msg, time.Now().UnixMicro(), lat)
+	c.delivered.Add(int64(len(lat)))
+	c.mu.Lock()
+	c.lat = append(c.lat, lat...)
+	c.mu.Unlock()
+}
+
+// latencies appends the latency of each candle in msg: its "n" is the
+// publish time in µs.
+func latencies(msg []byte, now int64, lat []int32) []int32 {
 	for {
 		i := bytes.Index(msg, []byte(`"n":`))
 		if i < 0 {
-			break
+			return lat
 		}
 		msg = msg[i+4:]
 		j := 0
@@ -131,10 +163,38 @@ func (c *clients) seen(msg []byte) {
 			lat = append(lat, int32(min(now-sent, 1<<31-1)))
 		}
 	}
-	c.delivered.Add(int64(len(lat)))
-	c.mu.Lock()
-	c.lat = append(c.lat, lat...)
-	c.mu.Unlock()
+}
+
+// dial opens a client socket that counts its bytes while measuring.
+func (c *clients) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, c: c}, nil
+}
+
+// countingConn counts the bytes of a client socket.
+type countingConn struct {
+	net.Conn
+	c *clients
+}
+
+func (cc *countingConn) Read(b []byte) (int, error) {
+	n, err := cc.Conn.Read(b)
+	if cc.c.measuring.Load() {
+		cc.c.wire.Add(int64(n))
+	}
+	return n, err
+}
+
+func (cc *countingConn) Write(b []byte) (int, error) {
+	n, err := cc.Conn.Write(b)
+	if cc.c.measuring.Load() {
+		cc.c.wire.Add(int64(n))
+	}
+	return n, err
 }
 
 func (c *clients) run(ctx context.Context, ready chan<- struct{}) error {

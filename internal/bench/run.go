@@ -49,7 +49,8 @@ type Result struct {
 	ServerCPU      time.Duration `json:"server_cpu"`
 	CPUPer1000     time.Duration `json:"cpu_per_1000_deliveries"`
 	CPUShare       float64       `json:"server_cpu_share"` // of one core
-	WireBytes      int64         `json:"wire_bytes"`
+	ClientCPU      time.Duration `json:"client_cpu"`       // the client process's, same interval
+	WireBytes      int64         `json:"wire_bytes"`       // both ways, counted by the clients' sockets
 	BytesPerUpdate float64       `json:"bytes_per_update"`
 	Requests       int64         `json:"requests"`
 	RequestsPerSec float64       `json:"requests_per_sec"`
@@ -112,11 +113,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	fmt.Fprintln(in, "go")
-	cpu0, bytes0, req0, t0 := cpu(), s.ln.bytes.Load(), s.requests.Load(), time.Now()
+	cpu0, req0, t0 := cpu(), s.requests.Load(), time.Now()
 	time.Sleep(o.Duration)
 	fmt.Fprintln(in, "stop")
 	stopProfile()
-	cpu1, bytes1, req1, elapsed := cpu(), s.ln.bytes.Load(), s.requests.Load(), time.Since(t0)
+	cpu1, req1, elapsed := cpu(), s.requests.Load(), time.Since(t0)
 	stop()
 	r.Published = <-published
 	var cr ClientResult
@@ -126,7 +127,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cmd.Wait() //nolint:errcheck // the result is in
 	r.Deliveries, r.Errors = cr.Deliveries, cr.Errors
 	r.P50, r.P99, r.Max, r.Mean = us(cr.P50us), us(cr.P99us), us(cr.MaxUs), time.Duration(cr.MeanUs*1000)
-	r.ServerCPU, r.WireBytes, r.Requests = cpu1-cpu0, bytes1-bytes0, req1-req0
+	r.ServerCPU, r.WireBytes, r.Requests, r.ClientCPU = cpu1-cpu0, cr.WireBytes, req1-req0, time.Duration(cr.CPUus)*time.Microsecond
 	r.CPUShare = r.ServerCPU.Seconds() / elapsed.Seconds()
 	r.RequestsPerSec = float64(r.Requests) / elapsed.Seconds()
 	if r.Deliveries > 0 {

@@ -27,7 +27,7 @@ type server struct {
 	st       *sqlite.Store
 	hub      *hub.Hub
 	srv      *http.Server
-	ln       *countingListener
+	ln       net.Listener
 	requests atomic.Int64
 	url      string
 	done     chan struct{}
@@ -47,7 +47,7 @@ func startServer(ctx context.Context, dir string) (*server, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s := &server{st: st, hub: h, ln: &countingListener{Listener: l}, url: "http://" + l.Addr().String(), done: make(chan struct{})}
+	s := &server{st: st, hub: h, ln: l, url: "http://" + l.Addr().String(), done: make(chan struct{})}
 	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
 		mux.ServeHTTP(w, r)
@@ -90,37 +90,6 @@ func (s *server) publish(ctx context.Context, rate float64) (int64, error) {
 		}
 		s.hub.Publish(res.Changed)
 	}
-}
-
-// countingListener counts the bytes its connections read and write.
-type countingListener struct {
-	net.Listener
-	bytes atomic.Int64
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: c, n: &l.bytes}, nil
-}
-
-type countingConn struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c *countingConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-func (c *countingConn) Write(b []byte) (int, error) {
-	n, err := c.Conn.Write(b)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // cpu returns the process's user+system CPU time.

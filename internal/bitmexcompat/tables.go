@@ -133,8 +133,8 @@ func (rc *rtConn) subscribed(m market.Market, table string) bool {
 // bins inserts every bin that became final since the last one sent.
 func (rc *rtConn) bins(ctx context.Context) error {
 	for {
-		u, ok := rc.sub.TryNext()
-		if !ok {
+		u, _ := rc.sub.TryNext() // why it ended is handled by the caller, on Done
+		if u == nil {
 			return nil
 		}
 		c := u.Candle

@@ -65,11 +65,11 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 		enc.SetIndent("", "  ")
 		return enc.Encode(results)
 	}
-	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | server CPU | CPU per 1000 deliveries | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn |\n")
-	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | server CPU | client CPU | CPU per 1000 deliveries | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range results {
-		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %.1f%% of a core | %s | %.0f | %.1f | %.1f KiB | %.1f KiB |\n",
-			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), 100*x.CPUShare,
+		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %.0f | %.1f | %.1f KiB | %.1f KiB |\n",
+			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), 100*x.CPUShare, 100*x.ClientCPU.Seconds()/x.Duration.Seconds(),
 			x.CPUPer1000.Round(time.Microsecond), x.BytesPerUpdate, x.RequestsPerSec, x.IdleRSSPerConn/1024, x.IdleMemPerConn/1024)
 	}
 	return nil

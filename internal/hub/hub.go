@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -20,6 +21,37 @@ type Update struct {
 	Stream Stream
 	Candle market.Candle // Candle.Seq is the cursor after this update
 	JSON   []byte        // the candle in the native wire form
+	shared atomic.Pointer[encoding]
+}
+
+// encoding is one transport's form of an update, in a short list.
+type encoding struct {
+	key  string
+	b    []byte
+	next *encoding
+}
+
+// Shared returns build(u) under key, kept with the update: the thousands
+// of subscribers of a transport share one encoding (a WebSocket frame, an
+// SSE event) instead of one each. Callers racing on the first call may
+// each build, but all get the one kept. build must be pure.
+func (u *Update) Shared(key string, build func(*Update) []byte) []byte {
+	var made *encoding
+	for {
+		old := u.shared.Load()
+		for e := old; e != nil; e = e.next {
+			if e.key == key {
+				return e.b
+			}
+		}
+		if made == nil {
+			made = &encoding{key: key, b: build(u)}
+		}
+		made.next = old
+		if u.shared.CompareAndSwap(old, made) {
+			return made.b
+		}
+	}
 }
 
 // Config bounds each subscriber's queue. Zero fields take the defaults.
@@ -60,7 +92,7 @@ func (h *Hub) SubscribeAll() *Sub { return h.subscribe(true, nil) }
 
 func (h *Hub) subscribe(all bool, streams []Stream) *Sub {
 	msgs, bytes := h.limits()
-	s := &Sub{h: h, maxMsgs: msgs, maxBytes: bytes, at: map[binKey]int{}, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Sub{h: h, maxMsgs: msgs, maxBytes: bytes, ready: make(chan struct{}, 1), done: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,8 +27,8 @@ func change(st Stream, open, seq int64, closePx string) market.Candle {
 func drain(s *Sub) []int64 {
 	var out []int64
 	for {
-		u, ok := s.TryNext()
-		if !ok {
+		u, _ := s.TryNext()
+		if u == nil {
 			return out
 		}
 		out = append(out, u.Candle.Seq)
@@ -190,5 +191,71 @@ func TestConcurrentDeliveryInOrder(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+}
+
+// TestSharedOneEncoding: concurrent subscribers of a transport all get
+// the same encoding (one kept, even when first calls race).
+func TestSharedOneEncoding(t *testing.T) {
+	u := NewUpdate(change(btc1m, 0, 1, "1"))
+	got := make([][]byte, 32)
+	var wg sync.WaitGroup
+	for g := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := []string{"ws", "sse"}[g%2]
+			got[g] = u.Shared(key, func(u *Update) []byte { return append([]byte(key+":"), u.JSON...) })
+		}()
+	}
+	wg.Wait()
+	for g, b := range got {
+		key := []string{"ws", "sse"}[g%2]
+		if !strings.HasPrefix(string(b), key+":") || &b[0] != &got[g%2][0] {
+			t.Fatalf("caller %d (%s) got %q, not the one shared encoding", g, key, b)
+		}
+	}
+}
+
+// TestOnReady: the callback runs for each queued update and at the end.
+func TestOnReady(t *testing.T) {
+	h := New(Config{})
+	s := h.Subscribe()
+	calls := 0
+	s.OnReady(func() { calls++ })
+	s.Add(btc1m)
+	h.Publish([]market.Candle{change(btc1m, 0, 1, "1"), change(xbt1m, 0, 2, "1"), change(btc1m, 60_000, 3, "1")})
+	if calls != 2 {
+		t.Fatalf("%d calls after two updates of its stream, want 2", calls)
+	}
+	h.Close()
+	if calls != 3 {
+		t.Fatalf("%d calls after the hub closed, want 3", calls)
+	}
+}
+
+// TestConflationLongQueue conflates in a queue long enough to be indexed.
+func TestConflationLongQueue(t *testing.T) {
+	h := New(Config{})
+	s := h.Subscribe(btc1m)
+	defer s.Close()
+	var want []int64
+	seq := int64(0)
+	for bin := range int64(3 * shortQueue) {
+		seq++
+		h.Publish([]market.Candle{change(btc1m, bin*60_000, seq, "1")})
+	}
+	for bin := range int64(3 * shortQueue) { // a second revision of each: it replaces the first, in place at the end
+		seq++
+		h.Publish([]market.Candle{change(btc1m, bin*60_000, seq, "2")})
+		want = append(want, seq)
+	}
+	if got := drain(s); !equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	seq++
+	h.Publish([]market.Candle{change(btc1m, 0, seq, "3")}) // short again after draining
+	if got := drain(s); !equal(got, []int64{seq}) {
+		t.Fatalf("after draining: %v", got)
 	}
 }

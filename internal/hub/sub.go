@@ -23,10 +23,21 @@ type Sub struct {
 	head  int       // first entry not yet taken
 	live  int       // non-nil entries from head on
 	bytes int
-	at    map[binKey]int // queued position of each bin
+	at    map[binKey]int // queued position of each bin, once the queue is long; nil while it is short
 	err   error          // why it ended; nil while open
 	ready chan struct{}  // signalled when the queue gains an entry
 	done  chan struct{}  // closed when it ends
+	woken func()         // called when the queue gains an entry or it ends; set before use
+}
+
+// OnReady sets f to be called whenever an update is queued or the
+// subscription ends, for subscribers driven by a scheduler rather than a
+// goroutine of their own. f must not block: it runs under the hub's locks.
+// Set it before adding streams.
+func (s *Sub) OnReady(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.woken = f
 }
 
 // push queues u, replacing a queued update of the same bin; false when the
@@ -38,12 +49,14 @@ func (s *Sub) push(u *Update) bool {
 		return true
 	}
 	k := binKey{u.Stream, u.Candle.OpenTime}
-	if i, ok := s.at[k]; ok {
+	if i, ok := s.find(k); ok {
 		s.bytes -= len(s.queue[i].JSON)
 		s.queue[i] = nil
 		s.live--
 	}
-	s.at[k] = len(s.queue)
+	if s.at != nil {
+		s.at[k] = len(s.queue)
+	}
 	s.queue = append(s.queue, u)
 	s.live++
 	s.bytes += len(u.JSON)
@@ -52,13 +65,46 @@ func (s *Sub) push(u *Update) bool {
 	case s.ready <- struct{}{}:
 	default:
 	}
+	if s.woken != nil {
+		s.woken()
+	}
 	return s.live <= s.maxMsgs && s.bytes <= s.maxBytes
+}
+
+// shortQueue is the queue length up to which conflation scans the queue
+// instead of keeping an index: the common case, cheaper than a map.
+const shortQueue = 16
+
+// find returns the queued position of bin k.
+func (s *Sub) find(k binKey) (int, bool) {
+	if s.at == nil && s.live >= shortQueue {
+		s.at = make(map[binKey]int, 2*shortQueue)
+		for i := s.head; i < len(s.queue); i++ {
+			if u := s.queue[i]; u != nil {
+				s.at[binKey{u.Stream, u.Candle.OpenTime}] = i
+			}
+		}
+	}
+	if s.at != nil {
+		i, ok := s.at[k]
+		return i, ok
+	}
+	for i := s.head; i < len(s.queue); i++ {
+		if u := s.queue[i]; u != nil && u.Candle.OpenTime == k.open && u.Stream == k.stream {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // take removes the first queued update, if any.
 func (s *Sub) take() (*Update, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.takeLocked()
+}
+
+func (s *Sub) takeLocked() (*Update, bool) {
 	for s.head < len(s.queue) {
 		u := s.queue[s.head]
 		s.queue[s.head] = nil
@@ -66,7 +112,9 @@ func (s *Sub) take() (*Update, bool) {
 		if u == nil {
 			continue
 		}
-		delete(s.at, binKey{u.Stream, u.Candle.OpenTime})
+		if s.at != nil {
+			delete(s.at, binKey{u.Stream, u.Candle.OpenTime})
+		}
 		s.live--
 		s.bytes -= len(u.JSON)
 		s.compact()
@@ -81,7 +129,7 @@ func (s *Sub) take() (*Update, bool) {
 // bin, not one per update.
 func (s *Sub) compact() {
 	if s.head == len(s.queue) {
-		s.queue, s.head = s.queue[:0], 0 // everything taken: at is empty
+		s.queue, s.head, s.at = s.queue[:0], 0, nil // everything taken
 		return
 	}
 	if len(s.queue) < 64 || len(s.queue) < 2*s.live {
@@ -91,7 +139,9 @@ func (s *Sub) compact() {
 	for _, u := range s.queue[s.head:] {
 		if u != nil {
 			s.queue[n] = u
-			s.at[binKey{u.Stream, u.Candle.OpenTime}] = n
+			if s.at != nil {
+				s.at[binKey{u.Stream, u.Candle.OpenTime}] = n
+			}
 			n++
 		}
 	}
@@ -123,12 +173,19 @@ func (s *Sub) Next(ctx context.Context) (*Update, error) {
 	}
 }
 
-// TryNext returns a queued update without waiting.
-func (s *Sub) TryNext() (*Update, bool) {
-	if s.slowErr() != nil {
-		return nil, false
+// TryNext returns a queued update without waiting. When there is none,
+// err says why the subscription ended (nil while it is open); a slow
+// subscriber gets ErrSlow at once.
+func (s *Sub) TryNext() (u *Update, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == ErrSlow {
+		return nil, ErrSlow
 	}
-	return s.take()
+	if u, ok := s.takeLocked(); ok {
+		return u, nil
+	}
+	return nil, s.err
 }
 
 func (s *Sub) slowErr() error {
@@ -201,9 +258,11 @@ func (s *Sub) endLocked(why error) bool {
 	}
 	s.err = why
 	if why == ErrSlow { // a slow subscriber's backlog is dropped: it resumes from its cursor
-		s.queue, s.head, s.live, s.bytes = nil, 0, 0, 0
-		clear(s.at)
+		s.queue, s.head, s.live, s.bytes, s.at = nil, 0, 0, 0, nil
 	}
 	close(s.done)
+	if s.woken != nil {
+		s.woken()
+	}
 	return true
 }

@@ -1,0 +1,259 @@
+package wsconn
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// echo is a Handler that writes every message back and records the end.
+type echo struct {
+	c        *Conn
+	writable chan struct{}
+	closed   chan error
+}
+
+func (e *echo) Message(data []byte) {
+	if string(data) == "close please" {
+		e.c.Close(4000, "asked to")
+		return
+	}
+	e.c.Write(AppendText(nil, data)) //nolint:errcheck // the test reads what arrives
+}
+func (e *echo) Writable() {
+	select {
+	case e.writable <- struct{}{}:
+	default:
+	}
+}
+func (e *echo) Closed(err error) { e.closed <- err }
+
+// rig is a server of echo connections.
+type rig struct {
+	srv   *httptest.Server
+	conns chan *echo
+}
+
+func newRig(t *testing.T, cfg Config) *rig {
+	u := NewUpgrader(cfg)
+	r := &rig{conns: make(chan *echo, 16)}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		c, err := u.Upgrade(w, req)
+		if err != nil {
+			return
+		}
+		e := &echo{c: c, writable: make(chan struct{}, 1), closed: make(chan error, 1)}
+		c.Serve(e)
+		r.conns <- e
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *rig) url() string { return "ws" + strings.TrimPrefix(r.srv.URL, "http") }
+
+func closedWith(t *testing.T, e *echo) error {
+	t.Helper()
+	select {
+	case err := <-e.closed:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("Closed was not called")
+		return nil
+	}
+}
+
+func TestEchoPingAndClose(t *testing.T) {
+	r := newRig(t, Config{})
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, r.url(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := <-r.conns
+	go func() { // the client's reader: pongs are handled while reading
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	if err := c.Ping(ctx); err != nil {
+		t.Fatalf("client ping: %v", err)
+	}
+	if err := e.c.Ping(); err != nil {
+		t.Fatalf("server ping: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.c.waiting.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := e.c.Ping(); err != nil {
+		t.Fatalf("second ping after the pong: %v", err)
+	}
+	c.Close(websocket.StatusNormalClosure, "bye") //nolint:errcheck // checked on the server side
+	var ce *CloseError
+	if err := closedWith(t, e); !errors.As(err, &ce) || !ce.Remote || ce.Code != StatusNormal {
+		t.Fatalf("Closed(%v), want the client's normal close", err)
+	}
+}
+
+func TestServerCloseCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		send []byte
+		want websocket.StatusCode
+	}{
+		{"handler closes", []byte("close please"), 4000},
+		{"message too big", bytes.Repeat([]byte("x"), 2000), websocket.StatusMessageTooBig},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, Config{MaxMessage: 1000})
+			ctx := context.Background()
+			c, _, err := websocket.Dial(ctx, r.url(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			e := <-r.conns
+			c.Write(ctx, websocket.MessageText, tc.send) //nolint:errcheck // the read below tells
+			_, _, err = c.Read(ctx)
+			if got := websocket.CloseStatus(err); got != tc.want {
+				t.Fatalf("client read %v (status %d), want %d", err, got, tc.want)
+			}
+			var ce *CloseError
+			if err := closedWith(t, e); !errors.As(err, &ce) || ce.Remote || ce.Code != ws.StatusCode(tc.want) {
+				t.Fatalf("Closed(%v), want the server's close %d", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestForeignOriginRefused(t *testing.T) {
+	r := newRig(t, Config{Origins: []string{"*.example.com"}})
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"", true},
+		{"https://app.example.com", true},
+		{"https://evil.test", false},
+		{r.srv.URL, true}, // the server's own host
+	} {
+		h := http.Header{}
+		if tc.origin != "" {
+			h.Set("Origin", tc.origin)
+		}
+		c, resp, err := websocket.Dial(context.Background(), r.url(), &websocket.DialOptions{HTTPHeader: h})
+		if tc.ok != (err == nil) {
+			t.Fatalf("origin %q: %v, want ok=%v", tc.origin, err, tc.ok)
+		}
+		if !tc.ok && resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("origin %q: status %d, want 403", tc.origin, resp.StatusCode)
+		}
+		if c != nil {
+			e := <-r.conns
+			c.Close(websocket.StatusNormalClosure, "") //nolint:errcheck // test over
+			closedWith(t, e)
+		}
+	}
+}
+
+// rawClient opens a WebSocket on a plain socket that the test reads (or
+// does not read) itself.
+func rawClient(t *testing.T, r *rig) net.Conn {
+	t.Helper()
+	nc, err := net.Dial("tcp", strings.TrimPrefix(r.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	buf := make([]byte, 1024)
+	n, err := nc.Read(buf)
+	if err != nil || !bytes.HasPrefix(buf[:n], []byte("HTTP/1.1 101")) {
+		t.Fatalf("handshake: %q %v", buf[:n], err)
+	}
+	return nc
+}
+
+// TestStalledClient fills the socket of a client that never reads: the
+// writes go on without blocking the caller, the backlog is bounded, and
+// the connection ends after the write timeout.
+func TestStalledClient(t *testing.T) {
+	r := newRig(t, Config{WriteTimeout: 500 * time.Millisecond, MaxBacklog: 1 << 20})
+	nc := rawClient(t, r)
+	defer nc.Close()
+	e := <-r.conns
+	frame := AppendText(nil, bytes.Repeat([]byte("c"), 1000))
+	start := time.Now()
+	var err error
+	writes := 0
+	for ; err == nil && writes < 100_000; writes++ {
+		err = e.c.Write(frame)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("%d writes took %v: a write blocked", writes, time.Since(start))
+	}
+	if !errors.Is(err, ErrBacklog) {
+		t.Fatalf("after %d writes: %v, want ErrBacklog once 1 MiB waits", writes, err)
+	}
+	closedWith(t, e)
+}
+
+// TestSlowClientCatchesUp stalls a client briefly: the waiting write
+// finishes when it reads, and Writable follows.
+func TestSlowClientCatchesUp(t *testing.T) {
+	r := newRig(t, Config{WriteTimeout: 10 * time.Second})
+	nc := rawClient(t, r)
+	e := <-r.conns
+	frame := AppendText(nil, bytes.Repeat([]byte("c"), 1000))
+	sent := 0
+	for !e.c.Writing() && sent < 100_000 {
+		if err := e.c.Write(frame); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+	}
+	if !e.c.Writing() {
+		t.Fatal("the socket never filled")
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	got := 0
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, 64<<10)
+		for got < sent*len(frame) {
+			n, err := nc.Read(buf)
+			if err != nil {
+				return
+			}
+			got += n
+		}
+	}()
+	select {
+	case <-e.writable:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Writable was not called")
+	}
+	wg.Wait()
+	if got != sent*len(frame) {
+		t.Fatalf("read %d bytes, want %d", got, sent*len(frame))
+	}
+	nc.Close()
+	closedWith(t, e)
+}
