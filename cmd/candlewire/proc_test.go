@@ -66,6 +66,30 @@ func loadBinary(t *testing.T) string {
 	return exe
 }
 
+// withoutRace runs the calling test in a copy of this test binary built
+// without the race detector, and reports whether it did: the caller returns
+// when it is true. Load tests whose server is a separate process use it for
+// their many clients too: under the race detector a thousand client
+// goroutines starve one another, and the test would measure its own
+// instrumentation instead of the server.
+func withoutRace(t *testing.T) bool {
+	t.Helper()
+	if !raceEnabled {
+		return false
+	}
+	exe := filepath.Join(t.TempDir(), "candlewire.test")
+	if out, err := exec.Command("go", "test", "-c", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build the tests without the race detector: %v\n%s", err, out)
+	}
+	cmd := exec.Command(exe, "-test.run", "^"+t.Name()+"$", "-test.count", "1", "-test.v")
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s, built without the race detector:\n%s", t.Name(), out)
+	if err != nil {
+		t.Fatalf("%s failed: %v", t.Name(), err)
+	}
+	return true
+}
+
 // startExe runs a candlewire binary with args and waits until it serves
 // HTTP.
 func startExe(t *testing.T, exe string, args ...string) *proc {

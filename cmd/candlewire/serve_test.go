@@ -18,11 +18,14 @@ import (
 // transport against a real `candlewire run --sim` at 120x (two simulated
 // minutes a second): every client receives every final 1m candle once, in
 // order, with no minute missing, and a client that leaves and comes back
-// with its cursor has missed nothing. The server is built without the race
-// detector (see loadBinary).
+// with its cursor has missed nothing. The server and the clients run
+// without the race detector (see withoutRace).
 func TestThousandClientsPerTransport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 clients per transport take about a minute")
+	}
+	if withoutRace(t) {
+		return
 	}
 	// lag is how far (exchange time) a client may trail the newest final
 	// when the test stops: 5 s of real time on a loaded 2-core machine.

@@ -31,7 +31,7 @@ type rig struct {
 	slow int // subscribers the hub ended as slow
 }
 
-func newRig(t *testing.T, hc hub.Config) *rig {
+func newRig(t testing.TB, hc hub.Config) *rig {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"), nil)
 	if err != nil {
@@ -51,7 +51,7 @@ func newRig(t *testing.T, hc hub.Config) *rig {
 
 // write stores candles and publishes the changes, as the collector's
 // writer does.
-func (r *rig) write(t *testing.T, cs ...market.Candle) {
+func (r *rig) write(t testing.TB, cs ...market.Candle) {
 	t.Helper()
 	res, err := r.st.Upsert(context.Background(), cs)
 	if err != nil {
@@ -76,7 +76,7 @@ func bin(s market.Series, m int, px string, final bool) market.Candle {
 
 // minute writes three forming versions of minute m of each series, then
 // its final.
-func (r *rig) minute(t *testing.T, m int, series ...market.Series) {
+func (r *rig) minute(t testing.TB, m int, series ...market.Series) {
 	for k := 1; k <= 3; k++ {
 		for _, s := range series {
 			r.write(t, bin(s, m, fmt.Sprintf("%d.%d", 100+m, k), false))

@@ -32,8 +32,13 @@ type ClientResult struct {
 	P99us      int64   `json:"p99_us"`
 	MaxUs      int64   `json:"max_us"`
 	MeanUs     float64 `json:"mean_us"`
-	WireBytes  int64   `json:"wire_bytes"` // read and written by the clients' sockets while measuring
-	CPUus      int64   `json:"cpu_us"`     // the client process's CPU while measuring
+	// Arrival: publish to the kernel's receive timestamp in the client's
+	// socket (WebSocket clients on Linux only; zero otherwise).
+	ArrP50us  int64 `json:"arrival_p50_us,omitempty"`
+	ArrP99us  int64 `json:"arrival_p99_us,omitempty"`
+	ArrMaxUs  int64 `json:"arrival_max_us,omitempty"`
+	WireBytes int64 `json:"wire_bytes"` // read and written by the clients' sockets while measuring
+	CPUus     int64 `json:"cpu_us"`     // the client process's CPU while measuring
 }
 
 // clients is the client side: n clients of one transport, counting what
@@ -45,6 +50,7 @@ type clients struct {
 	measuring atomic.Bool
 	mu        sync.Mutex
 	lat       []int32 // microseconds
+	arr       []int32 // microseconds to arrival in the socket, where known
 	delivered atomic.Int64
 	errors    atomic.Int64
 	wire      atomic.Int64 // bytes on the clients' sockets while measuring
@@ -123,14 +129,22 @@ func (c *clients) result(connected int) ClientResult {
 	if len(c.lat) == 0 {
 		return r
 	}
-	slices.Sort(c.lat)
 	sum := 0.0
 	for _, l := range c.lat {
 		sum += float64(l)
 	}
-	r.P50us, r.P99us, r.MaxUs = int64(c.lat[len(c.lat)/2]), int64(c.lat[len(c.lat)*99/100]), int64(c.lat[len(c.lat)-1])
+	r.P50us, r.P99us, r.MaxUs = quantiles(c.lat)
 	r.MeanUs = sum / float64(len(c.lat))
+	if len(c.arr) > 0 {
+		r.ArrP50us, r.ArrP99us, r.ArrMaxUs = quantiles(c.arr)
+	}
 	return r
+}
+
+// quantiles sorts lat and returns its median, 99th percentile and maximum.
+func quantiles(lat []int32) (p50, p99, maxi int64) {
+	slices.Sort(lat)
+	return int64(lat[len(lat)/2]), int64(lat[len(lat)*99/100]), int64(lat[len(lat)-1])
 }
 
 // seen records the candles of a message.

@@ -46,6 +46,9 @@ type Result struct {
 	P99            time.Duration `json:"p99"`
 	Max            time.Duration `json:"max"`
 	Mean           time.Duration `json:"mean"`
+	ArrivalP50     time.Duration `json:"arrival_p50,omitempty"` // to the kernel's receive time, where known
+	ArrivalP99     time.Duration `json:"arrival_p99,omitempty"`
+	ArrivalMax     time.Duration `json:"arrival_max,omitempty"`
 	ServerCPU      time.Duration `json:"server_cpu"`
 	CPUPer1000     time.Duration `json:"cpu_per_1000_deliveries"`
 	CPUShare       float64       `json:"server_cpu_share"` // of one core
@@ -127,6 +130,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	cmd.Wait() //nolint:errcheck // the result is in
 	r.Deliveries, r.Errors = cr.Deliveries, cr.Errors
 	r.P50, r.P99, r.Max, r.Mean = us(cr.P50us), us(cr.P99us), us(cr.MaxUs), time.Duration(cr.MeanUs*1000)
+	r.ArrivalP50, r.ArrivalP99, r.ArrivalMax = us(cr.ArrP50us), us(cr.ArrP99us), us(cr.ArrMaxUs)
 	r.ServerCPU, r.WireBytes, r.Requests, r.ClientCPU = cpu1-cpu0, cr.WireBytes, req1-req0, time.Duration(cr.CPUus)*time.Microsecond
 	r.CPUShare = r.ServerCPU.Seconds() / elapsed.Seconds()
 	r.RequestsPerSec = float64(r.Requests) / elapsed.Seconds()

@@ -95,7 +95,16 @@ func (c *clients) wsSocket(ctx context.Context) (int, error) {
 	}
 	fd := -1
 	raw.Control(func(s uintptr) { fd, err = unix.Dup(int(s)) }) //nolint:errcheck // err is set inside
-	return fd, err                                              // non-blocking, as the socket it shares
+	if err != nil {
+		return -1, err
+	}
+	// The kernel stamps each segment as it reaches the socket: on loopback
+	// that is the moment the server's write hands it over.
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("SO_TIMESTAMPNS: %w", err)
+	}
+	return fd, nil // non-blocking, as the socket it shares
 }
 
 // maskedText is a client text frame (clients must mask; the mask is zero).
@@ -109,15 +118,17 @@ type epollLoop struct {
 	c     *clients
 	ep    int
 	conns [][]byte // by socket: bytes of a frame not complete yet; nil when not open
-	lat   []int32
-	wire  int64 // bytes read while measuring
-	n     int64 // candles received while measuring
+	lat   []int32  // publish to the client's read, µs
+	arr   []int32  // publish to arrival in the client's socket, µs
+	wire  int64    // bytes read while measuring
+	n     int64    // candles received while measuring
 }
 
 func (l *epollLoop) run(ctx context.Context) {
 	defer l.close()
 	events := make([]unix.EpollEvent, 256)
 	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(16))
 	for ctx.Err() == nil {
 		n, err := unix.EpollWait(l.ep, events, 100)
 		if err != nil && err != unix.EINTR {
@@ -125,14 +136,14 @@ func (l *epollLoop) run(ctx context.Context) {
 			return
 		}
 		for _, ev := range events[:max(n, 0)] {
-			l.read(int(ev.Fd), buf)
+			l.read(int(ev.Fd), buf, oob)
 		}
 	}
 }
 
 // read takes what one socket has and handles its complete frames.
-func (l *epollLoop) read(fd int, buf []byte) {
-	m, err := unix.Read(fd, buf)
+func (l *epollLoop) read(fd int, buf, oob []byte) {
+	m, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, 0)
 	if m <= 0 {
 		if err != unix.EAGAIN && err != unix.EINTR {
 			l.drop(fd)
@@ -148,6 +159,7 @@ func (l *epollLoop) read(fd int, buf []byte) {
 		data = append(p, data...)
 	}
 	now := time.Now().UnixMicro()
+	arrived := arrival(oob[:oobn], now)
 	for {
 		op, payload, rest, ok := frame(data)
 		if !ok {
@@ -165,10 +177,28 @@ func (l *epollLoop) read(fd int, buf []byte) {
 		case measuring:
 			before := len(l.lat)
 			l.lat = latencies(payload, now, l.lat)
+			l.arr = latencies(payload, arrived, l.arr)
 			l.n += int64(len(l.lat) - before)
 		}
 	}
 	l.conns[fd] = append(l.conns[fd][:0], data...)
+}
+
+// arrival reads the kernel's receive time (SCM_TIMESTAMPNS, µs) from a
+// read's control message; without one it returns now. For a read that
+// takes several segments the kernel reports the last one's time, so an
+// earlier frame's arrival is, if anything, counted late.
+func arrival(oob []byte, now int64) int64 {
+	const hdr = 16 // struct cmsghdr on 64-bit Linux: len, level, type
+	if len(oob) < hdr+16 {
+		return now
+	}
+	e := binary.NativeEndian
+	if int32(e.Uint32(oob[8:])) != unix.SOL_SOCKET || int32(e.Uint32(oob[12:])) != unix.SCM_TIMESTAMPNS {
+		return now
+	}
+	sec, nsec := int64(e.Uint64(oob[hdr:])), int64(e.Uint64(oob[hdr+8:]))
+	return sec*1_000_000 + nsec/1000
 }
 
 // frame splits off one server (unmasked) frame.
@@ -214,5 +244,6 @@ func (l *epollLoop) close() {
 	l.c.delivered.Add(l.n)
 	l.c.mu.Lock()
 	l.c.lat = append(l.c.lat, l.lat...)
+	l.c.arr = append(l.c.arr, l.arr...)
 	l.c.mu.Unlock()
 }
