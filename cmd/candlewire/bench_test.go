@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"image/png"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -36,5 +39,48 @@ func TestBenchTransportsRuns(t *testing.T) {
 		if r.Connected != 5 || r.Deliveries < 5 || r.BytesPerUpdate <= 0 || r.ServerCPU <= 0 || r.P50 <= 0 {
 			t.Errorf("%s: %+v", r.Transport, r)
 		}
+	}
+}
+
+// TestBenchFanoutSweep runs `candlewire bench fanout` over two client
+// counts with a chart: a result per count, every client served, the
+// time at the socket measured (Linux), and a PNG that decodes.
+func TestBenchFanoutSweep(t *testing.T) {
+	chart := filepath.Join(t.TempDir(), "fanout.png")
+	cmd := exec.Command(os.Args[0], "bench", "fanout", "--clients", "3,6", "--rate", "5", "--duration", "2s", "--warmup", "500ms", "--json", "--png", chart)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	var rs []struct {
+		Clients    int   `json:"clients"`
+		Connected  int   `json:"connected"`
+		Deliveries int64 `json:"deliveries"`
+		P99        int64 `json:"p99"`
+		ArrivalP99 int64 `json:"arrival_p99"`
+	}
+	if err := json.Unmarshal(out, &rs); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(rs) != 2 || rs[0].Clients != 3 || rs[1].Clients != 6 {
+		t.Fatalf("results %s, want one for 3 clients and one for 6", out)
+	}
+	for _, r := range rs {
+		if r.Connected != r.Clients || r.Deliveries < int64(5*r.Clients) || r.P99 <= 0 {
+			t.Errorf("%+v", r)
+		}
+		if runtime.GOOS == "linux" && (r.ArrivalP99 <= 0 || r.ArrivalP99 > r.P99) {
+			t.Errorf("%d clients: p99 at the socket %d, want in (0, %d] (the read comes after the arrival)", r.Clients, r.ArrivalP99, r.P99)
+		}
+	}
+	f, err := os.Open(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Fatalf("chart: %v", err)
 	}
 }

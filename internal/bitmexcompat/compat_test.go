@@ -30,7 +30,7 @@ type rig struct {
 	srv *httptest.Server
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), nil)
 	if err != nil {
@@ -50,7 +50,7 @@ const base = 1_700_000_040_000
 
 // final stores and publishes the final 1m candle of minute m of
 // binance:BTCUSDT, at price px with 0.5 BTC traded.
-func (r *rig) final(t *testing.T, m int, px string) {
+func (r *rig) final(t testing.TB, m int, px string) {
 	t.Helper()
 	p := market.MustDecimal(px)
 	c := market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: base + int64(m)*60_000,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/bench"
@@ -29,7 +31,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, name string, clients int, rate float64, transports []string) error {
 	fs := newFlags("bench "+name, stderr)
-	n := fs.Int("clients", clients, "concurrent clients")
+	counts := fs.String("clients", strconv.Itoa(clients), "concurrent clients; a comma-separated list runs each count in turn")
 	r := fs.Float64("rate", rate, "updates per second of the stream")
 	d := fs.Duration("duration", 30*time.Second, "measured time")
 	warm := fs.Duration("warmup", 3*time.Second, "publishing before the measurement")
@@ -40,23 +42,26 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *n < 1 || *r <= 0 || *d <= 0 {
-		return fmt.Errorf("%w: --clients, --rate and --duration must be positive", errUsage)
+	ns, err := clientCounts(*counts)
+	if err != nil || *r <= 0 || *d <= 0 {
+		return fmt.Errorf("%w: --clients, --rate and --duration must be positive (--clients: a number or a list such as 2500,5000,10000)", errUsage)
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	var results []bench.Result
-	for _, tr := range transports {
-		res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: *n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr, HeapProfile: *heap, CPUProfile: *cpuProf})
-		if err != nil {
-			return fmt.Errorf("bench %s over %s: %w", name, tr, err)
+	for _, n := range ns {
+		for _, tr := range transports {
+			res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr, HeapProfile: *heap, CPUProfile: *cpuProf})
+			if err != nil {
+				return fmt.Errorf("bench %s over %s with %d clients: %w", name, tr, n, err)
+			}
+			results = append(results, res)
 		}
-		results = append(results, res)
 	}
 	if *png != "" {
-		if err := bench.Chart(*png, fmt.Sprintf("%d clients, one stream, %g update/s", *n, *r), results); err != nil {
+		if err := benchChart(*png, name, *counts, *r, results); err != nil {
 			return err
 		}
 	}
@@ -67,6 +72,30 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	}
 	printBenchTable(stdout, results)
 	return nil
+}
+
+// clientCounts reads --clients: one positive number or a list of them.
+func clientCounts(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("client count %q: want a positive integer", f)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
+// benchChart draws the runs; bars are labelled by transport, or by client
+// count when several were run.
+func benchChart(path, name, counts string, rate float64, rs []bench.Result) error {
+	label := func(r bench.Result) string { return r.Transport }
+	if strings.Contains(counts, ",") {
+		label = func(r bench.Result) string { return fmt.Sprintf("%s %d", r.Transport, r.Clients) }
+	}
+	title := fmt.Sprintf("candlewire bench %s: %s clients, one stream, %g update/s", name, counts, rate)
+	return bench.Chart(path, title, rs, label, name == "fanout")
 }
 
 // printBenchTable writes results as a Markdown table, as docs/benchmarks.md
