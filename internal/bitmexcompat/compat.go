@@ -51,12 +51,17 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Alias is the BitMEX-style symbol of a USD or USDT quoted market
-// (binance:BTCUSDT → XBTUSD, binance:ETHUSDT → ETHUSD); "" for others.
+// Alias is the BitMEX-style symbol of a USD or USDT quoted spot market
+// (binance:BTCUSDT and okx:BTC-USDT → XBTUSD, binance:ETHUSDT → ETHUSD);
+// "" for others.
 func Alias(m market.Market) string {
 	sym := strings.ToUpper(m.Symbol)
 	for _, q := range []string{"USDT", "USD"} {
 		if base, ok := strings.CutSuffix(sym, q); ok && base != "" {
+			base = strings.TrimSuffix(base, "-")
+			if base == "" || strings.Contains(base, "-") {
+				return ""
+			}
 			if base == "BTC" {
 				base = "XBT"
 			}

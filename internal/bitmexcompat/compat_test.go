@@ -389,3 +389,18 @@ func getJSON(t *testing.T, url string, v any) {
 		t.Fatal(err)
 	}
 }
+
+func TestAlias(t *testing.T) {
+	for in, want := range map[string]string{
+		"binance:BTCUSDT": "XBTUSD", "binance:ETHUSDT": "ETHUSD", "okx:BTC-USDT": "XBTUSD", "okx:ETH-USD": "ETHUSD",
+		"okx:BTC-USD-SWAP": "", "binance:ETHBTC": "", "binance:USDT": "", "okx:-USDT": "", "okx:A-B-USDT": "",
+	} {
+		m, err := market.ParseMarket(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Alias(m); got != want {
+			t.Errorf("Alias(%s) = %q, want %q", in, got, want)
+		}
+	}
+}

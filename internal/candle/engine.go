@@ -30,11 +30,33 @@ type Engine struct {
 	trusted int64                   // minutes opening before this were seen only in part
 	stats   Stats
 	out     []market.Candle // reused for what Trade and Bin return
+	// countless: the venue's bins carry no trade count and no last trade
+	// id (OKX), so its forming bins cannot be merged with trades.
+	countless bool
+	finalTo   int64 // countless: every minute before this has its venue final
 }
 
-// NewEngine returns an engine for one market.
-func NewEngine(m market.Market) *Engine {
-	return &Engine{market: m, closed: map[int64]market.Candle{}, resync: true}
+// Options describe a venue's bins to an engine.
+type Options struct {
+	// BinsWithoutCount: the venue's bins carry no trade count or trade id
+	// (OKX), and come on another connection than its trades, so either may
+	// run ahead. Its forming bins are then ignored: the forming candle is
+	// built from trades alone, as a bin cannot say which trades it
+	// includes, and only trades close it. A final is compared only with a
+	// candle that trades have closed, never with one whose last trades may
+	// still be on their way, and its count, which the venue does not
+	// report, is not compared. Trades of a minute whose final is in are
+	// late.
+	BinsWithoutCount bool
+}
+
+// NewEngine returns an engine for one market of a venue whose bins carry
+// a trade count.
+func NewEngine(m market.Market) *Engine { return NewEngineWith(m, Options{}) }
+
+// NewEngineWith returns an engine for one market.
+func NewEngineWith(m market.Market, o Options) *Engine {
+	return &Engine{market: m, closed: map[int64]market.Candle{}, resync: true, countless: o.BinsWithoutCount}
 }
 
 // Resync says trades may have been missed (a reconnect): the minute of the
@@ -79,6 +101,10 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	switch {
 	case e.cur != nil && open < e.cur.OpenTime:
 		e.stats.LateTrades++
+		return nil
+	case open < e.finalTo: // the venue's final, already in, includes it
+		e.stats.LateTrades++
+		e.lastSeq = max(e.lastSeq, t.LastSeq)
 		return nil
 	case e.cur == nil || open > e.cur.OpenTime:
 		out = e.closeCurrent(out)
@@ -131,6 +157,9 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 	b.Market, b.Interval = e.market, market.I1m
 	e.observe(b.OpenTime)
 	out := e.out[:0]
+	if e.countless && b.State != market.Reconciled {
+		return e.emit(out) // the trades build (and close) the forming candle
+	}
 	if e.cur != nil && b.OpenTime > e.cur.OpenTime {
 		out = e.closeCurrent(out)
 	}
@@ -141,6 +170,9 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 		e.compare(b)
 		if e.cur != nil && e.cur.OpenTime == b.OpenTime {
 			e.cur = nil
+		}
+		if e.countless {
+			e.finalTo = max(e.finalTo, b.OpenTime+market.I1m.Millis())
 		}
 		if b.LastSeq > e.lastSeq {
 			e.lastSeq = b.LastSeq
@@ -193,8 +225,11 @@ func (e *Engine) closeCurrent(out []market.Candle) []market.Candle {
 func (e *Engine) compare(final market.Candle) {
 	built, ok := e.closed[final.OpenTime]
 	delete(e.closed, final.OpenTime)
-	if !ok && e.cur != nil && e.cur.OpenTime == final.OpenTime && e.cur.Source == market.SourceTrades {
+	if !ok && !e.countless && e.cur != nil && e.cur.OpenTime == final.OpenTime && e.cur.Source == market.SourceTrades {
 		built, ok = *e.cur, true
+	}
+	if e.countless {
+		built.Trades = final.Trades // not reported by the venue
 	}
 	if ok && final.OpenTime >= e.trusted && built.Disagrees(final) {
 		e.stats.Corrections++

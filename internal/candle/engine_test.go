@@ -38,63 +38,86 @@ func TestEngine(t *testing.T) {
 	tp := func(x market.Trade) *market.Trade { return &x }
 	bp := func(x market.Candle) *market.Candle { return &x }
 	cases := []struct {
-		name  string
-		steps []step
-		stats Stats
+		name      string
+		steps     []step
+		stats     Stats
+		countless bool // Options.BinsWithoutCount
 	}{
 		{"trades build and a later trade closes", []step{
 			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{trade: tp(tr(60_200, "12", "0.5", 2)), want: []string{"60000 provisional 10/12/10/12/1.5/2"}},
 			{trade: tp(tr(60_300, "9", "1", 3)), want: []string{"60000 provisional 10/12/9/9/2.5/3"}},
 			{trade: tp(tr(125_000, "11", "1", 4)), want: []string{"60000 closed 10/12/9/9/2.5/3", "120000 provisional 11/11/11/11/1/1"}},
-		}, Stats{Trades: 4, ClosedByData: 1}},
+		}, Stats{Trades: 4, ClosedByData: 1}, false},
 		{"replayed trades are skipped", []step{
 			{trade: tp(tr(60_100, "10", "1", 5)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{trade: tp(tr(60_100, "10", "1", 5))},
-		}, Stats{Trades: 1, Duplicates: 1}},
+		}, Stats{Trades: 1, Duplicates: 1}, false},
 		{"forming kline ahead of our trades is adopted, then trades continue", []step{
 			{trade: tp(tr(60_100, "10", "1", 7)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(60_000, "9", "11", "8", "10", "5", 8, 8, market.Provisional)), want: []string{"60000 provisional 9/11/8/10/5/8"}},
 			{trade: tp(tr(60_500, "10", "1", 8))},
 			{trade: tp(tr(60_600, "12", "1", 9)), want: []string{"60000 provisional 9/12/8/12/6/9"}},
-		}, Stats{Trades: 2, Duplicates: 1}},
+		}, Stats{Trades: 2, Duplicates: 1}, false},
 		{"forming kline behind our trades is ignored", []step{
 			{trade: tp(tr(60_100, "10", "1", 9)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(60_000, "10", "10", "10", "10", "1", 1, 8, market.Provisional))},
-		}, Stats{Trades: 1}},
+		}, Stats{Trades: 1}, false},
 		{"final kline reconciles, differences are counted, a replayed trade is not applied", []step{
 			{trade: tp(tr(100, "9", "1", 1)), want: []string{"0 provisional 9/9/9/9/1/1"}}, // joined mid-minute
 			{trade: tp(tr(60_100, "10", "1", 2)), want: []string{"0 closed 9/9/9/9/1/1", "60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(60_000, "10", "10", "10", "10", "2", 2, 3, market.Reconciled)), want: []string{"60000 reconciled 10/10/10/10/2/2"}},
 			{trade: tp(tr(60_200, "10", "1", 3))},
-		}, Stats{Trades: 2, Duplicates: 1, ClosedByData: 1, Corrections: 1}},
+		}, Stats{Trades: 2, Duplicates: 1, ClosedByData: 1, Corrections: 1}, false},
 		{"a final equal to the closed trade-built candle is no correction; the joined minute is not compared", []step{
 			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{trade: tp(tr(120_100, "11", "1", 2)), want: []string{"60000 closed 10/10/10/10/1/1", "120000 provisional 11/11/11/11/1/1"}},
 			{bin: bp(bin(60_000, "10", "12", "10", "10", "1", 1, 1, market.Reconciled)), want: []string{"60000 reconciled 10/12/10/10/1/1"}},
 			{bin: bp(bin(120_000, "11", "11", "11", "11", "1", 1, 2, market.Reconciled)), want: []string{"120000 reconciled 11/11/11/11/1/1"}},
-		}, Stats{Trades: 2, ClosedByData: 1}},
+		}, Stats{Trades: 2, ClosedByData: 1}, false},
 		{"a trade in an older minute is late", []step{
 			{trade: tp(tr(125_000, "11", "1", 0)), want: []string{"120000 provisional 11/11/11/11/1/1"}},
 			{trade: tp(tr(61_000, "11", "1", 0))},
-		}, Stats{Trades: 1, LateTrades: 1}},
+		}, Stats{Trades: 1, LateTrades: 1}, false},
 		{"next minute's kline closes the current bin", []step{
 			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(120_000, "10", "10", "10", "10", "0", 0, 0, market.Provisional)), want: []string{"60000 closed 10/10/10/10/1/1", "120000 provisional 10/10/10/10/0/0"}},
-		}, Stats{Trades: 1, ClosedByData: 1}},
+		}, Stats{Trades: 1, ClosedByData: 1}, false},
 		{"an empty forming kline is replaced by the first trade", []step{
 			{bin: bp(bin(60_000, "10", "10", "10", "10", "0", 0, 0, market.Provisional)), want: []string{"60000 provisional 10/10/10/10/0/0"}},
 			{trade: tp(tr(60_500, "12", "1", 1)), want: []string{"60000 provisional 12/12/12/12/1/1"}},
 			{trade: tp(tr(60_600, "11", "1", 2)), want: []string{"60000 provisional 12/12/11/11/2/2"}},
-		}, Stats{Trades: 2}},
+		}, Stats{Trades: 2}, false},
 		{"aggregate trade counts its fills and seq gaps are counted", []step{
 			{trade: tp(market.Trade{Market: btc, Time: 60_001, Price: d("1"), Size: d("1"), FirstSeq: 10, LastSeq: 12}), want: []string{"60000 provisional 1/1/1/1/1/3"}},
 			{trade: tp(market.Trade{Market: btc, Time: 60_002, Price: d("1"), Size: d("1"), FirstSeq: 20, LastSeq: 20}), want: []string{"60000 provisional 1/1/1/1/2/4"}},
-		}, Stats{Trades: 2, SeqGaps: 1}},
+		}, Stats{Trades: 2, SeqGaps: 1}, false},
+		{"countless venue: forming bins are ignored, even the next minute's", []step{
+			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
+			{bin: bp(bin(60_000, "9", "11", "8", "10", "5", 0, 0, market.Provisional))},
+			{trade: tp(tr(60_200, "12", "1", 2)), want: []string{"60000 provisional 10/12/10/12/2/2"}},
+			{bin: bp(bin(120_000, "12", "12", "12", "12", "0", 0, 0, market.Provisional))},
+			{trade: tp(tr(60_300, "11", "1", 3)), want: []string{"60000 provisional 10/12/10/11/3/3"}},
+		}, Stats{Trades: 3}, true},
+		{"countless venue: a final ahead of its minute's last trades is not compared; those trades are late", []step{
+			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
+			{trade: tp(tr(120_100, "10", "1", 2)), want: []string{"60000 closed 10/10/10/10/1/1", "120000 provisional 10/10/10/10/1/1"}},
+			{bin: bp(bin(120_000, "10", "10", "9", "9", "2", 0, 0, market.Reconciled)), want: []string{"120000 reconciled 10/10/9/9/2/0"}},
+			{trade: tp(tr(120_200, "9", "1", 3))},
+			{trade: tp(tr(180_100, "9", "1", 4)), want: []string{"180000 provisional 9/9/9/9/1/1"}},
+		}, Stats{Trades: 3, LateTrades: 1, ClosedByData: 1}, true},
+		{"countless venue: a final without a count is no correction; one with other values is", []step{
+			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
+			{trade: tp(tr(120_100, "11", "1", 2)), want: []string{"60000 closed 10/10/10/10/1/1", "120000 provisional 11/11/11/11/1/1"}},
+			{trade: tp(tr(180_100, "11", "1", 3)), want: []string{"120000 closed 11/11/11/11/1/1", "180000 provisional 11/11/11/11/1/1"}},
+			{trade: tp(tr(240_100, "11", "1", 4)), want: []string{"180000 closed 11/11/11/11/1/1", "240000 provisional 11/11/11/11/1/1"}},
+			{bin: bp(bin(120_000, "11", "11", "11", "11", "1", 0, 0, market.Reconciled)), want: []string{"120000 reconciled 11/11/11/11/1/0"}},
+			{bin: bp(bin(180_000, "11", "11", "11", "11", "2", 0, 0, market.Reconciled)), want: []string{"180000 reconciled 11/11/11/11/2/0"}},
+		}, Stats{Trades: 4, ClosedByData: 3, Corrections: 1}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := NewEngine(btc)
+			e := NewEngineWith(btc, Options{BinsWithoutCount: c.countless})
 			for i, s := range c.steps {
 				var got []market.Candle
 				if s.trade != nil {

@@ -188,8 +188,11 @@ func TestSimPrintsURLs(t *testing.T) {
 	}()
 	sc := bufio.NewScanner(pr)
 	var out []string
-	for len(out) < 11 && sc.Scan() {
+	for len(out) < 30 && sc.Scan() {
 		out = append(out, sc.Text())
+		if strings.Contains(sc.Text(), "/admin/fault") {
+			break // the last line
+		}
 	}
 	cancel()
 	go io.Copy(io.Discard, pr)
@@ -197,7 +200,8 @@ func TestSimPrintsURLs(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	text := strings.Join(out, "\n")
-	for _, want := range []string{"binance  websocket ws://127.0.0.1:", "bitmex   websocket ws://127.0.0.1:", "/bitmex/realtime?subscribe=tradeBin1m:XBTUSD", "/admin/trades?venue=binance&symbol=BTCUSDT", "/admin/fault"} {
+	for _, want := range []string{"binance  websocket ws://127.0.0.1:", "bitmex   websocket ws://127.0.0.1:", "/bitmex/realtime?subscribe=tradeBin1m:XBTUSD", "/admin/trades?venue=binance&symbol=BTCUSDT",
+		"okx      websocket ws://127.0.0.1:", "/okx/ws/v5/business (candle1m BTC-USDT)", "/admin/fault"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}

@@ -21,9 +21,11 @@ import (
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/okx"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -46,6 +48,8 @@ type venueKind struct {
 	mount   func(s *sim.Server) config.Venue // endpoints on host "HOST"
 	simSpec func(symbol string) sim.Spec
 	example func(ep config.Venue, symbol string) string
+	// countless: the venue's bins report no trade count (collector.Venue.BinsWithoutCount)
+	countless bool
 }
 
 var venueKinds = map[string]venueKind{
@@ -102,6 +106,32 @@ var venueKinds = map[string]venueKind{
 			return fmt.Sprintf("%s?subscribe=tradeBin1m:%s,trade:%s", ep.WSURL, symbol, symbol)
 		},
 	},
+	"okx": okxKind,
+}
+
+var okxKind = venueKind{
+	grace: 10 * time.Second,
+	budget: func(ep config.Venue) *upstream.Budget {
+		return upstream.NewBudget(cmp.Or(ep.ConnectBudget, okx.ConnectsPerWindow), okx.ConnectWindow, nil)
+	},
+	countless: true,
+	feed: func(d deps) (collector.Feed, error) {
+		half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
+		return okx.NewFeed(okx.Config{WSURL: d.ep.WSURL, Budget: d.budget, Idle: half, PongWait: half,
+			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met}), nil
+	},
+	fetcher: func(d deps) (collector.Fetcher, error) {
+		h := &upstream.HTTP{Venue: "okx", Client: d.client, Limiter: rate.NewLimiter(okx.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
+		return &okx.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://www.okx.com"), "/"), HTTP: h}, nil
+	},
+	mount: func(s *sim.Server) config.Venue {
+		okxsim.Mount(s, "/okx")
+		return config.Venue{WSURL: "ws://HOST/okx", RESTURL: "http://HOST/okx"}
+	},
+	simSpec: okxsim.Spec,
+	example: func(ep config.Venue, symbol string) string {
+		return fmt.Sprintf("%s/ws/v5/business (candle1m %s) and %s/ws/v5/public (trades %s)", ep.WSURL, symbol, ep.WSURL, symbol)
+	},
 }
 
 // kind looks up a venue.
@@ -154,7 +184,7 @@ func buildVenues(ctx context.Context, ms []market.Market, eps endpoints, conns u
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: k.grace})
+		out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: k.grace, BinsWithoutCount: k.countless})
 	}
 	return out, nil
 }

@@ -33,6 +33,9 @@ type Venue struct {
 	// FinalGrace is how long after a bin's end (exchange time) its final
 	// may take before gap repair fetches it; default 10s.
 	FinalGrace time.Duration
+	// BinsWithoutCount: the venue's bins report no trade count (OKX); see
+	// candle.Options.
+	BinsWithoutCount bool
 }
 
 // Config configures a Collector.

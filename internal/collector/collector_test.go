@@ -16,9 +16,11 @@ import (
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/okx"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
@@ -61,6 +63,14 @@ type scenario struct {
 	clean      bool          // no faults: trade-built candles must equal the finals
 }
 
+// mountAll serves every venue's front-end from s, at the paths the
+// scenarios use.
+func mountAll(s *sim.Server) {
+	binancesim.Mount(s, "/binance")
+	bitmexsim.Mount(s, "/bitmex")
+	okxsim.Mount(s, "/okx")
+}
+
 var fast = upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 
 func scenarios() []scenario {
@@ -90,6 +100,19 @@ func scenarios() []scenario {
 				{4000 * time.Millisecond, sim.FaultREST5xx, 20 * time.Second}, {5000 * time.Millisecond, sim.FaultSkipFinal, 0},
 				{5000 * time.Millisecond, sim.FaultMalformed, 0}},
 			reconnects: []string{"silent", "read-error"},
+		},
+		{name: "okx", market: market.Market{Venue: "okx", Symbol: "BTC-USDT"},
+			venue: func(srv string, met *metrics.Metrics) collector.Venue {
+				feed := okx.NewFeed(okx.Config{WSURL: "ws" + srv[4:] + "/okx", Backoff: fast, Metrics: met,
+					Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				rest := &okx.REST{Base: srv + "/okx", HTTP: &upstream.HTTP{Venue: "okx", Backoff: fast}}
+				return collector.Venue{Name: "okx", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, BinsWithoutCount: true}
+			},
+			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
+				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
+				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
+				{6500 * time.Millisecond, sim.FaultOversize, 0}},
+			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
 		},
 	}
 }
@@ -142,8 +165,7 @@ func runScenario(t *testing.T, sc scenario) {
 		sc.run = 8 * time.Second
 	}
 	s := sim.New(sim.Config{Seed: 42, Speed: sc.speed})
-	binancesim.Mount(s, "/binance")
-	bitmexsim.Mount(s, "/bitmex")
+	mountAll(s)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), nil)

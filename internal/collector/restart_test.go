@@ -10,8 +10,6 @@ import (
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/binancesim"
-	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -24,8 +22,7 @@ func TestRestartRefills(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			s := sim.New(sim.Config{Seed: 7, Speed: 60})
-			binancesim.Mount(s, "/binance")
-			bitmexsim.Mount(s, "/bitmex")
+			mountAll(s)
 			srv := httptest.NewServer(s)
 			defer srv.Close()
 			path := filepath.Join(t.TempDir(), "c.db")

@@ -16,12 +16,14 @@ import (
 type Convention struct {
 	OpenIsPrevClose bool // BitMEX: a bin's open is the previous bin's close
 	CountFills      bool // Binance: n counts fills (last-first+1), not trade rows
+	NoCount         bool // OKX: the venue's final reports no trade count (n is 0)
 }
 
 // Conventions of the simulated venues.
 var Conventions = map[string]Convention{
 	"binance": {CountFills: true},
 	"bitmex":  {OpenIsPrevClose: true},
+	"okx":     {NoCount: true},
 }
 
 // Brief renders a candle's values as o/h/l/c/v/q/n, the form Expected uses.
@@ -79,9 +81,11 @@ func Build(r io.Reader, conv Convention, from, to int64) (map[int64]string, erro
 			b.l = p
 		}
 		b.c, b.v, b.q = p, b.v.Add(s), b.q.Add(q)
-		if conv.CountFills {
+		switch {
+		case conv.NoCount:
+		case conv.CountFills:
 			b.n += tr.Last - tr.First + 1
-		} else {
+		default:
 			b.n++
 		}
 	}

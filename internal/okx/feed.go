@@ -1,0 +1,209 @@
+package okx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// OKX's documented WebSocket limits, and the shares candlewire keeps to.
+const (
+	ConnectsPerSecond = 3 // connection requests per second per IP
+	// ConnectsPerWindow and ConnectWindow are candlewire's own budget: a
+	// rolling hour, well inside 3 per second.
+	ConnectsPerWindow = 360
+	ConnectWindow     = time.Hour
+	// OpsPerHour is OKX's limit of subscribe, unsubscribe and login
+	// messages per connection per hour.
+	OpsPerHour = 480
+	// DefaultArgsPerConn is how many instruments one connection carries.
+	DefaultArgsPerConn = 100
+	// argsPerOp keeps each subscribe message short.
+	argsPerOp = 20
+)
+
+// DefaultWSURL is OKX's public WebSocket base.
+const DefaultWSURL = "wss://ws.okx.com:8443"
+
+// Config configures the OKX feed. Zero fields take the defaults.
+type Config struct {
+	WSURL       string        // base; candles on WSURL+"/ws/v5/business", trades on WSURL+"/ws/v5/public"
+	ArgsPerConn int           // instruments per connection; default DefaultArgsPerConn
+	Idle        time.Duration // silence before a text ping; default 20s (OKX cuts at 30s)
+	PongWait    time.Duration // wait for the pong; default 10s
+	Budget      *upstream.Budget
+	Backoff     upstream.Backoff
+	MaxFrame    int64
+	HTTPClient  *http.Client
+	Logger      *slog.Logger
+	Metrics     *metrics.Metrics
+}
+
+// Feed collects candle1m and trades for a set of markets: candles and
+// trades live on different endpoints, so each group of markets has two
+// connections.
+type Feed struct{ cfg Config }
+
+// NewFeed applies defaults to a copy of cfg.
+func NewFeed(cfg Config) *Feed {
+	if cfg.WSURL == "" {
+		cfg.WSURL = DefaultWSURL
+	}
+	if cfg.ArgsPerConn <= 0 {
+		cfg.ArgsPerConn = DefaultArgsPerConn
+	}
+	if cfg.Idle <= 0 {
+		cfg.Idle = 20 * time.Second
+	}
+	if cfg.PongWait <= 0 {
+		cfg.PongWait = 10 * time.Second
+	}
+	if cfg.Budget == nil {
+		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard()
+	}
+	return &Feed{cfg: cfg}
+}
+
+// Run collects until ctx ends.
+func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
+	var wg sync.WaitGroup
+	per := f.cfg.ArgsPerConn
+	for i := 0; i < len(markets); i += per {
+		group := markets[i:min(i+per, len(markets))]
+		for _, ch := range []string{ChannelCandles, ChannelTrades} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f.runConn(ctx, ch, group, sink)
+			}()
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+func (f *Feed) runConn(ctx context.Context, channel string, markets []market.Market, sink upstream.Sink) {
+	path := "/ws/v5/public"
+	if channel == ChannelCandles {
+		path = "/ws/v5/business"
+	}
+	s := &session{feed: f, channel: channel, markets: markets, sink: sink,
+		ops: rate.NewLimiter(rate.Every(time.Hour/OpsPerHour), OpsPerHour/4)}
+	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
+		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics}
+	upstream.Run(ctx, cfg, strings.TrimRight(f.cfg.WSURL, "/")+path, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+}
+
+// session is one connection's state across its redials.
+type session struct {
+	feed    *Feed
+	channel string
+	markets []market.Market
+	sink    upstream.Sink
+	ops     *rate.Limiter // subscribe messages of this connection, across redials
+	replies int           // acks and error events since the connection opened
+	dec     Decoder       // used by the session's reading goroutine only
+}
+
+func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
+	r := upstream.NewReader(ctx, ws)
+	defer r.Stop()
+	s.replies = 0
+	if err := s.subscribe(ctx, ws); err != nil {
+		return err
+	}
+	idle := time.NewTimer(s.feed.cfg.Idle)
+	defer idle.Stop()
+	pinged := false
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-idle.C:
+			if pinged {
+				return fmt.Errorf("no pong within %s of a ping: %w", s.feed.cfg.PongWait, upstream.ErrSilent)
+			}
+			if err := ws.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
+				return fmt.Errorf("send ping: %w", err)
+			}
+			pinged = true
+			idle.Reset(s.feed.cfg.PongWait)
+		case fr, ok := <-r.C:
+			if !ok {
+				return errors.New("reader stopped")
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+			pinged = false
+			idle.Reset(s.feed.cfg.Idle)
+			s.handle(fr.Data)
+		}
+	}
+}
+
+// subscribe sends the channel for every market, argsPerOp per message,
+// within OKX's 480 messages per connection per hour.
+func (s *session) subscribe(ctx context.Context, ws *websocket.Conn) error {
+	for i := 0; i < len(s.markets); i += argsPerOp {
+		var args []arg
+		for _, m := range s.markets[i:min(i+argsPerOp, len(s.markets))] {
+			args = append(args, arg{Channel: s.channel, InstID: m.Symbol})
+		}
+		if err := s.ops.Wait(ctx); err != nil {
+			return err
+		}
+		msg, _ := json.Marshal(map[string]any{"op": "subscribe", "args": args})
+		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
+			return fmt.Errorf("send subscribe: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *session) handle(data []byte) {
+	s.feed.cfg.Metrics.Messages.WithLabelValues(Venue).Inc()
+	e, err := s.dec.Decode(data)
+	if err != nil {
+		s.sink.Skip(Venue, "decode", err)
+		return
+	}
+	switch e.Kind {
+	case KindReply, KindError:
+		if e.Kind == KindError {
+			s.sink.Skip(Venue, "error-event", fmt.Errorf("OKX error %s: %s", e.Code, e.Msg))
+		}
+		// Live once every instrument of this connection is answered: from
+		// here on nothing of them is missed.
+		if s.replies++; s.replies == len(s.markets) {
+			s.sink.Live(s.markets)
+		}
+	case KindCandles:
+		for _, c := range e.Candles {
+			s.sink.Bin(c)
+		}
+	case KindTrades:
+		for _, t := range e.Trades {
+			s.sink.Trade(t)
+		}
+	}
+}

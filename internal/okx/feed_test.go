@@ -1,0 +1,108 @@
+package okx
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/okxsim"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// countSink counts what a feed delivers, per market.
+type countSink struct {
+	mu      sync.Mutex
+	trades  map[market.Market]int
+	finals  map[market.Market]int
+	live    map[market.Market]int
+	skipped int
+}
+
+func newCountSink() *countSink {
+	return &countSink{trades: map[market.Market]int{}, finals: map[market.Market]int{}, live: map[market.Market]int{}}
+}
+
+func (s *countSink) Trade(t market.Trade) { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
+func (s *countSink) Bin(c market.Candle) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.State == market.Reconciled {
+		s.finals[c.Market]++
+	}
+}
+func (s *countSink) Live(ms []market.Market) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range ms {
+		s.live[m]++
+	}
+}
+func (s *countSink) Skip(string, string, error) { s.mu.Lock(); s.skipped++; s.mu.Unlock() }
+
+// TestFeedShardsAndGoesLive collects 45 markets with 20 per connection:
+// three groups, each on a candle and a trade connection (six in all);
+// every market gets trades and finals, and is declared live once by each
+// of its two connections, after its acks.
+func TestFeedShardsAndGoesLive(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 3, Speed: 120, History: 2 * time.Minute})
+	okxsim.Mount(s, "/okx")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	met := metrics.New(prometheus.NewRegistry())
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", ArgsPerConn: 20, Metrics: met,
+		Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	var ms []market.Market
+	for i := range 45 {
+		ms = append(ms, Market(fmt.Sprintf("C%d-USDT", i)))
+	}
+	sink := newCountSink()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	feed.Run(ctx, ms, sink)
+	for _, m := range ms {
+		if sink.trades[m] == 0 || sink.finals[m] == 0 || sink.live[m] != 2 {
+			t.Errorf("%s: %d trades, %d finals, live %d times; want trades, finals and live twice (candles and trades)", m, sink.trades[m], sink.finals[m], sink.live[m])
+		}
+	}
+	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 6 {
+		t.Errorf("%v connects, want 6", n)
+	}
+	if sink.skipped != 0 {
+		t.Errorf("%d frames skipped", sink.skipped)
+	}
+}
+
+// TestFeedPingsAndRedialsOnSilence: a half-open connection (no data, no
+// pong) is found by the text ping within Idle+PongWait and redialled.
+func TestFeedPingsAndRedialsOnSilence(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 4, Speed: 60, History: 2 * time.Minute})
+	okxsim.Mount(s, "/okx")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	met := metrics.New(prometheus.NewRegistry())
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", Metrics: met, Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond,
+		Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		s.Faults.Inject(Venue, sim.FaultSilence, 30*time.Second) //nolint:errcheck // a known kind
+	}()
+	sink := newCountSink()
+	feed.Run(ctx, []market.Market{Market("BTC-USDT")}, sink)
+	if n := testutil.ToFloat64(met.Reconnects.WithLabelValues(Venue, "silent")); n < 2 {
+		t.Errorf("%v silent reconnects, want one per connection at least", n)
+	}
+	if sink.live[Market("BTC-USDT")] < 4 {
+		t.Errorf("live %d times, want twice per connection (before and after the silence)", sink.live[Market("BTC-USDT")])
+	}
+}
