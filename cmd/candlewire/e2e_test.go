@@ -14,6 +14,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
@@ -25,8 +26,9 @@ const (
 )
 
 var (
-	btc = market.Market{Venue: "binance", Symbol: "BTCUSDT"}
-	xbt = market.Market{Venue: "bitmex", Symbol: "XBTUSD"}
+	btc  = market.Market{Venue: "binance", Symbol: "BTCUSDT"}
+	xbt  = market.Market{Venue: "bitmex", Symbol: "XBTUSD"}
+	okxb = market.Market{Venue: "okx", Symbol: "BTC-USDT"}
 )
 
 // injection is one or more faults injected together at a simulated offset
@@ -47,14 +49,14 @@ type fault struct {
 	dur  time.Duration
 }
 
-// plan is the session, in time order: every fault kind on both venues, a
+// plan is the session, in time order: every fault kind on every venue, a
 // kill -9 at 95m and a restart at 100m. Faults that end a connection are
 // paired with a refusal of new connects, so that minutes are surely missed
 // and must be found and repaired; REST faults outlast the refusal, so the
 // repair meets them.
 func plan() []injection {
 	var out []injection
-	for _, v := range []string{"binance", "bitmex"} {
+	for _, v := range []string{"binance", "bitmex", "okx"} {
 		refuse := func(d time.Duration) fault { return fault{sim.FaultRefuse, d} }
 		out = append(out,
 			injection{at: 6 * time.Minute, venue: v, faults: []fault{{kind: sim.FaultMalformed}}},
@@ -77,7 +79,7 @@ const (
 	restartAt = 100 * time.Minute
 )
 
-// TestRunThroughFaultsAndKill9 runs `candlewire run` for both protocols
+// TestRunThroughFaultsAndKill9 runs `candlewire run` for all three venues
 // against the simulator for a simulated 2-hour session at 180x, injects
 // every kind of fault, kills the process with SIGKILL and restarts it.
 // Afterwards every stored minute must equal, exactly, the candle computed
@@ -90,6 +92,7 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 	s := sim.New(sim.Config{Seed: 2026, Speed: e2eSpeed})
 	binancesim.Mount(s, "/binance")
 	bitmexsim.Mount(s, "/bitmex")
+	okxsim.Mount(s, "/okx")
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -132,7 +135,7 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, m := range []market.Market{btc, xbt} {
+	for _, m := range []market.Market{btc, xbt, okxb} {
 		t.Run(m.Venue, func(t *testing.T) {
 			checkCandles(t, st, srv.URL, m, begin, end)
 			checkLedger(t, st, m, begin, end)
@@ -141,22 +144,25 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 	}
 }
 
-// runArgs are the `candlewire run` arguments: both markets, the simulator's
+// runArgs are the `candlewire run` arguments: the markets, the simulator's
 // URLs through --ws-url/--rest-url, and a config file that makes a silent
-// connection count as half-open after 1 s (3 simulated minutes) and keeps
+// connection count as half-open after 1 s (3 simulated minutes; for OKX,
+// which cuts a connection idle for 30 s, a ping after 150 ms, 27 s) and keeps
 // reconnect waits short in real time (at 180x, a 60 s backoff would be
 // three simulated hours).
 func runArgs(t *testing.T, dir, db, base string) []string {
 	cfg := filepath.Join(dir, "candlewire.yaml")
-	text := "venues:\n  binance: {silence_timeout: 1s, backoff_max: 300ms}\n  bitmex: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 60}\n"
+	text := "venues:\n  binance: {silence_timeout: 1s, backoff_max: 300ms}\n  bitmex: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 60}\n" +
+		"  okx: {silence_timeout: 300ms, backoff_max: 300ms, connect_budget: 120}\n"
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ws := "ws" + strings.TrimPrefix(base, "http")
-	return []string{"run", "--markets", btc.String() + "," + xbt.String(), "--db", db, "--listen", "127.0.0.1:0",
+	return []string{"run", "--markets", btc.String() + "," + xbt.String() + "," + okxb.String(), "--db", db, "--listen", "127.0.0.1:0",
 		"--config", cfg, "--log", "debug",
 		"--ws-url", "binance=" + ws + "/binance", "--rest-url", "binance=" + base + "/binance",
-		"--ws-url", "bitmex=" + ws + "/bitmex/realtime", "--rest-url", "bitmex=" + base + "/bitmex"}
+		"--ws-url", "bitmex=" + ws + "/bitmex/realtime", "--rest-url", "bitmex=" + base + "/bitmex",
+		"--ws-url", "okx=" + ws + "/okx", "--rest-url", "okx=" + base + "/okx"}
 }
 
 // keepLog writes a process's log to $CANDLEWIRE_E2E_LOGDIR when the test
@@ -288,7 +294,7 @@ func inGap(gaps []store.Gap, t int64) bool {
 // than the budgets allow (the session is shorter than their windows), and
 // the restarted one counted the attempts of the one killed before it.
 func checkBudgets(t *testing.T, first, second series) {
-	for venue, budget := range map[string]float64{"binance": 300, "bitmex": 60} {
+	for venue, budget := range map[string]float64{"binance": 300, "bitmex": 60, "okx": 120} {
 		used := first.sum("candlewire_upstream_connects_total", "venue", venue) + second.sum("candlewire_upstream_connects_total", "venue", venue)
 		left, ok := second["candlewire_upstream_connect_budget_left{venue=\""+venue+"\"}"]
 		if used == 0 || used > budget || !ok || left != budget-used {

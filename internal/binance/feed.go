@@ -138,6 +138,7 @@ func (c *conn) session(ctx context.Context, ws *websocket.Conn) error {
 	c.touch()
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
+	defer c.sink.Down(c.markets)
 	if err := c.subscribe(ctx, ws); err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ func (s *countSink) Trade(t market.Trade)       { s.mu.Lock(); s.trades[t.Market
 func (s *countSink) Bin(c market.Candle)        { s.mu.Lock(); s.bins[c.Market]++; s.mu.Unlock() }
 func (s *countSink) Live([]market.Market)       { s.mu.Lock(); s.live++; s.mu.Unlock() }
 func (s *countSink) Skip(string, string, error) {}
+func (s *countSink) Down([]market.Market)       {}
 
 // TestFeedSubscribeShardAndLifetime puts only one stream in the URL (the
 // rest go through SUBSCRIBE), allows two streams per connection (so three

@@ -106,6 +106,7 @@ func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
 	s.live = false
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
+	defer s.sink.Down(s.markets)
 	for i := 0; i < len(s.later); i += 10 {
 		msg, _ := json.Marshal(map[string]any{"op": "subscribe", "args": s.later[i:min(i+10, len(s.later))]})
 		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {

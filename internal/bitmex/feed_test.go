@@ -31,6 +31,7 @@ type countSink struct {
 func (s *countSink) Trade(market.Trade)   { s.mu.Lock(); s.trades++; s.mu.Unlock() }
 func (s *countSink) Bin(market.Candle)    { s.mu.Lock(); s.bins++; s.mu.Unlock() }
 func (s *countSink) Live([]market.Market) {}
+func (s *countSink) Down([]market.Market) {}
 func (s *countSink) Skip(_, reason string, _ error) {
 	s.mu.Lock()
 	s.skips = append(s.skips, reason)

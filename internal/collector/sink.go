@@ -18,6 +18,7 @@ type marketState struct {
 	eng     *candle.Engine
 	first   int64  // first minute seen by this process; 0 before any event
 	live    bool   // freshly (re)subscribed: the next event starts a repair
+	down    bool   // the connection with its bins ended; Live not yet seen
 	reason  string // why the next repair runs
 	pending int64  // minute of the first event after a (re)subscribe; 0: none
 	lastDue int64  // newest minute already checked for an overdue final
@@ -101,8 +102,18 @@ func (s *venueSink) Live(ms []market.Market) {
 			if !st.live && st.pending == 0 {
 				st.reason = reason // else an earlier outage's repair is still to run: keep its reason
 			}
-			st.live = true
+			st.live, st.down = true, false
 			st.eng.Resync()
+			st.mu.Unlock()
+		}
+	}
+}
+
+func (s *venueSink) Down(ms []market.Market) {
+	for _, m := range ms {
+		if st := s.mkts[m]; st != nil {
+			st.mu.Lock()
+			st.down = true
 			st.mu.Unlock()
 		}
 	}
@@ -139,6 +150,9 @@ func (s *venueSink) after(m market.Market, ms *marketState) {
 // entry, covers the whole outage; otherwise it asks whenever a minute's
 // final is overdue.
 func (s *venueSink) requestRepair(m market.Market, ms *marketState, now int64) {
+	if ms.down {
+		return // the repair after the outage covers it
+	}
 	due := market.I1m.Truncate(now - market.I1m.Millis() - s.v.FinalGrace.Milliseconds())
 	upTo := due + market.I1m.Millis()
 	if ms.live {

@@ -68,6 +68,7 @@ func NewFeed(cfg Config) *Feed {
 	if cfg.Idle <= 0 {
 		cfg.Idle = 20 * time.Second
 	}
+	cfg.Idle = min(cfg.Idle, 25*time.Second) // OKX cuts a connection silent for 30 s
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = 10 * time.Second
 	}
@@ -127,6 +128,9 @@ type session struct {
 func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
+	if s.channel == ChannelCandles {
+		defer s.sink.Down(s.markets)
+	}
 	s.replies = 0
 	if err := s.subscribe(ctx, ws); err != nil {
 		return err

@@ -47,6 +47,7 @@ func (s *countSink) Live(ms []market.Market) {
 	}
 }
 func (s *countSink) Skip(string, string, error) { s.mu.Lock(); s.skipped++; s.mu.Unlock() }
+func (s *countSink) Down([]market.Market)       {}
 
 // TestFeedShardsAndGoesLive collects 45 markets with 20 per connection:
 // three groups, each on a candle and a trade connection (six in all);

@@ -13,6 +13,11 @@ type Sink interface {
 	// Live says the markets are subscribed on a fresh connection; anything
 	// before this point may have been missed.
 	Live(markets []market.Market)
+	// Down says the connection that carries the markets' bins ended. Until
+	// Live, their missing finals belong to this outage and are repaired
+	// once after it, not one by one as overdue (a venue whose trades come
+	// on another connection keeps its clock moving meanwhile).
+	Down(markets []market.Market)
 	// Skip reports a frame that could not be used; it is counted and logged,
 	// never fatal.
 	Skip(venue, reason string, err error)
