@@ -1,0 +1,88 @@
+package collector
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// scriptFeed plays a venue whose trades and bins come on two connections:
+// minutes 0-4 with trades and finals; the bin connection goes down while
+// trades of minutes 5-9 keep coming; it comes back for minutes 10-13.
+type scriptFeed struct{ m market.Market }
+
+const base = int64(1_700_000_040_000) // a minute boundary
+
+func (f scriptFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sink) error {
+	seq := int64(0)
+	trade := func(minute int) {
+		seq++
+		p := market.MustDecimal("100")
+		sink.Trade(market.Trade{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq})
+	}
+	final := func(minute int) {
+		c := market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: market.MustDecimal("100"),
+			High: market.MustDecimal("100"), Low: market.MustDecimal("100"), Close: market.MustDecimal("100"),
+			Volume: market.MustDecimal("100"), Quote: market.MustDecimal("100"), State: market.Reconciled, Source: market.SourceKline}
+		sink.Bin(c)
+	}
+	sink.Live(ms)
+	for m := range 5 {
+		trade(m)
+		final(m)
+	}
+	sink.Down(ms)
+	for m := 5; m < 10; m++ {
+		trade(m)
+		time.Sleep(20 * time.Millisecond) // give an overdue repair every chance to start
+	}
+	sink.Live(ms)
+	for m := 10; m < 14; m++ {
+		trade(m)
+		final(m)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// restAll answers every minute with a reconciled candle.
+type restAll struct{}
+
+func (restAll) Candles(_ context.Context, m market.Market, from, to int64, _ func(int64)) ([]market.Candle, error) {
+	var out []market.Candle
+	for t := from; t < to; t += 60_000 {
+		p := market.MustDecimal("100")
+		out = append(out, market.Candle{Market: m, Interval: market.I1m, OpenTime: t, Open: p, High: p, Low: p, Close: p,
+			Volume: p, Quote: p, State: market.Reconciled, Source: market.SourceREST})
+	}
+	return out, nil
+}
+
+// TestDownHoldsRepairUntilReconnect: while the connection carrying the
+// bins is down, trades on the other connection make finals overdue, but
+// the minutes it missed are repaired once, after it is back, as one
+// reconnect gap, not one overdue gap a minute.
+func TestDownHoldsRepairUntilReconnect(t *testing.T) {
+	m := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
+	st := store.NewMemory(nil)
+	c, err := New(Config{Store: st, FlushEvery: 10 * time.Millisecond, Venues: []Venue{{Name: "okx", Feed: scriptFeed{m}, REST: restAll{},
+		Markets: []market.Market{m}, FinalGrace: time.Second, BinsWithoutCount: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	c.Run(ctx)
+	gaps, _ := st.Gaps(context.Background(), m, 0, 1<<62)
+	if len(gaps) != 1 || gaps[0].Reason != "reconnect" || gaps[0].From != base+5*60_000 || gaps[0].To != base+10*60_000 || gaps[0].Status != store.GapFilled {
+		t.Fatalf("gaps %+v; want one filled reconnect gap over minutes 5-9", gaps)
+	}
+	got, _ := st.Candles(context.Background(), m, market.I1m, base, base+14*60_000)
+	if len(got) != 14 {
+		t.Fatalf("%d minutes stored, want 14", len(got))
+	}
+}
