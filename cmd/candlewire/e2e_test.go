@@ -14,6 +14,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/sim/bybitsim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/sqlite"
@@ -29,6 +30,7 @@ var (
 	btc  = market.Market{Venue: "binance", Symbol: "BTCUSDT"}
 	xbt  = market.Market{Venue: "bitmex", Symbol: "XBTUSD"}
 	okxb = market.Market{Venue: "okx", Symbol: "BTC-USDT"}
+	byb  = market.Market{Venue: "bybit", Symbol: "BTCUSDT"}
 )
 
 // injection is one or more faults injected together at a simulated offset
@@ -56,7 +58,7 @@ type fault struct {
 // repair meets them.
 func plan() []injection {
 	var out []injection
-	for _, v := range []string{"binance", "bitmex", "okx"} {
+	for _, v := range []string{"binance", "bitmex", "okx", "bybit"} {
 		refuse := func(d time.Duration) fault { return fault{sim.FaultRefuse, d} }
 		out = append(out,
 			injection{at: 6 * time.Minute, venue: v, faults: []fault{{kind: sim.FaultMalformed}}},
@@ -79,7 +81,7 @@ const (
 	restartAt = 100 * time.Minute
 )
 
-// TestRunThroughFaultsAndKill9 runs `candlewire run` for all three venues
+// TestRunThroughFaultsAndKill9 runs `candlewire run` for all four venues
 // against the simulator for a simulated 2-hour session at 180x, injects
 // every kind of fault, kills the process with SIGKILL and restarts it.
 // Afterwards every stored minute must equal, exactly, the candle computed
@@ -93,6 +95,7 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 	binancesim.Mount(s, "/binance")
 	bitmexsim.Mount(s, "/bitmex")
 	okxsim.Mount(s, "/okx")
+	bybitsim.Mount(s, "/bybit")
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -135,7 +138,7 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, m := range []market.Market{btc, xbt, okxb} {
+	for _, m := range []market.Market{btc, xbt, okxb, byb} {
 		t.Run(m.Venue, func(t *testing.T) {
 			checkCandles(t, st, srv.URL, m, begin, end)
 			checkLedger(t, st, m, begin, end)
@@ -153,16 +156,17 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 func runArgs(t *testing.T, dir, db, base string) []string {
 	cfg := filepath.Join(dir, "candlewire.yaml")
 	text := "venues:\n  binance: {silence_timeout: 1s, backoff_max: 300ms}\n  bitmex: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 60}\n" +
-		"  okx: {silence_timeout: 300ms, backoff_max: 300ms, connect_budget: 120}\n"
+		"  okx: {silence_timeout: 300ms, backoff_max: 300ms, connect_budget: 120}\n  bybit: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 120}\n"
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ws := "ws" + strings.TrimPrefix(base, "http")
-	return []string{"run", "--markets", btc.String() + "," + xbt.String() + "," + okxb.String(), "--db", db, "--listen", "127.0.0.1:0",
+	return []string{"run", "--markets", btc.String() + "," + xbt.String() + "," + okxb.String() + "," + byb.String(), "--db", db, "--listen", "127.0.0.1:0",
 		"--config", cfg, "--log", "debug",
 		"--ws-url", "binance=" + ws + "/binance", "--rest-url", "binance=" + base + "/binance",
 		"--ws-url", "bitmex=" + ws + "/bitmex/realtime", "--rest-url", "bitmex=" + base + "/bitmex",
-		"--ws-url", "okx=" + ws + "/okx", "--rest-url", "okx=" + base + "/okx"}
+		"--ws-url", "okx=" + ws + "/okx", "--rest-url", "okx=" + base + "/okx",
+		"--ws-url", "bybit=" + ws + "/bybit/v5/public/spot", "--rest-url", "bybit=" + base + "/bybit"}
 }
 
 // keepLog writes a process's log to $CANDLEWIRE_E2E_LOGDIR when the test
@@ -294,7 +298,7 @@ func inGap(gaps []store.Gap, t int64) bool {
 // than the budgets allow (the session is shorter than their windows), and
 // the restarted one counted the attempts of the one killed before it.
 func checkBudgets(t *testing.T, first, second series) {
-	for venue, budget := range map[string]float64{"binance": 300, "bitmex": 60, "okx": 120} {
+	for venue, budget := range map[string]float64{"binance": 300, "bitmex": 60, "okx": 120, "bybit": 120} {
 		used := first.sum("candlewire_upstream_connects_total", "venue", venue) + second.sum("candlewire_upstream_connects_total", "venue", venue)
 		left, ok := second["candlewire_upstream_connect_budget_left{venue=\""+venue+"\"}"]
 		if used == 0 || used > budget || !ok || left != budget-used {

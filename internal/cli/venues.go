@@ -17,6 +17,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/binance"
 	"github.com/candlewire/candlewire/internal/bitmex"
+	"github.com/candlewire/candlewire/internal/bybit"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
@@ -25,6 +26,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/sim/bybitsim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
@@ -106,7 +108,35 @@ var venueKinds = map[string]venueKind{
 			return fmt.Sprintf("%s?subscribe=tradeBin1m:%s,trade:%s", ep.WSURL, symbol, symbol)
 		},
 	},
-	"okx": okxKind,
+	"okx":   okxKind,
+	"bybit": bybitKind,
+}
+
+var bybitKind = venueKind{
+	grace: 10 * time.Second,
+	budget: func(ep config.Venue) *upstream.Budget {
+		if ep.ConnectBudget > 0 {
+			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
+		}
+		return upstream.NewBudget(bybit.ConnectsPerWindow, bybit.ConnectWindow, nil)
+	},
+	countless: true,
+	feed: func(d deps) (collector.Feed, error) {
+		return bybit.NewFeed(bybit.Config{WSURL: d.ep.WSURL, PingEvery: d.ep.SilenceTimeout / 2, Silence: d.ep.SilenceTimeout,
+			Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met}), nil
+	},
+	fetcher: func(d deps) (collector.Fetcher, error) {
+		h := &upstream.HTTP{Venue: "bybit", Client: d.client, Limiter: rate.NewLimiter(bybit.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
+		return &bybit.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.bybit.com"), "/"), HTTP: h}, nil
+	},
+	mount: func(s *sim.Server) config.Venue {
+		bybitsim.Mount(s, "/bybit")
+		return config.Venue{WSURL: "ws://HOST/bybit/v5/public/spot", RESTURL: "http://HOST/bybit"}
+	},
+	simSpec: bybitsim.Spec,
+	example: func(ep config.Venue, symbol string) string {
+		return fmt.Sprintf("%s (kline.1.%s, publicTrade.%s)", ep.WSURL, symbol, symbol)
+	},
 }
 
 var okxKind = venueKind{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/binance"
 	"github.com/candlewire/candlewire/internal/bitmex"
+	"github.com/candlewire/candlewire/internal/bybit"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
@@ -20,6 +21,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
+	"github.com/candlewire/candlewire/internal/sim/bybitsim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/sqlite"
@@ -69,6 +71,7 @@ func mountAll(s *sim.Server) {
 	binancesim.Mount(s, "/binance")
 	bitmexsim.Mount(s, "/bitmex")
 	okxsim.Mount(s, "/okx")
+	bybitsim.Mount(s, "/bybit")
 }
 
 var fast = upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
@@ -110,6 +113,19 @@ func scenarios() []scenario {
 			},
 			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
 				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
+				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
+				{6500 * time.Millisecond, sim.FaultOversize, 0}},
+			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
+		},
+		{name: "bybit", market: market.Market{Venue: "bybit", Symbol: "BTCUSDT"},
+			venue: func(srv string, met *metrics.Metrics) collector.Venue {
+				feed := bybit.NewFeed(bybit.Config{WSURL: "ws" + srv[4:] + "/bybit/v5/public/spot", Backoff: fast, Metrics: met,
+					PingEvery: 100 * time.Millisecond, Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				rest := &bybit.REST{Base: srv + "/bybit", HTTP: &upstream.HTTP{Venue: "bybit", Backoff: fast}}
+				return collector.Venue{Name: "bybit", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, BinsWithoutCount: true}
+			},
+			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
+				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST5xx, 20 * time.Second},
 				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
 				{6500 * time.Millisecond, sim.FaultOversize, 0}},
 			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},

@@ -16,7 +16,7 @@ import (
 type Convention struct {
 	OpenIsPrevClose bool // BitMEX: a bin's open is the previous bin's close
 	CountFills      bool // Binance: n counts fills (last-first+1), not trade rows
-	NoCount         bool // OKX: the venue's final reports no trade count (n is 0)
+	NoCount         bool // OKX, Bybit: the venue's final reports no trade count (n is 0)
 }
 
 // Conventions of the simulated venues.
@@ -24,6 +24,7 @@ var Conventions = map[string]Convention{
 	"binance": {CountFills: true},
 	"bitmex":  {OpenIsPrevClose: true},
 	"okx":     {NoCount: true},
+	"bybit":   {NoCount: true},
 }
 
 // Brief renders a candle's values as o/h/l/c/v/q/n, the form Expected uses.

@@ -1,0 +1,198 @@
+package bybit
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// Bybit's documented WebSocket limits.
+const (
+	ConnectsPerWindow = 500 // connections per 5 minutes per IP
+	ConnectWindow     = 5 * time.Minute
+	argsPerOp         = 10  // spot: at most 10 args per subscribe message
+	DefaultPerConn    = 100 // symbols per connection (two topics each), far under 21,000 characters of args
+)
+
+// DefaultWSURL is Bybit's public spot WebSocket.
+const DefaultWSURL = "wss://stream.bybit.com/v5/public/spot"
+
+// Config configures the Bybit feed. Zero fields take the defaults.
+type Config struct {
+	WSURL      string        // default DefaultWSURL
+	PerConn    int           // symbols per connection; default DefaultPerConn
+	PingEvery  time.Duration // the op ping; default 20s, as Bybit recommends
+	Silence    time.Duration // no frame at all for this long means dead; default 30s
+	Budget     *upstream.Budget
+	Backoff    upstream.Backoff
+	MaxFrame   int64
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+}
+
+// Feed collects kline.1 and publicTrade for a set of spot symbols, both
+// topics of a symbol on one connection.
+type Feed struct{ cfg Config }
+
+// NewFeed applies defaults to a copy of cfg.
+func NewFeed(cfg Config) *Feed {
+	cfg.WSURL = cmp.Or(cfg.WSURL, DefaultWSURL)
+	if cfg.PerConn <= 0 {
+		cfg.PerConn = DefaultPerConn
+	}
+	if cfg.PingEvery <= 0 {
+		cfg.PingEvery = 20 * time.Second
+	}
+	if cfg.Silence <= 0 {
+		cfg.Silence = 30 * time.Second
+	}
+	if cfg.Budget == nil {
+		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard()
+	}
+	return &Feed{cfg: cfg}
+}
+
+// Topics returns the topics of a market.
+func Topics(m market.Market) []string { return []string{TopicKline + m.Symbol, TopicTrade + m.Symbol} }
+
+// Run collects until ctx ends.
+func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
+	var wg sync.WaitGroup
+	for i := 0; i < len(markets); i += f.cfg.PerConn {
+		group := markets[i:min(i+f.cfg.PerConn, len(markets))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &session{feed: f, markets: group, sink: sink}
+			cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
+				HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics}
+			upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// session is one connection's state across its redials.
+type session struct {
+	feed    *Feed
+	markets []market.Market
+	sink    upstream.Sink
+	replies int // subscribe replies since the connection opened
+	ops     int // subscribe messages sent on it
+	nextID  int64
+	dec     Decoder // used by the session's reading goroutine only
+}
+
+func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
+	r := upstream.NewReader(ctx, ws)
+	defer r.Stop()
+	defer s.sink.Down(s.markets)
+	s.replies = 0
+	if err := s.subscribe(ctx, ws); err != nil {
+		return err
+	}
+	ping := time.NewTicker(s.feed.cfg.PingEvery)
+	defer ping.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-ping.C:
+			if idle := time.Since(last); idle > s.feed.cfg.Silence {
+				return fmt.Errorf("no frame for %s: %w", idle.Round(time.Millisecond), upstream.ErrSilent)
+			}
+			if err := s.send(ctx, ws, "ping", nil); err != nil {
+				return err
+			}
+		case fr, ok := <-r.C:
+			if !ok {
+				return errors.New("reader stopped")
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+			last = time.Now()
+			s.handle(fr.Data)
+		}
+	}
+}
+
+// subscribe sends both topics of every market, argsPerOp per message.
+func (s *session) subscribe(ctx context.Context, ws *websocket.Conn) error {
+	var topics []string
+	for _, m := range s.markets {
+		topics = append(topics, Topics(m)...)
+	}
+	s.ops = 0
+	for i := 0; i < len(topics); i += argsPerOp {
+		if err := s.send(ctx, ws, "subscribe", topics[i:min(i+argsPerOp, len(topics))]); err != nil {
+			return err
+		}
+		s.ops++
+	}
+	return nil
+}
+
+func (s *session) send(ctx context.Context, ws *websocket.Conn, op string, args []string) error {
+	s.nextID++
+	msg := map[string]any{"req_id": strconv.FormatInt(s.nextID, 10), "op": op}
+	if args != nil {
+		msg["args"] = args
+	}
+	b, _ := json.Marshal(msg)
+	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+		return fmt.Errorf("send %s: %w", op, err)
+	}
+	return nil
+}
+
+func (s *session) handle(data []byte) {
+	s.feed.cfg.Metrics.Messages.WithLabelValues(Venue).Inc()
+	e, err := s.dec.Decode(data)
+	if err != nil {
+		s.sink.Skip(Venue, "decode", err)
+		return
+	}
+	switch e.Kind {
+	case KindReply:
+		if !e.OK {
+			s.sink.Skip(Venue, "subscribe-refused", fmt.Errorf("%s refused: %s", e.Op, strings.TrimSpace(e.Msg)))
+		}
+		if e.Op == "subscribe" {
+			if s.replies++; s.replies == s.ops {
+				s.sink.Live(s.markets)
+			}
+		}
+	case KindKline:
+		for _, c := range e.Candles {
+			s.sink.Bin(c)
+		}
+	case KindTrades:
+		for _, t := range e.Trades {
+			s.sink.Trade(t)
+		}
+	}
+}
