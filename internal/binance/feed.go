@@ -45,6 +45,7 @@ type Config struct {
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
 	Metrics     *metrics.Metrics
+	Tap         upstream.Tap // nil, or sees every frame (candlewire record)
 }
 
 // DefaultWSURL is Binance's public market-data WebSocket base.
@@ -116,7 +117,7 @@ func (f *Feed) runConn(ctx context.Context, markets []market.Market, sink upstre
 	c := &conn{feed: f, markets: markets, later: streams[len(inURL):], sink: sink}
 	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
 		MaxLifetime: f.cfg.MaxLifetime, HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics,
-		OnPing: c.touch}
+		OnPing: c.touch, Tap: f.cfg.Tap}
 	url := strings.TrimRight(f.cfg.WSURL, "/") + "/stream?streams=" + strings.Join(inURL, "/")
 	upstream.Run(ctx, cfg, url, c.session) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 }
@@ -134,7 +135,7 @@ type conn struct {
 
 func (c *conn) touch() { c.activity.Store(time.Now().UnixNano()) }
 
-func (c *conn) session(ctx context.Context, ws *websocket.Conn) error {
+func (c *conn) session(ctx context.Context, ws *upstream.Conn) error {
 	c.touch()
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
@@ -171,7 +172,7 @@ func (c *conn) session(ctx context.Context, ws *websocket.Conn) error {
 
 // subscribe sends SUBSCRIBE for the streams not in the URL, at most
 // maxControlPerSecond messages per second.
-func (c *conn) subscribe(ctx context.Context, ws *websocket.Conn) error {
+func (c *conn) subscribe(ctx context.Context, ws *upstream.Conn) error {
 	lim := rate.NewLimiter(maxControlPerSecond, 1)
 	batch := c.feed.cfg.Batch
 	for i := 0; i < len(c.later); i += batch {

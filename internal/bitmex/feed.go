@@ -38,6 +38,7 @@ type Config struct {
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
+	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
 }
 
 // Feed collects trade and tradeBin1m tables for a set of markets.
@@ -89,7 +90,7 @@ func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.S
 	url := f.cfg.WSURL + sep + "subscribe=" + strings.Join(inURL, ",")
 	s := &session{feed: f, markets: markets, later: topics[len(inURL):], sink: sink}
 	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics}
+		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 	return upstream.Run(ctx, cfg, url, s.run)
 }
 
@@ -102,7 +103,7 @@ type session struct {
 	dec     Decoder // used by the session's reading goroutine only
 }
 
-func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
+func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	s.live = false
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()

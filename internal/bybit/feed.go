@@ -43,6 +43,7 @@ type Config struct {
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
+	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
 }
 
 // Feed collects kline.1 and publicTrade for a set of spot symbols, both
@@ -86,7 +87,7 @@ func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.S
 			defer wg.Done()
 			s := &session{feed: f, markets: group, sink: sink}
 			cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-				HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics}
+				HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 			upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 		}()
 	}
@@ -105,7 +106,7 @@ type session struct {
 	dec     Decoder // used by the session's reading goroutine only
 }
 
-func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
+func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
 	defer s.sink.Down(s.markets)
@@ -141,7 +142,7 @@ func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
 }
 
 // subscribe sends both topics of every market, argsPerOp per message.
-func (s *session) subscribe(ctx context.Context, ws *websocket.Conn) error {
+func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
 	var topics []string
 	for _, m := range s.markets {
 		topics = append(topics, Topics(m)...)
@@ -156,7 +157,7 @@ func (s *session) subscribe(ctx context.Context, ws *websocket.Conn) error {
 	return nil
 }
 
-func (s *session) send(ctx context.Context, ws *websocket.Conn, op string, args []string) error {
+func (s *session) send(ctx context.Context, ws *upstream.Conn, op string, args []string) error {
 	s.nextID++
 	msg := map[string]any{"req_id": strconv.FormatInt(s.nextID, 10), "op": op}
 	if args != nil {

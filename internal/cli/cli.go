@@ -21,6 +21,7 @@ Usage:
   candlewire sim      [--listen ADDR] [--seed N] [--speed X] [--bin-delay D] [--symbols S,...] [--fault F]...
   candlewire backfill --market M --from T --to T [--db FILE] [--sim]
   candlewire export   --market M --interval I --from T --to T --format csv|jsonl [--db FILE]
+  candlewire record   [--markets M,...] [--dir DIR] [--rotate 1h] [--max-size MiB] [--duration D] [--sim]
   candlewire bench    fanout [--clients 10000] [--rate 10] [--duration 30s]
   candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
 
@@ -40,6 +41,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
+		"record": recordCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -38,6 +38,7 @@ type deps struct {
 	log    *slog.Logger
 	met    *metrics.Metrics
 	budget *upstream.Budget // the venue's connect budget
+	tap    upstream.Tap     // nil, or records every frame
 }
 
 // venueKind is everything the command line knows about one venue. Adding a
@@ -62,7 +63,7 @@ var venueKinds = map[string]venueKind{
 		},
 		feed: func(d deps) (collector.Feed, error) {
 			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Budget: d.budget,
-				Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met}), nil
+				Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			base := d.ep.RESTURL
@@ -90,7 +91,7 @@ var venueKinds = map[string]venueKind{
 		feed: func(d deps) (collector.Feed, error) {
 			half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
 			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: d.budget,
-				Idle: half, PongWait: half, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met})
+				Idle: half, PongWait: half, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap})
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			if d.ep.RESTURL == "" {
@@ -123,7 +124,7 @@ var bybitKind = venueKind{
 	countless: true,
 	feed: func(d deps) (collector.Feed, error) {
 		return bybit.NewFeed(bybit.Config{WSURL: d.ep.WSURL, PingEvery: d.ep.SilenceTimeout / 2, Silence: d.ep.SilenceTimeout,
-			Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met}), nil
+			Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
 		h := &upstream.HTTP{Venue: "bybit", Client: d.client, Limiter: rate.NewLimiter(bybit.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
@@ -148,7 +149,7 @@ var okxKind = venueKind{
 	feed: func(d deps) (collector.Feed, error) {
 		half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
 		return okx.NewFeed(okx.Config{WSURL: d.ep.WSURL, Budget: d.budget, Idle: half, PongWait: half,
-			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met}), nil
+			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
 		h := &upstream.HTTP{Venue: "okx", Client: d.client, Limiter: rate.NewLimiter(okx.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}

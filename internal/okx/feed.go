@@ -50,6 +50,7 @@ type Config struct {
 	HTTPClient  *http.Client
 	Logger      *slog.Logger
 	Metrics     *metrics.Metrics
+	Tap         upstream.Tap // nil, or sees every frame (candlewire record)
 }
 
 // Feed collects candle1m and trades for a set of markets: candles and
@@ -110,7 +111,7 @@ func (f *Feed) runConn(ctx context.Context, channel string, markets []market.Mar
 	s := &session{feed: f, channel: channel, markets: markets, sink: sink,
 		ops: rate.NewLimiter(rate.Every(time.Hour/OpsPerHour), OpsPerHour/4)}
 	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics}
+		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 	upstream.Run(ctx, cfg, strings.TrimRight(f.cfg.WSURL, "/")+path, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 }
 
@@ -125,7 +126,7 @@ type session struct {
 	dec     Decoder       // used by the session's reading goroutine only
 }
 
-func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
+func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
 	if s.channel == ChannelCandles {
@@ -167,7 +168,7 @@ func (s *session) run(ctx context.Context, ws *websocket.Conn) error {
 
 // subscribe sends the channel for every market, argsPerOp per message,
 // within OKX's 480 messages per connection per hour.
-func (s *session) subscribe(ctx context.Context, ws *websocket.Conn) error {
+func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
 	for i := 0; i < len(s.markets); i += argsPerOp {
 		var args []arg
 		for _, m := range s.markets[i:min(i+argsPerOp, len(s.markets))] {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-
-	"github.com/coder/websocket"
 )
 
 // ErrSilent ends a session whose peer went quiet (half-open connection).
@@ -22,14 +20,14 @@ type Frame struct {
 // goroutine to end.
 type Reader struct {
 	C    <-chan Frame
-	conn *websocket.Conn
+	conn *Conn
 	wg   sync.WaitGroup
 	once sync.Once
 }
 
 // NewReader starts reading conn. The channel closes after the frame that
 // carries the read error.
-func NewReader(ctx context.Context, conn *websocket.Conn) *Reader {
+func NewReader(ctx context.Context, conn *Conn) *Reader {
 	ch := make(chan Frame, 64)
 	r := &Reader{C: ch, conn: conn}
 	r.wg.Add(1)
@@ -37,7 +35,7 @@ func NewReader(ctx context.Context, conn *websocket.Conn) *Reader {
 		defer r.wg.Done()
 		defer close(ch)
 		for {
-			_, data, err := conn.Read(ctx)
+			data, err := conn.read(ctx)
 			select {
 			case ch <- Frame{Data: data, Err: err}:
 			case <-ctx.Done():

@@ -17,7 +17,7 @@ import (
 
 // Session runs one connected session: subscribe, then read until the
 // connection fails or ctx ends. It returns why it ended.
-type Session func(ctx context.Context, conn *websocket.Conn) error
+type Session func(ctx context.Context, conn *Conn) error
 
 // Config is how Run connects. The zero value of each field means its
 // documented default.
@@ -30,6 +30,7 @@ type Config struct {
 	Healthy     time.Duration    // a session this long resets the backoff; 0 means 30s
 	HTTPClient  *http.Client     // nil means http.DefaultClient
 	OnPing      func()           // called on every ping frame from the server
+	Tap         Tap              // nil, or sees every frame (candlewire record)
 	Logger      *slog.Logger     // nil means discard
 	Metrics     *metrics.Metrics // nil means discard
 }
@@ -124,7 +125,14 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 		sctx, cancel = context.WithTimeoutCause(ctx, r.cfg.MaxLifetime, ErrRedial)
 	}
 	start := time.Now()
-	err = session(sctx, conn)
+	var tap ConnTap
+	if r.cfg.Tap != nil {
+		tap = r.cfg.Tap.Open(r.url, start)
+	}
+	err = session(sctx, NewConn(conn, tap))
+	if tap != nil {
+		tap.Close()
+	}
 	cancel()
 	if context.Cause(sctx) == ErrRedial && ctx.Err() == nil {
 		err = fmt.Errorf("connection lifetime %s reached: %w", r.cfg.MaxLifetime, ErrRedial)

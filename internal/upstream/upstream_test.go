@@ -93,7 +93,7 @@ func TestRunRedialsAndHonoursRefusal(t *testing.T) {
 	defer cancel()
 	cfg := Config{Venue: "test", Budget: NewBudget(100, time.Minute, nil), Backoff: Backoff{Base: time.Millisecond, Max: 5 * time.Millisecond}}
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-	err := Run(ctx, cfg, url, func(ctx context.Context, conn *websocket.Conn) error {
+	err := Run(ctx, cfg, url, func(ctx context.Context, conn *Conn) error {
 		if sessions.Add(1) == 3 {
 			cancel()
 		}
@@ -118,7 +118,7 @@ func TestRunRespectsBudget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	cfg := Config{Venue: "test", Budget: NewBudget(2, time.Hour, nil), Backoff: Backoff{Base: time.Millisecond, Max: time.Millisecond}}
-	Run(ctx, cfg, "ws"+strings.TrimPrefix(srv.URL, "http"), func(context.Context, *websocket.Conn) error { return nil })
+	Run(ctx, cfg, "ws"+strings.TrimPrefix(srv.URL, "http"), func(context.Context, *Conn) error { return nil })
 	if hits.Load() != 2 {
 		t.Fatalf("%d connects, budget allows 2", hits.Load())
 	}
