@@ -183,7 +183,7 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 	case e.cur != nil && b.OpenTime < e.cur.OpenTime:
 		e.stats.StaleBins++
 		return e.emit(out)
-	case e.cur == nil || b.OpenTime > e.cur.OpenTime || b.LastSeq > e.lastSeq:
+	case e.cur == nil || b.OpenTime > e.cur.OpenTime || b.LastSeq > e.lastSeq || e.partial(b):
 		// The venue's forming bin covers trades we have not seen (we joined
 		// mid-minute or missed some): adopt it, and skip any trade it already
 		// includes.
@@ -195,6 +195,13 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 		return e.emit(append(out, c))
 	}
 	return e.emit(out) // our trade-built candle is already at least as fresh
+}
+
+// partial reports whether the forming candle was seen only in part (the
+// minute a (re)connect joined) while the venue's bin b reaches the same
+// last trade: b then holds the trades before ours too.
+func (e *Engine) partial(b market.Candle) bool {
+	return b.LastSeq > 0 && b.LastSeq == e.lastSeq && e.cur.OpenTime < e.trusted && e.cur.Source == market.SourceTrades
 }
 
 // emit keeps out's backing array for the next call and returns out.

@@ -59,6 +59,11 @@ func TestEngine(t *testing.T) {
 			{trade: tp(tr(60_500, "10", "1", 8))},
 			{trade: tp(tr(60_600, "12", "1", 9)), want: []string{"60000 provisional 9/12/8/12/6/9"}},
 		}, Stats{Trades: 2, Duplicates: 1}, false},
+		{"joined mid-minute: the forming kline that reaches our only trade holds the earlier ones too", []step{
+			{trade: tp(tr(60_100, "10", "1", 7)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
+			{bin: bp(bin(60_000, "9", "11", "8", "10", "5", 8, 7, market.Provisional)), want: []string{"60000 provisional 9/11/8/10/5/8"}},
+			{trade: tp(tr(60_200, "12", "1", 8)), want: []string{"60000 provisional 9/12/8/12/6/9"}},
+		}, Stats{Trades: 2}, false},
 		{"forming kline behind our trades is ignored", []step{
 			{trade: tp(tr(60_100, "10", "1", 9)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
 			{bin: bp(bin(60_000, "10", "10", "10", "10", "1", 1, 8, market.Provisional))},

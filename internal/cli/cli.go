@@ -22,6 +22,7 @@ Usage:
   candlewire backfill --market M --from T --to T [--db FILE] [--sim]
   candlewire export   --market M --interval I --from T --to T --format csv|jsonl [--db FILE]
   candlewire record   [--markets M,...] [--dir DIR] [--rotate 1h] [--max-size MiB] [--duration D] [--sim]
+  candlewire replay   FILE... [--listen ADDR] [--speed X]
   candlewire bench    fanout [--clients 10000] [--rate 10] [--duration 30s]
   candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
 
@@ -41,7 +42,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
-		"record": recordCmd,
+		"record": recordCmd, "replay": replayCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
