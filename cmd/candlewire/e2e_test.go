@@ -149,14 +149,13 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 
 // runArgs are the `candlewire run` arguments: the markets, the simulator's
 // URLs through --ws-url/--rest-url, and a config file that makes a silent
-// connection count as half-open after 1 s (3 simulated minutes; for OKX,
-// which cuts a connection idle for 30 s, a ping after 150 ms, 27 s) and keeps
+// connection count as half-open after 1 s (3 simulated minutes) and keeps
 // reconnect waits short in real time (at 180x, a 60 s backoff would be
 // three simulated hours).
 func runArgs(t *testing.T, dir, db, base string) []string {
 	cfg := filepath.Join(dir, "candlewire.yaml")
 	text := "venues:\n  binance: {silence_timeout: 1s, backoff_max: 300ms}\n  bitmex: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 60}\n" +
-		"  okx: {silence_timeout: 300ms, backoff_max: 300ms, connect_budget: 120}\n  bybit: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 120}\n"
+		"  okx: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 120}\n  bybit: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: 120}\n"
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 
 const (
 	pushEvery = 2 * time.Second  // forming-kline pushes, simulated
-	idleCut   = 10 * time.Minute // no ping for this long closes, simulated
+	idleCut   = 10 * time.Minute // no ping for this long closes, real time (a transport rule)
 	tickReal  = 20 * time.Millisecond
 	maxArgs   = 10 // spot: args per subscribe message
 )
@@ -41,7 +41,7 @@ type wsConn struct {
 	mu     sync.Mutex // guards syms, out and pinged
 	syms   map[string]*symState
 	out    []string
-	pinged int64 // simulated time of the last ping
+	pinged time.Time // when the last ping came (real time)
 }
 
 func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -56,7 +56,7 @@ func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(64 << 10)
 	now := fe.s.Clock.Now()
-	c := &wsConn{fe: fe, ws: ws, id: fmt.Sprintf("sim-%d", now), syms: map[string]*symState{}, pinged: now}
+	c := &wsConn{fe: fe, ws: ws, id: fmt.Sprintf("sim-%d", now), syms: map[string]*symState{}, pinged: time.Now()}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go c.read(ctx, cancel)
@@ -94,7 +94,7 @@ func (c *wsConn) handle(data []byte) string {
 	switch req.Op {
 	case "ping":
 		c.mu.Lock()
-		c.pinged = c.fe.s.Clock.Now()
+		c.pinged = time.Now()
 		c.mu.Unlock()
 		return c.reply(req.ReqID, "ping", true, "pong")
 	case "subscribe":
@@ -191,7 +191,7 @@ func (c *wsConn) faultFrames(ctx context.Context) {
 func (c *wsConn) pending(now int64) (out []string, idle bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if now-c.pinged > idleCut.Milliseconds() {
+	if time.Since(c.pinged) > idleCut {
 		return nil, true
 	}
 	out, c.out = c.out, nil

@@ -21,7 +21,7 @@ func (c *wsConn) run(ctx context.Context) string {
 	defer tick.Stop()
 	faults, clock := c.fe.s.Faults, c.fe.s.Clock
 	dropped := faults.Dropped(Venue)
-	lastData := c.started
+	lastData := time.Now() // OKX's idle cut is a transport rule: real time, whatever the speed
 	for {
 		select {
 		case <-ctx.Done():
@@ -37,8 +37,8 @@ func (c *wsConn) run(ctx context.Context) string {
 		c.faultFrames(ctx)
 		msgs := c.pending(now)
 		if len(msgs) > 0 {
-			lastData = now
-		} else if now-lastData >= idleCut.Milliseconds() {
+			lastData = time.Now()
+		} else if time.Since(lastData) >= idleCut {
 			return "no subscription or data for 30 s"
 		}
 		for _, msg := range msgs {
@@ -49,14 +49,18 @@ func (c *wsConn) run(ctx context.Context) string {
 	}
 }
 
-// faultFrames sends injected bad frames.
+// faultFrames sends injected bad frames, on the candle connection: the one
+// whose loss costs minutes, so that a test of the repair is one.
 func (c *wsConn) faultFrames(ctx context.Context) {
+	if !c.business {
+		return
+	}
 	f := c.fe.s.Faults
 	if f.Take(Venue, sim.FaultMalformed) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"px":`)) //nolint:errcheck // the run loop sees failures
+		c.ws.Write(ctx, websocket.MessageText, []byte(`{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[["`)) //nolint:errcheck // the run loop sees failures
 	}
 	if f.Take(Venue, sim.FaultOversize) {
-		big := `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`
+		big := `{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`
 		c.ws.Write(ctx, websocket.MessageText, []byte(big)) //nolint:errcheck // the run loop sees failures
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 const (
 	pushEvery  = 500 * time.Millisecond // forming-candle pushes, simulated
-	idleCut    = 30 * time.Second       // no subscription or data for this long closes, simulated
+	idleCut    = 30 * time.Second       // no subscription or data for this long closes, real time
 	tickReal   = 20 * time.Millisecond
 	maxMessage = 64 << 10
 )
@@ -38,7 +38,6 @@ type wsConn struct {
 	mu       sync.Mutex // guards subs and out
 	subs     map[string]*symState
 	out      []string // replies queued by the reader
-	started  int64
 }
 
 func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request, business bool) {
@@ -53,7 +52,7 @@ func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request, business boo
 	}
 	ws.SetReadLimit(maxMessage)
 	now := fe.s.Clock.Now()
-	c := &wsConn{fe: fe, ws: ws, business: business, id: fmt.Sprintf("%08x", now&0xffffffff), subs: map[string]*symState{}, started: now}
+	c := &wsConn{fe: fe, ws: ws, business: business, id: fmt.Sprintf("%08x", now&0xffffffff), subs: map[string]*symState{}}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go c.read(ctx, cancel)
