@@ -14,6 +14,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/binance"
 	"github.com/candlewire/candlewire/internal/bitmex"
+	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/okx"
@@ -151,7 +152,7 @@ func marketsOf(frames []decoded) []market.Market {
 func collectDirect(t *testing.T, venue string, ms []market.Market, frames []decoded) []string {
 	st := store.NewMemory(nil)
 	c, err := collector.New(collector.Config{Store: st, Venues: []collector.Venue{{Name: venue, Feed: fileFeed{frames}, REST: noREST{},
-		Markets: ms, BinsWithoutCount: venue == "okx"}}})
+		Markets: ms, Bins: candle.Options{Unmergeable: venue == "okx", NoCount: venue == "okx"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,24 +30,24 @@ type Engine struct {
 	trusted int64                   // minutes opening before this were seen only in part
 	stats   Stats
 	out     []market.Candle // reused for what Trade and Bin return
-	// countless: the venue's bins carry no trade count and no last trade
-	// id (OKX), so its forming bins cannot be merged with trades.
-	countless bool
-	finalTo   int64 // countless: every minute before this has its venue final
+	opts    Options
+	finalTo int64 // Unmergeable: every minute before this has its venue final
 }
 
 // Options describe a venue's bins to an engine.
 type Options struct {
-	// BinsWithoutCount: the venue's bins carry no trade count or trade id
-	// (OKX), and come on another connection than its trades, so either may
-	// run ahead. Its forming bins are then ignored: the forming candle is
-	// built from trades alone, as a bin cannot say which trades it
-	// includes, and only trades close it. A final is compared only with a
-	// candle that trades have closed, never with one whose last trades may
-	// still be on their way, and its count, which the venue does not
-	// report, is not compared. Trades of a minute whose final is in are
-	// late.
-	BinsWithoutCount bool
+	// Unmergeable: the venue's bins carry no last trade id (OKX, Bybit,
+	// Kraken), so a forming bin cannot say which trades it includes, and
+	// they may run ahead of the trades (OKX sends them on another
+	// connection). Its forming bins are then ignored: the forming candle is
+	// built from trades alone, and only trades close it. A final is
+	// compared only with a candle that trades have closed, never with one
+	// whose last trades may still be on their way; trades of a minute whose
+	// final is in are late.
+	Unmergeable bool
+	// NoCount: the venue's finals report no trade count (OKX, Bybit), so
+	// counts are not compared.
+	NoCount bool
 }
 
 // NewEngine returns an engine for one market of a venue whose bins carry
@@ -56,7 +56,7 @@ func NewEngine(m market.Market) *Engine { return NewEngineWith(m, Options{}) }
 
 // NewEngineWith returns an engine for one market.
 func NewEngineWith(m market.Market, o Options) *Engine {
-	return &Engine{market: m, closed: map[int64]market.Candle{}, resync: true, countless: o.BinsWithoutCount}
+	return &Engine{market: m, closed: map[int64]market.Candle{}, resync: true, opts: o}
 }
 
 // Resync says trades may have been missed (a reconnect): the minute of the
@@ -157,7 +157,7 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 	b.Market, b.Interval = e.market, market.I1m
 	e.observe(b.OpenTime)
 	out := e.out[:0]
-	if e.countless && b.State != market.Reconciled {
+	if e.opts.Unmergeable && b.State != market.Reconciled {
 		return e.emit(out) // the trades build (and close) the forming candle
 	}
 	if e.cur != nil && b.OpenTime > e.cur.OpenTime {
@@ -171,7 +171,7 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 		if e.cur != nil && e.cur.OpenTime == b.OpenTime {
 			e.cur = nil
 		}
-		if e.countless {
+		if e.opts.Unmergeable {
 			e.finalTo = max(e.finalTo, b.OpenTime+market.I1m.Millis())
 		}
 		if b.LastSeq > e.lastSeq {
@@ -232,10 +232,10 @@ func (e *Engine) closeCurrent(out []market.Candle) []market.Candle {
 func (e *Engine) compare(final market.Candle) {
 	built, ok := e.closed[final.OpenTime]
 	delete(e.closed, final.OpenTime)
-	if !ok && !e.countless && e.cur != nil && e.cur.OpenTime == final.OpenTime && e.cur.Source == market.SourceTrades {
+	if !ok && !e.opts.Unmergeable && e.cur != nil && e.cur.OpenTime == final.OpenTime && e.cur.Source == market.SourceTrades {
 		built, ok = *e.cur, true
 	}
-	if e.countless {
+	if e.opts.NoCount {
 		built.Trades = final.Trades // not reported by the venue
 	}
 	if ok && final.OpenTime >= e.trusted && built.Disagrees(final) {

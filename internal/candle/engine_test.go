@@ -41,7 +41,7 @@ func TestEngine(t *testing.T) {
 		name      string
 		steps     []step
 		stats     Stats
-		countless bool // Options.BinsWithoutCount
+		countless bool // Options.Unmergeable and NoCount
 	}{
 		{"trades build and a later trade closes", []step{
 			{trade: tp(tr(60_100, "10", "1", 1)), want: []string{"60000 provisional 10/10/10/10/1/1"}},
@@ -122,7 +122,7 @@ func TestEngine(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := NewEngineWith(btc, Options{BinsWithoutCount: c.countless})
+			e := NewEngineWith(btc, Options{Unmergeable: c.countless, NoCount: c.countless})
 			for i, s := range c.steps {
 				var got []market.Candle
 				if s.trade != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/candlewire/candlewire/internal/binance"
 	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/bybit"
+	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
@@ -51,8 +52,7 @@ type venueKind struct {
 	mount   func(s *sim.Server) config.Venue // endpoints on host "HOST"
 	simSpec func(symbol string) sim.Spec
 	example func(ep config.Venue, symbol string) string
-	// countless: the venue's bins report no trade count (collector.Venue.BinsWithoutCount)
-	countless bool
+	bins    candle.Options // what the venue's bins carry
 }
 
 var venueKinds = map[string]venueKind{
@@ -121,7 +121,7 @@ var bybitKind = venueKind{
 		}
 		return upstream.NewBudget(bybit.ConnectsPerWindow, bybit.ConnectWindow, nil)
 	},
-	countless: true,
+	bins: candle.Options{Unmergeable: true, NoCount: true},
 	feed: func(d deps) (collector.Feed, error) {
 		return bybit.NewFeed(bybit.Config{WSURL: d.ep.WSURL, PingEvery: d.ep.SilenceTimeout / 2, Silence: d.ep.SilenceTimeout,
 			Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
@@ -145,7 +145,7 @@ var okxKind = venueKind{
 	budget: func(ep config.Venue) *upstream.Budget {
 		return upstream.NewBudget(cmp.Or(ep.ConnectBudget, okx.ConnectsPerWindow), okx.ConnectWindow, nil)
 	},
-	countless: true,
+	bins: candle.Options{Unmergeable: true, NoCount: true},
 	feed: func(d deps) (collector.Feed, error) {
 		half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
 		return okx.NewFeed(okx.Config{WSURL: d.ep.WSURL, Budget: d.budget, Idle: half, PongWait: half,
@@ -215,7 +215,7 @@ func buildVenues(ctx context.Context, ms []market.Market, eps endpoints, conns u
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: k.grace, BinsWithoutCount: k.countless})
+		out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: k.grace, Bins: k.bins})
 	}
 	return out, nil
 }

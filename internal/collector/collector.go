@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/store"
@@ -33,9 +34,8 @@ type Venue struct {
 	// FinalGrace is how long after a bin's end (exchange time) its final
 	// may take before gap repair fetches it; default 10s.
 	FinalGrace time.Duration
-	// BinsWithoutCount: the venue's bins report no trade count (OKX); see
-	// candle.Options.
-	BinsWithoutCount bool
+	// Bins says what the venue's bins carry (candle.Options).
+	Bins candle.Options
 }
 
 // Config configures a Collector.

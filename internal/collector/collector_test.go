@@ -14,6 +14,7 @@ import (
 	"github.com/candlewire/candlewire/internal/binance"
 	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/bybit"
+	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
@@ -109,7 +110,7 @@ func scenarios() []scenario {
 				feed := okx.NewFeed(okx.Config{WSURL: "ws" + srv[4:] + "/okx", Backoff: fast, Metrics: met,
 					Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
 				rest := &okx.REST{Base: srv + "/okx", HTTP: &upstream.HTTP{Venue: "okx", Backoff: fast}}
-				return collector.Venue{Name: "okx", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, BinsWithoutCount: true}
+				return collector.Venue{Name: "okx", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}
 			},
 			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
 				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
@@ -122,7 +123,7 @@ func scenarios() []scenario {
 				feed := bybit.NewFeed(bybit.Config{WSURL: "ws" + srv[4:] + "/bybit/v5/public/spot", Backoff: fast, Metrics: met,
 					PingEvery: 100 * time.Millisecond, Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
 				rest := &bybit.REST{Base: srv + "/bybit", HTTP: &upstream.HTTP{Venue: "bybit", Backoff: fast}}
-				return collector.Venue{Name: "bybit", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, BinsWithoutCount: true}
+				return collector.Venue{Name: "bybit", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}
 			},
 			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
 				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST5xx, 20 * time.Second},

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -70,7 +71,7 @@ func TestDownHoldsRepairUntilReconnect(t *testing.T) {
 	m := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
 	st := store.NewMemory(nil)
 	c, err := New(Config{Store: st, FlushEvery: 10 * time.Millisecond, Venues: []Venue{{Name: "okx", Feed: scriptFeed{m}, REST: restAll{},
-		Markets: []market.Market{m}, FinalGrace: time.Second, BinsWithoutCount: true}}})
+		Markets: []market.Market{m}, FinalGrace: time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func newVenueSink(v Venue, w *Writer, log *slog.Logger, met *metrics.Metrics) *v
 	s := &venueSink{v: v, w: w, log: log, met: met, mkts: map[market.Market]*marketState{},
 		repairs: make(chan repairReq, 2*len(v.Markets)+1)}
 	for _, m := range v.Markets {
-		s.mkts[m] = &marketState{eng: candle.NewEngineWith(m, candle.Options{BinsWithoutCount: v.BinsWithoutCount})}
+		s.mkts[m] = &marketState{eng: candle.NewEngineWith(m, v.Bins)}
 	}
 	return s
 }
