@@ -87,3 +87,56 @@ func TestDownHoldsRepairUntilReconnect(t *testing.T) {
 		t.Fatalf("%d minutes stored, want 14", len(got))
 	}
 }
+
+// tradeReconnectFeed plays OKX's trade connection coming back (Live
+// without Down) while the bins never stopped; minute 6's final is late.
+type tradeReconnectFeed struct{ m market.Market }
+
+func (f tradeReconnectFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sink) error {
+	p := market.MustDecimal("100")
+	seq := int64(0)
+	trade := func(minute int) {
+		seq++
+		sink.Trade(market.Trade{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq})
+	}
+	final := func(minute int) {
+		sink.Bin(market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: p, High: p, Low: p,
+			Close: p, Volume: p, Quote: p, State: market.Reconciled, Source: market.SourceKline})
+	}
+	sink.Live(ms)
+	for m := range 5 {
+		trade(m)
+		final(m)
+	}
+	for m := 5; m < 10; m++ {
+		trade(m)
+		if m == 6 {
+			sink.Live(ms) // the trade connection is back; the bins never stopped
+		} else {
+			final(m)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// TestLiveWithoutDownIsNoReconnect: a Live without a Down (OKX's trade
+// connection reconnecting) repairs nothing by itself; a final that is then
+// late is repaired as overdue, not put down to a reconnect.
+func TestLiveWithoutDownIsNoReconnect(t *testing.T) {
+	m := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
+	st := store.NewMemory(nil)
+	c, err := New(Config{Store: st, FlushEvery: 10 * time.Millisecond, Venues: []Venue{{Name: "okx", Feed: tradeReconnectFeed{m}, REST: restAll{},
+		Markets: []market.Market{m}, FinalGrace: time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.Run(ctx)
+	gaps, _ := st.Gaps(context.Background(), m, 0, 1<<62)
+	if len(gaps) != 1 || gaps[0].Reason != "overdue" || gaps[0].From != base+6*60_000 {
+		t.Fatalf("gaps %+v; want minute 6 repaired as overdue", gaps)
+	}
+}

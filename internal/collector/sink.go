@@ -19,6 +19,7 @@ type marketState struct {
 	first   int64  // first minute seen by this process; 0 before any event
 	live    bool   // freshly (re)subscribed: the next event starts a repair
 	down    bool   // the connection with its bins ended; Live not yet seen
+	started bool   // Live was seen once: the next repair is a reconnect's
 	reason  string // why the next repair runs
 	pending int64  // minute of the first event after a (re)subscribe; 0: none
 	lastDue int64  // newest minute already checked for an overdue final
@@ -34,8 +35,6 @@ type venueSink struct {
 	mkts    map[market.Market]*marketState // read-only after construction
 	repairs chan repairReq
 	trades  Trades // nil: none
-	started bool
-	startMu sync.Mutex
 }
 
 var _ upstream.Sink = (*venueSink)(nil)
@@ -89,23 +88,31 @@ func (s *venueSink) Bin(c market.Candle) {
 	ms.mu.Unlock()
 }
 
+// Live starts a repair after the first subscribe of a market (restart)
+// and after every outage of the connection carrying its bins (reconnect,
+// after Down). A Live without an outage of the bins (OKX's trade
+// connection coming back) only marks the minute in progress as seen in
+// part: no final was missed.
 func (s *venueSink) Live(ms []market.Market) {
-	s.startMu.Lock()
-	reason := "reconnect"
-	if !s.started {
-		reason, s.started = "restart", true
-	}
-	s.startMu.Unlock()
 	for _, m := range ms {
-		if st := s.mkts[m]; st != nil {
-			st.mu.Lock()
+		st := s.mkts[m]
+		if st == nil {
+			continue
+		}
+		st.mu.Lock()
+		reason := "reconnect"
+		if !st.started {
+			reason, st.started = "restart", true
+		}
+		if reason == "restart" || st.down {
 			if !st.live && st.pending == 0 {
 				st.reason = reason // else an earlier outage's repair is still to run: keep its reason
 			}
-			st.live, st.down = true, false
-			st.eng.Resync()
-			st.mu.Unlock()
+			st.live = true
 		}
+		st.down = false
+		st.eng.Resync()
+		st.mu.Unlock()
 	}
 }
 

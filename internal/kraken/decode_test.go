@@ -1,0 +1,191 @@
+package kraken
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/realdata"
+)
+
+func TestDecode(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, in string
+		kind     Kind
+		check    func(t *testing.T, e Event)
+		bad      string
+	}{
+		{name: "ohlc update (captured 2026, quoted)", kind: KindOHLC,
+			in: `{"channel":"ohlc","type":"update","timestamp":"2026-10-06T18:06:02.264627814Z","data":[{"symbol":"BTC/USD","open":85754.8,"high":85754.8,"low":85754.7,"close":85754.8,"trades":5,"volume":0.00126522,"vwap":85754.7,"interval_begin":"2026-10-06T18:06:00.000000000Z","interval":1,"timestamp":"2026-10-06T18:07:00.000000Z"}]}`,
+			check: func(t *testing.T, e Event) {
+				c := e.Candles[0]
+				if e.Snapshot || c.Market.String() != "kraken:BTC-USD" || c.OpenTime != 1791309960000 || c.State != market.Provisional ||
+					c.Trades != 5 || c.Volume.String() != "0.00126522" || c.Quote.String() != "108.498561534" {
+					t.Fatalf("%+v", c)
+				}
+			}},
+		{name: "trade (captured 2024, quoted)", kind: KindTrades,
+			in: `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":68580.0,"qty":0.14225864,"ord_type":"limit","trade_id":72166031,"timestamp":"2024-07-27T21:16:00.512060Z"}]}`,
+			check: func(t *testing.T, e Event) {
+				tr := e.Trades[0]
+				if tr.Market.String() != "kraken:BTC-USD" || !tr.Buy || tr.FirstSeq != 72166031 || tr.Time != 1722114960512 || tr.Price.String() != "68580" {
+					t.Fatalf("%+v", tr)
+				}
+			}},
+		{name: "subscribe ack (captured, quoted)", kind: KindReply,
+			in: `{"method":"subscribe","result":{"channel":"ohlc","interval":1,"snapshot":true,"symbol":"BTC/USD","warnings":["timestamp is deprecated, use interval_begin"]},"success":true,"time_in":"2026-10-06T18:06:01.981684Z","time_out":"2026-10-06T18:06:01.981723Z"}`,
+			check: func(t *testing.T, e Event) {
+				if !e.OK || e.Symbol != "BTC/USD" {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		{name: "subscribe refused (captured, quoted)", kind: KindReply,
+			in: `{"error":"Currency pair not supported XBT/USD","method":"subscribe","success":false,"symbol":"XBT/USD","time_in":"x","time_out":"y"}`,
+			check: func(t *testing.T, e Event) {
+				if e.OK || !strings.Contains(e.Msg, "not supported") {
+					t.Fatalf("%+v", e)
+				}
+			}},
+		{name: "status", kind: KindOther, in: `{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"online","version":"2.0.7"}]}`},
+		{name: "heartbeat", kind: KindHeartbeat, in: `{"channel":"heartbeat"}`},
+		{name: "pong", kind: KindPong, in: `{"method":"pong","req_id":3,"time_in":"a","time_out":"b"}`},
+		{name: "v1 trade (captured)", kind: KindTrades, in: `[993,[["354.11000000","0.89594024","1618678142.557535","s","l",""]],"trade","XMR/USD"]`,
+			check: func(t *testing.T, e Event) {
+				tr := e.Trades[0]
+				if tr.Market.String() != "kraken:XMR-USD" || tr.Buy || tr.Time != 1618678142557 || tr.FirstSeq != 0 {
+					t.Fatalf("%+v", tr)
+				}
+			}},
+		{name: "v1 pair XBT is BTC", kind: KindTrades, in: `[1,[["1","1","1.5","b","m",""]],"trade","XBT/CHF"]`,
+			check: func(t *testing.T, e Event) {
+				if e.Trades[0].Market.String() != "kraken:BTC-CHF" {
+					t.Fatal(e.Trades[0].Market)
+				}
+			}},
+		{name: "v1 heartbeat", kind: KindHeartbeat, in: `{"event":"heartbeat"}`},
+		{name: "v1 book", kind: KindOther, in: `[1,{"as":[]},"book-10","XBT/USD"]`},
+		{name: "5m ohlc is not ours", kind: KindOther, in: `{"channel":"ohlc","type":"update","data":[{"symbol":"X/Y","interval":5}]}`},
+		{name: "not json", in: `{"channel":`, bad: "cannot decode"},
+		{name: "nothing", in: `{}`, bad: "no channel"},
+		{name: "ohlc bad time", in: `{"channel":"ohlc","data":[{"symbol":"X/Y","open":1,"high":1,"low":1,"close":1,"volume":1,"vwap":1,"interval":1,"interval_begin":"soon"}]}`, bad: "interval_begin"},
+		{name: "ohlc high below low", in: `{"channel":"ohlc","data":[{"symbol":"X/Y","open":1,"high":1,"low":2,"close":1,"volume":1,"vwap":1,"interval":1,"interval_begin":"2026-01-01T00:00:00Z"}]}`, bad: "below low"},
+		{name: "trade without id", in: `{"channel":"trade","data":[{"symbol":"X/Y","side":"buy","price":1,"qty":1,"timestamp":"2026-01-01T00:00:00Z"}]}`, bad: "trade X/Y 0"},
+		{name: "v1 short array", in: `[1,[],"trade"]`, bad: "v1 array"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := Decode([]byte(tc.in))
+			if tc.bad != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.bad) {
+					t.Fatalf("err %v, want one containing %q", err, tc.bad)
+				}
+				return
+			}
+			if err != nil || e.Kind != tc.kind {
+				t.Fatalf("kind %v err %v, want kind %v", e.Kind, err, tc.kind)
+			}
+			if tc.check != nil {
+				tc.check(t, e)
+			}
+		})
+	}
+}
+
+// TestDecodeRealSessions decodes Kraken's recorded v1 sessions: every
+// trade frame decodes, and the rest is recognised.
+func TestDecodeRealSessions(t *testing.T) {
+	for _, name := range []string{"KRAKEN.ws.48.0", "KRAKEN.ws.49.0", "KRAKEN.ws.50.0"} {
+		t.Run(name, func(t *testing.T) {
+			counts := map[Kind]int{}
+			var d Decoder
+			for _, f := range realdata.Received(t, name) {
+				e, err := d.Decode(f)
+				if err != nil {
+					t.Fatalf("real frame failed: %v\n%s", err, f)
+				}
+				counts[e.Kind]++
+			}
+			if counts[KindHeartbeat] == 0 || counts[KindOther] == 0 {
+				t.Fatalf("kinds: %v", counts)
+			}
+			t.Logf("%v", counts)
+		})
+	}
+}
+
+func TestWindowsSettleOnTheNextWindow(t *testing.T) {
+	w := windows{}
+	row := func(min int, px string) market.Candle {
+		c, err := Candle("BTC/USD", int64(min)*60_000, [6]string{px, px, px, px, "1", px}, 1, market.SourceKline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	steps := []struct {
+		in   market.Candle
+		want string
+	}{
+		{row(0, "1"), "0 provisional"},                  // snapshot: completed window
+		{row(1, "2"), "0 reconciled|60000 provisional"}, // later window settles it
+		{row(1, "3"), "60000 provisional"},              // same window again
+		{row(0, "1"), "0 reconciled"},                   // an older row is final
+		{row(2, "4"), "60000 reconciled|120000 provisional"},
+	}
+	for i, s := range steps {
+		var got []string
+		for _, c := range w.apply(s.in) {
+			got = append(got, strings.Join([]string{itoa(c.OpenTime), c.State.String()}, " "))
+		}
+		if strings.Join(got, "|") != s.want {
+			t.Fatalf("step %d: %v, want %s", i, got, s.want)
+		}
+	}
+	if c := w[Market("BTC/USD")]; c.Close.String() != "4" {
+		t.Fatal(c)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestDecodeOHLC(t *testing.T) {
+	m := Market("BTC/USD")
+	body := `{"error":[],"result":{"XXBTZUSD":[[60,"1","2","0.5","1.5","1.25","4",3],[120,"1.5","1.5","1.5","1.5","1.5","0",0]],"last":60}}`
+	cs, err := DecodeOHLC(m, []byte(body))
+	if err != nil || len(cs) != 2 || cs[0].OpenTime != 60_000 || cs[0].State != market.Reconciled || cs[1].State != market.Provisional ||
+		cs[0].Quote.String() != "5" || cs[0].Trades != 3 || cs[0].Volume.String() != "4" {
+		t.Fatalf("%+v %v", cs, err)
+	}
+	if _, err := DecodeOHLC(m, []byte(`{"error":["EQuery:Unknown asset pair"]}`)); err == nil || !strings.Contains(err.Error(), "Unknown asset pair") {
+		t.Fatal(err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"channel":"ohlc","type":"snapshot","data":[{"symbol":"BTC/USD","open":1,"high":2,"low":1,"close":2,"trades":2,"volume":1.5,"vwap":1.5,"interval_begin":"2026-10-06T18:06:00Z","interval":1}]}`))
+	f.Add([]byte(`{"channel":"trade","data":[{"symbol":"BTC/USD","side":"sell","price":1e2,"qty":0.5,"trade_id":7,"timestamp":"2024-07-27T21:16:00.512060Z"}]}`))
+	for _, name := range []string{"KRAKEN.ws.48.0", "KRAKEN.ws.50.0"} {
+		for _, fr := range realdata.Seeds(name, 40) {
+			f.Add(fr)
+		}
+	}
+	var d Decoder
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := d.Decode(data)
+		if err != nil {
+			return
+		}
+		for _, c := range e.Candles {
+			if err := c.Validate(); err != nil || c.Market.Venue != Venue {
+				t.Fatalf("decoded an invalid candle %+v: %v", c, err)
+			}
+		}
+		for _, tr := range e.Trades {
+			if tr.Price.Sign() <= 0 || tr.Size.Sign() <= 0 || tr.Market.Symbol == "" {
+				t.Fatalf("decoded an invalid trade %+v", tr)
+			}
+		}
+	})
+}

@@ -1,0 +1,193 @@
+package kraken
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// Connection limits candlewire keeps to (Kraken's own are not published
+// as numbers; UNCONFIRMED in docs/protocols.md).
+const (
+	ConnectsPerWindow = 150
+	ConnectWindow     = 10 * time.Minute
+	DefaultPerConn    = 100 // symbols per connection
+)
+
+// DefaultWSURL is Kraken's public WebSocket v2.
+const DefaultWSURL = "wss://ws.kraken.com/v2"
+
+// Config configures the Kraken feed. Zero fields take the defaults.
+type Config struct {
+	WSURL      string
+	PerConn    int           // symbols per connection; default DefaultPerConn
+	Silence    time.Duration // no frame for this long (Kraken sends a heartbeat a second) means dead; default 10s
+	Budget     *upstream.Budget
+	Backoff    upstream.Backoff
+	MaxFrame   int64
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
+}
+
+// Feed collects ohlc (interval 1) and trade for a set of pairs, both on
+// one connection per DefaultPerConn pairs.
+type Feed struct{ cfg Config }
+
+// NewFeed applies defaults to a copy of cfg.
+func NewFeed(cfg Config) *Feed {
+	cfg.WSURL = cmp.Or(cfg.WSURL, DefaultWSURL)
+	cfg.PerConn = cmp.Or(cfg.PerConn, DefaultPerConn)
+	cfg.Silence = cmp.Or(cfg.Silence, 10*time.Second)
+	if cfg.Budget == nil {
+		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard()
+	}
+	return &Feed{cfg: cfg}
+}
+
+// Run collects until ctx ends.
+func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
+	var wg sync.WaitGroup
+	for i := 0; i < len(markets); i += f.cfg.PerConn {
+		group := markets[i:min(i+f.cfg.PerConn, len(markets))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &session{feed: f, markets: group, sink: sink}
+			cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
+				HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
+			upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// session is one connection's state across its redials.
+type session struct {
+	feed    *Feed
+	markets []market.Market
+	sink    upstream.Sink
+	replies int
+	windows windows
+	dec     Decoder // used by the session's reading goroutine only
+}
+
+func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
+	r := upstream.NewReader(ctx, ws)
+	defer r.Stop()
+	defer s.sink.Down(s.markets)
+	s.replies, s.windows = 0, windows{} // a window is final only by what this connection saw
+	if err := s.subscribe(ctx, ws); err != nil {
+		return err
+	}
+	tick := time.NewTicker(s.feed.cfg.Silence / 2)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-tick.C:
+			if idle := time.Since(last); idle > s.feed.cfg.Silence {
+				return fmt.Errorf("no frame or heartbeat for %s: %w", idle.Round(time.Millisecond), upstream.ErrSilent)
+			}
+		case fr, ok := <-r.C:
+			if !ok {
+				return errors.New("reader stopped")
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+			last = time.Now()
+			s.handle(fr.Data)
+		}
+	}
+}
+
+// subscribe asks for ohlc (with its snapshot of recent windows) and trade.
+func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
+	pairs := make([]string, len(s.markets))
+	for i, m := range s.markets {
+		pairs[i] = Pair(m)
+	}
+	for i, params := range []map[string]any{
+		{"channel": "ohlc", "symbol": pairs, "interval": 1, "snapshot": true},
+		{"channel": "trade", "symbol": pairs, "snapshot": false},
+	} {
+		msg, _ := json.Marshal(map[string]any{"method": "subscribe", "params": params, "req_id": i + 1})
+		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
+			return fmt.Errorf("send subscribe: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *session) handle(data []byte) {
+	s.feed.cfg.Metrics.Messages.WithLabelValues(Venue).Inc()
+	e, err := s.dec.Decode(data)
+	if err != nil {
+		s.sink.Skip(Venue, "decode", err)
+		return
+	}
+	switch e.Kind {
+	case KindReply:
+		if !e.OK {
+			s.sink.Skip(Venue, "subscribe-refused", fmt.Errorf("subscribe %s refused: %s", e.Symbol, e.Msg))
+		}
+		// one reply per pair and channel; live once all are in
+		if s.replies++; s.replies == 2*len(s.markets) {
+			s.sink.Live(s.markets)
+		}
+	case KindOHLC:
+		for _, c := range e.Candles {
+			for _, out := range s.windows.apply(c) {
+				s.sink.Bin(out)
+			}
+		}
+	case KindTrades:
+		for _, t := range e.Trades {
+			s.sink.Trade(t)
+		}
+	}
+}
+
+// windows keeps the newest ohlc row of each market on one connection.
+type windows map[market.Market]market.Candle
+
+// apply takes one row and returns what it settles: a row of a later
+// window makes the last row of the earlier one final; a row older than the
+// newest (a snapshot's completed windows) is final itself.
+func (w windows) apply(c market.Candle) []market.Candle {
+	prev, ok := w[c.Market]
+	switch {
+	case ok && c.OpenTime < prev.OpenTime:
+		c.State = market.Reconciled
+		return []market.Candle{c}
+	case ok && c.OpenTime > prev.OpenTime:
+		w[c.Market] = c
+		prev.State = market.Reconciled
+		return []market.Candle{prev, c}
+	}
+	w[c.Market] = c
+	return []market.Candle{c}
+}
