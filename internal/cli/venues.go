@@ -21,6 +21,7 @@ import (
 	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/kraken"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/okx"
@@ -28,6 +29,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/sim/bybitsim"
+	"github.com/candlewire/candlewire/internal/sim/krakensim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
@@ -109,8 +111,36 @@ var venueKinds = map[string]venueKind{
 			return fmt.Sprintf("%s?subscribe=tradeBin1m:%s,trade:%s", ep.WSURL, symbol, symbol)
 		},
 	},
-	"okx":   okxKind,
-	"bybit": bybitKind,
+	"okx":    okxKind,
+	"bybit":  bybitKind,
+	"kraken": krakenKind,
+}
+
+var krakenKind = venueKind{
+	grace: 10 * time.Second,
+	budget: func(ep config.Venue) *upstream.Budget {
+		if ep.ConnectBudget > 0 {
+			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
+		}
+		return upstream.NewBudget(kraken.ConnectsPerWindow, kraken.ConnectWindow, nil)
+	},
+	bins: candle.Options{Unmergeable: true},
+	feed: func(d deps) (collector.Feed, error) {
+		return kraken.NewFeed(kraken.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Budget: d.budget,
+			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
+	},
+	fetcher: func(d deps) (collector.Fetcher, error) {
+		h := &upstream.HTTP{Venue: "kraken", Client: d.client, Limiter: rate.NewLimiter(kraken.RequestsPerSecond, 3), Logger: d.log, Metrics: d.met}
+		return &kraken.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.kraken.com"), "/"), HTTP: h}, nil
+	},
+	mount: func(s *sim.Server) config.Venue {
+		krakensim.Mount(s, "/kraken")
+		return config.Venue{WSURL: "ws://HOST/kraken/v2", RESTURL: "http://HOST/kraken"}
+	},
+	simSpec: krakensim.Spec,
+	example: func(ep config.Venue, symbol string) string {
+		return fmt.Sprintf("%s (ohlc and trade of %s)", ep.WSURL, strings.Replace(symbol, "-", "/", 1))
+	},
 }
 
 var bybitKind = venueKind{

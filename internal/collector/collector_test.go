@@ -16,6 +16,7 @@ import (
 	"github.com/candlewire/candlewire/internal/bybit"
 	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/kraken"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/okx"
@@ -23,6 +24,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/sim/bybitsim"
+	"github.com/candlewire/candlewire/internal/sim/krakensim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/sqlite"
@@ -73,6 +75,7 @@ func mountAll(s *sim.Server) {
 	bitmexsim.Mount(s, "/bitmex")
 	okxsim.Mount(s, "/okx")
 	bybitsim.Mount(s, "/bybit")
+	krakensim.Mount(s, "/kraken")
 }
 
 var fast = upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
@@ -127,6 +130,19 @@ func scenarios() []scenario {
 			},
 			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
 				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST5xx, 20 * time.Second},
+				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
+				{6500 * time.Millisecond, sim.FaultOversize, 0}},
+			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
+		},
+		{name: "kraken", market: market.Market{Venue: "kraken", Symbol: "BTC-USD"},
+			venue: func(srv string, met *metrics.Metrics) collector.Venue {
+				feed := kraken.NewFeed(kraken.Config{WSURL: "ws" + srv[4:] + "/kraken/v2", Backoff: fast, Metrics: met,
+					Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				rest := &kraken.REST{Base: srv + "/kraken", HTTP: &upstream.HTTP{Venue: "kraken", Backoff: fast}}
+				return collector.Venue{Name: "kraken", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true}}
+			},
+			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
+				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
 				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
 				{6500 * time.Millisecond, sim.FaultOversize, 0}},
 			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},

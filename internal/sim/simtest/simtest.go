@@ -17,6 +17,10 @@ type Convention struct {
 	OpenIsPrevClose bool // BitMEX: a bin's open is the previous bin's close
 	CountFills      bool // Binance: n counts fills (last-first+1), not trade rows
 	NoCount         bool // OKX, Bybit: the venue's final reports no trade count (n is 0)
+	// VWAPPlaces > 0: the venue reports a vwap rounded (half away from zero)
+	// to this many decimals, not a quote volume, and q is vwap × volume
+	// (Kraken).
+	VWAPPlaces uint8
 }
 
 // Conventions of the simulated venues.
@@ -25,6 +29,7 @@ var Conventions = map[string]Convention{
 	"bitmex":  {OpenIsPrevClose: true},
 	"okx":     {NoCount: true},
 	"bybit":   {NoCount: true},
+	"kraken":  {VWAPPlaces: 5},
 }
 
 // Brief renders a candle's values as o/h/l/c/v/q/n, the form Expected uses.
@@ -103,7 +108,11 @@ func Build(r io.Reader, conv Convention, from, to int64) (map[int64]string, erro
 			b.o = prevClose
 		}
 		if m >= from {
-			out[m] = fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", b.o, b.h, b.l, b.c, b.v, b.q, b.n)
+			q := b.q
+			if conv.VWAPPlaces > 0 && !b.v.IsZero() {
+				q = b.q.MustDiv(b.v).RoundHAZ(conv.VWAPPlaces).Mul(b.v)
+			}
+			out[m] = fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", b.o, b.h, b.l, b.c, b.v, q, b.n)
 		}
 		prevClose = b.c
 	}

@@ -1,0 +1,72 @@
+package kraken
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/krakensim"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+type countSink struct {
+	mu                   sync.Mutex
+	trades, finals, live map[market.Market]int
+	skipped              int
+}
+
+func (s *countSink) Trade(t market.Trade) { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
+func (s *countSink) Bin(c market.Candle) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.State == market.Reconciled {
+		s.finals[c.Market]++
+	}
+}
+func (s *countSink) Live(ms []market.Market) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range ms {
+		s.live[m]++
+	}
+}
+func (s *countSink) Down([]market.Market)       {}
+func (s *countSink) Skip(string, string, error) { s.mu.Lock(); s.skipped++; s.mu.Unlock() }
+
+// TestFeedShardsAndSettles collects 7 pairs, 3 per connection: three
+// connections; every pair gets trades and finals (the snapshot's, then
+// settled windows) and goes live once, after its two acks.
+func TestFeedShardsAndSettles(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 3, Speed: 120, History: 20 * time.Minute})
+	krakensim.Mount(s, "/kraken")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	met := metrics.New(prometheus.NewRegistry())
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/kraken/v2", PerConn: 3, Metrics: met,
+		Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	var ms []market.Market
+	for i := range 7 {
+		ms = append(ms, Market(fmt.Sprintf("C%d/USD", i)))
+	}
+	sink := &countSink{trades: map[market.Market]int{}, finals: map[market.Market]int{}, live: map[market.Market]int{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	feed.Run(ctx, ms, sink)
+	for _, m := range ms {
+		if sink.trades[m] == 0 || sink.finals[m] == 0 || sink.live[m] != 1 {
+			t.Errorf("%s: %d trades, %d finals, live %d", m, sink.trades[m], sink.finals[m], sink.live[m])
+		}
+	}
+	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 3 || sink.skipped != 0 {
+		t.Errorf("%v connects (want 3), %d skipped", n, sink.skipped)
+	}
+}

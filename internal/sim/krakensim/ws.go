@@ -1,0 +1,252 @@
+package krakensim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/sim"
+)
+
+const (
+	tickReal      = 20 * time.Millisecond
+	heartbeatReal = time.Second // when nothing else was sent; a transport rule, real time
+	snapshotRows  = 10          // windows with trades in an ohlc snapshot
+)
+
+// symState is one subscribed pair's position on one connection.
+type symState struct {
+	in        *sim.Instrument
+	pair      string
+	ohlc      bool
+	trades    bool
+	seq       int64 // last trade sent or built into a sent row
+	skipUntil int64 // skip-final: no ohlc rows for windows before this
+	lastWin   int64 // window of the newest trade seen
+}
+
+type wsConn struct {
+	fe   *FrontEnd
+	ws   *websocket.Conn
+	mu   sync.Mutex // guards syms and out
+	syms map[string]*symState
+	out  []string
+}
+
+func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
+	if fe.s.Faults.Active(Venue, sim.FaultRefuse) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "Too many requests", http.StatusTooManyRequests)
+		return
+	}
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(64 << 10)
+	c := &wsConn{fe: fe, ws: ws, syms: map[string]*symState{},
+		out: []string{`{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"online","version":"2.0.7"}]}`}}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go c.read(ctx, cancel)
+	c.run(ctx)
+	ws.CloseNow()
+}
+
+func (c *wsConn) read(ctx context.Context, cancel context.CancelFunc) {
+	defer cancel()
+	for {
+		_, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		replies := c.handle(data)
+		c.mu.Lock()
+		c.out = append(c.out, replies...)
+		c.mu.Unlock()
+	}
+}
+
+// handle answers ping and subscribe, one ack per symbol.
+func (c *wsConn) handle(data []byte) []string {
+	var req struct {
+		Method string `json:"method"`
+		ReqID  int64  `json:"req_id"`
+		Params struct {
+			Channel  string   `json:"channel"`
+			Symbol   []string `json:"symbol"`
+			Interval int      `json:"interval"`
+			Snapshot *bool    `json:"snapshot"`
+		} `json:"params"`
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if err := json.Unmarshal(data, &req); err != nil {
+		return []string{fmt.Sprintf(`{"error":"Malformed request","success":false,"time_in":"%s","time_out":"%s"}`, now, now)}
+	}
+	switch req.Method {
+	case "ping":
+		return []string{fmt.Sprintf(`{"method":"pong","req_id":%d,"time_in":"%s","time_out":"%s"}`, req.ReqID, now, now)}
+	case "subscribe":
+	default:
+		return []string{fmt.Sprintf(`{"error":"Method %s not supported","method":%q,"success":false,"req_id":%d}`, req.Method, req.Method, req.ReqID)}
+	}
+	p := req.Params
+	var out []string
+	for _, pair := range p.Symbol {
+		fail := ""
+		switch {
+		case p.Channel != "ohlc" && p.Channel != "trade":
+			fail = "Channel " + p.Channel + " not supported"
+		case p.Channel == "ohlc" && p.Interval != 1:
+			fail = "Invalid interval"
+		case strings.HasPrefix(pair, "XBT/") || !strings.Contains(pair, "/"):
+			fail = "Currency pair not supported " + pair
+		}
+		if fail != "" {
+			out = append(out, fmt.Sprintf(`{"error":%q,"method":"subscribe","success":false,"symbol":%q,"req_id":%d,"time_in":"%s","time_out":"%s"}`, fail, pair, req.ReqID, now, now))
+			continue
+		}
+		out = append(out, fmt.Sprintf(`{"method":"subscribe","result":{"channel":%q,"snapshot":%t,"symbol":%q},"success":true,"req_id":%d,"time_in":"%s","time_out":"%s"}`,
+			p.Channel, p.Snapshot == nil || *p.Snapshot, pair, req.ReqID, now, now))
+		if snap := c.subscribe(pair, p.Channel == "ohlc", p.Snapshot == nil || *p.Snapshot); snap != "" {
+			out = append(out, snap)
+		}
+	}
+	return out
+}
+
+// subscribe adds a channel of a pair and returns the ohlc snapshot, if asked.
+func (c *wsConn) subscribe(pair string, ohlc, snapshot bool) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.fe.s.Clock.Now()
+	st := c.syms[pair]
+	if st == nil {
+		in := c.fe.instrument(pair)
+		in.Advance(now)
+		st = &symState{in: in, pair: pair}
+		if last, ok := in.LastBefore(now + 1); ok {
+			st.seq = last.Seq
+		}
+		c.syms[pair] = st
+	}
+	if !ohlc {
+		st.trades = true
+		return ""
+	}
+	st.ohlc = true
+	if !snapshot {
+		return ""
+	}
+	var rows []string
+	for t := market.I1m.Truncate(now); t >= c.fe.s.Listed() && len(rows) < snapshotRows; t -= 60_000 {
+		if b := st.in.Bin(t); !b.Empty() {
+			rows = append([]string{ohlcRow(st.in, pair, b)}, rows...)
+		}
+	}
+	return `{"channel":"ohlc","type":"snapshot","data":[` + strings.Join(rows, ",") + `]}`
+}
+
+// run pushes data every tick until the connection ends.
+func (c *wsConn) run(ctx context.Context) {
+	tick := time.NewTicker(tickReal)
+	defer tick.Stop()
+	faults, clock := c.fe.s.Faults, c.fe.s.Clock
+	dropped := faults.Dropped(Venue)
+	lastSent := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-dropped:
+			return
+		case <-tick.C:
+		}
+		if faults.Active(Venue, sim.FaultSilence) {
+			continue
+		}
+		c.faultFrames(ctx)
+		msgs := c.pending(clock.Now())
+		if len(msgs) == 0 && time.Since(lastSent) >= heartbeatReal {
+			msgs = []string{`{"channel":"heartbeat"}`}
+		}
+		for _, msg := range msgs {
+			if c.ws.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
+				return
+			}
+			lastSent = time.Now()
+		}
+	}
+}
+
+func (c *wsConn) faultFrames(ctx context.Context) {
+	f := c.fe.s.Faults
+	if f.Take(Venue, sim.FaultMalformed) {
+		c.ws.Write(ctx, websocket.MessageText, []byte(`{"channel":"ohlc","type":"update","data":[{"symbol":`)) //nolint:errcheck // the run loop sees failures
+	}
+	if f.Take(Venue, sim.FaultOversize) {
+		c.ws.Write(ctx, websocket.MessageText, []byte(`{"channel":"trade","pad":"`+strings.Repeat("x", 2<<20)+`"}`)) //nolint:errcheck // the run loop sees failures
+	}
+}
+
+// pending builds the frames due at simulated time now: queued replies,
+// then each pair's new trades and the ohlc rows of the windows they
+// changed, oldest window first.
+func (c *wsConn) pending(now int64) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.out
+	c.out = nil
+	for _, pair := range slices.Sorted(maps.Keys(c.syms)) {
+		out = append(out, c.pairFrames(c.syms[pair], now)...)
+	}
+	return out
+}
+
+func (c *wsConn) pairFrames(st *symState, now int64) []string {
+	st.in.Advance(now)
+	ts := st.in.After(st.seq, now)
+	if len(ts) == 0 {
+		return nil
+	}
+	st.seq = ts[len(ts)-1].Seq
+	var out, rows []string
+	if st.trades {
+		for _, t := range ts {
+			rows = append(rows, tradeRow(st.in, st.pair, t))
+		}
+		out = append(out, `{"channel":"trade","type":"update","data":[`+strings.Join(rows, ",")+`]}`)
+	}
+	if !st.ohlc {
+		return out
+	}
+	rows = rows[:0]
+	var windows []int64
+	for _, t := range ts {
+		if w := market.I1m.Truncate(t.Time); len(windows) == 0 || windows[len(windows)-1] != w {
+			windows = append(windows, w)
+		}
+	}
+	for _, w := range windows {
+		if w > st.lastWin && st.lastWin > 0 && c.fe.s.Faults.Take(Venue, sim.FaultSkipFinal) {
+			st.skipUntil = w + 2*60_000 // this window and the next get no rows: the one before settles late
+		}
+		st.lastWin = max(st.lastWin, w)
+		if w >= st.skipUntil {
+			rows = append(rows, ohlcRow(st.in, st.pair, st.in.Bin(w)))
+		}
+	}
+	if len(rows) > 0 {
+		out = append(out, `{"channel":"ohlc","type":"update","data":[`+strings.Join(rows, ",")+`]}`)
+	}
+	return out
+}
