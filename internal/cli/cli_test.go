@@ -35,7 +35,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"frobnicate"}, code: 2, want: `unknown command "frobnicate"`},
 		{args: []string{"run", "--bogus"}, code: 2, want: "flag provided but not defined"},
 		{args: []string{"run", "--markets", "BTCUSDT"}, code: 2, want: "venue:SYMBOL"},
-		{args: []string{"run", "--markets", "kraken:XBTUSD", "--db", filepath.Join(dir, "a.db")}, code: 2, want: `unknown venue "kraken"`},
+		{args: []string{"run", "--markets", "nosuchvenue:XBTUSD", "--db", filepath.Join(dir, "a.db")}, code: 2, want: `unknown venue "nosuchvenue"`},
 		{args: []string{"run", "--markets", "bitmex:XBTUSD", "--db", filepath.Join(dir, "b.db")}, code: 1, want: "BitMEX closed on 2026-09-23"},
 		{args: []string{"export", "--format", "xml", "--db", filepath.Join(dir, "c.db")}, code: 2, want: "csv or jsonl"},
 		{args: []string{"export", "--interval", "7m"}, code: 2, want: "unknown interval"},
