@@ -269,6 +269,13 @@ func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64
 		}
 	}
 	for i, g := range gaps {
+		// OKX's finals come on another connection than its trades, so on a
+		// loaded machine at 180x (its 20 s grace is 110 ms) a final can
+		// fall behind the trades' clock and be repaired as overdue: a
+		// one-minute overdue gap, filled, is no fault there.
+		if m.Venue == "okx" && g.Reason == "overdue" && g.Minutes() == 1 && g.Status == store.GapFilled {
+			explained[i] = true
+		}
 		if !explained[i] {
 			t.Errorf("gap %s..%s (%s) is not explained by any fault", fmtMin(g.From), fmtMin(g.To), g.Reason)
 		}

@@ -171,7 +171,7 @@ var bybitKind = venueKind{
 }
 
 var okxKind = venueKind{
-	grace: 10 * time.Second,
+	grace: 20 * time.Second, // finals and trades come on two connections, which may drift apart
 	budget: func(ep config.Venue) *upstream.Budget {
 		return upstream.NewBudget(cmp.Or(ep.ConnectBudget, okx.ConnectsPerWindow), okx.ConnectWindow, nil)
 	},

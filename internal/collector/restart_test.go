@@ -36,7 +36,7 @@ func TestRestartRefills(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			end := market.I1m.Truncate(s.Clock.Now()) - 2*60_000
+			end := market.I1m.Truncate(s.Clock.Now() - 2*60_000)
 			want := expected(t, srv.URL, sc.market, start, end)
 			got, _ := st.Candles(context.Background(), sc.market, market.I1m, start, end)
 			if len(got) != len(want) {
