@@ -140,7 +140,7 @@ func scenarios() []scenario {
 		{name: "bybit", market: market.Market{Venue: "bybit", Symbol: "BTCUSDT"},
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
 				feed := bybit.NewFeed(bybit.Config{WSURL: "ws" + srv[4:] + "/bybit/v5/public/spot", Backoff: fast, Metrics: met,
-					PingEvery: 100 * time.Millisecond, Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+					PingEvery: 100 * time.Millisecond, Silence: 400 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
 				rest := &bybit.REST{Base: srv + "/bybit", HTTP: &upstream.HTTP{Venue: "bybit", Backoff: fast}}
 				return collector.Venue{Name: "bybit", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}
 			},
