@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -94,17 +93,7 @@ func Streams(m market.Market) []string {
 
 // Run collects until ctx ends, one connection per MaxStreams streams.
 func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
-	per := f.cfg.MaxStreams / 2
-	var wg sync.WaitGroup
-	for i := 0; i < len(markets); i += per {
-		group := markets[i:min(i+per, len(markets))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.runConn(ctx, group, sink)
-		}()
-	}
-	wg.Wait()
+	upstream.Shard(ctx, markets, f.cfg.MaxStreams/2, func(ctx context.Context, group []market.Market) { f.runConn(ctx, group, sink) })
 	return nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -79,19 +78,12 @@ func Topics(m market.Market) []string { return []string{TopicKline + m.Symbol, T
 
 // Run collects until ctx ends.
 func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
-	var wg sync.WaitGroup
-	for i := 0; i < len(markets); i += f.cfg.PerConn {
-		group := markets[i:min(i+f.cfg.PerConn, len(markets))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := &session{feed: f, markets: group, sink: sink}
-			cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-				HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
-			upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
-		}()
-	}
-	wg.Wait()
+	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
+		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
+	upstream.Shard(ctx, markets, f.cfg.PerConn, func(ctx context.Context, group []market.Market) {
+		s := &session{feed: f, markets: group, sink: sink}
+		upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+	})
 	return nil
 }
 

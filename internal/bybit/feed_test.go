@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,37 +15,8 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/bybitsim"
 	"github.com/candlewire/candlewire/internal/upstream"
+	"github.com/candlewire/candlewire/internal/upstream/upstreamtest"
 )
-
-type countSink struct {
-	mu             sync.Mutex
-	trades, finals map[market.Market]int
-	live, down     map[market.Market]int
-	skipped        int
-}
-
-func newCountSink() *countSink {
-	return &countSink{trades: map[market.Market]int{}, finals: map[market.Market]int{}, live: map[market.Market]int{}, down: map[market.Market]int{}}
-}
-
-func (s *countSink) Trade(t market.Trade) { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
-func (s *countSink) Bin(c market.Candle) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.State == market.Reconciled {
-		s.finals[c.Market]++
-	}
-}
-func (s *countSink) Live(ms []market.Market) { s.count(s.live, ms) }
-func (s *countSink) Down(ms []market.Market) { s.count(s.down, ms) }
-func (s *countSink) count(to map[market.Market]int, ms []market.Market) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range ms {
-		to[m]++
-	}
-}
-func (s *countSink) Skip(string, string, error) { s.mu.Lock(); s.skipped++; s.mu.Unlock() }
 
 // TestFeedShardsWithinArgLimits collects 12 symbols, 5 per connection:
 // three connections, each subscribing its 10 topics in one message of at
@@ -64,17 +34,17 @@ func TestFeedShardsWithinArgLimits(t *testing.T) {
 	for i := range 12 {
 		ms = append(ms, Market(fmt.Sprintf("C%dUSDT", i)))
 	}
-	sink := newCountSink()
+	sink := upstreamtest.NewSink()
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	feed.Run(ctx, ms, sink)
 	for _, m := range ms {
-		if sink.trades[m] == 0 || sink.finals[m] == 0 || sink.live[m] != 1 || sink.down[m] != 1 {
-			t.Errorf("%s: %d trades, %d finals, live %d, down %d; want trades, finals, live and down once", m, sink.trades[m], sink.finals[m], sink.live[m], sink.down[m])
+		if sink.TradeCount[m] == 0 || sink.FinalCount[m] == 0 || sink.LiveCount[m] != 1 || sink.DownCount[m] != 1 {
+			t.Errorf("%s: %d trades, %d finals, live %d, down %d; want trades, finals, live and down once", m, sink.TradeCount[m], sink.FinalCount[m], sink.LiveCount[m], sink.DownCount[m])
 		}
 	}
-	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 3 || sink.skipped != 0 {
-		t.Errorf("%v connects (want 3), %d frames skipped", n, sink.skipped)
+	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 3 || sink.Skipped != 0 {
+		t.Errorf("%v connects (want 3), %d frames skipped", n, sink.Skipped)
 	}
 }
 
@@ -94,7 +64,7 @@ func TestFeedFindsSilence(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		s.Faults.Inject(Venue, sim.FaultSilence, 30*time.Second) //nolint:errcheck // a known kind
 	}()
-	feed.Run(ctx, []market.Market{Market("BTCUSDT")}, newCountSink())
+	feed.Run(ctx, []market.Market{Market("BTCUSDT")}, upstreamtest.NewSink())
 	if n := testutil.ToFloat64(met.Reconnects.WithLabelValues(Venue, "silent")); n < 1 {
 		t.Errorf("%v silent reconnects, want at least one", n)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,31 +15,8 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/krakensim"
 	"github.com/candlewire/candlewire/internal/upstream"
+	"github.com/candlewire/candlewire/internal/upstream/upstreamtest"
 )
-
-type countSink struct {
-	mu                   sync.Mutex
-	trades, finals, live map[market.Market]int
-	skipped              int
-}
-
-func (s *countSink) Trade(t market.Trade) { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
-func (s *countSink) Bin(c market.Candle) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.State == market.Reconciled {
-		s.finals[c.Market]++
-	}
-}
-func (s *countSink) Live(ms []market.Market) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range ms {
-		s.live[m]++
-	}
-}
-func (s *countSink) Down([]market.Market)       {}
-func (s *countSink) Skip(string, string, error) { s.mu.Lock(); s.skipped++; s.mu.Unlock() }
 
 // TestFeedShardsAndSettles collects 7 pairs, 3 per connection: three
 // connections; every pair gets trades and finals (the snapshot's, then
@@ -57,16 +33,16 @@ func TestFeedShardsAndSettles(t *testing.T) {
 	for i := range 7 {
 		ms = append(ms, Market(fmt.Sprintf("C%d/USD", i)))
 	}
-	sink := &countSink{trades: map[market.Market]int{}, finals: map[market.Market]int{}, live: map[market.Market]int{}}
+	sink := upstreamtest.NewSink()
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	feed.Run(ctx, ms, sink)
 	for _, m := range ms {
-		if sink.trades[m] == 0 || sink.finals[m] == 0 || sink.live[m] != 1 {
-			t.Errorf("%s: %d trades, %d finals, live %d", m, sink.trades[m], sink.finals[m], sink.live[m])
+		if sink.TradeCount[m] == 0 || sink.FinalCount[m] == 0 || sink.LiveCount[m] != 1 {
+			t.Errorf("%s: %d trades, %d finals, live %d", m, sink.TradeCount[m], sink.FinalCount[m], sink.LiveCount[m])
 		}
 	}
-	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 3 || sink.skipped != 0 {
-		t.Errorf("%v connects (want 3), %d skipped", n, sink.skipped)
+	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 3 || sink.Skipped != 0 {
+		t.Errorf("%v connects (want 3), %d skipped", n, sink.Skipped)
 	}
 }

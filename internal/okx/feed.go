@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -87,19 +86,12 @@ func NewFeed(cfg Config) *Feed {
 
 // Run collects until ctx ends.
 func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
-	var wg sync.WaitGroup
-	per := f.cfg.ArgsPerConn
-	for i := 0; i < len(markets); i += per {
-		group := markets[i:min(i+per, len(markets))]
-		for _, ch := range []string{ChannelCandles, ChannelTrades} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f.runConn(ctx, ch, group, sink)
-			}()
-		}
-	}
-	wg.Wait()
+	upstream.Shard(ctx, markets, f.cfg.ArgsPerConn, func(ctx context.Context, group []market.Market) {
+		candles := make(chan struct{})
+		go func() { defer close(candles); f.runConn(ctx, ChannelCandles, group, sink) }()
+		f.runConn(ctx, ChannelTrades, group, sink)
+		<-candles
+	})
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,38 +15,8 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/upstream"
+	"github.com/candlewire/candlewire/internal/upstream/upstreamtest"
 )
-
-// countSink counts what a feed delivers, per market.
-type countSink struct {
-	mu      sync.Mutex
-	trades  map[market.Market]int
-	finals  map[market.Market]int
-	live    map[market.Market]int
-	skipped int
-}
-
-func newCountSink() *countSink {
-	return &countSink{trades: map[market.Market]int{}, finals: map[market.Market]int{}, live: map[market.Market]int{}}
-}
-
-func (s *countSink) Trade(t market.Trade) { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
-func (s *countSink) Bin(c market.Candle) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.State == market.Reconciled {
-		s.finals[c.Market]++
-	}
-}
-func (s *countSink) Live(ms []market.Market) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range ms {
-		s.live[m]++
-	}
-}
-func (s *countSink) Skip(string, string, error) { s.mu.Lock(); s.skipped++; s.mu.Unlock() }
-func (s *countSink) Down([]market.Market)       {}
 
 // TestFeedShardsAndGoesLive collects 45 markets with 20 per connection:
 // three groups, each on a candle and a trade connection (six in all);
@@ -65,20 +34,20 @@ func TestFeedShardsAndGoesLive(t *testing.T) {
 	for i := range 45 {
 		ms = append(ms, Market(fmt.Sprintf("C%d-USDT", i)))
 	}
-	sink := newCountSink()
+	sink := upstreamtest.NewSink()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	feed.Run(ctx, ms, sink)
 	for _, m := range ms {
-		if sink.trades[m] == 0 || sink.finals[m] == 0 || sink.live[m] != 2 {
-			t.Errorf("%s: %d trades, %d finals, live %d times; want trades, finals and live twice (candles and trades)", m, sink.trades[m], sink.finals[m], sink.live[m])
+		if sink.TradeCount[m] == 0 || sink.FinalCount[m] == 0 || sink.LiveCount[m] != 2 {
+			t.Errorf("%s: %d trades, %d finals, live %d times; want trades, finals and live twice (candles and trades)", m, sink.TradeCount[m], sink.FinalCount[m], sink.LiveCount[m])
 		}
 	}
 	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 6 {
 		t.Errorf("%v connects, want 6", n)
 	}
-	if sink.skipped != 0 {
-		t.Errorf("%d frames skipped", sink.skipped)
+	if sink.Skipped != 0 {
+		t.Errorf("%d frames skipped", sink.Skipped)
 	}
 }
 
@@ -98,12 +67,12 @@ func TestFeedPingsAndRedialsOnSilence(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		s.Faults.Inject(Venue, sim.FaultSilence, 30*time.Second) //nolint:errcheck // a known kind
 	}()
-	sink := newCountSink()
+	sink := upstreamtest.NewSink()
 	feed.Run(ctx, []market.Market{Market("BTC-USDT")}, sink)
 	if n := testutil.ToFloat64(met.Reconnects.WithLabelValues(Venue, "silent")); n < 2 {
 		t.Errorf("%v silent reconnects, want one per connection at least", n)
 	}
-	if sink.live[Market("BTC-USDT")] < 4 {
-		t.Errorf("live %d times, want twice per connection (before and after the silence)", sink.live[Market("BTC-USDT")])
+	if sink.LiveCount[Market("BTC-USDT")] < 4 {
+		t.Errorf("live %d times, want twice per connection (before and after the silence)", sink.LiveCount[Market("BTC-USDT")])
 	}
 }

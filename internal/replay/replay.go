@@ -59,7 +59,6 @@ type Server struct {
 	cfg    Config
 	mu     sync.Mutex
 	queues map[string][]Session // by path, oldest first, not yet played
-	played int
 	wg     sync.WaitGroup
 }
 
@@ -89,17 +88,6 @@ func (s *Server) Paths() map[string]int {
 	return out
 }
 
-// Left is how many sessions have not been played.
-func (s *Server) Left() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, q := range s.queues {
-		n += len(q)
-	}
-	return n
-}
-
 // Wait waits for the sessions being played to end.
 func (s *Server) Wait() { s.wg.Wait() }
 
@@ -112,7 +100,6 @@ func (s *Server) next(path string) (Session, bool) {
 	}
 	first := q[0]
 	s.queues[path] = slices.Delete(q, 0, 1)
-	s.played++
 	return first, true
 }
 
