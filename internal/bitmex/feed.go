@@ -114,36 +114,7 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 			return fmt.Errorf("send subscribe: %w", err)
 		}
 	}
-	idle := time.NewTimer(s.feed.cfg.Idle)
-	defer idle.Stop()
-	pinged := false
-	for {
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-idle.C:
-			if pinged {
-				return fmt.Errorf("no pong within %s of a ping: %w", s.feed.cfg.PongWait, upstream.ErrSilent)
-			}
-			if err := ws.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
-				return fmt.Errorf("send ping: %w", err)
-			}
-			pinged = true
-			idle.Reset(s.feed.cfg.PongWait)
-		case fr, ok := <-r.C:
-			if !ok {
-				return errors.New("reader stopped")
-			}
-			if fr.Err != nil {
-				return fmt.Errorf("read: %w", fr.Err)
-			}
-			pinged = false
-			idle.Reset(s.feed.cfg.Idle)
-			if err := s.handle(fr.Data); err != nil {
-				return err
-			}
-		}
-	}
+	return upstream.TextPing(ctx, ws, r, s.feed.cfg.Idle, s.feed.cfg.PongWait, s.handle)
 }
 
 func (s *session) handle(data []byte) error {

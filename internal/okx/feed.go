@@ -3,7 +3,6 @@ package okx
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -128,34 +127,7 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	if err := s.subscribe(ctx, ws); err != nil {
 		return err
 	}
-	idle := time.NewTimer(s.feed.cfg.Idle)
-	defer idle.Stop()
-	pinged := false
-	for {
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-idle.C:
-			if pinged {
-				return fmt.Errorf("no pong within %s of a ping: %w", s.feed.cfg.PongWait, upstream.ErrSilent)
-			}
-			if err := ws.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
-				return fmt.Errorf("send ping: %w", err)
-			}
-			pinged = true
-			idle.Reset(s.feed.cfg.PongWait)
-		case fr, ok := <-r.C:
-			if !ok {
-				return errors.New("reader stopped")
-			}
-			if fr.Err != nil {
-				return fmt.Errorf("read: %w", fr.Err)
-			}
-			pinged = false
-			idle.Reset(s.feed.cfg.Idle)
-			s.handle(fr.Data)
-		}
-	}
+	return upstream.TextPing(ctx, ws, r, s.feed.cfg.Idle, s.feed.cfg.PongWait, func(b []byte) error { s.handle(b); return nil })
 }
 
 // subscribe sends the channel for every market, argsPerOp per message,

@@ -3,7 +3,11 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
+
+	"github.com/coder/websocket"
 )
 
 // ErrSilent ends a session whose peer went quiet (half-open connection).
@@ -53,4 +57,42 @@ func NewReader(ctx context.Context, conn *Conn) *Reader {
 func (r *Reader) Stop() {
 	r.once.Do(func() { r.conn.CloseNow() }) //nolint:errcheck // closing is the point
 	r.wg.Wait()
+}
+
+// TextPing reads r's frames into handle until a frame fails, handle
+// returns an error or ctx ends, keeping a quiet connection alive the way
+// BitMEX and OKX want it: after idle without a frame it sends the text
+// "ping", and a connection that sends nothing within pongWait after it is
+// dead (ErrSilent).
+func TextPing(ctx context.Context, conn *Conn, r *Reader, idle, pongWait time.Duration, handle func([]byte) error) error {
+	timer := time.NewTimer(idle)
+	defer timer.Stop()
+	pinged := false
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-timer.C:
+			if pinged {
+				return fmt.Errorf("no pong within %s of a ping: %w", pongWait, ErrSilent)
+			}
+			if err := conn.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
+				return fmt.Errorf("send ping: %w", err)
+			}
+			pinged = true
+			timer.Reset(pongWait)
+		case fr, ok := <-r.C:
+			if !ok {
+				return errors.New("reader stopped")
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+			pinged = false
+			timer.Reset(idle)
+			if err := handle(fr.Data); err != nil {
+				return err
+			}
+		}
+	}
 }
