@@ -117,17 +117,20 @@ func (c *wsConn) handle(data []byte) []string {
 		}
 		out = append(out, fmt.Sprintf(`{"method":"subscribe","result":{"channel":%q,"snapshot":%t,"symbol":%q},"success":true,"req_id":%d,"time_in":"%s","time_out":"%s"}`,
 			p.Channel, p.Snapshot == nil || *p.Snapshot, pair, req.ReqID, now, now))
-		if snap := c.subscribe(pair, p.Channel == "ohlc", p.Snapshot == nil || *p.Snapshot); snap != "" {
-			out = append(out, snap)
-		}
+		c.subscribe(pair, p.Channel == "ohlc", p.Snapshot == nil || *p.Snapshot, out)
+		out = nil
 	}
 	return out
 }
 
-// subscribe adds a channel of a pair and returns the ohlc snapshot, if asked.
-func (c *wsConn) subscribe(pair string, ohlc, snapshot bool) string {
+// subscribe queues the replies so far, adds a channel of a pair and queues
+// its ohlc snapshot, if asked, all under one lock: no update of the pair
+// can be sent between the snapshot and the subscription, so the snapshot
+// is never older than an update the client already has.
+func (c *wsConn) subscribe(pair string, ohlc, snapshot bool, replies []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.out = append(c.out, replies...)
 	now := c.fe.s.Clock.Now()
 	st := c.syms[pair]
 	if st == nil {
@@ -141,11 +144,11 @@ func (c *wsConn) subscribe(pair string, ohlc, snapshot bool) string {
 	}
 	if !ohlc {
 		st.trades = true
-		return ""
+		return
 	}
 	st.ohlc = true
 	if !snapshot {
-		return ""
+		return
 	}
 	var rows []string
 	for t := market.I1m.Truncate(now); t >= c.fe.s.Listed() && len(rows) < snapshotRows; t -= 60_000 {
@@ -153,7 +156,7 @@ func (c *wsConn) subscribe(pair string, ohlc, snapshot bool) string {
 			rows = append([]string{ohlcRow(st.in, pair, b)}, rows...)
 		}
 	}
-	return `{"channel":"ohlc","type":"snapshot","data":[` + strings.Join(rows, ",") + `]}`
+	c.out = append(c.out, `{"channel":"ohlc","type":"snapshot","data":[`+strings.Join(rows, ",")+`]}`)
 }
 
 // run pushes data every tick until the connection ends.
