@@ -82,10 +82,10 @@ func mountAll(s *sim.Server) {
 	krakensim.Mount(s, "/kraken")
 }
 
-// slots bounds the scenarios that run at once: each is a simulator, a
+// slots bounds the scenarios that run at once (one): each is a simulator, a
 // collector and a database, and under the race detector on two cores more
-// than two at a time make finals late for reasons of the test alone.
-var slots = make(chan struct{}, 2)
+// than one at a time made finals late for reasons of the test alone.
+var slots = make(chan struct{}, 1)
 
 // parallel runs the scenario subtest alongside others, within slots.
 func parallel(t *testing.T) {
