@@ -108,17 +108,16 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	}
 	ping := time.NewTicker(s.feed.cfg.PingEvery)
 	defer ping.Stop()
-	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case <-ping.C:
-			if idle := time.Since(last); idle > s.feed.cfg.Silence {
+			if idle := time.Since(ws.Heard()); idle > s.feed.cfg.Silence {
 				return fmt.Errorf("no frame for %s: %w", idle.Round(time.Millisecond), upstream.ErrSilent)
 			}
 			if err := s.send(ctx, ws, "ping", nil); err != nil {
-				return err
+				return r.Explain(err, s.feed.cfg.PingEvery)
 			}
 		case fr, ok := <-r.C:
 			if !ok {
@@ -127,7 +126,6 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 			if fr.Err != nil {
 				return fmt.Errorf("read: %w", fr.Err)
 			}
-			last = time.Now()
 			s.handle(fr.Data)
 		}
 	}

@@ -2,8 +2,10 @@ package collector_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,12 +273,14 @@ func runScenario(t *testing.T, sc scenario) {
 	if n := testutil.ToFloat64(met.Corrections.WithLabelValues(sc.market.String())); sc.clean && n != 0 {
 		t.Errorf("%v corrections in a run without faults", n)
 	}
-	if filled == 0 && sc.speed == 60 && !sc.clean {
+	// Kraken's snapshot on resubscribe may refill what the faults cost
+	// before any repair is due: right candles, with no gap to fill.
+	if filled == 0 && sc.speed == 60 && !sc.clean && !sc.snapshotRefills {
 		t.Error("the faults left no filled gap in the ledger")
 	}
 	for _, r := range sc.reconnects {
 		if testutil.ToFloat64(met.Reconnects.WithLabelValues(sc.market.Venue, r)) == 0 {
-			t.Errorf("no reconnect with reason %q was counted", r)
+			t.Errorf("no reconnect with reason %q was counted; counted: %s", r, reconnectsOf(met, sc.market.Venue))
 		}
 	}
 	for _, r := range sc.connects {
@@ -295,4 +299,16 @@ func runScenario(t *testing.T, sc scenario) {
 			t.Errorf("5m bin %d is %s", f.OpenTime, f.State)
 		}
 	}
+}
+
+// reconnectsOf lists the reconnects counted for venue by reason, for a
+// failure message.
+func reconnectsOf(met *metrics.Metrics, venue string) string {
+	var out []string
+	for _, r := range []string{"planned", "rate-limited", "silent", "oversized-frame", "closed-by-server", "read-error"} {
+		if n := testutil.ToFloat64(met.Reconnects.WithLabelValues(venue, r)); n > 0 {
+			out = append(out, fmt.Sprintf("%s=%v", r, n))
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -94,13 +94,12 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	}
 	tick := time.NewTicker(s.feed.cfg.Silence / 2)
 	defer tick.Stop()
-	last := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case <-tick.C:
-			if idle := time.Since(last); idle > s.feed.cfg.Silence {
+			if idle := time.Since(ws.Heard()); idle > s.feed.cfg.Silence {
 				return fmt.Errorf("no frame or heartbeat for %s: %w", idle.Round(time.Millisecond), upstream.ErrSilent)
 			}
 		case fr, ok := <-r.C:
@@ -110,7 +109,6 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 			if fr.Err != nil {
 				return fmt.Errorf("read: %w", fr.Err)
 			}
-			last = time.Now()
 			s.handle(fr.Data)
 		}
 	}

@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"context"
+	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -27,11 +29,21 @@ type ConnTap interface {
 // Reader.
 type Conn struct {
 	*websocket.Conn
-	tap ConnTap
+	tap   ConnTap
+	heard atomic.Int64 // unix ns of the last byte received
 }
 
 // NewConn wraps ws; tap may be nil.
-func NewConn(ws *websocket.Conn, tap ConnTap) *Conn { return &Conn{Conn: ws, tap: tap} }
+func NewConn(ws *websocket.Conn, tap ConnTap) *Conn {
+	c := &Conn{Conn: ws, tap: tap}
+	c.heard.Store(time.Now().UnixNano())
+	return c
+}
+
+// Heard is when the connection last received anything: a frame header or
+// part of a frame. Silence watchdogs measure from it, so a large frame that
+// takes long to arrive is not taken for a dead peer.
+func (c *Conn) Heard() time.Time { return time.Unix(0, c.heard.Load()) }
 
 // Write sends one message, and shows it to the tap.
 func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) error {
@@ -43,9 +55,31 @@ func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) e
 
 // read reads one message, and shows it to the tap.
 func (c *Conn) read(ctx context.Context) ([]byte, error) {
-	_, data, err := c.Conn.Read(ctx)
-	if err == nil && c.tap != nil {
+	_, r, err := c.Conn.Reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.heard.Store(time.Now().UnixNano())
+	data, err := io.ReadAll(hearing{r, &c.heard})
+	if err != nil {
+		return nil, err
+	}
+	if c.tap != nil {
 		c.tap.Received(time.Now(), data)
 	}
-	return data, err
+	return data, nil
+}
+
+// hearing notes the time of every read that brought bytes.
+type hearing struct {
+	r     io.Reader
+	heard *atomic.Int64
+}
+
+func (h hearing) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if n > 0 {
+		h.heard.Store(time.Now().UnixNano())
+	}
+	return n, err
 }

@@ -59,6 +59,29 @@ func (r *Reader) Stop() {
 	r.wg.Wait()
 }
 
+// Explain returns the error that ended the reading, if it ends within
+// wait, and otherwise werr. After a write fails on a broken connection the
+// read side usually knows the cause (an oversized frame, a close from the
+// peer) where the write sees only "use of closed network connection".
+// Frames still queued are dropped: the session is ending.
+func (r *Reader) Explain(werr error, wait time.Duration) error {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case fr, ok := <-r.C:
+			if !ok {
+				return werr
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+		case <-t.C:
+			return werr
+		}
+	}
+}
+
 // TextPing reads r's frames into handle until a frame fails, handle
 // returns an error or ctx ends, keeping a quiet connection alive the way
 // BitMEX and OKX want it: after idle without a frame it sends the text
@@ -72,12 +95,18 @@ func TextPing(ctx context.Context, conn *Conn, r *Reader, idle, pongWait time.Du
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case <-timer.C:
+		case at := <-timer.C:
+			if quiet := at.Sub(conn.Heard()); quiet < idle {
+				// A frame is still arriving: the peer is not quiet.
+				pinged = false
+				timer.Reset(idle - quiet)
+				continue
+			}
 			if pinged {
 				return fmt.Errorf("no pong within %s of a ping: %w", pongWait, ErrSilent)
 			}
 			if err := conn.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
-				return fmt.Errorf("send ping: %w", err)
+				return r.Explain(fmt.Errorf("send ping: %w", err), pongWait)
 			}
 			pinged = true
 			timer.Reset(pongWait)

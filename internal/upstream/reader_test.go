@@ -1,0 +1,93 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// TestTextPingQuietMeansNoBytes: a frame that takes several idle periods to
+// arrive, in pieces, is not taken for silence; a peer that then sends
+// nothing and answers no ping is.
+func TestTextPingQuietMeansNoBytes(t *testing.T) {
+	const idle, pongWait = 60 * time.Millisecond, 60 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow() //nolint:errcheck // test server
+		mw, err := c.Writer(r.Context(), websocket.MessageText)
+		if err != nil {
+			return
+		}
+		// 8 fragments, 40 ms apart (over five idle periods), each larger
+		// than the write buffer so that it goes out at once.
+		for i := 0; i < 8; i++ {
+			if _, err := mw.Write([]byte(strings.Repeat("x", 8<<10))); err != nil {
+				return
+			}
+			time.Sleep(40 * time.Millisecond)
+		}
+		mw.Close() //nolint:errcheck // test server
+		// Take the client's pings, answer none, until it leaves.
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadLimit(1 << 20)
+	conn := NewConn(ws, nil)
+	r := NewReader(ctx, conn)
+	defer r.Stop()
+	var got []int
+	err = TextPing(ctx, conn, r, idle, pongWait, func(b []byte) error { got = append(got, len(b)); return nil })
+	if !errors.Is(err, ErrSilent) {
+		t.Fatalf("ended with %v, want silence after the frame", err)
+	}
+	if len(got) != 1 || got[0] != 64<<10 {
+		t.Fatalf("frames %v, want one of 64 KiB", got)
+	}
+}
+
+// TestRunCountsOversizedFrame: a frame over the read limit ends the session
+// with the oversized-frame reason, even while a ping is due.
+func TestRunCountsOversizedFrame(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()                                                               //nolint:errcheck // test server
+		c.Write(r.Context(), websocket.MessageText, []byte(strings.Repeat("x", 64<<10))) //nolint:errcheck // the client cuts it
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var ended error
+	cfg := Config{Venue: "test", Budget: NewBudget(100, time.Minute, nil), MaxFrame: 1024}
+	Run(ctx, cfg, "ws"+strings.TrimPrefix(srv.URL, "http"), func(ctx context.Context, conn *Conn) error { //nolint:errcheck // ends by cancel
+		r := NewReader(ctx, conn)
+		defer r.Stop()
+		ended = TextPing(ctx, conn, r, time.Millisecond, time.Second, func([]byte) error { return nil })
+		cancel()
+		return ended
+	})
+	if got := classify(ended); got != "oversized-frame" {
+		t.Fatalf("session ended with %v, classified %q, want oversized-frame", ended, got)
+	}
+}
