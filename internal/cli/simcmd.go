@@ -33,7 +33,7 @@ func parseSim(args []string, stderr io.Writer) (simOptions, error) {
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and start give the same trades")
 	speed := fs.Float64("speed", 1, "simulated seconds per real second")
 	binDelay := fs.Duration("bin-delay", 15*time.Second, "simulated delay before a BitMEX bin is published")
-	symbols := fs.String("symbols", "binance:BTCUSDT,bitmex:XBTUSD,okx:BTC-USDT,bybit:BTCUSDT,kraken:BTC-USD", "instruments to list, venue:SYMBOL (others are created on first use)")
+	symbols := fs.String("symbols", "binance:BTCUSDT,bitmex:XBTUSD,okx:BTC-USDT,bybit:BTCUSDT,kraken:BTC-USD,coinbase:BTC-USD", "instruments to list, venue:SYMBOL (others are created on first use)")
 	startS := fs.String("start", "now", "simulated start time")
 	level := fs.String("log", "info", "log level")
 	var faults multiFlag

@@ -19,6 +19,7 @@ import (
 	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/bybit"
 	"github.com/candlewire/candlewire/internal/candle"
+	"github.com/candlewire/candlewire/internal/coinbase"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/kraken"
@@ -29,6 +30,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/sim/bybitsim"
+	"github.com/candlewire/candlewire/internal/sim/coinbasesim"
 	"github.com/candlewire/candlewire/internal/sim/krakensim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -111,9 +113,36 @@ var venueKinds = map[string]venueKind{
 			return fmt.Sprintf("%s?subscribe=tradeBin1m:%s,trade:%s", ep.WSURL, symbol, symbol)
 		},
 	},
-	"okx":    okxKind,
-	"bybit":  bybitKind,
-	"kraken": krakenKind,
+	"okx":      okxKind,
+	"bybit":    bybitKind,
+	"kraken":   krakenKind,
+	"coinbase": coinbaseKind,
+}
+
+var coinbaseKind = venueKind{
+	grace: 10 * time.Second, // a minute is final at the next match or heartbeat (one a second)
+	budget: func(ep config.Venue) *upstream.Budget {
+		if ep.ConnectBudget > 0 {
+			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
+		}
+		return upstream.NewBudget(coinbase.ConnectsPerWindow, coinbase.ConnectWindow, nil)
+	},
+	feed: func(d deps) (collector.Feed, error) {
+		return coinbase.NewFeed(coinbase.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Budget: d.budget,
+			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
+	},
+	fetcher: func(d deps) (collector.Fetcher, error) {
+		h := &upstream.HTTP{Venue: "coinbase", Client: d.client, Limiter: rate.NewLimiter(coinbase.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
+		return &coinbase.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.exchange.coinbase.com"), "/"), HTTP: h}, nil
+	},
+	mount: func(s *sim.Server) config.Venue {
+		coinbasesim.Mount(s, "/coinbase")
+		return config.Venue{WSURL: "ws://HOST/coinbase", RESTURL: "http://HOST/coinbase"}
+	},
+	simSpec: coinbasesim.Spec,
+	example: func(ep config.Venue, symbol string) string {
+		return fmt.Sprintf("%s (matches and heartbeat of %s)", ep.WSURL, symbol)
+	},
 }
 
 var krakenKind = venueKind{

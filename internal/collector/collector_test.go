@@ -17,6 +17,7 @@ import (
 	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/bybit"
 	"github.com/candlewire/candlewire/internal/candle"
+	"github.com/candlewire/candlewire/internal/coinbase"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/kraken"
 	"github.com/candlewire/candlewire/internal/market"
@@ -26,6 +27,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/sim/bybitsim"
+	"github.com/candlewire/candlewire/internal/sim/coinbasesim"
 	"github.com/candlewire/candlewire/internal/sim/krakensim"
 	"github.com/candlewire/candlewire/internal/sim/okxsim"
 	"github.com/candlewire/candlewire/internal/sim/simtest"
@@ -82,6 +84,7 @@ func mountAll(s *sim.Server) {
 	okxsim.Mount(s, "/okx")
 	bybitsim.Mount(s, "/bybit")
 	krakensim.Mount(s, "/kraken")
+	coinbasesim.Mount(s, "/coinbase")
 }
 
 // slots bounds the scenarios that run at once (one): each is a simulator, a
@@ -158,6 +161,19 @@ func scenarios() []scenario {
 					Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
 				rest := &kraken.REST{Base: srv + "/kraken", HTTP: &upstream.HTTP{Venue: "kraken", Backoff: fast}}
 				return collector.Venue{Name: "kraken", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true}}
+			},
+			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
+				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
+				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
+				{4500 * time.Millisecond, sim.FaultOversize, 0}},
+			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
+		},
+		{name: "coinbase", market: market.Market{Venue: "coinbase", Symbol: "BTC-USD"},
+			venue: func(srv string, met *metrics.Metrics) collector.Venue {
+				feed := coinbase.NewFeed(coinbase.Config{WSURL: "ws" + srv[4:] + "/coinbase", Backoff: fast, Metrics: met,
+					Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				rest := &coinbase.REST{Base: srv + "/coinbase", HTTP: &upstream.HTTP{Venue: "coinbase", Backoff: fast}}
+				return collector.Venue{Name: "coinbase", Feed: feed, REST: rest, FinalGrace: 5 * time.Second}
 			},
 			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
 				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},

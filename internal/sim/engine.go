@@ -151,6 +151,18 @@ func (in *Instrument) After(seq, upTo int64) []Trade {
 	return append([]Trade(nil), in.log[i:j]...)
 }
 
+// Page returns up to n logged trades with Seq < below (any Seq when below
+// is 0) and Time <= upTo: the newest such, oldest first.
+func (in *Instrument) Page(below int64, n int, upTo int64) []Trade {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	j := sort.Search(len(in.log), func(i int) bool { return in.log[i].Time > upTo })
+	if below > 0 {
+		j = min(j, sort.Search(len(in.log), func(i int) bool { return in.log[i].Seq >= below }))
+	}
+	return append([]Trade(nil), in.log[max(j-n, 0):j]...)
+}
+
 // LastBefore returns the last trade before t, if any is logged.
 func (in *Instrument) LastBefore(t int64) (Trade, bool) {
 	in.mu.Lock()

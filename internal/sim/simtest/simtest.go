@@ -25,11 +25,12 @@ type Convention struct {
 
 // Conventions of the simulated venues.
 var Conventions = map[string]Convention{
-	"binance": {CountFills: true},
-	"bitmex":  {OpenIsPrevClose: true},
-	"okx":     {NoCount: true},
-	"bybit":   {NoCount: true},
-	"kraken":  {VWAPPlaces: 5},
+	"binance":  {CountFills: true},
+	"bitmex":   {OpenIsPrevClose: true},
+	"okx":      {NoCount: true},
+	"bybit":    {NoCount: true},
+	"kraken":   {VWAPPlaces: 5},
+	"coinbase": {},
 }
 
 // Brief renders a candle's values as o/h/l/c/v/q/n, the form Expected uses.

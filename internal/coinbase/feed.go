@@ -1,0 +1,178 @@
+package coinbase
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// Connection limits candlewire keeps to. Coinbase documents 8 requests a
+// second per IP (bursts of 20) and 100 client messages a second, and no
+// cap of products per connection; these stay far inside them.
+const (
+	ConnectsPerWindow = 150
+	ConnectWindow     = 10 * time.Minute
+	DefaultPerConn    = 100 // products per connection: one subscribe message each way
+)
+
+// DefaultWSURL is the Coinbase Exchange public feed.
+const DefaultWSURL = "wss://ws-feed.exchange.coinbase.com"
+
+// Config configures the Coinbase feed. Zero fields take the defaults.
+type Config struct {
+	WSURL      string
+	PerConn    int           // products per connection; default DefaultPerConn
+	Silence    time.Duration // no byte for this long (a heartbeat comes every second) means dead; default 10s
+	Budget     *upstream.Budget
+	Backoff    upstream.Backoff
+	MaxFrame   int64
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
+}
+
+// Feed collects the matches and heartbeat channels of a set of products
+// and builds their 1-minute candles (see the package doc).
+type Feed struct{ cfg Config }
+
+// NewFeed applies defaults to a copy of cfg.
+func NewFeed(cfg Config) *Feed {
+	cfg.WSURL = cmp.Or(cfg.WSURL, DefaultWSURL)
+	cfg.PerConn = cmp.Or(cfg.PerConn, DefaultPerConn)
+	cfg.Silence = cmp.Or(cfg.Silence, 10*time.Second)
+	if cfg.Budget == nil {
+		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard()
+	}
+	return &Feed{cfg: cfg}
+}
+
+// Run collects until ctx ends.
+func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
+	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
+		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
+	upstream.Shard(ctx, markets, f.cfg.PerConn, func(ctx context.Context, group []market.Market) {
+		s := &session{feed: f, markets: group, sink: sink, tapes: NewTapes(group)}
+		upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+	})
+	return nil
+}
+
+// session is one connection's state across its redials. Its tapes outlive
+// each connection: trade ids carry continuity across a reconnect.
+type session struct {
+	feed    *Feed
+	markets []market.Market
+	sink    upstream.Sink
+	tapes   *Tapes
+	live    bool // this connection's subscribe was confirmed
+	dec     Decoder
+}
+
+func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
+	r := upstream.NewReader(ctx, ws)
+	defer r.Stop()
+	defer s.sink.Down(s.markets)
+	s.live = false
+	if err := s.subscribe(ctx, ws); err != nil {
+		return err
+	}
+	tick := time.NewTicker(s.feed.cfg.Silence / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-tick.C:
+			if quiet := time.Since(ws.Heard()); quiet > s.feed.cfg.Silence {
+				return fmt.Errorf("no frame or heartbeat for %s: %w", quiet.Round(time.Millisecond), upstream.ErrSilent)
+			}
+		case fr, ok := <-r.C:
+			if !ok {
+				return errors.New("reader stopped")
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+			s.handle(fr.Data)
+		}
+	}
+}
+
+// subscribe asks for matches and heartbeat of every product in one
+// message, within Coinbase's 5 s after connecting.
+func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
+	ids := make([]string, len(s.markets))
+	for i, m := range s.markets {
+		ids[i] = m.Symbol
+	}
+	msg, _ := json.Marshal(map[string]any{"type": "subscribe", "product_ids": ids, "channels": []string{"matches", "heartbeat"}})
+	if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
+		return fmt.Errorf("send subscribe: %w", err)
+	}
+	return nil
+}
+
+func (s *session) handle(data []byte) {
+	s.feed.cfg.Metrics.Messages.WithLabelValues(Venue).Inc()
+	e, err := s.dec.Decode(data)
+	if err != nil {
+		s.sink.Skip(Venue, "decode", err)
+		return
+	}
+	switch e.Kind {
+	case KindSubscriptions:
+		if !s.live && s.covers(e.Subscribed) {
+			s.live = true
+			s.sink.Live(s.markets)
+		}
+	case KindError:
+		s.sink.Skip(Venue, "venue-error", errors.New(e.Msg))
+	case KindMatch, KindLastMatch, KindHeartbeat:
+		s.apply(e)
+	}
+}
+
+// covers reports whether every product of the connection is subscribed.
+func (s *session) covers(ids []string) bool {
+	for _, m := range s.markets {
+		if !slices.Contains(ids, m.Symbol) {
+			return false
+		}
+	}
+	return true
+}
+
+// apply runs a match, last_match or heartbeat through its product's tape,
+// delivering the trade (if new) and then the finals it settled.
+func (s *session) apply(e Event) {
+	trade, finals, ok := s.tapes.Apply(e)
+	if !ok {
+		s.sink.Skip(Venue, "unconfigured-market", fmt.Errorf("%s is not subscribed on this connection", e.Market))
+		return
+	}
+	if trade {
+		s.sink.Trade(e.Trade)
+	}
+	for _, c := range finals {
+		s.sink.Bin(c)
+	}
+}

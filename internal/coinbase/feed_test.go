@@ -1,0 +1,102 @@
+package coinbase
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/coinbasesim"
+	"github.com/candlewire/candlewire/internal/sim/simtest"
+	"github.com/candlewire/candlewire/internal/upstream"
+)
+
+// finals records what a feed delivers: every final, every trade id.
+type finals struct {
+	mu     sync.Mutex
+	got    map[market.Market][]market.Candle
+	trades map[market.Market]int
+	live   map[market.Market]int
+	skips  int
+}
+
+func newFinals() *finals {
+	return &finals{got: map[market.Market][]market.Candle{}, trades: map[market.Market]int{}, live: map[market.Market]int{}}
+}
+
+func (f *finals) Trade(t market.Trade) { f.mu.Lock(); f.trades[t.Market]++; f.mu.Unlock() }
+func (f *finals) Bin(c market.Candle) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c.State == market.Reconciled {
+		f.got[c.Market] = append(f.got[c.Market], c)
+	}
+}
+func (f *finals) Live(ms []market.Market) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range ms {
+		f.live[m]++
+	}
+}
+func (f *finals) Down([]market.Market)      {}
+func (f *finals) Skip(string, string, error) { f.mu.Lock(); f.skips++; f.mu.Unlock() }
+
+var _ upstream.Sink = (*finals)(nil)
+
+// TestFeedBuildsExactFinals collects 5 products, 2 per connection, for
+// six simulated minutes with a match lost on the way: every final the feed
+// makes equals the candle computed from the simulator's trade log, each
+// minute at most once, and the minute that lost a match gets none.
+func TestFeedBuildsExactFinals(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 5, Speed: 120, History: 10 * time.Minute})
+	coinbasesim.Mount(s, "/coinbase")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	met := metrics.New(prometheus.NewRegistry())
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/coinbase", PerConn: 2, Metrics: met})
+	var ms []market.Market
+	for i := range 5 {
+		ms = append(ms, Market(fmt.Sprintf("C%d-USD", i)))
+	}
+	sink := newFinals()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		s.Faults.Inject(Venue, sim.FaultSkipFinal, 0) //nolint:errcheck // a known kind
+	}()
+	feed.Run(ctx, ms, sink)
+	total := 0
+	for _, m := range ms {
+		want, err := simtest.Expected(srv.URL, m, 0, s.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int64]bool{}
+		for _, c := range sink.got[m] {
+			if seen[c.OpenTime] || simtest.Brief(c) != want[c.OpenTime] {
+				t.Errorf("%s minute %d: final %s (again: %v), want %s", m, c.OpenTime, simtest.Brief(c), seen[c.OpenTime], want[c.OpenTime])
+			}
+			seen[c.OpenTime] = true
+		}
+		total += len(seen)
+		if len(seen) < 2 || sink.trades[m] == 0 || sink.live[m] != 1 {
+			t.Errorf("%s: %d finals, %d trades, live %d", m, len(seen), sink.trades[m], sink.live[m])
+		}
+	}
+	if total >= 5*6 {
+		t.Errorf("%d finals: the lost match withheld none", total)
+	}
+	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 3 || sink.skips != 0 {
+		t.Errorf("%v connects (want 3), %d skipped", n, sink.skips)
+	}
+}
