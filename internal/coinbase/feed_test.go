@@ -47,7 +47,7 @@ func (f *finals) Live(ms []market.Market) {
 		f.live[m]++
 	}
 }
-func (f *finals) Down([]market.Market)      {}
+func (f *finals) Down([]market.Market)       {}
 func (f *finals) Skip(string, string, error) { f.mu.Lock(); f.skips++; f.mu.Unlock() }
 
 var _ upstream.Sink = (*finals)(nil)
