@@ -57,6 +57,8 @@ type venueKind struct {
 	simSpec func(symbol string) sim.Spec
 	example func(ep config.Venue, symbol string) string
 	bins    candle.Options // what the venue's bins carry
+	// tradesOnly: the venue publishes no bins (collector.Venue.TradesOnly).
+	tradesOnly bool
 }
 
 var venueKinds = map[string]venueKind{
@@ -120,7 +122,8 @@ var venueKinds = map[string]venueKind{
 }
 
 var coinbaseKind = venueKind{
-	grace: 10 * time.Second, // a minute is final at the next match or heartbeat (one a second)
+	grace:      10 * time.Second, // a minute is final at the next match or heartbeat (one a second)
+	tradesOnly: true,
 	budget: func(ep config.Venue) *upstream.Budget {
 		if ep.ConnectBudget > 0 {
 			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
@@ -274,7 +277,7 @@ func buildVenues(ctx context.Context, ms []market.Market, eps endpoints, conns u
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: k.grace, Bins: k.bins})
+		out = append(out, collector.Venue{Name: name, Feed: feed, REST: rest, Markets: by[name], FinalGrace: k.grace, Bins: k.bins, TradesOnly: k.tradesOnly})
 	}
 	return out, nil
 }

@@ -36,6 +36,10 @@ type Venue struct {
 	FinalGrace time.Duration
 	// Bins says what the venue's bins carry (candle.Options).
 	Bins candle.Options
+	// TradesOnly: the venue publishes no bins (Coinbase), so the feed cannot
+	// finish the minute a (re)connect joins mid-way; the repair after the
+	// outage waits for that minute to be due and covers it too.
+	TradesOnly bool
 }
 
 // Config configures a Collector.

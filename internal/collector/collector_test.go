@@ -173,7 +173,7 @@ func scenarios() []scenario {
 				feed := coinbase.NewFeed(coinbase.Config{WSURL: "ws" + srv[4:] + "/coinbase", Backoff: fast, Metrics: met,
 					Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
 				rest := &coinbase.REST{Base: srv + "/coinbase", HTTP: &upstream.HTTP{Venue: "coinbase", Backoff: fast}}
-				return collector.Venue{Name: "coinbase", Feed: feed, REST: rest, FinalGrace: 5 * time.Second}
+				return collector.Venue{Name: "coinbase", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, TradesOnly: true}
 			},
 			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
 				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},

@@ -168,8 +168,12 @@ func (s *venueSink) requestRepair(m market.Market, ms *marketState, now int64) {
 	var req repairReq
 	switch {
 	case ms.pending != 0:
-		if upTo < ms.pending {
-			return // the outage's last finals may still arrive
+		need := ms.pending // the outage's last finals may still arrive
+		if s.v.TradesOnly {
+			need += market.I1m.Millis() // and the joined minute is the outage's
+		}
+		if upTo < need {
+			return
 		}
 		req = repairReq{m: m, reason: ms.reason, upTo: upTo, first: ms.first}
 	case due > ms.lastDue && ms.lastDue != 0:
