@@ -16,7 +16,7 @@ import (
 // benchCmd runs `candlewire bench fanout|transports|client`.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: bench needs fanout, transports or client", errUsage)
+		return fmt.Errorf("%w: bench needs fanout, transports, collect or client", errUsage)
 	}
 	switch args[0] {
 	case "fanout":
@@ -25,8 +25,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchRuns(ctx, args[1:], stdout, stderr, "transports", 1000, 1, bench.Transports)
 	case "client":
 		return benchClient(ctx, args[1:], stdout, stderr)
+	case "collect":
+		return benchCollect(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("%w: unknown bench %q (want fanout or transports)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown bench %q (want fanout, transports or collect)", errUsage, args[0])
 }
 
 func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, name string, clients int, rate float64, transports []string) error {

@@ -1,6 +1,7 @@
 package kraken
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,4 +189,43 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQuietWindowsAreFlat: windows between two trades with consecutive
+// ids had no trade and are final, flat at the earlier trade's price; a
+// jump in ids, a repeat and id-less v1 trades settle nothing.
+func TestQuietWindowsAreFlat(t *testing.T) {
+	t.Parallel()
+	m := Market("BTC/USD")
+	tr := func(id, sec int64, px string) market.Trade {
+		return market.Trade{Market: m, Time: sec * 1000, Price: market.MustDecimal(px), FirstSeq: id, LastSeq: id}
+	}
+	cases := []struct {
+		name   string
+		trades []market.Trade
+		want   []int64 // open times (minutes) of the flat finals
+	}{
+		{"consecutive ids across two empty windows", []market.Trade{tr(5, 10, "1"), tr(6, 200, "2")}, []int64{1, 2}},
+		{"same or next window: nothing", []market.Trade{tr(5, 10, "1"), tr(6, 20, "2"), tr(7, 70, "3")}, nil},
+		{"an id jump: nothing", []market.Trade{tr(5, 10, "1"), tr(7, 200, "2")}, nil},
+		{"a repeat: nothing", []market.Trade{tr(5, 10, "1"), tr(5, 200, "1")}, nil},
+		{"v1 trades without ids: nothing", []market.Trade{tr(0, 10, "1"), tr(0, 200, "2")}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := quiet{}
+			var got []int64
+			for _, x := range c.trades {
+				for _, f := range q.apply(x) {
+					if f.State != market.Reconciled || !f.Volume.IsZero() || !f.Open.Equal(c.trades[0].Price) || f.Trades != 0 {
+						t.Errorf("flat %+v", f)
+					}
+					got = append(got, f.OpenTime/60_000)
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("flat minutes %v, want %v", got, c.want)
+			}
+		})
+	}
 }

@@ -68,7 +68,7 @@ func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.S
 	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
 		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 	upstream.Shard(ctx, markets, f.cfg.PerConn, func(ctx context.Context, group []market.Market) {
-		s := &session{feed: f, markets: group, sink: sink}
+		s := &session{feed: f, markets: group, sink: sink, quiet: quiet{}}
 		upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 	})
 	return nil
@@ -81,6 +81,7 @@ type session struct {
 	sink    upstream.Sink
 	replies int
 	windows windows
+	quiet   quiet // across connections: trade ids are the book's
 	dec     Decoder // used by the session's reading goroutine only
 }
 
@@ -157,6 +158,9 @@ func (s *session) handle(data []byte) {
 	case KindTrades:
 		for _, t := range e.Trades {
 			s.sink.Trade(t)
+			for _, c := range s.quiet.apply(t) {
+				s.sink.Bin(c)
+			}
 		}
 	}
 }
@@ -180,4 +184,38 @@ func (w windows) apply(c market.Candle) []market.Candle {
 	}
 	w[c.Market] = c
 	return []market.Candle{c}
+}
+
+// quiet finds the windows without trades. Kraken sends no ohlc row for a
+// window without trades, but trade_id is consecutive per book: when a
+// trade follows the previous one's id and windows lie between their two,
+// those windows had no trade and are final, flat at the previous price,
+// as Kraken's REST OHLC has them.
+type quiet map[market.Market]lastTrade
+
+type lastTrade struct {
+	id, window int64
+	price      market.Decimal
+}
+
+func (q quiet) apply(t market.Trade) []market.Candle {
+	if t.LastSeq == 0 {
+		return nil // v1 trades carry no id
+	}
+	w := market.I1m.Truncate(t.Time)
+	prev, ok := q[t.Market]
+	if ok && t.LastSeq <= prev.id {
+		return nil
+	}
+	q[t.Market] = lastTrade{id: t.LastSeq, window: w, price: t.Price}
+	if !ok || t.LastSeq != prev.id+1 {
+		return nil
+	}
+	var out []market.Candle
+	for e := prev.window + market.I1m.Millis(); e < w; e += market.I1m.Millis() {
+		p := prev.price
+		out = append(out, market.Candle{Market: t.Market, Interval: market.I1m, OpenTime: e, Open: p, High: p, Low: p, Close: p,
+			Volume: market.Zero, Quote: market.Zero, State: market.Reconciled, Source: market.SourceTrades})
+	}
+	return out
 }

@@ -1,0 +1,290 @@
+package cli
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sim/simtest"
+	"github.com/candlewire/candlewire/internal/sqlite"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// collectResult is what `candlewire bench collect` measured.
+type collectResult struct {
+	Markets      int      `json:"markets"`
+	Venues       int      `json:"venues"`
+	Complete     int      `json:"complete_markets"` // every checked minute stored once, final and exact
+	Minutes      int      `json:"minutes_checked"`
+	Wrong        int      `json:"minutes_wrong_or_missing"`
+	Connections  float64  `json:"connections"`
+	Trades       float64  `json:"messages"`
+	GapsFilled   float64  `json:"gap_repairs"`
+	Seconds      float64  `json:"seconds"`
+	CPUSeconds   float64  `json:"cpu_seconds"`
+	CPUPercent   float64  `json:"cpu_percent_of_one_core"`
+	PeakRSSMiB   float64  `json:"peak_rss_mib"`
+	HeapMiB      float64  `json:"heap_inuse_mib_at_end"`
+	Goroutines   int      `json:"goroutines_at_end"`
+	Fault        string   `json:"fault"`
+	SimSpeed     float64  `json:"sim_speed"`
+	FirstChecked string   `json:"first_minute_checked"`
+	LastChecked  string   `json:"last_minute_checked"`
+	Incomplete   []string `json:"incomplete,omitempty"` // market: what was wrong
+}
+
+// benchCollect runs `candlewire bench collect`: many markets across every
+// venue from a simulator in a child process, a fault on one venue, then a
+// check of every market's candles against the simulator's trade log, with
+// this process's CPU and memory.
+func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench collect", stderr)
+	n := fs.Int("markets", 300, "markets, spread evenly over the venues")
+	speed := fs.Float64("speed", 1, "simulated seconds per real second")
+	d := fs.Duration("duration", 5*time.Minute, "real time to collect")
+	fault := fs.String("fault", "okx:drop@2m,okx:refuse@2m+1m", "faults, venue:kind@at[+for] (simulated offsets), comma-separated")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *n < len(venueKinds) || *speed <= 0 || *d <= 0 {
+		return fmt.Errorf("%w: --markets must be at least %d, --speed and --duration positive", errUsage, len(venueKinds))
+	}
+	ms := benchMarkets(*n)
+	addr, stopSim, err := startSimChild(ctx, ms, *speed, *fault, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopSim()
+	res, err := collectFor(ctx, addr, ms, *d)
+	if err != nil {
+		return err
+	}
+	res.Fault, res.SimSpeed = *fault, *speed
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%d markets on %d venues, %.0f connections, %.0f messages in %.0f s (sim speed %g, fault %s)\n",
+		res.Markets, res.Venues, res.Connections, res.Trades, res.Seconds, res.SimSpeed, res.Fault)
+	fmt.Fprintf(stdout, "complete: %d of %d markets; %d minutes checked (%s..%s), %d wrong or missing; %.0f gap repairs\n",
+		res.Complete, res.Markets, res.Minutes, res.FirstChecked, res.LastChecked, res.Wrong, res.GapsFilled)
+	fmt.Fprintf(stdout, "cpu %.1f s (%.1f%% of one core), peak RSS %.1f MiB, heap in use %.1f MiB, %d goroutines\n",
+		res.CPUSeconds, res.CPUPercent, res.PeakRSSMiB, res.HeapMiB, res.Goroutines)
+	for _, s := range res.Incomplete {
+		fmt.Fprintf(stdout, "  incomplete %s\n", s)
+	}
+	if res.Complete != res.Markets {
+		return fmt.Errorf("%d of %d markets incomplete", res.Markets-res.Complete, res.Markets)
+	}
+	return nil
+}
+
+// benchMarkets spreads n markets over the venues, named as each names them.
+func benchMarkets(n int) []market.Market {
+	names := map[string]func(i int) string{
+		"binance":  func(i int) string { return fmt.Sprintf("C%dUSDT", i) },
+		"bitmex":   func(i int) string { return fmt.Sprintf("C%dUSD", i) },
+		"okx":      func(i int) string { return fmt.Sprintf("C%d-USDT", i) },
+		"bybit":    func(i int) string { return fmt.Sprintf("C%dUSDT", i) },
+		"kraken":   func(i int) string { return fmt.Sprintf("C%d-USD", i) },
+		"coinbase": func(i int) string { return fmt.Sprintf("C%d-USD", i) },
+	}
+	venues := []string{"binance", "bitmex", "okx", "bybit", "kraken", "coinbase"}
+	out := make([]market.Market, 0, n)
+	for i := 0; len(out) < n; i++ {
+		v := venues[i%len(venues)]
+		out = append(out, market.Market{Venue: v, Symbol: names[v](i / len(venues))})
+	}
+	return out
+}
+
+// startSimChild runs `candlewire sim` in a child process, so that this
+// process's CPU and memory are the collector's alone.
+func startSimChild(ctx context.Context, ms []market.Market, speed float64, faults string, stderr io.Writer) (string, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.String()
+	}
+	args := []string{"sim", "--listen", "127.0.0.1:0", "--speed", fmt.Sprint(speed), "--symbols", strings.Join(names, ","), "--log", "warn"}
+	for _, f := range strings.Split(faults, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			args = append(args, "--fault", f)
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(cctx, exe, args...)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		cancel()
+		return "", nil, fmt.Errorf("start the simulator: %w", err)
+	}
+	stop := func() { cancel(); cmd.Wait() } //nolint:errcheck // killed on purpose
+	line, err := bufio.NewReader(out).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "candlewire simulator on ")
+	if err != nil || !ok {
+		stop()
+		return "", nil, fmt.Errorf("the simulator said %q: %v", line, err)
+	}
+	go io.Copy(io.Discard, out) //nolint:errcheck // drain the rest of its listing
+	return addr, stop, nil
+}
+
+// collectFor collects ms from the simulator at addr for d into a fresh
+// database, then checks them.
+func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Duration) (collectResult, error) {
+	dir, err := os.MkdirTemp("", "candlewire-bench-collect")
+	if err != nil {
+		return collectResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)
+	if err != nil {
+		return collectResult{}, err
+	}
+	defer st.Close()
+	eps := mountAll(sim.New(sim.Config{})).withHost(addr)
+	reg := prometheus.NewRegistry()
+	met := metrics.New(reg)
+	client := newHTTPClient()
+	defer client.CloseIdleConnections()
+	log := newLogger(io.Discard, "error")
+	venues, err := buildVenues(ctx, ms, eps, st, client, log, met)
+	if err != nil {
+		return collectResult{}, err
+	}
+	col, err := collector.New(collector.Config{Store: st, Venues: venues, Metrics: met})
+	if err != nil {
+		return collectResult{}, err
+	}
+	startSim, err := simNow(addr)
+	if err != nil {
+		return collectResult{}, err
+	}
+	cpu0, began := cpuTime(), time.Now()
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	err = col.Run(cctx)
+	res := collectResult{Markets: len(ms), Venues: len(venues), Seconds: time.Since(began).Seconds(), CPUSeconds: (cpuTime() - cpu0).Seconds(),
+		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connections: gatherSum(reg, "candlewire_upstream_connects_total"),
+		Trades: gatherSum(reg, "candlewire_upstream_messages_total"), GapsFilled: gatherSum(reg, "candlewire_gaps_resolved_total")}
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	res.HeapMiB, res.CPUPercent = float64(mem.HeapInuse)/(1<<20), 100*res.CPUSeconds/res.Seconds
+	if err != nil {
+		return res, err
+	}
+	endSim, err := simNow(addr)
+	if err != nil {
+		return res, err
+	}
+	from, to := market.I1m.Truncate(startSim)+market.I1m.Millis(), market.I1m.Truncate(endSim)-2*market.I1m.Millis()
+	res.FirstChecked, res.LastChecked = fmtTime(from), fmtTime(to-market.I1m.Millis())
+	return res, checkMarkets(ctx, st, "http://"+addr, ms, from, to, &res)
+}
+
+// checkMarkets compares every market's stored minutes in [from, to) with
+// the simulator's trade log.
+func checkMarkets(ctx context.Context, st store.Store, base string, ms []market.Market, from, to int64, res *collectResult) error {
+	for _, m := range ms {
+		want, err := simtest.Expected(base, m, from, to)
+		if err != nil {
+			return err
+		}
+		got, err := st.Candles(ctx, m, market.I1m, from, to)
+		if err != nil {
+			return err
+		}
+		wrong := len(want) - len(got)
+		var first string
+		for _, c := range got {
+			if c.State != market.Reconciled || simtest.Brief(c) != want[c.OpenTime] {
+				wrong++
+				first = cmp.Or(first, fmt.Sprintf("%s %s %s, want %s", fmtTime(c.OpenTime), c.State, simtest.Brief(c), want[c.OpenTime]))
+			}
+		}
+		if wrong != 0 {
+			res.Incomplete = append(res.Incomplete, fmt.Sprintf("%s: %d of %d minutes stored; first wrong: %s", m, len(got), len(want), cmp.Or(first, "none")))
+		}
+		res.Minutes += len(want)
+		res.Wrong += max(wrong, 0)
+		if wrong == 0 && len(want) > 0 {
+			res.Complete++
+		}
+	}
+	return nil
+}
+
+func simNow(addr string) (int64, error) {
+	resp, err := http.Get("http://" + addr + "/admin/clock")
+	if err != nil {
+		return 0, fmt.Errorf("read the simulator's clock: %w", err)
+	}
+	defer resp.Body.Close()
+	var c struct {
+		Now int64 `json:"now"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
+		return 0, fmt.Errorf("read the simulator's clock: %w", err)
+	}
+	return c.Now, nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS is the process's peak resident set in MiB (Linux reports KiB).
+func peakRSS() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024
+}
+
+// gatherSum adds every series of a metric family.
+func gatherSum(reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
+}
