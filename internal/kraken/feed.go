@@ -81,7 +81,7 @@ type session struct {
 	sink    upstream.Sink
 	replies int
 	windows windows
-	quiet   quiet // across connections: trade ids are the book's
+	quiet   quiet   // across connections: trade ids are the book's
 	dec     Decoder // used by the session's reading goroutine only
 }
 
