@@ -68,6 +68,8 @@ func TestChartPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, "candles drawn", `window.candlewire.bars.size > 0 && document.querySelectorAll('#chart canvas').length > 0`)
+	// binance:BTCUSDT's tick in the venue's list is 0.01: prices at 2 places.
+	waitJS(t, ctx, "prices at the market's own decimals", `window.candlewire.precision === 2`)
 	for _, tr := range []string{"sse", "longpoll", "poll", "ws"} {
 		before := eval[int](t, ctx, fmt.Sprintf(`window.candlewire.stats[%q] ? window.candlewire.stats[%q].updates : 0`, tr, tr))
 		if _, err := chromedp.Run(ctx, chromedp.Click(chromedp.CSS("#t-"+tr))); err != nil {

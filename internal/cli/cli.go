@@ -23,8 +23,10 @@ Usage:
   candlewire export   --market M --interval I --from T --to T --format csv|jsonl [--db FILE]
   candlewire record   [--markets M,...] [--dir DIR] [--rotate 1h] [--max-size MiB] [--duration D] [--sim]
   candlewire replay   FILE... [--listen ADDR] [--speed X]
+  candlewire markets  VENUE [--json] [--sim] [--rest-url VENUE=URL]
   candlewire bench    fanout [--clients 10000] [--rate 10] [--duration 30s]
   candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
+  candlewire bench    collect [--markets 300] [--speed X] [--duration 5m] [--fault F]
 
 Markets are venue:SYMBOL (default binance:BTCUSDT). Times are RFC 3339, YYYY-MM-DD,
 Unix milliseconds, "now", or a duration before now such as 6h.
@@ -42,7 +44,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
-		"record": recordCmd, "replay": replayCmd,
+		"record": recordCmd, "replay": replayCmd, "markets": marketsCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

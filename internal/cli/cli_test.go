@@ -51,6 +51,10 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"backfill", "--from", "1h", "--rest-url", "bitmex=ws://x"}, code: 2, want: "want http:// or https://HOST"},
 		{args: []string{"watch", "--rest-url", "bitmex=:://"}, code: 2, want: "bad URL"},
 		{args: []string{"sim", "--fault", "drop"}, code: 2, want: "venue:kind@at"},
+		{args: []string{"run", "--sim", "--markets", "binance:BTCUSD", "--db", filepath.Join(dir, "d.db")}, code: 2,
+			want: "not listed by its venue: binance:BTCUSD (listed: BTCUSDT"},
+		{args: []string{"markets"}, code: 2, want: "markets needs one venue"},
+		{args: []string{"markets", "nasdaq"}, code: 2, want: `unknown venue "nasdaq"`},
 	}
 	for _, c := range cases {
 		code, out, errs := run(t, context.Background(), c.args...)

@@ -19,6 +19,7 @@ import (
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/instrument"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -37,6 +38,9 @@ type runOptions struct {
 	simSeed  uint64
 	log      string
 	serve    config.Serve
+	// instruments are the markets as their venues list them (loaded at
+	// start; a venue whose list could not be read has none).
+	instruments map[market.Market]instrument.Instrument
 }
 
 func parseRun(args []string, stderr io.Writer) (runOptions, error) {
@@ -93,6 +97,9 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		}
 		defer stopSim()
 	}
+	if o.instruments, err = listed(ctx, o, log); err != nil {
+		return err
+	}
 	st, err := sqlite.Open(ctx, o.db, nil)
 	if err != nil {
 		return err
@@ -120,6 +127,14 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	srv.stop(ctx)
 	log.Info("stopped; everything collected is stored")
 	return err
+}
+
+// listed loads the instrument lists of the markets' venues and checks the
+// markets against them.
+func listed(ctx context.Context, o runOptions, log *slog.Logger) (map[market.Market]instrument.Instrument, error) {
+	client := newHTTPClient()
+	defer client.CloseIdleConnections()
+	return loadInstruments(ctx, o.markets, o.eps, client, log.With("component", "instruments"), metrics.Discard())
 }
 
 // newCollector builds the venues and the collector; closeClient releases
@@ -183,10 +198,10 @@ func logFinal(log *slog.Logger, c market.Candle) {
 }
 
 // httpRoutes serves /metrics and /healthz.
-func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market) *http.ServeMux {
+func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("GET /v1/status", statusHandler(reg, st, ms))
+	mux.Handle("GET /v1/status", statusHandler(reg, st, ms, infos))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		type mk struct {
 			Market         string `json:"market"`

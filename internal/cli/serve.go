@@ -30,7 +30,7 @@ type httpServer struct {
 // page, /metrics, /healthz and /v1/status on o.listen (TLS when
 // configured).
 func startHTTP(o runOptions, st store.Store, h *hub.Hub, compat *bitmexcompat.Server, reg *prometheus.Registry, log *slog.Logger) (*httpServer, error) {
-	mux := httpRoutes(reg, st, o.markets)
+	mux := httpRoutes(reg, st, o.markets, o.instruments)
 	a := api.New(api.Config{Store: st, Hub: h, Registerer: reg,
 		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
 	a.Register(mux)

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/candlewire/candlewire/internal/instrument"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -21,10 +22,16 @@ type marketStatus struct {
 	GapsFilled  float64 `json:"gaps_filled"`
 	Reconnects  float64 `json:"reconnects"`  // of the market's venue
 	BudgetLeft  float64 `json:"budget_left"` // connects the venue's budget allows now
+	// Tick and Lot are the venue's price and size steps, and PricePlaces
+	// the decimals of its prices (the chart's precision); absent when the
+	// venue's list could not be read.
+	Tick        string `json:"tick,omitempty"`
+	Lot         string `json:"lot,omitempty"`
+	PricePlaces *int   `json:"price_places,omitempty"`
 }
 
 // statusHandler serves GET /v1/status: the markets and their data quality.
-func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market) http.HandlerFunc {
+func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		mfs, err := reg.Gather()
 		if err != nil {
@@ -42,6 +49,10 @@ func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market) 
 				GapsFilled: sum(mfs, "candlewire_gaps_resolved_total", "market", m.String(), "status", "filled"),
 				Reconnects: sum(mfs, "candlewire_upstream_reconnects_total", "venue", m.Venue),
 				BudgetLeft: sum(mfs, "candlewire_upstream_connect_budget_left", "venue", m.Venue)}
+			if in, ok := infos[m]; ok {
+				p, _ := in.Scale()
+				s.Tick, s.Lot, s.PricePlaces = in.Tick.String(), in.Lot.String(), &p
+			}
 			if last, ok, err := st.LastReconciled(r.Context(), m, market.I1m); err == nil && ok {
 				s.LastFinal = last
 				if cs, err := st.Candles(r.Context(), m, market.I1m, last, last+1); err == nil && len(cs) == 1 {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/quagmt/udecimal"
@@ -190,4 +191,21 @@ func (in *Instrument) Quote(t Trade) market.Decimal {
 		return in.Size(t.Size)
 	}
 	return in.Price(t.Price).Mul(in.Size(t.Size))
+}
+
+// TickSize is the spec's price step as a decimal.
+func (sp Spec) TickSize() market.Decimal { return udecimal.MustFromInt64(sp.Tick, sp.PricePrec) }
+
+// LotSize is the spec's size step as a decimal.
+func (sp Spec) LotSize() market.Decimal { return udecimal.MustFromInt64(sp.Lot, sp.SizePrec) }
+
+// SplitSymbol splits a symbol written without a separator (BTCUSDT) at the
+// first of quotes it ends with.
+func SplitSymbol(symbol string, quotes ...string) (base, quote string) {
+	for _, q := range quotes {
+		if b, ok := strings.CutSuffix(symbol, q); ok && b != "" {
+			return b, q
+		}
+	}
+	return symbol, ""
 }

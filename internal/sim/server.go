@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -80,6 +81,32 @@ func (s *Server) Instrument(venue, symbol string, spec Spec) *Instrument {
 	}
 	return in
 }
+
+// Catalog is what a venue front-end lists as its instruments: the given
+// well-known symbols, the synthetic ones name(0) to name(Synthetic-1)
+// (what tests and benchmarks collect), and every instrument created on the
+// venue, sorted.
+func (s *Server) Catalog(venue string, known []string, name func(i int) string) []string {
+	seen := map[string]bool{}
+	for _, k := range known {
+		seen[k] = true
+	}
+	for i := range Synthetic {
+		seen[name(i)] = true
+	}
+	s.mu.Lock()
+	for k := range s.inst {
+		if v, sym, _ := strings.Cut(k, ":"); v == venue {
+			seen[sym] = true
+		}
+	}
+	s.mu.Unlock()
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// Synthetic is how many synthetic symbols each venue lists (C0 to C999,
+// named as the venue names them).
+const Synthetic = 1000
 
 func (s *Server) lookup(venue, symbol string) *Instrument {
 	s.mu.Lock()

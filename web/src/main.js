@@ -150,10 +150,21 @@ function startPoll() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// applyScale draws prices with the market's own decimals and step, from its
+// venue's instrument list (GET /v1/status), so a 0.0001-tick market is not
+// rounded to cents.
+function applyScale() {
+  const st = state.status && state.status.markets.find((m) => m.market === state.market);
+  if (!st || st.price_places === undefined) return;
+  state.precision = st.price_places;
+  candles.applyOptions({ priceFormat: { type: 'price', precision: st.price_places, minMove: +st.tick } });
+}
+
 // load shows the newest candles, then follows live changes from their cursor.
 async function load() {
   state.stop();
   state.bars.clear();
+  applyScale();
   try {
     const r = await fetch(auth(`/v1/candles?market=${encodeURIComponent(state.market)}&interval=${state.interval}&limit=500`));
     const body = await r.json();

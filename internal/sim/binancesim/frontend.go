@@ -24,6 +24,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 	fe := &FrontEnd{s: s, prefix: prefix}
 	s.Handle("GET "+prefix+"/stream", http.HandlerFunc(fe.serveStream))
 	s.Handle("GET "+prefix+"/api/v3/klines", http.HandlerFunc(fe.serveKlines))
+	s.Handle("GET "+prefix+"/api/v3/exchangeInfo", http.HandlerFunc(fe.serveExchangeInfo))
 	return fe
 }
 

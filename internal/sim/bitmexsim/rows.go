@@ -31,6 +31,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 	s.Handle("GET "+prefix+"/realtime", http.HandlerFunc(fe.serveRealtime))
 	s.Handle("GET "+prefix+"/api/v1/trade/bucketed", http.HandlerFunc(fe.serveBucketed))
 	s.Handle("GET "+prefix+"/api/v1/trade", http.HandlerFunc(fe.serveTrades))
+	s.Handle("GET "+prefix+"/api/v1/instrument/active", http.HandlerFunc(fe.serveInstruments))
 	return fe
 }
 

@@ -24,6 +24,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 	fe := &FrontEnd{s: s}
 	s.Handle("GET "+prefix+"/v5/public/spot", http.HandlerFunc(fe.serveWS))
 	s.Handle("GET "+prefix+"/v5/market/kline", http.HandlerFunc(fe.serveKline))
+	s.Handle("GET "+prefix+"/v5/market/instruments-info", http.HandlerFunc(fe.serveInstruments))
 	return fe
 }
 

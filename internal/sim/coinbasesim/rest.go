@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/quagmt/udecimal"
-
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 )
@@ -146,21 +144,18 @@ func (fe *FrontEnd) serveProducts(w http.ResponseWriter, r *http.Request) {
 	if fe.restFault(w) {
 		return
 	}
-	rows := make([]string, len(Products))
-	for i, id := range Products {
+	ids := fe.s.Catalog(Venue, Known, func(i int) string { return fmt.Sprintf("C%d-USD", i) })
+	rows := make([]string, len(ids))
+	for i, id := range ids {
 		base, quote, _ := strings.Cut(id, "-")
 		sp := Spec(id)
 		rows[i] = fmt.Sprintf(`{"id":%q,"base_currency":%q,"quote_currency":%q,"quote_increment":"%s","base_increment":"%s","display_name":%q,"status":"online","trading_disabled":false}`,
-			id, base, quote, increment(sp.Tick, sp.PricePrec), increment(sp.Lot, sp.SizePrec), base+"/"+quote)
+			id, base, quote, sp.TickSize(), sp.LotSize(), base+"/"+quote)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, "[%s]", strings.Join(rows, ","))
 }
 
-func increment(units int64, prec uint8) string {
-	return udecimal.MustFromInt64(units, prec).String()
-}
-
-// Products are the simulated venue's products.
-var Products = []string{"BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD", "DOGE-USD", "ADA-USD", "LTC-USD", "LINK-USD",
-	"AVAX-USD", "DOT-USD", "BTC-EUR", "ETH-EUR", "BTC-GBP", "ETH-BTC", "SOL-BTC", "BTC-USDT", "ETH-USDT", "USDT-USD"}
+// Known are the well-known products the simulated venue lists, besides its
+// synthetic C0-USD to C999-USD.
+var Known = []string{"BTC-USD", "ETH-USD", "SOL-USD", "XRP-USD", "DOGE-USD", "BTC-EUR", "ETH-BTC", "BTC-USDT"}

@@ -26,6 +26,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 	fe := &FrontEnd{s: s}
 	s.Handle("GET "+prefix+"/v2", http.HandlerFunc(fe.serveWS))
 	s.Handle("GET "+prefix+"/0/public/OHLC", http.HandlerFunc(fe.serveOHLC))
+	s.Handle("GET "+prefix+"/0/public/AssetPairs", http.HandlerFunc(fe.serveAssetPairs))
 	return fe
 }
 

@@ -27,6 +27,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 	s.Handle("GET "+prefix+"/ws/v5/public", fe.ws(false))
 	s.Handle("GET "+prefix+"/api/v5/market/candles", fe.candles(300))
 	s.Handle("GET "+prefix+"/api/v5/market/history-candles", fe.candles(100))
+	s.Handle("GET "+prefix+"/api/v5/public/instruments", http.HandlerFunc(fe.serveInstruments))
 	return fe
 }
 

@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+)
+
+// TestInstrumentListsFromSimulators reads every venue's instrument list
+// from its simulator over REST: the well-known markets and the synthetic
+// ones are listed, with the tick and lot of the simulator's own specs.
+func TestInstrumentListsFromSimulators(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 1})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	eps := mountAll(s).withHost(strings.TrimPrefix(srv.URL, "http://"))
+	client := newHTTPClient()
+	defer client.CloseIdleConnections()
+	probe := map[string]string{"binance": "BTCUSDT", "bitmex": "XBTUSD", "okx": "BTC-USDT", "bybit": "BTCUSDT", "kraken": "BTC-USD", "coinbase": "BTC-USD"}
+	for venue, k := range venueKinds {
+		t.Run(venue, func(t *testing.T) {
+			list, err := fetchList(context.Background(), venue, eps, client, newLogger(&strings.Builder{}, "error"), metrics.Discard())
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := market.Market{Venue: venue, Symbol: probe[venue]}
+			in, ok := list.Find(m)
+			sp := k.simSpec(m.Symbol)
+			if !ok || !in.Trading || !in.Tick.Equal(sp.TickSize()) || len(list) < sim.Synthetic {
+				t.Fatalf("%s: %+v (found %v), want tick %s; %d listed", m, in, ok, sp.TickSize(), len(list))
+			}
+			if venue != "kraken" && !in.Lot.Equal(sp.LotSize()) { // Kraken lists lot decimals, not the step
+				t.Errorf("%s: lot %s, want %s", m, in.Lot, sp.LotSize())
+			}
+		})
+	}
+}
