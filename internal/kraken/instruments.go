@@ -70,4 +70,3 @@ func step(places int) string {
 	}
 	return "0." + strings.Repeat("0", places-1) + "1"
 }
-
