@@ -18,6 +18,7 @@ import (
 	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/coinbase"
 	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/kraken"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/okx"
 	"github.com/candlewire/candlewire/internal/realdata"
@@ -44,6 +45,18 @@ var recordings = []struct {
 	{"BITMEX.ws.1.0", "bitmex", "/realtime", stateless(decodeBitmex)},
 	{"OKX.ws.1.0", "okx", "", stateless(decodeOKX)},
 	{"COINBASE.ws.28.0", "coinbase", "", coinbaseDecoder},
+	// KRAKEN.ws.49.0 and .50.0 hold only ticker and book frames: no
+	// candle, so nothing to compare (the decoder test reads them).
+	{"KRAKEN.ws.48.0", "kraken", "", stateless(decodeKraken)},
+}
+
+// decodeKraken reads Kraken's v1 frames (the recordings' API): trades.
+func decodeKraken(f []byte) decoded {
+	e, err := kraken.Decode(f)
+	if err != nil {
+		return decoded{}
+	}
+	return decoded{trades: slices.Clone(e.Trades), bins: slices.Clone(e.Candles)}
 }
 
 func stateless(f func([]byte) decoded) func([][]byte) func([]byte) decoded {
@@ -190,11 +203,15 @@ func marketsOf(frames []decoded) []market.Market {
 	return ms
 }
 
+// binsOf is what each venue's bins carry, as run configures them.
+var binsOf = map[string]candle.Options{"okx": {Unmergeable: true, NoCount: true}, "bybit": {Unmergeable: true, NoCount: true},
+	"kraken": {Unmergeable: true}}
+
 // collectDirect runs the collector on the decoded frames into memory.
 func collectDirect(t *testing.T, venue string, ms []market.Market, frames []decoded) []string {
 	st := store.NewMemory(nil)
 	c, err := collector.New(collector.Config{Store: st, Venues: []collector.Venue{{Name: venue, Feed: fileFeed{frames}, REST: noREST{},
-		Markets: ms, Bins: candle.Options{Unmergeable: venue == "okx", NoCount: venue == "okx"}}}})
+		Markets: ms, Bins: binsOf[venue]}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package coinbase
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -30,10 +31,10 @@ const (
 // valid until its next Decode.
 type Event struct {
 	Kind        Kind
-	Trade       market.Trade // KindMatch, KindLastMatch: FirstSeq and LastSeq are the trade_id
-	Market      market.Market
-	LastTradeID int64 // KindHeartbeat
-	Time        int64 // KindHeartbeat: UTC ms
+	Trade       market.Trade  // KindMatch, KindLastMatch: FirstSeq and LastSeq are the trade_id
+	Market      market.Market // KindError: the product a refused subscribe named, if any
+	LastTradeID int64         // KindHeartbeat
+	Time        int64         // KindHeartbeat: UTC ms
 	Subscribed  []string
 	Msg         string // KindError: message and reason
 }
@@ -106,7 +107,11 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 		}
 		return Event{Kind: KindSubscriptions, Subscribed: d.subscribed}, nil
 	case "error":
-		return Event{Kind: KindError, Msg: fmt.Sprintf("%s (%s)", f.Message, f.Reason)}, nil
+		e := Event{Kind: KindError, Msg: fmt.Sprintf("%s (%s)", f.Message, f.Reason)}
+		if id, ok := strings.CutSuffix(f.Reason, " is not a valid product"); ok && id != "" {
+			e.Market = Market(id) // Coinbase refused the whole subscribe for it
+		}
+		return e, nil
 	case "":
 		return Event{}, fmt.Errorf("%w: no type", ErrDecode)
 	}

@@ -70,7 +70,7 @@ func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.S
 	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
 		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 	upstream.Shard(ctx, markets, f.cfg.PerConn, func(ctx context.Context, group []market.Market) {
-		s := &session{feed: f, markets: group, sink: sink, tapes: NewTapes(group)}
+		s := &session{feed: f, markets: group, sink: sink, tapes: NewTapes(group), refused: map[market.Market]bool{}}
 		upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 	})
 	return nil
@@ -85,13 +85,17 @@ type session struct {
 	tapes   *Tapes
 	live    bool // this connection's subscribe was confirmed
 	dec     Decoder
+	// refused are products Coinbase said are not valid; it refuses a whole
+	// subscribe for one, so they are left out and the rest subscribed again.
+	refused map[market.Market]bool
+	resend  bool // subscribe again, without the refused
 }
 
 func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
 	defer s.sink.Down(s.markets)
-	s.live = false
+	s.live, s.resend = false, false
 	if err := s.subscribe(ctx, ws); err != nil {
 		return err
 	}
@@ -113,6 +117,12 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 				return fmt.Errorf("read: %w", fr.Err)
 			}
 			s.handle(fr.Data)
+			if s.resend {
+				s.resend = false
+				if err := s.subscribe(ctx, ws); err != nil {
+					return err
+				}
+			}
 		}
 	}
 }
@@ -120,9 +130,13 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 // subscribe asks for matches and heartbeat of every product in one
 // message, within Coinbase's 5 s after connecting.
 func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
-	ids := make([]string, len(s.markets))
-	for i, m := range s.markets {
-		ids[i] = m.Symbol
+	ids := make([]string, 0, len(s.markets))
+	for _, m := range s.wanted() {
+		ids = append(ids, m.Symbol)
+	}
+	if len(ids) == 0 {
+		<-ctx.Done() // every product was refused: nothing to collect here
+		return context.Cause(ctx)
 	}
 	msg, _ := json.Marshal(map[string]any{"type": "subscribe", "product_ids": ids, "channels": []string{"matches", "heartbeat"}})
 	if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
@@ -142,18 +156,35 @@ func (s *session) handle(data []byte) {
 	case KindSubscriptions:
 		if !s.live && s.covers(e.Subscribed) {
 			s.live = true
-			s.sink.Live(s.markets)
+			s.sink.Live(s.wanted())
 		}
 	case KindError:
+		if s.tapes.Has(e.Market) && !s.refused[e.Market] {
+			s.refused[e.Market], s.resend = true, true
+			s.sink.Skip(Venue, "subscribe-refused", fmt.Errorf("%s: %s; subscribing the others without it", e.Market, e.Msg))
+			return
+		}
 		s.sink.Skip(Venue, "venue-error", errors.New(e.Msg))
 	case KindMatch, KindLastMatch, KindHeartbeat:
 		s.apply(e)
 	}
 }
 
-// covers reports whether every product of the connection is subscribed.
-func (s *session) covers(ids []string) bool {
+// wanted are the connection's markets that Coinbase did not refuse.
+func (s *session) wanted() []market.Market {
+	out := make([]market.Market, 0, len(s.markets))
 	for _, m := range s.markets {
+		if !s.refused[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// covers reports whether every wanted product of the connection is
+// subscribed.
+func (s *session) covers(ids []string) bool {
+	for _, m := range s.wanted() {
 		if !slices.Contains(ids, m.Symbol) {
 			return false
 		}

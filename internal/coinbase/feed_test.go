@@ -100,3 +100,27 @@ func TestFeedBuildsExactFinals(t *testing.T) {
 		t.Errorf("%v connects (want 3), %d skipped", n, sink.skips)
 	}
 }
+
+// TestFeedLeavesOutARefusedProduct: Coinbase refuses a whole subscribe for
+// one product it does not know; the feed counts it, leaves it out and
+// subscribes the others again, which then collect as usual.
+func TestFeedLeavesOutARefusedProduct(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 6, Speed: 60, History: 10 * time.Minute})
+	coinbasesim.Mount(s, "/coinbase")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/coinbase"})
+	good, bad := []market.Market{Market("C1-USD"), Market("C2-USD")}, Market("no such product")
+	sink := newFinals()
+	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+	defer cancel()
+	feed.Run(ctx, []market.Market{good[0], bad, good[1]}, sink)
+	for _, m := range good {
+		if sink.live[m] != 1 || sink.trades[m] == 0 || len(sink.got[m]) == 0 {
+			t.Errorf("%s: live %d, %d trades, %d finals", m, sink.live[m], sink.trades[m], len(sink.got[m]))
+		}
+	}
+	if sink.live[bad] != 0 || sink.skips != 1 {
+		t.Errorf("the refused product: live %d; %d skips counted, want 1", sink.live[bad], sink.skips)
+	}
+}

@@ -159,6 +159,9 @@ func NewTapes(ms []market.Market) *Tapes {
 	return t
 }
 
+// Has reports whether m has a tape.
+func (t *Tapes) Has(m market.Market) bool { return t.tapes[m] != nil }
+
 // Apply runs a decoded match, last_match or heartbeat through its
 // product's tape. It reports whether the event's trade is new and should be
 // delivered, and returns the finals it settled (valid until the next
