@@ -29,8 +29,14 @@ type lister interface {
 const listTimeout = 10 * time.Second
 
 // fetchList reads one venue's instrument list.
-func fetchList(ctx context.Context, venue string, eps endpoints, client *http.Client, log *slog.Logger, met *metrics.Metrics) (instrument.List, error) {
-	f, err := buildFetcher(venue, eps, client, log, met)
+func fetchList(ctx context.Context, venue string, eps endpoints, client *http.Client, met *metrics.Metrics) (instrument.List, error) {
+	k, err := kind(venue)
+	if err != nil {
+		return nil, err
+	}
+	// One attempt, quietly: offline, the start must not wait out retries;
+	// the caller says once why the list is missing.
+	f, err := k.fetcher(deps{ep: eps[venue], client: client, log: slog.New(slog.DiscardHandler), met: met, retries: -1})
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +70,7 @@ func loadInstruments(ctx context.Context, ms []market.Market, eps endpoints, cli
 		wg.Add(1)
 		go func(venue string) {
 			defer wg.Done()
-			list, err := fetchList(ctx, venue, eps, client, log, met)
+			list, err := fetchList(ctx, venue, eps, client, met)
 			if err != nil {
 				log.Warn("cannot read the venue's instrument list; its markets are not checked", "venue", venue, "err", err)
 				return
@@ -145,7 +151,7 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()
-	list, err := fetchList(ctx, venue, eps, client, log, metrics.Discard())
+	list, err := fetchList(ctx, venue, eps, client, metrics.Discard())
 	if err != nil {
 		return err
 	}

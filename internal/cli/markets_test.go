@@ -24,7 +24,7 @@ func TestInstrumentListsFromSimulators(t *testing.T) {
 	probe := map[string]string{"binance": "BTCUSDT", "bitmex": "XBTUSD", "okx": "BTC-USDT", "bybit": "BTCUSDT", "kraken": "BTC-USD", "coinbase": "BTC-USD"}
 	for venue, k := range venueKinds {
 		t.Run(venue, func(t *testing.T) {
-			list, err := fetchList(context.Background(), venue, eps, client, newLogger(&strings.Builder{}, "error"), metrics.Discard())
+			list, err := fetchList(context.Background(), venue, eps, client, metrics.Discard())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -44,6 +44,9 @@ type deps struct {
 	met    *metrics.Metrics
 	budget *upstream.Budget // the venue's connect budget
 	tap    upstream.Tap     // nil, or records every frame
+	// retries of each REST request (upstream.HTTP.Retries): 0 the
+	// default, negative none (reading the instrument lists at start).
+	retries int
 }
 
 // venueKind is everything the command line knows about one venue. Adding a
@@ -76,7 +79,7 @@ var venueKinds = map[string]venueKind{
 			if base == "" {
 				base = "https://api.binance.com"
 			}
-			h := &upstream.HTTP{Venue: "binance", Client: d.client, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: d.log, Metrics: d.met}
+			h := &upstream.HTTP{Venue: "binance", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: d.log, Metrics: d.met}
 			return &binance.REST{Base: strings.TrimRight(base, "/"), HTTP: h}, nil
 		},
 		mount: func(s *sim.Server) config.Venue {
@@ -103,7 +106,7 @@ var venueKinds = map[string]venueKind{
 			if d.ep.RESTURL == "" {
 				return nil, bitmex.ErrNoEndpoint
 			}
-			h := &upstream.HTTP{Venue: "bitmex", Client: d.client, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
+			h := &upstream.HTTP{Venue: "bitmex", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
 			return &bitmex.REST{Base: strings.TrimRight(d.ep.RESTURL, "/"), HTTP: h}, nil
 		},
 		mount: func(s *sim.Server) config.Venue {
@@ -135,7 +138,7 @@ var coinbaseKind = venueKind{
 			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "coinbase", Client: d.client, Limiter: rate.NewLimiter(coinbase.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
+		h := &upstream.HTTP{Venue: "coinbase", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(coinbase.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
 		return &coinbase.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.exchange.coinbase.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {
@@ -162,7 +165,7 @@ var krakenKind = venueKind{
 			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "kraken", Client: d.client, Limiter: rate.NewLimiter(kraken.RequestsPerSecond, 3), Logger: d.log, Metrics: d.met}
+		h := &upstream.HTTP{Venue: "kraken", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(kraken.RequestsPerSecond, 3), Logger: d.log, Metrics: d.met}
 		return &kraken.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.kraken.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {
@@ -189,7 +192,7 @@ var bybitKind = venueKind{
 			Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "bybit", Client: d.client, Limiter: rate.NewLimiter(bybit.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
+		h := &upstream.HTTP{Venue: "bybit", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(bybit.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
 		return &bybit.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.bybit.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {
@@ -214,7 +217,7 @@ var okxKind = venueKind{
 			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "okx", Client: d.client, Limiter: rate.NewLimiter(okx.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
+		h := &upstream.HTTP{Venue: "okx", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(okx.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
 		return &okx.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://www.okx.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {

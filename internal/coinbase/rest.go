@@ -217,44 +217,62 @@ func minDec(a, b market.Decimal) market.Decimal {
 	return a
 }
 
+// candlesLookback is how far before a range the first candles request
+// reaches, for the close that the range's leading empty minutes repeat.
+const candlesLookback = 60 * 60_000
+
 // candles reads REST candles for [from, to), candlesPerRequest minutes at
 // a time, filling the minutes without a row flat at the previous row's
-// close.
+// close (found up to candlesLookback before from).
 func (r *REST) candles(ctx context.Context, m market.Market, from, to int64, onPage func(upTo int64)) ([]market.Candle, error) {
 	var out []market.Candle
-	for cursor := from; cursor < to; {
-		end := min(cursor+candlesPerRequest*market.I1m.Millis(), to)
-		q := url.Values{"granularity": {"60"}, "start": {rfc3339(cursor)}, "end": {rfc3339(end - market.I1m.Millis())}}
-		body, _, err := r.HTTP.Get(ctx, r.Base+"/products/"+url.PathEscape(m.Symbol)+"/candles?"+q.Encode(), 1)
-		var rows []market.Candle
-		if err == nil {
-			rows, err = DecodeCandles(m, body)
+	var last market.Candle // newest row so far; OpenTime 0: none
+	next := from           // first minute not yet in out
+	fill := func(upTo int64) {
+		for ; last.OpenTime != 0 && next < upTo; next += market.I1m.Millis() {
+			out = append(out, flat(m, next, last.Close, market.SourceREST))
 		}
+	}
+	for cursor := from - candlesLookback; cursor < to; {
+		end := min(cursor+candlesPerRequest*market.I1m.Millis(), to)
+		rows, err := r.candleWindow(ctx, m, cursor, end)
 		if err != nil {
-			return out, fmt.Errorf("fetch %s candles from %s: %w", m, rfc3339(cursor), err)
+			return out, err
 		}
 		for _, c := range rows {
-			if c.OpenTime < cursor || c.OpenTime >= end {
-				continue
+			if c.OpenTime >= from {
+				fill(c.OpenTime)
+				out, next = append(out, c), c.OpenTime+market.I1m.Millis()
 			}
-			if n := len(out); n > 0 {
-				for t := out[n-1].OpenTime + market.I1m.Millis(); t < c.OpenTime; t += market.I1m.Millis() {
-					out = append(out, flat(m, t, out[len(out)-1].Close, market.SourceREST))
-				}
-			}
-			out = append(out, c)
+			last = c
 		}
 		cursor = end
-		if onPage != nil {
+		if onPage != nil && cursor > from {
 			onPage(cursor)
 		}
 	}
-	if n := len(out); n > 0 { // minutes after the last row, up to to, had no trades
-		for t := out[n-1].OpenTime + market.I1m.Millis(); t < to; t += market.I1m.Millis() {
-			out = append(out, flat(m, t, out[len(out)-1].Close, market.SourceREST))
+	fill(to) // the minutes after the last row had no trades
+	return out, nil
+}
+
+// candleWindow reads the rows with open time in [from, to), oldest first.
+func (r *REST) candleWindow(ctx context.Context, m market.Market, from, to int64) ([]market.Candle, error) {
+	q := url.Values{"granularity": {"60"}, "start": {rfc3339(from)}, "end": {rfc3339(to - market.I1m.Millis())}}
+	body, _, err := r.HTTP.Get(ctx, r.Base+"/products/"+url.PathEscape(m.Symbol)+"/candles?"+q.Encode(), 1)
+	var rows []market.Candle
+	if err == nil {
+		rows, err = DecodeCandles(m, body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s candles from %s: %w", m, rfc3339(from), err)
+	}
+	in := rows[:0]
+	for _, c := range rows {
+		if c.OpenTime >= from && c.OpenTime < to {
+			in = append(in, c)
 		}
 	}
-	return out, nil
+	return in, nil
 }
 
 func rfc3339(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }

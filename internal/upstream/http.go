@@ -21,7 +21,7 @@ type HTTP struct {
 	Venue   string
 	Client  *http.Client     // nil means a client with a 30s timeout
 	Limiter *rate.Limiter    // request weight per second; nil means unlimited
-	Retries int              // attempts after the first; 0 means 5
+	Retries int              // attempts after the first; 0 means 5, negative none
 	Backoff Backoff          // waits between retries
 	MaxBody int64            // largest response accepted; 0 means 32 MiB
 	Logger  *slog.Logger     // nil means discard
@@ -43,8 +43,11 @@ var defaultClient = &http.Client{Timeout: 30 * time.Second}
 // returns the body and headers of the first 2xx response.
 func (h *HTTP) Get(ctx context.Context, url string, weight int) ([]byte, http.Header, error) {
 	retries := h.Retries
-	if retries <= 0 {
+	switch {
+	case retries == 0:
 		retries = 5
+	case retries < 0:
+		retries = 0
 	}
 	var last error
 	for attempt := 0; attempt <= retries; attempt++ {
