@@ -34,7 +34,9 @@ type collectResult struct {
 	Complete     int      `json:"complete_markets"` // every checked minute stored once, final and exact
 	Minutes      int      `json:"minutes_checked"`
 	Wrong        int      `json:"minutes_wrong_or_missing"`
-	Connections  float64  `json:"connections"`
+	Connects     float64  `json:"connects"`       // attempts, refused ones included
+	Connected    float64  `json:"connected_peak"` // open connections, most at once
+	HeapPeakMiB  float64  `json:"heap_inuse_peak_mib"`
 	Trades       float64  `json:"messages"`
 	GapsFilled   float64  `json:"gap_repairs"`
 	Seconds      float64  `json:"seconds"`
@@ -81,12 +83,12 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "%d markets on %d venues, %.0f connections, %.0f messages in %.0f s (sim speed %g, fault %s)\n",
-		res.Markets, res.Venues, res.Connections, res.Trades, res.Seconds, res.SimSpeed, res.Fault)
+	fmt.Fprintf(stdout, "%d markets on %d venues over %.0f connections at most (%.0f connects), %.0f messages in %.0f s (sim speed %g, fault %s)\n",
+		res.Markets, res.Venues, res.Connected, res.Connects, res.Trades, res.Seconds, res.SimSpeed, res.Fault)
 	fmt.Fprintf(stdout, "complete: %d of %d markets; %d minutes checked (%s..%s), %d wrong or missing; %.0f gap repairs\n",
 		res.Complete, res.Markets, res.Minutes, res.FirstChecked, res.LastChecked, res.Wrong, res.GapsFilled)
-	fmt.Fprintf(stdout, "cpu %.1f s (%.1f%% of one core), peak RSS %.1f MiB, heap in use %.1f MiB, %d goroutines\n",
-		res.CPUSeconds, res.CPUPercent, res.PeakRSSMiB, res.HeapMiB, res.Goroutines)
+	fmt.Fprintf(stdout, "cpu %.1f s (%.1f%% of one core), peak RSS %.1f MiB, heap in use at most %.1f MiB (%.1f at the end)\n",
+		res.CPUSeconds, res.CPUPercent, res.PeakRSSMiB, res.HeapPeakMiB, res.HeapMiB)
 	for _, s := range res.Incomplete {
 		fmt.Fprintf(stdout, "  incomplete %s\n", s)
 	}
@@ -188,9 +190,12 @@ func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Dur
 	cpu0, began := cpuTime(), time.Now()
 	cctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	peaks := samplePeaks(cctx, reg)
 	err = col.Run(cctx)
+	pk := <-peaks
 	res := collectResult{Markets: len(ms), Venues: len(venues), Seconds: time.Since(began).Seconds(), CPUSeconds: (cpuTime() - cpu0).Seconds(),
-		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connections: gatherSum(reg, "candlewire_upstream_connects_total"),
+		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connects: gatherSum(reg, "candlewire_upstream_connects_total"),
+		Connected: pk.connected, HeapPeakMiB: pk.heapMiB,
 		Trades: gatherSum(reg, "candlewire_upstream_messages_total"), GapsFilled: gatherSum(reg, "candlewire_gaps_resolved_total")}
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
@@ -237,6 +242,32 @@ func checkMarkets(ctx context.Context, st store.Store, base string, ms []market.
 		}
 	}
 	return nil
+}
+
+type peaks struct{ connected, heapMiB float64 }
+
+// samplePeaks samples open connections and heap in use every second until
+// ctx ends, then sends the largest of each.
+func samplePeaks(ctx context.Context, reg *prometheus.Registry) <-chan peaks {
+	out := make(chan peaks, 1)
+	go func() {
+		var p peaks
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				out <- p
+				return
+			case <-tick.C:
+			}
+			var mem runtime.MemStats
+			runtime.ReadMemStats(&mem)
+			p.connected = max(p.connected, gatherSum(reg, "candlewire_upstream_connected"))
+			p.heapMiB = max(p.heapMiB, float64(mem.HeapInuse)/(1<<20))
+		}
+	}()
+	return out
 }
 
 func simNow(addr string) (int64, error) {

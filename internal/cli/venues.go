@@ -152,7 +152,7 @@ var coinbaseKind = venueKind{
 }
 
 var krakenKind = venueKind{
-	grace: 10 * time.Second,
+	grace: 30 * time.Second, // a window is final when a later one has trades: wait for one before REST
 	budget: func(ep config.Venue) *upstream.Budget {
 		if ep.ConnectBudget > 0 {
 			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
