@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +65,8 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	d := fs.Duration("duration", 5*time.Minute, "real time to collect")
 	fault := fs.String("fault", "okx:drop@2m,okx:refuse@2m+1m", "faults, venue:kind@at[+for] (simulated offsets), comma-separated")
 	asJSON := fs.Bool("json", false, "print JSON")
+	cpuProf := fs.String("cpuprofile", "", "write the collector's CPU profile over the run to this file")
+	level := fs.String("log", "", "log the collector to stderr at this level (debug, info, warn, error); default none")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,7 +79,20 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer stopSim()
-	res, err := collectFor(ctx, addr, ms, *d)
+	log := newLogger(io.Discard, "error")
+	if *level != "" {
+		log = newLogger(stderr, *level)
+	}
+	var prof io.Writer
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		prof = f
+	}
+	res, err := collectFor(ctx, addr, ms, *d, log, prof)
 	if err != nil {
 		return err
 	}
@@ -158,7 +175,7 @@ func startSimChild(ctx context.Context, ms []market.Market, speed float64, fault
 
 // collectFor collects ms from the simulator at addr for d into a fresh
 // database, then checks them.
-func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Duration) (collectResult, error) {
+func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Duration, log *slog.Logger, prof io.Writer) (collectResult, error) {
 	dir, err := os.MkdirTemp("", "candlewire-bench-collect")
 	if err != nil {
 		return collectResult{}, err
@@ -174,12 +191,11 @@ func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Dur
 	met := metrics.New(reg)
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()
-	log := newLogger(io.Discard, "error")
 	venues, err := buildVenues(ctx, ms, eps, st, client, log, met)
 	if err != nil {
 		return collectResult{}, err
 	}
-	col, err := collector.New(collector.Config{Store: st, Venues: venues, Metrics: met})
+	col, err := collector.New(collector.Config{Store: st, Venues: venues, Metrics: met, Logger: log})
 	if err != nil {
 		return collectResult{}, err
 	}
@@ -191,7 +207,15 @@ func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Dur
 	cctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	peaks := samplePeaks(cctx, reg)
+	if prof != nil {
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return collectResult{}, err
+		}
+	}
 	err = col.Run(cctx)
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
 	pk := <-peaks
 	res := collectResult{Markets: len(ms), Venues: len(venues), Seconds: time.Since(began).Seconds(), CPUSeconds: (cpuTime() - cpu0).Seconds(),
 		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connects: gatherSum(reg, "candlewire_upstream_connects_total"),
