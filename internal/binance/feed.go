@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -15,7 +13,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -32,19 +29,16 @@ const (
 // Config configures the Binance feed. Zero fields take the documented
 // defaults.
 type Config struct {
-	WSURL       string        // base, default wss://stream.binance.com:9443
-	URLStreams  int           // streams subscribed in the URL; the rest via SUBSCRIBE; default 200
-	Batch       int           // streams per SUBSCRIBE message; default 200
-	MaxStreams  int           // streams per connection; default and maximum 1024
-	MaxLifetime time.Duration // redial before the 24h cut; default 23h30m
-	Silence     time.Duration // no frame and no ping for this long means dead; default 60s
-	Budget      *upstream.Budget
-	Backoff     upstream.Backoff
-	MaxFrame    int64
-	HTTPClient  *http.Client
-	Logger      *slog.Logger
-	Metrics     *metrics.Metrics
-	Tap         upstream.Tap // nil, or sees every frame (candlewire record)
+	WSURL      string        // base, default wss://stream.binance.com:9443
+	URLStreams int           // streams subscribed in the URL; the rest via SUBSCRIBE; default 200
+	Batch      int           // streams per SUBSCRIBE message; default 200
+	MaxStreams int           // streams per connection; default and maximum 1024
+	Silence    time.Duration // no frame and no ping for this long means dead; default 60s
+
+	// Config holds the connection settings every venue shares: budget
+	// (default: this venue's), backoff, frame limit, HTTP client, logger,
+	// metrics and tap. NewFeed sets its Venue.
+	upstream.Config // and MaxLifetime: redial before the 24h cut; default 23h30m
 }
 
 // DefaultWSURL is Binance's public market-data WebSocket base.
@@ -73,15 +67,7 @@ func NewFeed(cfg Config) *Feed {
 	if cfg.Silence <= 0 {
 		cfg.Silence = 60 * time.Second
 	}
-	if cfg.Budget == nil {
-		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = metrics.Discard()
-	}
+	cfg.Config = cfg.Config.ForVenue(Venue, ConnectsPerWindow, ConnectWindow)
 	return &Feed{cfg: cfg}
 }
 
@@ -104,9 +90,8 @@ func (f *Feed) runConn(ctx context.Context, markets []market.Market, sink upstre
 	}
 	inURL := streams[:min(len(streams), f.cfg.URLStreams)]
 	c := &conn{feed: f, markets: markets, later: streams[len(inURL):], sink: sink}
-	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		MaxLifetime: f.cfg.MaxLifetime, HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics,
-		OnPing: c.touch, Tap: f.cfg.Tap}
+	cfg := f.cfg.Config
+	cfg.OnPing = c.touch // a server ping is life too
 	url := strings.TrimRight(f.cfg.WSURL, "/") + "/stream?streams=" + strings.Join(inURL, "/")
 	upstream.Run(ctx, cfg, url, c.session) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 }

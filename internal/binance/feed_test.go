@@ -41,8 +41,7 @@ func TestFeedSubscribeShardAndLifetime(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, MaxStreams: 2,
-		MaxLifetime: 1500 * time.Millisecond, Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, MaxStreams: 2, Config: upstream.Config{MaxLifetime: 1500 * time.Millisecond, Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	ms := []market.Market{{Venue: Venue, Symbol: "BTCUSDT"}, {Venue: Venue, Symbol: "ETHUSDT"}, {Venue: Venue, Symbol: "SOLUSDT"}}
 	sink := &countSink{trades: map[market.Market]int{}, bins: map[market.Market]int{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
@@ -71,7 +70,7 @@ func TestSubscribePacing(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, Batch: 1, Metrics: met})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, Batch: 1, Config: upstream.Config{Metrics: met}})
 	var ms []market.Market
 	for _, sym := range []string{"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT"} {
 		ms = append(ms, market.Market{Venue: Venue, Symbol: sym})

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -28,17 +26,15 @@ const DefaultConnectsPerHour = 20
 
 // Config configures the BitMEX-protocol feed. Zero fields take defaults.
 type Config struct {
-	WSURL      string        // required, e.g. wss://host/realtime
-	URLTopics  int           // topics subscribed in the URL, the rest with op:subscribe; default 20
-	Idle       time.Duration // silence before sending "ping"; default 5s
-	PongWait   time.Duration // wait for "pong" (or any frame) after a ping; default 5s
-	Budget     *upstream.Budget
-	Backoff    upstream.Backoff
-	MaxFrame   int64
-	HTTPClient *http.Client
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
-	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
+	WSURL     string        // required, e.g. wss://host/realtime
+	URLTopics int           // topics subscribed in the URL, the rest with op:subscribe; default 20
+	Idle      time.Duration // silence before sending "ping"; default 5s
+	PongWait  time.Duration // wait for "pong" (or any frame) after a ping; default 5s
+
+	// Config holds the connection settings every venue shares: budget
+	// (default: this venue's), backoff, frame limit, HTTP client, logger,
+	// metrics and tap. NewFeed sets its Venue.
+	upstream.Config
 }
 
 // Feed collects trade and tradeBin1m tables for a set of markets.
@@ -58,15 +54,7 @@ func NewFeed(cfg Config) (*Feed, error) {
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = 5 * time.Second
 	}
-	if cfg.Budget == nil {
-		cfg.Budget = upstream.NewBudget(DefaultConnectsPerHour, time.Hour, nil)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = metrics.Discard()
-	}
+	cfg.Config = cfg.Config.ForVenue(Venue, DefaultConnectsPerHour, time.Hour)
 	return &Feed{cfg: cfg}, nil
 }
 
@@ -89,9 +77,7 @@ func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.S
 	}
 	url := f.cfg.WSURL + sep + "subscribe=" + strings.Join(inURL, ",")
 	s := &session{feed: f, markets: markets, later: topics[len(inURL):], sink: sink}
-	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
-	return upstream.Run(ctx, cfg, url, s.run)
+	return upstream.Run(ctx, f.cfg.Config, url, s.run)
 }
 
 type session struct {

@@ -80,7 +80,7 @@ func TestRateLimitedSubscribe(t *testing.T) {
 	}))
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed, _ := NewFeed(Config{WSURL: "ws" + srv.URL[4:], Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: time.Millisecond}})
+	feed, _ := NewFeed(Config{WSURL: "ws" + srv.URL[4:], Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: time.Millisecond}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	feed.Run(ctx, []market.Market{{Venue: Venue, Symbol: "XBTUSD"}}, &countSink{})

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +13,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -32,17 +29,15 @@ const DefaultWSURL = "wss://stream.bybit.com/v5/public/spot"
 
 // Config configures the Bybit feed. Zero fields take the defaults.
 type Config struct {
-	WSURL      string        // default DefaultWSURL
-	PerConn    int           // symbols per connection; default DefaultPerConn
-	PingEvery  time.Duration // the op ping; default 20s, as Bybit recommends
-	Silence    time.Duration // no frame at all for this long means dead; default 30s
-	Budget     *upstream.Budget
-	Backoff    upstream.Backoff
-	MaxFrame   int64
-	HTTPClient *http.Client
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
-	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
+	WSURL     string        // default DefaultWSURL
+	PerConn   int           // symbols per connection; default DefaultPerConn
+	PingEvery time.Duration // the op ping; default 20s, as Bybit recommends
+	Silence   time.Duration // no frame at all for this long means dead; default 30s
+
+	// Config holds the connection settings every venue shares: budget
+	// (default: this venue's), backoff, frame limit, HTTP client, logger,
+	// metrics and tap. NewFeed sets its Venue.
+	upstream.Config
 }
 
 // Feed collects kline.1 and publicTrade for a set of spot symbols, both
@@ -61,15 +56,7 @@ func NewFeed(cfg Config) *Feed {
 	if cfg.Silence <= 0 {
 		cfg.Silence = 30 * time.Second
 	}
-	if cfg.Budget == nil {
-		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = metrics.Discard()
-	}
+	cfg.Config = cfg.Config.ForVenue(Venue, ConnectsPerWindow, ConnectWindow)
 	return &Feed{cfg: cfg}
 }
 
@@ -78,11 +65,9 @@ func Topics(m market.Market) []string { return []string{TopicKline + m.Symbol, T
 
 // Run collects until ctx ends.
 func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
-	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 	upstream.Shard(ctx, markets, f.cfg.PerConn, func(ctx context.Context, group []market.Market) {
 		s := &session{feed: f, markets: group, sink: sink}
-		upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+		upstream.Run(ctx, f.cfg.Config, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 	})
 	return nil
 }

@@ -28,8 +28,7 @@ func TestFeedShardsWithinArgLimits(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bybit/v5/public/spot", PerConn: 5, Metrics: met,
-		Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bybit/v5/public/spot", PerConn: 5, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	var ms []market.Market
 	for i := range 12 {
 		ms = append(ms, Market(fmt.Sprintf("C%dUSDT", i)))
@@ -56,8 +55,7 @@ func TestFeedFindsSilence(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bybit/v5/public/spot", Metrics: met, PingEvery: 50 * time.Millisecond,
-		Silence: 200 * time.Millisecond, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bybit/v5/public/spot", PingEvery: 50 * time.Millisecond, Silence: 200 * time.Millisecond, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	go func() {

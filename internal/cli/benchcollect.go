@@ -326,20 +326,12 @@ func peakRSS() float64 {
 	return float64(ru.Maxrss) / 1024
 }
 
-// gatherSum adds every series of a metric family.
-func gatherSum(reg *prometheus.Registry, name string) float64 {
+// gatherSum adds every series of a metric family (status.go's sum over
+// one gathering).
+func gatherSum(reg prometheus.Gatherer, name string) float64 {
 	mfs, err := reg.Gather()
 	if err != nil {
 		return 0
 	}
-	sum := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return sum
+	return sum(mfs, name)
 }

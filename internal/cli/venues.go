@@ -49,6 +49,11 @@ type deps struct {
 	retries int
 }
 
+// link is the connection settings every venue's feed shares.
+func (d deps) link() upstream.Config {
+	return upstream.Config{Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}
+}
+
 // venueKind is everything the command line knows about one venue. Adding a
 // venue is its package, its simulator front-end, and one entry here.
 type venueKind struct {
@@ -71,8 +76,7 @@ var venueKinds = map[string]venueKind{
 			return upstream.NewBudget(binance.ConnectsPerWindow, binance.ConnectWindow, nil)
 		},
 		feed: func(d deps) (collector.Feed, error) {
-			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Budget: d.budget,
-				Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
+			return binance.NewFeed(binance.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			base := d.ep.RESTURL
@@ -99,8 +103,7 @@ var venueKinds = map[string]venueKind{
 		},
 		feed: func(d deps) (collector.Feed, error) {
 			half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
-			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Budget: d.budget,
-				Idle: half, PongWait: half, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap})
+			return bitmex.NewFeed(bitmex.Config{WSURL: d.ep.WSURL, Idle: half, PongWait: half, Config: d.link()})
 		},
 		fetcher: func(d deps) (collector.Fetcher, error) {
 			if d.ep.RESTURL == "" {
@@ -134,8 +137,7 @@ var coinbaseKind = venueKind{
 		return upstream.NewBudget(coinbase.ConnectsPerWindow, coinbase.ConnectWindow, nil)
 	},
 	feed: func(d deps) (collector.Feed, error) {
-		return coinbase.NewFeed(coinbase.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Budget: d.budget,
-			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
+		return coinbase.NewFeed(coinbase.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
 		h := &upstream.HTTP{Venue: "coinbase", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(coinbase.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
@@ -161,8 +163,7 @@ var krakenKind = venueKind{
 	},
 	bins: candle.Options{Unmergeable: true},
 	feed: func(d deps) (collector.Feed, error) {
-		return kraken.NewFeed(kraken.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Budget: d.budget,
-			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
+		return kraken.NewFeed(kraken.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
 		h := &upstream.HTTP{Venue: "kraken", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(kraken.RequestsPerSecond, 3), Logger: d.log, Metrics: d.met}
@@ -188,8 +189,7 @@ var bybitKind = venueKind{
 	},
 	bins: candle.Options{Unmergeable: true, NoCount: true},
 	feed: func(d deps) (collector.Feed, error) {
-		return bybit.NewFeed(bybit.Config{WSURL: d.ep.WSURL, PingEvery: d.ep.SilenceTimeout / 2, Silence: d.ep.SilenceTimeout,
-			Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
+		return bybit.NewFeed(bybit.Config{WSURL: d.ep.WSURL, PingEvery: d.ep.SilenceTimeout / 2, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
 		h := &upstream.HTTP{Venue: "bybit", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(bybit.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
@@ -213,8 +213,7 @@ var okxKind = venueKind{
 	bins: candle.Options{Unmergeable: true, NoCount: true},
 	feed: func(d deps) (collector.Feed, error) {
 		half := d.ep.SilenceTimeout / 2 // a ping after half, the other half for its pong
-		return okx.NewFeed(okx.Config{WSURL: d.ep.WSURL, Budget: d.budget, Idle: half, PongWait: half,
-			Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}), nil
+		return okx.NewFeed(okx.Config{WSURL: d.ep.WSURL, Idle: half, PongWait: half, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
 		h := &upstream.HTTP{Venue: "okx", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(okx.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}

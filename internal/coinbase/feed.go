@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"slices"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -32,16 +29,14 @@ const DefaultWSURL = "wss://ws-feed.exchange.coinbase.com"
 
 // Config configures the Coinbase feed. Zero fields take the defaults.
 type Config struct {
-	WSURL      string
-	PerConn    int           // products per connection; default DefaultPerConn
-	Silence    time.Duration // no byte for this long (a heartbeat comes every second) means dead; default 10s
-	Budget     *upstream.Budget
-	Backoff    upstream.Backoff
-	MaxFrame   int64
-	HTTPClient *http.Client
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
-	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
+	WSURL   string
+	PerConn int           // products per connection; default DefaultPerConn
+	Silence time.Duration // no byte for this long (a heartbeat comes every second) means dead; default 10s
+
+	// Config holds the connection settings every venue shares: budget
+	// (default: this venue's), backoff, frame limit, HTTP client, logger,
+	// metrics and tap. NewFeed sets its Venue.
+	upstream.Config
 }
 
 // Feed collects the matches and heartbeat channels of a set of products
@@ -53,25 +48,15 @@ func NewFeed(cfg Config) *Feed {
 	cfg.WSURL = cmp.Or(cfg.WSURL, DefaultWSURL)
 	cfg.PerConn = cmp.Or(cfg.PerConn, DefaultPerConn)
 	cfg.Silence = cmp.Or(cfg.Silence, 10*time.Second)
-	if cfg.Budget == nil {
-		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = metrics.Discard()
-	}
+	cfg.Config = cfg.Config.ForVenue(Venue, ConnectsPerWindow, ConnectWindow)
 	return &Feed{cfg: cfg}
 }
 
 // Run collects until ctx ends.
 func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
-	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 	upstream.Shard(ctx, markets, f.cfg.PerConn, func(ctx context.Context, group []market.Market) {
 		s := &session{feed: f, markets: group, sink: sink, tapes: NewTapes(group), refused: map[market.Market]bool{}}
-		upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+		upstream.Run(ctx, f.cfg.Config, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 	})
 	return nil
 }

@@ -62,7 +62,7 @@ func TestFeedBuildsExactFinals(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/coinbase", PerConn: 2, Metrics: met})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/coinbase", PerConn: 2, Config: upstream.Config{Metrics: met}})
 	var ms []market.Market
 	for i := range 5 {
 		ms = append(ms, Market(fmt.Sprintf("C%d-USD", i)))

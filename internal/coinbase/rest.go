@@ -183,38 +183,17 @@ func build(m market.Market, run tradeRun, from, to int64) []market.Candle {
 				c = &market.Candle{Market: m, Interval: market.I1m, OpenTime: t, Open: tr.Price, High: tr.Price, Low: tr.Price,
 					Volume: market.Zero, Quote: market.Zero, State: market.Reconciled, Source: market.SourceREST}
 			}
-			c.High, c.Low = maxDec(c.High, tr.Price), minDec(c.Low, tr.Price)
-			c.Close, c.Volume, c.Quote, c.LastSeq = tr.Price, c.Volume.Add(tr.Size), c.Quote.Add(tr.Quote), tr.LastSeq
-			c.Trades++
+			add(c, tr)
 		}
 		switch {
 		case c != nil:
 			out = append(out, *c)
 			close, have = c.Close, true
 		case have:
-			out = append(out, flat(m, t, close, market.SourceREST))
+			out = append(out, market.Flat(m, t, close, market.SourceREST))
 		}
 	}
 	return out
-}
-
-func flat(m market.Market, t int64, close market.Decimal, src market.Source) market.Candle {
-	return market.Candle{Market: m, Interval: market.I1m, OpenTime: t, Open: close, High: close, Low: close, Close: close,
-		Volume: market.Zero, Quote: market.Zero, State: market.Reconciled, Source: src}
-}
-
-func maxDec(a, b market.Decimal) market.Decimal {
-	if b.GreaterThan(a) {
-		return b
-	}
-	return a
-}
-
-func minDec(a, b market.Decimal) market.Decimal {
-	if b.LessThan(a) {
-		return b
-	}
-	return a
 }
 
 // candlesLookback is how far before a range the first candles request
@@ -230,7 +209,7 @@ func (r *REST) candles(ctx context.Context, m market.Market, from, to int64, onP
 	next := from           // first minute not yet in out
 	fill := func(upTo int64) {
 		for ; last.OpenTime != 0 && next < upTo; next += market.I1m.Millis() {
-			out = append(out, flat(m, next, last.Close, market.SourceREST))
+			out = append(out, market.Flat(m, next, last.Close, market.SourceREST))
 		}
 	}
 	for cursor := from - candlesLookback; cursor < to; {

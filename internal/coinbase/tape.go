@@ -56,7 +56,7 @@ func (p *tape) match(t market.Trade, out []market.Candle) []market.Candle {
 		p.settled = minute
 		fallthrough
 	default:
-		p.add(t)
+		add(p.cur, t)
 		p.whole = p.whole && cont
 	}
 	p.last, p.close = id, t.Price
@@ -123,15 +123,15 @@ func (p *tape) end(out []market.Candle) []market.Candle {
 // at the last price, with no volume.
 func (p *tape) flats(out []market.Candle, minute int64) []market.Candle {
 	for t := p.settled; t < minute; t += market.I1m.Millis() {
-		out = append(out, market.Candle{Market: p.m, Interval: market.I1m, OpenTime: t, Open: p.close, High: p.close,
-			Low: p.close, Close: p.close, Volume: market.Zero, Quote: market.Zero, LastSeq: p.last,
-			State: market.Reconciled, Source: market.SourceTrades})
+		c := market.Flat(p.m, t, p.close, market.SourceTrades)
+		c.LastSeq = p.last
+		out = append(out, c)
 	}
 	return out
 }
 
-func (p *tape) add(t market.Trade) {
-	c := p.cur
+// add applies one match to c: the minute's candle so far.
+func add(c *market.Candle, t market.Trade) {
 	if t.Price.GreaterThan(c.High) {
 		c.High = t.Price
 	}

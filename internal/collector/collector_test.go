@@ -105,7 +105,7 @@ func scenarios() []scenario {
 	return []scenario{
 		{name: "binance", market: market.Default,
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := binance.NewFeed(binance.Config{WSURL: "ws" + srv[4:] + "/binance", Backoff: fast, Metrics: met})
+				feed := binance.NewFeed(binance.Config{WSURL: "ws" + srv[4:] + "/binance", Config: upstream.Config{Backoff: fast, Metrics: met}})
 				rest := &binance.REST{Base: srv + "/binance", HTTP: &upstream.HTTP{Venue: "binance", Backoff: fast}}
 				return collector.Venue{Name: "binance", Feed: feed, REST: rest, FinalGrace: 5 * time.Second}
 			},
@@ -116,8 +116,7 @@ func scenarios() []scenario {
 		},
 		{name: "bitmex", market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"},
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed, err := bitmex.NewFeed(bitmex.Config{WSURL: "ws" + srv[4:] + "/bitmex/realtime", Backoff: fast, Metrics: met,
-					Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				feed, err := bitmex.NewFeed(bitmex.Config{WSURL: "ws" + srv[4:] + "/bitmex/realtime", Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
 				if err != nil {
 					panic(err)
 				}
@@ -131,8 +130,7 @@ func scenarios() []scenario {
 		},
 		{name: "okx", market: market.Market{Venue: "okx", Symbol: "BTC-USDT"},
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := okx.NewFeed(okx.Config{WSURL: "ws" + srv[4:] + "/okx", Backoff: fast, Metrics: met,
-					Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				feed := okx.NewFeed(okx.Config{WSURL: "ws" + srv[4:] + "/okx", Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
 				rest := &okx.REST{Base: srv + "/okx", HTTP: &upstream.HTTP{Venue: "okx", Backoff: fast}}
 				return collector.Venue{Name: "okx", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}
 			},
@@ -144,8 +142,7 @@ func scenarios() []scenario {
 		},
 		{name: "bybit", market: market.Market{Venue: "bybit", Symbol: "BTCUSDT"},
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := bybit.NewFeed(bybit.Config{WSURL: "ws" + srv[4:] + "/bybit/v5/public/spot", Backoff: fast, Metrics: met,
-					PingEvery: 100 * time.Millisecond, Silence: 400 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				feed := bybit.NewFeed(bybit.Config{WSURL: "ws" + srv[4:] + "/bybit/v5/public/spot", PingEvery: 100 * time.Millisecond, Silence: 400 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
 				rest := &bybit.REST{Base: srv + "/bybit", HTTP: &upstream.HTTP{Venue: "bybit", Backoff: fast}}
 				return collector.Venue{Name: "bybit", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}
 			},
@@ -157,8 +154,7 @@ func scenarios() []scenario {
 		},
 		{name: "kraken", market: market.Market{Venue: "kraken", Symbol: "BTC-USD"}, snapshotRefills: true,
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := kraken.NewFeed(kraken.Config{WSURL: "ws" + srv[4:] + "/kraken/v2", Backoff: fast, Metrics: met,
-					Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				feed := kraken.NewFeed(kraken.Config{WSURL: "ws" + srv[4:] + "/kraken/v2", Silence: 200 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
 				rest := &kraken.REST{Base: srv + "/kraken", HTTP: &upstream.HTTP{Venue: "kraken", Backoff: fast}}
 				return collector.Venue{Name: "kraken", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true}}
 			},
@@ -170,8 +166,7 @@ func scenarios() []scenario {
 		},
 		{name: "coinbase", market: market.Market{Venue: "coinbase", Symbol: "BTC-USD"},
 			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := coinbase.NewFeed(coinbase.Config{WSURL: "ws" + srv[4:] + "/coinbase", Backoff: fast, Metrics: met,
-					Silence: 200 * time.Millisecond, Budget: upstream.NewBudget(100, time.Minute, nil)})
+				feed := coinbase.NewFeed(coinbase.Config{WSURL: "ws" + srv[4:] + "/coinbase", Silence: 200 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
 				rest := &coinbase.REST{Base: srv + "/coinbase", HTTP: &upstream.HTTP{Venue: "coinbase", Backoff: fast}}
 				return collector.Venue{Name: "coinbase", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, TradesOnly: true}
 			},

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -30,16 +27,14 @@ const DefaultWSURL = "wss://ws.kraken.com/v2"
 
 // Config configures the Kraken feed. Zero fields take the defaults.
 type Config struct {
-	WSURL      string
-	PerConn    int           // symbols per connection; default DefaultPerConn
-	Silence    time.Duration // no frame for this long (Kraken sends a heartbeat a second) means dead; default 10s
-	Budget     *upstream.Budget
-	Backoff    upstream.Backoff
-	MaxFrame   int64
-	HTTPClient *http.Client
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
-	Tap        upstream.Tap // nil, or sees every frame (candlewire record)
+	WSURL   string
+	PerConn int           // symbols per connection; default DefaultPerConn
+	Silence time.Duration // no frame for this long (Kraken sends a heartbeat a second) means dead; default 10s
+
+	// Config holds the connection settings every venue shares: budget
+	// (default: this venue's), backoff, frame limit, HTTP client, logger,
+	// metrics and tap. NewFeed sets its Venue.
+	upstream.Config
 }
 
 // Feed collects ohlc (interval 1) and trade for a set of pairs, both on
@@ -51,25 +46,15 @@ func NewFeed(cfg Config) *Feed {
 	cfg.WSURL = cmp.Or(cfg.WSURL, DefaultWSURL)
 	cfg.PerConn = cmp.Or(cfg.PerConn, DefaultPerConn)
 	cfg.Silence = cmp.Or(cfg.Silence, 10*time.Second)
-	if cfg.Budget == nil {
-		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = metrics.Discard()
-	}
+	cfg.Config = cfg.Config.ForVenue(Venue, ConnectsPerWindow, ConnectWindow)
 	return &Feed{cfg: cfg}
 }
 
 // Run collects until ctx ends.
 func (f *Feed) Run(ctx context.Context, markets []market.Market, sink upstream.Sink) error {
-	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
 	upstream.Shard(ctx, markets, f.cfg.PerConn, func(ctx context.Context, group []market.Market) {
 		s := &session{feed: f, markets: group, sink: sink, quiet: quiet{}}
-		upstream.Run(ctx, cfg, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+		upstream.Run(ctx, f.cfg.Config, f.cfg.WSURL, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 	})
 	return nil
 }
@@ -213,9 +198,7 @@ func (q quiet) apply(t market.Trade) []market.Candle {
 	}
 	var out []market.Candle
 	for e := prev.window + market.I1m.Millis(); e < w; e += market.I1m.Millis() {
-		p := prev.price
-		out = append(out, market.Candle{Market: t.Market, Interval: market.I1m, OpenTime: e, Open: p, High: p, Low: p, Close: p,
-			Volume: market.Zero, Quote: market.Zero, State: market.Reconciled, Source: market.SourceTrades})
+		out = append(out, market.Flat(t.Market, e, prev.price, market.SourceTrades))
 	}
 	return out
 }

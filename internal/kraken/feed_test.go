@@ -27,8 +27,7 @@ func TestFeedShardsAndSettles(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/kraken/v2", PerConn: 3, Metrics: met,
-		Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/kraken/v2", PerConn: 3, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	var ms []market.Market
 	for i := range 7 {
 		ms = append(ms, Market(fmt.Sprintf("C%d/USD", i)))

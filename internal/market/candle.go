@@ -212,3 +212,10 @@ func (c Candle) CSVRecord() []string {
 		c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
 		strconv.FormatInt(c.Trades, 10), strconv.FormatBool(c.Final()), strconv.FormatInt(c.Rev, 10)}
 }
+
+// Flat is the final 1m candle of a minute without trades: open, high, low
+// and close at the previous close, no volume, no trades.
+func Flat(m Market, open int64, close Decimal, src Source) Candle {
+	return Candle{Market: m, Interval: I1m, OpenTime: open, Open: close, High: close, Low: close, Close: close,
+		Volume: Zero, Quote: Zero, State: Reconciled, Source: src}
+}

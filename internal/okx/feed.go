@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -42,13 +39,11 @@ type Config struct {
 	ArgsPerConn int           // instruments per connection; default DefaultArgsPerConn
 	Idle        time.Duration // silence before a text ping; default 20s (OKX cuts at 30s)
 	PongWait    time.Duration // wait for the pong; default 10s
-	Budget      *upstream.Budget
-	Backoff     upstream.Backoff
-	MaxFrame    int64
-	HTTPClient  *http.Client
-	Logger      *slog.Logger
-	Metrics     *metrics.Metrics
-	Tap         upstream.Tap // nil, or sees every frame (candlewire record)
+
+	// Config holds the connection settings every venue shares: budget
+	// (default: this venue's), backoff, frame limit, HTTP client, logger,
+	// metrics and tap. NewFeed sets its Venue.
+	upstream.Config
 }
 
 // Feed collects candle1m and trades for a set of markets: candles and
@@ -71,15 +66,7 @@ func NewFeed(cfg Config) *Feed {
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = 10 * time.Second
 	}
-	if cfg.Budget == nil {
-		cfg.Budget = upstream.NewBudget(ConnectsPerWindow, ConnectWindow, nil)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = metrics.Discard()
-	}
+	cfg.Config = cfg.Config.ForVenue(Venue, ConnectsPerWindow, ConnectWindow)
 	return &Feed{cfg: cfg}
 }
 
@@ -101,9 +88,7 @@ func (f *Feed) runConn(ctx context.Context, channel string, markets []market.Mar
 	}
 	s := &session{feed: f, channel: channel, markets: markets, sink: sink,
 		ops: rate.NewLimiter(rate.Every(time.Hour/OpsPerHour), OpsPerHour/4)}
-	cfg := upstream.Config{Venue: Venue, Budget: f.cfg.Budget, Backoff: f.cfg.Backoff, MaxFrame: f.cfg.MaxFrame,
-		HTTPClient: f.cfg.HTTPClient, Logger: f.cfg.Logger, Metrics: f.cfg.Metrics, Tap: f.cfg.Tap}
-	upstream.Run(ctx, cfg, strings.TrimRight(f.cfg.WSURL, "/")+path, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+	upstream.Run(ctx, f.cfg.Config, strings.TrimRight(f.cfg.WSURL, "/")+path, s.run) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 }
 
 // session is one connection's state across its redials.

@@ -28,8 +28,7 @@ func TestFeedShardsAndGoesLive(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", ArgsPerConn: 20, Metrics: met,
-		Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", ArgsPerConn: 20, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	var ms []market.Market
 	for i := range 45 {
 		ms = append(ms, Market(fmt.Sprintf("C%d-USDT", i)))
@@ -59,8 +58,7 @@ func TestFeedPingsAndRedialsOnSilence(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", Metrics: met, Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond,
-		Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}})
+	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	go func() {

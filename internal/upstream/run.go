@@ -35,6 +35,23 @@ type Config struct {
 	Metrics     *metrics.Metrics // nil means discard
 }
 
+// ForVenue returns c for a venue feed: Venue set, and the defaults a feed
+// reads before Run does: a connect budget of connects per window, a
+// discarding logger and discarding metrics.
+func (c Config) ForVenue(venue string, connects int, window time.Duration) Config {
+	c.Venue = venue
+	if c.Budget == nil {
+		c.Budget = NewBudget(connects, window, nil)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.Discard()
+	}
+	return c
+}
+
 // RetryAfterError asks Run to wait at least After before redialling, as a
 // venue asked (HTTP 429 on the upgrade, BitMEX 429 retryAfter).
 type RetryAfterError struct {
