@@ -140,3 +140,47 @@ func TestLiveWithoutDownIsNoReconnect(t *testing.T) {
 		t.Fatalf("gaps %+v; want minute 6 repaired as overdue", gaps)
 	}
 }
+
+// joinFeed plays a venue without bins (Coinbase) joined mid-way through
+// minute 0: its feed makes finals from minute 1 on, never minute 0's.
+type joinFeed struct{ m market.Market }
+
+func (f joinFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sink) error {
+	p := market.MustDecimal("100")
+	sink.Live(ms)
+	for minute := range 6 {
+		at := base + int64(minute)*60_000
+		if minute > 1 { // the minute before is whole: its final
+			sink.Bin(market.Flat(f.m, at-60_000, p, market.SourceTrades))
+		}
+		sink.Trade(market.Trade{Market: f.m, Time: at + 30_000, Price: p, Size: p, Quote: p, FirstSeq: int64(minute + 1), LastSeq: int64(minute + 1)})
+		time.Sleep(20 * time.Millisecond)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// TestTradesOnlyRepairsTheJoinedMinute: for a venue without bins the
+// restart's repair covers the minute the feed joined, which no final will
+// come for; without TradesOnly that minute is found later, as overdue.
+func TestTradesOnlyRepairsTheJoinedMinute(t *testing.T) {
+	for _, tc := range []struct {
+		tradesOnly bool
+		reason     string
+	}{{true, "restart"}, {false, "overdue"}} {
+		m := market.Market{Venue: "coinbase", Symbol: "BTC-USD"}
+		st := store.NewMemory(nil)
+		c, err := New(Config{Store: st, FlushEvery: 10 * time.Millisecond, Venues: []Venue{{Name: "coinbase", Feed: joinFeed{m}, REST: restAll{},
+			Markets: []market.Market{m}, FinalGrace: time.Second, TradesOnly: tc.tradesOnly}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+		c.Run(ctx)
+		cancel()
+		gaps, _ := st.Gaps(context.Background(), m, 0, 1<<62)
+		if len(gaps) != 1 || gaps[0].Reason != tc.reason || gaps[0].From != base || gaps[0].To != base+60_000 {
+			t.Errorf("TradesOnly %v: gaps %+v; want minute 0 as one %s gap", tc.tradesOnly, gaps, tc.reason)
+		}
+	}
+}
