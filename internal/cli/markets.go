@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -125,7 +127,7 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: markets needs one venue (%s)", errUsage, strings.Join(endpoints(venueNames()).sortedVenues(), ", "))
+		return fmt.Errorf("%w: markets needs one venue (%s)", errUsage, strings.Join(slices.Sorted(maps.Keys(venueKinds)), ", "))
 	}
 	venue := fs.Arg(0)
 	if _, err := kind(venue); err != nil {
@@ -156,15 +158,6 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return printList(stdout, list, *asJSON)
-}
-
-// venueNames is every venue with empty settings, for listing names.
-func venueNames() map[string]config.Venue {
-	out := map[string]config.Venue{}
-	for name := range venueKinds {
-		out[name] = config.Venue{}
-	}
-	return out
 }
 
 func printList(w io.Writer, list instrument.List, asJSON bool) error {
