@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -91,29 +90,8 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	if err := s.subscribe(ctx, ws); err != nil {
 		return err
 	}
-	ping := time.NewTicker(s.feed.cfg.PingEvery)
-	defer ping.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-ping.C:
-			if idle := time.Since(ws.Heard()); idle > s.feed.cfg.Silence {
-				return fmt.Errorf("no frame for %s: %w", idle.Round(time.Millisecond), upstream.ErrSilent)
-			}
-			if err := s.send(ctx, ws, "ping", nil); err != nil {
-				return r.Explain(err, s.feed.cfg.PingEvery)
-			}
-		case fr, ok := <-r.C:
-			if !ok {
-				return errors.New("reader stopped")
-			}
-			if fr.Err != nil {
-				return fmt.Errorf("read: %w", fr.Err)
-			}
-			s.handle(fr.Data)
-		}
-	}
+	ping := func() error { return s.send(ctx, ws, "ping", nil) }
+	return upstream.Watch(ctx, r, s.feed.cfg.PingEvery, s.feed.cfg.Silence, ping, func(b []byte) error { s.handle(b); return nil })
 }
 
 // subscribe sends both topics of every market, argsPerOp per message.

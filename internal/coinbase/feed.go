@@ -84,32 +84,14 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	if err := s.subscribe(ctx, ws); err != nil {
 		return err
 	}
-	tick := time.NewTicker(s.feed.cfg.Silence / 4)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-tick.C:
-			if quiet := time.Since(ws.Heard()); quiet > s.feed.cfg.Silence {
-				return fmt.Errorf("no frame or heartbeat for %s: %w", quiet.Round(time.Millisecond), upstream.ErrSilent)
-			}
-		case fr, ok := <-r.C:
-			if !ok {
-				return errors.New("reader stopped")
-			}
-			if fr.Err != nil {
-				return fmt.Errorf("read: %w", fr.Err)
-			}
-			s.handle(fr.Data)
-			if s.resend {
-				s.resend = false
-				if err := s.subscribe(ctx, ws); err != nil {
-					return err
-				}
-			}
+	return upstream.Watch(ctx, r, s.feed.cfg.Silence/4, s.feed.cfg.Silence, nil, func(b []byte) error {
+		s.handle(b)
+		if !s.resend {
+			return nil
 		}
-	}
+		s.resend = false
+		return s.subscribe(ctx, ws)
+	})
 }
 
 // subscribe asks for matches and heartbeat of every product in one

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -78,26 +77,7 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	if err := s.subscribe(ctx, ws); err != nil {
 		return err
 	}
-	tick := time.NewTicker(s.feed.cfg.Silence / 2)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-tick.C:
-			if idle := time.Since(ws.Heard()); idle > s.feed.cfg.Silence {
-				return fmt.Errorf("no frame or heartbeat for %s: %w", idle.Round(time.Millisecond), upstream.ErrSilent)
-			}
-		case fr, ok := <-r.C:
-			if !ok {
-				return errors.New("reader stopped")
-			}
-			if fr.Err != nil {
-				return fmt.Errorf("read: %w", fr.Err)
-			}
-			s.handle(fr.Data)
-		}
-	}
+	return upstream.Watch(ctx, r, s.feed.cfg.Silence/2, s.feed.cfg.Silence, nil, func(b []byte) error { s.handle(b); return nil })
 }
 
 // subscribe asks for ohlc (with its snapshot of recent windows) and trade.

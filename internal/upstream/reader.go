@@ -125,3 +125,39 @@ func TextPing(ctx context.Context, conn *Conn, r *Reader, idle, pongWait time.Du
 		}
 	}
 }
+
+// Watch reads r's frames into handle until a frame fails, handle returns
+// an error or ctx ends, for venues whose liveness is a stream of frames
+// (Kraken's and Coinbase's heartbeats, Bybit's pongs). Every tick it checks
+// the connection: one that received no byte for silence is dead
+// (ErrSilent); otherwise keepAlive, when not nil, runs (Bybit's op ping),
+// and if it fails on a broken connection the reader's cause is reported.
+func Watch(ctx context.Context, r *Reader, every, silence time.Duration, keepAlive func() error, handle func([]byte) error) error {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-tick.C:
+			if quiet := time.Since(r.conn.Heard()); quiet > silence {
+				return fmt.Errorf("no byte for %s: %w", quiet.Round(time.Millisecond), ErrSilent)
+			}
+			if keepAlive != nil {
+				if err := keepAlive(); err != nil {
+					return r.Explain(err, every)
+				}
+			}
+		case fr, ok := <-r.C:
+			if !ok {
+				return errors.New("reader stopped")
+			}
+			if fr.Err != nil {
+				return fmt.Errorf("read: %w", fr.Err)
+			}
+			if err := handle(fr.Data); err != nil {
+				return err
+			}
+		}
+	}
+}
