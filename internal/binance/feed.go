@@ -115,7 +115,7 @@ func (c *conn) session(ctx context.Context, ws *upstream.Conn) error {
 	defer r.Stop()
 	defer c.sink.Down(c.markets)
 	if err := c.subscribe(ctx, ws); err != nil {
-		return err
+		return r.Explain(err, time.Second, c.handle)
 	}
 	c.sink.Live(c.markets)
 	silence := c.feed.cfg.Silence

@@ -97,7 +97,7 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	for i := 0; i < len(s.later); i += 10 {
 		msg, _ := json.Marshal(map[string]any{"op": "subscribe", "args": s.later[i:min(i+10, len(s.later))]})
 		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
-			return fmt.Errorf("send subscribe: %w", err)
+			return r.Explain(fmt.Errorf("send subscribe: %w", err), time.Second, s.handle)
 		}
 	}
 	return upstream.TextPing(ctx, ws, r, s.feed.cfg.Idle, s.feed.cfg.PongWait, s.handle)

@@ -87,11 +87,12 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	defer r.Stop()
 	defer s.sink.Down(s.markets)
 	s.replies = 0
+	handle := func(b []byte) error { s.handle(b); return nil }
 	if err := s.subscribe(ctx, ws); err != nil {
-		return err
+		return r.Explain(err, time.Second, handle)
 	}
 	ping := func() error { return s.send(ctx, ws, "ping", nil) }
-	return upstream.Watch(ctx, r, s.feed.cfg.PingEvery, s.feed.cfg.Silence, ping, func(b []byte) error { s.handle(b); return nil })
+	return upstream.Watch(ctx, r, s.feed.cfg.PingEvery, s.feed.cfg.Silence, ping, handle)
 }
 
 // subscribe sends both topics of every market, argsPerOp per message.

@@ -82,7 +82,7 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	defer s.sink.Down(s.markets)
 	s.live, s.resend = false, false
 	if err := s.subscribe(ctx, ws); err != nil {
-		return err
+		return r.Explain(err, time.Second, func(b []byte) error { s.handle(b); return nil })
 	}
 	return upstream.Watch(ctx, r, s.feed.cfg.Silence/4, s.feed.cfg.Silence, nil, func(b []byte) error {
 		s.handle(b)

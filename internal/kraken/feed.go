@@ -74,10 +74,11 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	defer r.Stop()
 	defer s.sink.Down(s.markets)
 	s.replies, s.windows = 0, windows{} // a window is final only by what this connection saw
+	handle := func(b []byte) error { s.handle(b); return nil }
 	if err := s.subscribe(ctx, ws); err != nil {
-		return err
+		return r.Explain(err, time.Second, handle)
 	}
-	return upstream.Watch(ctx, r, s.feed.cfg.Silence/2, s.feed.cfg.Silence, nil, func(b []byte) error { s.handle(b); return nil })
+	return upstream.Watch(ctx, r, s.feed.cfg.Silence/2, s.feed.cfg.Silence, nil, handle)
 }
 
 // subscribe asks for ohlc (with its snapshot of recent windows) and trade.

@@ -109,10 +109,11 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 		defer s.sink.Down(s.markets)
 	}
 	s.replies = 0
+	handle := func(b []byte) error { s.handle(b); return nil }
 	if err := s.subscribe(ctx, ws); err != nil {
-		return err
+		return r.Explain(err, time.Second, handle)
 	}
-	return upstream.TextPing(ctx, ws, r, s.feed.cfg.Idle, s.feed.cfg.PongWait, func(b []byte) error { s.handle(b); return nil })
+	return upstream.TextPing(ctx, ws, r, s.feed.cfg.Idle, s.feed.cfg.PongWait, handle)
 }
 
 // subscribe sends the channel for every market, argsPerOp per message,

@@ -63,8 +63,10 @@ func (r *Reader) Stop() {
 // wait, and otherwise werr. After a write fails on a broken connection the
 // read side usually knows the cause (an oversized frame, a close from the
 // peer) where the write sees only "use of closed network connection".
-// Frames still queued are dropped: the session is ending.
-func (r *Reader) Explain(werr error, wait time.Duration) error {
+// Frames that arrived before the end are still handed to handle, in order:
+// a peer that sent its data and closed before a subscribe or ping went out
+// (a replay at full speed) loses nothing.
+func (r *Reader) Explain(werr error, wait time.Duration, handle func([]byte) error) error {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
@@ -75,6 +77,9 @@ func (r *Reader) Explain(werr error, wait time.Duration) error {
 			}
 			if fr.Err != nil {
 				return fmt.Errorf("read: %w", fr.Err)
+			}
+			if err := handle(fr.Data); err != nil {
+				return err
 			}
 		case <-t.C:
 			return werr
@@ -106,7 +111,7 @@ func TextPing(ctx context.Context, conn *Conn, r *Reader, idle, pongWait time.Du
 				return fmt.Errorf("no pong within %s of a ping: %w", pongWait, ErrSilent)
 			}
 			if err := conn.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
-				return r.Explain(fmt.Errorf("send ping: %w", err), pongWait)
+				return r.Explain(fmt.Errorf("send ping: %w", err), pongWait, handle)
 			}
 			pinged = true
 			timer.Reset(pongWait)
@@ -145,7 +150,7 @@ func Watch(ctx context.Context, r *Reader, every, silence time.Duration, keepAli
 			}
 			if keepAlive != nil {
 				if err := keepAlive(); err != nil {
-					return r.Explain(err, every)
+					return r.Explain(err, every, handle)
 				}
 			}
 		case fr, ok := <-r.C:

@@ -91,3 +91,45 @@ func TestRunCountsOversizedFrame(t *testing.T) {
 		t.Fatalf("session ended with %v, classified %q, want oversized-frame", ended, got)
 	}
 }
+
+// TestExplainHandsOverQueuedFrames: a peer that sends its frames and closes
+// before the client's write goes out (a replay at full speed, before the
+// subscribe) loses none of them, and the write's failure is explained by the
+// peer's close.
+func TestExplainHandsOverQueuedFrames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		for _, m := range []string{"a", "b", "c"} {
+			c.Write(r.Context(), websocket.MessageText, []byte(m)) //nolint:errcheck // test server
+		}
+		c.Close(websocket.StatusNormalClosure, "end of recording") //nolint:errcheck // test server
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := NewConn(ws, nil)
+	r := NewReader(ctx, conn)
+	defer r.Stop()
+	for len(r.C) < 4 { // three frames and the close
+		if ctx.Err() != nil {
+			t.Fatal("the reader did not see the close")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	werr := conn.Write(ctx, websocket.MessageText, []byte("subscribe"))
+	if werr == nil {
+		t.Fatal("a write after the peer closed succeeded")
+	}
+	var got []string
+	err = r.Explain(werr, time.Second, func(b []byte) error { got = append(got, string(b)); return nil })
+	if strings.Join(got, "") != "abc" || err == nil || !strings.Contains(err.Error(), "end of recording") {
+		t.Fatalf("handled %q, ended with %v; want abc and the peer's close", got, err)
+	}
+}
