@@ -260,8 +260,14 @@ func runScenario(t *testing.T, sc scenario) {
 	// Finals due by now: two minutes, or a second of real time at high
 	// speed, where a loaded machine delays them by more than two minutes.
 	end := market.I1m.Truncate(s.Clock.Now() - max(2*60_000, int64(sc.speed*1000)))
+	if (end-start)/60_000 < 5 {
+		t.Fatalf("the run covered %d minutes, too few to check", (end-start)/60_000)
+	}
+	least := 5
 	if sc.snapshotRefills {
-		end = min(end, lastTraded(t, srv.URL, sc.market, start, end))
+		// The quiet minutes at the end are final only when a later one has
+		// trades: about one run in twelve ends on an empty minute.
+		end, least = min(end, lastTraded(t, srv.URL, sc.market, start, end)), 3
 	}
 	want := expected(t, srv.URL, sc.market, start, end)
 	got, err := st.Candles(context.Background(), sc.market, market.I1m, start, end)
@@ -276,7 +282,7 @@ func runScenario(t *testing.T, sc scenario) {
 			filled += g.Filled
 		}
 	}
-	if len(want) < 5 || len(got) != len(want) {
+	if len(want) < least || len(got) != len(want) {
 		t.Fatalf("stored %d minutes, want %d", len(got), len(want))
 	}
 	for _, g := range got {

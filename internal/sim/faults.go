@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 )
@@ -10,13 +11,13 @@ import (
 const (
 	FaultDrop      = "drop"       // close every WebSocket connection now
 	FaultSilence   = "silence"    // keep connections open but send nothing (half-open)
-	FaultMalformed = "malformed"  // send one malformed frame on each connection
-	FaultOversize  = "oversize"   // send one oversized frame on each connection
+	FaultMalformed = "malformed"  // send one malformed frame on each connection (see Mark)
+	FaultOversize  = "oversize"   // send one oversized frame on each connection (see Mark)
 	FaultRefuse    = "refuse"     // answer WebSocket connects with HTTP 429
 	FaultREST5xx   = "rest-5xx"   // REST answers 503
 	FaultREST429   = "rest-429"   // REST answers 429 with Retry-After
 	FaultSkipFinal = "skip-final" // do not publish the next final kline or bin
-	FaultShutdown  = "shutdown"   // announce a server shutdown, then close (Binance)
+	FaultShutdown  = "shutdown"   // announce a server shutdown on each connection, then close (Binance)
 )
 
 // FaultKinds lists every fault kind.
@@ -31,8 +32,9 @@ type Faults struct {
 
 type venueFaults struct {
 	until  map[string]int64 // kind -> simulated ms it lasts until
-	counts map[string]int   // one-shot kinds -> how many remain
-	gen    int64            // raised by every one-shot, so each connection can notice it
+	counts map[string]int   // skip-final -> how many remain
+	issued map[string]int   // per-connection kinds -> how many were injected
+	taken  map[string]int   // per-connection kinds -> the most any connection has noticed
 	drop   chan struct{}    // closed (and replaced) by each drop
 }
 
@@ -41,7 +43,8 @@ func newFaults(c *Clock) *Faults { return &Faults{clock: c, v: map[string]*venue
 func (f *Faults) venue(v string) *venueFaults {
 	vf := f.v[v]
 	if vf == nil {
-		vf = &venueFaults{until: map[string]int64{}, counts: map[string]int{}, drop: make(chan struct{})}
+		vf = &venueFaults{until: map[string]int64{}, counts: map[string]int{}, issued: map[string]int{},
+			taken: map[string]int{}, drop: make(chan struct{})}
 		f.v[v] = vf
 	}
 	return vf
@@ -62,9 +65,10 @@ func (f *Faults) Inject(venue, kind string, d time.Duration) error {
 	case FaultDrop:
 		close(vf.drop)
 		vf.drop = make(chan struct{})
-	case FaultMalformed, FaultOversize, FaultSkipFinal, FaultShutdown:
+	case FaultMalformed, FaultOversize, FaultShutdown:
+		vf.issued[kind]++
+	case FaultSkipFinal:
 		vf.counts[kind]++
-		vf.gen++
 	default:
 		return fmt.Errorf("unknown fault %q (want one of %v)", kind, FaultKinds)
 	}
@@ -78,7 +82,8 @@ func (f *Faults) Active(venue, kind string) bool {
 	return f.clock.Now() < f.venue(venue).until[kind]
 }
 
-// Take consumes one pending one-shot fault of kind, reporting whether there was one.
+// Take consumes one pending skip-final, reporting whether there was one:
+// the next final bin of the venue, on whichever connection, is not sent.
 func (f *Faults) Take(venue, kind string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -87,6 +92,36 @@ func (f *Faults) Take(venue, kind string) bool {
 		return false
 	}
 	vf.counts[kind]--
+	return true
+}
+
+// Mark is one connection's view of the faults that reach every connection
+// (malformed, oversize, shutdown): each injection reaches each connection
+// open at the time once, and when none is open, the next that opens.
+type Mark struct {
+	venue string
+	seen  map[string]int
+}
+
+// Mark starts a connection's view: injections some connection has already
+// noticed are not its.
+func (f *Faults) Mark(venue string) *Mark {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &Mark{venue: venue, seen: maps.Clone(f.venue(venue).taken)}
+}
+
+// Notice reports whether a fault of kind reached the connection of m since
+// it last noticed one, once per injection.
+func (f *Faults) Notice(m *Mark, kind string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	vf := f.venue(m.venue)
+	if m.seen[kind] >= vf.issued[kind] {
+		return false
+	}
+	m.seen[kind]++
+	vf.taken[kind] = max(vf.taken[kind], m.seen[kind])
 	return true
 }
 

@@ -66,14 +66,14 @@ func (c *streamConn) ping(ctx context.Context) {
 // faultFrames sends injected bad frames and the shutdown notice.
 func (c *streamConn) faultFrames(ctx context.Context, now int64) error {
 	f := c.fe.s.Faults
-	if f.Take(Venue, sim.FaultMalformed) {
+	if f.Notice(c.marks, sim.FaultMalformed) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","p":`)) //nolint:errcheck // the run loop sees failures
 	}
-	if f.Take(Venue, sim.FaultOversize) {
+	if f.Notice(c.marks, sim.FaultOversize) {
 		big := `{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","pad":"` + strings.Repeat("x", 2<<20) + `"}}`
 		c.ws.Write(ctx, websocket.MessageText, []byte(big)) //nolint:errcheck // the run loop sees failures
 	}
-	if f.Take(Venue, sim.FaultShutdown) {
+	if f.Notice(c.marks, sim.FaultShutdown) {
 		msg := `{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":` + itoa(now) + `}}`
 		c.ws.Write(ctx, websocket.MessageText, []byte(msg)) //nolint:errcheck // closing anyway
 		return errors.New("server shutdown")

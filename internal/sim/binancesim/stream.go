@@ -36,6 +36,7 @@ type symState struct {
 
 type streamConn struct {
 	fe      *FrontEnd
+	marks   *sim.Mark // the faults that reach every connection, as this one saw them
 	ws      *websocket.Conn
 	mu      sync.Mutex // guards syms and out
 	syms    map[string]*symState
@@ -54,7 +55,7 @@ func (fe *FrontEnd) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(64 << 10)
-	c := &streamConn{fe: fe, ws: ws, syms: map[string]*symState{}, started: fe.s.Clock.Now()}
+	c := &streamConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), syms: map[string]*symState{}, started: fe.s.Clock.Now()}
 	if q := r.URL.Query().Get("streams"); q != "" {
 		c.subscribe(strings.Split(q, "/"))
 	}

@@ -41,10 +41,10 @@ func (c *rtConn) run(ctx context.Context) {
 
 func (c *rtConn) faultFrames() []string {
 	var out []string
-	if c.fe.s.Faults.Take(Venue, sim.FaultMalformed) {
+	if c.fe.s.Faults.Notice(c.marks, sim.FaultMalformed) {
 		out = append(out, `{"table":"trade","action":"insert","data":[{"timestamp":`)
 	}
-	if c.fe.s.Faults.Take(Venue, sim.FaultOversize) {
+	if c.fe.s.Faults.Notice(c.marks, sim.FaultOversize) {
 		out = append(out, `{"table":"trade","action":"insert","data":[],"pad":"`+strings.Repeat("x", 2<<20)+`"}`)
 	}
 	return out

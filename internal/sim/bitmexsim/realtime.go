@@ -25,11 +25,12 @@ type symState struct {
 }
 
 type rtConn struct {
-	fe   *FrontEnd
-	ws   *websocket.Conn
-	mu   sync.Mutex
-	syms map[string]*symState
-	out  []string
+	fe    *FrontEnd
+	marks *sim.Mark // the faults that reach every connection, as this one saw them
+	ws    *websocket.Conn
+	mu    sync.Mutex
+	syms  map[string]*symState
+	out   []string
 }
 
 func (fe *FrontEnd) serveRealtime(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +46,7 @@ func (fe *FrontEnd) serveRealtime(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(64 << 10)
-	c := &rtConn{fe: fe, ws: ws, syms: map[string]*symState{}}
+	c := &rtConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), syms: map[string]*symState{}}
 	now := fe.s.Clock.Now()
 	c.queue(fmt.Sprintf(`{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0","timestamp":"%s","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false,"appName":"candlewire-sim"}`, iso(now)))
 	if q := r.URL.Query().Get("subscribe"); q != "" {

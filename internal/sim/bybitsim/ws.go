@@ -36,6 +36,7 @@ type symState struct {
 
 type wsConn struct {
 	fe     *FrontEnd
+	marks  *sim.Mark // the faults that reach every connection, as this one saw them
 	ws     *websocket.Conn
 	id     string
 	mu     sync.Mutex // guards syms, out and pinged
@@ -56,7 +57,7 @@ func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(64 << 10)
 	now := fe.s.Clock.Now()
-	c := &wsConn{fe: fe, ws: ws, id: fmt.Sprintf("sim-%d", now), syms: map[string]*symState{}, pinged: time.Now()}
+	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), id: fmt.Sprintf("sim-%d", now), syms: map[string]*symState{}, pinged: time.Now()}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go c.read(ctx, cancel)
@@ -178,10 +179,10 @@ func (c *wsConn) run(ctx context.Context) string {
 
 func (c *wsConn) faultFrames(ctx context.Context) {
 	f := c.fe.s.Faults
-	if f.Take(Venue, sim.FaultMalformed) {
+	if f.Notice(c.marks, sim.FaultMalformed) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"topic":"publicTrade.BTCUSDT","data":[{"T":`)) //nolint:errcheck // the run loop sees failures
 	}
-	if f.Take(Venue, sim.FaultOversize) {
+	if f.Notice(c.marks, sim.FaultOversize) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"topic":"x","pad":"`+strings.Repeat("x", 2<<20)+`"}`)) //nolint:errcheck // the run loop sees failures
 	}
 }

@@ -34,6 +34,7 @@ type product struct {
 
 type wsConn struct {
 	fe    *FrontEnd
+	marks *sim.Mark // the faults that reach every connection, as this one saw them
 	ws    *websocket.Conn
 	mu    sync.Mutex // guards prods, out and subscribed
 	prods map[string]*product
@@ -54,7 +55,7 @@ func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(64 << 10)
-	c := &wsConn{fe: fe, ws: ws, prods: map[string]*product{}}
+	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), prods: map[string]*product{}}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go c.read(ctx, cancel)
@@ -224,10 +225,10 @@ func (c *wsConn) run(ctx context.Context) string {
 
 func (c *wsConn) faultFrames(ctx context.Context) {
 	f := c.fe.s.Faults
-	if f.Take(Venue, sim.FaultMalformed) {
+	if f.Notice(c.marks, sim.FaultMalformed) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"match","trade_id":`)) //nolint:errcheck // the run loop sees failures
 	}
-	if f.Take(Venue, sim.FaultOversize) {
+	if f.Notice(c.marks, sim.FaultOversize) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"ticker","pad":"`+strings.Repeat("x", 2<<20)+`"}`)) //nolint:errcheck // the run loop sees failures
 	}
 }

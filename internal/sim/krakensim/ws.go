@@ -35,11 +35,12 @@ type symState struct {
 }
 
 type wsConn struct {
-	fe   *FrontEnd
-	ws   *websocket.Conn
-	mu   sync.Mutex // guards syms and out
-	syms map[string]*symState
-	out  []string
+	fe    *FrontEnd
+	marks *sim.Mark // the faults that reach every connection, as this one saw them
+	ws    *websocket.Conn
+	mu    sync.Mutex // guards syms and out
+	syms  map[string]*symState
+	out   []string
 }
 
 func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +54,7 @@ func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(64 << 10)
-	c := &wsConn{fe: fe, ws: ws, syms: map[string]*symState{},
+	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), syms: map[string]*symState{},
 		out: []string{`{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"online","version":"2.0.7"}]}`}}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -193,10 +194,10 @@ func (c *wsConn) run(ctx context.Context) {
 
 func (c *wsConn) faultFrames(ctx context.Context) {
 	f := c.fe.s.Faults
-	if f.Take(Venue, sim.FaultMalformed) {
+	if f.Notice(c.marks, sim.FaultMalformed) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"channel":"ohlc","type":"update","data":[{"symbol":`)) //nolint:errcheck // the run loop sees failures
 	}
-	if f.Take(Venue, sim.FaultOversize) {
+	if f.Notice(c.marks, sim.FaultOversize) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"channel":"trade","pad":"`+strings.Repeat("x", 2<<20)+`"}`)) //nolint:errcheck // the run loop sees failures
 	}
 }

@@ -56,10 +56,10 @@ func (c *wsConn) faultFrames(ctx context.Context) {
 		return
 	}
 	f := c.fe.s.Faults
-	if f.Take(Venue, sim.FaultMalformed) {
+	if f.Notice(c.marks, sim.FaultMalformed) {
 		c.ws.Write(ctx, websocket.MessageText, []byte(`{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[["`)) //nolint:errcheck // the run loop sees failures
 	}
-	if f.Take(Venue, sim.FaultOversize) {
+	if f.Notice(c.marks, sim.FaultOversize) {
 		big := `{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`
 		c.ws.Write(ctx, websocket.MessageText, []byte(big)) //nolint:errcheck // the run loop sees failures
 	}

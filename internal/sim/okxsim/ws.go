@@ -32,6 +32,7 @@ type symState struct {
 
 type wsConn struct {
 	fe       *FrontEnd
+	marks    *sim.Mark // the faults that reach every connection, as this one saw them
 	ws       *websocket.Conn
 	business bool // /ws/v5/business (candles); else /ws/v5/public (trades)
 	id       string
@@ -52,7 +53,7 @@ func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request, business boo
 	}
 	ws.SetReadLimit(maxMessage)
 	now := fe.s.Clock.Now()
-	c := &wsConn{fe: fe, ws: ws, business: business, id: fmt.Sprintf("%08x", now&0xffffffff), subs: map[string]*symState{}}
+	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), business: business, id: fmt.Sprintf("%08x", now&0xffffffff), subs: map[string]*symState{}}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go c.read(ctx, cancel)
