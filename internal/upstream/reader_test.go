@@ -17,7 +17,7 @@ import (
 // nothing and answers no ping is.
 func TestTextPingQuietMeansNoBytes(t *testing.T) {
 	const idle, pongWait = 60 * time.Millisecond, 60 * time.Millisecond
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ctx, conn, r := dial(t, func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -42,20 +42,9 @@ func TestTextPingQuietMeansNoBytes(t *testing.T) {
 				return
 			}
 		}
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws.SetReadLimit(1 << 20)
-	conn := NewConn(ws, nil)
-	r := NewReader(ctx, conn)
-	defer r.Stop()
+	}, 1<<20)
 	var got []int
-	err = TextPing(ctx, conn, r, idle, pongWait, func(b []byte) error { got = append(got, len(b)); return nil })
+	err := TextPing(ctx, conn, r, idle, pongWait, func(b []byte) error { got = append(got, len(b)); return nil })
 	if !errors.Is(err, ErrSilent) {
 		t.Fatalf("ended with %v, want silence after the frame", err)
 	}
@@ -97,7 +86,7 @@ func TestRunCountsOversizedFrame(t *testing.T) {
 // subscribe) loses none of them, and the write's failure is explained by the
 // peer's close.
 func TestExplainHandsOverQueuedFrames(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ctx, conn, r := dial(t, func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -106,17 +95,7 @@ func TestExplainHandsOverQueuedFrames(t *testing.T) {
 			c.Write(r.Context(), websocket.MessageText, []byte(m)) //nolint:errcheck // test server
 		}
 		c.Close(websocket.StatusNormalClosure, "end of recording") //nolint:errcheck // test server
-	}))
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := NewConn(ws, nil)
-	r := NewReader(ctx, conn)
-	defer r.Stop()
+	}, 0)
 	for len(r.C) < 4 { // three frames and the close
 		if ctx.Err() != nil {
 			t.Fatal("the reader did not see the close")
@@ -128,8 +107,29 @@ func TestExplainHandsOverQueuedFrames(t *testing.T) {
 		t.Fatal("a write after the peer closed succeeded")
 	}
 	var got []string
-	err = r.Explain(werr, time.Second, func(b []byte) error { got = append(got, string(b)); return nil })
+	err := r.Explain(werr, time.Second, func(b []byte) error { got = append(got, string(b)); return nil })
 	if strings.Join(got, "") != "abc" || err == nil || !strings.Contains(err.Error(), "end of recording") {
 		t.Fatalf("handled %q, ended with %v; want abc and the peer's close", got, err)
 	}
+}
+
+// dial serves h and opens a Conn on it (readLimit 0: the library's), with
+// its Reader; both end with the test, within 5 s.
+func dial(t *testing.T, h http.HandlerFunc, readLimit int64) (context.Context, *Conn, *Reader) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if readLimit > 0 {
+		ws.SetReadLimit(readLimit)
+	}
+	conn := NewConn(ws, nil)
+	r := NewReader(ctx, conn)
+	t.Cleanup(r.Stop)
+	return ctx, conn, r
 }
