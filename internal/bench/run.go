@@ -64,11 +64,6 @@ type Result struct {
 // Run serves one stream, connects the clients in a child process, and
 // measures.
 func Run(ctx context.Context, o Options) (Result, error) {
-	logf := func(format string, args ...any) {
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, format+"\n", args...)
-		}
-	}
 	dir, err := os.MkdirTemp("", "candlewire-bench-")
 	if err != nil {
 		return Result{}, err
@@ -80,22 +75,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer s.close()
 	rss0, mem0 := idle()
-	cmd := exec.CommandContext(ctx, o.Exe, "bench", "client", "--url", s.url, "--transport", o.Transport, "--clients", strconv.Itoa(o.Clients))
-	cmd.Stderr = os.Stderr
-	in, _ := cmd.StdinPipe()
-	outPipe, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		return Result{}, fmt.Errorf("start the client process: %w", err)
-	}
-	defer cmd.Process.Kill() //nolint:errcheck // it exits by itself after "stop"
-	out := bufio.NewReader(outPipe)
-	logf("%s: connecting %d clients", o.Transport, o.Clients)
-	line, err := out.ReadString('\n')
+	o.logf("%s: connecting %d clients", o.Transport, o.Clients)
+	cl, err := startClients(ctx, o, s.url)
 	if err != nil {
-		return Result{}, fmt.Errorf("client process: %w", err)
+		return Result{}, err
 	}
-	r := Result{Transport: o.Transport, Clients: o.Clients, Rate: o.Rate, Duration: o.Duration}
-	r.Connected, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
+	defer cl.cmd.Process.Kill() //nolint:errcheck // it exits by itself after "stop"
+	r := Result{Transport: o.Transport, Clients: o.Clients, Rate: o.Rate, Duration: o.Duration, Connected: cl.connected}
 	rss1, mem1 := idle()
 	if o.HeapProfile != "" {
 		if err := writeHeap(o.HeapProfile); err != nil {
@@ -105,40 +91,87 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if r.Connected > 0 {
 		r.IdleRSSPerConn, r.IdleMemPerConn = float64(rss1-rss0)/float64(r.Connected), float64(mem1-mem0)/float64(r.Connected)
 	}
-	logf("%s: %d connected; publishing %g updates/s", o.Transport, r.Connected, o.Rate)
+	o.logf("%s: %d connected; publishing %g updates/s", o.Transport, r.Connected, o.Rate)
+	return r, measure(ctx, o, s, cl, &r)
+}
+
+func (o Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
+	}
+}
+
+// clientProcess is the running `bench client`: "go" and "stop" on its
+// stdin start and end the measurement; it answers with a ClientResult.
+type clientProcess struct {
+	cmd       *exec.Cmd
+	in        io.Writer
+	out       *bufio.Reader
+	connected int
+}
+
+// startClients starts the client process and waits for its clients to be
+// connected and subscribed.
+func startClients(ctx context.Context, o Options, url string) (*clientProcess, error) {
+	cmd := exec.CommandContext(ctx, o.Exe, "bench", "client", "--url", url, "--transport", o.Transport, "--clients", strconv.Itoa(o.Clients))
+	cmd.Stderr = os.Stderr
+	in, _ := cmd.StdinPipe()
+	outPipe, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the client process: %w", err)
+	}
+	cl := &clientProcess{cmd: cmd, in: in, out: bufio.NewReader(outPipe)}
+	line, err := cl.out.ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill() //nolint:errcheck // it failed already
+		return nil, fmt.Errorf("client process: %w", err)
+	}
+	cl.connected, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
+	return cl, nil
+}
+
+// measure publishes at o.Rate, has the clients count for o.Duration after
+// the warm-up, and fills r with what both sides measured.
+func measure(ctx context.Context, o Options, s *server, cl *clientProcess, r *Result) error {
 	pctx, stop := context.WithCancel(ctx)
+	defer stop()
 	published := make(chan int64, 1)
 	go func() { n, _ := s.publish(pctx, o.Rate); published <- n }()
 	time.Sleep(o.Warmup)
 	stopProfile, err := startCPUProfile(o.CPUProfile)
 	if err != nil {
-		stop()
-		return Result{}, err
+		return err
 	}
-	fmt.Fprintln(in, "go")
+	fmt.Fprintln(cl.in, "go")
 	cpu0, req0, t0 := cpu(), s.requests.Load(), time.Now()
 	time.Sleep(o.Duration)
-	fmt.Fprintln(in, "stop")
+	fmt.Fprintln(cl.in, "stop")
 	stopProfile()
 	cpu1, req1, elapsed := cpu(), s.requests.Load(), time.Since(t0)
 	stop()
 	r.Published = <-published
 	var cr ClientResult
-	if err := json.NewDecoder(out).Decode(&cr); err != nil {
-		return r, fmt.Errorf("client result: %w", err)
+	if err := json.NewDecoder(cl.out).Decode(&cr); err != nil {
+		return fmt.Errorf("client result: %w", err)
 	}
-	cmd.Wait() //nolint:errcheck // the result is in
+	cl.cmd.Wait() //nolint:errcheck // the result is in
+	r.ServerCPU, r.Requests = cpu1-cpu0, req1-req0
+	r.add(cr, elapsed)
+	return nil
+}
+
+// add takes in the clients' figures and derives the per-delivery ones.
+func (r *Result) add(cr ClientResult, elapsed time.Duration) {
 	r.Deliveries, r.Errors = cr.Deliveries, cr.Errors
 	r.P50, r.P99, r.Max, r.Mean = us(cr.P50us), us(cr.P99us), us(cr.MaxUs), time.Duration(cr.MeanUs*1000)
 	r.ArrivalP50, r.ArrivalP99, r.ArrivalMax = us(cr.ArrP50us), us(cr.ArrP99us), us(cr.ArrMaxUs)
-	r.ServerCPU, r.WireBytes, r.Requests, r.ClientCPU = cpu1-cpu0, cr.WireBytes, req1-req0, time.Duration(cr.CPUus)*time.Microsecond
+	r.WireBytes, r.ClientCPU = cr.WireBytes, time.Duration(cr.CPUus)*time.Microsecond
 	r.CPUShare = r.ServerCPU.Seconds() / elapsed.Seconds()
 	r.RequestsPerSec = float64(r.Requests) / elapsed.Seconds()
 	if r.Deliveries > 0 {
 		r.CPUPer1000 = time.Duration(float64(r.ServerCPU) / float64(r.Deliveries) * 1000)
 		r.BytesPerUpdate = float64(r.WireBytes) / float64(r.Deliveries)
 	}
-	return r, nil
 }
 
 func us(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
