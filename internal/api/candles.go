@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -46,23 +47,7 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "to needs from, and since excludes from and to (without any, the newest candles are returned)")
 		return
 	}
-	ctx := r.Context()
-	head, err := a.cfg.Store.Head(ctx)
-	var cs []market.Candle
-	switch {
-	case err != nil:
-	case hasSince:
-		cs, err = a.cfg.Store.Since(ctx, []market.Series{{Market: m, Interval: iv}}, since, limit)
-		if len(cs) == limit {
-			head = cs[len(cs)-1].Seq // more to come: continue from the last row
-		} else if len(cs) > 0 {
-			head = max(head, cs[len(cs)-1].Seq)
-		}
-	case hasFrom:
-		cs, err = a.cfg.Store.Page(ctx, m, iv, from, cmpIf(hasTo, to, 1<<62), limit)
-	default:
-		cs, err = a.cfg.Store.Latest(ctx, m, iv, limit)
-	}
+	cs, head, err := a.candlesQuery(r.Context(), m, iv, candleQuery{from, to, since, limit, hasFrom, hasTo, hasSince})
 	if err != nil {
 		httpError(w, http.StatusServiceUnavailable, err.Error())
 		return
@@ -72,6 +57,42 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	writeTagged(w, r, body, ctype)
+}
+
+// candleQuery is what /v1/candles was asked for.
+type candleQuery struct {
+	from, to, since          int64
+	limit                    int
+	hasFrom, hasTo, hasSince bool
+}
+
+// candlesQuery reads the candles q asks for, and the cursor a client
+// continues from.
+func (a *API) candlesQuery(ctx context.Context, m market.Market, iv market.Interval, q candleQuery) ([]market.Candle, int64, error) {
+	head, err := a.cfg.Store.Head(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var cs []market.Candle
+	switch {
+	case q.hasSince:
+		cs, err = a.cfg.Store.Since(ctx, []market.Series{{Market: m, Interval: iv}}, q.since, q.limit)
+		if len(cs) == q.limit {
+			head = cs[len(cs)-1].Seq // more to come: continue from the last row
+		} else if len(cs) > 0 {
+			head = max(head, cs[len(cs)-1].Seq)
+		}
+	case q.hasFrom:
+		cs, err = a.cfg.Store.Page(ctx, m, iv, q.from, cmpIf(q.hasTo, q.to, 1<<62), q.limit)
+	default:
+		cs, err = a.cfg.Store.Latest(ctx, m, iv, q.limit)
+	}
+	return cs, head, err
+}
+
+// writeTagged sends body with its ETag, or 304 when the client has it.
+func writeTagged(w http.ResponseWriter, r *http.Request, body []byte, ctype string) {
 	h := fnv.New64a()
 	h.Write(body)
 	etag := `"` + strconv.FormatUint(h.Sum64(), 36) + `"`

@@ -98,21 +98,29 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	res.Fault, res.SimSpeed = *fault, *speed
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(res)
-	}
-	fmt.Fprintf(stdout, "%d markets on %d venues over %.0f connections at most (%.0f connects), %.0f messages in %.0f s (sim speed %g, fault %s)\n",
-		res.Markets, res.Venues, res.Connected, res.Connects, res.Trades, res.Seconds, res.SimSpeed, res.Fault)
-	fmt.Fprintf(stdout, "complete: %d of %d markets; %d minutes checked (%s..%s), %d wrong or missing; %.0f gap repairs\n",
-		res.Complete, res.Markets, res.Minutes, res.FirstChecked, res.LastChecked, res.Wrong, res.GapsFilled)
-	fmt.Fprintf(stdout, "cpu %.1f s (%.1f%% of one core), peak RSS %.1f MiB, heap in use at most %.1f MiB (%.1f at the end)\n",
-		res.CPUSeconds, res.CPUPercent, res.PeakRSSMiB, res.HeapPeakMiB, res.HeapMiB)
-	for _, s := range res.Incomplete {
-		fmt.Fprintf(stdout, "  incomplete %s\n", s)
+		if err := json.NewEncoder(stdout).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		res.print(stdout)
 	}
 	if res.Complete != res.Markets {
 		return fmt.Errorf("%d of %d markets incomplete", res.Markets-res.Complete, res.Markets)
 	}
 	return nil
+}
+
+// print writes the result for a person.
+func (res collectResult) print(w io.Writer) {
+	fmt.Fprintf(w, "%d markets on %d venues over %.0f connections at most (%.0f connects), %.0f messages in %.0f s (sim speed %g, fault %s)\n",
+		res.Markets, res.Venues, res.Connected, res.Connects, res.Trades, res.Seconds, res.SimSpeed, res.Fault)
+	fmt.Fprintf(w, "complete: %d of %d markets; %d minutes checked (%s..%s), %d wrong or missing; %.0f gap repairs\n",
+		res.Complete, res.Markets, res.Minutes, res.FirstChecked, res.LastChecked, res.Wrong, res.GapsFilled)
+	fmt.Fprintf(w, "cpu %.1f s (%.1f%% of one core), peak RSS %.1f MiB, heap in use at most %.1f MiB (%.1f at the end)\n",
+		res.CPUSeconds, res.CPUPercent, res.PeakRSSMiB, res.HeapPeakMiB, res.HeapMiB)
+	for _, s := range res.Incomplete {
+		fmt.Fprintf(w, "  incomplete %s\n", s)
+	}
 }
 
 // benchMarkets spreads n markets over the venues, named as each names them.
@@ -203,27 +211,8 @@ func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Dur
 	if err != nil {
 		return collectResult{}, err
 	}
-	cpu0, began := cpuTime(), time.Now()
-	cctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	peaks := samplePeaks(cctx, reg)
-	if prof != nil {
-		if err := pprof.StartCPUProfile(prof); err != nil {
-			return collectResult{}, err
-		}
-	}
-	err = col.Run(cctx)
-	if prof != nil {
-		pprof.StopCPUProfile()
-	}
-	pk := <-peaks
-	res := collectResult{Markets: len(ms), Venues: len(venues), Seconds: time.Since(began).Seconds(), CPUSeconds: (cpuTime() - cpu0).Seconds(),
-		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connects: gatherSum(reg, "candlewire_upstream_connects_total"),
-		Connected: pk.connected, HeapPeakMiB: pk.heapMiB,
-		Trades: gatherSum(reg, "candlewire_upstream_messages_total"), GapsFilled: gatherSum(reg, "candlewire_gaps_resolved_total")}
-	var mem runtime.MemStats
-	runtime.ReadMemStats(&mem)
-	res.HeapMiB, res.CPUPercent = float64(mem.HeapInuse)/(1<<20), 100*res.CPUSeconds/res.Seconds
+	res, err := measureCollect(ctx, col, reg, d, prof)
+	res.Markets, res.Venues = len(ms), len(venues)
 	if err != nil {
 		return res, err
 	}
@@ -234,6 +223,33 @@ func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Dur
 	from, to := market.I1m.Truncate(startSim)+market.I1m.Millis(), market.I1m.Truncate(endSim)-2*market.I1m.Millis()
 	res.FirstChecked, res.LastChecked = fmtTime(from), fmtTime(to-market.I1m.Millis())
 	return res, checkMarkets(ctx, st, "http://"+addr, ms, from, to, &res)
+}
+
+// measureCollect runs col for d (profiling the CPU into prof, when not nil)
+// and reports the process's CPU, memory, connections and the metrics' sums.
+func measureCollect(ctx context.Context, col *collector.Collector, reg *prometheus.Registry, d time.Duration, prof io.Writer) (collectResult, error) {
+	cpu0, began := cpuTime(), time.Now()
+	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	peaks := samplePeaks(cctx, reg)
+	if prof != nil {
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return collectResult{}, err
+		}
+	}
+	err := col.Run(cctx)
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
+	pk := <-peaks
+	res := collectResult{Seconds: time.Since(began).Seconds(), CPUSeconds: (cpuTime() - cpu0).Seconds(),
+		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connects: gatherSum(reg, "candlewire_upstream_connects_total"),
+		Connected: pk.connected, HeapPeakMiB: pk.heapMiB,
+		Trades: gatherSum(reg, "candlewire_upstream_messages_total"), GapsFilled: gatherSum(reg, "candlewire_gaps_resolved_total")}
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	res.HeapMiB, res.CPUPercent = float64(mem.HeapInuse)/(1<<20), 100*res.CPUSeconds/res.Seconds
+	return res, err
 }
 
 // checkMarkets compares every market's stored minutes in [from, to) with
