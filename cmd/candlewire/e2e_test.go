@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -141,12 +142,15 @@ func runSession(t *testing.T, venues []string) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "e2e.db")
 	args := runArgs(t, dir, db, srv.URL, venues)
+	started := s.Clock.Now()
 	p := start(t, args...)
 	defer keepLog(t, "first", p)
+	waitSubscribed(t, p, venues)
 	// The session starts at the first minute the process surely saw whole:
-	// at 180x its own start takes simulated minutes, which are not its to
-	// collect (backfill is for history).
+	// at 180x its own start and first subscribe take simulated minutes,
+	// which are not its to collect (backfill is for history).
 	begin := market.I1m.Truncate(s.Clock.Now()) + time.Minute.Milliseconds()
+	joined := time.Duration(begin-started) * time.Millisecond
 	at := func(d time.Duration) { waitSim(s, begin+d.Milliseconds()) }
 	var first series
 	for _, in := range plan(venues) {
@@ -184,7 +188,7 @@ func runSession(t *testing.T, venues []string) {
 		m := setups[v].market
 		t.Run(m.Venue, func(t *testing.T) {
 			checkCandles(t, st, srv.URL, m, begin, end)
-			checkLedger(t, st, m, begin, end, venues)
+			checkLedger(t, st, m, begin, end, joined, venues)
 			checkMetrics(t, met, m.Venue)
 		})
 	}
@@ -231,6 +235,22 @@ func keepLog(t *testing.T, name string, p *proc) {
 		return
 	}
 	t.Logf("log of the %s candlewire process: %s", name, path)
+}
+
+// waitSubscribed waits until the process has subscribed every venue's
+// market (its "subscribed" debug line).
+func waitSubscribed(t *testing.T, p *proc, venues []string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, v := range venues {
+		line := regexp.MustCompile(`msg=subscribed .*market=` + regexp.QuoteMeta(setups[v].market.String()) + ` `)
+		for !line.MatchString(p.logText()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s was not subscribed within 30 s:\n%s", setups[v].market, p.logText())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 // waitSim sleeps until the simulator's clock reaches ms.
@@ -283,7 +303,7 @@ func checkCandles(t *testing.T, st store.Store, base string, m market.Market, be
 // checkLedger: every fault that cost minutes, and the kill, left a filled
 // gap of the right reason where it happened; no gap is unexplained; and
 // every minute that came from REST lies in a ledger gap.
-func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64, venues []string) {
+func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64, joined time.Duration, venues []string) {
 	ctx := context.Background()
 	gaps, err := st.Gaps(ctx, m, 0, 1<<62)
 	if err != nil {
@@ -295,10 +315,13 @@ func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64
 
 	explained := make([]bool, len(gaps))
 	want := append(plan(venues), injection{at: killAt, venue: m.Venue, gap: "restart", window: restartAt - killAt + time.Minute})
-	// The first start: the process joins before the session's first
-	// minute, and what it joined may need REST (Coinbase's partly seen
-	// minute, Kraken's empty ones that no trade id proves empty yet).
-	want = append(want, injection{at: -5 * time.Minute, venue: m.Venue, gap: "", window: 5 * time.Minute})
+	// The first start: the process starts and subscribes before the
+	// session's first minute (joined before it), and what it joined may
+	// need REST (Coinbase's partly seen minute, Kraken's empty ones that no
+	// trade id proves empty yet).
+	// Kraken's snapshot also brings windows from before the start.
+	joined = max(joined, 5*time.Minute)
+	want = append(want, injection{at: -joined, venue: m.Venue, gap: "", window: joined})
 	for _, in := range want {
 		if in.venue != m.Venue {
 			continue

@@ -113,6 +113,7 @@ func (s *venueSink) Live(ms []market.Market) {
 		st.down = false
 		st.eng.Resync()
 		st.mu.Unlock()
+		s.log.Debug("subscribed", "market", m, "after", reason)
 	}
 }
 
