@@ -60,15 +60,17 @@ func (r *Reader) Stop() {
 }
 
 // Explain returns the error that ended the reading, if it ends within
-// wait, and otherwise werr. After a write fails on a broken connection the
-// read side usually knows the cause (an oversized frame, a close from the
-// peer) where the write sees only "use of closed network connection".
-// Frames that arrived before the end are still handed to handle, in order:
-// a peer that sent its data and closed before a subscribe or ping went out
-// (a replay at full speed) loses nothing.
+// wait of the last frame (and 10 waits in all), and otherwise werr. After
+// a write fails on a broken connection the read side usually knows the
+// cause (an oversized frame, a close from the peer) where the write sees
+// only "use of closed network connection". Frames that arrived before the
+// end are still handed to handle, in order: a peer that sent its data and
+// closed before a subscribe or ping went out (a replay at full speed)
+// loses nothing.
 func (r *Reader) Explain(werr error, wait time.Duration, handle func([]byte) error) error {
 	t := time.NewTimer(wait)
 	defer t.Stop()
+	limit := time.Now().Add(10 * wait)
 	for {
 		select {
 		case fr, ok := <-r.C:
@@ -81,6 +83,7 @@ func (r *Reader) Explain(werr error, wait time.Duration, handle func([]byte) err
 			if err := handle(fr.Data); err != nil {
 				return err
 			}
+			t.Reset(min(wait, time.Until(limit))) // frames still coming: the end is near
 		case <-t.C:
 			return werr
 		}
