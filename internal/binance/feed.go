@@ -3,10 +3,8 @@ package binance
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -90,27 +88,23 @@ func (f *Feed) runConn(ctx context.Context, markets []market.Market, sink upstre
 	}
 	inURL := streams[:min(len(streams), f.cfg.URLStreams)]
 	c := &conn{feed: f, markets: markets, later: streams[len(inURL):], sink: sink}
-	cfg := f.cfg.Config
-	cfg.OnPing = c.touch // a server ping is life too
 	url := strings.TrimRight(f.cfg.WSURL, "/") + "/stream?streams=" + strings.Join(inURL, "/")
-	upstream.Run(ctx, cfg, url, c.session) //nolint:errcheck // only fails on a missing budget, set in NewFeed
+	upstream.Run(ctx, f.cfg.Config, url, c.session) //nolint:errcheck // only fails on a missing budget, set in NewFeed
 }
 
 // conn is the state of one connection's sessions.
 type conn struct {
-	feed     *Feed
-	markets  []market.Market
-	later    []string // streams subscribed with SUBSCRIBE after connecting
-	sink     upstream.Sink
-	activity atomic.Int64 // unix nanos of the last frame or ping
-	nextID   int64
-	dec      Decoder // used by the session's reading goroutine only
+	feed    *Feed
+	markets []market.Market
+	later   []string // streams subscribed with SUBSCRIBE after connecting
+	sink    upstream.Sink
+	nextID  int64
+	dec     Decoder // used by the session's reading goroutine only
 }
 
-func (c *conn) touch() { c.activity.Store(time.Now().UnixNano()) }
-
+// session reads until the connection fails or hears nothing, not even
+// Binance's pings, for the silence timeout.
 func (c *conn) session(ctx context.Context, ws *upstream.Conn) error {
-	c.touch()
 	r := upstream.NewReader(ctx, ws)
 	defer r.Stop()
 	defer c.sink.Down(c.markets)
@@ -119,29 +113,7 @@ func (c *conn) session(ctx context.Context, ws *upstream.Conn) error {
 	}
 	c.sink.Live(c.markets)
 	silence := c.feed.cfg.Silence
-	tick := time.NewTicker(silence / 4)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-tick.C:
-			if idle := time.Since(time.Unix(0, c.activity.Load())); idle > silence {
-				return fmt.Errorf("no frame or ping for %s: %w", idle.Round(time.Second), upstream.ErrSilent)
-			}
-		case fr, ok := <-r.C:
-			if !ok {
-				return errors.New("reader stopped")
-			}
-			if fr.Err != nil {
-				return fmt.Errorf("read: %w", fr.Err)
-			}
-			c.touch()
-			if err := c.handle(fr.Data); err != nil {
-				return err
-			}
-		}
-	}
+	return upstream.Watch(ctx, r, silence/4, silence, nil, c.handle)
 }
 
 // subscribe sends SUBSCRIBE for the streams not in the URL, at most

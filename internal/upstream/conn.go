@@ -36,14 +36,17 @@ type Conn struct {
 // NewConn wraps ws; tap may be nil.
 func NewConn(ws *websocket.Conn, tap ConnTap) *Conn {
 	c := &Conn{Conn: ws, tap: tap}
-	c.heard.Store(time.Now().UnixNano())
+	c.hear()
 	return c
 }
 
-// Heard is when the connection last received anything: a frame header or
-// part of a frame. Silence watchdogs measure from it, so a large frame that
-// takes long to arrive is not taken for a dead peer.
+// Heard is when the connection last received anything: a frame header,
+// part of a frame, or a ping (Binance's way of keeping a quiet stream
+// alive). Silence watchdogs measure from it, so a large frame that takes
+// long to arrive is not taken for a dead peer.
 func (c *Conn) Heard() time.Time { return time.Unix(0, c.heard.Load()) }
+
+func (c *Conn) hear() { c.heard.Store(time.Now().UnixNano()) }
 
 // Write sends one message, and shows it to the tap.
 func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) error {
@@ -59,8 +62,8 @@ func (c *Conn) read(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.heard.Store(time.Now().UnixNano())
-	data, err := io.ReadAll(hearing{r, &c.heard})
+	c.hear()
+	data, err := io.ReadAll(hearing{r, c})
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +75,14 @@ func (c *Conn) read(ctx context.Context) ([]byte, error) {
 
 // hearing notes the time of every read that brought bytes.
 type hearing struct {
-	r     io.Reader
-	heard *atomic.Int64
+	r    io.Reader
+	conn *Conn
 }
 
 func (h hearing) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
 	if n > 0 {
-		h.heard.Store(time.Now().UnixNano())
+		h.conn.hear()
 	}
 	return n, err
 }

@@ -133,3 +133,41 @@ func dial(t *testing.T, h http.HandlerFunc, readLimit int64) (context.Context, *
 	t.Cleanup(r.Stop)
 	return ctx, conn, r
 }
+
+// TestServerPingsAreHeard: a peer that sends no data, only pings (Binance
+// on a quiet stream), is alive while it pings and silent once it stops.
+func TestServerPingsAreHeard(t *testing.T) {
+	const silence, pinging = 100 * time.Millisecond, 400 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow() //nolint:errcheck // test server
+		ctx := c.CloseRead(r.Context()) // reads the pongs
+		for end := time.Now().Add(pinging); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if c.Ping(ctx) != nil {
+				return
+			}
+		}
+		<-ctx.Done()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var ended error
+	var lasted time.Duration
+	cfg := Config{Venue: "test", Budget: NewBudget(100, time.Minute, nil)}
+	Run(ctx, cfg, "ws"+strings.TrimPrefix(srv.URL, "http"), func(ctx context.Context, conn *Conn) error { //nolint:errcheck // ends by cancel
+		start := time.Now()
+		r := NewReader(ctx, conn)
+		defer r.Stop()
+		ended = Watch(ctx, r, silence/4, silence, nil, func([]byte) error { return nil })
+		lasted = time.Since(start)
+		cancel()
+		return ended
+	})
+	if !errors.Is(ended, ErrSilent) || lasted < pinging {
+		t.Fatalf("session ended after %s with %v; want silence once the pings stop, after %s", lasted, ended, pinging)
+	}
+}

@@ -29,7 +29,6 @@ type Config struct {
 	MaxLifetime time.Duration    // redial before this age (e.g. Binance's 24h cut); 0 means never
 	Healthy     time.Duration    // a session this long resets the backoff; 0 means 30s
 	HTTPClient  *http.Client     // nil means http.DefaultClient
-	OnPing      func()           // called on every ping frame from the server
 	Tap         Tap              // nil, or sees every frame (candlewire record)
 	Logger      *slog.Logger     // nil means discard
 	Metrics     *metrics.Metrics // nil means discard
@@ -127,7 +126,8 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 	if err != nil {
 		return 0, false
 	}
-	conn, err := r.dial(ctx)
+	var c *Conn // made before the session reads, so before any ping
+	conn, err := r.dial(ctx, func() { c.hear() })
 	if err != nil {
 		return r.failed(ctx, err), false
 	}
@@ -146,7 +146,8 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 	if r.cfg.Tap != nil {
 		tap = r.cfg.Tap.Open(r.url, start)
 	}
-	err = session(sctx, NewConn(conn, tap))
+	c = NewConn(conn, tap)
+	err = session(sctx, c)
 	if tap != nil {
 		tap.Close()
 	}
@@ -172,13 +173,13 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 	return -1, healthy
 }
 
-func (r *runner) dial(ctx context.Context) (*websocket.Conn, error) {
+// dial connects; onPing runs on every ping frame from the server (while
+// the session reads).
+func (r *runner) dial(ctx context.Context, onPing func()) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	opts := &websocket.DialOptions{HTTPClient: r.cfg.HTTPClient}
-	if r.cfg.OnPing != nil {
-		opts.OnPingReceived = func(context.Context, []byte) bool { r.cfg.OnPing(); return true }
-	}
+	opts := &websocket.DialOptions{HTTPClient: r.cfg.HTTPClient,
+		OnPingReceived: func(context.Context, []byte) bool { onPing(); return true }}
 	conn, resp, err := websocket.Dial(dctx, r.url, opts)
 	if err != nil {
 		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusTeapot) {
