@@ -2,12 +2,10 @@ package binance
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -126,9 +124,8 @@ func (c *conn) subscribe(ctx context.Context, ws *upstream.Conn) error {
 			return err
 		}
 		c.nextID++
-		msg, _ := json.Marshal(map[string]any{"method": "SUBSCRIBE", "params": c.later[i:min(i+batch, len(c.later))], "id": c.nextID})
-		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
-			return fmt.Errorf("send SUBSCRIBE: %w", err)
+		if err := ws.Send(ctx, "SUBSCRIBE", map[string]any{"method": "SUBSCRIBE", "params": c.later[i:min(i+batch, len(c.later))], "id": c.nextID}); err != nil {
+			return err
 		}
 	}
 	return nil

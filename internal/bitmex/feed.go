@@ -2,14 +2,11 @@ package bitmex
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -95,9 +92,8 @@ func (s *session) run(ctx context.Context, ws *upstream.Conn) error {
 	defer r.Stop()
 	defer s.sink.Down(s.markets)
 	for i := 0; i < len(s.later); i += 10 {
-		msg, _ := json.Marshal(map[string]any{"op": "subscribe", "args": s.later[i:min(i+10, len(s.later))]})
-		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
-			return r.Explain(fmt.Errorf("send subscribe: %w", err), time.Second, s.handle)
+		if err := ws.Send(ctx, "subscribe", map[string]any{"op": "subscribe", "args": s.later[i:min(i+10, len(s.later))]}); err != nil {
+			return r.Explain(err, time.Second, s.handle)
 		}
 	}
 	return upstream.TextPing(ctx, ws, r, s.feed.cfg.Idle, s.feed.cfg.PongWait, s.handle)

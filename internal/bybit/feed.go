@@ -3,13 +3,10 @@ package bybit
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -117,11 +114,7 @@ func (s *session) send(ctx context.Context, ws *upstream.Conn, op string, args [
 	if args != nil {
 		msg["args"] = args
 	}
-	b, _ := json.Marshal(msg)
-	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
-		return fmt.Errorf("send %s: %w", op, err)
-	}
-	return nil
+	return ws.Send(ctx, op, msg)
 }
 
 func (s *session) handle(data []byte) {

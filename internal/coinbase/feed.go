@@ -3,13 +3,10 @@ package coinbase
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -105,11 +102,7 @@ func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
 		<-ctx.Done() // every product was refused: nothing to collect here
 		return context.Cause(ctx)
 	}
-	msg, _ := json.Marshal(map[string]any{"type": "subscribe", "product_ids": ids, "channels": []string{"matches", "heartbeat"}})
-	if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
-		return fmt.Errorf("send subscribe: %w", err)
-	}
-	return nil
+	return ws.Send(ctx, "subscribe", map[string]any{"type": "subscribe", "product_ids": ids, "channels": []string{"matches", "heartbeat"}})
 }
 
 func (s *session) handle(data []byte) {

@@ -3,11 +3,8 @@ package kraken
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -91,9 +88,8 @@ func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
 		{"channel": "ohlc", "symbol": pairs, "interval": 1, "snapshot": true},
 		{"channel": "trade", "symbol": pairs, "snapshot": false},
 	} {
-		msg, _ := json.Marshal(map[string]any{"method": "subscribe", "params": params, "req_id": i + 1})
-		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
-			return fmt.Errorf("send subscribe: %w", err)
+		if err := ws.Send(ctx, "subscribe", map[string]any{"method": "subscribe", "params": params, "req_id": i + 1}); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -2,12 +2,10 @@ package okx
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -127,9 +125,8 @@ func (s *session) subscribe(ctx context.Context, ws *upstream.Conn) error {
 		if err := s.ops.Wait(ctx); err != nil {
 			return err
 		}
-		msg, _ := json.Marshal(map[string]any{"op": "subscribe", "args": args})
-		if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
-			return fmt.Errorf("send subscribe: %w", err)
+		if err := ws.Send(ctx, "subscribe", map[string]any{"op": "subscribe", "args": args}); err != nil {
+			return err
 		}
 	}
 	return nil

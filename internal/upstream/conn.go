@@ -2,6 +2,8 @@ package upstream
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"time"
@@ -54,6 +56,19 @@ func (c *Conn) Write(ctx context.Context, typ websocket.MessageType, p []byte) e
 		c.tap.Sent(time.Now(), p)
 	}
 	return c.Conn.Write(ctx, typ, p)
+}
+
+// Send writes v as one JSON text message (a subscribe, a ping op); what
+// names it in the error.
+func (c *Conn) Send(ctx context.Context, what string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		return fmt.Errorf("send %s: %w", what, err)
+	}
+	return nil
 }
 
 // read reads one message, and shows it to the tap.

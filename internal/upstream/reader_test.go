@@ -143,7 +143,7 @@ func TestServerPingsAreHeard(t *testing.T) {
 		if err != nil {
 			return
 		}
-		defer c.CloseNow() //nolint:errcheck // test server
+		defer c.CloseNow()              //nolint:errcheck // test server
 		ctx := c.CloseRead(r.Context()) // reads the pongs
 		for end := time.Now().Add(pinging); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 			if c.Ping(ctx) != nil {
