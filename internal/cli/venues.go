@@ -54,6 +54,23 @@ func (d deps) link() upstream.Config {
 	return upstream.Config{Budget: d.budget, Backoff: upstream.Backoff{Max: d.ep.BackoffMax}, Logger: d.log, Metrics: d.met, Tap: d.tap}
 }
 
+// http is the venue's REST client: the shared HTTP client, retries, log
+// and metrics, under the venue's request limiter.
+func (d deps) http(venue string, lim *rate.Limiter) *upstream.HTTP {
+	return &upstream.HTTP{Venue: venue, Client: d.client, Retries: d.retries, Limiter: lim, Logger: d.log, Metrics: d.met}
+}
+
+// budgetOr is a venue's connect budget: its own limit per window, or
+// connect_budget from the config per hour.
+func budgetOr(connects int, window time.Duration) func(config.Venue) *upstream.Budget {
+	return func(ep config.Venue) *upstream.Budget {
+		if ep.ConnectBudget > 0 {
+			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
+		}
+		return upstream.NewBudget(connects, window, nil)
+	}
+}
+
 // venueKind is everything the command line knows about one venue. Adding a
 // venue is its package, its simulator front-end, and one entry here.
 type venueKind struct {
@@ -83,7 +100,7 @@ var venueKinds = map[string]venueKind{
 			if base == "" {
 				base = "https://api.binance.com"
 			}
-			h := &upstream.HTTP{Venue: "binance", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(binance.DefaultWeightPerSecond, 200), Logger: d.log, Metrics: d.met}
+			h := d.http("binance", rate.NewLimiter(binance.DefaultWeightPerSecond, 200))
 			return &binance.REST{Base: strings.TrimRight(base, "/"), HTTP: h}, nil
 		},
 		mount: func(s *sim.Server) config.Venue {
@@ -109,7 +126,7 @@ var venueKinds = map[string]venueKind{
 			if d.ep.RESTURL == "" {
 				return nil, bitmex.ErrNoEndpoint
 			}
-			h := &upstream.HTTP{Venue: "bitmex", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(bitmex.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
+			h := d.http("bitmex", rate.NewLimiter(bitmex.RequestsPerSecond, 5))
 			return &bitmex.REST{Base: strings.TrimRight(d.ep.RESTURL, "/"), HTTP: h}, nil
 		},
 		mount: func(s *sim.Server) config.Venue {
@@ -130,17 +147,12 @@ var venueKinds = map[string]venueKind{
 var coinbaseKind = venueKind{
 	grace:      10 * time.Second, // a minute is final at the next match or heartbeat (one a second)
 	tradesOnly: true,
-	budget: func(ep config.Venue) *upstream.Budget {
-		if ep.ConnectBudget > 0 {
-			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
-		}
-		return upstream.NewBudget(coinbase.ConnectsPerWindow, coinbase.ConnectWindow, nil)
-	},
+	budget:     budgetOr(coinbase.ConnectsPerWindow, coinbase.ConnectWindow),
 	feed: func(d deps) (collector.Feed, error) {
 		return coinbase.NewFeed(coinbase.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "coinbase", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(coinbase.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
+		h := d.http("coinbase", rate.NewLimiter(coinbase.RequestsPerSecond, 10))
 		return &coinbase.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.exchange.coinbase.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {
@@ -154,19 +166,14 @@ var coinbaseKind = venueKind{
 }
 
 var krakenKind = venueKind{
-	grace: 30 * time.Second, // a window is final when a later one has trades: wait for one before REST
-	budget: func(ep config.Venue) *upstream.Budget {
-		if ep.ConnectBudget > 0 {
-			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
-		}
-		return upstream.NewBudget(kraken.ConnectsPerWindow, kraken.ConnectWindow, nil)
-	},
-	bins: candle.Options{Unmergeable: true},
+	grace:  30 * time.Second, // a window is final when a later one has trades: wait for one before REST
+	budget: budgetOr(kraken.ConnectsPerWindow, kraken.ConnectWindow),
+	bins:   candle.Options{Unmergeable: true},
 	feed: func(d deps) (collector.Feed, error) {
 		return kraken.NewFeed(kraken.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "kraken", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(kraken.RequestsPerSecond, 3), Logger: d.log, Metrics: d.met}
+		h := d.http("kraken", rate.NewLimiter(kraken.RequestsPerSecond, 3))
 		return &kraken.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.kraken.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {
@@ -180,19 +187,14 @@ var krakenKind = venueKind{
 }
 
 var bybitKind = venueKind{
-	grace: 10 * time.Second,
-	budget: func(ep config.Venue) *upstream.Budget {
-		if ep.ConnectBudget > 0 {
-			return upstream.NewBudget(ep.ConnectBudget, time.Hour, nil)
-		}
-		return upstream.NewBudget(bybit.ConnectsPerWindow, bybit.ConnectWindow, nil)
-	},
-	bins: candle.Options{Unmergeable: true, NoCount: true},
+	grace:  10 * time.Second,
+	budget: budgetOr(bybit.ConnectsPerWindow, bybit.ConnectWindow),
+	bins:   candle.Options{Unmergeable: true, NoCount: true},
 	feed: func(d deps) (collector.Feed, error) {
 		return bybit.NewFeed(bybit.Config{WSURL: d.ep.WSURL, PingEvery: d.ep.SilenceTimeout / 2, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "bybit", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(bybit.RequestsPerSecond, 10), Logger: d.log, Metrics: d.met}
+		h := d.http("bybit", rate.NewLimiter(bybit.RequestsPerSecond, 10))
 		return &bybit.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://api.bybit.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {
@@ -216,7 +218,7 @@ var okxKind = venueKind{
 		return okx.NewFeed(okx.Config{WSURL: d.ep.WSURL, Idle: half, PongWait: half, Config: d.link()}), nil
 	},
 	fetcher: func(d deps) (collector.Fetcher, error) {
-		h := &upstream.HTTP{Venue: "okx", Client: d.client, Retries: d.retries, Limiter: rate.NewLimiter(okx.RequestsPerSecond, 5), Logger: d.log, Metrics: d.met}
+		h := d.http("okx", rate.NewLimiter(okx.RequestsPerSecond, 5))
 		return &okx.REST{Base: strings.TrimRight(cmp.Or(d.ep.RESTURL, "https://www.okx.com"), "/"), HTTP: h}, nil
 	},
 	mount: func(s *sim.Server) config.Venue {
