@@ -193,6 +193,14 @@ func (in *Instrument) Quote(t Trade) market.Decimal {
 	return in.Price(t.Price).Mul(in.Size(t.Size))
 }
 
+// StartPrice is a made-up symbol's first price, in ticks: lo plus a
+// number below span drawn from the symbol's name, the same every run.
+func StartPrice(symbol string, lo, span int64) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(symbol))
+	return lo + int64(h.Sum32())%span
+}
+
 // TickSize is the spec's price step as a decimal.
 func (sp Spec) TickSize() market.Decimal { return udecimal.MustFromInt64(sp.Tick, sp.PricePrec) }
 

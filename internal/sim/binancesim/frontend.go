@@ -2,7 +2,6 @@ package binancesim
 
 import (
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"strings"
 
@@ -33,9 +32,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 func Spec(symbol string) sim.Spec {
 	start := int64(6_432_157) // 64321.57 for BTCUSDT
 	if symbol != "BTCUSDT" {
-		h := fnv.New32a()
-		h.Write([]byte(symbol))
-		start = 1_000 + int64(h.Sum32()%500_000)
+		start = sim.StartPrice(symbol, 1_000, 500_000)
 	}
 	return sim.Spec{PricePrec: 2, Tick: 1, Start: start, SizePrec: 5, Lot: 1, Step: max(start/200_000, 1)}
 }

@@ -2,7 +2,6 @@ package coinbasesim
 
 import (
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"regexp"
 	"strings"
@@ -35,9 +34,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 func Spec(product string) sim.Spec {
 	start := int64(6_432_150) // 64321.50 for BTC-USD
 	if product != "BTC-USD" {
-		h := fnv.New32a()
-		h.Write([]byte(product))
-		start = 10_000 + int64(h.Sum32()%5_000_000)
+		start = sim.StartPrice(product, 10_000, 5_000_000)
 	}
 	return sim.Spec{PricePrec: 2, Tick: 1, Start: start, SizePrec: 8, Lot: 1_000, Step: max(start/100_000, 1)}
 }

@@ -2,7 +2,6 @@ package krakensim
 
 import (
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"strings"
 	"time"
@@ -35,9 +34,7 @@ func Mount(s *sim.Server, prefix string) *FrontEnd {
 func Spec(symbol string) sim.Spec {
 	start := int64(643_215) // 64321.5 for BTC-USD
 	if symbol != "BTC-USD" {
-		h := fnv.New32a()
-		h.Write([]byte(symbol))
-		start = 1_000 + int64(h.Sum32()%500_000)
+		start = sim.StartPrice(symbol, 1_000, 500_000)
 	}
 	return sim.Spec{PricePrec: 1, Tick: 1, Start: start, SizePrec: 8, Lot: 1_000, Step: max(start/100_000, 1)}
 }

@@ -2,7 +2,6 @@ package okxsim
 
 import (
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"strings"
 
@@ -40,9 +39,7 @@ func (fe *FrontEnd) ws(business bool) http.Handler {
 func Spec(instID string) sim.Spec {
 	start := int64(643_215) // 64321.5 for BTC-USDT
 	if instID != "BTC-USDT" {
-		h := fnv.New32a()
-		h.Write([]byte(instID))
-		start = 1_000 + int64(h.Sum32()%500_000)
+		start = sim.StartPrice(instID, 1_000, 500_000)
 	}
 	return sim.Spec{PricePrec: 1, Tick: 1, Start: start, SizePrec: 8, Lot: 1_000, Step: max(start/100_000, 1)}
 }
