@@ -31,7 +31,7 @@ type httpServer struct {
 // configured).
 func startHTTP(o runOptions, st store.Store, h *hub.Hub, compat *bitmexcompat.Server, reg *prometheus.Registry, log *slog.Logger) (*httpServer, error) {
 	mux := httpRoutes(reg, st, o.markets, o.instruments)
-	a := api.New(api.Config{Store: st, Hub: h, Registerer: reg,
+	a := api.New(api.Config{Store: st, Hub: h, Registerer: reg, Markets: o.markets,
 		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
 	a.Register(mux)
 	compat.Register(mux)
