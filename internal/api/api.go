@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/runq"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/wsconn"
@@ -18,6 +19,10 @@ import (
 type Config struct {
 	Store store.Store
 	Hub   *hub.Hub
+	// Markets are the collected markets: a stream (or /v1/candles market)
+	// of any other is refused with 400. None accepts every well-formed
+	// stream, for embedders that serve whatever the store holds.
+	Markets []market.Market
 	// Heartbeat is how often an idle SSE stream gets a comment line;
 	// default 15s.
 	Heartbeat time.Duration
@@ -35,8 +40,13 @@ type Config struct {
 	// "*.example.com") of pages allowed to open WebSockets besides the
 	// server's own host; any other Origin is refused.
 	Origins []string
-	// MaxConnsPerIP bounds the open streaming connections of one client
-	// address; default 1000, negative for no limit.
+	// Hosts are the names (Host header; "name", "name:port" or a
+	// path.Match pattern, a port only when given) requests may be
+	// addressed to; others get 421, against DNS rebinding. None allows
+	// any Host. AllowedHosts makes the list for a listener.
+	Hosts []string
+	// MaxConnsPerIP bounds the open streaming connections and /v1/candles
+	// requests of one client address; default 1000, negative for no limit.
 	MaxConnsPerIP int
 	// Writers is how many goroutines write to WebSocket clients; default
 	// twice GOMAXPROCS.
@@ -48,6 +58,7 @@ type Config struct {
 // API serves the candle transports.
 type API struct {
 	cfg      Config
+	markets  map[market.Market]bool // cfg.Markets; nil accepts any
 	guard    *guard
 	met      *apiMetrics
 	writers  *runq.Queue // run the WebSocket sessions
@@ -77,8 +88,8 @@ func New(cfg Config) *API {
 	if cfg.Writers <= 0 {
 		cfg.Writers = 2 * runtime.GOMAXPROCS(0)
 	}
-	return &API{cfg: cfg, guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP), met: newMetrics(cfg.Registerer),
-		writers:  runq.New(cfg.Writers),
+	return &API{cfg: cfg, markets: marketSet(cfg.Markets), guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP),
+		met: newMetrics(cfg.Registerer), writers: runq.New(cfg.Writers),
 		upgrader: wsconn.NewUpgrader(wsconn.Config{MaxMessage: cfg.MaxMessage, Origins: cfg.Origins})}
 }
 
@@ -87,12 +98,13 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/ws", a.serveWS) // limited by the session: it outlives the handler
 	mux.HandleFunc("GET /v1/sse", a.limited("sse", a.serveSSE))
 	mux.HandleFunc("GET /v1/poll", a.limited("longpoll", a.servePoll))
-	mux.HandleFunc("GET /v1/candles", a.serveCandles)
+	mux.HandleFunc("GET /v1/candles", a.limited("poll", a.serveCandles))
 }
 
 // Protect wraps the whole server's handler (the API's routes and any
-// other) with the token check.
-func (a *API) Protect(h http.Handler) http.Handler { return a.guard.wrap(h) }
+// other) with the Host and token checks, and bounds the writing of every
+// response but WebSockets' (see boundWrites).
+func (a *API) Protect(h http.Handler) http.Handler { return a.guard.wrap(parseHosts(a.cfg.Hosts), h) }
 
 // httpError answers a request with a JSON error.
 func httpError(w http.ResponseWriter, status int, msg string) {

@@ -39,7 +39,7 @@ func newRig(t testing.TB, hc hub.Config) *rig {
 	}
 	r := &rig{st: st, hub: hub.New(hc)}
 	mux := http.NewServeMux()
-	New(Config{Store: st, Hub: r.hub, Heartbeat: 200 * time.Millisecond}).Register(mux)
+	New(Config{Store: st, Hub: r.hub, Markets: []market.Market{btc.Market, xbt.Market}, Heartbeat: 200 * time.Millisecond}).Register(mux)
 	r.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		r.hub.Close() // clients are told "going away" before the server closes

@@ -33,12 +33,12 @@ const maxLimit = 5000
 // If-None-Match matches it gets 304 Not Modified.
 func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	m, err := market.ParseMarket(q.Get("market"))
+	m, err := a.marketParam(q.Get("market"))
 	iv, err2 := market.ParseInterval(cmp.Or(q.Get("interval"), "1m"))
 	from, hasFrom, err3 := timeParam(q.Get("from"))
 	to, hasTo, err4 := timeParam(q.Get("to"))
 	limit, err5 := intParam(q, "limit", 500, 1, maxLimit)
-	since, hasSince, err6 := cursorParam(q.Get("since"))
+	since, hasSince, err6 := cursorParam("since", q.Get("since"))
 	if err := errors.Join(err, err2, err3, err4, err5, err6); err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
@@ -49,7 +49,7 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 	}
 	cs, head, err := a.candlesQuery(r.Context(), m, iv, candleQuery{from, to, since, limit, hasFrom, hasTo, hasSince})
 	if err != nil {
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+		httpError(w, statusOf(err), err.Error())
 		return
 	}
 	body, ctype, err := renderCandles(r, m, iv, head, cs)
@@ -58,6 +58,18 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeTagged(w, r, body, ctype)
+}
+
+// marketParam reads the market of a request and checks that it is served.
+func (a *API) marketParam(s string) (market.Market, error) {
+	if err := nameLength("market", s); err != nil {
+		return market.Market{}, err
+	}
+	m, err := market.ParseMarket(s)
+	if err == nil && !a.collected(m) {
+		err = fmt.Errorf("market %q is not collected by this server", s)
+	}
+	return m, err
 }
 
 // candleQuery is what /v1/candles was asked for.
@@ -72,10 +84,12 @@ type candleQuery struct {
 func (a *API) candlesQuery(ctx context.Context, m market.Market, iv market.Interval, q candleQuery) ([]market.Candle, int64, error) {
 	head, err := a.cfg.Store.Head(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("read the store's head: %w", err)
 	}
 	var cs []market.Candle
 	switch {
+	case q.hasSince && q.since > head:
+		return nil, 0, &aheadError{q.since, head}
 	case q.hasSince:
 		cs, err = a.cfg.Store.Since(ctx, []market.Series{{Market: m, Interval: iv}}, q.since, q.limit)
 		if len(cs) == q.limit {

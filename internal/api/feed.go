@@ -19,20 +19,29 @@ const pageSize = 500
 // maxSnapshot bounds the candles sent on subscribe.
 const maxSnapshot = 1000
 
-// feed is one client's view of its streams: what it missed, read from the
-// store, then live changes from its hub subscription. Changes are
-// delivered in sequence order and each at most once per stream, so the
-// sequence number of the last change received is the client's cursor.
+// feed is one client's view of its streams: their snapshots and what it
+// missed, read from the store a page at a time as the client takes them,
+// then live changes from its hub subscription. Changes are delivered in
+// sequence order and each at most once per stream, so the sequence number
+// of the last change received is the client's cursor.
 type feed struct {
 	st       store.Store
 	sub      *hub.Sub
 	streams  map[hub.Stream]*streamState
 	only     *streamState // the one stream's state when there is one: no map lookup per change
 	onlyKey  hub.Stream
-	backlog  []item       // read from the store, not yet delivered
+	backlog  []item       // a page read from the store; delivered up to taken
+	taken    int          // backlog entries delivered (and cleared)
+	snaps    []snapWant   // snapshots still to read, one stream a page
 	readFrom int64        // the store is read after this sequence number
 	reading  []hub.Stream // streams still catching up from the store
 	last     int64        // the cursor: every change up to it was delivered (or skipped as stale)
+}
+
+// snapWant is a stream's snapshot still to read: its newest n candles.
+type snapWant struct {
+	s hub.Stream
+	n int
 }
 
 // item is a change read from the store; snap marks a snapshot row, sent
@@ -45,7 +54,7 @@ type item struct {
 // streamState is where a stream's client is.
 type streamState struct {
 	after int64           // sequence number of the last change delivered
-	snap  map[int64]int64 // snapshot rows sent (open time → seq), not to repeat
+	snap  map[int64]int64 // snapshot rows newer than after (open time → seq), not to repeat
 }
 
 // openFeed opens a request's feed of its ?streams=: resuming after since
@@ -61,10 +70,13 @@ func (a *API) openFeed(w http.ResponseWriter, r *http.Request, since int64, resu
 	}
 	f := newFeed(a.cfg.Store, a.cfg.Hub)
 	if resume {
-		f.resume(streams, since)
-	} else if err := f.snapshot(r.Context(), streams, snap); err != nil {
+		err = f.resume(r.Context(), streams, since)
+	} else {
+		err = f.snapshot(r.Context(), streams, snap)
+	}
+	if err != nil {
 		f.Close()
-		httpError(w, http.StatusServiceUnavailable, err.Error())
+		httpError(w, statusOf(err), err.Error())
 		return nil
 	}
 	return f
@@ -80,7 +92,11 @@ func (f *feed) Close() { f.sub.Close() }
 
 // resume adds streams whose client has seen every change up to since: it
 // gets every bin changed after since, from the store, then live changes.
-func (f *feed) resume(streams []hub.Stream, since int64) {
+// A since beyond the store's head is an *aheadError.
+func (f *feed) resume(ctx context.Context, streams []hub.Stream, since int64) error {
+	if err := checkCursor(ctx, f.st, since); err != nil {
+		return err
+	}
 	add := f.newOnly(streams)
 	f.sub.Add(add...) // before reading, so nothing falls between
 	if len(f.reading) == 0 || since < f.readFrom {
@@ -94,6 +110,7 @@ func (f *feed) resume(streams []hub.Stream, since int64) {
 		f.reading = append(f.reading, s)
 	}
 	f.reindex()
+	return nil
 }
 
 // reindex notes the lone stream, if there is one.
@@ -107,28 +124,25 @@ func (f *feed) reindex() {
 }
 
 // snapshot adds streams starting with their newest n candles, then live
-// changes.
+// changes. The candles are read as the client takes them, one stream at a
+// time, before any live change.
 func (f *feed) snapshot(ctx context.Context, streams []hub.Stream, n int) error {
 	add := f.newOnly(streams)
 	f.sub.Add(add...)
 	head, err := f.st.Head(ctx)
 	if err != nil {
+		f.sub.Remove(add...)
 		return fmt.Errorf("read the store's head: %w", err)
 	}
 	if len(f.streams) == 0 {
 		f.last = head
 	}
+	n = min(max(n, 0), maxSnapshot)
 	for _, s := range add {
-		cs, err := f.st.Latest(ctx, s.Market, s.Interval, min(max(n, 0), maxSnapshot))
-		if err != nil {
-			return fmt.Errorf("read %s: %w", s, err)
+		f.streams[s] = &streamState{after: head, snap: map[int64]int64{}}
+		if n > 0 {
+			f.snaps = append(f.snaps, snapWant{s, n})
 		}
-		ss := &streamState{after: head, snap: map[int64]int64{}}
-		for _, c := range cs {
-			f.backlog = append(f.backlog, item{hub.NewUpdate(c), true})
-			ss.snap[c.OpenTime] = c.Seq
-		}
-		f.streams[s] = ss
 	}
 	f.reindex()
 	return nil
@@ -153,6 +167,7 @@ func (f *feed) remove(streams []hub.Stream) {
 	}
 	f.reindex()
 	f.reading = slices.DeleteFunc(f.reading, func(s hub.Stream) bool { return f.streams[s] == nil })
+	f.snaps = slices.DeleteFunc(f.snaps, func(w snapWant) bool { return f.streams[w.s] == nil })
 }
 
 // next returns the next change. With wait false it returns nil, nil when
@@ -164,9 +179,8 @@ func (f *feed) next(ctx context.Context, wait bool) (*hub.Update, error) {
 		}
 		var u *hub.Update
 		switch {
-		case len(f.backlog) > 0:
-			it := f.backlog[0]
-			f.backlog = f.backlog[1:]
+		case f.taken < len(f.backlog):
+			it := f.take()
 			if it.snap {
 				return it.u, nil
 			}
@@ -208,14 +222,30 @@ func (f *feed) deliver(u *hub.Update) bool {
 	return true
 }
 
+// take removes the next backlog entry, leaving nothing delivered referenced.
+func (f *feed) take() item {
+	it := f.backlog[f.taken]
+	f.backlog[f.taken] = item{}
+	if f.taken++; f.taken == len(f.backlog) {
+		f.backlog, f.taken = f.backlog[:0], 0
+	}
+	return it
+}
+
 // cursor is where the client resumes from: every change up to it has been
 // delivered.
 func (f *feed) cursor() int64 { return f.last }
 
-// fill reads the next page of changes of the streams still catching up,
-// all at once and in sequence order, so a client's cursor never passes a
+// fill reads the next page when the last is delivered: a stream's
+// snapshot, or else the next changes of the streams still catching up, all
+// at once and in sequence order, so a client's cursor never passes a
 // change it has not received.
 func (f *feed) fill(ctx context.Context) error {
+	for len(f.backlog) == 0 && len(f.snaps) > 0 {
+		if err := f.fillSnapshot(ctx); err != nil {
+			return err
+		}
+	}
 	if len(f.backlog) > 0 || len(f.reading) == 0 {
 		return nil
 	}
@@ -229,6 +259,25 @@ func (f *feed) fill(ctx context.Context) error {
 	}
 	if len(cs) < pageSize {
 		f.reading = nil // caught up: the hub has everything after this
+	}
+	return nil
+}
+
+// fillSnapshot reads the next stream's snapshot. Rows stored after the
+// stream was added are noted, so their live copies are not repeated.
+func (f *feed) fillSnapshot(ctx context.Context) error {
+	w := f.snaps[0]
+	f.snaps = f.snaps[1:]
+	ss := f.streams[w.s]
+	cs, err := f.st.Latest(ctx, w.s.Market, w.s.Interval, w.n)
+	if err != nil {
+		return fmt.Errorf("read the snapshot of %s: %w", w.s, err)
+	}
+	for _, c := range cs {
+		f.backlog = append(f.backlog, item{hub.NewUpdate(c), true})
+		if c.Seq > ss.after {
+			ss.snap[c.OpenTime] = c.Seq
+		}
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ const pollBatch = 1000
 // from.
 func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	since, resume, err1 := cursorParam(q.Get("cursor"))
+	since, resume, err1 := cursorParam("cursor", q.Get("cursor"))
 	timeout, err2 := durationParam(q, "timeout", 25*time.Second, a.cfg.MaxPollTimeout)
 	if err := errors.Join(err1, err2); err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())

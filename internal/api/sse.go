@@ -28,9 +28,9 @@ const sseWriteTimeout = 10 * time.Second
 // an "error" event with reason slow before the stream ends; a shutdown
 // sends "close" with reason going away.
 func (a *API) serveSSE(w http.ResponseWriter, r *http.Request) {
-	since, resume, err := cursorParam(r.Header.Get("Last-Event-ID"))
+	since, resume, err := cursorParam("Last-Event-ID", r.Header.Get("Last-Event-ID"))
 	if err == nil && !resume {
-		since, resume, err = cursorParam(r.URL.Query().Get("since"))
+		since, resume, err = cursorParam("since", r.URL.Query().Get("since"))
 	}
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())

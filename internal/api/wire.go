@@ -1,14 +1,19 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // quote returns s as a JSON string.
@@ -17,26 +22,116 @@ func quote(s string) []byte {
 	return b
 }
 
-// streamsParam reads the streams of a request and checks their number.
-func (a *API) streamsParam(q url.Values) ([]hub.Stream, error) {
-	streams, err := market.ParseSeriesList(q.Get("streams"))
-	if err != nil {
-		return nil, err
+// maxStreamName bounds a stream name (MARKET@INTERVAL) in bytes, and a
+// /v1/candles market.
+const maxStreamName = 64
+
+// marketSet indexes the collected markets; nil when none are given.
+func marketSet(ms []market.Market) map[market.Market]bool {
+	if len(ms) == 0 {
+		return nil
 	}
-	if len(streams) > a.cfg.MaxStreams {
-		return nil, fmt.Errorf("%d streams requested; at most %d per client", len(streams), a.cfg.MaxStreams)
+	set := make(map[market.Market]bool, len(ms))
+	for _, m := range ms {
+		set[m] = true
 	}
-	return streams, nil
+	return set
 }
 
-// cursorParam reads a cursor (a sequence number); "" means none.
-func cursorParam(s string) (int64, bool, error) {
+// stream reads one stream name and checks that it is served.
+func (a *API) stream(name string) (hub.Stream, error) {
+	if err := nameLength("stream", name); err != nil {
+		return hub.Stream{}, err
+	}
+	st, err := market.ParseSeries(name)
+	if err != nil {
+		return hub.Stream{}, err
+	}
+	if !a.collected(st.Market) {
+		return hub.Stream{}, fmt.Errorf("stream %q: market %s is not collected by this server", name, st.Market)
+	}
+	return st, nil
+}
+
+// collected reports whether m is served.
+func (a *API) collected(m market.Market) bool { return a.markets == nil || a.markets[m] }
+
+// nameLength refuses a name over maxStreamName bytes, naming its start.
+func nameLength(what, name string) error {
+	if len(name) <= maxStreamName {
+		return nil
+	}
+	return fmt.Errorf("%s %q… (%d bytes): at most %d bytes", what, clip(name), len(name), maxStreamName)
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if len(s) <= 32 {
+		return s
+	}
+	return s[:32]
+}
+
+// streamsParam reads the streams of a request and checks their number.
+func (a *API) streamsParam(q url.Values) ([]hub.Stream, error) {
+	var out []hub.Stream
+	for _, name := range strings.Split(q.Get("streams"), ",") {
+		if strings.TrimSpace(name) == "" {
+			continue
+		}
+		if len(out) == a.cfg.MaxStreams {
+			return nil, fmt.Errorf("more than %d streams requested; at most %d per client", len(out), a.cfg.MaxStreams)
+		}
+		st, err := a.stream(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no streams given (want MARKET@INTERVAL,…, e.g. binance:BTCUSDT@1m)")
+	}
+	return out, nil
+}
+
+// aheadError is a cursor beyond the newest change stored: not one the
+// server gave out.
+type aheadError struct{ cursor, head int64 }
+
+func (e *aheadError) Error() string {
+	return fmt.Sprintf("cursor %d is ahead of the newest %d: resume from a cursor this server sent", e.cursor, e.head)
+}
+
+// checkCursor refuses a cursor beyond the store's head.
+func checkCursor(ctx context.Context, st store.Store, cursor int64) error {
+	head, err := st.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("read the store's head: %w", err)
+	}
+	if cursor > head {
+		return &aheadError{cursor, head}
+	}
+	return nil
+}
+
+// statusOf is the HTTP status (and WebSocket error code) of a failure to
+// open a feed: the client's mistake, or the store's.
+func statusOf(err error) int {
+	if _, ok := errors.AsType[*aheadError](err); ok {
+		return http.StatusBadRequest
+	}
+	return http.StatusServiceUnavailable
+}
+
+// cursorParam reads the cursor (a sequence number) given as name; ""
+// means none.
+func cursorParam(name, s string) (int64, bool, error) {
 	if s == "" {
 		return 0, false, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return 0, false, fmt.Errorf("cursor %q: want a non-negative integer from an earlier response", s)
+		return 0, false, fmt.Errorf("%s %q: want a non-negative integer cursor from an earlier response", name, clip(s))
 	}
 	return n, true, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/candlewire/candlewire/internal/hub"
-	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/runq"
 	"github.com/candlewire/candlewire/internal/wsconn"
 )
@@ -38,12 +37,14 @@ const (
 //	{"op":"subscribe","id":1,"streams":["binance:BTCUSDT@1m"],"since":123,"snapshot":10}
 //	{"op":"unsubscribe","id":2,"streams":["binance:BTCUSDT@1m"]}
 //	{"op":"ping","id":3}
+//
+// since and snapshot are read by hand, so that a bad value is named.
 type op struct {
-	Op       string   `json:"op"`
-	ID       int64    `json:"id"`
-	Streams  []string `json:"streams"`
-	Since    *int64   `json:"since"`
-	Snapshot *int     `json:"snapshot"`
+	Op       string          `json:"op"`
+	ID       int64           `json:"id"`
+	Streams  []string        `json:"streams"`
+	Since    json.RawMessage `json:"since"`
+	Snapshot json.RawMessage `json:"snapshot"`
 }
 
 // serveWS accepts one WebSocket client. Nothing waits on its behalf but a
@@ -152,7 +153,7 @@ func (s *wsSession) step() {
 	for range maxPendingOps {
 		select {
 		case data := <-s.ops:
-			if err := s.handle(s.ctx, parseOp(data)); err != nil {
+			if err := s.handle(s.ctx, data); err != nil {
 				return
 			}
 			continue
@@ -163,14 +164,6 @@ func (s *wsSession) step() {
 	if code, reason, done := s.deliver(s.ctx); done {
 		s.c.Close(code, reason)
 	}
-}
-
-func parseOp(data []byte) op {
-	var o op
-	if err := json.Unmarshal(data, &o); err != nil || o.Op == "" {
-		o = op{Op: "invalid"}
-	}
-	return o
 }
 
 // scratch holds the frames of one step while they are gathered.
@@ -254,24 +247,47 @@ func (s *wsSession) send(msg []byte) error {
 	return s.c.Write(wsconn.AppendText(make([]byte, 0, len(msg)+4), msg))
 }
 
-// handle carries out one op and replies.
-func (s *wsSession) handle(ctx context.Context, o op) error {
+// handle carries out one client message and replies.
+func (s *wsSession) handle(ctx context.Context, data []byte) error {
+	o, err := parseOp(data)
+	if err != nil {
+		return s.replyError(o.ID, codeBadRequest, err.Error())
+	}
 	switch o.Op {
 	case "ping":
 		return s.send([]byte(`{"type":"pong","id":` + strconv.FormatInt(o.ID, 10) + `}`))
 	case "subscribe", "unsubscribe":
 		streams, code, err := s.streams(o)
+		if err == nil && o.Op == "unsubscribe" {
+			s.f.remove(streams)
+		} else if err == nil {
+			code, err = s.subscribe(ctx, o, streams)
+		}
 		if err != nil {
 			return s.replyError(o.ID, code, err.Error())
 		}
-		if o.Op == "unsubscribe" {
-			s.f.remove(streams)
-		} else if err := s.subscribe(ctx, o, streams); err != nil {
-			return s.replyError(o.ID, codeUnavailable, err.Error())
-		}
 		return s.ack(o, streams)
+	case "":
+		return s.replyError(o.ID, codeBadRequest, "no op given (want subscribe, unsubscribe or ping)")
 	}
-	return s.replyError(o.ID, codeBadRequest, fmt.Sprintf("unknown op %q (want subscribe, unsubscribe or ping)", o.Op))
+	return s.replyError(o.ID, codeBadRequest, fmt.Sprintf("unknown op %q (want subscribe, unsubscribe or ping)", clip(o.Op)))
+}
+
+// parseOp decodes a client message, saying what is wrong with one that
+// cannot be read. Fields read before a mistake (the id) are kept.
+func parseOp(data []byte) (op, error) {
+	var o op
+	err := json.Unmarshal(data, &o)
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if te.Field == "" {
+			return o, fmt.Errorf("message is a JSON %s, want an object such as {\"op\":\"ping\",\"id\":1}", te.Value)
+		}
+		return o, fmt.Errorf("field %q is a JSON %s, want %s", te.Field, te.Value, te.Type)
+	}
+	if err != nil {
+		return o, fmt.Errorf("message is not valid JSON: %w", err)
+	}
+	return o, nil
 }
 
 // streams reads and checks an op's streams.
@@ -279,9 +295,12 @@ func (s *wsSession) streams(o op) ([]hub.Stream, int, error) {
 	if len(o.Streams) == 0 {
 		return nil, codeBadRequest, errors.New("no streams given (want MARKET@INTERVAL, e.g. binance:BTCUSDT@1m)")
 	}
-	var out []hub.Stream
+	if len(o.Streams) > s.a.cfg.MaxStreams {
+		return nil, codeTooMany, fmt.Errorf("%d streams given; at most %d per connection", len(o.Streams), s.a.cfg.MaxStreams)
+	}
+	out := make([]hub.Stream, 0, len(o.Streams))
 	for _, name := range o.Streams {
-		st, err := market.ParseSeries(name)
+		st, err := s.a.stream(name)
 		if err != nil {
 			return nil, codeBadRequest, err
 		}
@@ -293,15 +312,47 @@ func (s *wsSession) streams(o op) ([]hub.Stream, int, error) {
 	return out, 0, nil
 }
 
-func (s *wsSession) subscribe(ctx context.Context, o op, streams []hub.Stream) error {
-	switch {
-	case o.Since != nil && *o.Since >= 0:
-		s.f.resume(streams, *o.Since)
-		return nil
-	case o.Snapshot != nil:
-		return s.f.snapshot(ctx, streams, *o.Snapshot)
+// subscribe adds streams, resuming after since or starting with a
+// snapshot; it returns the error code of a failure.
+func (s *wsSession) subscribe(ctx context.Context, o op, streams []hub.Stream) (int, error) {
+	since, resume, err := opCursor(o.Since)
+	n, err2 := opSnapshot(o.Snapshot)
+	if err = errors.Join(err, err2); err != nil {
+		return codeBadRequest, err
 	}
-	return s.f.snapshot(ctx, streams, 1)
+	if resume {
+		err = s.f.resume(ctx, streams, since)
+	} else {
+		err = s.f.snapshot(ctx, streams, n)
+	}
+	if err != nil {
+		return statusOf(err), err
+	}
+	return 0, nil
+}
+
+// opCursor reads an op's since: absent or null is none.
+func opCursor(raw json.RawMessage) (int64, bool, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil || n < 0 {
+		return 0, false, fmt.Errorf("since %s: want a non-negative integer cursor from an earlier message", clip(string(raw)))
+	}
+	return n, true, nil
+}
+
+// opSnapshot reads an op's snapshot: absent or null is 1.
+func opSnapshot(raw json.RawMessage) (int, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(string(raw))
+	if err != nil || n < 0 || n > maxSnapshot {
+		return 0, fmt.Errorf("snapshot %s: want an integer from 0 to %d", clip(string(raw)), maxSnapshot)
+	}
+	return n, nil
 }
 
 func (s *wsSession) ack(o op, streams []hub.Stream) error {
