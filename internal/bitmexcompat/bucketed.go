@@ -86,25 +86,76 @@ func (s *Server) bins(ctx context.Context, q bucketQuery) ([]market.Candle, erro
 	want := q.start + q.count
 	var cs []market.Candle
 	var err error
-	switch {
-	case !q.reverse:
+	if q.reverse {
+		cs, err = s.newest(ctx, q, from, to, want)
+	} else {
 		cs, err = s.cfg.Store.Page(ctx, q.m, q.iv, from, to, want+1)
-	case q.endT == 0 && q.startT == 0:
-		cs, err = s.cfg.Store.Latest(ctx, q.m, q.iv, want+1)
-	default: // the newest `want` bins before endTime: bins are contiguous, so this range holds them
-		cs, err = s.cfg.Store.Candles(ctx, q.m, q.iv, max(from, to-int64(want+1)*q.iv.Millis()), to)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !q.partial {
-		cs = slices.DeleteFunc(cs, func(c market.Candle) bool { return c.State != market.Reconciled })
-	}
+	cs = keep(cs, q.partial)
 	if q.reverse {
 		slices.Reverse(cs)
 	}
 	cs = cs[min(q.start, len(cs)):]
 	return cs[:min(q.count, len(cs))], nil
+}
+
+// keep leaves out the bins that are not final, unless partial.
+func keep(cs []market.Candle, partial bool) []market.Candle {
+	if partial {
+		return cs
+	}
+	return slices.DeleteFunc(cs, func(c market.Candle) bool { return c.State != market.Reconciled })
+}
+
+// maxWindows bounds how far one read of newest reaches back, in multiples
+// of the bins wanted: past a long gap it steps instead of reading ever
+// larger ranges.
+const maxWindows = 16
+
+// newest reads the newest want bins (final ones unless q.partial) with
+// from <= open time < to, oldest first. It reads back from the end in
+// windows that grow while they come back short, so gaps in the stored
+// bins do not cut the answer short.
+func (s *Server) newest(ctx context.Context, q bucketQuery, from, to int64, want int) ([]market.Candle, error) {
+	floor, hi, err := s.bounds(ctx, q, from, to)
+	if err != nil {
+		return nil, err
+	}
+	first := int64(want+1) * q.iv.Millis()
+	var out []market.Candle
+	for step := first; hi > floor && len(out) < want; step = min(2*step, maxWindows*first) {
+		lo := max(floor, hi-step)
+		cs, err := s.cfg.Store.Candles(ctx, q.m, q.iv, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		out = append(keep(cs, q.partial), out...)
+		hi = lo
+	}
+	return out[max(0, len(out)-want):], nil
+}
+
+// bounds narrows [from, to) to the stored bins: the newest one's end when
+// to is open, the oldest one when from is.
+func (s *Server) bounds(ctx context.Context, q bucketQuery, from, to int64) (int64, int64, error) {
+	if q.endT == 0 {
+		cs, err := s.cfg.Store.Latest(ctx, q.m, q.iv, 1)
+		if err != nil || len(cs) == 0 {
+			return 0, 0, err
+		}
+		to = min(to, cs[0].OpenTime+1)
+	}
+	if q.startT == 0 {
+		cs, err := s.cfg.Store.Page(ctx, q.m, q.iv, from, to, 1)
+		if err != nil || len(cs) == 0 {
+			return 0, 0, err
+		}
+		from = cs[0].OpenTime
+	}
+	return from, to, nil
 }
 
 // restError answers as BitMEX's REST API does: {"error":{"message","name"}}.

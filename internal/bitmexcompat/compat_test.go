@@ -63,6 +63,18 @@ func (r *rig) final(t testing.TB, m int, px string) {
 	r.hub.Publish(res.Changed)
 }
 
+// forming stores minute m of binance:BTCUSDT as a bin still forming.
+func (r *rig) forming(t testing.TB, m int) {
+	t.Helper()
+	p := market.MustDecimal("64100")
+	c := market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: base + int64(m)*60_000,
+		Open: p, High: p, Low: p, Close: p, Volume: market.MustDecimal("0.1"), Quote: p.Mul(market.MustDecimal("0.1")), Trades: 1,
+		State: market.Provisional, Source: market.SourceTrades}
+	if _, err := r.st.Upsert(context.Background(), []market.Candle{c}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func dial(t *testing.T, r *rig, query string) *websocket.Conn {
 	t.Helper()
 	c, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(r.srv.URL, "http")+"/realtime"+query, nil)
@@ -193,37 +205,85 @@ func TestBucketed(t *testing.T) {
 		{"binSize=1m&symbol=XBTUSD&count=5000", nil, 400},
 	}
 	for _, c := range cases {
-		resp, err := http.Get(r.srv.URL + "/api/v1/trade/bucketed?" + c.query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != c.code {
-			t.Errorf("%s: %d %s", c.query, resp.StatusCode, body)
+		code, got, body := bucketed(t, r, c.query)
+		if code != c.code {
+			t.Errorf("%s: %d %s", c.query, code, body)
 			continue
 		}
 		if c.code != 200 {
-			if !strings.Contains(string(body), `"error":{"message":`) {
+			if !strings.Contains(body, `"error":{"message":`) {
 				t.Errorf("%s: error body %s", c.query, body)
 			}
 			continue
-		}
-		var rows []struct {
-			Timestamp string `json:"timestamp"`
-			Symbol    string `json:"symbol"`
-		}
-		if err := json.Unmarshal(body, &rows); err != nil {
-			t.Fatalf("%s: %v", c.query, err)
-		}
-		var got []string
-		for _, row := range rows {
-			got = append(got, row.Timestamp[11:16])
 		}
 		if fmt.Sprint(got) != fmt.Sprint(c.want) {
 			t.Errorf("%s: rows %v, want %v", c.query, got, c.want)
 		}
 	}
+}
+
+// TestBucketedReverse: reverse=true answers the newest bins at or after
+// startTime and at or before endTime, newest first, start= skipping the
+// newest, across a gap in the stored bins, with the forming bin only when
+// partial=true.
+func TestBucketedReverse(t *testing.T) {
+	r := newRig(t)
+	for _, m := range []int{0, 1, 2, 3, 4, 30, 31} { // stamped 22:15-22:19, 22:45, 22:46
+		r.final(t, m, fmt.Sprint(64000+m))
+	}
+	r.forming(t, 32) // 22:47
+	const q = "binSize=1m&symbol=XBTUSD&reverse=true&"
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{"startTime=2023-11-14T22:16:00.000Z&count=5", []string{"22:46", "22:45", "22:19", "22:18", "22:17"}},
+		{"startTime=2023-11-14T22:16:00.000Z&count=2", []string{"22:46", "22:45"}},
+		{"startTime=2023-11-14T22:16:00.000Z&endTime=2023-11-14T22:18:00.000Z&count=5", []string{"22:18", "22:17", "22:16"}},
+		{"startTime=2023-11-14T22:16:00.000Z&endTime=2023-11-14T22:18:00.000Z&count=2", []string{"22:18", "22:17"}},
+		{"startTime=2023-11-14T22:16:00.000Z&endTime=2023-11-14T22:18:00.000Z&start=1&count=5", []string{"22:17", "22:16"}},
+		{"startTime=2023-11-14T22:16:00.000Z&endTime=2023-11-14T22:18:00.000Z&start=3", nil},
+		{"startTime=2023-11-14T22:15:00.000Z&start=2&count=2", []string{"22:19", "22:18"}},
+		{"startTime=2023-11-14T22:17:30.000Z&endTime=2023-11-14T22:45:00.000Z", []string{"22:45", "22:19", "22:18"}},
+		{"endTime=2023-11-14T22:40:00.000Z&count=2", []string{"22:19", "22:18"}},
+		{"endTime=2023-11-14T22:40:00.000Z&start=4&count=2", []string{"22:15"}},
+		{"count=3&start=1", []string{"22:45", "22:19", "22:18"}},
+		{"count=2&partial=true", []string{"22:47", "22:46"}},
+		{"startTime=2023-11-14T22:50:00.000Z", nil},
+		{"startTime=2023-11-14T22:18:00.000Z&endTime=2023-11-14T22:16:00.000Z", nil},
+	}
+	for _, c := range cases {
+		code, got, body := bucketed(t, r, q+c.query)
+		if code != 200 || fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: %d rows %v, want %v (%s)", c.query, code, got, c.want, body)
+		}
+	}
+}
+
+// bucketed GETs /api/v1/trade/bucketed?query: the status, the rows'
+// timestamps as hh:mm, and the body.
+func bucketed(t *testing.T, r *rig, query string) (int, []string, string) {
+	t.Helper()
+	resp, err := http.Get(r.srv.URL + "/api/v1/trade/bucketed?" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return resp.StatusCode, nil, string(body)
+	}
+	var rows []struct {
+		Timestamp string `json:"timestamp"`
+	}
+	if err := json.Unmarshal(body, &rows); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	var got []string
+	for _, row := range rows {
+		got = append(got, row.Timestamp[11:16])
+	}
+	return resp.StatusCode, got, string(body)
 }
 
 // TestTutorialProgram runs the tutorial's Python websocket-client program
