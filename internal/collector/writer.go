@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -154,37 +155,53 @@ func (w *Writer) write(ctx context.Context, batch []market.Candle) error {
 	return err
 }
 
+// writeResult stores the batch and its rollups in one transaction, then
+// publishes every change.
 func (w *Writer) writeResult(ctx context.Context, batch []market.Candle) (store.Result, error) {
 	slices.SortFunc(batch, compareCandles)
-	res, err := w.upsert(ctx, batch)
+	start := time.Now()
+	res, rres, err := w.st.Write(ctx, batch, rollup)
+	w.met.StoreWrite.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return res, err
 	}
 	w.account(res)
-	rolled, err := candle.Rollup(ctx, w.st, res.Changed)
-	if err != nil {
-		return res, err
-	}
-	rres, err := w.upsert(ctx, rolled)
-	if err != nil {
-		return res, err
-	}
 	w.account(rres)
-	changed := append(res.Changed, rres.Changed...)
+	w.publish(append(res.Changed, rres.Changed...))
+	return res, nil
+}
+
+// rollup derives the coarser bins of changed candles (store.Derive).
+func rollup(ctx context.Context, r store.Reader, changed []market.Candle) ([]market.Candle, error) {
+	return candle.Rollup(ctx, r, changed)
+}
+
+func (w *Writer) publish(changed []market.Candle) {
 	if w.pub != nil && len(changed) > 0 {
 		if n := w.pub.Publish(changed); n > 0 {
 			w.met.Drops.WithLabelValues("hub", "slow-subscriber").Add(float64(n))
 		}
 	}
-	return res, nil
 }
 
-// upsert stores one batch and times it.
-func (w *Writer) upsert(ctx context.Context, batch []market.Candle) (store.Result, error) {
-	start := time.Now()
-	res, err := w.st.Upsert(ctx, batch)
-	w.met.StoreWrite.Observe(time.Since(start).Seconds())
-	return res, err
+// Reroll rebuilds the coarser bins of stored candles whose rollup may be
+// stale (store.Store.Unrolled) and stores what changed, in one
+// transaction. It returns how many coarser bins were wrong.
+func (w *Writer) Reroll(ctx context.Context, cs []market.Candle) (int, error) {
+	if len(cs) == 0 {
+		return 0, nil
+	}
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	_, res, err := w.st.Write(ctx, cs, func(ctx context.Context, r store.Reader, _ []market.Candle) ([]market.Candle, error) {
+		return candle.Rollup(ctx, r, cs)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rebuild the rollups of %d candles: %w", len(cs), err)
+	}
+	w.account(res)
+	w.publish(res.Changed)
+	return len(res.Changed), nil
 }
 
 func (w *Writer) account(r store.Result) {

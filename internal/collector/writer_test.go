@@ -7,22 +7,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/store"
 )
 
-// flakyStore fails Upserts while broken is set.
+// flakyStore fails writes while broken is set.
 type flakyStore struct {
 	*store.Memory
 	broken bool
 }
 
-func (f *flakyStore) Upsert(ctx context.Context, cs []market.Candle) (store.Result, error) {
+func (f *flakyStore) Write(ctx context.Context, cs []market.Candle, d store.Derive) (store.Result, store.Result, error) {
 	if f.broken {
-		return store.Result{}, errors.New("disk on fire")
+		return store.Result{}, store.Result{}, errors.New("disk on fire")
 	}
-	return f.Memory.Upsert(ctx, cs)
+	return f.Memory.Write(ctx, cs, d)
 }
 
 func bin(open int64, px string, st market.State) market.Candle {
@@ -88,7 +90,7 @@ func TestMissing(t *testing.T) {
 		{"tail", rec(0, 1), [][2]int64{{2 * m, 6 * m}}},
 	}
 	for _, c := range cases {
-		got := Missing(c.rows, 0, 6*m)
+		got := Missing(c.rows, 0, 6*m, nil)
 		if len(got) != len(c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 			continue
@@ -116,13 +118,14 @@ func (f *failingREST) Candles(_ context.Context, m market.Market, from, to int64
 }
 
 // TestRetriedGapKeepsOneLedgerRow repairs the same range while REST fails
-// and again once it works: one ledger row, first found time kept, ending
-// filled; the watermark holds until then.
+// and again once it works: one ledger row, `found` (with REST's error)
+// until it is filled, first found time kept; the watermark holds until
+// then; the gap is counted found once and resolved once.
 func TestRetriedGapKeepsOneLedgerRow(t *testing.T) {
 	ctx := context.Background()
 	st := store.NewMemory(nil)
 	rest := &failingREST{}
-	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.Discard()}
+	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.New(prometheus.NewRegistry())}
 	c.writer = NewWriter(st, nil, c.log, c.met, time.Hour)
 	r := &repairer{c: c, v: Venue{REST: rest}, mark: map[market.Market]int64{}, log: discardLogger()}
 	req := repairReq{m: market.Default, reason: "reconnect", upTo: 3 * 60_000, first: 60_000}
@@ -135,16 +138,19 @@ func TestRetriedGapKeepsOneLedgerRow(t *testing.T) {
 		if len(gaps) != 1 {
 			t.Fatalf("attempt %d: %d ledger rows, want 1: %+v", i, len(gaps), gaps)
 		}
-		want := store.GapUnfillable
+		want, detail := store.GapFound, "HTTP 503"
 		if ok {
-			want = store.GapFilled
+			want, detail = store.GapFilled, ""
 		}
-		if gaps[0].Status != want || (ok && gaps[0].Filled != 2) {
+		if gaps[0].Status != want || gaps[0].Detail != detail || (ok && gaps[0].Filled != 2) {
 			t.Fatalf("attempt %d: %+v", i, gaps[0])
 		}
 		if mark := r.mark[market.Default]; (ok && mark != 3*60_000) || (!ok && mark != 60_000) {
 			t.Fatalf("attempt %d: watermark %d", i, mark)
 		}
+	}
+	if found, resolved := counted(t, c.met); found != 1 || resolved != 1 {
+		t.Fatalf("gaps found %v, resolved %v; want 1 and 1", found, resolved)
 	}
 }
 
@@ -167,13 +173,13 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
-// TestLedgerSettlesWhatTheLiveFeedFilled leaves a gap unfillable (REST
-// down), lets the live feed store the minutes, and repairs again: the entry
-// must be marked filled.
+// TestLedgerSettlesWhatTheLiveFeedFilled leaves a gap found (REST down),
+// lets the live feed store the minutes, and repairs again with REST still
+// down: the entry must be marked filled, saying by what, once.
 func TestLedgerSettlesWhatTheLiveFeedFilled(t *testing.T) {
 	ctx := context.Background()
 	st := store.NewMemory(nil)
-	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.Discard()}
+	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.New(prometheus.NewRegistry())}
 	c.writer = NewWriter(st, nil, c.log, c.met, time.Hour)
 	r := &repairer{c: c, v: Venue{REST: &failingREST{}}, mark: map[market.Market]int64{}, log: discardLogger()}
 	req := repairReq{m: market.Default, reason: "reconnect", upTo: 3 * 60_000, first: 60_000}
@@ -185,7 +191,10 @@ func TestLedgerSettlesWhatTheLiveFeedFilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	gaps, _ := st.Gaps(ctx, market.Default, 0, 1<<62)
-	if len(gaps) != 1 || gaps[0].Status != store.GapFilled || gaps[0].Filled != 0 {
+	if len(gaps) != 1 || gaps[0].Status != store.GapFilled || gaps[0].Filled != 0 || gaps[0].Detail != "reconciled later by the live feed" {
 		t.Fatalf("ledger %+v; want one entry settled as filled by the live feed", gaps)
+	}
+	if found, resolved := counted(t, c.met); found != 1 || resolved != 1 {
+		t.Fatalf("gaps found %v, resolved %v; want 1 and 1", found, resolved)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
@@ -32,21 +33,51 @@ func tuples(n int) string {
 
 // Upsert implements store.Store: one transaction; every row is merged
 // against the stored one (store.Apply), and only changed rows are written.
-func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result, err error) {
+func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (store.Result, error) {
+	r, _, err := s.Write(ctx, cs, nil)
+	return r, err
+}
+
+// Write implements store.Store: the batch, then the rows derive returns
+// for its changes, merged and written in one transaction.
+func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Derive) (res, derived store.Result, err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: begin: %w", len(cs), err)
+		return res, derived, fmt.Errorf("upsert %d candles: begin: %w", len(cs), err)
 	}
 	defer func() {
 		if err != nil {
 			tx.Rollback() //nolint:errcheck // the write error is what matters
 		}
 	}()
+	seq, now := s.seq, s.now()
+	if res, err = merge(ctx, tx, cs, now, &seq); err != nil {
+		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
+	}
+	if derive != nil {
+		more, err := derive(ctx, txReader{tx}, res.Changed)
+		if err != nil {
+			return store.Result{}, store.Result{}, fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
+		}
+		if derived, err = merge(ctx, tx, more, now, &seq); err != nil {
+			return store.Result{}, store.Result{}, fmt.Errorf("upsert %d derived candles: %w", len(more), err)
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
+	}
+	s.seq = seq
+	return res, derived, nil
+}
+
+// merge merges cs against the stored rows in tx (store.Apply) and writes
+// the changed ones, numbering them after *seq.
+func merge(ctx context.Context, tx *sql.Tx, cs []market.Candle, now time.Time, seq *int64) (store.Result, error) {
 	have, err := stored(ctx, tx, cs)
 	if err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: read stored rows: %w", len(cs), err)
+		return store.Result{}, fmt.Errorf("read stored rows: %w", err)
 	}
 	var w pendingWrites
 	get := func(k market.Key) (*market.Candle, error) { return have[k], nil }
@@ -55,18 +86,26 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (r store.Result,
 		w.add(c)
 		return nil
 	}
-	seq := s.seq
-	if r, err = store.Apply(cs, s.now(), &seq, get, put); err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
+	r, err := store.Apply(cs, now, seq, get, put)
+	if err != nil {
+		return store.Result{}, err
 	}
 	if err = w.write(ctx, tx); err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: write: %w", len(cs), err)
+		return store.Result{}, fmt.Errorf("write: %w", err)
 	}
-	if err = tx.Commit(); err != nil {
-		return store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
-	}
-	s.seq = seq
 	return r, nil
+}
+
+// txReader reads candles inside a write transaction (store.Reader), so a
+// derive sees the batch's own rows.
+type txReader struct{ tx *sql.Tx }
+
+func (r txReader) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
+	rows, err := r.tx.QueryContext(ctx, rangeSQL, m.Venue, m.Symbol, string(iv), from, to, -1)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
+	}
+	return collect(rows, m, iv)
 }
 
 // series is one market's interval.
@@ -198,4 +237,37 @@ func (w *pendingWrites) write(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return nil
+}
+
+// unrolledSQL finds one series' candles whose bin of the parent interval is
+// missing or was last stored before them (a lower sequence number).
+var unrolledSQL = `SELECT c.` + strings.ReplaceAll(cols, ", ", ", c.") + ` FROM candles c
+	WHERE c.venue=? AND c.symbol=? AND c.interval=? AND c.open_time >= ? AND NOT EXISTS (
+		SELECT 1 FROM candles p WHERE p.venue=c.venue AND p.symbol=c.symbol AND p.interval=?
+		AND p.open_time = c.open_time - (c.open_time % ?) AND p.seq >= c.seq)`
+
+// Unrolled implements store.Store, with one indexed anti-join per interval
+// and parent.
+func (s *Store) Unrolled(ctx context.Context, m market.Market, from int64) ([]market.Candle, error) {
+	seen := map[market.Key]bool{}
+	var out []market.Candle
+	for _, iv := range market.Intervals {
+		for _, p := range iv.Parents() {
+			rows, err := s.db.QueryContext(ctx, unrolledSQL, m.Venue, m.Symbol, string(iv), from, string(p), p.Millis())
+			if err != nil {
+				return nil, fmt.Errorf("find %s %s candles newer than their %s rollup: %w", m, iv, p, err)
+			}
+			cs, err := collect(rows, m, iv)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cs {
+				if !seen[c.Key()] {
+					seen[c.Key()] = true
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,37 +43,112 @@ func NewMemory(now func() time.Time) *Memory {
 var errClosed = errors.New("store is closed")
 
 // Upsert implements Store.
-func (s *Memory) Upsert(_ context.Context, cs []market.Candle) (Result, error) {
+func (s *Memory) Upsert(ctx context.Context, cs []market.Candle) (Result, error) {
+	r, _, err := s.Write(ctx, cs, nil)
+	return r, err
+}
+
+// Write implements Store: the batch and what derive returns are staged,
+// then kept together, or not at all.
+func (s *Memory) Write(ctx context.Context, cs []market.Candle, derive Derive) (res, derived Result, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return Result{}, errClosed
+		return Result{}, Result{}, errClosed
 	}
-	staged := map[market.Key]market.Candle{}
-	get := func(k market.Key) (*market.Candle, error) {
-		if c, ok := staged[k]; ok {
-			return &c, nil
-		}
-		if c, ok := s.rows[series{k.Market, k.Interval}][k.OpenTime]; ok {
-			return &c, nil
-		}
-		return nil, nil
+	tx := &memTx{s: s, staged: map[market.Key]market.Candle{}}
+	seq, now := s.seq, s.now()
+	if res, err = Apply(cs, now, &seq, tx.get, tx.put); err != nil {
+		return Result{}, Result{}, err
 	}
-	put := func(c market.Candle) error { staged[c.Key()] = c; return nil }
-	seq := s.seq
-	r, err := Apply(cs, s.now(), &seq, get, put)
-	if err != nil {
-		return Result{}, err
+	if derive != nil {
+		more, err := derive(ctx, tx, res.Changed)
+		if err != nil {
+			return Result{}, Result{}, fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
+		}
+		if derived, err = Apply(more, now, &seq, tx.get, tx.put); err != nil {
+			return Result{}, Result{}, err
+		}
 	}
 	s.seq = seq
-	for k, c := range staged {
-		sr := series{k.Market, k.Interval}
-		if s.rows[sr] == nil {
-			s.rows[sr] = map[int64]market.Candle{}
-		}
-		s.rows[sr][k.OpenTime] = c
+	tx.commit()
+	return res, derived, nil
+}
+
+// memTx is one Write's staged rows over the stored ones; s.mu is held.
+type memTx struct {
+	s      *Memory
+	staged map[market.Key]market.Candle
+}
+
+func (tx *memTx) get(k market.Key) (*market.Candle, error) {
+	if c, ok := tx.staged[k]; ok {
+		return &c, nil
 	}
-	return r, nil
+	if c, ok := tx.s.rows[series{k.Market, k.Interval}][k.OpenTime]; ok {
+		return &c, nil
+	}
+	return nil, nil
+}
+
+func (tx *memTx) put(c market.Candle) error { tx.staged[c.Key()] = c; return nil }
+
+// Candles reads [from, to) with the staged rows in place (store.Reader).
+func (tx *memTx) Candles(_ context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
+	byTime := map[int64]market.Candle{}
+	for t, c := range tx.s.rows[series{m, iv}] {
+		if t >= from && t < to {
+			byTime[t] = c
+		}
+	}
+	for k, c := range tx.staged {
+		if k.Market == m && k.Interval == iv && k.OpenTime >= from && k.OpenTime < to {
+			byTime[k.OpenTime] = c
+		}
+	}
+	out := make([]market.Candle, 0, len(byTime))
+	for _, c := range byTime {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b market.Candle) int { return cmp.Compare(a.OpenTime, b.OpenTime) })
+	return out, nil
+}
+
+func (tx *memTx) commit() {
+	for k, c := range tx.staged {
+		sr := series{k.Market, k.Interval}
+		if tx.s.rows[sr] == nil {
+			tx.s.rows[sr] = map[int64]market.Candle{}
+		}
+		tx.s.rows[sr][k.OpenTime] = c
+	}
+}
+
+// Unrolled implements Store.
+func (s *Memory) Unrolled(_ context.Context, m market.Market, from int64) ([]market.Candle, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []market.Candle
+	for _, iv := range market.Intervals {
+		for t, c := range s.rows[series{m, iv}] {
+			if t >= from && s.unrolled(c) {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b market.Candle) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
+// unrolled says whether a parent of c is missing or older than c.
+func (s *Memory) unrolled(c market.Candle) bool {
+	for _, p := range c.Interval.Parents() {
+		pc, ok := s.rows[series{c.Market, p}][p.Truncate(c.OpenTime)]
+		if !ok || pc.Seq < c.Seq {
+			return true
+		}
+	}
+	return false
 }
 
 // Candles implements Store.

@@ -14,6 +14,19 @@ type Store interface {
 	// fail the batch. The error is only for storage failures, in which case
 	// nothing of the batch was written.
 	Upsert(ctx context.Context, cs []market.Candle) (Result, error)
+	// Write is Upsert followed, in the same transaction, by the rows derive
+	// returns for the changed ones (their rollups): both are stored or
+	// neither is, so a crash never leaves coarser bins behind their
+	// constituents. derived says what the second part did; derive may be
+	// nil.
+	Write(ctx context.Context, cs []market.Candle, derive Derive) (res, derived Result, err error)
+	// Unrolled returns the stored candles of m with open time >= from whose
+	// coarser bin (see market.Interval.Parents) is missing or was last
+	// stored before them: where a rollup may be stale, for example after a
+	// crash of an older version between its two transactions. Rebuilding
+	// their parents repairs it; a parent that was already right is then an
+	// identical replay.
+	Unrolled(ctx context.Context, m market.Market, from int64) ([]market.Candle, error)
 	// Candles returns stored candles with from <= open time < to, oldest first.
 	Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error)
 	// Page returns at most limit stored candles with from <= open time < to,
@@ -44,6 +57,16 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// Reader reads stored candles with from <= open time < to, oldest first.
+type Reader interface {
+	Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error)
+}
+
+// Derive returns the rows that follow from a batch's changed rows (their
+// rollups, candle.Rollup). It reads the store through r, which sees the
+// batch's own changes.
+type Derive func(ctx context.Context, r Reader, changed []market.Candle) ([]market.Candle, error)
 
 // Result says what an Upsert did.
 type Result struct {

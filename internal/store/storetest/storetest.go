@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -30,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("LargeMixedBatch", func(t *testing.T) { testLargeBatch(t, open(t)) })
 	t.Run("ConnectLog", func(t *testing.T) { testConnects(t, open(t)) })
 	t.Run("SequenceAndSince", func(t *testing.T) { testSequence(t, open(t)) })
+	t.Run("WriteDerived", func(t *testing.T) { testWriteDerived(t, open(t)) })
+	t.Run("Unrolled", func(t *testing.T) { testUnrolled(t, open(t)) })
 }
 
 // testSequence: every stored change gets the next sequence number across
@@ -262,5 +265,90 @@ func testGaps(t *testing.T, s store.Store) {
 	}
 	if gs, _ := s.Gaps(ctx, btc, 240_000, 1e12); len(gs) != 0 {
 		t.Fatalf("non-overlapping gaps returned: %+v", gs)
+	}
+}
+
+// rollup derives the parent bins of the changed 1m candles in the
+// simplest way (copying the newest 1m values), enough to see what Write
+// stores.
+func rollup(ctx context.Context, r store.Reader, changed []market.Candle) ([]market.Candle, error) {
+	var out []market.Candle
+	for _, c := range changed {
+		for _, iv := range c.Interval.Parents() {
+			if c.Interval != market.I1m {
+				continue
+			}
+			open := iv.Truncate(c.OpenTime)
+			parts, err := r.Candles(ctx, c.Market, market.I1m, open, open+iv.Millis())
+			if err != nil {
+				return nil, err
+			}
+			p := parts[len(parts)-1] // the batch's own rows are visible
+			p.Interval, p.OpenTime, p.State = iv, open, market.Provisional
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// testWriteDerived: Write stores a batch and what derive returns in one
+// go, sees the batch inside derive, and stores nothing when derive fails.
+func testWriteDerived(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	res, derived, err := s.Write(ctx, []market.Candle{candle(btc, 180_000, "7", market.Closed)}, rollup)
+	if err != nil || len(res.Changed) != 1 || len(derived.Changed) != 2 || derived.Changed[0].Close.String() != "7" {
+		t.Fatalf("Write = %+v, %+v, %v", res, derived, err)
+	}
+	if derived.Changed[0].Seq <= res.Changed[0].Seq {
+		t.Fatalf("derived seq %d not after the batch's %d", derived.Changed[0].Seq, res.Changed[0].Seq)
+	}
+	fail := func(context.Context, store.Reader, []market.Candle) ([]market.Candle, error) {
+		return nil, errors.New("no")
+	}
+	if _, _, err := s.Write(ctx, []market.Candle{candle(btc, 240_000, "8", market.Closed)}, fail); err == nil {
+		t.Fatal("Write with a failing derive succeeded")
+	}
+	if got, _ := s.Candles(ctx, btc, market.I1m, 240_000, 300_000); len(got) != 0 {
+		t.Fatalf("a failed Write stored %+v", got)
+	}
+	if head, _ := s.Head(ctx); head != derived.Changed[1].Seq {
+		t.Fatalf("head %d after a failed Write, want %d", head, derived.Changed[1].Seq)
+	}
+}
+
+// testUnrolled: candles whose coarser bin is missing or older are listed
+// (from the given open time on); rolled-up ones are not. (The test's
+// rollup builds only the 1m rows' parents, so only 1m rows are checked.)
+func testUnrolled(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	unrolled := func(m market.Market, from int64) []market.Candle {
+		t.Helper()
+		all, err := s.Unrolled(ctx, m, from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []market.Candle
+		for _, c := range all {
+			if c.Interval == market.I1m {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	if _, _, err := s.Write(ctx, []market.Candle{candle(btc, 0, "1", market.Closed)}, rollup); err != nil {
+		t.Fatal(err)
+	}
+	if got := unrolled(btc, 0); len(got) != 0 {
+		t.Fatalf("Unrolled after a rolled-up write = %+v", got)
+	}
+	s.Upsert(ctx, []market.Candle{candle(btc, 60_000, "2", market.Closed), candle(btc, 600_000, "3", market.Closed)})
+	if got := unrolled(btc, 60_000); len(got) != 2 || got[0].OpenTime+got[1].OpenTime != 660_000 {
+		t.Fatalf("Unrolled = %+v; want the two 1m rows stored without rollups", got)
+	}
+	if got := unrolled(btc, 120_000); len(got) != 1 || got[0].OpenTime != 600_000 {
+		t.Fatalf("Unrolled from 120000 = %+v; want only the row at 600000", got)
+	}
+	if got := unrolled(xbt, 0); len(got) != 0 {
+		t.Fatalf("Unrolled of another market = %+v", got)
 	}
 }
