@@ -1,10 +1,12 @@
 package wsconn
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +24,10 @@ const (
 	StatusPolicy        = ws.StatusPolicyViolation
 	StatusTooBig        = ws.StatusMessageTooBig
 	StatusInternal      = ws.StatusInternalServerError
+	// StatusSlow (reason "slow") ends a client that does not take what is
+	// written to it: a write waited the write timeout, or the backlog
+	// outgrew its bound. A private-use code (RFC 6455 §7.4.2).
+	StatusSlow ws.StatusCode = 4008
 )
 
 // Errors a write or ping can return.
@@ -97,6 +103,7 @@ type Conn struct {
 
 	mu      sync.Mutex
 	out     []byte // frames waiting for the client
+	cut     int    // bytes at the head of out that end a frame begun on the wire
 	closed  bool   // the socket is closed: fd must not be written
 	closing *CloseError
 	done    chan struct{} // closed when closing starts
@@ -135,9 +142,11 @@ func (c *Conn) Closing() <-chan struct{} { return c.done }
 // Writing reports whether a write is waiting for the client.
 func (c *Conn) Writing() bool { return c.writing.Load() }
 
-// Write sends b, which holds whole frames (see AppendText). It never
-// blocks: what the socket does not take at once is written by a goroutine
-// under the write timeout, and Handler.Writable follows.
+// Write sends b, which holds whole unmasked frames (see AppendText). It
+// never blocks: what the socket does not take at once is written by a
+// goroutine under the write timeout, and Handler.Writable follows. A
+// client that does not take a write within the write timeout, or lets more
+// than MaxBacklog wait, is closed with StatusSlow.
 func (c *Conn) Write(b []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -150,7 +159,7 @@ func (c *Conn) Write(b []byte) error {
 func (c *Conn) writeLocked(b []byte) error {
 	if c.writing.Load() {
 		if len(c.out)+len(b) > c.cfg.MaxBacklog {
-			c.closeSocketLocked() // no close frame can pass a full pipe
+			c.overflowLocked()
 			return ErrBacklog
 		}
 		c.out = append(c.out, b...)
@@ -165,6 +174,7 @@ func (c *Conn) writeLocked(b []byte) error {
 		return nil
 	}
 	c.out = append(c.out[:0], b[n:]...)
+	c.cut = frameEnd(b, 0, n) - n
 	c.writing.Store(true)
 	go c.flush()
 	return nil
@@ -199,12 +209,27 @@ func (c *Conn) tryWrite(b []byte) (int, error) {
 	return n, nil
 }
 
+// overflowLocked ends a client whose backlog outgrew MaxBacklog as slow:
+// what waits is dropped but the end of the frame on the wire, and the
+// close frame follows it once the client takes the write in progress.
+func (c *Conn) overflowLocked() {
+	if c.closing != nil { // its close frame does not fit: give up
+		c.closeSocketLocked()
+		return
+	}
+	c.out = append(c.out[:c.cut], slowCloseFrame...)
+	c.setClosingLocked(&CloseError{Code: StatusSlow, Reason: "slow"})
+}
+
+var slowCloseFrame = ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(StatusSlow, "slow")))
+
 // flush writes out, blocking, until it is empty.
 func (c *Conn) flush() {
+	timeout := c.cfg.WriteTimeout
 	for {
 		c.mu.Lock()
-		buf := c.out
-		c.out = nil
+		buf, cut := c.out, c.cut
+		c.out, c.cut = nil, 0
 		if len(buf) == 0 {
 			c.writing.Store(false)
 			closing := c.closing != nil
@@ -219,16 +244,66 @@ func (c *Conn) flush() {
 			return
 		}
 		c.mu.Unlock()
-		c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)) //nolint:errcheck // as above
-		if _, err := c.nc.Write(buf); err != nil {
-			c.mu.Lock()
-			c.closeSocketLocked() // stalled past the timeout, or gone: the reader ends the connection
-			c.writing.Store(false)
-			c.out = nil
-			c.mu.Unlock()
-			return
+		c.nc.SetWriteDeadline(time.Now().Add(timeout)) //nolint:errcheck // as above
+		if n, err := c.nc.Write(buf); err != nil {
+			if !c.stalled(buf, cut, n, err) {
+				return
+			}
+			timeout = c.cfg.CloseTimeout
 		}
 	}
+}
+
+// stalled handles a failed write of buf, of which n bytes went out (the
+// first cut ending a frame begun earlier). A client that did not take it
+// within the timeout is slow: unless the connection was closing already,
+// the frame on the wire is finished and a close frame with StatusSlow
+// follows, under the close timeout (true: write them). Otherwise, and on
+// TLS, where a timed-out write leaves nothing to write with, the socket is
+// closed: the reader ends the connection.
+func (c *Conn) stalled(buf []byte, cut, n int, err error) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if errors.Is(err, os.ErrDeadlineExceeded) && c.closing == nil {
+		c.setClosingLocked(&CloseError{Code: StatusSlow, Reason: "slow"})
+		if c.fd >= 0 {
+			c.out = append(append([]byte(nil), buf[n:frameEnd(buf, cut, n)]...), slowCloseFrame...)
+			return true
+		}
+	}
+	c.closeSocketLocked()
+	c.writing.Store(false)
+	c.out = nil
+	return false
+}
+
+// frameEnd returns the offset in b at which the frame holding offset at
+// ends (at itself when a frame ends there); b holds whole frames from
+// offset from on.
+func frameEnd(b []byte, from, at int) int {
+	end := from
+	for end < at && end < len(b) {
+		end += frameLen(b[end:])
+	}
+	return min(max(end, at), len(b))
+}
+
+// frameLen is the length of the frame b starts with, header included.
+func frameLen(b []byte) int {
+	if len(b) < 2 {
+		return len(b)
+	}
+	n, h := int(b[1]&0x7f), 2
+	switch {
+	case n == 126 && len(b) >= 4:
+		n, h = int(binary.BigEndian.Uint16(b[2:])), 4
+	case n == 127 && len(b) >= 10:
+		n, h = int(binary.BigEndian.Uint64(b[2:])), 10
+	}
+	if b[1]&0x80 != 0 {
+		h += 4 // a masking key (a server's frames have none)
+	}
+	return max(h+n, 1)
 }
 
 // Ping sends a protocol ping. It returns ErrNoPong when the previous ping
@@ -257,8 +332,7 @@ func (c *Conn) closeWith(e *CloseError, code ws.StatusCode) {
 	if c.closing != nil {
 		return
 	}
-	c.closing = e
-	close(c.done)
+	c.setClosingLocked(e)
 	reason := e.Reason
 	if e.Remote {
 		reason = ""
@@ -269,6 +343,12 @@ func (c *Conn) closeWith(e *CloseError, code ws.StatusCode) {
 	if c.writeLocked(ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))) == nil && !c.writing.Load() {
 		c.shutdownLocked()
 	}
+}
+
+// setClosingLocked records how the connection ends.
+func (c *Conn) setClosingLocked(e *CloseError) {
+	c.closing = e
+	close(c.done)
 }
 
 // shutdownLocked ends the sending side once the close frame is out, and

@@ -192,7 +192,7 @@ func rawClient(t *testing.T, r *rig) net.Conn {
 
 // TestStalledClient fills the socket of a client that never reads: the
 // writes go on without blocking the caller, the backlog is bounded, and
-// the connection ends after the write timeout.
+// the connection ends as slow (4008) once the backlog outgrows it.
 func TestStalledClient(t *testing.T) {
 	r := newRig(t, Config{WriteTimeout: 500 * time.Millisecond, MaxBacklog: 1 << 20})
 	nc := rawClient(t, r)
@@ -211,7 +211,10 @@ func TestStalledClient(t *testing.T) {
 	if !errors.Is(err, ErrBacklog) {
 		t.Fatalf("after %d writes: %v, want ErrBacklog once 1 MiB waits", writes, err)
 	}
-	closedWith(t, e)
+	var ce *CloseError
+	if err := closedWith(t, e); !errors.As(err, &ce) || ce.Code != StatusSlow || ce.Reason != "slow" || ce.Remote {
+		t.Fatalf("Closed(%v), want the server's close 4008 slow", err)
+	}
 }
 
 // TestSlowClientCatchesUp stalls a client briefly: the waiting write

@@ -2,7 +2,8 @@
 // fan-out to many clients: no goroutine writes for a connection of its
 // own. Writes come from whoever has data (a shared worker) and are tried
 // without blocking; only a client whose socket is full gets a goroutine,
-// which finishes the write under a deadline. Each connection has one small
+// which finishes the write under a deadline; a client that misses it, or
+// lets too much wait, is closed as slow (4008). Each connection has one small
 // reader goroutine that parses frames, answers pings, and hands complete
 // messages to its Handler.
 //
