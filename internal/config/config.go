@@ -69,6 +69,9 @@ func Load(path string) (Config, error) {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
 	c, err := Parse(b)
+	if err == nil {
+		err = c.Serve.checkTLS()
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -100,6 +103,9 @@ func Parse(b []byte) (Config, error) {
 		if _, err := market.ParseMarket(m); err != nil || alias == "" {
 			return Config{}, fmt.Errorf("serve.bitmex_aliases.%s: %v", alias, err)
 		}
+	}
+	if c.Serve.MaxConnsPerIP < -1 {
+		return Config{}, fmt.Errorf("serve.max_conns_per_ip: %d is negative (-1 means no limit)", c.Serve.MaxConnsPerIP)
 	}
 	for _, t := range c.Serve.Tokens {
 		if len(t) < 16 {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -26,6 +28,8 @@ func TestParse(t *testing.T) {
 		{name: "tls half", in: "serve: {tls_cert: a.pem}\n", bad: "go together"},
 		{name: "short token", in: "serve: {tokens: [abc]}\n", bad: "16 characters"},
 		{name: "serve", in: "serve: {tokens: [0123456789abcdef], origins: ['*.example.com'], max_conns_per_ip: 5, tls_cert: c.pem, tls_key: k.pem}\n"},
+		{name: "negative conns", in: "serve: {max_conns_per_ip: -5}\n", bad: "serve.max_conns_per_ip: -5 is negative"},
+		{name: "no conn limit", in: "serve: {max_conns_per_ip: -1}\n"},
 		{name: "bad alias", in: "serve: {bitmex_aliases: {XBTUSD: BTCUSDT}}\n", bad: "serve.bitmex_aliases.XBTUSD"},
 		{name: "silence", in: "venues: {bitmex: {silence_timeout: 1500ms}}\n"},
 	}
@@ -45,6 +49,32 @@ func TestParse(t *testing.T) {
 				t.Fatalf("%+v", cfg)
 			}
 		})
+	}
+}
+
+// TestLoadChecksTLSFiles: Load reads the certificate and key, so a
+// missing or unusable one is refused with the file's name before run starts.
+func TestLoadChecksTLSFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(junk, []byte("not PEM"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.pem")
+	cases := []struct{ name, cert, key, bad string }{
+		{name: "missing cert", cert: missing, key: junk, bad: "serve.tls_cert: open " + missing},
+		{name: "missing key", cert: junk, key: missing, bad: "serve.tls_key: open " + missing},
+		{name: "not a certificate", cert: junk, key: junk, bad: "serve.tls_cert " + junk + " and serve.tls_key " + junk},
+	}
+	for _, c := range cases {
+		p := filepath.Join(dir, c.name+".yaml")
+		if err := os.WriteFile(p, []byte("serve: {tls_cert: '"+c.cert+"', tls_key: '"+c.key+"'}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), c.bad) {
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.bad)
+		}
 	}
 }
 
