@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -63,10 +62,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(o.db); err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	st, err := sqlite.Open(ctx, o.db, nil)
+	st, err := sqlite.OpenShared(ctx, o.db) // beside a running writer
 	if err != nil {
 		return err
 	}

@@ -15,12 +15,22 @@ import (
 )
 
 const (
-	childEnv  = "CANDLEWIRE_SQLITE_KILL_CHILD"
-	batchRows = 50
+	openChildEnv = "CANDLEWIRE_SQLITE_OPEN_CHILD" // the child opens the file and exits 1 with the error
+	childEnv     = "CANDLEWIRE_SQLITE_KILL_CHILD"
+	batchRows    = 50
 )
 
 // TestMain lets the test binary act as the writer process of TestKill9.
 func TestMain(m *testing.M) {
+	if path := os.Getenv(openChildEnv); path != "" {
+		s, err := Open(context.Background(), path, nil)
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		s.Close()
+		return
+	}
 	if path := os.Getenv(childEnv); path != "" {
 		writeForever(path)
 		return

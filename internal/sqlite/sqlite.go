@@ -6,7 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -25,13 +28,59 @@ type Store struct {
 	seq    int64      // newest sequence number, under wmu
 	rangeQ *sql.Stmt  // the range read, prepared once: compiling it costs more than running it
 	sinceQ *sql.Stmt
+	lock   *os.File // holds the writer lock; nil for OpenShared
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the database at path and migrates it.
+// ErrInUse is returned by Open when another process writes the database.
+var ErrInUse = errors.New("in use by another candlewire process (run, watch --db or backfill): one process writes a SQLite file; stop the other one, or share a store through PostgreSQL")
+
+// Open opens (creating if needed) the database at path for writing and
+// migrates it. It takes the file's writer lock, held until Close: a second
+// writer of the same file, in this process or another, gets ErrInUse.
 // now stamps update times; nil means time.Now.
 func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
+	lock, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite database: %w", pathError(err))
+	}
+	if err := lockFile(lock); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
+	}
+	s, err := open(ctx, path, now)
+	if err != nil {
+		lock.Close() // after SQLite's own handles: closing it drops this process's fcntl locks on the file
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// OpenShared opens an existing database to read beside its writer, without
+// the writer lock (export). It must not be written through.
+func OpenShared(ctx context.Context, path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open sqlite database: %w", pathError(err))
+	}
+	return open(ctx, path, nil)
+}
+
+// pathError adds to a missing file's error which directory is missing.
+func pathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
+		if dir := filepath.Dir(pe.Path); dir != "." {
+			if _, derr := os.Stat(dir); derr != nil {
+				return fmt.Errorf("%w (directory %s does not exist)", err, dir)
+			}
+		}
+	}
+	return err
+}
+
+func open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -76,8 +125,15 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-// Close implements store.Store.
-func (s *Store) Close() error { return errors.Join(s.rangeQ.Close(), s.sinceQ.Close(), s.db.Close()) }
+// Close implements store.Store. The writer lock goes last, after SQLite's
+// own file handles.
+func (s *Store) Close() error {
+	err := errors.Join(s.rangeQ.Close(), s.sinceQ.Close(), s.db.Close())
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close())
+	}
+	return err
+}
 
 const cols = `venue, symbol, interval, open_time, open, high, low, close, volume, quote, trades, state, rev, source, updated_at, seq`
 

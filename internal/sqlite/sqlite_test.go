@@ -3,8 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -145,5 +149,81 @@ func TestMigrationNumbersExistingRows(t *testing.T) {
 	}
 	if h, _ := s.Head(ctx); h != 3 {
 		t.Fatalf("head = %d, want 3", h)
+	}
+}
+
+// TestOneWriterPerFile: a second writer of a file is refused with one
+// clear error while the first has it open, in this process or another;
+// a reader (OpenShared) is not; after Close the file can be opened again.
+func TestOneWriterPerFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "one.db")
+	first, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Upsert(ctx, []market.Candle{testCandle(0)}); err != nil {
+		t.Fatal(err)
+	}
+	second, err := Open(ctx, path, nil)
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), path) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("second Open = %v; want ErrInUse naming %s", err, path)
+	}
+	reader, err := OpenShared(ctx, path)
+	if err != nil {
+		t.Fatalf("OpenShared beside the writer: %v", err)
+	}
+	if got, _ := reader.Candles(ctx, market.Default, market.I1m, 0, 1<<62); len(got) != 1 {
+		t.Fatalf("reader sees %d candles, want 1", len(got))
+	}
+	reader.Close()
+	// The refusals did not break the writer's own locks or data.
+	if _, err := first.Upsert(ctx, []market.Candle{testCandle(60_000)}); err != nil {
+		t.Fatalf("writer after a refused second writer: %v", err)
+	}
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), openChildEnv+"="+path)
+	if out, err := child.CombinedOutput(); err == nil || !strings.Contains(string(out), "in use by another candlewire process") {
+		t.Fatalf("a second process opened the file for writing: %v, %s", err, out)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	again.Close()
+}
+
+func testCandle(open int64) market.Candle {
+	p := market.MustDecimal("1")
+	return market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: open, Open: p, High: p, Low: p, Close: p,
+		State: market.Reconciled, Source: market.SourceREST}
+}
+
+// TestOpenNamesThePathAndTheReason: a database that cannot be opened says
+// which path and why, not SQLite's bare "unable to open database file".
+func TestOpenNamesThePathAndTheReason(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct{ path, want string }{
+		{filepath.Join(dir, "missing", "x.db"), "directory " + filepath.Join(dir, "missing") + " does not exist"},
+		{dir, "is a directory"},
+	}
+	for _, c := range cases {
+		s, err := Open(context.Background(), c.path, nil)
+		if err == nil {
+			s.Close()
+			t.Fatalf("Open(%s) succeeded", c.path)
+		}
+		if !strings.Contains(err.Error(), c.path) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Open(%s) = %q; want the path and %q", c.path, err, c.want)
+		}
+	}
+	if _, err := OpenShared(context.Background(), filepath.Join(dir, "none.db")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("OpenShared of a missing file = %v", err)
 	}
 }
