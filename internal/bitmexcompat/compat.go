@@ -9,6 +9,7 @@ import (
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/wsconn"
 )
 
 // binTables are BitMEX's bin tables and their widths.
@@ -27,18 +28,24 @@ type Config struct {
 	// Origins are the WebSocket Origin patterns allowed besides the
 	// server's own host.
 	Origins []string
+	// Admit, when set, admits each /realtime connection, which releases
+	// it when it ends; ok false is answered 429. api.API.Admit counts them
+	// against the API's per-IP limit (serve.max_conns_per_ip).
+	Admit func(r *http.Request) (release func(), ok bool)
 }
 
 // Server serves the BitMEX-compatible routes.
 type Server struct {
-	cfg     Config
-	aliases map[string]market.Market
-	trades  tradeFanout
+	cfg      Config
+	aliases  map[string]market.Market
+	trades   tradeFanout
+	upgrader *wsconn.Upgrader
 }
 
 // New returns the endpoint.
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, aliases: map[string]market.Market{}}
+	s := &Server{cfg: cfg, aliases: map[string]market.Market{},
+		upgrader: wsconn.NewUpgrader(wsconn.Config{MaxMessage: maxMessage, Origins: cfg.Origins})}
 	for _, m := range cfg.Markets {
 		if a := Alias(m); a != "" && s.aliases[a] == (market.Market{}) {
 			s.aliases[a] = m
@@ -50,6 +57,10 @@ func New(cfg Config) *Server {
 	s.trades.subs = map[market.Market]map[*tradeSub]struct{}{}
 	return s
 }
+
+// SetAdmit sets Config.Admit, for a server built before the API whose
+// limit it shares; call it before Register.
+func (s *Server) SetAdmit(admit func(r *http.Request) (release func(), ok bool)) { s.cfg.Admit = admit }
 
 // Alias is the BitMEX-style symbol of a USD or USDT quoted spot market
 // (binance:BTCUSDT and okx:BTC-USDT → XBTUSD, binance:ETHUSDT → ETHUSD);

@@ -2,24 +2,28 @@ package bitmexcompat
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 
 	"github.com/candlewire/candlewire/internal/bitmex"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/wsconn"
 )
 
 const (
-	maxMessage   = 16 << 10 // BitMEX requests are small
-	writeTimeout = 10 * time.Second
-	maxTopics    = 100
+	maxMessage    = 16 << 10 // BitMEX requests are small
+	maxTopics     = 100
+	maxPendingOps = 4 // client messages waiting for the writer; a client sending faster waits (TCP backpressure)
+	pingEvery     = 20 * time.Second
+	// closeSlow ends a client whose live trades or bins queued past their
+	// bounds, as on /v1/ws.
+	closeSlow ws.StatusCode = 4008
 )
 
 // topic is one subscription: a table of a symbol.
@@ -29,36 +33,55 @@ type topic struct {
 
 func (t topic) String() string { return t.table + ":" + t.symbol }
 
-// rtConn is one /realtime connection; write is its only writer.
+// rtConn is one /realtime connection. wsconn reads the client's frames
+// (and enforces RFC 6455: 1002, 1007, 1009); run, on the request's
+// goroutine, is the only writer and writes only while the client keeps up.
 type rtConn struct {
 	s       *Server
-	c       *websocket.Conn
+	c       *wsconn.Conn
 	sub     *hub.Sub
 	ts      *tradeSub
 	topics  map[topic]market.Market
 	lastBin map[topic]int64 // open time of the last bin inserted
-	ops     chan []byte
-	readErr chan error
+	ops     chan []byte     // client messages, from the reader
+	wake    chan struct{}   // a write that waited for the client ended
+	closed  chan struct{}   // closed when the connection has ended
+	ctx     context.Context // ends with the connection; bounds store reads
+	cancel  context.CancelFunc
 }
 
 // serveRealtime speaks BitMEX's /realtime protocol.
 func (s *Server) serveRealtime(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.Origins})
-	if err != nil {
+	release, ok := s.admit(r)
+	if !ok {
+		restError(w, http.StatusTooManyRequests, "too many connections from this address")
 		return
 	}
-	c.SetReadLimit(maxMessage)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
+	defer release()
+	c, err := s.upgrader.Upgrade(w, r)
+	if err != nil {
+		return // Upgrade answered the request
+	}
 	rc := &rtConn{s: s, c: c, sub: s.cfg.Hub.Subscribe(), ts: newTradeSub(), topics: map[topic]market.Market{},
-		lastBin: map[topic]int64{}, ops: make(chan []byte, 64), readErr: make(chan error, 1)}
-	defer rc.close()
-	go rc.read(ctx)
-	code, reason := rc.run(ctx, r.URL.Query().Get("subscribe"))
-	c.Close(code, reason) //nolint:errcheck // closing anyway
+		lastBin: map[topic]int64{}, ops: make(chan []byte, maxPendingOps), wake: make(chan struct{}, 1), closed: make(chan struct{})}
+	rc.ctx, rc.cancel = context.WithCancel(r.Context())
+	defer rc.release()
+	c.Serve(rc)
+	if code, reason := rc.run(r.URL.Query().Get("subscribe")); code != 0 {
+		c.Close(code, reason)
+	}
+	<-rc.closed
 }
 
-func (rc *rtConn) close() {
+// admit applies Config.Admit.
+func (s *Server) admit(r *http.Request) (func(), bool) {
+	if s.cfg.Admit == nil {
+		return func() {}, true
+	}
+	return s.cfg.Admit(r)
+}
+
+func (rc *rtConn) release() {
 	rc.sub.Close()
 	for t, m := range rc.topics {
 		if t.table == "trade" {
@@ -67,108 +90,92 @@ func (rc *rtConn) close() {
 	}
 }
 
-// read hands client messages to the writer until the connection fails.
-func (rc *rtConn) read(ctx context.Context) {
-	for {
-		_, data, err := rc.c.Read(ctx)
-		if err == nil {
-			select {
-			case rc.ops <- data:
-				continue
-			default:
-				err = errors.New("too many requests in flight")
-			}
-		}
-		rc.readErr <- err
-		return
+// Message queues a client message for run; a client with maxPendingOps
+// unanswered waits.
+func (rc *rtConn) Message(data []byte) {
+	select {
+	case rc.ops <- data:
+	case <-rc.c.Closing():
 	}
 }
 
-func (rc *rtConn) run(ctx context.Context, urlTopics string) (websocket.StatusCode, string) {
-	welcome := fmt.Sprintf(`{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0-candlewire","timestamp":"%s","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false}`,
-		bitmex.Timestamp(time.Now().UnixMilli()))
-	if err := rc.send(ctx, []byte(welcome)); err != nil {
-		return websocket.StatusInternalError, "write failed"
+// Writable wakes run after a write that waited for the client.
+func (rc *rtConn) Writable() {
+	select {
+	case rc.wake <- struct{}{}:
+	default:
 	}
-	if urlTopics != "" {
-		args := strings.Split(urlTopics, ",")
-		if err := rc.subscribe(ctx, args, opRequest("subscribe", args)); err != nil {
-			return websocket.StatusInternalError, "write failed"
-		}
+}
+
+// Closed ends run: the socket is closed.
+func (rc *rtConn) Closed(error) {
+	rc.cancel()
+	close(rc.closed)
+}
+
+// run answers the client until the connection must close, returning the
+// close code and reason; code 0 when it is closing already. While a write
+// waits for the client nothing more is read from the queues: trades and
+// bins pile up there until the client is ended as slow.
+func (rc *rtConn) run(urlTopics string) (ws.StatusCode, string) {
+	if err := rc.welcome(urlTopics); err != nil {
+		return writeFailed(err)
 	}
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
 	for {
+		ops, ready, trades := rc.ops, rc.sub.Ready(), rc.ts.c
+		if rc.c.Writing() { // Writable wakes the loop
+			ops, ready, trades = nil, nil, nil
+		}
 		var err error
 		select {
-		case <-ctx.Done():
-			return websocket.StatusGoingAway, "going away"
-		case e := <-rc.readErr:
-			if errors.Is(e, websocket.ErrMessageTooBig) {
-				return websocket.StatusMessageTooBig, "message too big"
+		case <-rc.closed:
+			return 0, ""
+		case <-rc.wake:
+		case <-ping.C:
+			if err = rc.c.Ping(); errors.Is(err, wsconn.ErrNoPong) {
+				return wsconn.StatusPolicy, "no pong"
 			}
-			return websocket.StatusNormalClosure, ""
-		case data := <-rc.ops:
-			err = rc.handle(ctx, data)
-		case <-rc.sub.Ready():
-			err = rc.bins(ctx)
+		case data := <-ops:
+			err = rc.handle(data)
+		case <-ready:
+			err = rc.bins()
+		case t := <-trades:
+			err = rc.trade(t)
+		case <-rc.ts.slow:
+			return closeSlow, "slow"
 		case <-rc.sub.Done():
 			if errors.Is(rc.sub.Err(), hub.ErrSlow) {
-				return 4008, "slow"
+				return closeSlow, "slow"
 			}
-			return websocket.StatusGoingAway, "going away"
-		case t := <-rc.ts.c:
-			err = rc.trade(ctx, t)
-		case <-rc.ts.slow:
-			return 4008, "slow"
+			return wsconn.StatusGoingAway, "going away"
 		}
 		if err != nil {
-			return websocket.StatusInternalError, "write failed"
+			return writeFailed(err)
 		}
 	}
 }
 
-func (rc *rtConn) send(ctx context.Context, b []byte) error {
-	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	return rc.c.Write(wctx, websocket.MessageText, b)
+// writeFailed is the close after a failed write.
+func writeFailed(err error) (ws.StatusCode, string) {
+	if errors.Is(err, wsconn.ErrClosing) {
+		return 0, ""
+	}
+	return wsconn.StatusInternal, "write failed" // the socket is gone; closing ends the reader
 }
 
-// handle answers "ping" and the ops subscribe and unsubscribe.
-func (rc *rtConn) handle(ctx context.Context, data []byte) error {
-	if strings.TrimSpace(string(data)) == "ping" {
-		return rc.send(ctx, []byte("pong"))
+// welcome sends BitMEX's welcome and subscribes the URL's topics.
+func (rc *rtConn) welcome(urlTopics string) error {
+	welcome := fmt.Sprintf(`{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0-candlewire","timestamp":"%s","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false}`,
+		bitmex.Timestamp(time.Now().UnixMilli()))
+	if err := rc.send([]byte(welcome)); err != nil || urlTopics == "" {
+		return err
 	}
-	var req struct {
-		Op   string          `json:"op"`
-		Args json.RawMessage `json:"args"`
-	}
-	if err := json.Unmarshal(data, &req); err != nil {
-		return rc.fail(ctx, "Unable to parse incoming data as JSON. Please see the documentation at https://www.bitmex.com/app/wsAPI.", nil)
-	}
-	args := bitmex.ParseArgs(req.Args)
-	switch req.Op {
-	case "subscribe":
-		return rc.subscribe(ctx, args, opRequest(req.Op, args))
-	case "unsubscribe":
-		return rc.unsubscribe(ctx, args, opRequest(req.Op, args))
-	}
-	return rc.fail(ctx, fmt.Sprintf("Unknown or unsupported op: %s", req.Op), opRequest(req.Op, args))
+	args := strings.Split(urlTopics, ",")
+	return rc.subscribe(args, opRequest("subscribe", args))
 }
 
-func opRequest(op string, args []string) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"op": op, "args": args})
-	return b
-}
-
-// fail sends a BitMEX-shaped 400 error.
-func (rc *rtConn) fail(ctx context.Context, msg string, request json.RawMessage) error {
-	if request == nil {
-		request = json.RawMessage("{}")
-	}
-	b, _ := json.Marshal(struct {
-		Status  int             `json:"status"`
-		Error   string          `json:"error"`
-		Meta    struct{}        `json:"meta"`
-		Request json.RawMessage `json:"request"`
-	}{Status: 400, Error: msg, Request: request})
-	return rc.send(ctx, b)
+func (rc *rtConn) send(b []byte) error {
+	return rc.c.Write(wsconn.AppendText(make([]byte, 0, len(b)+10), b))
 }
