@@ -34,6 +34,7 @@ func startHTTP(o runOptions, st store.Store, h *hub.Hub, compat *bitmexcompat.Se
 	a := api.New(api.Config{Store: st, Hub: h, Registerer: reg, Markets: o.markets,
 		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
 	a.Register(mux)
+	compat.SetAdmit(a.Admit) // /realtime counts against max_conns_per_ip with the API's streams
 	compat.Register(mux)
 	web.Register(mux)
 	if !web.Built() {
