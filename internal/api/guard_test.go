@@ -33,6 +33,9 @@ func TestSecurity(t *testing.T) {
 		{"no token", candles, nil, 401},
 		{"wrong token", candles, []string{"Authorization", "Bearer 0123456789abcdeX"}, 401},
 		{"header token", candles, []string{"Authorization", "Bearer " + token}, 200},
+		{"lower-case scheme", candles, []string{"Authorization", "bearer " + token}, 200},
+		{"upper-case scheme", candles, []string{"Authorization", "BEARER " + token}, 200},
+		{"another scheme", candles, []string{"Authorization", "Basic " + token}, 401},
 		{"query token", candles + "&token=" + token, nil, 200},
 		{"no token on the stream endpoints", srv.URL + "/v1/poll?streams=binance:BTCUSDT@1m", nil, 401},
 	}
