@@ -258,7 +258,10 @@ func TestRealtimeSlowClient(t *testing.T) {
 	c.SetReadLimit(1 << 20)
 	tr := market.Trade{Market: market.Default, Time: base, Price: market.MustDecimal("64000"),
 		Size: market.MustDecimal("0.01"), Quote: market.MustDecimal("640"), Buy: true}
-	for i := range 50_000 { // far more than the socket's buffers and the queue hold
+	for i := 0; !r.s.trades.slowed(market.Default); i++ { // until the socket's buffers and the queue are full
+		if i == 1_000_000 {
+			t.Fatal("a million trades queued for a client that does not read")
+		}
 		tr.LastSeq = int64(i + 1)
 		r.s.PublishTrade(tr)
 	}
@@ -330,4 +333,18 @@ func unmasked(t *testing.T, r *rig) ws.StatusCode {
 			return code
 		}
 	}
+}
+
+// slowed reports whether a trade subscriber of m fell behind.
+func (f *tradeFanout) slowed(m market.Market) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for ts := range f.subs[m] {
+		select {
+		case <-ts.slow:
+			return true
+		default:
+		}
+	}
+	return false
 }
