@@ -34,8 +34,14 @@ type Serve struct {
 	// Origins are the host patterns of web pages allowed to open
 	// WebSockets besides the server's own host, e.g. "*.example.com".
 	Origins []string `yaml:"origins"`
-	// MaxConnsPerIP bounds the streaming connections of one client address
-	// (default 1000; -1 for no limit).
+	// Hosts are the names (NAME, NAME:PORT or a pattern such as
+	// *.example.com) requests may be addressed to (the Host header);
+	// others get 421, against DNS rebinding. Loopback names are always
+	// allowed. Without any, a server on a loopback address answers to the
+	// loopback names and its address only, one on another address to any.
+	Hosts []string `yaml:"hosts"`
+	// MaxConnsPerIP bounds the streaming connections and /v1/candles
+	// requests of one client address (default 1000; -1 for no limit).
 	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
 	// BitMEX maps BitMEX symbols of the BitMEX-compatible endpoint to
 	// markets ({XBTUSD: binance:BTCUSDT}); each collected USD(T) market
@@ -106,6 +112,11 @@ func Parse(b []byte) (Config, error) {
 	}
 	if c.Serve.MaxConnsPerIP < -1 {
 		return Config{}, fmt.Errorf("serve.max_conns_per_ip: %d is negative (-1 means no limit)", c.Serve.MaxConnsPerIP)
+	}
+	for _, h := range c.Serve.Hosts {
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			return Config{}, fmt.Errorf("serve.hosts: %q is not a host name (want NAME, NAME:PORT or *.DOMAIN)", h)
+		}
 	}
 	for _, t := range c.Serve.Tokens {
 		if len(t) < 16 {
