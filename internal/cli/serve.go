@@ -30,9 +30,17 @@ type httpServer struct {
 // page, /metrics, /healthz and /v1/status on o.listen (TLS when
 // configured).
 func startHTTP(o runOptions, st store.Store, h *hub.Hub, compat *bitmexcompat.Server, reg *prometheus.Registry, log *slog.Logger) (*httpServer, error) {
+	tlsCfg, err := loadTLS(o.serve.TLSCert, o.serve.TLSKey)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", o.listen, err)
+	}
 	mux := httpRoutes(reg, st, o.markets, o.instruments)
-	a := api.New(api.Config{Store: st, Hub: h, Registerer: reg, Markets: o.markets,
-		Tokens: o.serve.Tokens, Origins: o.serve.Origins, MaxConnsPerIP: o.serve.MaxConnsPerIP})
+	a := api.New(api.Config{Store: st, Hub: h, Registerer: reg, Markets: o.markets, Tokens: o.serve.Tokens, Origins: o.serve.Origins,
+		Hosts: allowedHosts(ln.Addr(), o.serve.Hosts, log), MaxConnsPerIP: o.serve.MaxConnsPerIP})
 	a.Register(mux)
 	compat.SetAdmit(a.Admit) // /realtime counts against max_conns_per_ip with the API's streams
 	compat.Register(mux)
@@ -41,25 +49,57 @@ func startHTTP(o runOptions, st store.Store, h *hub.Hub, compat *bitmexcompat.Se
 		log.Warn("the chart page was not built into this binary; run ./scripts/build-web (or ./scripts/demo) to have it at /")
 	}
 	hlog := log.With("component", "http")
-	srv := &http.Server{Handler: a.Protect(mux), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(hlog.Handler(), slog.LevelDebug)} // client mistakes, e.g. TLS handshakes
-	scheme := "http"
-	if o.serve.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.serve.TLSCert, o.serve.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("load TLS certificate: %w", err)
-		}
-		srv.TLSConfig, scheme = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, "https"
-	}
-	ln, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", o.listen, err)
-	}
+	srv := newHTTPServer(a.Protect(mux), hlog)
+	srv.TLSConfig = tlsCfg
 	s := &httpServer{srv: srv, served: make(chan struct{})}
-	go func() { defer close(s.served); serveHTTP(srv, ln, scheme == "https", hlog) }()
+	go func() { defer close(s.served); serveHTTP(srv, ln, tlsCfg != nil, hlog) }()
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
 	log.Info("candlewire running", "markets", fmt.Sprint(o.markets), "db", o.db, "http", scheme+"://"+ln.Addr().String(),
 		"bitmex_symbols", strings.Join(compat.Symbols(), ","))
 	return s, nil
+}
+
+// The server's own limits (docs/api.md, Protection): a client has 10 s
+// to send a request's headers, and an idle keep-alive connection is
+// closed after 2 min. Writes are bounded per response by api.Protect,
+// not here: http.Server.WriteTimeout would cut long-lived streams off.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)} // client mistakes, e.g. TLS handshakes
+}
+
+// loadTLS is the TLS configuration of serve.tls_cert and tls_key; nil
+// without them.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// allowedHosts is the Host allow-list of a server listening on addr with
+// serve.hosts. One listening beyond loopback with none configured answers
+// to any name, which it warns about: a web page whose domain resolves to
+// it (DNS rebinding) can then reach it.
+func allowedHosts(addr net.Addr, configured []string, log *slog.Logger) []string {
+	hosts := api.AllowedHosts(addr, configured)
+	if hosts == nil {
+		log.Warn("listening beyond loopback with no serve.hosts: requests addressed to any name are answered; "+
+			"list this server's names in serve.hosts to refuse others (DNS rebinding)", "listen", addr.String())
+	}
+	return hosts
 }
 
 // stop shuts the server down, giving requests in flight 5 s.
