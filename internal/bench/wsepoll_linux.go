@@ -109,7 +109,11 @@ func (c *clients) wsSocket(ctx context.Context) (int, error) {
 
 // maskedText is a client text frame (clients must mask; the mask is zero).
 func maskedText(p []byte) []byte {
-	b := []byte{0x81, 0x80 | byte(len(p)), 0, 0, 0, 0}
+	b := []byte{0x81, 0x80 | byte(len(p))}
+	if len(p) >= 126 {
+		b = []byte{0x81, 0x80 | 126, byte(len(p) >> 8), byte(len(p))}
+	}
+	b = append(b, 0, 0, 0, 0)
 	return append(b, p...)
 }
 

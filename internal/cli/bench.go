@@ -13,10 +13,10 @@ import (
 	"github.com/candlewire/candlewire/internal/bench"
 )
 
-// benchCmd runs `candlewire bench fanout|transports|client`.
+// benchCmd runs `candlewire bench fanout|transports|collect|soak|client`.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: bench needs fanout, transports, collect or client", errUsage)
+		return fmt.Errorf("%w: bench needs fanout, transports, collect or soak", errUsage)
 	}
 	switch args[0] {
 	case "fanout":
@@ -27,8 +27,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchClient(ctx, args[1:], stdout, stderr)
 	case "collect":
 		return benchCollect(ctx, args[1:], stdout, stderr)
+	case "soak":
+		return benchSoak(ctx, args[1:], stdout, stderr)
+	case "soak-client":
+		return benchSoakClient(ctx, args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("%w: unknown bench %q (want fanout, transports or collect)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown bench %q (want fanout, transports, collect or soak)", errUsage, args[0])
 }
 
 func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, name string, clients int, rate float64, transports []string) error {
