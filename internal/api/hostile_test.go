@@ -390,3 +390,61 @@ func TestAllowedHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestStalledStreamsLetGo: an event stream and a long poll whose clients
+// never read are let go once a flush (SSE) or the answer (long poll) has
+// waited the write timeout, while normal clients of both get everything.
+func TestStalledStreamsLetGo(t *testing.T) {
+	t.Parallel()
+	h := newHostileRig(t, Config{})
+	h.fill(t, 0, 2000) // about half a megabyte of changes to replay
+	stream := "streams=" + btc.String()
+	h.dialNoRead(t, "GET /v1/sse?"+stream+"&since=0&hostile=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+	h.dialNoRead(t, "GET /v1/poll?"+stream+"&cursor=0&hostile=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sse, _ := start(ctx, apitest.SSE, h.srv.URL, []string{btc.String()}, 0)
+	poll, _ := start(ctx, apitest.LongPoll, h.srv.URL, []string{btc.String()}, 0)
+	waitFor(t, "the normal clients' changes", func() bool { return sse.count() == 2000 && poll.count() == 2000 })
+	deadline := time.Now().Add(2 * time.Minute)
+	for h.inflight.Load() > 0 || h.wrote() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d stalled handlers still held after 2 minutes", h.inflight.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, d := range h.written {
+		if d < writeTimeout/2 || d > writeTimeout+20*time.Second {
+			t.Errorf("a stalled handler let go %s after it began to write, want the write timeout, %s", d, writeTimeout)
+		}
+	}
+}
+
+// TestStreamLimitIs200: a WebSocket may subscribe to 200 streams, not one
+// more (429).
+func TestStreamLimitIs200(t *testing.T) {
+	h := newHostileRig(t, Config{})
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http")+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	var streams []string
+	for i := range 201 {
+		streams = append(streams, fmt.Sprintf("binance:S%dUSDT@1m", i))
+	}
+	for i, step := range []struct {
+		sub  []string
+		want string
+	}{{streams[:200], "ack"}, {streams[200:], "error"}} {
+		b, _ := json.Marshal(map[string]any{"op": "subscribe", "id": i, "streams": step.sub, "snapshot": 0})
+		c.Write(ctx, websocket.MessageText, b) //nolint:errcheck // read below
+		m := readJSON(t, c)
+		if m["type"] != step.want || step.want == "error" && m["code"] != 429.0 {
+			t.Fatalf("subscribing to %d more streams: %v, want %s", len(step.sub), m, step.want)
+		}
+	}
+}

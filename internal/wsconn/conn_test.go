@@ -143,6 +143,31 @@ func TestServerCloseCodes(t *testing.T) {
 	}
 }
 
+// TestMaxMessageIs64KiB: by default a client message may be 64 KiB, not
+// a byte more (close 1009).
+func TestMaxMessageIs64KiB(t *testing.T) {
+	r := newRig(t, Config{})
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, r.url(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(1 << 20)
+	e := <-r.conns
+	for _, n := range []int{64 << 10, 64<<10 + 1} {
+		c.Write(ctx, websocket.MessageText, bytes.Repeat([]byte("x"), n)) //nolint:errcheck // the read below tells
+		_, data, err := c.Read(ctx)
+		switch {
+		case n == 64<<10 && len(data) != n:
+			t.Fatalf("a message of 64 KiB: %d bytes echoed, %v", len(data), err)
+		case n > 64<<10 && websocket.CloseStatus(err) != websocket.StatusMessageTooBig:
+			t.Fatalf("a message of 64 KiB + 1: %v, want close 1009", err)
+		}
+	}
+	closedWith(t, e)
+}
+
 func TestForeignOriginRefused(t *testing.T) {
 	r := newRig(t, Config{Origins: []string{"*.example.com"}})
 	for _, tc := range []struct {
@@ -194,22 +219,25 @@ func rawClient(t *testing.T, r *rig) net.Conn {
 // writes go on without blocking the caller, the backlog is bounded, and
 // the connection ends as slow (4008) once the backlog outgrows it.
 func TestStalledClient(t *testing.T) {
-	r := newRig(t, Config{WriteTimeout: 500 * time.Millisecond, MaxBacklog: 1 << 20})
+	r := newRig(t, Config{WriteTimeout: 500 * time.Millisecond}) // the default backlog, 1 MiB
 	nc := rawClient(t, r)
 	defer nc.Close()
 	e := <-r.conns
 	frame := AppendText(nil, bytes.Repeat([]byte("c"), 1000))
 	start := time.Now()
 	var err error
-	writes := 0
+	writes, waiting := 0, 0
 	for ; err == nil && writes < 100_000; writes++ {
+		e.c.mu.Lock()
+		waiting = len(e.c.out)
+		e.c.mu.Unlock()
 		err = e.c.Write(frame)
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Fatalf("%d writes took %v: a write blocked", writes, time.Since(start))
 	}
-	if !errors.Is(err, ErrBacklog) {
-		t.Fatalf("after %d writes: %v, want ErrBacklog once 1 MiB waits", writes, err)
+	if !errors.Is(err, ErrBacklog) || waiting > 1<<20 || waiting+len(frame) <= 1<<20 {
+		t.Fatalf("after %d writes, %d bytes waiting: %v, want ErrBacklog once more than 1 MiB would wait", writes, waiting, err)
 	}
 	var ce *CloseError
 	if err := closedWith(t, e); !errors.As(err, &ce) || ce.Code != StatusSlow || ce.Reason != "slow" || ce.Remote {
