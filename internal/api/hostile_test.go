@@ -448,3 +448,33 @@ func TestStreamLimitIs200(t *testing.T) {
 		}
 	}
 }
+
+// TestPerIPLimitCountsEveryTransport: WebSockets, event streams, long polls
+// and /v1/candles requests of one address count against one limit.
+func TestPerIPLimitCountsEveryTransport(t *testing.T) {
+	h := newHostileRig(t, Config{MaxConnsPerIP: 3})
+	h.fill(t, 0, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(h.srv.URL, "http")+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	sse, _ := start(ctx, apitest.SSE, h.srv.URL, []string{btc.String()}, 0)
+	waitFor(t, "the event stream's snapshot", func() bool { return sse.count() == 1 })
+	h.dialNoRead(t, "GET /v1/poll?streams="+btc.String()+"&cursor=1&timeout=60s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+	waitFor(t, "the three connections", func() bool {
+		return testutil.ToFloat64(h.a.met.conns.WithLabelValues("ws")) == 1 &&
+			testutil.ToFloat64(h.a.met.conns.WithLabelValues("sse")) == 1 &&
+			testutil.ToFloat64(h.a.met.conns.WithLabelValues("longpoll")) == 1
+	})
+	if resp, _ := get(t, h.srv.URL+"/v1/candles?market=binance:BTCUSDT"); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a fourth connection from the address: %d, want 429", resp.StatusCode)
+	}
+	c.CloseNow()
+	waitFor(t, "the WebSocket's end", func() bool { return testutil.ToFloat64(h.a.met.conns.WithLabelValues("ws")) == 0 })
+	if resp, _ := get(t, h.srv.URL+"/v1/candles?market=binance:BTCUSDT"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after one closed: %d, want 200", resp.StatusCode)
+	}
+}
