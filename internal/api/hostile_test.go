@@ -160,14 +160,14 @@ func (h *hostileRig) getCandles(t *testing.T, limit int) (int, int) {
 	return resp.StatusCode, len(body.Candles)
 }
 
-// TestSlowCandlesReaders: twenty clients ask for 5,000 candles and never
+// TestSlowCandlesReaders: ten clients ask for 5,000 candles and never
 // read the answer. Each handler is let go once a write has waited the
 // write timeout (10 s), and meanwhile a normal client is answered.
 func TestSlowCandlesReaders(t *testing.T) {
 	t.Parallel()
 	h := newHostileRig(t, Config{})
 	h.fill(t, 0, 5000)
-	const hostile = 20
+	const hostile = 10
 	for range hostile {
 		h.dialNoRead(t, hostileCandles)
 	}
