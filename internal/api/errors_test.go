@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +15,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // TestWebSocketErrorsNameTheProblem: each bad message gets a 400 whose
@@ -117,4 +121,34 @@ func ask(t *testing.T, url string, hdr ...string) (int, string) {
 		t.Fatalf("%s: %v", url, err)
 	}
 	return resp.StatusCode, string(b)
+}
+
+// failingLatest is a store whose snapshot reads fail.
+type failingLatest struct{ store.Store }
+
+func (failingLatest) Latest(context.Context, market.Market, market.Interval, int) ([]market.Candle, error) {
+	return nil, errors.New("disk on fire")
+}
+
+// TestSnapshotReadFailureCloses1011: a snapshot is read after the ack, as
+// the client takes it, so a store failing then closes the WebSocket with
+// 1011 "store unavailable".
+func TestSnapshotReadFailureCloses1011(t *testing.T) {
+	r := newRig(t, hub.Config{})
+	mux := http.NewServeMux()
+	New(Config{Store: failingLatest{r.st}, Hub: r.hub}).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := dialWS(t, &rig{srv: srv})
+	send(t, c, map[string]any{"op": "subscribe", "id": 1, "streams": []string{btc.String()}})
+	if m := readJSON(t, c); m["type"] != "ack" {
+		t.Fatalf("subscribe: %v", m)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusInternalError || ce.Reason != "store unavailable" {
+		t.Fatalf("after a failed snapshot read: %v, want close 1011 store unavailable", err)
+	}
 }
