@@ -14,7 +14,7 @@ func TestSoakCheck(t *testing.T) {
 		return []byte(`{"type":"candle","stream":"` + stream + `","cursor":` + itoa(cursor) + `,"candle":{"t":` + itoa(open) + `,"final":` + f + `}}`)
 	}
 	c.record(msg("binance:BTCUSDT@1m", 5, 180_000, true))
-	c.record(msg("binance:BTCUSDT@1m", 6, 60_000, true)) // earlier than the first: rebased
+	c.record(msg("binance:BTCUSDT@1m", 6, 60_000, true))  // earlier than the first: rebased
 	c.record(msg("binance:BTCUSDT@1m", 7, 180_000, true)) // again
 	c.record(msg("binance:BTCUSDT@1m", 8, 240_000, false))
 	c.record(msg("okx:BTC-USDT@5m", 9, 600_000, true))

@@ -27,6 +27,7 @@ Usage:
   candlewire bench    fanout [--clients 10000] [--rate 10] [--duration 30s]
   candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
   candlewire bench    collect [--markets 300] [--speed X] [--duration 5m] [--fault F]
+  candlewire bench    soak [--ws 5000] [--sse 500] [--poll 500] [--duration 1h] [--every 1m] [--fault-every 3m]
 
 Markets are venue:SYMBOL (default binance:BTCUSDT). Times are RFC 3339, YYYY-MM-DD,
 Unix milliseconds, "now", or a duration before now such as 6h.
