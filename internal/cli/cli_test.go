@@ -45,6 +45,10 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"run", "--config", writeFile(t, dir, "bad.yaml", "venues: {binance: {ws_url: ftp://x}}")}, code: 2, want: "venues.binance.ws_url"},
 		{args: []string{"run", "--config", writeFile(t, dir, "unk.yaml", "venues: {nasdaq: {ws_url: ws://x}}")}, code: 2, want: `unknown venue "nasdaq"`},
 		{args: []string{"run", "--config", writeFile(t, dir, "typo.yaml", "marketz: [binance:BTCUSDT]")}, code: 2, want: "field marketz not found"},
+		{args: []string{"run", "--config", writeFile(t, dir, "conns.yaml", "serve: {max_conns_per_ip: -5}"), "--sim", "--db", filepath.Join(dir, "f.db"),
+			"--listen", "127.0.0.1:0"}, code: 2, want: "serve.max_conns_per_ip: -5 is negative"},
+		{args: []string{"run", "--config", writeFile(t, dir, "tls.yaml", "serve: {tls_cert: "+filepath.Join(dir, "none.pem")+", tls_key: k.pem}"),
+			"--db", filepath.Join(dir, "e.db"), "--listen", "127.0.0.1:0", "--sim"}, code: 2, want: "serve.tls_cert: open " + filepath.Join(dir, "none.pem")},
 		{args: []string{"run", "--ws-url", "binance"}, code: 2, want: "want VENUE=URL"},
 		{args: []string{"run", "--ws-url", "nasdaq=ws://x"}, code: 2, want: `unknown venue "nasdaq"`},
 		{args: []string{"run", "--ws-url", "binance=http://x"}, code: 2, want: "want ws:// or wss://HOST"},
@@ -57,7 +61,10 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"markets", "nasdaq"}, code: 2, want: `unknown venue "nasdaq"`},
 	}
 	for _, c := range cases {
-		code, out, errs := run(t, context.Background(), c.args...)
+		// A mistake that is not refused runs until the timeout, then fails the case.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		code, out, errs := run(t, ctx, c.args...)
+		cancel()
 		if code != c.code || !strings.Contains(out+errs, c.want) {
 			t.Errorf("%v: exit %d, output %q; want exit %d containing %q", c.args, code, out+errs, c.code, c.want)
 		}

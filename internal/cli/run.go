@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/instrument"
+	"github.com/candlewire/candlewire/internal/logdedup"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -38,6 +38,8 @@ type runOptions struct {
 	simSeed  uint64
 	log      string
 	serve    config.Serve
+	// health is the run's /healthz, once it has started.
+	health *health
 	// instruments are the markets as their venues list them (loaded at
 	// start; a venue whose list could not be read has none).
 	instruments map[market.Market]instrument.Instrument
@@ -89,7 +91,22 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, o.log)
+	log, flush := runLogger(stderr, o.log)
+	defer flush()
+	return runWith(ctx, o, log)
+}
+
+// runLogger is run's logger. A failing store or venue logs the same line
+// many times a second: it logs it once per 10 s, then how often it
+// repeated; flush logs the counts still held back.
+func runLogger(w io.Writer, level string) (log *slog.Logger, flush func()) {
+	h := logdedup.New(newLogger(w, level).Handler(), logdedup.Options{})
+	return slog.New(h), h.Close
+}
+
+// runWith collects, stores and serves until ctx ends.
+func runWith(ctx context.Context, o runOptions, log *slog.Logger) error {
+	var err error
 	if o.sim {
 		var stopSim func()
 		if o.eps, stopSim, err = o.eps.inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
@@ -105,15 +122,16 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg, met := newMetrics()
+	o.health = runHealth(o, st, met)
+	defer goUntil(ctx, o.health.watch)()
 	var h hub.Hub
 	logged := make(chan struct{})
 	go logFinals(h.Subscribe(streamsOf(o.markets, market.I1m)...), log, logged)
 	defer func() { h.Close(); <-logged }()
 	compat := bitmexcompat.New(bitmexcompat.Config{Store: st, Hub: &h, Markets: o.markets, Aliases: aliases(o.serve.BitMEX),
 		Origins: o.serve.Origins})
-	col, closeClient, err := newCollector(ctx, o, st, &h, compat, reg, log)
+	col, closeClient, err := newCollector(ctx, o, st, &h, compat, met, log)
 	if err != nil {
 		return err
 	}
@@ -129,6 +147,14 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	return err
 }
 
+// newMetrics makes the registry /metrics serves, with the process's and
+// the collector's metrics.
+func newMetrics() (*prometheus.Registry, *metrics.Metrics) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg, metrics.New(reg)
+}
+
 // listed loads the instrument lists of the markets' venues and checks the
 // markets against them.
 func listed(ctx context.Context, o runOptions, log *slog.Logger) (map[market.Market]instrument.Instrument, error) {
@@ -139,10 +165,9 @@ func listed(ctx context.Context, o runOptions, log *slog.Logger) (map[market.Mar
 
 // newCollector builds the venues and the collector; closeClient releases
 // the REST client's connections.
-func newCollector(ctx context.Context, o runOptions, st store.Store, h *hub.Hub, trades collector.Trades, reg *prometheus.Registry,
+func newCollector(ctx context.Context, o runOptions, st store.Store, h *hub.Hub, trades collector.Trades, met *metrics.Metrics,
 	log *slog.Logger) (*collector.Collector, func(), error) {
 	client := newHTTPClient()
-	met := metrics.New(reg)
 	venues, err := buildVenues(ctx, o.markets, o.eps, st, client, log, met)
 	if err == nil {
 		var col *collector.Collector
@@ -197,35 +222,21 @@ func logFinal(log *slog.Logger, c market.Candle) {
 		"l", c.Low.String(), "c", c.Close.String(), "v", c.Volume.String(), "n", c.Trades, "rev", c.Rev, "source", string(c.Source))
 }
 
-// httpRoutes serves /metrics and /healthz.
-func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument) *http.ServeMux {
+// httpRoutes serves /metrics, /v1/status and /healthz.
+func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument,
+	h *health) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("GET /v1/status", statusHandler(reg, st, ms, infos))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		type mk struct {
-			Market         string `json:"market"`
-			LastReconciled string `json:"last_reconciled,omitempty"`
-		}
-		out := struct {
-			Status  string `json:"status"`
-			Markets []mk   `json:"markets"`
-		}{Status: "ok"}
-		for _, m := range ms {
-			last, ok, err := st.LastReconciled(r.Context(), m, market.I1m)
-			if err != nil {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				out.Status = "store unavailable: " + err.Error()
-				break
-			}
-			e := mk{Market: m.String()}
-			if ok {
-				e.LastReconciled = fmtTime(last)
-			}
-			out.Markets = append(out.Markets, e)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(out) //nolint:errcheck // client went away
-	})
+	mux.Handle("GET /healthz", healthzHandler(h))
 	return mux
+}
+
+// goUntil runs f in a goroutine with a context that ends with ctx or
+// when the returned function is called, which waits for f to return.
+func goUntil(ctx context.Context, f func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); f(ctx) }()
+	return func() { cancel(); <-done }
 }

@@ -67,6 +67,18 @@ func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market, 
 	}
 }
 
+// healthzHandler serves GET /healthz: ok or degraded (200), or down
+// (503), with the reasons and each market's newest final.
+func healthzHandler(h *health) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rep := h.check(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(rep.code())
+		json.NewEncoder(w).Encode(rep) //nolint:errcheck // the client went away
+	}
+}
+
 // sum adds the values of a gathered metric's series whose labels include
 // every given name, value pair.
 func sum(mfs []*dto.MetricFamily, name string, labels ...string) float64 {

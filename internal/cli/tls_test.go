@@ -90,10 +90,11 @@ func TestTLSAndTokens(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("run exited %d", code)
 	}
-	// A certificate that cannot be loaded stops run with a clear error.
-	os.WriteFile(cfg, []byte("serve: {tls_cert: "+filepath.Join(dir, "none.pem")+", tls_key: "+key+"}\n"), 0o600) //nolint:errcheck // read by run
+	// A certificate that cannot be loaded is a config mistake (exit 2),
+	// named before anything starts.
+	os.WriteFile(cfg, []byte("serve: {tls_cert: "+key+", tls_key: "+key+"}\n"), 0o600) //nolint:errcheck // read by run
 	code, _, errs := run(t, context.Background(), "run", "--sim", "--config", cfg, "--db", filepath.Join(dir, "c.db"), "--listen", "127.0.0.1:0")
-	if code != 1 || !strings.Contains(errs, "load TLS certificate") {
+	if code != 2 || !strings.Contains(errs, "serve.tls_cert "+key) || strings.Contains(errs, "candlewire running") {
 		t.Fatalf("bad certificate: exit %d, %s", code, errs)
 	}
 }

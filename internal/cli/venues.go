@@ -75,6 +75,7 @@ func budgetOr(connects int, window time.Duration) func(config.Venue) *upstream.B
 // venue is its package, its simulator front-end, and one entry here.
 type venueKind struct {
 	grace   time.Duration // how late a final may be (exchange time)
+	silence time.Duration // the feed's silence timeout when the config sets none
 	budget  func(ep config.Venue) *upstream.Budget
 	feed    func(d deps) (collector.Feed, error)
 	fetcher func(d deps) (collector.Fetcher, error)
@@ -88,7 +89,8 @@ type venueKind struct {
 
 var venueKinds = map[string]venueKind{
 	"binance": {
-		grace: 10 * time.Second,
+		grace:   10 * time.Second,
+		silence: 60 * time.Second,
 		budget: func(config.Venue) *upstream.Budget {
 			return upstream.NewBudget(binance.ConnectsPerWindow, binance.ConnectWindow, nil)
 		},
@@ -114,7 +116,8 @@ var venueKinds = map[string]venueKind{
 		},
 	},
 	"bitmex": {
-		grace: 45 * time.Second, // bins are published about 15 s after the minute
+		grace:   45 * time.Second, // bins are published about 15 s after the minute
+		silence: 10 * time.Second, // a ping after 5 s, 5 s for the pong
 		budget: func(ep config.Venue) *upstream.Budget {
 			return upstream.NewBudget(cmp.Or(ep.ConnectBudget, bitmex.DefaultConnectsPerHour), time.Hour, nil)
 		},
@@ -146,6 +149,7 @@ var venueKinds = map[string]venueKind{
 
 var coinbaseKind = venueKind{
 	grace:      10 * time.Second, // a minute is final at the next match or heartbeat (one a second)
+	silence:    10 * time.Second,
 	tradesOnly: true,
 	budget:     budgetOr(coinbase.ConnectsPerWindow, coinbase.ConnectWindow),
 	feed: func(d deps) (collector.Feed, error) {
@@ -166,9 +170,10 @@ var coinbaseKind = venueKind{
 }
 
 var krakenKind = venueKind{
-	grace:  30 * time.Second, // a window is final when a later one has trades: wait for one before REST
-	budget: budgetOr(kraken.ConnectsPerWindow, kraken.ConnectWindow),
-	bins:   candle.Options{Unmergeable: true},
+	grace:   30 * time.Second, // a window is final when a later one has trades: wait for one before REST
+	silence: 10 * time.Second,
+	budget:  budgetOr(kraken.ConnectsPerWindow, kraken.ConnectWindow),
+	bins:    candle.Options{Unmergeable: true},
 	feed: func(d deps) (collector.Feed, error) {
 		return kraken.NewFeed(kraken.Config{WSURL: d.ep.WSURL, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
@@ -187,9 +192,10 @@ var krakenKind = venueKind{
 }
 
 var bybitKind = venueKind{
-	grace:  10 * time.Second,
-	budget: budgetOr(bybit.ConnectsPerWindow, bybit.ConnectWindow),
-	bins:   candle.Options{Unmergeable: true, NoCount: true},
+	grace:   10 * time.Second,
+	silence: 30 * time.Second,
+	budget:  budgetOr(bybit.ConnectsPerWindow, bybit.ConnectWindow),
+	bins:    candle.Options{Unmergeable: true, NoCount: true},
 	feed: func(d deps) (collector.Feed, error) {
 		return bybit.NewFeed(bybit.Config{WSURL: d.ep.WSURL, PingEvery: d.ep.SilenceTimeout / 2, Silence: d.ep.SilenceTimeout, Config: d.link()}), nil
 	},
@@ -208,7 +214,8 @@ var bybitKind = venueKind{
 }
 
 var okxKind = venueKind{
-	grace: 20 * time.Second, // finals and trades come on two connections, which may drift apart
+	grace:   20 * time.Second, // finals and trades come on two connections, which may drift apart
+	silence: 30 * time.Second, // OKX cuts a connection idle for 30 s
 	budget: func(ep config.Venue) *upstream.Budget {
 		return upstream.NewBudget(cmp.Or(ep.ConnectBudget, okx.ConnectsPerWindow), okx.ConnectWindow, nil)
 	},

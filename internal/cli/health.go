@@ -1,0 +1,247 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+)
+
+// Health thresholds, beyond the venues' own silence timeouts and graces.
+const (
+	// writesFailingAfter is how long store writes must have failed, with
+	// none stored, before /healthz says so (a sample taken between a write
+	// and its accounting looks like a failure for a moment).
+	writesFailingAfter = 5 * time.Second
+	// storeDownAfter is how long failing writes make /healthz answer 503.
+	storeDownAfter = 30 * time.Second
+	// quietDownAfter is how long nothing may be stored, while no venue has
+	// a connection, before /healthz answers 503.
+	quietDownAfter = 2 * time.Minute
+	// finalSlack is how much later than a venue's grace a final may come
+	// before it counts as late.
+	finalSlack = 30 * time.Second
+)
+
+// finals reads the newest final of a market (store.Store does).
+type finals interface {
+	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
+}
+
+// venueWatch is what the health needs to know of a venue.
+type venueWatch struct {
+	silence time.Duration // no connection for longer than this is a fault
+	grace   time.Duration // how late a final may be
+}
+
+// probe is what the health reads from the collector at one moment.
+type probe struct {
+	connected map[string]bool // venue: it has an open connection
+	attempts  uint64          // store writes tried so far
+	stored    float64         // candle versions stored so far
+}
+
+// health tracks what /healthz reports: whether store writes succeed,
+// whether each venue has a connection, and how old each market's newest
+// final is. sample keeps it current; run samples every second.
+type health struct {
+	finals  finals
+	markets []market.Market
+	venues  map[string]venueWatch
+	probe   func() probe
+	now     func() time.Time
+
+	mu        sync.Mutex
+	start     time.Time
+	last      probe
+	heard     map[string]time.Time // venue: last seen connected (the start before)
+	storedAt  time.Time            // last sample that saw something stored (the start before)
+	failSince time.Time            // first sample of the current failing writes; zero while they succeed
+}
+
+func newHealth(f finals, ms []market.Market, venues map[string]venueWatch, p func() probe, now func() time.Time) *health {
+	h := &health{finals: f, markets: ms, venues: venues, probe: p, now: now, heard: map[string]time.Time{}}
+	h.start, h.storedAt, h.last = now(), now(), p()
+	for v := range venues {
+		h.heard[v] = h.start
+	}
+	return h
+}
+
+// runHealth is the health of a run's markets, read from the collector's
+// metrics: each venue's silence timeout is the config's or its default.
+func runHealth(o runOptions, f finals, met *metrics.Metrics) *health {
+	venues := map[string]venueWatch{}
+	for _, m := range o.markets {
+		k := venueKinds[m.Venue]
+		venues[m.Venue] = venueWatch{silence: cmp.Or(o.eps[m.Venue].SilenceTimeout, k.silence), grace: k.grace}
+	}
+	return newHealth(f, o.markets, venues, metricsProbe(met, slices.Sorted(maps.Keys(venues))), time.Now)
+}
+
+// metricsProbe reads a probe from the metrics the collector keeps: a
+// venue is connected while upstream_connected is above zero; a store write
+// is an observation of store_write_seconds, and one that succeeded adds
+// its rows to candle_writes_total.
+func metricsProbe(met *metrics.Metrics, venues []string) func() probe {
+	read := func(c prometheus.Metric) *dto.Metric {
+		var m dto.Metric
+		c.Write(&m) //nolint:errcheck // client_golang's own metrics always write
+		return &m
+	}
+	return func() probe {
+		p := probe{connected: map[string]bool{}, attempts: read(met.StoreWrite).GetHistogram().GetSampleCount()}
+		for _, v := range venues {
+			p.connected[v] = read(met.Connected.WithLabelValues(v)).GetGauge().GetValue() > 0
+		}
+		for _, outcome := range []string{"changed", "unchanged", "stale", "invalid"} {
+			p.stored += read(met.CandleWrites.WithLabelValues(outcome)).GetCounter().GetValue()
+		}
+		return p
+	}
+}
+
+// sample reads the probe and moves the clocks it drives.
+func (h *health) sample() {
+	p := h.probe()
+	now := h.now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for v, up := range p.connected {
+		if up {
+			h.heard[v] = now
+		}
+	}
+	switch {
+	case p.stored > h.last.stored:
+		h.storedAt, h.failSince = now, time.Time{}
+	case p.attempts > h.last.attempts && h.failSince.IsZero():
+		h.failSince = now
+	}
+	h.last = p
+}
+
+// watch samples every second until ctx ends.
+func (h *health) watch(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.sample()
+		}
+	}
+}
+
+// healthMarket is one market in the /healthz answer.
+type healthMarket struct {
+	Market         string `json:"market"`
+	LastReconciled string `json:"last_reconciled,omitempty"`
+}
+
+// healthReport is the /healthz answer: ok, degraded (200) or down (503).
+type healthReport struct {
+	Status  string         `json:"status"`
+	Reasons []string       `json:"reasons"`
+	Markets []healthMarket `json:"markets"`
+	down    bool
+}
+
+func (r *healthReport) add(down bool, format string, args ...any) {
+	r.Reasons = append(r.Reasons, fmt.Sprintf(format, args...))
+	r.down = r.down || down
+}
+
+// code is the HTTP status of the report.
+func (r *healthReport) code() int {
+	if r.down {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusOK
+}
+
+// check samples and judges.
+func (h *health) check(ctx context.Context) healthReport {
+	h.sample()
+	now := h.now()
+	r := healthReport{Reasons: []string{}, Markets: []healthMarket{}}
+	h.mu.Lock()
+	h.checkWrites(&r, now)
+	h.checkVenues(&r, now)
+	h.mu.Unlock()
+	h.checkFinals(ctx, &r, now)
+	r.Status = "ok"
+	switch {
+	case r.down:
+		r.Status = "down"
+	case len(r.Reasons) > 0:
+		r.Status = "degraded"
+	}
+	return r
+}
+
+// checkWrites reports store writes that fail with nothing stored.
+func (h *health) checkWrites(r *healthReport, now time.Time) {
+	none := now.Sub(h.storedAt)
+	if h.failSince.IsZero() || none < writesFailingAfter {
+		return
+	}
+	r.add(none >= storeDownAfter, "store writes failing: none stored for %s (failing since %s; the log says why)",
+		none.Round(time.Second), h.failSince.UTC().Format(time.RFC3339))
+}
+
+// checkVenues reports venues without a connection for longer than their
+// silence timeout; with none connected and nothing stored for a while,
+// nothing is being collected.
+func (h *health) checkVenues(r *healthReport, now time.Time) {
+	down := 0
+	for _, v := range slices.Sorted(maps.Keys(h.venues)) {
+		if gone := now.Sub(h.heard[v]); gone > h.venues[v].silence {
+			down++
+			r.add(false, "venue %s: no connection for %s (silence timeout %s)", v, gone.Round(time.Second), h.venues[v].silence)
+		}
+	}
+	if quiet := now.Sub(h.storedAt); down > 0 && down == len(h.venues) && quiet >= quietDownAfter {
+		r.add(true, "nothing stored for %s and no venue connected", quiet.Round(time.Second))
+	}
+}
+
+// checkFinals lists each market's newest final and reports those older
+// than expected: the final of the bin after it is due two minutes after
+// it opened plus the venue's grace (counted from the start when that is
+// later: a restart is given the same time for its first final).
+func (h *health) checkFinals(ctx context.Context, r *healthReport, now time.Time) {
+	for _, m := range h.markets {
+		last, ok, err := h.finals.LastReconciled(ctx, m, market.I1m)
+		if err != nil {
+			r.add(true, "store unavailable: %v", err)
+			return
+		}
+		e := healthMarket{Market: m.String()}
+		since := h.start // when the last final's bin closed, or the start
+		if ok {
+			e.LastReconciled = fmtTime(last)
+			if closed := time.UnixMilli(last + market.I1m.Millis()); closed.After(since) {
+				since = closed
+			}
+		}
+		due := market.I1m.Duration() + h.venues[m.Venue].grace + finalSlack
+		if late := now.Sub(since); late > due {
+			r.add(false, "market %s: no new final for %s (newest %s; one is due every minute, %s late at most)",
+				m, late.Round(time.Second), cmp.Or(e.LastReconciled, "none"), due-market.I1m.Duration())
+		}
+		r.Markets = append(r.Markets, e)
+	}
+}

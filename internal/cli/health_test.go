@@ -1,0 +1,254 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+)
+
+// world is a fake collector and store for the health: a clock, what the
+// probe reads, and the newest final.
+type world struct {
+	mu    sync.Mutex
+	now   time.Time
+	p     probe
+	final int64 // open time of the newest final, 0 for none
+	err   error // what reading the store returns
+}
+
+func (w *world) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
+
+func (w *world) probe() probe {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.p
+	p.connected = map[string]bool{"binance": w.p.connected["binance"]}
+	return p
+}
+
+func (w *world) LastReconciled(context.Context, market.Market, market.Interval) (int64, bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.final, w.final != 0, w.err
+}
+
+// Steps: what happens in one second of the fake world.
+func storing(w *world) {
+	w.p.connected["binance"] = true
+	w.p.attempts++
+	w.p.stored += 3
+	w.final = market.I1m.Truncate(w.now.UnixMilli()) - market.I1m.Millis() // the minute that just closed
+}
+
+func failing(w *world) { w.p.connected["binance"] = true; w.p.attempts++ }
+
+func offline(w *world) { w.p.connected["binance"] = false }
+
+// phase runs step every second for d, sampling as run's watch does.
+type phase struct {
+	d    time.Duration
+	step func(*world)
+}
+
+// TestHealthz: /healthz says ok only while candles are stored; failing
+// writes, a venue without a connection past its silence timeout and a late
+// final make it degraded (200); nothing stored (failing writes for 30 s,
+// or no venue and nothing stored for 2 minutes) or an unreadable store
+// make it down (503).
+func TestHealthz(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		phases  []phase
+		readErr error
+		code    int
+		status  string
+		reasons []string
+	}{
+		{name: "storing", phases: []phase{{5 * time.Minute, storing}}, code: 200, status: "ok"},
+		{name: "just started", phases: []phase{{30 * time.Second, func(w *world) { w.p.connected["binance"] = true }}}, code: 200, status: "ok"},
+		{name: "one failed write", phases: []phase{{3 * time.Minute, storing}, {2 * time.Second, failing}}, code: 200, status: "ok"},
+		{name: "writes failing", phases: []phase{{3 * time.Minute, storing}, {10 * time.Second, failing}}, code: 200, status: "degraded",
+			reasons: []string{"store writes failing: none stored for 10s"}},
+		{name: "writes failing, then stored", phases: []phase{{3 * time.Minute, storing}, {20 * time.Second, failing}, {time.Second, storing}},
+			code: 200, status: "ok"},
+		{name: "every write failing", phases: []phase{{3 * time.Minute, storing}, {40 * time.Second, failing}}, code: 503, status: "down",
+			reasons: []string{"store writes failing: none stored for 40s"}},
+		{name: "venue gone", phases: []phase{{3 * time.Minute, storing}, {61 * time.Second, offline}}, code: 200, status: "degraded",
+			reasons: []string{"venue binance: no connection for 1m1s (silence timeout 1m0s)"}},
+		{name: "venue gone, nothing stored", phases: []phase{{3 * time.Minute, storing}, {3 * time.Minute, offline}}, code: 503, status: "down",
+			reasons: []string{"venue binance: no connection for 3m0s", "nothing stored for 3m0s and no venue connected", "market binance:BTCUSDT: no new final"}},
+		{name: "never connected", phases: []phase{{3 * time.Minute, offline}}, code: 503, status: "down",
+			reasons: []string{"venue binance: no connection for 3m0s", "nothing stored for 3m0s", "newest none"}},
+		{name: "final late", phases: []phase{{3 * time.Minute, storing}, {2 * time.Minute, func(w *world) { w.p.connected["binance"] = true }}},
+			code: 200, status: "degraded", reasons: []string{"market binance:BTCUSDT: no new final for"}},
+		{name: "store unreadable", phases: []phase{{time.Minute, storing}}, readErr: errors.New("disk I/O error"), code: 503, status: "down",
+			reasons: []string{"store unavailable: disk I/O error"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w := &world{now: time.Date(2026, 11, 28, 12, 0, 30, 0, time.UTC), p: probe{connected: map[string]bool{}}}
+			m := market.Market{Venue: "binance", Symbol: "BTCUSDT"}
+			h := newHealth(w, []market.Market{m}, map[string]venueWatch{"binance": {silence: time.Minute, grace: 10 * time.Second}}, w.probe, w.clock)
+			for _, ph := range c.phases {
+				for range int(ph.d / time.Second) {
+					w.mu.Lock()
+					w.now = w.now.Add(time.Second)
+					ph.step(w)
+					w.mu.Unlock()
+					h.sample()
+				}
+			}
+			w.err = c.readErr
+			code, rep := getHealthz(t, h)
+			if code != c.code || rep.Status != c.status {
+				t.Fatalf("%d %q %q, want %d %q", code, rep.Status, rep.Reasons, c.code, c.status)
+			}
+			text := strings.Join(rep.Reasons, "\n")
+			for _, want := range c.reasons {
+				if !strings.Contains(text, want) {
+					t.Errorf("reasons %q lack %q", rep.Reasons, want)
+				}
+			}
+			if len(c.reasons) == 0 && len(rep.Reasons) != 0 {
+				t.Errorf("reasons %q, want none", rep.Reasons)
+			}
+		})
+	}
+}
+
+// getHealthz asks h over a real socket.
+func getHealthz(t *testing.T, h *health) (int, healthReport) {
+	t.Helper()
+	srv := httptest.NewServer(healthzHandler(h))
+	defer srv.Close()
+	return getReport(t, srv.URL+"/healthz")
+}
+
+func getReport(t *testing.T, url string) (int, healthReport) {
+	t.Helper()
+	code, rep, err := tryReport(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Reasons == nil {
+		t.Fatal(`no "reasons" list`)
+	}
+	return code, rep
+}
+
+// TestMetricsProbe: the probe reads connections and store writes from the
+// collector's metrics: a write observed without rows accounted failed.
+func TestMetricsProbe(t *testing.T) {
+	t.Parallel()
+	met := metrics.New(prometheus.NewRegistry())
+	read := metricsProbe(met, []string{"binance", "okx"})
+	if p := read(); p.connected["binance"] || p.attempts != 0 || p.stored != 0 {
+		t.Fatalf("idle: %+v", p)
+	}
+	met.Connected.WithLabelValues("binance").Inc()
+	met.StoreWrite.Observe(0.01) // a write that failed
+	if p := read(); !p.connected["binance"] || p.connected["okx"] || p.attempts != 1 || p.stored != 0 {
+		t.Fatalf("after a failed write: %+v", p)
+	}
+	met.StoreWrite.Observe(0.01) // one that stored 2 changed rows and 1 replay
+	met.CandleWrites.WithLabelValues("changed").Add(2)
+	met.CandleWrites.WithLabelValues("unchanged").Add(1)
+	if p := read(); p.attempts != 2 || p.stored != 3 {
+		t.Fatalf("after a stored write: %+v", p)
+	}
+}
+
+// TestHealthzWhenNoVenueConnects: run collecting from a venue it cannot
+// reach says so on /healthz once the venue's silence timeout has passed,
+// instead of "ok".
+func TestHealthzWhenNoVenueConnects(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yaml", `venues:
+  binance: {ws_url: "ws://candlewire-offline.invalid", rest_url: "http://candlewire-offline.invalid", silence_timeout: 1s}
+`)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		code, _, _ := run(t, ctx, "run", "--config", cfg, "--db", filepath.Join(dir, "c.db"), "--listen", addr)
+		done <- code
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("run exited %d", code)
+		}
+	}()
+	var rep healthReport
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, r, err := tryReport("http://" + addr + "/healthz")
+		if err == nil && code == 200 && r.Status == "degraded" {
+			rep = r
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no degraded /healthz within 30 s of an unreachable venue: %d %+v %v", code, r, err)
+		}
+	}
+	if len(rep.Reasons) != 1 || !strings.HasPrefix(rep.Reasons[0], "venue binance: no connection for ") ||
+		len(rep.Markets) != 1 || rep.Markets[0].Market != "binance:BTCUSDT" {
+		t.Fatalf("reasons %q, markets %+v", rep.Reasons, rep.Markets)
+	}
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func tryReport(url string) (int, healthReport, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, healthReport{}, err
+	}
+	defer resp.Body.Close()
+	var rep healthReport
+	err = json.NewDecoder(resp.Body).Decode(&rep)
+	return resp.StatusCode, rep, err
+}
+
+// TestRunLogHoldsBackRepeats: run's logger logs a store failing forty
+// times a second once, then how often it repeated.
+func TestRunLogHoldsBackRepeats(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	log, flush := runLogger(&b, "info")
+	full := errors.New("database or disk is full")
+	for range 40 {
+		log.With("component", "writer").Error("store write failed; will retry", "err", full)
+	}
+	flush()
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `msg="store write failed; will retry" component=writer err="database or disk is full"`) ||
+		!strings.Contains(lines[1], `msg="store write failed; will retry (repeated 39 times)"`) {
+		t.Fatalf("logged:\n%s", b.String())
+	}
+}
