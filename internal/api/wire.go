@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -114,13 +113,13 @@ func checkCursor(ctx context.Context, st store.Store, cursor int64) error {
 	return nil
 }
 
-// statusOf is the HTTP status (and WebSocket error code) of a failure to
-// open a feed: the client's mistake, or the store's.
+// statusOf is the HTTP status, and WebSocket error code, of a failure to
+// open a feed: the client's mistake (400), or the store's (503).
 func statusOf(err error) int {
 	if _, ok := errors.AsType[*aheadError](err); ok {
-		return http.StatusBadRequest
+		return codeBadRequest
 	}
-	return http.StatusServiceUnavailable
+	return codeUnavailable
 }
 
 // cursorParam reads the cursor (a sequence number) given as name; ""
