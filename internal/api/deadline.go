@@ -63,11 +63,15 @@ func (w *boundedWriter) Write(b []byte) (int, error) {
 	}
 }
 
-// Flush sends what is buffered, under the deadline.
-func (w *boundedWriter) Flush() {
+// FlushError sends what is buffered, under the deadline; it is what
+// http.ResponseController.Flush calls.
+func (w *boundedWriter) FlushError() error {
 	w.arm()
-	w.rc.Flush() //nolint:errcheck // a failed flush fails the next write
+	return w.rc.Flush()
 }
+
+// Flush is FlushError for http.Flusher.
+func (w *boundedWriter) Flush() { w.FlushError() } //nolint:errcheck // a failed flush fails the next write
 
 // Unwrap is the server's writer, for http.ResponseController.
 func (w *boundedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -476,5 +477,59 @@ func TestPerIPLimitCountsEveryTransport(t *testing.T) {
 	waitFor(t, "the WebSocket's end", func() bool { return testutil.ToFloat64(h.a.met.conns.WithLabelValues("ws")) == 0 })
 	if resp, _ := get(t, h.srv.URL+"/v1/candles?market=binance:BTCUSDT"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("after one closed: %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestLongPollOutwaitsWriteTimeout: the write timeout counts from when an
+// answer is written, so a long poll may wait longer than it, even on a
+// keep-alive connection whose last answer armed a deadline.
+func TestLongPollOutwaitsWriteTimeout(t *testing.T) {
+	t.Parallel()
+	h := newHostileRig(t, Config{})
+	h.fill(t, 0, 1)
+	c := http.Client{Timeout: time.Minute}
+	var cursor int64
+	for _, url := range []string{"/v1/candles?market=binance:BTCUSDT", "/v1/poll?streams=" + btc.String() + "&timeout=13s&cursor="} {
+		if cursor > 0 {
+			url += fmt.Sprint(cursor)
+		}
+		start := time.Now()
+		reused := false
+		req, _ := http.NewRequest("GET", h.srv.URL+url, nil)
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(),
+			&httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		var body struct{ Cursor int64 }
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		io.Copy(io.Discard, resp.Body) //nolint:errcheck // to reuse the connection
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", url, resp.StatusCode, err)
+		}
+		if cursor > 0 && (time.Since(start) < 12*time.Second || !reused) {
+			t.Fatalf("the long poll answered after %s (on the same connection: %v), want its 13 s timeout on the same", time.Since(start), reused)
+		}
+		cursor = body.Cursor
+	}
+}
+
+// TestProtectKeepsResponseController: behind Protect, a handler still
+// sets deadlines and flushes through http.ResponseController.
+func TestProtectKeepsResponseController(t *testing.T) {
+	a := New(Config{Store: nil, Hub: nil})
+	srv := httptest.NewServer(a.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		err := errors.Join(rc.SetWriteDeadline(time.Now().Add(time.Minute)), rc.SetReadDeadline(time.Time{}))
+		io.WriteString(w, "part") //nolint:errcheck // read by the client
+		if err = errors.Join(err, rc.Flush()); err != nil {
+			t.Errorf("ResponseController behind Protect: %v", err)
+		}
+	})))
+	defer srv.Close()
+	if resp, body := get(t, srv.URL); resp.StatusCode != 200 || body != "part" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
 	}
 }
