@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/store/storetest"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -80,47 +80,8 @@ func TestKill9KeepsRollupsWhole(t *testing.T) {
 	}
 }
 
-// wrongRollups rebuilds every coarser bin of m from the stored finer ones
-// and lists where the stored bin differs or is missing.
 func wrongRollups(t *testing.T, st store.Store, m market.Market) []string {
-	t.Helper()
-	ctx := context.Background()
-	var bad []string
-	for _, iv := range market.Intervals[1:] {
-		src, _ := iv.Source()
-		parts, err := st.Candles(ctx, m, src, 0, 1<<62)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stored, err := st.Candles(ctx, m, iv, 0, 1<<62)
-		if err != nil {
-			t.Fatal(err)
-		}
-		have := map[int64]market.Candle{}
-		for _, c := range stored {
-			have[c.OpenTime] = c
-		}
-		groups := map[int64][]market.Candle{}
-		var opens []int64
-		for _, p := range parts {
-			k := iv.Truncate(p.OpenTime)
-			if groups[k] == nil {
-				opens = append(opens, k)
-			}
-			groups[k] = append(groups[k], p)
-		}
-		for _, k := range opens {
-			want, _ := candle.Aggregate(iv, k, groups[k], int(iv.Millis()/src.Millis()))
-			if got, ok := have[k]; !ok || values(got) != values(want) {
-				bad = append(bad, fmt.Sprintf("%s@%d: stored %q, rebuilt %q", iv, k, values(got), values(want)))
-			}
-		}
-	}
-	return bad
-}
-
-func values(c market.Candle) string {
-	return fmt.Sprintf("%s %s %s %s %s %s %d %s", c.Open, c.High, c.Low, c.Close, c.Volume, c.Quote, c.Trades, c.State)
+	return storetest.WrongRollups(t, st, m)
 }
 
 // TestStartRebuildsStaleRollups: 1m rows stored without their rollups (as
