@@ -307,8 +307,13 @@ func frameLen(b []byte) int {
 }
 
 // Ping sends a protocol ping. It returns ErrNoPong when the previous ping
-// got no answer: the caller should close the connection.
+// got no answer: the caller should close the connection. While a write
+// waits for the client it does nothing: a ping would only queue behind
+// it, and the write timeout judges that client (StatusSlow).
 func (c *Conn) Ping() error {
+	if c.Writing() {
+		return nil
+	}
 	if c.waiting.Swap(true) {
 		return ErrNoPong
 	}

@@ -219,7 +219,7 @@ func rawClient(t *testing.T, r *rig) net.Conn {
 // writes go on without blocking the caller, the backlog is bounded, and
 // the connection ends as slow (4008) once the backlog outgrows it.
 func TestStalledClient(t *testing.T) {
-	r := newRig(t, Config{WriteTimeout: 500 * time.Millisecond}) // the default backlog, 1 MiB
+	r := newRig(t, Config{WriteTimeout: time.Minute}) // the backlog (default, 1 MiB) ends it, not the write timeout
 	nc := rawClient(t, r)
 	defer nc.Close()
 	e := <-r.conns
@@ -239,6 +239,7 @@ func TestStalledClient(t *testing.T) {
 	if !errors.Is(err, ErrBacklog) || waiting > 1<<20 || waiting+len(frame) <= 1<<20 {
 		t.Fatalf("after %d writes, %d bytes waiting: %v, want ErrBacklog once more than 1 MiB would wait", writes, waiting, err)
 	}
+	nc.Close() // the blocked write fails now
 	var ce *CloseError
 	if err := closedWith(t, e); !errors.As(err, &ce) || ce.Code != StatusSlow || ce.Reason != "slow" || ce.Remote {
 		t.Fatalf("Closed(%v), want the server's close 4008 slow", err)
