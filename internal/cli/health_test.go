@@ -4,19 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // world is a fake collector and store for the health: a clock, what the
@@ -30,6 +34,8 @@ type world struct {
 }
 
 func (w *world) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.now }
+
+func (w *world) add(d time.Duration) { w.mu.Lock(); defer w.mu.Unlock(); w.now = w.now.Add(d) }
 
 func (w *world) probe() probe {
 	w.mu.Lock()
@@ -113,7 +119,9 @@ func TestHealthz(t *testing.T) {
 					h.sample()
 				}
 			}
+			w.mu.Lock()
 			w.err = c.readErr
+			w.mu.Unlock()
 			code, rep := getHealthz(t, h)
 			if code != c.code || rep.Status != c.status {
 				t.Fatalf("%d %q %q, want %d %q", code, rep.Status, rep.Reasons, c.code, c.status)
@@ -250,5 +258,57 @@ func TestRunLogHoldsBackRepeats(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], `msg="store write failed; will retry" component=writer err="database or disk is full"`) ||
 		!strings.Contains(lines[1], `msg="store write failed; will retry (repeated 39 times)"`) {
 		t.Fatalf("logged:\n%s", b.String())
+	}
+}
+
+// fullStore fails every write while full is set, as SQLite does when the
+// disk is full.
+type fullStore struct {
+	*store.Memory
+	full atomic.Bool
+}
+
+func (f *fullStore) Write(ctx context.Context, cs []market.Candle, d store.Derive) (store.Result, store.Result, error) {
+	if f.full.Load() {
+		return store.Result{}, store.Result{}, errors.New("database or disk is full")
+	}
+	return f.Memory.Write(ctx, cs, d)
+}
+
+// TestHealthSeesTheWriterFail: the collector's writer, failing every
+// write, makes /healthz down through the metrics it keeps; once the store
+// takes writes again it is ok.
+func TestHealthSeesTheWriterFail(t *testing.T) {
+	t.Parallel()
+	met := metrics.New(prometheus.NewRegistry())
+	st := &fullStore{Memory: store.NewMemory(nil)}
+	st.full.Store(true)
+	w := collector.NewWriter(st, nil, slog.New(slog.DiscardHandler), met, 5*time.Millisecond)
+	defer goUntil(context.Background(), w.Run)()
+	fake := &world{now: time.Now()}
+	h := newHealth(st, nil, map[string]venueWatch{}, metricsProbe(met, nil), fake.clock)
+	p := market.MustDecimal("1")
+	w.Put(market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: 60_000, Open: p, High: p, Low: p, Close: p, State: market.Reconciled})
+	waitFor(t, "a failed write", func() bool { h.sample(); return !h.failSinceZero() })
+	fake.add(40 * time.Second)
+	if code, rep := getHealthz(t, h); code != 503 || !strings.Contains(strings.Join(rep.Reasons, "\n"), "store writes failing") {
+		t.Fatalf("writes failing for 40 s: %d %+v", code, rep)
+	}
+	st.full.Store(false)
+	waitFor(t, "a stored write", func() bool { h.sample(); return h.failSinceZero() })
+	if code, rep := getHealthz(t, h); code != 200 || rep.Status != "ok" {
+		t.Fatalf("writes stored again: %d %+v", code, rep)
+	}
+}
+
+func (h *health) failSinceZero() bool { h.mu.Lock(); defer h.mu.Unlock(); return h.failSince.IsZero() }
+
+// waitFor polls cond until it holds, for 30 s at most.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 30 s", what)
+		}
 	}
 }
