@@ -61,7 +61,7 @@ func parseHosts(hosts []string) hostList {
 	var out hostList
 	for _, h := range hosts {
 		name, port := splitHost(h)
-		out = append(out, hostPattern{strings.ToLower(name), port})
+		out = append(out, hostPattern{strings.ToLower(strings.TrimSuffix(name, ".")), port})
 	}
 	return out
 }

@@ -90,6 +90,7 @@ func TestAllowedHosts(t *testing.T) {
 		{all, nil, []string{"evil.example"}, nil},
 		{public, []string{"candles.example.com"}, []string{"candles.example.com", "CANDLES.example.com.:8080", "localhost:8080"}, []string{"evil.example", "10.1.2.3:8080"}},
 		{loop4, []string{"*.example.com"}, []string{"a.example.com", "127.0.0.2"}, []string{"example.com", "a.example.com.evil"}},
+		{public, []string{"Charts.Example.com.", "[2001:db8::1]:8443"}, []string{"charts.example.com", "[2001:db8::1]:8443"}, []string{"[2001:db8::1]:80", "[2001:db8::2]:8443"}},
 	}
 	for _, c := range cases {
 		l := parseHosts(AllowedHosts(c.addr, c.configured))
