@@ -111,12 +111,12 @@ func metricsProbe(met *metrics.Metrics, venues []string) func() probe {
 	}
 }
 
-// sample reads the probe and moves the clocks it drives.
+// sample reads the probe and moves the clocks it drives (one sample at a
+// time, so that each sees the previous one's figures).
 func (h *health) sample() {
-	p := h.probe()
-	now := h.now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	p, now := h.probe(), h.now()
 	for v, up := range p.connected {
 		if up {
 			h.heard[v] = now
