@@ -39,7 +39,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"run", "--markets", "bitmex:XBTUSD", "--db", filepath.Join(dir, "b.db")}, code: 1, want: "BitMEX closed on 2026-09-23"},
 		{args: []string{"export", "--format", "xml", "--db", filepath.Join(dir, "c.db")}, code: 2, want: "csv or jsonl"},
 		{args: []string{"export", "--interval", "7m"}, code: 2, want: "unknown interval"},
-		{args: []string{"export", "--db", filepath.Join(dir, "missing.db")}, code: 1, want: "open database"},
+		{args: []string{"export", "--db", filepath.Join(dir, "missing.db")}, code: 1, want: filepath.Join(dir, "missing.db") + ": no such file or directory"},
 		{args: []string{"backfill", "--market", "binance:BTCUSDT"}, code: 2, want: "--from is required"},
 		{args: []string{"run", "--config", filepath.Join(dir, "none.yaml")}, code: 2, want: "read config"},
 		{args: []string{"run", "--config", writeFile(t, dir, "bad.yaml", "venues: {binance: {ws_url: ftp://x}}")}, code: 2, want: "venues.binance.ws_url"},
