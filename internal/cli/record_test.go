@@ -57,7 +57,6 @@ func TestRecordFromSim(t *testing.T) {
 			}
 		}
 		if received < 3 { // the subscribe's answer and data
-
 			t.Errorf("%s: %d frames received", f, received)
 		}
 	}
