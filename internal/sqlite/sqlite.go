@@ -175,15 +175,19 @@ func (s *Store) Page(ctx context.Context, m market.Market, iv market.Interval, f
 const rangeSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=?
 	AND open_time >= ? AND open_time < ? ORDER BY open_time LIMIT ?`
 
-const sinceSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND seq > ?
+const sinceSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND seq > ? AND seq <= ?
 	ORDER BY seq LIMIT ?`
 
 // Since implements store.Store. Each series is read with its index, then
-// the rows are merged in sequence order.
+// the rows are merged in sequence order. Every query is bounded by the
+// head read first: the queries are separate snapshots, and a change
+// committed between two of them must not be seen for one series and
+// missed for another, or the cursor would pass the one missed.
 func (s *Store) Since(ctx context.Context, series []market.Series, after int64, limit int) ([]market.Candle, error) {
+	head, _ := s.Head(ctx)
 	var out []market.Candle
 	for _, sr := range series {
-		rows, err := s.sinceQ.QueryContext(ctx, sr.Market.Venue, sr.Market.Symbol, string(sr.Interval), after, limit)
+		rows, err := s.sinceQ.QueryContext(ctx, sr.Market.Venue, sr.Market.Symbol, string(sr.Interval), after, head, limit)
 		if err != nil {
 			return nil, fmt.Errorf("read %s changes after %d: %w", sr, after, err)
 		}

@@ -227,3 +227,53 @@ func TestOpenNamesThePathAndTheReason(t *testing.T) {
 		t.Errorf("OpenShared of a missing file = %v", err)
 	}
 }
+
+// TestSinceNeverPassesAChange: a reader resuming two series from its
+// cursor while a writer stores a bin of each in every batch must receive
+// every bin: a change committed between the reads of the two series must
+// not be seen for one and passed for the other.
+func TestSinceNeverPassesAChange(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	a, b := market.Default, market.Market{Venue: "bitmex", Symbol: "XBTUSD"}
+	series := []market.Series{{Market: a, Interval: market.I1m}, {Market: b, Interval: market.I1m}}
+	const batches = 400
+	done := make(chan error, 1)
+	go func() {
+		for i := int64(0); i < batches; i++ {
+			x, y := testCandle(i*60_000), testCandle(i*60_000)
+			x.Market, y.Market = b, a // b first: its row gets the lower sequence number
+			if _, err := s.Upsert(ctx, []market.Candle{x, y}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	got := map[market.Key]bool{}
+	var cursor int64
+	read := func() {
+		cs, err := s.Since(ctx, series, cursor, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			got[c.Key()], cursor = true, max(cursor, c.Seq)
+		}
+	}
+	for writing := true; writing; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			writing = false
+		default:
+		}
+		read()
+	}
+	read()
+	if len(got) != 2*batches {
+		t.Fatalf("resuming from cursors received %d of %d bins", len(got), 2*batches)
+	}
+}
