@@ -10,9 +10,10 @@ import (
 )
 
 // TestFuzzScript runs scripts/fuzz on a module of its own with a target
-// that holds and one that crashes: both are found and fuzzed, the table
-// says which did what, the crashing input is left in testdata/fuzz as a
-// seed, and the exit status is 1.
+// that holds, one that crashes and one whose package does not build: the
+// first two are found and fuzzed, the table says what each did, the
+// crashing input is left in testdata/fuzz as a seed, and the exit status
+// is 1.
 func TestFuzzScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and fuzzes two packages")
@@ -28,6 +29,7 @@ func TestFuzzScript(t *testing.T) {
 		"holds/holds_test.go":   "package holds\n\nimport \"testing\"\n\nfunc FuzzHolds(f *testing.F) {\n\tf.Add([]byte(\"a\"))\n\tf.Fuzz(func(t *testing.T, b []byte) {})\n}\n",
 		"crash/crash_test.go":   "package crash\n\nimport \"testing\"\n\nfunc FuzzCrash(f *testing.F) {\n\tf.Add([]byte(\"\"))\n\tf.Fuzz(func(t *testing.T, b []byte) {\n\t\tif len(b) >= 2 {\n\t\t\tt.Fatal(\"two bytes\")\n\t\t}\n\t})\n}\n",
 		"nofuzz/nofuzz_test.go": "package nofuzz\n\nimport \"testing\"\n\nfunc TestNothing(t *testing.T) {}\n",
+		"broken/broken_test.go": "package broken\n\nimport \"testing\"\n\nfunc FuzzBroken(f *testing.F) { undefined() }\n",
 	}
 	for name, text := range files {
 		p := filepath.Join(dir, name)
@@ -46,13 +48,15 @@ func TestFuzzScript(t *testing.T) {
 		t.Fatalf("scripts/fuzz with a crashing target: exit %d (%v), want 1\n%s", code, err, out)
 	}
 	text := string(out)
+	t.Logf("scripts/fuzz 20000x:\n%s", text)
 	for _, want := range []string{"fuzzing 2 targets, 20000x each", "TARGET ", "NEW INTERESTING", "RESULT"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
 	m := regexp.MustCompile(`(?m)^FuzzCrash +\./crash +[0-9-]+ +[0-9-]+  CRASH (testdata/fuzz/FuzzCrash/\S+)$`).FindStringSubmatch(text)
-	if m == nil || !regexp.MustCompile(`(?m)^FuzzHolds +\./holds +[0-9]+ +[0-9]+  ok$`).MatchString(text) {
+	if m == nil || !regexp.MustCompile(`(?m)^FuzzHolds +\./holds +[0-9]+ +[0-9]+  ok$`).MatchString(text) ||
+		!regexp.MustCompile(`(?m)^- +\./broken +- +-  ERROR \(its tests do not build\)$`).MatchString(text) {
 		t.Fatalf("table rows:\n%s", text)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "crash", m[1])); err != nil {
