@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -38,6 +39,7 @@ type runOptions struct {
 	simSeed  uint64
 	log      string
 	serve    config.Serve
+	lookback time.Duration // gap repair's look-back; 0: the collector's default
 	// health is the run's /healthz, once it has started.
 	health *health
 	// instruments are the markets as their venues list them (loaded at
@@ -68,7 +70,8 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 		}
 	}
 	o := runOptions{serve: cfg.Serve, db: pick(*db, cfg.DB, "./candlewire.db"), listen: pick(*listen, cfg.Listen, "127.0.0.1:8080"),
-		eps: urls.apply(endpoints(cfg.Venues)), sim: *useSim, simSpeed: *speed, simSeed: *seed, log: pick(*level, cfg.Log, "info")}
+		eps: urls.apply(endpoints(cfg.Venues)), sim: *useSim, simSpeed: *speed, simSeed: *seed, log: pick(*level, cfg.Log, "info"),
+		lookback: cfg.RepairLookback}
 	list := *markets
 	if list == "" && len(cfg.Markets) > 0 {
 		list = strings.Join(cfg.Markets, ",")
@@ -171,7 +174,8 @@ func newCollector(ctx context.Context, o runOptions, st store.Store, h *hub.Hub,
 	venues, err := buildVenues(ctx, o.markets, o.eps, st, client, log, met)
 	if err == nil {
 		var col *collector.Collector
-		if col, err = collector.New(collector.Config{Store: st, Publisher: h, Trades: trades, Venues: venues, Logger: log, Metrics: met}); err == nil {
+		if col, err = collector.New(collector.Config{Store: st, Publisher: h, Trades: trades, Venues: venues, Logger: log,
+			Metrics: met, MaxRepair: o.lookback}); err == nil {
 			return col, client.CloseIdleConnections, nil
 		}
 	}

@@ -24,6 +24,10 @@ type Config struct {
 	Venues  map[string]Venue `yaml:"venues"`  // per-venue endpoints, keyed by venue name
 	Log     string           `yaml:"log"`     // debug, info, warn, error
 	Serve   Serve            `yaml:"serve"`   // how clients are served
+	// RepairLookback is how far back, before the newest stored minute, gap
+	// repair looks for minutes that are not final (and how long a history
+	// gap it fetches); zero keeps the default, 7 days (168h).
+	RepairLookback time.Duration `yaml:"repair_lookback"`
 }
 
 // Serve protects the serving endpoints.
@@ -122,6 +126,9 @@ func Parse(b []byte) (Config, error) {
 		if len(t) < 16 {
 			return Config{}, errors.New("serve.tokens: every token needs at least 16 characters")
 		}
+	}
+	if c.RepairLookback < 0 {
+		return Config{}, fmt.Errorf("repair_lookback: %s is negative", c.RepairLookback)
 	}
 	switch c.Log {
 	case "", "debug", "info", "warn", "error":
