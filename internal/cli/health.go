@@ -220,8 +220,8 @@ func (h *health) checkVenues(r *healthReport, now time.Time) {
 
 // checkFinals lists each market's newest final and reports those older
 // than expected: the final of the bin after it is due two minutes after
-// it opened plus the venue's grace (counted from the start when that is
-// later: a restart is given the same time for its first final).
+// it opened, plus the venue's grace and finalSlack (counted from the start
+// when that is later: a restart is given as long for its first final).
 func (h *health) checkFinals(ctx context.Context, r *healthReport, now time.Time) {
 	for _, m := range h.markets {
 		last, ok, err := h.finals.LastReconciled(ctx, m, market.I1m)
