@@ -64,13 +64,16 @@ type health struct {
 	mu        sync.Mutex
 	start     time.Time
 	last      probe
-	heard     map[string]time.Time // venue: last seen connected (the start before)
-	storedAt  time.Time            // last sample that saw something stored (the start before)
-	failSince time.Time            // first sample of the current failing writes; zero while they succeed
+	heard     map[string]time.Time        // venue: last seen connected (the start before)
+	storedAt  time.Time                   // last sample that saw something stored (the start before)
+	failSince time.Time                   // first sample of the current failing writes; zero while they succeed
+	newest    map[market.Market]int64     // open time of the newest final seen
+	finalAt   map[market.Market]time.Time // when it was first seen (wall clock)
 }
 
 func newHealth(f finals, ms []market.Market, venues map[string]venueWatch, p func() probe, now func() time.Time) *health {
-	h := &health{finals: f, markets: ms, venues: venues, probe: p, now: now, heard: map[string]time.Time{}}
+	h := &health{finals: f, markets: ms, venues: venues, probe: p, now: now, heard: map[string]time.Time{},
+		newest: map[market.Market]int64{}, finalAt: map[market.Market]time.Time{}}
 	h.start, h.storedAt, h.last = now(), now(), p()
 	for v := range venues {
 		h.heard[v] = h.start
@@ -129,6 +132,20 @@ func (h *health) sample() {
 		h.failSince = now
 	}
 	h.last = p
+	h.sampleFinals(now)
+}
+
+// sampleFinals notes when each market's newest final changed. Its age is
+// judged by when it arrived, not by its open time: exchange time is not
+// the local clock (a time-compressed simulator runs ahead of it, a replay
+// of old recordings behind it).
+func (h *health) sampleFinals(now time.Time) {
+	for _, m := range h.markets {
+		last, ok, err := h.finals.LastReconciled(context.Background(), m, market.I1m)
+		if err == nil && ok && last > h.newest[m] {
+			h.newest[m], h.finalAt[m] = last, now
+		}
+	}
 }
 
 // watch samples every second until ctx ends.
@@ -218,10 +235,10 @@ func (h *health) checkVenues(r *healthReport, now time.Time) {
 	}
 }
 
-// checkFinals lists each market's newest final and reports those older
-// than expected: the final of the bin after it is due two minutes after
-// it opened, plus the venue's grace and finalSlack (counted from the start
-// when that is later: a restart is given as long for its first final).
+// checkFinals lists each market's newest final and reports those that
+// have not changed for longer than expected: a final is due every minute,
+// plus the venue's grace and finalSlack (counted from the start for the
+// first one: a restart is given as long for it).
 func (h *health) checkFinals(ctx context.Context, r *healthReport, now time.Time) {
 	for _, m := range h.markets {
 		last, ok, err := h.finals.LastReconciled(ctx, m, market.I1m)
@@ -230,13 +247,15 @@ func (h *health) checkFinals(ctx context.Context, r *healthReport, now time.Time
 			return
 		}
 		e := healthMarket{Market: m.String()}
-		since := h.start // when the last final's bin closed, or the start
 		if ok {
 			e.LastReconciled = fmtTime(last)
-			if closed := time.UnixMilli(last + market.I1m.Millis()); closed.After(since) {
-				since = closed
-			}
 		}
+		h.mu.Lock()
+		since := h.start
+		if at, seen := h.finalAt[m]; seen {
+			since = at
+		}
+		h.mu.Unlock()
 		due := market.I1m.Duration() + h.venues[m.Venue].grace + finalSlack
 		if late := now.Sub(since); late > due {
 			r.add(false, "market %s: no new final for %s (newest %s; one is due every minute, %s late at most)",

@@ -59,6 +59,17 @@ func storing(w *world) {
 	w.final = market.I1m.Truncate(w.now.UnixMilli()) - market.I1m.Millis() // the minute that just closed
 }
 
+// replaying stores finals of 2020, one a minute, as a replay of old
+// recordings does.
+func replaying(w *world) {
+	storing(w)
+	w.final = w.final - time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli() + time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+}
+
+// ahead stores finals a day ahead of the clock, as a time-compressed
+// simulator does.
+func ahead(w *world) { storing(w); w.final += 24 * time.Hour.Milliseconds() }
+
 func failing(w *world) { w.p.connected["binance"] = true; w.p.attempts++ }
 
 func offline(w *world) { w.p.connected["binance"] = false }
@@ -101,6 +112,9 @@ func TestHealthz(t *testing.T) {
 			reasons: []string{"venue binance: no connection for 3m0s", "nothing stored for 3m0s", "newest none"}},
 		{name: "final late", phases: []phase{{3 * time.Minute, storing}, {2 * time.Minute, func(w *world) { w.p.connected["binance"] = true }}},
 			code: 200, status: "degraded", reasons: []string{"market binance:BTCUSDT: no new final for"}},
+		{name: "replay of old recordings", phases: []phase{{5 * time.Minute, replaying}}, code: 200, status: "ok"},
+		{name: "simulator ahead, stalled", phases: []phase{{3 * time.Minute, ahead}, {2 * time.Minute, func(w *world) { w.p.connected["binance"] = true }}},
+			code: 200, status: "degraded", reasons: []string{"market binance:BTCUSDT: no new final for 2m"}},
 		{name: "store unreadable", phases: []phase{{time.Minute, storing}}, readErr: errors.New("disk I/O error"), code: 503, status: "down",
 			reasons: []string{"store unavailable: disk I/O error"}},
 	}
