@@ -63,3 +63,21 @@ func TestFuzzScript(t *testing.T) {
 		t.Errorf("the crashing input is not in the package's testdata: %v", err)
 	}
 }
+
+// TestFuzzReadmeExample runs the README's example, `./scripts/fuzz 5s
+// ./internal/config`, on this repository: its one target is fuzzed and
+// holds.
+func TestFuzzReadmeExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fuzzes for 5 s")
+	}
+	cmd := exec.Command("./scripts/fuzz", "5s", "./internal/config")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("./scripts/fuzz 5s ./internal/config: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`(?m)^Fuzz\w+ +\./internal/config +[0-9]+ +[0-9]+  ok$`).Match(out) {
+		t.Fatalf("no ok row for ./internal/config's target:\n%s", out)
+	}
+}
