@@ -1,8 +1,9 @@
 package api
 
 import (
+	"bufio"
+	"net"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -20,22 +21,15 @@ const (
 // boundWrites serves r with its response writes bounded. The deadline is
 // armed when writing starts, not when the request arrives, so a long poll
 // may wait as long as it likes before answering; an SSE stream re-arms it
-// at every flush. WebSocket upgrades are left to the WebSocket, which
-// bounds its own writes.
+// at every flush. A connection a WebSocket takes over (Hijack) is left to
+// the WebSocket, which bounds its own writes; a request's headers alone
+// never lift the deadline.
 func boundWrites(h http.Handler, w http.ResponseWriter, r *http.Request) {
-	rc := http.NewResponseController(w)
-	if isUpgrade(r) {
-		rc.SetWriteDeadline(time.Time{}) //nolint:errcheck // an earlier response on this connection may have left one
-		h.ServeHTTP(w, r)
-		return
-	}
-	bw := &boundedWriter{ResponseWriter: w, rc: rc}
+	bw := &boundedWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
 	h.ServeHTTP(bw, r)
-	bw.arm() // for what the server writes after the handler returns
-}
-
-func isUpgrade(r *http.Request) bool {
-	return strings.Contains(strings.ToLower(r.Header.Get("Upgrade")), "websocket")
+	if !bw.hijacked {
+		bw.arm() // for what the server writes after the handler returns
+	}
 }
 
 // boundedWriter arms the connection's write deadline before every write
@@ -43,7 +37,19 @@ func isUpgrade(r *http.Request) bool {
 // through Unwrap, so handlers may still set deadlines of their own.
 type boundedWriter struct {
 	http.ResponseWriter
-	rc *http.ResponseController
+	rc       *http.ResponseController
+	hijacked bool
+}
+
+// Hijack hands the connection to a WebSocket, without a deadline (an
+// earlier response on the connection may have left one).
+func (w *boundedWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, rw, err := w.rc.Hijack()
+	if err == nil {
+		w.hijacked = true
+		nc.SetWriteDeadline(time.Time{}) //nolint:errcheck // a conn that cannot have one has none
+	}
+	return nc, rw, err
 }
 
 func (w *boundedWriter) arm() {
