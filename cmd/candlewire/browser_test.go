@@ -43,7 +43,9 @@ func freePort(t *testing.T) string {
 // TestChartPage drives the chart page in headless Chromium against a real
 // `candlewire run --sim`: the chart fills with candles, every transport
 // keeps it live when switched to, it resumes by itself after the server is
-// killed and restarted, and a screenshot is saved as an artifact.
+// killed and restarted, it starts again from the history when a server on
+// a new database refuses its cursor, and a screenshot is saved as an
+// artifact.
 func TestChartPage(t *testing.T) {
 	_, err := exec.LookPath(chromium)
 	need(t, err == nil, "Debian's chromium is not installed")
@@ -84,6 +86,15 @@ func TestChartPage(t *testing.T) {
 	time.Sleep(time.Second)
 	p = start(t, args...)
 	waitJS(t, ctx, "the page resumed after the restart", fmt.Sprintf(`window.candlewire.stats.ws.updates >= %d && window.candlewire.stats.ws.requests >= 2`, updates+3))
+	// Start it again on a new, empty database: the page's cursor is ahead
+	// of every change the server has, the server refuses it (400), and the
+	// page starts again from the history instead of waiting forever.
+	updates = eval[int](t, ctx, `window.candlewire.stats.ws.updates`)
+	p.kill(t)
+	time.Sleep(time.Second)
+	args[5] = filepath.Join(t.TempDir(), "new.db")
+	p = start(t, args...)
+	waitJS(t, ctx, "the page started again on a new database", fmt.Sprintf(`window.candlewire.stats.ws.updates >= %d`, updates+3))
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,11 @@ function startWS() {
     s.requests++;
     ws = new WebSocket(auth(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/v1/ws`));
     ws.onopen = () => ws.send(JSON.stringify({ op: 'subscribe', id: 1, streams: [stream()], since: state.cursor }));
-    ws.onmessage = (e) => received('ws', JSON.parse(e.data), e.data.length);
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (m.type === 'error' && m.code === 400 && !stopped) { stopped = true; ws.close(); refused(); return; }
+      received('ws', m, e.data.length);
+    };
     ws.onclose = () => { if (!stopped) retry = setTimeout(open, 1000); };
   };
   open();
@@ -103,7 +107,11 @@ function startSSE() {
   const es = new EventSource(auth(`/v1/sse?streams=${encodeURIComponent(stream())}&since=${state.cursor}`));
   es.onopen = () => { s.requests++; };
   es.addEventListener('candle', (e) => received('sse', JSON.parse(e.data), e.data.length));
-  return () => es.close();
+  // An answer other than a stream (a 400 for a cursor the server no longer
+  // has) closes it for good: start again from the history.
+  let retry;
+  es.onerror = () => { if (es.readyState === EventSource.CLOSED) retry = setTimeout(refused, 1000); };
+  return () => { clearTimeout(retry); es.close(); };
 }
 
 // loop runs fetch rounds until stopped, waiting after failures.
@@ -128,6 +136,7 @@ function loop(name, round, pause) {
 function startLongPoll() {
   return loop('longpoll', async (signal) => {
     const r = await fetch(auth(`/v1/poll?streams=${encodeURIComponent(stream())}&cursor=${state.cursor}&timeout=20s`), { signal });
+    if (r.status === 400) return refused();
     const text = await r.text();
     const body = JSON.parse(text);
     stats('longpoll').bytes += text.length;
@@ -140,6 +149,7 @@ function startPoll() {
   const [market, interval] = [state.market, state.interval];
   return loop('poll', async (signal) => {
     const r = await fetch(auth(`/v1/candles?market=${encodeURIComponent(market)}&interval=${interval}&since=${state.cursor}`), { signal });
+    if (r.status === 400) return refused();
     const text = await r.text();
     const body = JSON.parse(text);
     stats('poll').bytes += text.length;
@@ -158,6 +168,16 @@ function applyScale() {
   if (!st || st.price_places === undefined) return;
   state.precision = st.price_places;
   candles.applyOptions({ priceFormat: { type: 'price', precision: st.price_places, minMove: +st.tick } });
+}
+
+// refused starts again from the history when the server refuses the
+// cursor: it is ahead of the server's newest change (its database was
+// replaced), so nothing would ever arrive after it.
+function refused() {
+  state.error = 'the server refused the cursor: reloading';
+  state.stop();
+  state.stop = () => {};
+  setTimeout(load, 0);
 }
 
 // load shows the newest candles, then follows live changes from their cursor.
