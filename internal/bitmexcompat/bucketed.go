@@ -1,6 +1,7 @@
 package bitmexcompat
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,7 +66,7 @@ func (s *Server) bucketQuery(r *http.Request) (bucketQuery, int, string) {
 	bq := bucketQuery{m: m, symbol: strings.ToUpper(q.Get("symbol")), iv: iv, reverse: q.Get("reverse") == "true", partial: q.Get("partial") == "true"}
 	var err1, err2, err3, err4 error
 	bq.count, err1 = intArg(q.Get("count"), 100, 1, 1000)
-	bq.start, err2 = intArg(q.Get("start"), 0, 0, 1_000_000)
+	bq.start, err2 = intArg(q.Get("start"), 0, 0, maxStart)
 	bq.startT, err3 = timeArg(q.Get("startTime"))
 	bq.endT, err4 = timeArg(q.Get("endTime"))
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
@@ -73,6 +74,9 @@ func (s *Server) bucketQuery(r *http.Request) (bucketQuery, int, string) {
 	}
 	return bq, 0, ""
 }
+
+// maxStart is the largest start= offset: a query reads start+count bins.
+const maxStart = 10_000
 
 // bins reads the bins a query asks for, in its order.
 func (s *Server) bins(ctx context.Context, q bucketQuery) ([]market.Candle, error) {
@@ -110,52 +114,31 @@ func keep(cs []market.Candle, partial bool) []market.Candle {
 	return slices.DeleteFunc(cs, func(c market.Candle) bool { return c.State != market.Reconciled })
 }
 
-// maxWindows bounds how far one read of newest reaches back, in multiples
-// of the bins wanted: past a long gap it steps instead of reading ever
-// larger ranges.
-const maxWindows = 16
+// maxPages bounds the reads of one reverse query: each reads at least as
+// many bins as wanted, so only bins that are not final (left out unless
+// partial) can need more than one, and only the newest few are.
+const maxPages = 8
 
 // newest reads the newest want bins (final ones unless q.partial) with
-// from <= open time < to, oldest first. It reads back from the end in
-// windows that grow while they come back short, so gaps in the stored
-// bins do not cut the answer short.
+// from <= open time < to, oldest first: the newest page before to, then
+// the page before that, whatever gaps lie between the stored bins.
 func (s *Server) newest(ctx context.Context, q bucketQuery, from, to int64, want int) ([]market.Candle, error) {
-	floor, hi, err := s.bounds(ctx, q, from, to)
-	if err != nil {
-		return nil, err
-	}
-	first := int64(want+1) * q.iv.Millis()
+	n := max(want, 100)
 	var out []market.Candle
-	for step := first; hi > floor && len(out) < want; step = min(2*step, maxWindows*first) {
-		lo := max(floor, hi-step)
-		cs, err := s.cfg.Store.Candles(ctx, q.m, q.iv, lo, hi)
+	for range maxPages {
+		cs, err := s.cfg.Store.Before(ctx, q.m, q.iv, to, n)
 		if err != nil {
 			return nil, err
 		}
-		out = append(keep(cs, q.partial), out...)
-		hi = lo
+		full := len(cs) == n
+		i, _ := slices.BinarySearchFunc(cs, from, func(c market.Candle, t int64) int { return cmp.Compare(c.OpenTime, t) })
+		out = append(keep(cs[i:], q.partial), out...)
+		if !full || i > 0 || len(out) >= want {
+			break
+		}
+		to = cs[0].OpenTime
 	}
 	return out[max(0, len(out)-want):], nil
-}
-
-// bounds narrows [from, to) to the stored bins: the newest one's end when
-// to is open, the oldest one when from is.
-func (s *Server) bounds(ctx context.Context, q bucketQuery, from, to int64) (int64, int64, error) {
-	if q.endT == 0 {
-		cs, err := s.cfg.Store.Latest(ctx, q.m, q.iv, 1)
-		if err != nil || len(cs) == 0 {
-			return 0, 0, err
-		}
-		to = min(to, cs[0].OpenTime+1)
-	}
-	if q.startT == 0 {
-		cs, err := s.cfg.Store.Page(ctx, q.m, q.iv, from, to, 1)
-		if err != nil || len(cs) == 0 {
-			return 0, 0, err
-		}
-		from = cs[0].OpenTime
-	}
-	return from, to, nil
 }
 
 // restError answers as BitMEX's REST API does: {"error":{"message","name"}}.

@@ -251,6 +251,10 @@ func TestBucketedReverse(t *testing.T) {
 		{"count=2&partial=true", []string{"22:47", "22:46"}},
 		{"startTime=2023-11-14T22:50:00.000Z", nil},
 		{"startTime=2023-11-14T22:18:00.000Z&endTime=2023-11-14T22:16:00.000Z", nil},
+		// An end thousands of years away is a page read, not a walk back
+		// through the empty years (one request could make 10^8 queries).
+		{"endTime=9999-12-31T00:00:00.000Z&count=1", []string{"22:46"}},
+		{"startTime=2000-01-01T00:00:00.000Z&endTime=9999-12-31T00:00:00.000Z&count=2&start=1", []string{"22:45", "22:19"}},
 	}
 	for _, c := range cases {
 		code, got, body := bucketed(t, r, q+c.query)
@@ -258,13 +262,17 @@ func TestBucketedReverse(t *testing.T) {
 			t.Errorf("%s: %d rows %v, want %v (%s)", c.query, code, got, c.want, body)
 		}
 	}
+	if code, _, body := bucketed(t, r, q+"start=10001"); code != http.StatusBadRequest || !strings.Contains(body, "10000") {
+		t.Errorf("start=10001: %d %s, want 400 naming the limit", code, body)
+	}
 }
 
 // bucketed GETs /api/v1/trade/bucketed?query: the status, the rows'
 // timestamps as hh:mm, and the body.
 func bucketed(t *testing.T, r *rig, query string) (int, []string, string) {
 	t.Helper()
-	resp, err := http.Get(r.srv.URL + "/api/v1/trade/bucketed?" + query)
+	c := http.Client{Timeout: 30 * time.Second} // a query that walks the store must fail, not hang
+	resp, err := c.Get(r.srv.URL + "/api/v1/trade/bucketed?" + query)
 	if err != nil {
 		t.Fatal(err)
 	}

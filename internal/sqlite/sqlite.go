@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -203,10 +204,15 @@ func (s *Store) Since(ctx context.Context, series []market.Series, after int64, 
 
 // Latest implements store.Store.
 func (s *Store) Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error) {
+	return s.Before(ctx, m, iv, math.MaxInt64, n)
+}
+
+// Before implements store.Store.
+func (s *Store) Before(ctx context.Context, m market.Market, iv market.Interval, to int64, n int) ([]market.Candle, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT * FROM (SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=?
-		ORDER BY open_time DESC LIMIT ?) ORDER BY open_time`, m.Venue, m.Symbol, string(iv), n)
+		AND open_time < ? ORDER BY open_time DESC LIMIT ?) ORDER BY open_time`, m.Venue, m.Symbol, string(iv), to, n)
 	if err != nil {
-		return nil, fmt.Errorf("read latest %s %s: %w", m, iv, err)
+		return nil, fmt.Errorf("read the newest %s %s before %d: %w", m, iv, to, err)
 	}
 	return collect(rows, m, iv)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -198,7 +199,12 @@ func (s *Memory) Since(_ context.Context, sers []market.Series, after int64, lim
 
 // Latest implements Store.
 func (s *Memory) Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error) {
-	cs, err := s.Candles(ctx, m, iv, 0, 1<<62)
+	return s.Before(ctx, m, iv, math.MaxInt64, n)
+}
+
+// Before implements Store.
+func (s *Memory) Before(ctx context.Context, m market.Market, iv market.Interval, to int64, n int) ([]market.Candle, error) {
+	cs, err := s.Candles(ctx, m, iv, math.MinInt64, to)
 	return cs[max(len(cs)-n, 0):], err
 }
 

@@ -39,6 +39,8 @@ type Store interface {
 	Since(ctx context.Context, series []market.Series, after int64, limit int) ([]market.Candle, error)
 	// Latest returns the newest n candles, oldest first.
 	Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error)
+	// Before returns the newest n candles with open time < to, oldest first.
+	Before(ctx context.Context, m market.Market, iv market.Interval, to int64, n int) ([]market.Candle, error)
 	// Head returns the newest sequence number stored (0 for none).
 	Head(ctx context.Context) (int64, error)
 	// LastReconciled returns the open time of the newest reconciled candle.

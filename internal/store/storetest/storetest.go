@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("SequenceAndSince", func(t *testing.T) { testSequence(t, open(t)) })
 	t.Run("WriteDerived", func(t *testing.T) { testWriteDerived(t, open(t)) })
 	t.Run("Unrolled", func(t *testing.T) { testUnrolled(t, open(t)) })
+	t.Run("Before", func(t *testing.T) { testBefore(t, open(t)) })
 }
 
 // testSequence: every stored change gets the next sequence number across
@@ -350,5 +352,33 @@ func testUnrolled(t *testing.T, s store.Store) {
 	}
 	if got := unrolled(xbt, 0); len(got) != 0 {
 		t.Fatalf("Unrolled of another market = %+v", got)
+	}
+}
+
+// testBefore: the newest n candles before an open time, oldest first.
+func testBefore(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	s.Upsert(ctx, []market.Candle{candle(btc, 0, "1", market.Closed), candle(btc, 60_000, "2", market.Closed),
+		candle(btc, 600_000, "3", market.Closed), candle(xbt, 120_000, "4", market.Closed)})
+	cases := []struct {
+		to    int64
+		n     int
+		opens []int64
+	}{
+		{600_000, 2, []int64{0, 60_000}},
+		{600_000, 1, []int64{60_000}},
+		{1 << 62, 1, []int64{600_000}},
+		{1 << 62, 5, []int64{0, 60_000, 600_000}},
+		{0, 5, nil},
+	}
+	for _, c := range cases {
+		got, err := s.Before(ctx, btc, market.I1m, c.to, c.n)
+		var opens []int64
+		for _, g := range got {
+			opens = append(opens, g.OpenTime)
+		}
+		if err != nil || fmt.Sprint(opens) != fmt.Sprint(c.opens) {
+			t.Errorf("Before(%d, %d) = %v, %v; want %v", c.to, c.n, opens, err, c.opens)
+		}
 	}
 }
