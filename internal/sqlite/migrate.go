@@ -98,3 +98,16 @@ func apply(ctx context.Context, db *sql.DB, v int) error {
 	}
 	return nil
 }
+
+// sameSchema checks, without changing anything, that the database has this
+// version's schema: a reader beside a writer must not migrate it.
+func sameSchema(ctx context.Context, db *sql.DB) error {
+	var have int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("read schema version (is it a candlewire database?): %w", err)
+	}
+	if have != len(migrations) {
+		return fmt.Errorf("database schema version %d, this candlewire reads version %d (open it with run or backfill once, which migrates it)", have, len(migrations))
+	}
+	return nil
+}

@@ -6,13 +6,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -30,91 +28,20 @@ type Store struct {
 	rangeQ *sql.Stmt  // the range read, prepared once: compiling it costs more than running it
 	sinceQ *sql.Stmt
 	lock   *os.File // holds the writer lock; nil for OpenShared
+	// committed is seq once its transaction has committed: readers bound
+	// their reads by it without waiting for the writer's lock.
+	committed atomic.Int64
+	shared    bool // opened by OpenShared: read-only, and another process writes
 }
 
 var _ store.Store = (*Store)(nil)
-
-// ErrInUse is returned by Open when another process writes the database.
-var ErrInUse = errors.New("in use by another candlewire process (run, watch --db or backfill): one process writes a SQLite file; stop the other one, or share a store through PostgreSQL")
-
-// Open opens (creating if needed) the database at path for writing and
-// migrates it. It takes the file's writer lock, held until Close: a second
-// writer of the same file, in this process or another, gets ErrInUse.
-// now stamps update times; nil means time.Now.
-func Open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
-	lock, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite database: %w", pathError(err))
-	}
-	if err := lockFile(lock); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
-	}
-	s, err := open(ctx, path, now)
-	if err != nil {
-		lock.Close() // after SQLite's own handles: closing it drops this process's fcntl locks on the file
-		return nil, err
-	}
-	s.lock = lock
-	return s, nil
-}
-
-// OpenShared opens an existing database to read beside its writer, without
-// the writer lock (export). It must not be written through.
-func OpenShared(ctx context.Context, path string) (*Store, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open sqlite database: %w", pathError(err))
-	}
-	return open(ctx, path, nil)
-}
-
-// pathError adds to a missing file's error which directory is missing.
-func pathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
-		if dir := filepath.Dir(pe.Path); dir != "." {
-			if _, derr := os.Stat(dir); derr != nil {
-				return fmt.Errorf("%w (directory %s does not exist)", err, dir)
-			}
-		}
-	}
-	return err
-}
-
-func open(ctx context.Context, path string, now func() time.Time) (*Store, error) {
-	if now == nil {
-		now = time.Now
-	}
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
-		q.Add("_pragma", p)
-	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	if err := migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
-	}
-	s := &Store{db: db, now: now}
-	if err := s.prepare(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	return s, nil
-}
 
 // prepare reads the newest sequence number and prepares the hot reads.
 func (s *Store) prepare(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&s.seq); err != nil {
 		return fmt.Errorf("read sequence: %w", err)
 	}
+	s.committed.Store(s.seq)
 	var err error
 	if s.rangeQ, err = s.db.PrepareContext(ctx, rangeSQL); err != nil {
 		return fmt.Errorf("prepare: %w", err)
@@ -131,7 +58,7 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) Close() error {
 	err := errors.Join(s.rangeQ.Close(), s.sinceQ.Close(), s.db.Close())
 	if s.lock != nil {
-		err = errors.Join(err, s.lock.Close())
+		err = errors.Join(err, release(s.lock))
 	}
 	return err
 }
@@ -185,7 +112,10 @@ const sinceSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AN
 // committed between two of them must not be seen for one series and
 // missed for another, or the cursor would pass the one missed.
 func (s *Store) Since(ctx context.Context, series []market.Series, after int64, limit int) ([]market.Candle, error) {
-	head, _ := s.Head(ctx)
+	head, err := s.readHead(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []market.Candle
 	for _, sr := range series {
 		rows, err := s.sinceQ.QueryContext(ctx, sr.Market.Venue, sr.Market.Symbol, string(sr.Interval), after, head, limit)
@@ -222,10 +152,26 @@ func (s *Store) Before(ctx context.Context, m market.Market, iv market.Interval,
 // it never passes a change a client has not seen, nor falls behind one it
 // has (an atomic read after the commit was tried: the cursor could fall
 // behind rows already visible, and clients received them twice).
-func (s *Store) Head(context.Context) (int64, error) {
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	if s.shared {
+		return s.readHead(ctx)
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return s.seq, nil
+}
+
+// readHead is the newest committed sequence number: this process's
+// writer's, or, for a shared store, the database's.
+func (s *Store) readHead(ctx context.Context) (int64, error) {
+	if !s.shared {
+		return s.committed.Load(), nil
+	}
+	var head int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("read the newest sequence number: %w", err)
+	}
+	return head, nil
 }
 
 // query reads [from, to) oldest first; limit < 0 means no limit.

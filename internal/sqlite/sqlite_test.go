@@ -179,10 +179,25 @@ func TestOneWriterPerFile(t *testing.T) {
 	if got, _ := reader.Candles(ctx, market.Default, market.I1m, 0, 1<<62); len(got) != 1 {
 		t.Fatalf("reader sees %d candles, want 1", len(got))
 	}
+	if _, err := reader.Upsert(ctx, []market.Candle{testCandle(120_000)}); err == nil {
+		t.Fatal("a shared store was written through")
+	}
+	// The reader's head and Since follow what the writer commits after it
+	// opened.
+	if _, err := first.Upsert(ctx, []market.Candle{testCandle(180_000)}); err != nil {
+		t.Fatal(err)
+	}
+	series := []market.Series{{Market: market.Default, Interval: market.I1m}}
+	if head, err := reader.Head(ctx); err != nil || head != 2 {
+		t.Fatalf("reader's head %d, %v; want 2", head, err)
+	}
+	if got, _ := reader.Since(ctx, series, 1, 10); len(got) != 1 || got[0].OpenTime != 180_000 {
+		t.Fatalf("reader's Since(1) = %+v; want the writer's newer row", got)
+	}
 	reader.Close()
 	// The refusals did not break the writer's own locks or data.
 	if _, err := first.Upsert(ctx, []market.Candle{testCandle(60_000)}); err != nil {
-		t.Fatalf("writer after a refused second writer: %v", err)
+		t.Fatalf("writer after a refused second writer and a reader: %v", err)
 	}
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	child.Env = append(os.Environ(), openChildEnv+"="+path)
@@ -242,7 +257,9 @@ func TestSinceNeverPassesAChange(t *testing.T) {
 	go func() {
 		for i := int64(0); i < batches; i++ {
 			x, y := testCandle(i*60_000), testCandle(i*60_000)
-			x.Market, y.Market = b, a // b first: its row gets the lower sequence number
+			// a's row gets the lower sequence number: one batch committed
+			// between the reads of a and of b is enough to pass it.
+			x.Market, y.Market = a, b
 			if _, err := s.Upsert(ctx, []market.Candle{x, y}); err != nil {
 				done <- err
 				return

@@ -41,6 +41,9 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (store.Result, e
 // Write implements store.Store: the batch, then the rows derive returns
 // for its changes, merged and written in one transaction.
 func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Derive) (res, derived store.Result, err error) {
+	if s.shared {
+		return res, derived, errShared
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -69,6 +72,7 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
 	}
 	s.seq = seq
+	s.committed.Store(seq)
 	return res, derived, nil
 }
 
