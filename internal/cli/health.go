@@ -117,6 +117,7 @@ func metricsProbe(met *metrics.Metrics, venues []string) func() probe {
 // sample reads the probe and moves the clocks it drives (one sample at a
 // time, so that each sees the previous one's figures).
 func (h *health) sample() {
+	newest := h.readFinals()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p, now := h.probe(), h.now()
@@ -132,20 +133,27 @@ func (h *health) sample() {
 		h.failSince = now
 	}
 	h.last = p
-	h.sampleFinals(now)
-}
-
-// sampleFinals notes when each market's newest final changed. Its age is
-// judged by when it arrived, not by its open time: exchange time is not
-// the local clock (a time-compressed simulator runs ahead of it, a replay
-// of old recordings behind it).
-func (h *health) sampleFinals(now time.Time) {
-	for _, m := range h.markets {
-		last, ok, err := h.finals.LastReconciled(context.Background(), m, market.I1m)
-		if err == nil && ok && last > h.newest[m] {
+	for m, last := range newest {
+		if last > h.newest[m] {
 			h.newest[m], h.finalAt[m] = last, now
 		}
 	}
+}
+
+// readFinals reads each market's newest final (without h.mu: the store
+// may be slow). Its age is judged by when it arrived, not by its open
+// time: exchange time is not the local clock (a time-compressed simulator
+// runs ahead of it, a replay of old recordings behind it).
+func (h *health) readFinals() map[market.Market]int64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out := map[market.Market]int64{}
+	for _, m := range h.markets {
+		if last, ok, err := h.finals.LastReconciled(ctx, m, market.I1m); err == nil && ok {
+			out[m] = last
+		}
+	}
+	return out
 }
 
 // watch samples every second until ctx ends.
@@ -209,14 +217,15 @@ func (h *health) check(ctx context.Context) healthReport {
 	return r
 }
 
-// checkWrites reports store writes that fail with nothing stored.
+// checkWrites reports store writes that keep failing with nothing stored,
+// timed from the first failure (a quiet spell before it is no failure).
 func (h *health) checkWrites(r *healthReport, now time.Time) {
-	none := now.Sub(h.storedAt)
-	if h.failSince.IsZero() || none < writesFailingAfter {
+	failing := now.Sub(h.failSince)
+	if h.failSince.IsZero() || failing < writesFailingAfter {
 		return
 	}
-	r.add(none >= storeDownAfter, "store writes failing: none stored for %s (failing since %s; the log says why)",
-		none.Round(time.Second), h.failSince.UTC().Format(time.RFC3339))
+	r.add(failing >= storeDownAfter, "store writes failing for %s, none stored (since %s; the log says why)",
+		failing.Round(time.Second), h.failSince.UTC().Format(time.RFC3339))
 }
 
 // checkVenues reports venues without a connection for longer than their

@@ -99,11 +99,15 @@ func TestHealthz(t *testing.T) {
 		{name: "just started", phases: []phase{{30 * time.Second, func(w *world) { w.p.connected["binance"] = true }}}, code: 200, status: "ok"},
 		{name: "one failed write", phases: []phase{{3 * time.Minute, storing}, {2 * time.Second, failing}}, code: 200, status: "ok"},
 		{name: "writes failing", phases: []phase{{3 * time.Minute, storing}, {10 * time.Second, failing}}, code: 200, status: "degraded",
-			reasons: []string{"store writes failing: none stored for 10s"}},
+			reasons: []string{"store writes failing for 9s, none stored"}},
 		{name: "writes failing, then stored", phases: []phase{{3 * time.Minute, storing}, {20 * time.Second, failing}, {time.Second, storing}},
 			code: 200, status: "ok"},
 		{name: "every write failing", phases: []phase{{3 * time.Minute, storing}, {40 * time.Second, failing}}, code: 503, status: "down",
-			reasons: []string{"store writes failing: none stored for 40s"}},
+			reasons: []string{"store writes failing for 39s, none stored"}},
+		// Nothing to write for minutes, then one write fails: no outage of the
+		// store (the final is late, though).
+		{name: "quiet, then one failed write", phases: []phase{{3 * time.Minute, storing}, {3 * time.Minute, func(w *world) { w.p.connected["binance"] = true }},
+			{time.Second, failing}}, code: 200, status: "degraded", reasons: []string{"no new final"}},
 		{name: "venue gone", phases: []phase{{3 * time.Minute, storing}, {61 * time.Second, offline}}, code: 200, status: "degraded",
 			reasons: []string{"venue binance: no connection for 1m1s (silence timeout 1m0s)"}},
 		{name: "venue gone, nothing stored", phases: []phase{{3 * time.Minute, storing}, {3 * time.Minute, offline}}, code: 503, status: "down",
