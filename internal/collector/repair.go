@@ -35,38 +35,44 @@ type repairer struct {
 func newRepairer(ctx context.Context, c *Collector, v Venue) (*repairer, error) {
 	r := &repairer{c: c, v: v, mark: map[market.Market]int64{}, log: c.cfg.Logger.With("component", "repair", "venue", v.Name)}
 	for _, m := range v.Markets {
-		mark, err := startMark(ctx, c.cfg.Store, m)
+		mark, held, err := startMark(ctx, c.cfg.Store, m)
 		if err != nil {
 			return nil, fmt.Errorf("read where %s stopped: %w", m, err)
 		}
 		if mark != 0 {
 			r.mark[m] = mark
 		}
+		// Gaps an earlier process left found are this one's to resolve:
+		// counted found here too, so each is counted resolved after found.
+		c.met.GapsFound.WithLabelValues(m.String()).Add(float64(held))
 	}
 	return r, nil
 }
 
 // startMark is the first stored minute of m or the start of its earliest
-// ledger entry still `found`, whichever is earlier; 0 for neither.
-func startMark(ctx context.Context, st store.Store, m market.Market) (int64, error) {
-	var mark int64
+// ledger entry still `found`, whichever is earlier (0 for neither), and
+// how many entries are still found.
+func startMark(ctx context.Context, st store.Store, m market.Market) (mark int64, held int, err error) {
 	first, err := st.Page(ctx, m, market.I1m, math.MinInt64, math.MaxInt64, 1)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if len(first) > 0 {
 		mark = first[0].OpenTime
 	}
 	gaps, err := st.Gaps(ctx, m, math.MinInt64, math.MaxInt64)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for _, g := range gaps {
-		if g.Status == store.GapFound && (mark == 0 || g.From < mark) {
-			mark = g.From
+		if g.Status == store.GapFound {
+			held++
+			if mark == 0 || g.From < mark {
+				mark = g.From
+			}
 		}
 	}
-	return mark, nil
+	return mark, held, nil
 }
 
 func (r *repairer) run(ctx context.Context, reqs <-chan repairReq) {

@@ -87,7 +87,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	var b strings.Builder
 	for _, a := range attrs {
-		writeAttr(&b, a)
+		writeAttr(&b, a, false)
 	}
 	return &Handler{next: h.next.WithAttrs(attrs), scope: h.scope + b.String(), s: h.s}
 }
@@ -130,15 +130,27 @@ func summary(w *run, now time.Time) slog.Record {
 }
 
 // key identifies a record for comparison: level, message, and every
-// attribute with the logger's scope.
+// attribute with the logger's scope. For warnings and errors, numbers in
+// attribute values do not count: a failing write whose batch grows
+// ("upsert 12 candles", "upsert 13 candles") is one repeated error.
 func (h *Handler) key(r slog.Record) string {
 	var b strings.Builder
 	b.WriteString(h.scope)
 	fmt.Fprintf(&b, "\x00%d\x00%s", r.Level, r.Message)
-	r.Attrs(func(a slog.Attr) bool { writeAttr(&b, a); return true })
+	mask := r.Level >= slog.LevelWarn
+	r.Attrs(func(a slog.Attr) bool { writeAttr(&b, a, mask); return true })
 	return b.String()
 }
 
-func writeAttr(b *strings.Builder, a slog.Attr) {
-	fmt.Fprintf(b, "\x00%s=%v", a.Key, a.Value.Resolve())
+func writeAttr(b *strings.Builder, a slog.Attr, mask bool) {
+	v := fmt.Sprint(a.Value.Resolve())
+	if mask {
+		v = strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return '#'
+			}
+			return r
+		}, v)
+	}
+	fmt.Fprintf(b, "\x00%s=%s", a.Key, v)
 }

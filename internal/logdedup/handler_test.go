@@ -145,3 +145,18 @@ func TestConcurrentLoggers(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestNumbersDoNotCountInWarnings: a warning or error that differs only in
+// the numbers of its values (a failing write whose batch grows) is a
+// repeat; an info line that differs so is not.
+func TestNumbersDoNotCountInWarnings(t *testing.T) {
+	t.Parallel()
+	log, _, _, b := newLogger()
+	log.Error("store write failed", "err", "upsert 12 candles: database or disk is full")
+	log.Error("store write failed", "err", "upsert 13 candles: database or disk is full")
+	log.Info("gap found", "minutes", 3)
+	log.Info("gap found", "minutes", 4)
+	if got := lines(b); len(got) != 3 {
+		t.Fatalf("%d lines, want the first error and both info lines: %q", len(got), got)
+	}
+}
