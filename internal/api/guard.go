@@ -120,7 +120,7 @@ func (g *guard) authorized(r *http.Request) bool {
 // writing of its response (see boundWrites).
 func (g *guard) wrap(hosts hostList, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hosts.allows(r.Host) {
+		if !hosts.allows(r.Host) && !probe(r) {
 			httpError(w, http.StatusMisdirectedRequest, fmt.Sprintf("Host %q is not served here: add it to serve.hosts "+
 				"if this server is meant to answer to that name (other names are refused against DNS rebinding)", shortHost(r.Host)))
 			return
@@ -132,6 +132,14 @@ func (g *guard) wrap(hosts hostList, next http.Handler) http.Handler {
 		}
 		boundWrites(next, w, r)
 	})
+}
+
+// probe says whether r is an operator's probe, answered whatever its Host:
+// a health check or a metrics scrape addressed to the server's IP (a
+// Kubernetes httpGet probe, Prometheus). They hold no candles and change
+// nothing, so a rebound name gains nothing from them.
+func probe(r *http.Request) bool {
+	return r.Method == http.MethodGet && (r.URL.Path == "/healthz" || r.URL.Path == "/metrics")
 }
 
 // stream admits one connection (WebSocket, SSE, long poll, /v1/candles

@@ -22,6 +22,9 @@ func TestHostAllowList(t *testing.T) {
 	a := New(Config{Store: r.st, Hub: r.hub, Hosts: AllowedHosts(srv.Listener.Addr(), []string{"charts.example.com", "*.lan.example:8443"})})
 	mux := http.NewServeMux()
 	a.Register(mux)
+	ok := func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") } //nolint:errcheck // a test answer
+	mux.HandleFunc("GET /healthz", ok)
+	mux.HandleFunc("GET /metrics", ok)
 	srv.Config.Handler = a.Protect(mux)
 	srv.Start()
 	defer srv.Close()
@@ -56,6 +59,20 @@ func TestHostAllowList(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != c.want {
 			t.Errorf("Host %q: %d %s, want %d", c.host, resp.StatusCode, body, c.want)
+		}
+	}
+	// Probes addressed to the server's IP or another name: /healthz and
+	// /metrics answer; nothing else does.
+	for path, want := range map[string]int{"/healthz": 200, "/metrics": 200, "/v1/status": 421} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Host = "10.1.2.3:" + port
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s with Host 10.1.2.3: %d, want %d", path, resp.StatusCode, want)
 		}
 	}
 	// DNS rebinding: the page's own origin matches its Host, which is not ours.

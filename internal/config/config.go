@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -106,26 +107,8 @@ func Parse(b []byte) (Config, error) {
 			return Config{}, fmt.Errorf("venues.%s.%w", name, err)
 		}
 	}
-	if (c.Serve.TLSCert == "") != (c.Serve.TLSKey == "") {
-		return Config{}, errors.New("serve: tls_cert and tls_key go together")
-	}
-	for alias, m := range c.Serve.BitMEX {
-		if _, err := market.ParseMarket(m); err != nil || alias == "" {
-			return Config{}, fmt.Errorf("serve.bitmex_aliases.%s: %v", alias, err)
-		}
-	}
-	if c.Serve.MaxConnsPerIP < -1 {
-		return Config{}, fmt.Errorf("serve.max_conns_per_ip: %d is negative (-1 means no limit)", c.Serve.MaxConnsPerIP)
-	}
-	for _, h := range c.Serve.Hosts {
-		if h == "" || strings.ContainsAny(h, "/ ") {
-			return Config{}, fmt.Errorf("serve.hosts: %q is not a host name (want NAME, NAME:PORT or *.DOMAIN)", h)
-		}
-	}
-	for _, t := range c.Serve.Tokens {
-		if len(t) < 16 {
-			return Config{}, errors.New("serve.tokens: every token needs at least 16 characters")
-		}
+	if err := c.Serve.check(); err != nil {
+		return Config{}, err
 	}
 	if c.RepairLookback < 0 {
 		return Config{}, fmt.Errorf("repair_lookback: %s is negative", c.RepairLookback)
@@ -136,6 +119,32 @@ func Parse(b []byte) (Config, error) {
 		return Config{}, fmt.Errorf("log: unknown level %q", c.Log)
 	}
 	return c, nil
+}
+
+// check validates the serve section.
+func (s Serve) check() error {
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("serve: tls_cert and tls_key go together")
+	}
+	for alias, m := range s.BitMEX {
+		if _, err := market.ParseMarket(m); err != nil || alias == "" {
+			return fmt.Errorf("serve.bitmex_aliases.%s: %v", alias, err)
+		}
+	}
+	if s.MaxConnsPerIP < -1 {
+		return fmt.Errorf("serve.max_conns_per_ip: %d is negative (-1 means no limit)", s.MaxConnsPerIP)
+	}
+	for _, h := range s.Hosts {
+		if _, err := path.Match(h, ""); h == "" || strings.ContainsAny(h, "/ ") || err != nil {
+			return fmt.Errorf("serve.hosts: %q is not a host name (want NAME, NAME:PORT or *.DOMAIN)", h)
+		}
+	}
+	for _, t := range s.Tokens {
+		if len(t) < 16 {
+			return errors.New("serve.tokens: every token needs at least 16 characters")
+		}
+	}
+	return nil
 }
 
 func (v Venue) check() error {
