@@ -21,9 +21,6 @@ const (
 	maxTopics     = 100
 	maxPendingOps = 4 // client messages waiting for the writer; a client sending faster waits (TCP backpressure)
 	pingEvery     = 20 * time.Second
-	// closeSlow ends a client whose live trades or bins queued past their
-	// bounds, as on /v1/ws.
-	closeSlow ws.StatusCode = 4008
 )
 
 // topic is one subscription: a table of a symbol.
@@ -144,10 +141,10 @@ func (rc *rtConn) run(urlTopics string) (ws.StatusCode, string) {
 		case t := <-trades:
 			err = rc.trade(t)
 		case <-rc.ts.slow:
-			return closeSlow, "slow"
+			return wsconn.StatusSlow, "slow"
 		case <-rc.sub.Done():
 			if errors.Is(rc.sub.Err(), hub.ErrSlow) {
-				return closeSlow, "slow"
+				return wsconn.StatusSlow, "slow"
 			}
 			return wsconn.StatusGoingAway, "going away"
 		}

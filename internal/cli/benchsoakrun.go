@@ -10,6 +10,7 @@ import (
 	"github.com/candlewire/candlewire/internal/bench"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // soakSample is the server process at one moment of the soak.
@@ -167,7 +168,7 @@ func (s *soakRun) verify(ctx context.Context, s0, s1 int64) error {
 		if s.res.Unsettled == 0 || time.Now().After(deadline.Add(-s.o.settle/2)) {
 			break
 		}
-		sleepCtx(ctx, 5*time.Second)
+		upstream.Sleep(ctx, 5*time.Second) //nolint:errcheck // a cancelled wait ends the loop
 	}
 	for _, ts := range expected {
 		s.res.Bins += len(ts)
@@ -179,7 +180,7 @@ func (s *soakRun) verify(ctx context.Context, s0, s1 int64) error {
 		if s.res.Missing == 0 || time.Now().After(deadline) {
 			break
 		}
-		sleepCtx(ctx, 5*time.Second)
+		upstream.Sleep(ctx, 5*time.Second) //nolint:errcheck // a cancelled wait ends the loop
 	}
 	s.summarize()
 	return nil
@@ -265,13 +266,6 @@ func (s *soakRun) summarize() {
 	if n := len(r.Samples); n > 0 {
 		r.RSSGrowthMiB = r.Samples[n-1].RSSMiB - r.Samples[0].RSSMiB
 		r.GoroutineGrowth = r.Samples[n-1].Goroutines - r.Samples[0].Goroutines
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
 	}
 }
 
