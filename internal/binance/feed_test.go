@@ -76,9 +76,18 @@ func TestSubscribePacing(t *testing.T) {
 		ms = append(ms, market.Market{Venue: Venue, Symbol: sym})
 	}
 	sink := &countSink{trades: map[market.Market]int{}, bins: map[market.Market]int{}}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-	defer cancel()
-	feed.Run(ctx, ms, sink)
+	// Until every market has klines (a loaded machine may take longer than
+	// the 2.25 s the nine messages need), 30 s at most.
+	runUntil(t, 30*time.Second, func(ctx context.Context) { feed.Run(ctx, ms, sink) }, func() bool {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		for _, m := range ms {
+			if sink.bins[m] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	for _, m := range ms {
 		if sink.bins[m] == 0 {
 			t.Errorf("%s: no klines; its SUBSCRIBE was lost", m)
@@ -87,4 +96,18 @@ func TestSubscribePacing(t *testing.T) {
 	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 1 {
 		t.Errorf("%v connects; the server cut the connection for sending too fast", n)
 	}
+}
+
+// runUntil runs run until done holds (checked every 50 ms) or d has passed,
+// then cancels it and waits for it to return.
+func runUntil(t *testing.T, d time.Duration, run func(ctx context.Context), done func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); run(ctx) }()
+	for deadline := time.Now().Add(d); !done() && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-stopped
 }

@@ -56,9 +56,20 @@ func TestOpSubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &countSink{}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	feed.Run(ctx, []market.Market{{Venue: Venue, Symbol: "XBTUSD"}}, sink)
+	// Until both have come (30 s at most: a loaded machine may be slow).
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); feed.Run(ctx, []market.Market{{Venue: Venue, Symbol: "XBTUSD"}}, sink) }()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		sink.mu.Lock()
+		both := sink.trades > 0 && sink.bins > 0
+		sink.mu.Unlock()
+		if both {
+			break
+		}
+	}
+	cancel()
+	<-stopped
 	if sink.trades == 0 || sink.bins == 0 {
 		t.Fatalf("trades=%d bins=%d; want both (trade comes through op:subscribe)", sink.trades, sink.bins)
 	}

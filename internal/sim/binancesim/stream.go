@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -97,19 +98,20 @@ func (c *streamConn) subscribe(streams []string) {
 }
 
 // read handles client messages: SUBSCRIBE and friends, and the limit of 5
-// incoming messages per second.
+// incoming messages per second. Messages are counted when read, so a
+// reader that a loaded machine delays reads those sent in the meantime at
+// once: the limit is a rate of maxIncoming a second with a burst of twice
+// that, which a client sending faster than the rate still exceeds within
+// seconds.
 func (c *streamConn) read(ctx context.Context, cancel context.CancelFunc) {
 	defer cancel()
-	window, count := time.Now(), 0
+	lim := rate.NewLimiter(maxIncoming, 2*maxIncoming)
 	for {
 		_, data, err := c.ws.Read(ctx)
 		if err != nil {
 			return
 		}
-		if time.Since(window) > time.Second {
-			window, count = time.Now(), 0
-		}
-		if count++; count > maxIncoming {
+		if !lim.Allow() {
 			c.ws.Close(websocket.StatusPolicyViolation, "too many messages")
 			return
 		}
