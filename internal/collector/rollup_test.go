@@ -1,6 +1,7 @@
 package collector_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -46,6 +47,9 @@ func writeUntilKilled(path string) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(4)
 		}
+		if i == 30 {
+			fmt.Println("written") // the parent kills only after this
+		}
 	}
 }
 
@@ -60,10 +64,17 @@ func TestKill9KeepsRollupsWhole(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), killChildEnv+"="+path)
 		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(300+rng.IntN(400)) * time.Millisecond)
+		if !bufio.NewScanner(out).Scan() { // ten minutes written: a loaded machine may take long to start it
+			t.Fatal("the writer ended before it wrote anything")
+		}
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}

@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +65,9 @@ func writeForever(path string) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(4)
 		}
+		if i == 1 {
+			fmt.Println("committed") // the parent kills only after this
+		}
 	}
 }
 
@@ -74,15 +79,35 @@ func TestKill9(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"="+path)
 		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(300+200*round) * time.Millisecond)
+		waitCommitted(t, out) // a loaded machine may take long to start it
+		time.Sleep(time.Duration(100+200*round) * time.Millisecond)
 		if err := cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
 		cmd.Wait() //nolint:errcheck // it was killed on purpose
 		checkWholeBatches(t, path)
+	}
+}
+
+// waitCommitted waits, 30 s at most, for the writer's first commit.
+func waitCommitted(t *testing.T, out io.Reader) {
+	t.Helper()
+	line := make(chan bool, 1)
+	go func() { line <- bufio.NewScanner(out).Scan() }()
+	select {
+	case ok := <-line:
+		if !ok {
+			t.Fatal("the writer ended before its first commit")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the writer committed nothing within 30 s")
 	}
 }
 
