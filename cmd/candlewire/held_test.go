@@ -5,9 +5,12 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/binancesim"
 	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
@@ -64,6 +67,9 @@ func TestHeldRepairSurvivesKill9(t *testing.T) {
 	defer keepLog(t, "second", p)
 	end := begin + (24 * time.Minute).Milliseconds()
 	waitSim(s, end+3*time.Minute.Milliseconds())
+	for _, v := range venues { // a loaded machine may take a while to finish the repairs
+		waitRepaired(t, db, setups[v].market, begin, end, time.Minute)
+	}
 	p.stop(t)
 
 	st, err := sqlite.OpenShared(context.Background(), db)
@@ -103,6 +109,26 @@ func waitLog(t *testing.T, p *proc, line *regexp.Regexp) {
 	for deadline := time.Now().Add(30 * time.Second); !line.MatchString(p.logText()); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no line %q within 30 s:\n%s", line, p.logText())
+		}
+	}
+}
+
+// waitRepaired waits, d at most, until every minute of m in [begin, end) is
+// stored reconciled and no gap of m is left found, reading the database
+// beside the running process.
+func waitRepaired(t *testing.T, db string, m market.Market, begin, end int64, d time.Duration) {
+	t.Helper()
+	st, err := sqlite.OpenShared(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		cs, err1 := st.Candles(context.Background(), m, market.I1m, begin, end)
+		gaps, err2 := st.Gaps(context.Background(), m, 0, 1<<62)
+		if err1 == nil && err2 == nil && len(collector.Missing(cs, begin, end, nil)) == 0 &&
+			!slices.ContainsFunc(gaps, func(g store.Gap) bool { return g.Status == store.GapFound }) {
+			return
 		}
 	}
 }
