@@ -2,18 +2,24 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // The gap ledger: every gap is recorded `found` once and moves to exactly
 // one final status (filled, partial or unfillable), counted once in
-// candlewire_gaps_resolved_total. A repair whose REST request failed
-// leaves its gap `found` and is retried.
+// candlewire_gaps_resolved_total. A repair whose REST request failed for a
+// reason that may pass (transient) leaves its gap `found`, and it is
+// retried.
 
 // record returns the ledger entry for [from, to): the one an earlier,
 // unfinished repair of the same range left, or a new one.
@@ -61,11 +67,26 @@ func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, re
 		g.Detail = ferr.Error()
 	}
 	r.c.met.MinutesFilled.WithLabelValues(m.String()).Add(float64(g.Filled))
-	if ferr != nil && g.Filled < g.Minutes() {
+	if ferr != nil && g.Filled < g.Minutes() && transient(ferr) {
 		r.log.Info("gap repair held; will retry", "market", m, "gap", g.ID, "filled", g.Filled, "minutes", g.Minutes(), "err", ferr)
 		return g, r.c.cfg.Store.UpdateGap(ctx, g)
 	}
 	return r.resolve(ctx, g, g.Filled, "")
+}
+
+// transient says whether a REST failure may pass: the venue overloaded or
+// limiting us (5xx, 429, 418, after the client's own retries), the
+// network, or our own shutdown. Anything else (another 4xx, the venue
+// refusing the request in its answer, an answer that cannot be read) is
+// the venue's last word on those minutes.
+func transient(err error) bool {
+	var se *upstream.StatusError
+	if errors.As(err, &se) {
+		return se.Status >= 500 || se.Status == http.StatusTooManyRequests || se.Status == http.StatusTeapot
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // resolve gives a found gap its final status from how many of its minutes

@@ -2,6 +2,9 @@ package collector
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // counted returns the gaps of market.Default found and resolved (any
@@ -149,5 +153,43 @@ func TestUnfillableIsFinal(t *testing.T) {
 	found, resolved := counted(t, c.met)
 	if found != float64(len(gaps)) || resolved != found {
 		t.Fatalf("gaps found %v, resolved %v, ledger %d; each gap must be resolved exactly once", found, resolved, len(gaps))
+	}
+}
+
+// errREST fails every request with err.
+type errREST struct{ err error }
+
+func (e errREST) Candles(context.Context, market.Market, int64, int64, func(int64)) ([]market.Candle, error) {
+	return nil, e.err
+}
+
+// TestOnlyPassingFailuresHoldAGap: a REST failure that may pass (5xx,
+// 429, the network) leaves the gap found, to be retried; the venue's
+// refusal of the request (another 4xx, an error in its answer) is its
+// last word, and the gap is unfillable, saying why.
+func TestOnlyPassingFailuresHoldAGap(t *testing.T) {
+	cases := []struct {
+		err  error
+		want store.GapStatus
+	}{
+		{&upstream.StatusError{Status: 503}, store.GapFound},
+		{&upstream.StatusError{Status: 429}, store.GapFound},
+		{fmt.Errorf("GET x: %w", &net.OpError{Op: "dial", Err: errors.New("connection refused")}), store.GapFound},
+		{context.Canceled, store.GapFound},
+		{&upstream.StatusError{Status: 400, Body: "bad symbol"}, store.GapUnfillable},
+		{errors.New("kraken: cannot decode frame: OHLC: Kraken error [EQuery:Unknown asset pair]"), store.GapUnfillable},
+	}
+	for _, c := range cases {
+		ctx := context.Background()
+		st := store.NewMemory(nil)
+		st.Upsert(ctx, []market.Candle{bin(min1, "1", market.Reconciled)})
+		_, r := newTestCollector(st, errREST{c.err})
+		if err := r.repair(ctx, repairReq{m: market.Default, reason: "overdue", upTo: 3 * min1, first: min1}); err != nil {
+			t.Fatal(err)
+		}
+		gaps, _ := st.Gaps(ctx, market.Default, 0, 1<<62)
+		if len(gaps) != 1 || gaps[0].Status != c.want || gaps[0].Detail != c.err.Error() {
+			t.Errorf("REST %v: ledger %+v, want one gap %s with the error", c.err, gaps, c.want)
+		}
 	}
 }

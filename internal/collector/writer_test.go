@@ -12,6 +12,7 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // flakyStore fails writes while broken is set.
@@ -108,7 +109,7 @@ type failingREST struct{ ok bool }
 
 func (f *failingREST) Candles(_ context.Context, m market.Market, from, to int64, _ func(int64)) ([]market.Candle, error) {
 	if !f.ok {
-		return nil, errors.New("HTTP 503")
+		return nil, &upstream.StatusError{Status: 503, Body: "down"}
 	}
 	var out []market.Candle
 	for t := from; t < to; t += 60_000 {
@@ -138,7 +139,7 @@ func TestRetriedGapKeepsOneLedgerRow(t *testing.T) {
 		if len(gaps) != 1 {
 			t.Fatalf("attempt %d: %d ledger rows, want 1: %+v", i, len(gaps), gaps)
 		}
-		want, detail := store.GapFound, "HTTP 503"
+		want, detail := store.GapFound, "HTTP 503: down"
 		if ok {
 			want, detail = store.GapFilled, ""
 		}
