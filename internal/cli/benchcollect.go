@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +28,7 @@ import (
 	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // collectResult is what `candlewire bench collect` measured.
@@ -207,29 +209,62 @@ func collectFor(ctx context.Context, addr string, ms []market.Market, d time.Dur
 	if err != nil {
 		return collectResult{}, err
 	}
+	res, err := runAndCheck(ctx, col, reg, st, addr, ms, d, prof)
+	res.Markets, res.Venues = len(ms), len(venues)
+	return res, err
+}
+
+// runAndCheck runs col for d, waits for the finals due, and checks the
+// window [first minute after the start, two minutes before the end).
+func runAndCheck(ctx context.Context, col *collector.Collector, reg *prometheus.Registry, st store.Store, addr string,
+	ms []market.Market, d time.Duration, prof io.Writer) (collectResult, error) {
 	startSim, err := simNow(addr)
 	if err != nil {
 		return collectResult{}, err
 	}
-	res, err := measureCollect(ctx, col, reg, d, prof)
-	res.Markets, res.Venues = len(ms), len(venues)
-	if err != nil {
-		return res, err
+	from, to := market.I1m.Truncate(startSim)+market.I1m.Millis(), int64(0)
+	// After d, the window checked ends with the finals due (two minutes
+	// before the simulator's clock); the collector runs on until they are
+	// stored (settleFor at most), as a loaded machine repairs late.
+	settle := func(ctx context.Context) {
+		if endSim, err := simNow(addr); err == nil {
+			to = market.I1m.Truncate(endSim) - 2*market.I1m.Millis()
+			waitFinal(ctx, st, ms, from, to, settleFor)
+		}
 	}
-	endSim, err := simNow(addr)
-	if err != nil {
-		return res, err
+	res, err := measureCollect(ctx, col, reg, d, prof, settle)
+	if err != nil || to == 0 {
+		return res, cmp.Or(err, errors.New("bench collect: stopped before the end of its run"))
 	}
-	from, to := market.I1m.Truncate(startSim)+market.I1m.Millis(), market.I1m.Truncate(endSim)-2*market.I1m.Millis()
 	res.FirstChecked, res.LastChecked = fmtTime(from), fmtTime(to-market.I1m.Millis())
 	return res, checkMarkets(ctx, st, "http://"+addr, ms, from, to, &res)
 }
 
-// measureCollect runs col for d (profiling the CPU into prof, when not nil)
-// and reports the process's CPU, memory, connections and the metrics' sums.
-func measureCollect(ctx context.Context, col *collector.Collector, reg *prometheus.Registry, d time.Duration, prof io.Writer) (collectResult, error) {
+// settleFor is the longest bench collect waits after its run for the
+// finals due (and their repairs) to be stored.
+const settleFor = 30 * time.Second
+
+// waitFinal waits until every minute of ms in [from, to) is stored
+// reconciled, or d has passed.
+func waitFinal(ctx context.Context, st store.Store, ms []market.Market, from, to int64, d time.Duration) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		done := true
+		for _, m := range ms {
+			cs, err := st.Candles(ctx, m, market.I1m, from, to)
+			done = done && err == nil && len(collector.Missing(cs, from, to, nil)) == 0
+		}
+		if done || upstream.Sleep(ctx, 200*time.Millisecond) != nil {
+			return
+		}
+	}
+}
+
+// measureCollect runs col for d and then while settle waits (profiling the
+// CPU into prof, when not nil), and reports the process's CPU, memory, connections and the metrics' sums.
+func measureCollect(ctx context.Context, col *collector.Collector, reg *prometheus.Registry, d time.Duration, prof io.Writer,
+	settle func(context.Context)) (collectResult, error) {
 	cpu0, began := cpuTime(), time.Now()
-	cctx, cancel := context.WithTimeout(ctx, d)
+	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	peaks := samplePeaks(cctx, reg)
 	if prof != nil {
@@ -237,7 +272,13 @@ func measureCollect(ctx context.Context, col *collector.Collector, reg *promethe
 			return collectResult{}, err
 		}
 	}
-	err := col.Run(cctx)
+	ran := make(chan error, 1)
+	go func() { ran <- col.Run(cctx) }()
+	if upstream.Sleep(ctx, d) == nil {
+		settle(ctx)
+	}
+	cancel()
+	err := <-ran
 	if prof != nil {
 		pprof.StopCPUProfile()
 	}
