@@ -134,7 +134,10 @@ func (f *tradeFields) read(it *jsonscan.Iter) bool {
 			p = &f.pool
 		case "side":
 			p = &f.side
-		case "trdMatchID":
+		case "trdMatchID": // not read, but what the full decoder would refuse is its to refuse
+			if v.Kind != jsonscan.String && v.Kind != jsonscan.Null {
+				return false
+			}
 			continue
 		default:
 			for _, rk := range rowKeys {
