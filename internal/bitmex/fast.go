@@ -135,7 +135,7 @@ func (f *tradeFields) read(it *jsonscan.Iter) bool {
 		case "side":
 			p = &f.side
 		case "trdMatchID": // not read, but what the full decoder would refuse is its to refuse
-			if v.Kind != jsonscan.String && v.Kind != jsonscan.Null {
+			if v.Kind != jsonscan.String && v.Kind != jsonscan.Escaped && v.Kind != jsonscan.Null {
 				return false
 			}
 			continue

@@ -1,5 +1,7 @@
 package jsonscan
 
+import "unicode/utf8"
+
 // Kind is the type of a JSON value.
 type Kind uint8
 
@@ -7,7 +9,7 @@ type Kind uint8
 const (
 	Invalid Kind = iota
 	String       // Raw holds the characters between the quotes, no escapes
-	Escaped      // a string with escape sequences; Raw holds it undecoded
+	Escaped      // a string with escape sequences or bytes that are not UTF-8; Raw holds it undecoded
 	Number       // Raw holds the number's text
 	True
 	False
@@ -228,6 +230,9 @@ var special = func() (t [256]bool) {
 		t[c] = true
 	}
 	t['"'], t['\\'] = true, true
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true // checked for UTF-8
+	}
 	return t
 }()
 
@@ -253,6 +258,14 @@ func scanString(b []byte, i int) (Value, int) {
 			}
 		case c < 0x20:
 			return Value{}, i // control characters must be escaped
+		case c >= 0x80:
+			// Bytes that are not UTF-8 are replaced by a full decoder:
+			// the string is not raw text either.
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size == 1 {
+				kind = Escaped
+			}
+			j += size - 1
 		}
 	}
 	return Value{}, i

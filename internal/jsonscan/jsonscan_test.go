@@ -72,7 +72,7 @@ func TestWalk(t *testing.T) {
 
 func TestMemberValues(t *testing.T) {
 	t.Parallel()
-	it, ok := Members([]byte(`{"s":"abc","e":"a\nb","n":-12,"o":{"x":[1]},"a":[],"t":true,"f":false,"z":null}`))
+	it, ok := Members([]byte("{\"s\":\"abc\",\"e\":\"a\\nb\",\"u\":\"é€\",\"x\":\"\xa1b\",\"n\":-12,\"o\":{\"x\":[1]},\"a\":[],\"t\":true,\"f\":false,\"z\":null}"))
 	if !ok {
 		t.Fatal("not an object")
 	}
@@ -81,7 +81,10 @@ func TestMemberValues(t *testing.T) {
 		kind Kind
 		raw  string
 	}{
-		{"s", String, "abc"}, {"e", Escaped, `a\nb`}, {"n", Number, "-12"}, {"o", Object, `{"x":[1]}`},
+		// Bytes that are not UTF-8 make a string Escaped: a full decoder
+		// replaces them, so the raw bytes are not its text.
+		{"s", String, "abc"}, {"e", Escaped, `a\nb`}, {"u", String, "é€"}, {"x", Escaped, "\xa1b"},
+		{"n", Number, "-12"}, {"o", Object, `{"x":[1]}`},
 		{"a", Array, "[]"}, {"t", True, "true"}, {"f", False, "false"}, {"z", Null, "null"},
 	}
 	for _, w := range want {
