@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"time"
@@ -174,13 +173,9 @@ func coveredBy(g store.Gap, done []store.Gap) string {
 	return "reconciled later by the live feed"
 }
 
-// expire gives up on ledger entries still `found` that lie wholly before
-// the repair's look-back: they are unfillable.
-func (r *repairer) expire(ctx context.Context, m market.Market, oldest int64) error {
-	gaps, err := r.c.cfg.Store.Gaps(ctx, m, math.MinInt64, oldest)
-	if err != nil {
-		return err
-	}
+// expire gives up on the ledger entries of gaps still `found` that lie
+// wholly before the repair's look-back: they are unfillable.
+func (r *repairer) expire(ctx context.Context, gaps []store.Gap, oldest int64) error {
 	for _, g := range gaps {
 		if g.Status == store.GapFound && g.To <= oldest {
 			why := fmt.Sprintf("older than the repair look-back (%s)", r.c.cfg.MaxRepair)

@@ -157,20 +157,20 @@ func (r *repairer) repair(ctx context.Context, req repairReq) error {
 	if from == 0 {
 		from = req.first
 	}
+	st := r.c.cfg.Store
+	gaps, err := st.Gaps(ctx, req.m, math.MinInt64, req.upTo) // one read for expire and absent
+	if err != nil {
+		return err
+	}
 	oldest := req.upTo - r.c.cfg.MaxRepair.Milliseconds()
-	if err := r.expire(ctx, req.m, oldest); err != nil {
+	if err := r.expire(ctx, gaps, oldest); err != nil {
 		return err
 	}
 	from = max(from, oldest)
 	if from >= req.upTo || from == 0 {
 		return nil
 	}
-	st := r.c.cfg.Store
 	rows, err := st.Candles(ctx, req.m, market.I1m, from, req.upTo)
-	if err != nil {
-		return err
-	}
-	gaps, err := st.Gaps(ctx, req.m, from, req.upTo)
 	if err != nil {
 		return err
 	}
