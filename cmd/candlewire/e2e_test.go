@@ -152,22 +152,12 @@ func runSession(t *testing.T, venues []string) {
 	begin := market.I1m.Truncate(s.Clock.Now()) + time.Minute.Milliseconds()
 	joined := time.Duration(begin-started) * time.Millisecond
 	at := func(d time.Duration) { waitSim(s, begin+d.Milliseconds()) }
-	var first series
-	for _, in := range plan(venues) {
-		at(in.at)
-		before := p.scrape(t)
-		for _, f := range in.faults {
-			if err := s.Faults.Inject(in.venue, f.kind, f.dur); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if in.faults[0].kind == sim.FaultMalformed {
-			waitSim(s, s.Clock.Now()+2*time.Minute.Milliseconds())
-			checkSurvived(t, in.venue, before, p.scrape(t))
-		}
+	for _, group := range byTime(plan(venues)) {
+		at(group[0].at)
+		inject(t, s, p, group)
 	}
 	at(killAt)
-	first = p.scrape(t)
+	first := p.scrape(t)
 	p.kill(t)
 	at(restartAt)
 	p = start(t, args...)
@@ -191,6 +181,51 @@ func runSession(t *testing.T, venues []string) {
 			checkLedger(t, st, m, begin, end, joined, venues)
 			checkMetrics(t, met, m.Venue)
 		})
+	}
+}
+
+// byTime groups a plan's injections by when they happen.
+func byTime(plan []injection) [][]injection {
+	var out [][]injection
+	for _, in := range plan {
+		if n := len(out); n > 0 && out[n-1][0].at == in.at {
+			out[n-1] = append(out[n-1], in)
+		} else {
+			out = append(out, []injection{in})
+		}
+	}
+	return out
+}
+
+// inject injects a group's faults, all at once: a malformed frame is then
+// checked on every venue together after two simulated minutes, so the
+// check does not delay the faults that follow.
+func inject(t *testing.T, s *sim.Server, p *proc, group []injection) {
+	t.Helper()
+	var malformed []string
+	for _, in := range group {
+		if in.faults[0].kind == sim.FaultMalformed {
+			malformed = append(malformed, in.venue)
+		}
+	}
+	var before series
+	if len(malformed) > 0 {
+		before = p.scrape(t)
+	}
+	for _, in := range group {
+		for _, f := range in.faults {
+			if err := s.Faults.Inject(in.venue, f.kind, f.dur); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(malformed) == 0 {
+		return
+	}
+	waitSim(s, s.Clock.Now()+2*time.Minute.Milliseconds())
+	after := p.scrape(t)
+	for _, v := range malformed {
+		checkSurvived(t, v, before, after)
 	}
 }
 
@@ -319,8 +354,14 @@ func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64
 	// session's first minute (joined before it), and what it joined may
 	// need REST (Coinbase's partly seen minute, Kraken's empty ones that no
 	// trade id proves empty yet).
-	// Kraken's snapshot also brings windows from before the start.
+	// Kraken's snapshot also brings windows from before the start: up to
+	// ten with trades, and the minutes between them that it cannot prove
+	// empty, which the restart's look-back (from the first stored minute)
+	// repairs.
 	joined = max(joined, 5*time.Minute)
+	if m.Venue == "kraken" {
+		joined = max(joined, 20*time.Minute)
+	}
 	want = append(want, injection{at: -joined, venue: m.Venue, gap: "", window: joined})
 	for _, in := range want {
 		if in.venue != m.Venue {

@@ -16,7 +16,13 @@ import (
 // the forming minute of each of 100 markets, into SQLite, with the full
 // rollup cascade (3m … 1d) rebuilt for each: the collector's steady state
 // at 100 markets, once per flush period (100 ms).
-func BenchmarkFlush100Markets(b *testing.B) {
+func BenchmarkFlush100Markets(b *testing.B) { benchFlush(b, 100) }
+
+// BenchmarkFlush5Markets is the same for 5 markets: a small flush, where
+// compiling statements would cost more than running them.
+func BenchmarkFlush5Markets(b *testing.B) { benchFlush(b, 5) }
+
+func benchFlush(b *testing.B, markets int) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"), nil)
 	if err != nil {
@@ -24,7 +30,7 @@ func BenchmarkFlush100Markets(b *testing.B) {
 	}
 	defer st.Close()
 	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
-	ms := make([]market.Market, 100)
+	ms := make([]market.Market, markets)
 	for i := range ms {
 		ms[i] = market.Market{Venue: "binance", Symbol: fmt.Sprintf("SYM%03dUSDT", i)}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
@@ -13,8 +14,9 @@ import (
 type repairReq struct {
 	m      market.Market
 	reason string
-	upTo   int64 // exclusive: minutes before this are due and must be reconciled
-	first  int64 // first minute this process saw
+	upTo   int64     // exclusive: minutes before this are due and must be reconciled
+	first  int64     // first minute this process saw
+	asked  time.Time // when the sink asked: the debug log shows how long it queued
 }
 
 // repairer fills missing minutes of one venue. Its watermark per market is
@@ -82,9 +84,13 @@ func (r *repairer) run(ctx context.Context, reqs <-chan repairReq) {
 		case <-ctx.Done():
 			return
 		case req := <-reqs:
-			if err := r.repair(ctx, req); err != nil && ctx.Err() == nil {
+			start := time.Now()
+			err := r.repair(ctx, req)
+			if err != nil && ctx.Err() == nil {
 				r.log.Warn("gap repair failed; will retry", "market", req.m, "err", err)
 			}
+			r.log.Debug("repair pass", "market", req.m, "reason", req.reason, "up_to", time.UnixMilli(req.upTo).UTC(),
+				"queued", start.Sub(req.asked), "took", time.Since(start))
 		}
 	}
 }

@@ -185,6 +185,7 @@ func (s *venueSink) requestRepair(m market.Market, ms *marketState, now int64) {
 		}
 		return
 	}
+	req.asked = time.Now()
 	select {
 	case s.repairs <- req:
 		ms.pending, ms.lastDue = 0, max(due, ms.lastDue)

@@ -21,13 +21,13 @@ import (
 
 // Store is a store.Store backed by one SQLite file.
 type Store struct {
-	db     *sql.DB
-	now    func() time.Time
-	wmu    sync.Mutex // one writer at a time; readers run concurrently (WAL)
-	seq    int64      // newest sequence number, under wmu
-	rangeQ *sql.Stmt  // the range read, prepared once: compiling it costs more than running it
-	sinceQ *sql.Stmt
-	lock   *os.File // holds the writer lock; nil for OpenShared
+	db  *sql.DB
+	now func() time.Time
+	wmu sync.Mutex // one writer at a time; readers run concurrently (WAL)
+	seq int64      // newest sequence number, under wmu
+	// Statements prepared once: compiling one costs more than running it.
+	rangeQ, sinceQ, pointQ, upsertQ, upsertOneQ *sql.Stmt
+	lock                                        *os.File // holds the writer lock; nil for OpenShared
 	// committed is seq once its transaction has committed: readers bound
 	// their reads by it without waiting for the writer's lock.
 	committed atomic.Int64
@@ -36,27 +36,48 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// prepare reads the newest sequence number and prepares the hot reads.
+// prepare reads the newest sequence number and prepares the hot
+// statements (the writes only when this store writes).
 func (s *Store) prepare(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&s.seq); err != nil {
 		return fmt.Errorf("read sequence: %w", err)
 	}
 	s.committed.Store(s.seq)
-	var err error
-	if s.rangeQ, err = s.db.PrepareContext(ctx, rangeSQL); err != nil {
-		return fmt.Errorf("prepare: %w", err)
+	want := []struct {
+		to  **sql.Stmt
+		sql string
+	}{{&s.rangeQ, rangeSQL}, {&s.sinceQ, sinceSQL}, {&s.pointQ, pointSQL}}
+	if !s.shared {
+		want = append(want, []struct {
+			to  **sql.Stmt
+			sql string
+		}{{&s.upsertQ, upsertSQL}, {&s.upsertOneQ, upsertOneSQL}}...)
 	}
-	if s.sinceQ, err = s.db.PrepareContext(ctx, sinceSQL); err != nil {
-		s.rangeQ.Close()
-		return fmt.Errorf("prepare: %w", err)
+	for _, w := range want {
+		st, err := s.db.PrepareContext(ctx, w.sql)
+		if err != nil {
+			s.closeStmts()
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*w.to = st
 	}
 	return nil
+}
+
+func (s *Store) closeStmts() error {
+	var err error
+	for _, st := range []*sql.Stmt{s.rangeQ, s.sinceQ, s.pointQ, s.upsertQ, s.upsertOneQ} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}
+	return err
 }
 
 // Close implements store.Store. The writer lock goes last, after SQLite's
 // own file handles.
 func (s *Store) Close() error {
-	err := errors.Join(s.rangeQ.Close(), s.sinceQ.Close(), s.db.Close())
+	err := errors.Join(s.closeStmts(), s.db.Close())
 	if s.lock != nil {
 		err = errors.Join(err, release(s.lock))
 	}

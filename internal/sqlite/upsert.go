@@ -21,7 +21,11 @@ const (
 	writeChunk = 64  // rows per INSERT (16 parameters each, far below SQLite's 32766)
 )
 
-var upsertSQL = `INSERT INTO candles (` + cols + `) VALUES ` + tuples(writeChunk) + upsertTail
+var (
+	upsertSQL    = `INSERT INTO candles (` + cols + `) VALUES ` + tuples(writeChunk) + upsertTail
+	upsertOneSQL = `INSERT INTO candles (` + cols + `) VALUES ` + tuples(1) + upsertTail
+	pointSQL     = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time=?`
+)
 
 const upsertTail = ` ON CONFLICT (venue, symbol, interval, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
 	low=excluded.low, close=excluded.close, volume=excluded.volume, quote=excluded.quote, trades=excluded.trades,
@@ -56,15 +60,16 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 		}
 	}()
 	seq, now := s.seq, s.now()
-	if res, err = merge(ctx, tx, cs, now, &seq); err != nil {
+	wt := &writeTx{tx: tx, s: s}
+	if res, err = wt.merge(ctx, cs, now, &seq); err != nil {
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
 	}
 	if derive != nil {
-		more, err := derive(ctx, txReader{tx}, res.Changed)
+		more, err := derive(ctx, txReader{wt}, res.Changed)
 		if err != nil {
 			return store.Result{}, store.Result{}, fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
 		}
-		if derived, err = merge(ctx, tx, more, now, &seq); err != nil {
+		if derived, err = wt.merge(ctx, more, now, &seq); err != nil {
 			return store.Result{}, store.Result{}, fmt.Errorf("upsert %d derived candles: %w", len(more), err)
 		}
 	}
@@ -76,25 +81,47 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 	return res, derived, nil
 }
 
-// merge merges cs against the stored rows in tx (store.Apply) and writes
-// the changed ones, numbering them after *seq.
-func merge(ctx context.Context, tx *sql.Tx, cs []market.Candle, now time.Time, seq *int64) (store.Result, error) {
-	have, err := stored(ctx, tx, cs)
+// writeTx is a write transaction and the store's prepared statements bound
+// to it: compiling a statement in every transaction costs more than running
+// it (modernc's SQLite compiles in Go).
+type writeTx struct {
+	tx    *sql.Tx
+	s     *Store
+	bound map[*sql.Stmt]*sql.Stmt
+}
+
+// stmt is the store's prepared statement st, bound to the transaction.
+func (w *writeTx) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	if b, ok := w.bound[st]; ok {
+		return b
+	}
+	if w.bound == nil {
+		w.bound = map[*sql.Stmt]*sql.Stmt{}
+	}
+	b := w.tx.StmtContext(ctx, st) // closed with the transaction
+	w.bound[st] = b
+	return b
+}
+
+// merge merges cs against the stored rows (store.Apply) and writes the
+// changed ones, numbering them after *seq.
+func (w *writeTx) merge(ctx context.Context, cs []market.Candle, now time.Time, seq *int64) (store.Result, error) {
+	have, err := w.stored(ctx, cs)
 	if err != nil {
 		return store.Result{}, fmt.Errorf("read stored rows: %w", err)
 	}
-	var w pendingWrites
+	var pw pendingWrites
 	get := func(k market.Key) (*market.Candle, error) { return have[k], nil }
 	put := func(c market.Candle) error {
 		have[c.Key()] = &c // a later row of the same bin merges with this one
-		w.add(c)
+		pw.add(c)
 		return nil
 	}
 	r, err := store.Apply(cs, now, seq, get, put)
 	if err != nil {
 		return store.Result{}, err
 	}
-	if err = w.write(ctx, tx); err != nil {
+	if err = pw.write(ctx, w); err != nil {
 		return store.Result{}, fmt.Errorf("write: %w", err)
 	}
 	return r, nil
@@ -102,10 +129,10 @@ func merge(ctx context.Context, tx *sql.Tx, cs []market.Candle, now time.Time, s
 
 // txReader reads candles inside a write transaction (store.Reader), so a
 // derive sees the batch's own rows.
-type txReader struct{ tx *sql.Tx }
+type txReader struct{ w *writeTx }
 
 func (r txReader) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
-	rows, err := r.tx.QueryContext(ctx, rangeSQL, m.Venue, m.Symbol, string(iv), from, to, -1)
+	rows, err := r.w.stmt(ctx, r.w.s.rangeQ).QueryContext(ctx, m.Venue, m.Symbol, string(iv), from, to, -1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
 	}
@@ -120,7 +147,7 @@ type series struct {
 
 // stored reads the stored rows of the bins in cs: a series with few bins
 // in the batch by a prepared point lookup per bin, others with IN lists.
-func stored(ctx context.Context, tx *sql.Tx, cs []market.Candle) (map[market.Key]*market.Candle, error) {
+func (w *writeTx) stored(ctx context.Context, cs []market.Candle) (map[market.Key]*market.Candle, error) {
 	times := map[series][]any{}
 	seen := make(map[market.Key]bool, len(cs))
 	for _, c := range cs {
@@ -131,17 +158,9 @@ func stored(ctx context.Context, tx *sql.Tx, cs []market.Candle) (map[market.Key
 		}
 	}
 	have := make(map[market.Key]*market.Candle, len(cs))
-	var one *sql.Stmt
 	for sr, ts := range times {
 		if len(ts) <= pointLookups {
-			if one == nil {
-				var err error
-				if one, err = tx.PrepareContext(ctx, `SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time=?`); err != nil {
-					return nil, err
-				}
-				defer one.Close()
-			}
-			if err := readPoints(ctx, one, have, sr, ts); err != nil {
+			if err := readPoints(ctx, w.stmt(ctx, w.s.pointQ), have, sr, ts); err != nil {
 				return nil, err
 			}
 			continue
@@ -151,7 +170,7 @@ func stored(ctx context.Context, tx *sql.Tx, cs []market.Candle) (map[market.Key
 			q := `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time IN (?` +
 				strings.Repeat(",?", len(chunk)-1) + `)`
 			args := append([]any{sr.m.Venue, sr.m.Symbol, string(sr.iv)}, chunk...)
-			if err := readInto(ctx, tx, have, q, args); err != nil {
+			if err := readInto(ctx, w.tx, have, q, args); err != nil {
 				return nil, err
 			}
 		}
@@ -212,33 +231,25 @@ func (w *pendingWrites) add(c market.Candle) {
 	w.rows = append(w.rows, c)
 }
 
-// write stores the rows with multi-row INSERTs.
-func (w *pendingWrites) write(ctx context.Context, tx *sql.Tx) error {
-	var full *sql.Stmt
-	if len(w.rows) >= writeChunk {
-		var err error
-		if full, err = tx.PrepareContext(ctx, upsertSQL); err != nil {
-			return err
+// write stores the rows with the prepared INSERTs: multi-row ones of
+// writeChunk rows, then one row at a time.
+func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
+	args := make([]any, 0, 16*writeChunk)
+	for i := 0; i < len(pw.rows); {
+		n, q := writeChunk, w.s.upsertQ
+		if len(pw.rows)-i < writeChunk {
+			n, q = 1, w.s.upsertOneQ
 		}
-		defer full.Close()
-	}
-	for i := 0; i < len(w.rows); i += writeChunk {
-		chunk := w.rows[i:min(i+writeChunk, len(w.rows))]
-		args := make([]any, 0, 16*len(chunk))
-		for _, c := range chunk {
+		args = args[:0]
+		for _, c := range pw.rows[i : i+n] {
 			args = append(args, c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime,
 				c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
 				c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated, c.Seq)
 		}
-		var err error
-		if len(chunk) == writeChunk {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO candles (`+cols+`) VALUES `+tuples(len(chunk))+upsertTail, args...)
-		}
-		if err != nil {
+		if _, err := w.stmt(ctx, q).ExecContext(ctx, args...); err != nil {
 			return err
 		}
+		i += n
 	}
 	return nil
 }
