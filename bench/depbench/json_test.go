@@ -9,7 +9,7 @@ import (
 )
 
 // The decode candlewire does per frame: an envelope, then the payload into
-// a struct that declares every key (see internal/binance/decode.go).
+// a struct that declares every key (see internal/exchange/binance/decode.go).
 type envelope struct {
 	Stream string          `json:"stream"`
 	Data   json.RawMessage `json:"data"`

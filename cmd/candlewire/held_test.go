@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/exchange/binance/binancesim"
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexsim"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/binancesim"
-	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/store/storetest"

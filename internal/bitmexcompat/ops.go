@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/candlewire/candlewire/internal/bitmex"
+	"github.com/candlewire/candlewire/internal/exchange/bitmex"
 )
 
 // Bounds on what a request brings back, whatever its size: one error per

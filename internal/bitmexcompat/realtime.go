@@ -10,7 +10,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/candlewire/candlewire/internal/bitmex"
+	"github.com/candlewire/candlewire/internal/exchange/bitmex"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/wsconn"

@@ -3,7 +3,7 @@ package bitmexcompat
 import (
 	"strconv"
 
-	"github.com/candlewire/candlewire/internal/bitmex"
+	"github.com/candlewire/candlewire/internal/exchange/bitmex"
 	"github.com/candlewire/candlewire/internal/market"
 )
 

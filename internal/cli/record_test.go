@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/candlewire/candlewire/internal/binance"
-	"github.com/candlewire/candlewire/internal/okx"
+	"github.com/candlewire/candlewire/internal/exchange/binance"
+	"github.com/candlewire/candlewire/internal/exchange/okx"
 	"github.com/candlewire/candlewire/internal/record"
 )
 

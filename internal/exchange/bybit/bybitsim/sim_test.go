@@ -14,11 +14,11 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/candlewire/candlewire/internal/bybit"
+	"github.com/candlewire/candlewire/internal/exchange/bybit"
+	"github.com/candlewire/candlewire/internal/exchange/bybit/bybitsim"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/bybitsim"
 )
 
 // The shapes of Bybit's documented examples (protocols.md §5): a spot

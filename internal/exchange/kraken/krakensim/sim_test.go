@@ -12,10 +12,10 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/candlewire/candlewire/internal/kraken"
+	"github.com/candlewire/candlewire/internal/exchange/kraken"
+	"github.com/candlewire/candlewire/internal/exchange/kraken/krakensim"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/krakensim"
 )
 
 // TestStreamSettlesLikeREST subscribes to ohlc and trade: acks per pair,

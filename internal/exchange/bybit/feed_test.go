@@ -10,10 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/candlewire/candlewire/internal/exchange/bybit/bybitsim"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/bybitsim"
 	"github.com/candlewire/candlewire/internal/upstream"
 	"github.com/candlewire/candlewire/internal/upstream/upstreamtest"
 )

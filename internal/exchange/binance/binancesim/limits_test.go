@@ -9,8 +9,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/candlewire/candlewire/internal/exchange/binance/binancesim"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/binancesim"
 )
 
 func dial(t *testing.T, s *sim.Server) (*websocket.Conn, context.Context) {

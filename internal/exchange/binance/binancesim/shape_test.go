@@ -11,9 +11,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/candlewire/candlewire/internal/exchange/binance/binancesim"
 	"github.com/candlewire/candlewire/internal/realdata"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/binancesim"
 )
 
 // payloadKeys returns the key paths of a combined-stream frame's payload,

@@ -14,11 +14,11 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/candlewire/candlewire/internal/exchange/okx"
+	"github.com/candlewire/candlewire/internal/exchange/okx/okxsim"
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/okx"
 	"github.com/candlewire/candlewire/internal/realdata"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/okxsim"
 )
 
 func startSim(t *testing.T, speed float64) (*sim.Server, string) {

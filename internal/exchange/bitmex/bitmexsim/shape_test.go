@@ -11,9 +11,9 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexsim"
 	"github.com/candlewire/candlewire/internal/realdata"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 )
 
 func rowKeys(msg []byte) (table, action string, keys []string) {

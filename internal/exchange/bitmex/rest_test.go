@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexsim"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/bitmexsim"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 

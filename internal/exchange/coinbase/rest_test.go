@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/exchange/coinbase/coinbasesim"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/coinbasesim"
 	"github.com/candlewire/candlewire/internal/sim/simtest"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
