@@ -12,15 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candlewire/candlewire/internal/exchange/binance/binancesim"
-	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexsim"
-	"github.com/candlewire/candlewire/internal/exchange/bybit/bybitsim"
-	"github.com/candlewire/candlewire/internal/exchange/coinbase/coinbasesim"
-	"github.com/candlewire/candlewire/internal/exchange/kraken/krakensim"
-	"github.com/candlewire/candlewire/internal/exchange/okx/okxsim"
+	"github.com/candlewire/candlewire/internal/exchange"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/simtest"
+	"github.com/candlewire/candlewire/internal/sim/oracle"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -30,14 +26,11 @@ const (
 	e2eSession = 120 * time.Minute
 )
 
-var (
-	btc  = market.Market{Venue: "binance", Symbol: "BTCUSDT"}
-	xbt  = market.Market{Venue: "bitmex", Symbol: "XBTUSD"}
-	okxb = market.Market{Venue: "okx", Symbol: "BTC-USDT"}
-	byb  = market.Market{Venue: "bybit", Symbol: "BTCUSDT"}
-	cbs  = market.Market{Venue: "coinbase", Symbol: "BTC-USD"}
-	krk  = market.Market{Venue: "kraken", Symbol: "BTC-USD"}
-)
+// demo is a venue's demo market, the one each session collects.
+func demo(d exchange.Driver) market.Market { return market.Market{Venue: d.Name, Symbol: d.Sim.Symbol} }
+
+// e2eBudget is every venue's connect budget in the session's config.
+const e2eBudget = 120
 
 // injection is one or more faults injected together at a simulated offset
 // from the start of the session. gap names the ledger reason it must leave
@@ -62,9 +55,10 @@ type fault struct {
 // paired with a refusal of new connects, so that minutes are surely missed
 // and must be found and repaired; REST faults outlast the refusal, so the
 // repair meets them.
-func plan(venues []string) []injection {
+func plan(drivers []exchange.Driver) []injection {
 	var out []injection
-	for _, v := range venues {
+	for _, d := range drivers {
+		v := d.Name
 		refuse := func(d time.Duration) fault { return fault{sim.FaultRefuse, d} }
 		out = append(out,
 			injection{at: 6 * time.Minute, venue: v, faults: []fault{{kind: sim.FaultMalformed}}},
@@ -76,9 +70,12 @@ func plan(venues []string) []injection {
 			injection{at: 78 * time.Minute, venue: v, faults: []fault{{sim.FaultREST429, 8 * time.Minute}, {kind: sim.FaultDrop}, refuse(2 * time.Minute)}, gap: "reconnect", window: 3 * time.Minute},
 		)
 	}
-	// Binance announces a shutdown and closes: a planned, immediate redial.
-	if slices.Contains(venues, "binance") {
-		out = append(out, injection{at: 86 * time.Minute, venue: "binance", faults: []fault{{kind: sim.FaultShutdown}}})
+	// A venue that announces a shutdown (Binance) closes after it: a
+	// planned, immediate redial.
+	for _, d := range drivers {
+		if d.Sim.Shutdown {
+			out = append(out, injection{at: 86 * time.Minute, venue: d.Name, faults: []fault{{kind: sim.FaultShutdown}}})
+		}
 	}
 	slices.SortStableFunc(out, func(a, b injection) int { return int(a.at - b.at) })
 	return out
@@ -89,24 +86,6 @@ const (
 	restartAt = 100 * time.Minute
 )
 
-// venueSetup is how the session runs one venue: its market, where its
-// simulator front-end is mounted, and its connect budget.
-type venueSetup struct {
-	market         market.Market
-	wsPath, rest   string
-	budget         float64
-	budgetInConfig bool
-}
-
-var setups = map[string]venueSetup{
-	"binance":  {market: btc, wsPath: "/binance", rest: "/binance", budget: 300},
-	"bitmex":   {market: xbt, wsPath: "/bitmex/realtime", rest: "/bitmex", budget: 60, budgetInConfig: true},
-	"okx":      {market: okxb, wsPath: "/okx", rest: "/okx", budget: 120, budgetInConfig: true},
-	"bybit":    {market: byb, wsPath: "/bybit/v5/public/spot", rest: "/bybit", budget: 120, budgetInConfig: true},
-	"coinbase": {market: cbs, wsPath: "/coinbase", rest: "/coinbase", budget: 120, budgetInConfig: true},
-	"kraken":   {market: krk, wsPath: "/kraken/v2", rest: "/kraken", budget: 120, budgetInConfig: true},
-}
-
 // TestRunThroughFaultsAndKill9 runs `candlewire run` for five venues
 // against the simulator for a simulated 2-hour session at 180x, injects
 // every kind of fault, kills the process with SIGKILL and restarts it.
@@ -114,7 +93,7 @@ var setups = map[string]venueSetup{
 // independently from the simulator's trade log, every minute must be
 // present once, and the gap ledger must account for every fault.
 func TestRunThroughFaultsAndKill9(t *testing.T) {
-	runSession(t, []string{"binance", "bitmex", "okx", "bybit", "coinbase"})
+	runSession(t, drivers(func(d exchange.Driver) bool { return !d.Refills }))
 }
 
 // TestRunThroughFaultsAndKill9Kraken runs the same session for Kraken on
@@ -123,20 +102,33 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 // ledger must hold only explained, filled gaps, and its candles must be
 // exact and complete like every venue's.
 func TestRunThroughFaultsAndKill9Kraken(t *testing.T) {
-	runSession(t, []string{"kraken"})
+	runSession(t, drivers(func(d exchange.Driver) bool { return d.Refills }))
 }
 
-func runSession(t *testing.T, venues []string) {
+// drivers are the registry's drivers for which keep is true.
+func drivers(keep func(exchange.Driver) bool) []exchange.Driver {
+	var out []exchange.Driver
+	for _, d := range registry.All() {
+		if keep(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// mountAll mounts every venue's simulator front-end at /<venue>.
+func mountAll(s *sim.Server) {
+	for _, d := range registry.All() {
+		d.Sim.Mount(s, "/"+d.Name)
+	}
+}
+
+func runSession(t *testing.T, venues []exchange.Driver) {
 	if testing.Short() {
 		t.Skip("end-to-end session takes about a minute")
 	}
 	s := sim.New(sim.Config{Seed: 2026, Speed: e2eSpeed})
-	binancesim.Mount(s, "/binance")
-	bitmexsim.Mount(s, "/bitmex")
-	okxsim.Mount(s, "/okx")
-	bybitsim.Mount(s, "/bybit")
-	coinbasesim.Mount(s, "/coinbase")
-	krakensim.Mount(s, "/kraken")
+	mountAll(s)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -174,12 +166,11 @@ func runSession(t *testing.T, venues []string) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for _, v := range venues {
-		m := setups[v].market
-		t.Run(m.Venue, func(t *testing.T) {
-			checkCandles(t, st, srv.URL, m, begin, end)
-			checkLedger(t, st, m, begin, end, joined, venues)
-			checkMetrics(t, met, m.Venue)
+	for _, d := range venues {
+		t.Run(d.Name, func(t *testing.T) {
+			checkCandles(t, st, srv.URL, d, begin, end)
+			checkLedger(t, st, d, begin, end, joined, venues)
+			checkMetrics(t, met, d)
 		})
 	}
 }
@@ -234,21 +225,17 @@ func inject(t *testing.T, s *sim.Server, p *proc, group []injection) {
 // connection count as half-open after 1 s (3 simulated minutes) and keeps
 // reconnect waits short in real time (at 180x, a 60 s backoff would be
 // three simulated hours).
-func runArgs(t *testing.T, dir, db, base string, venues []string) []string {
+func runArgs(t *testing.T, dir, db, base string, venues []exchange.Driver) []string {
 	cfg := filepath.Join(dir, "candlewire.yaml")
 	ws := "ws" + strings.TrimPrefix(base, "http")
 	text := "venues:\n"
 	var names []string
 	var urls []string
-	for _, v := range venues {
-		su := setups[v]
-		text += "  " + v + ": {silence_timeout: 1s, backoff_max: 300ms"
-		if su.budgetInConfig {
-			text += fmt.Sprintf(", connect_budget: %v", su.budget)
-		}
-		text += "}\n"
-		names = append(names, su.market.String())
-		urls = append(urls, "--ws-url", v+"="+ws+su.wsPath, "--rest-url", v+"="+base+su.rest)
+	for _, d := range venues {
+		v := d.Name
+		text += fmt.Sprintf("  %s: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: %d}\n", v, e2eBudget)
+		names = append(names, demo(d).String())
+		urls = append(urls, "--ws-url", v+"="+ws+"/"+v+d.Sim.WSPath, "--rest-url", v+"="+base+"/"+v)
 	}
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -274,14 +261,14 @@ func keepLog(t *testing.T, name string, p *proc) {
 
 // waitSubscribed waits until the process has subscribed every venue's
 // market (its "subscribed" debug line).
-func waitSubscribed(t *testing.T, p *proc, venues []string) {
+func waitSubscribed(t *testing.T, p *proc, venues []exchange.Driver) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for _, v := range venues {
-		line := regexp.MustCompile(`msg=subscribed .*market=` + regexp.QuoteMeta(setups[v].market.String()) + ` `)
+	for _, d := range venues {
+		line := regexp.MustCompile(`msg=subscribed .*market=` + regexp.QuoteMeta(demo(d).String()) + ` `)
 		for !line.MatchString(p.logText()) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s was not subscribed within 30 s:\n%s", setups[v].market, p.logText())
+				t.Fatalf("%s was not subscribed within 30 s:\n%s", demo(d), p.logText())
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -311,8 +298,9 @@ func checkSurvived(t *testing.T, venue string, before, after series) {
 
 // checkCandles: every minute of the session is stored once, reconciled,
 // and equal to the candle built from the simulator's trade log.
-func checkCandles(t *testing.T, st store.Store, base string, m market.Market, begin, end int64) {
-	want, err := simtest.Expected(base, m, begin, end)
+func checkCandles(t *testing.T, st store.Store, base string, d exchange.Driver, begin, end int64) {
+	m := demo(d)
+	want, err := oracle.Expected(base, m, d.Sim.Convention, begin, end)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,8 +317,8 @@ func checkCandles(t *testing.T, st store.Store, base string, m market.Market, be
 			t.Errorf("minute %s stored after %s: missing or duplicated minutes", fmtMin(c.OpenTime), fmtMin(next-60_000))
 		}
 		next = c.OpenTime + 60_000
-		if c.State != market.Reconciled || simtest.Brief(c) != want[c.OpenTime] {
-			t.Errorf("minute %s: %s %s from %s, want %s", fmtMin(c.OpenTime), c.State, simtest.Brief(c), c.Source, want[c.OpenTime])
+		if c.State != market.Reconciled || oracle.Brief(c) != want[c.OpenTime] {
+			t.Errorf("minute %s: %s %s from %s, want %s", fmtMin(c.OpenTime), c.State, oracle.Brief(c), c.Source, want[c.OpenTime])
 		}
 	}
 }
@@ -338,8 +326,9 @@ func checkCandles(t *testing.T, st store.Store, base string, m market.Market, be
 // checkLedger: every fault that cost minutes, and the kill, left a filled
 // gap of the right reason where it happened; no gap is unexplained; and
 // every minute that came from REST lies in a ledger gap.
-func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64, joined time.Duration, venues []string) {
+func checkLedger(t *testing.T, st store.Store, d exchange.Driver, begin, end int64, joined time.Duration, venues []exchange.Driver) {
 	ctx := context.Background()
+	m := demo(d)
 	gaps, err := st.Gaps(ctx, m, 0, 1<<62)
 	if err != nil {
 		t.Fatal(err)
@@ -354,12 +343,12 @@ func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64
 	// session's first minute (joined before it), and what it joined may
 	// need REST (Coinbase's partly seen minute, Kraken's empty ones that no
 	// trade id proves empty yet).
-	// Kraken's snapshot also brings windows from before the start: up to
-	// ten with trades, and the minutes between them that it cannot prove
-	// empty, which the restart's look-back (from the first stored minute)
-	// repairs.
+	// A snapshot (Kraken's) also brings windows from before the start: up
+	// to ten with trades, and the minutes between them that it cannot
+	// prove empty, which the restart's look-back (from the first stored
+	// minute) repairs.
 	joined = max(joined, 5*time.Minute)
-	if m.Venue == "kraken" {
+	if d.Refills {
 		joined = max(joined, 20*time.Minute)
 	}
 	want = append(want, injection{at: -joined, venue: m.Venue, gap: "", window: joined})
@@ -372,9 +361,9 @@ func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64
 		// minute it lands in, found as overdue a moment later.
 		from := begin + in.at.Milliseconds() - 60_000
 		to := begin + (in.at + in.window + 2*time.Minute).Milliseconds()
-		// Kraken's snapshot may refill a fault's outage over WebSocket: no
-		// gap is then needed, only every gap explained and filled.
-		found := in.gap == "" || m.Venue == "kraken"
+		// A snapshot may refill a fault's outage over WebSocket: no gap
+		// is then needed, only every gap explained and filled.
+		found := in.gap == "" || d.Refills
 		for i, g := range gaps {
 			if g.From < from || g.From > to {
 				continue
@@ -390,19 +379,13 @@ func checkLedger(t *testing.T, st store.Store, m market.Market, begin, end int64
 		}
 	}
 	for i, g := range gaps {
-		// OKX's finals come on another connection than its trades, so on a
-		// loaded machine at 180x (its 20 s grace is 110 ms) a final can
-		// fall behind the trades' clock and be repaired as overdue: a
-		// one-minute overdue gap, filled, is no fault there.
-		if m.Venue == "okx" && g.Reason == "overdue" && g.Minutes() == 1 && g.Status == store.GapFilled {
-			explained[i] = true
-		}
-		// Kraken settles a window only when a later one has trades, or
-		// REST does once its grace is over (167 ms at 180x); and it
-		// publishes nothing for a minute without trades, which after a
-		// missed trade id continuity cannot prove empty: a one-minute
-		// overdue gap, filled, is no fault there either.
-		if m.Venue == "kraken" && g.Reason == "overdue" && g.Minutes() == 1 && g.Status == store.GapFilled {
+		// Where finals come late as a matter of course (LateFinals: OKX's
+		// on another connection than its trades, whose 20 s grace is 110 ms
+		// at 180x; Kraken's only once a later window trades, or from REST
+		// after its grace), a final can fall behind on a loaded machine and
+		// be repaired as overdue: a one-minute overdue gap, filled, is no
+		// fault there.
+		if d.LateFinals && g.Reason == "overdue" && g.Minutes() == 1 && g.Status == store.GapFilled {
 			explained[i] = true
 		}
 		if !explained[i] {
@@ -432,9 +415,9 @@ func inGap(gaps []store.Gap, t int64) bool {
 // checkBudgets: the two processes together never connected more often
 // than the budgets allow (the session is shorter than their windows), and
 // the restarted one counted the attempts of the one killed before it.
-func checkBudgets(t *testing.T, first, second series, venues []string) {
-	for _, venue := range venues {
-		budget := setups[venue].budget
+func checkBudgets(t *testing.T, first, second series, venues []exchange.Driver) {
+	for _, d := range venues {
+		venue, budget := d.Name, float64(e2eBudget)
 		used := first.sum("candlewire_upstream_connects_total", "venue", venue) + second.sum("candlewire_upstream_connects_total", "venue", venue)
 		left, ok := second["candlewire_upstream_connect_budget_left{venue=\""+venue+"\"}"]
 		if used == 0 || used > budget || !ok || left != budget-used {
@@ -448,7 +431,8 @@ func checkBudgets(t *testing.T, first, second series, venues []string) {
 }
 
 // checkMetrics: each kind of fault was seen for what it is.
-func checkMetrics(t *testing.T, met series, venue string) {
+func checkMetrics(t *testing.T, met series, d exchange.Driver) {
+	venue := d.Name
 	want := [][]string{
 		{"candlewire_upstream_reconnects_total", "venue", venue, "reason", "read-error"},
 		{"candlewire_upstream_reconnects_total", "venue", venue, "reason", "silent"},
@@ -456,11 +440,11 @@ func checkMetrics(t *testing.T, met series, venue string) {
 		{"candlewire_upstream_connects_total", "venue", venue, "result", "refused"},
 		{"candlewire_upstream_decode_errors_total", "venue", venue, "reason", "decode"},
 	}
-	if venue != "kraken" { // a refill by the snapshot may need no REST during its faults
+	if !d.Refills { // a refill by the snapshot may need no REST during its faults
 		want = append(want, []string{"candlewire_rest_requests_total", "venue", venue, "status", "503"},
 			[]string{"candlewire_rest_requests_total", "venue", venue, "status", "429"})
 	}
-	if venue == "binance" {
+	if d.Sim.Shutdown {
 		want = append(want, []string{"candlewire_upstream_reconnects_total", "venue", venue, "reason", "planned"})
 	}
 	for _, w := range want {

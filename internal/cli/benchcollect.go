@@ -22,10 +22,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/simtest"
+	"github.com/candlewire/candlewire/internal/sim/oracle"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -72,8 +73,8 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *n < len(venueKinds) || *speed <= 0 || *d <= 0 {
-		return fmt.Errorf("%w: --markets must be at least %d, --speed and --duration positive", errUsage, len(venueKinds))
+	if *n < len(registry.Names()) || *speed <= 0 || *d <= 0 {
+		return fmt.Errorf("%w: --markets must be at least %d, --speed and --duration positive", errUsage, len(registry.Names()))
 	}
 	ms := benchMarkets(*n)
 	addr, stopSim, err := startSimChild(ctx, ms, *speed, *fault, stderr)
@@ -127,19 +128,11 @@ func (res collectResult) print(w io.Writer) {
 
 // benchMarkets spreads n markets over the venues, named as each names them.
 func benchMarkets(n int) []market.Market {
-	names := map[string]func(i int) string{
-		"binance":  func(i int) string { return fmt.Sprintf("C%dUSDT", i) },
-		"bitmex":   func(i int) string { return fmt.Sprintf("C%dUSD", i) },
-		"okx":      func(i int) string { return fmt.Sprintf("C%d-USDT", i) },
-		"bybit":    func(i int) string { return fmt.Sprintf("C%dUSDT", i) },
-		"kraken":   func(i int) string { return fmt.Sprintf("C%d-USD", i) },
-		"coinbase": func(i int) string { return fmt.Sprintf("C%d-USD", i) },
-	}
-	venues := []string{"binance", "bitmex", "okx", "bybit", "kraken", "coinbase"}
+	ds := registry.All()
 	out := make([]market.Market, 0, n)
 	for i := 0; len(out) < n; i++ {
-		v := venues[i%len(venues)]
-		out = append(out, market.Market{Venue: v, Symbol: names[v](i / len(venues))})
+		d := ds[i%len(ds)]
+		out = append(out, market.Market{Venue: d.Name, Symbol: d.Sim.BenchSymbol(i / len(ds))})
 	}
 	return out
 }
@@ -297,7 +290,11 @@ func measureCollect(ctx context.Context, col *collector.Collector, reg *promethe
 // the simulator's trade log.
 func checkMarkets(ctx context.Context, st store.Store, base string, ms []market.Market, from, to int64, res *collectResult) error {
 	for _, m := range ms {
-		want, err := simtest.Expected(base, m, from, to)
+		d, err := registry.Lookup(m.Venue)
+		if err != nil {
+			return err
+		}
+		want, err := oracle.Expected(base, m, d.Sim.Convention, from, to)
 		if err != nil {
 			return err
 		}
@@ -308,9 +305,9 @@ func checkMarkets(ctx context.Context, st store.Store, base string, ms []market.
 		wrong := len(want) - len(got)
 		var first string
 		for _, c := range got {
-			if c.State != market.Reconciled || simtest.Brief(c) != want[c.OpenTime] {
+			if c.State != market.Reconciled || oracle.Brief(c) != want[c.OpenTime] {
 				wrong++
-				first = cmp.Or(first, fmt.Sprintf("%s %s %s, want %s", fmtTime(c.OpenTime), c.State, simtest.Brief(c), want[c.OpenTime]))
+				first = cmp.Or(first, fmt.Sprintf("%s %s %s, want %s", fmtTime(c.OpenTime), c.State, oracle.Brief(c), want[c.OpenTime]))
 			}
 		}
 		if wrong != 0 {

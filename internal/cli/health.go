@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 )
@@ -86,8 +87,11 @@ func newHealth(f finals, ms []market.Market, venues map[string]venueWatch, p fun
 func runHealth(o runOptions, f finals, met *metrics.Metrics) *health {
 	venues := map[string]venueWatch{}
 	for _, m := range o.markets {
-		k := venueKinds[m.Venue]
-		venues[m.Venue] = venueWatch{silence: cmp.Or(o.eps[m.Venue].SilenceTimeout, k.silence), grace: k.grace}
+		d, err := registry.Lookup(m.Venue)
+		if err != nil {
+			continue // the run refused it before this
+		}
+		venues[m.Venue] = venueWatch{silence: d.SilenceOf(o.eps[m.Venue]), grace: d.Grace}
 	}
 	return newHealth(f, o.markets, venues, metricsProbe(met, slices.Sorted(maps.Keys(venues))), time.Now)
 }

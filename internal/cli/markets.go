@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,35 +15,27 @@ import (
 	"time"
 
 	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/instrument"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
 )
 
-// lister reads a venue's instrument list; every venue's REST client is one.
-type lister interface {
-	Instruments(ctx context.Context) (instrument.List, error)
-}
-
 // listTimeout bounds loading one venue's list at start.
 const listTimeout = 10 * time.Second
 
 // fetchList reads one venue's instrument list.
 func fetchList(ctx context.Context, venue string, eps endpoints, client *http.Client, met *metrics.Metrics) (instrument.List, error) {
-	k, err := kind(venue)
+	d, err := driver(venue)
 	if err != nil {
 		return nil, err
 	}
 	// One attempt, quietly: offline, the start must not wait out retries;
 	// the caller says once why the list is missing.
-	f, err := k.fetcher(deps{ep: eps[venue], client: client, log: slog.New(slog.DiscardHandler), met: met, retries: -1})
+	l, err := restDeps{client: client, log: slog.New(slog.DiscardHandler), met: met, retries: -1}.rest(d, eps[venue])
 	if err != nil {
 		return nil, err
-	}
-	l, ok := f.(lister)
-	if !ok {
-		return nil, fmt.Errorf("%s has no instrument list", venue)
 	}
 	ctx, cancel := context.WithTimeout(ctx, listTimeout)
 	defer cancel()
@@ -127,10 +118,10 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: markets needs one venue (%s)", errUsage, strings.Join(slices.Sorted(maps.Keys(venueKinds)), ", "))
+		return fmt.Errorf("%w: markets needs one venue (%s)", errUsage, strings.Join(slices.Sorted(slices.Values(registry.Names())), ", "))
 	}
 	venue := fs.Arg(0)
-	if _, err := kind(venue); err != nil {
+	if _, err := driver(venue); err != nil {
 		return err
 	}
 	eps := endpoints{}

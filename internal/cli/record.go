@@ -105,7 +105,7 @@ func recordVenues(ctx context.Context, o recordOptions, log *slog.Logger) ([]*re
 	var wg sync.WaitGroup
 	sink := &countingSink{log: log}
 	for name, ms := range by {
-		k, err := kind(name)
+		d, err := driver(name)
 		if err != nil {
 			return recs, err
 		}
@@ -115,7 +115,7 @@ func recordVenues(ctx context.Context, o recordOptions, log *slog.Logger) ([]*re
 		}
 		recs = append(recs, rec)
 		ep := o.eps[name]
-		feed, err := k.feed(deps{ep: ep, client: client, log: log.With("component", "feed"), met: metrics.Discard(), budget: k.budget(ep), tap: rec})
+		feed, err := d.Feed(ep, link(d, ep, log.With("component", "feed"), metrics.Discard(), rec))
 		if err != nil {
 			return recs, err
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 )
@@ -33,7 +34,7 @@ func parseSim(args []string, stderr io.Writer) (simOptions, error) {
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and start give the same trades")
 	speed := fs.Float64("speed", 1, "simulated seconds per real second")
 	binDelay := fs.Duration("bin-delay", 15*time.Second, "simulated delay before a BitMEX bin is published")
-	symbols := fs.String("symbols", "binance:BTCUSDT,bitmex:XBTUSD,okx:BTC-USDT,bybit:BTCUSDT,kraken:BTC-USD,coinbase:BTC-USD", "instruments to list, venue:SYMBOL (others are created on first use)")
+	symbols := fs.String("symbols", demoSymbols(), "instruments to list, venue:SYMBOL (others are created on first use)")
 	startS := fs.String("start", "now", "simulated start time")
 	level := fs.String("log", "info", "log level")
 	var faults multiFlag
@@ -87,12 +88,21 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return nil
 }
 
+// demoSymbols is every venue's demo instrument, venue:SYMBOL, comma-separated.
+func demoSymbols() string {
+	var out []string
+	for _, d := range registry.All() {
+		out = append(out, d.Name+":"+d.Sim.Symbol)
+	}
+	return strings.Join(out, ",")
+}
+
 func createInstrument(s *sim.Server, m market.Market) error {
-	k, err := kind(m.Venue)
+	d, err := driver(m.Venue)
 	if err != nil {
 		return err
 	}
-	s.Instrument(m.Venue, m.Symbol, k.simSpec(m.Symbol))
+	s.Instrument(m.Venue, m.Symbol, d.Sim.Spec(m.Symbol))
 	return nil
 }
 
@@ -104,8 +114,8 @@ func printSimURLs(w io.Writer, eps endpoints, addr string, ms []market.Market) {
 		fmt.Fprintf(w, "  %-8s rest      %s\n", v, ep.RESTURL)
 	}
 	for _, m := range ms {
-		if k, ok := venueKinds[m.Venue]; ok {
-			fmt.Fprintf(w, "  example  %s\n", k.example(eps[m.Venue], m.Symbol))
+		if d, err := registry.Lookup(m.Venue); err == nil {
+			fmt.Fprintf(w, "  example  %s\n", d.Example(eps[m.Venue], m.Symbol))
 		}
 		fmt.Fprintf(w, "  trades   http://%s/admin/trades?venue=%s&symbol=%s\n", addr, m.Venue, m.Symbol)
 	}

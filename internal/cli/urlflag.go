@@ -55,7 +55,7 @@ func (v venueURL) Set(s string) error {
 	if !ok || name == "" || raw == "" {
 		return fmt.Errorf("want VENUE=URL, got %q", s)
 	}
-	if _, err := kind(name); err != nil {
+	if _, err := driver(name); err != nil {
 		return err
 	}
 	if err := config.CheckURL(raw, v.schemes...); err != nil {

@@ -14,24 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
-	"github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/collector"
-	"github.com/candlewire/candlewire/internal/exchange/binance"
-	"github.com/candlewire/candlewire/internal/exchange/binance/binancesim"
-	"github.com/candlewire/candlewire/internal/exchange/bitmex"
-	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexsim"
-	"github.com/candlewire/candlewire/internal/exchange/bybit"
-	"github.com/candlewire/candlewire/internal/exchange/bybit/bybitsim"
-	"github.com/candlewire/candlewire/internal/exchange/coinbase"
-	"github.com/candlewire/candlewire/internal/exchange/coinbase/coinbasesim"
-	"github.com/candlewire/candlewire/internal/exchange/kraken"
-	"github.com/candlewire/candlewire/internal/exchange/kraken/krakensim"
-	"github.com/candlewire/candlewire/internal/exchange/okx"
-	"github.com/candlewire/candlewire/internal/exchange/okx/okxsim"
+	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/exchange"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/simtest"
+	"github.com/candlewire/candlewire/internal/sim/oracle"
 	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -49,14 +39,18 @@ func TestMain(m *testing.M) {
 // fetched over its admin API: the test's independent source of truth.
 func expected(t *testing.T, base string, m market.Market, from, to int64) map[int64]string {
 	t.Helper()
-	want, err := simtest.Expected(base, m, from, to)
+	d, err := registry.Lookup(m.Venue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := oracle.Expected(base, m, d.Sim.Convention, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return want
 }
 
-var brief = simtest.Brief
+var brief = oracle.Brief
 
 // fault is injected at a real-time offset into a scenario.
 type fault struct {
@@ -83,15 +77,11 @@ type scenario struct {
 	snapshotRefills bool
 }
 
-// mountAll serves every venue's front-end from s, at the paths the
-// scenarios use.
+// mountAll serves every venue's front-end from s, at /<venue>.
 func mountAll(s *sim.Server) {
-	binancesim.Mount(s, "/binance")
-	bitmexsim.Mount(s, "/bitmex")
-	okxsim.Mount(s, "/okx")
-	bybitsim.Mount(s, "/bybit")
-	krakensim.Mount(s, "/kraken")
-	coinbasesim.Mount(s, "/coinbase")
+	for _, d := range registry.All() {
+		d.Sim.Mount(s, "/"+d.Name)
+	}
 }
 
 // slots bounds the scenarios that run at once (one): each is a simulator, a
@@ -108,81 +98,47 @@ func parallel(t *testing.T) {
 
 var fast = upstream.Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 
+// scenarios are one per venue of the registry: its feed and REST client,
+// built by its driver with short timeouts, against the simulator, through
+// every kind of fault.
 func scenarios() []scenario {
-	return []scenario{
-		{name: "binance", market: market.Default,
-			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := binance.NewFeed(binance.Config{WSURL: "ws" + srv[4:] + "/binance", Config: upstream.Config{Backoff: fast, Metrics: met}})
-				rest := &binance.REST{Base: srv + "/binance", HTTP: &upstream.HTTP{Venue: "binance", Backoff: fast}}
-				return collector.Venue{Name: "binance", Feed: feed, REST: rest, FinalGrace: 5 * time.Second}
-			},
-			faults: []fault{{2500 * time.Millisecond, sim.FaultDrop, 0}, {2500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second},
-				{4500 * time.Millisecond, sim.FaultSkipFinal, 0}, {4500 * time.Millisecond, sim.FaultMalformed, 0},
-				{5500 * time.Millisecond, sim.FaultShutdown, 0}, {6500 * time.Millisecond, sim.FaultOversize, 0}},
-			reconnects: []string{"read-error", "planned", "oversized-frame"}, connects: []string{"refused"},
-		},
-		{name: "bitmex", market: market.Market{Venue: "bitmex", Symbol: "XBTUSD"},
-			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed, err := bitmex.NewFeed(bitmex.Config{WSURL: "ws" + srv[4:] + "/bitmex/realtime", Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
-				if err != nil {
-					panic(err)
-				}
-				rest := &bitmex.REST{Base: srv + "/bitmex", HTTP: &upstream.HTTP{Venue: "bitmex", Backoff: fast}}
-				return collector.Venue{Name: "bitmex", Feed: feed, REST: rest, FinalGrace: 45 * time.Second}
-			},
-			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {4000 * time.Millisecond, sim.FaultDrop, 0},
-				{4000 * time.Millisecond, sim.FaultREST5xx, 20 * time.Second}, {5000 * time.Millisecond, sim.FaultSkipFinal, 0},
+	var out []scenario
+	for i, d := range registry.All() {
+		rest := sim.FaultREST5xx // every other venue meets 429, the others 5xx
+		if i%2 == 1 {
+			rest = sim.FaultREST429
+		}
+		sc := scenario{name: d.Name, market: market.Market{Venue: d.Name, Symbol: d.Sim.Symbol}, venue: venueOf(d),
+			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
+				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, rest, 20 * time.Second},
+				{4500 * time.Millisecond, sim.FaultOversize, 0}, {5000 * time.Millisecond, sim.FaultSkipFinal, 0},
 				{5000 * time.Millisecond, sim.FaultMalformed, 0}},
-			reconnects: []string{"silent", "read-error"},
-		},
-		{name: "okx", market: market.Market{Venue: "okx", Symbol: "BTC-USDT"},
-			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := okx.NewFeed(okx.Config{WSURL: "ws" + srv[4:] + "/okx", Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
-				rest := &okx.REST{Base: srv + "/okx", HTTP: &upstream.HTTP{Venue: "okx", Backoff: fast}}
-				return collector.Venue{Name: "okx", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}
-			},
-			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
-				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
-				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
-				{4500 * time.Millisecond, sim.FaultOversize, 0}},
 			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
-		},
-		{name: "bybit", market: market.Market{Venue: "bybit", Symbol: "BTCUSDT"},
-			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := bybit.NewFeed(bybit.Config{WSURL: "ws" + srv[4:] + "/bybit/v5/public/spot", PingEvery: 100 * time.Millisecond, Silence: 400 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
-				rest := &bybit.REST{Base: srv + "/bybit", HTTP: &upstream.HTTP{Venue: "bybit", Backoff: fast}}
-				return collector.Venue{Name: "bybit", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}
-			},
-			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
-				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST5xx, 20 * time.Second},
-				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
-				{4500 * time.Millisecond, sim.FaultOversize, 0}},
-			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
-		},
-		{name: "kraken", market: market.Market{Venue: "kraken", Symbol: "BTC-USD"}, snapshotRefills: true,
-			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := kraken.NewFeed(kraken.Config{WSURL: "ws" + srv[4:] + "/kraken/v2", Silence: 200 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
-				rest := &kraken.REST{Base: srv + "/kraken", HTTP: &upstream.HTTP{Venue: "kraken", Backoff: fast}}
-				return collector.Venue{Name: "kraken", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, Bins: candle.Options{Unmergeable: true}}
-			},
-			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
-				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
-				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
-				{4500 * time.Millisecond, sim.FaultOversize, 0}},
-			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
-		},
-		{name: "coinbase", market: market.Market{Venue: "coinbase", Symbol: "BTC-USD"},
-			venue: func(srv string, met *metrics.Metrics) collector.Venue {
-				feed := coinbase.NewFeed(coinbase.Config{WSURL: "ws" + srv[4:] + "/coinbase", Silence: 200 * time.Millisecond, Config: upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)}})
-				rest := &coinbase.REST{Base: srv + "/coinbase", HTTP: &upstream.HTTP{Venue: "coinbase", Backoff: fast}}
-				return collector.Venue{Name: "coinbase", Feed: feed, REST: rest, FinalGrace: 5 * time.Second, TradesOnly: true}
-			},
-			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
-				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, sim.FaultREST429, 20 * time.Second},
-				{5000 * time.Millisecond, sim.FaultSkipFinal, 0}, {5000 * time.Millisecond, sim.FaultMalformed, 0},
-				{4500 * time.Millisecond, sim.FaultOversize, 0}},
-			reconnects: []string{"silent", "read-error", "oversized-frame"}, connects: []string{"refused"},
-		},
+			snapshotRefills: d.Refills}
+		if d.Sim.Shutdown {
+			sc.faults = append(sc.faults, fault{5500 * time.Millisecond, sim.FaultShutdown, 0})
+			sc.reconnects = append(sc.reconnects, "planned")
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// venueOf builds d's collector venue against the simulator at srv: its own
+// feed and REST client, with a silence timeout of 200 ms, fast backoff and
+// a connect budget of 100 a minute.
+func venueOf(d exchange.Driver) func(srv string, met *metrics.Metrics) collector.Venue {
+	return func(srv string, met *metrics.Metrics) collector.Venue {
+		ep := config.Venue{WSURL: "ws" + srv[4:] + "/" + d.Name + d.Sim.WSPath, RESTURL: srv + "/" + d.Name, SilenceTimeout: 200 * time.Millisecond}
+		feed, err := d.Feed(ep, upstream.Config{Backoff: fast, Metrics: met, Budget: upstream.NewBudget(100, time.Minute, nil)})
+		if err != nil {
+			panic(err)
+		}
+		rest, err := d.Client(ep, &upstream.HTTP{Venue: d.Name, Backoff: fast})
+		if err != nil {
+			panic(err)
+		}
+		return collector.Venue{Name: d.Name, Feed: feed, REST: rest, FinalGrace: d.Grace, Bins: d.Bins, TradesOnly: d.TradesOnly}
 	}
 }
 

@@ -133,7 +133,7 @@ func (d *Decoder) klineEvent(ev Event, data json.RawMessage) (Event, error) {
 		if k.End != k.Start+market.I1m.Millis()-1 || k.Interval != "1" {
 			return Event{}, fmt.Errorf("%w: %s: kline %d..%d interval %q is not one minute", ErrDecode, ev.Topic, k.Start, k.End, k.Interval)
 		}
-		c, err := candle(symbol, k.Start, [6]string{k.Open, k.High, k.Low, k.Close, k.Volume, k.Turnover}, market.SourceKline)
+		c, err := klineCandle(symbol, k.Start, [6]string{k.Open, k.High, k.Low, k.Close, k.Volume, k.Turnover}, market.SourceKline)
 		if err != nil {
 			return Event{}, err
 		}
@@ -174,7 +174,7 @@ func Market(symbol string) market.Market {
 
 // candle builds and checks a provisional 1m candle from o, h, l, c,
 // volume and turnover.
-func candle(symbol string, open int64, f [6]string, src market.Source) (market.Candle, error) {
+func klineCandle(symbol string, open int64, f [6]string, src market.Source) (market.Candle, error) {
 	var v [6]market.Decimal
 	for i, s := range f {
 		d, err := market.ParseDecimal(s)
@@ -201,5 +201,5 @@ func restKline(symbol string, row []string) (market.Candle, error) {
 	if err != nil {
 		return market.Candle{}, fmt.Errorf("%w: kline start %q", ErrDecode, row[0])
 	}
-	return candle(symbol, open, [6]string(row[1:7]), market.SourceREST)
+	return klineCandle(symbol, open, [6]string(row[1:7]), market.SourceREST)
 }

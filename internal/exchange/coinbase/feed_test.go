@@ -15,7 +15,7 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/simtest"
+	"github.com/candlewire/candlewire/internal/sim/oracle"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -77,14 +77,14 @@ func TestFeedBuildsExactFinals(t *testing.T) {
 	feed.Run(ctx, ms, sink)
 	total := 0
 	for _, m := range ms {
-		want, err := simtest.Expected(srv.URL, m, 0, s.Clock.Now())
+		want, err := oracle.Expected(srv.URL, m, Driver.Sim.Convention, 0, s.Clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		seen := map[int64]bool{}
 		for _, c := range sink.got[m] {
-			if seen[c.OpenTime] || simtest.Brief(c) != want[c.OpenTime] {
-				t.Errorf("%s minute %d: final %s (again: %v), want %s", m, c.OpenTime, simtest.Brief(c), seen[c.OpenTime], want[c.OpenTime])
+			if seen[c.OpenTime] || oracle.Brief(c) != want[c.OpenTime] {
+				t.Errorf("%s minute %d: final %s (again: %v), want %s", m, c.OpenTime, oracle.Brief(c), seen[c.OpenTime], want[c.OpenTime])
 			}
 			seen[c.OpenTime] = true
 		}

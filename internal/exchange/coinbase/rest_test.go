@@ -12,7 +12,7 @@ import (
 	"github.com/candlewire/candlewire/internal/exchange/coinbase/coinbasesim"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sim/simtest"
+	"github.com/candlewire/candlewire/internal/sim/oracle"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -31,7 +31,7 @@ func TestRESTCandles(t *testing.T) {
 	s.Instrument(Venue, m.Symbol, coinbasesim.Spec(m.Symbol))
 	to := market.I1m.Truncate(s.Clock.Now())
 	from := to - 3*60*60_000
-	want, err := simtest.Expected(srv.URL, m, from, to)
+	want, err := oracle.Expected(srv.URL, m, Driver.Sim.Convention, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +61,8 @@ func TestRESTCandles(t *testing.T) {
 					n, _ := strconv.ParseInt(f[6], 10, 64)
 					c.Quote, c.Trades = market.MustDecimal(f[5]), n
 				}
-				if simtest.Brief(c) != w {
-					t.Errorf("minute %d: %s, want %s", c.OpenTime, simtest.Brief(c), w)
+				if oracle.Brief(c) != w {
+					t.Errorf("minute %d: %s, want %s", c.OpenTime, oracle.Brief(c), w)
 				}
 			}
 			if exact := rest == 0; exact != tc.exact {

@@ -1,4 +1,4 @@
-package simtest
+package oracle
 
 import (
 	"bufio"
@@ -23,16 +23,6 @@ type Convention struct {
 	VWAPPlaces uint8
 }
 
-// Conventions of the simulated venues.
-var Conventions = map[string]Convention{
-	"binance":  {CountFills: true},
-	"bitmex":   {OpenIsPrevClose: true},
-	"okx":      {NoCount: true},
-	"bybit":    {NoCount: true},
-	"kraken":   {VWAPPlaces: 5},
-	"coinbase": {},
-}
-
 // Brief renders a candle's values as o/h/l/c/v/q/n, the form Expected uses.
 func Brief(c market.Candle) string {
 	return fmt.Sprintf("%s/%s/%s/%s/%s/%s/%d", c.Open, c.High, c.Low, c.Close, c.Volume, c.Quote, c.Trades)
@@ -42,7 +32,7 @@ func Brief(c market.Candle) string {
 // returns the 1m candles with open time in [from, to), keyed by open time,
 // in Brief form. Minutes without trades repeat the previous close with zero
 // volume, as both venues publish them.
-func Expected(base string, m market.Market, from, to int64) (map[int64]string, error) {
+func Expected(base string, m market.Market, conv Convention, from, to int64) (map[int64]string, error) {
 	q := url.Values{"venue": {m.Venue}, "symbol": {m.Symbol}, "from": {"0"}, "to": {fmt.Sprint(to)}}
 	resp, err := http.Get(base + "/admin/trades?" + q.Encode())
 	if err != nil {
@@ -52,7 +42,7 @@ func Expected(base string, m market.Market, from, to int64) (map[int64]string, e
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("fetch trade log of %s: %s", m, resp.Status)
 	}
-	return Build(resp.Body, Conventions[m.Venue], from, to)
+	return Build(resp.Body, conv, from, to)
 }
 
 type agg struct {

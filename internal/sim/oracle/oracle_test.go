@@ -1,4 +1,4 @@
-package simtest
+package oracle
 
 import (
 	"strings"
@@ -19,9 +19,9 @@ func TestBuild(t *testing.T) {
 		conv Convention
 		want map[int64]string
 	}{
-		{"binance", Conventions["binance"], map[int64]string{
+		{"binance", Convention{CountFills: true}, map[int64]string{
 			0: "10/12/9/9/3.5/34/6", 60_000: "9/9/9/9/0/0/0", 120_000: "11/11/11/11/1/11/1"}},
-		{"bitmex", Conventions["bitmex"], map[int64]string{
+		{"bitmex", Convention{OpenIsPrevClose: true}, map[int64]string{
 			0: "10/12/9/9/3.5/34/3", 60_000: "9/9/9/9/0/0/0", 120_000: "9/11/11/11/1/11/1"}},
 	}
 	for _, c := range cases {
