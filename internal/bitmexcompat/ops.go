@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/candlewire/candlewire/internal/exchange/bitmex"
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexwire"
 )
 
 // Bounds on what a request brings back, whatever its size: one error per
@@ -31,7 +31,7 @@ func (rc *rtConn) handle(data []byte) error {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return rc.fail("Unable to parse incoming data as JSON. Please see the documentation at https://www.bitmex.com/app/wsAPI.", nil)
 	}
-	args := bitmex.ParseArgs(req.Args)
+	args := bitmexwire.ParseArgs(req.Args)
 	switch req.Op {
 	case "subscribe":
 		return rc.subscribe(args, opRequest(req.Op, args))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/candlewire/candlewire/internal/exchange/bitmex"
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexwire"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/wsconn"
@@ -165,7 +165,7 @@ func writeFailed(err error) (ws.StatusCode, string) {
 // welcome sends BitMEX's welcome and subscribes the URL's topics.
 func (rc *rtConn) welcome(urlTopics string) error {
 	welcome := fmt.Sprintf(`{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0-candlewire","timestamp":"%s","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false}`,
-		bitmex.Timestamp(time.Now().UnixMilli()))
+		bitmexwire.Timestamp(time.Now().UnixMilli()))
 	if err := rc.send([]byte(welcome)); err != nil || urlTopics == "" {
 		return err
 	}

@@ -3,7 +3,7 @@ package bitmexcompat
 import (
 	"strconv"
 
-	"github.com/candlewire/candlewire/internal/exchange/bitmex"
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexwire"
 	"github.com/candlewire/candlewire/internal/market"
 )
 
@@ -11,7 +11,7 @@ import (
 // lastSize are null for a bin without trades, as BitMEX sends them.
 func appendBin(b []byte, symbol string, c market.Candle) []byte {
 	b = append(b, `{"timestamp":"`...)
-	b = append(b, bitmex.Timestamp(c.OpenTime+c.Interval.Millis())...)
+	b = append(b, bitmexwire.Timestamp(c.OpenTime+c.Interval.Millis())...)
 	b = append(b, `","symbol":"`...)
 	b = append(b, symbol...)
 	b = append(b, `","open":`...)
@@ -44,7 +44,7 @@ func appendBin(b []byte, symbol string, c market.Candle) []byte {
 // appendTrade appends a trade row.
 func appendTrade(b []byte, symbol string, t market.Trade, side string) []byte {
 	b = append(b, `{"timestamp":"`...)
-	b = append(b, bitmex.Timestamp(t.Time)...)
+	b = append(b, bitmexwire.Timestamp(t.Time)...)
 	b = append(b, `","symbol":"`...)
 	b = append(b, symbol...)
 	b = append(b, `","side":"`...)

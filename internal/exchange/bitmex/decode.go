@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"strings"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -168,18 +169,4 @@ func decodeTable(f frame) (Event, error) {
 		ev.Bins, ev.Skipped, err = decodeBins(f.Data, iv, market.SourceBin)
 	}
 	return ev, err
-}
-
-// ParseArgs reads the args of an op:subscribe or op:unsubscribe request:
-// an array of topics or a bare topic, as BitMEX accepts both.
-func ParseArgs(raw json.RawMessage) []string {
-	var list []string
-	if json.Unmarshal(raw, &list) == nil {
-		return list
-	}
-	var one string
-	if json.Unmarshal(raw, &one) == nil && one != "" {
-		return []string{one}
-	}
-	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"time"
 
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexwire"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
@@ -23,16 +23,13 @@ type REST struct {
 	HTTP *upstream.HTTP
 }
 
-// Timestamp renders UTC ms as BitMEX writes times: 2021-07-22T22:36:00.000Z.
-func Timestamp(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z") }
-
 // Candles returns the 1m bins with open time in [from, to). BitMEX stamps
 // bins with their end, so it asks for stamps in (from, to].
 func (r *REST) Candles(ctx context.Context, m market.Market, from, to int64, onPage func(upTo int64)) ([]market.Candle, error) {
 	step := market.I1m.Millis()
 	return upstream.Paginate(ctx, from, to, func(ctx context.Context, cursor int64) ([]market.Candle, error) {
 		q := url.Values{"binSize": {"1m"}, "symbol": {m.Symbol}, "partial": {"false"}, "reverse": {"false"},
-			"count": {strconv.Itoa(bucketLimit)}, "startTime": {Timestamp(cursor + step)}, "endTime": {Timestamp(to)}}
+			"count": {strconv.Itoa(bucketLimit)}, "startTime": {bitmexwire.Timestamp(cursor + step)}, "endTime": {bitmexwire.Timestamp(to)}}
 		body, _, err := r.HTTP.Get(ctx, r.Base+"/api/v1/trade/bucketed?"+q.Encode(), 1)
 		if err == nil {
 			var rows []market.Candle
@@ -40,7 +37,7 @@ func (r *REST) Candles(ctx context.Context, m market.Market, from, to int64, onP
 				return ownSymbol(rows, m.Symbol), nil
 			}
 		}
-		return nil, fmt.Errorf("fetch %s bins from %s: %w", m, Timestamp(cursor), err)
+		return nil, fmt.Errorf("fetch %s bins from %s: %w", m, bitmexwire.Timestamp(cursor), err)
 	}, onPage)
 }
 

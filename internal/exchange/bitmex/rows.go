@@ -3,8 +3,9 @@ package bitmex
 import (
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/candlewire/candlewire/internal/market"
 )

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexwire"
 	"github.com/candlewire/candlewire/internal/sim"
 )
 
@@ -48,7 +49,7 @@ func (fe *FrontEnd) serveRealtime(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(64 << 10)
 	c := &rtConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), syms: map[string]*symState{}}
 	now := fe.s.Clock.Now()
-	c.queue(fmt.Sprintf(`{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0","timestamp":"%s","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false,"appName":"candlewire-sim"}`, iso(now)))
+	c.queue(fmt.Sprintf(`{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0","timestamp":"%s","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false,"appName":"candlewire-sim"}`, bitmexwire.Timestamp(now)))
 	if q := r.URL.Query().Get("subscribe"); q != "" {
 		args := strings.Split(q, ",")
 		c.subscribe(args, args)
@@ -143,7 +144,7 @@ func (c *rtConn) read(ctx context.Context, cancel context.CancelFunc) {
 			c.queue(`{"status":400,"error":"Failed to decode incoming data: Unexpected token. Please see the documentation at https://www.bitmex.com/app/wsAPI.","meta":{}}`)
 			continue
 		}
-		args := parseArgs(req.Args)
+		args := bitmexwire.ParseArgs(req.Args)
 		switch req.Op {
 		case "subscribe":
 			c.subscribe(args, args)
@@ -153,19 +154,6 @@ func (c *rtConn) read(ctx context.Context, cancel context.CancelFunc) {
 			c.queue(fmt.Sprintf(`{"status":400,"error":"Unknown or unsupported op %q","meta":{}}`, req.Op))
 		}
 	}
-}
-
-// parseArgs accepts an array of topics or a bare topic.
-func parseArgs(raw json.RawMessage) []string {
-	var list []string
-	if json.Unmarshal(raw, &list) == nil {
-		return list
-	}
-	var one string
-	if json.Unmarshal(raw, &one) == nil && one != "" {
-		return []string{one}
-	}
-	return nil
 }
 
 func (c *rtConn) unsubscribe(topics []string) {

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexwire"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 )
@@ -46,8 +46,6 @@ func (fe *FrontEnd) instrument(symbol string) *sim.Instrument {
 	return fe.s.Instrument(Venue, symbol, Spec(symbol))
 }
 
-func iso(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z") }
-
 // tradeRow renders one trade as a BitMEX trade row.
 func tradeRow(in *sim.Instrument, t sim.Trade) string {
 	side, tick := "Sell", "MinusTick"
@@ -55,7 +53,7 @@ func tradeRow(in *sim.Instrument, t sim.Trade) string {
 		side, tick = "Buy", "PlusTick"
 	}
 	return fmt.Sprintf(`{"timestamp":"%s","symbol":"%s","side":"%s","size":%d,"price":%s,"tickDirection":"%s","trdMatchID":"00000000-006d-1000-0000-%012x","grossValue":%d,"homeNotional":%s,"foreignNotional":%d,"trdType":"Regular"}`,
-		iso(t.Time), in.Symbol, side, t.Size, in.Price(t.Price), tick, t.Seq, t.Size*100, homeNotional(in, t.Size, t.Price), t.Size)
+		bitmexwire.Timestamp(t.Time), in.Symbol, side, t.Size, in.Price(t.Price), tick, t.Seq, t.Size*100, homeNotional(in, t.Size, t.Price), t.Size)
 }
 
 // homeNotional is size/price in XBT, to 8 decimals.
@@ -100,7 +98,7 @@ func bin(in *sim.Instrument, iv market.Interval, open int64) string {
 		extra = fmt.Sprintf(`"vwap":%s,"lastSize":%d,`, vwap(in, volume, home), last)
 	}
 	return fmt.Sprintf(`{"timestamp":"%s","symbol":"%s","open":%s,"high":%s,"low":%s,"close":%s,"trades":%d,"volume":%d,%s"turnover":%d,"homeNotional":%s,"foreignNotional":%d}`,
-		iso(open+iv.Millis()), in.Symbol, in.Price(o), in.Price(hi), in.Price(lo), in.Price(c), trades, volume, extra,
+		bitmexwire.Timestamp(open+iv.Millis()), in.Symbol, in.Price(o), in.Price(hi), in.Price(lo), in.Price(c), trades, volume, extra,
 		volume*100, home, volume)
 }
 
