@@ -20,6 +20,7 @@ import (
 	"github.com/candlewire/candlewire/internal/exchange/coinbase"
 	"github.com/candlewire/candlewire/internal/exchange/kraken"
 	"github.com/candlewire/candlewire/internal/exchange/okx"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 	"github.com/candlewire/candlewire/internal/sqlite"
@@ -35,19 +36,19 @@ type decoded struct {
 }
 
 // recordings are the real sessions replayed, with how each venue's frames
-// are dispatched and where its feed connects.
+// are dispatched (where its feed connects is its driver's).
 var recordings = []struct {
-	file, venue, wsPath string
-	decoder             func(frames [][]byte) func([]byte) decoded
+	file, venue string
+	decoder     func(frames [][]byte) func([]byte) decoded
 }{
-	{"BINANCE.ws.1.0", "binance", "", stateless(decodeBinance)},
-	{"BINANCE_FUTURES.ws.1.0", "binance", "", stateless(decodeBinance)},
-	{"BITMEX.ws.1.0", "bitmex", "/realtime", stateless(decodeBitmex)},
-	{"OKX.ws.1.0", "okx", "", stateless(decodeOKX)},
-	{"COINBASE.ws.28.0", "coinbase", "", coinbaseDecoder},
+	{"BINANCE.ws.1.0", "binance", stateless(decodeBinance)},
+	{"BINANCE_FUTURES.ws.1.0", "binance", stateless(decodeBinance)},
+	{"BITMEX.ws.1.0", "bitmex", stateless(decodeBitmex)},
+	{"OKX.ws.1.0", "okx", stateless(decodeOKX)},
+	{"COINBASE.ws.28.0", "coinbase", coinbaseDecoder},
 	// KRAKEN.ws.49.0 and .50.0 hold only ticker and book frames: no
 	// candle, so nothing to compare (the decoder test reads them).
-	{"KRAKEN.ws.48.0", "kraken", "", stateless(decodeKraken)},
+	{"KRAKEN.ws.48.0", "kraken", stateless(decodeKraken)},
 }
 
 // decodeKraken reads Kraken's v1 frames (the recordings' API): trades.
@@ -165,7 +166,11 @@ func TestReplayIntoRunMatchesDirectDecode(t *testing.T) {
 				t.Fatal("no markets decoded from the recording")
 			}
 			want := collectDirect(t, rc.venue, ms, frames)
-			got := collectReplay(t, exe, path, rc.venue, rc.wsPath, ms)
+			d, err := registry.Lookup(rc.venue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := collectReplay(t, exe, path, rc.venue, d.Sim.WSPath, ms)
 			if len(want) == 0 || !slices.Equal(got, want) {
 				t.Fatalf("run after replay stored\n%s\nwant (direct decode)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -203,15 +208,20 @@ func marketsOf(frames []decoded) []market.Market {
 	return ms
 }
 
-// binsOf is what each venue's bins carry, as run configures them.
-var binsOf = map[string]candle.Options{"okx": {Unmergeable: true, NoCount: true}, "bybit": {Unmergeable: true, NoCount: true},
-	"kraken": {Unmergeable: true}}
+// binsOf is what venue's bins carry, as run configures them.
+func binsOf(t *testing.T, venue string) candle.Options {
+	d, err := registry.Lookup(venue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Bins
+}
 
 // collectDirect runs the collector on the decoded frames into memory.
 func collectDirect(t *testing.T, venue string, ms []market.Market, frames []decoded) []string {
 	st := store.NewMemory(nil)
 	c, err := collector.New(collector.Config{Store: st, Venues: []collector.Venue{{Name: venue, Feed: fileFeed{frames}, REST: noREST{},
-		Markets: ms, Bins: binsOf[venue]}}})
+		Markets: ms, Bins: binsOf(t, venue)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
