@@ -151,8 +151,8 @@ func (e endpoints) inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, fu
 func mountAll(s *sim.Server) endpoints {
 	eps := endpoints{}
 	for _, d := range registry.All() {
-		d.Sim.Mount(s, "/"+d.Name)
-		eps[d.Name] = config.Venue{WSURL: "ws://HOST/" + d.Name + d.Sim.WSPath, RESTURL: "http://HOST/" + d.Name}
+		d.MountSim(s)
+		eps[d.Name] = d.SimEndpoint("HOST")
 	}
 	return eps
 }

@@ -121,3 +121,12 @@ func (d Driver) Client(ep config.Venue, h *upstream.HTTP) (REST, error) {
 func (d Driver) Feed(ep config.Venue, link upstream.Config) (collector.Feed, error) {
 	return d.NewFeed(d.Endpoint(ep), link)
 }
+
+// MountSim serves the venue's simulator front-end on s at /<venue>.
+func (d Driver) MountSim(s *sim.Server) { d.Sim.Mount(s, "/"+d.Name) }
+
+// SimEndpoint is where a simulator at host (host:port), with the venue
+// mounted by MountSim, serves it.
+func (d Driver) SimEndpoint(host string) config.Venue {
+	return config.Venue{WSURL: "ws://" + host + "/" + d.Name + d.Sim.WSPath, RESTURL: "http://" + host + "/" + d.Name}
+}

@@ -1,4 +1,4 @@
-package cli
+package bench
 
 import (
 	"bufio"
@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/sim"
 )
 
 // The soak's server side: `candlewire run` in a child process, collecting
@@ -55,9 +55,13 @@ func startRunChild(ctx context.Context, dir, simAddr string, ms []market.Market,
 		names[i] = m.String()
 	}
 	args := []string{"run", "--config", cfg, "--db", filepath.Join(dir, "soak.db"), "--listen", port, "--markets", strings.Join(names, ","), "--log", "error"}
-	eps := mountAll(sim.New(sim.Config{})).withHost(simAddr)
 	for _, v := range venuesOf(ms) {
-		args = append(args, "--ws-url", v+"="+eps[v].WSURL, "--rest-url", v+"="+eps[v].RESTURL)
+		d, err := registry.Lookup(v)
+		if err != nil {
+			return nil, err
+		}
+		ep := d.SimEndpoint(simAddr)
+		args = append(args, "--ws-url", v+"="+ep.WSURL, "--rest-url", v+"="+ep.RESTURL)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = stderr

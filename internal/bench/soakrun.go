@@ -1,13 +1,13 @@
-package cli
+package bench
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"time"
 
-	"github.com/candlewire/candlewire/internal/bench"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -23,43 +23,43 @@ type soakSample struct {
 	Drops      int     `json:"slow_drops"` // so far
 }
 
-// soakResult is what `candlewire bench soak` measured.
-type soakResult struct {
-	Clients         map[string]int    `json:"clients"`
-	Seconds         float64           `json:"seconds"`
-	Speed           float64           `json:"sim_speed"`
-	Streams         []string          `json:"streams"`
-	Faults          []string          `json:"faults"`
-	Samples         []soakSample      `json:"samples"`
-	Transports      []bench.SoakCheck `json:"transports"`
-	Bins            int               `json:"final_bins"`     // final candles in the window, all streams
-	Unsettled       int               `json:"unsettled_bins"` // bins of the window not final in the store at the end
-	Expected        int64             `json:"expected"`
-	Received        int64             `json:"received"`
-	Missing         int64             `json:"missing"`
-	Duplicates      int64             `json:"duplicates"`
-	Reconnects      int               `json:"reconnects"`
-	MaxRSSMiB       float64           `json:"max_rss_mib"`
-	RSSGrowthMiB    float64           `json:"rss_growth_mib"` // last sample - first
-	GoroutineGrowth int               `json:"goroutine_growth"`
+// SoakResult is what `candlewire bench soak` measured.
+type SoakResult struct {
+	Clients         map[string]int `json:"clients"`
+	Seconds         float64        `json:"seconds"`
+	Speed           float64        `json:"sim_speed"`
+	Streams         []string       `json:"streams"`
+	Faults          []string       `json:"faults"`
+	Samples         []soakSample   `json:"samples"`
+	Transports      []SoakCheck    `json:"transports"`
+	Bins            int            `json:"final_bins"`     // final candles in the window, all streams
+	Unsettled       int            `json:"unsettled_bins"` // bins of the window not final in the store at the end
+	Expected        int64          `json:"expected"`
+	Received        int64          `json:"received"`
+	Missing         int64          `json:"missing"`
+	Duplicates      int64          `json:"duplicates"`
+	Reconnects      int            `json:"reconnects"`
+	MaxRSSMiB       float64        `json:"max_rss_mib"`
+	RSSGrowthMiB    float64        `json:"rss_growth_mib"` // last sample - first
+	GoroutineGrowth int            `json:"goroutine_growth"`
 }
 
 // soakRun is a soak under way.
 type soakRun struct {
-	o       soakOptions
+	o       SoakOptions
 	simAddr string
 	srv     *runChild
-	procs   []*bench.SoakProcess
+	procs   []*SoakProcess
 	log     io.Writer
-	res     soakResult
+	res     SoakResult
 	start   time.Time
 	lastCPU float64
 	lastAt  time.Time
 }
 
 // run soaks for the duration, then settles and checks the deliveries.
-func (s *soakRun) run(ctx context.Context) (soakResult, error) {
-	s.res = soakResult{Clients: map[string]int{}, Speed: s.o.speed, Streams: s.o.streams(), Faults: []string{}}
+func (s *soakRun) run(ctx context.Context) (SoakResult, error) {
+	s.res = SoakResult{Clients: map[string]int{}, Speed: s.o.Speed, Streams: s.o.streams(), Faults: []string{}}
 	for _, p := range s.procs {
 		s.res.Clients[p.Transport] = p.Connected
 	}
@@ -79,21 +79,21 @@ func (s *soakRun) run(ctx context.Context) (soakResult, error) {
 		return s.res, err
 	}
 	s.res.Seconds = time.Since(s.start).Seconds()
-	fmt.Fprintf(s.log, "soak: done after %s; settling (at most %s)\n", time.Since(s.start).Round(time.Second), s.o.settle)
+	fmt.Fprintf(s.log, "soak: done after %s; settling (at most %s)\n", time.Since(s.start).Round(time.Second), s.o.Settle)
 	return s.res, s.verify(ctx, s0, s1)
 }
 
 // soakFor samples and injects faults until the duration is over.
 func (s *soakRun) soakFor(ctx context.Context) error {
-	sampleT := time.NewTicker(s.o.every)
+	sampleT := time.NewTicker(s.o.Every)
 	defer sampleT.Stop()
 	var faultC <-chan time.Time
-	if s.o.faultEvery > 0 {
-		ft := time.NewTicker(s.o.faultEvery)
+	if s.o.FaultEvery > 0 {
+		ft := time.NewTicker(s.o.FaultEvery)
 		defer ft.Stop()
 		faultC = ft.C
 	}
-	end := time.NewTimer(s.o.duration)
+	end := time.NewTimer(s.o.Duration)
 	defer end.Stop()
 	for {
 		select {
@@ -102,7 +102,7 @@ func (s *soakRun) soakFor(ctx context.Context) error {
 		case <-s.srv.done:
 			return fmt.Errorf("the server exited during the soak")
 		case <-end.C:
-			if time.Since(s.lastAt) < s.o.every/2 {
+			if time.Since(s.lastAt) < s.o.Every/2 {
 				return nil // sampled just now
 			}
 			return s.sample(ctx)
@@ -124,9 +124,9 @@ var soakFaults = []string{sim.FaultDrop, sim.FaultRefuse, sim.FaultSkipFinal, si
 
 func (s *soakRun) fault(ctx context.Context) error {
 	i := len(s.res.Faults)
-	vs := venuesOf(s.o.markets)
+	vs := venuesOf(s.o.Markets)
 	venue, kind := vs[i%len(vs)], soakFaults[i%len(soakFaults)]
-	d := time.Duration(20 * s.o.speed * float64(time.Second))
+	d := time.Duration(20 * s.o.Speed * float64(time.Second))
 	if err := injectFault(ctx, s.simAddr, venue, kind, d); err != nil {
 		return err
 	}
@@ -158,14 +158,14 @@ func (s *soakRun) sample(ctx context.Context) error {
 // the first bin that opened after the clients connected, at s0, to the last
 // that closed by s1, simulated time), then for the clients to have them.
 func (s *soakRun) verify(ctx context.Context, s0, s1 int64) error {
-	deadline := time.Now().Add(s.o.settle)
+	deadline := time.Now().Add(s.o.Settle)
 	var expected map[string][]int64
 	for {
 		var err error
 		if expected, s.res.Unsettled, err = s.storeFinals(ctx, s0, s1); err != nil {
 			return err
 		}
-		if s.res.Unsettled == 0 || time.Now().After(deadline.Add(-s.o.settle/2)) {
+		if s.res.Unsettled == 0 || time.Now().After(deadline.Add(-s.o.Settle/2)) {
 			break
 		}
 		upstream.Sleep(ctx, 5*time.Second) //nolint:errcheck // a cancelled wait ends the loop
@@ -191,10 +191,10 @@ func (s *soakRun) verify(ctx context.Context, s0, s1 int64) error {
 func (s *soakRun) storeFinals(ctx context.Context, s0, s1 int64) (map[string][]int64, int, error) {
 	out := map[string][]int64{}
 	unsettled := 0
-	for _, iv := range s.o.intervals {
+	for _, iv := range s.o.Intervals {
 		ms := iv.Millis()
 		lo, hi := (s0+ms-1)/ms*ms, s1/ms*ms // bins [lo, hi)
-		for _, m := range s.o.markets {
+		for _, m := range s.o.Markets {
 			stream := market.Series{Market: m, Interval: iv}.String()
 			ts, err := s.finalsOf(ctx, m, iv, lo, hi)
 			if err != nil {
@@ -269,8 +269,8 @@ func (s *soakRun) summarize() {
 	}
 }
 
-// print writes the samples as a table and the summary.
-func (r soakResult) print(w io.Writer) {
+// Print writes the samples as a table and the summary.
+func (r SoakResult) Print(w io.Writer) {
 	fmt.Fprintf(w, "soak: %.0f s at sim speed %g; clients %v; %d streams; %d faults\n\n", r.Seconds, r.Speed, r.Clients, len(r.Streams), len(r.Faults))
 	fmt.Fprintf(w, "| time | RSS MiB | goroutines | CPU %% | conns | slow drops |\n|---|---|---|---|---|---|\n")
 	for _, x := range r.Samples {
@@ -288,4 +288,85 @@ func (r soakResult) print(w io.Writer) {
 			fmt.Fprintf(w, "missing: %s\n", e)
 		}
 	}
+}
+
+// SoakOptions are what one soak runs: clients per transport, for how
+// long, sampling the server every Every, the simulator's speed, a fault
+// every FaultEvery, the markets and intervals followed, and how long the
+// end waits for the last finals and deliveries.
+type SoakOptions struct {
+	WS, SSE, Poll int
+	Duration      time.Duration
+	Every         time.Duration
+	Speed         float64
+	FaultEvery    time.Duration
+	Markets       []market.Market
+	Intervals     []market.Interval
+	Settle        time.Duration
+}
+
+// streams are every market at every interval.
+func (o SoakOptions) streams() []string {
+	var ss []string
+	for _, iv := range o.Intervals {
+		for _, m := range o.Markets {
+			ss = append(ss, market.Series{Market: m, Interval: iv}.String())
+		}
+	}
+	return ss
+}
+
+// Soak sets up, runs and checks one soak.
+func Soak(ctx context.Context, o SoakOptions, stderr io.Writer) (SoakResult, error) {
+	dir, err := os.MkdirTemp("", "candlewire-soak-")
+	if err != nil {
+		return SoakResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	simAddr, stopSim, err := StartSim(ctx, o.Markets, o.Speed, "", stderr)
+	if err != nil {
+		return SoakResult{}, err
+	}
+	defer stopSim()
+	srv, err := startRunChild(ctx, dir, simAddr, o.Markets, stderr)
+	if err != nil {
+		return SoakResult{}, err
+	}
+	defer srv.stop()
+	procs, err := startSoakClients(ctx, o, srv.base, stderr)
+	defer func() {
+		for _, p := range procs {
+			p.Stop()
+		}
+	}()
+	if err != nil {
+		return SoakResult{}, err
+	}
+	s := &soakRun{o: o, simAddr: simAddr, srv: srv, procs: procs, log: stderr}
+	return s.run(ctx)
+}
+
+// startSoakClients starts a client process per transport with clients.
+func startSoakClients(ctx context.Context, o SoakOptions, base string, log io.Writer) ([]*SoakProcess, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var procs []*SoakProcess
+	for _, tn := range []struct {
+		transport string
+		n         int
+	}{{"ws", o.WS}, {"sse", o.SSE}, {"longpoll", o.Poll}} {
+		if tn.n == 0 {
+			continue
+		}
+		fmt.Fprintf(log, "soak: connecting %d %s clients\n", tn.n, tn.transport)
+		p, err := StartSoakClients(ctx, exe, base, tn.transport, tn.n, o.streams())
+		if err != nil {
+			return procs, err
+		}
+		procs = append(procs, p)
+		fmt.Fprintf(log, "soak: %d %s clients connected\n", p.Connected, tn.transport)
+	}
+	return procs, nil
 }
