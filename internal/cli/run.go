@@ -15,9 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/bitmexcompat"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/instrument"
 	"github.com/candlewire/candlewire/internal/logdedup"
@@ -40,8 +42,10 @@ type runOptions struct {
 	log      string
 	serve    config.Serve
 	lookback time.Duration // gap repair's look-back; 0: the collector's default
-	// health is the run's /healthz, once it has started.
-	health *health
+	// health is the run's /healthz and counts its /v1/status, once it
+	// has started.
+	health *api.Health
+	counts api.Counts
 	// instruments are the markets as their venues list them (loaded at
 	// start; a venue whose list could not be read has none).
 	instruments map[market.Market]instrument.Instrument
@@ -126,8 +130,8 @@ func runWith(ctx context.Context, o runOptions, log *slog.Logger) error {
 	}
 	defer st.Close()
 	reg, met := newMetrics()
-	o.health = runHealth(o, st, met)
-	defer goUntil(ctx, o.health.watch)()
+	o.health, o.counts = runHealth(o, st, met), met
+	defer goUntil(ctx, o.health.Watch)()
 	var h hub.Hub
 	logged := make(chan struct{})
 	go logFinals(h.Subscribe(streamsOf(o.markets, market.I1m)...), log, logged)
@@ -227,13 +231,24 @@ func logFinal(log *slog.Logger, c market.Candle) {
 }
 
 // httpRoutes serves /metrics, /v1/status and /healthz.
-func httpRoutes(reg *prometheus.Registry, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument,
-	h *health) *http.ServeMux {
+func httpRoutes(reg *prometheus.Registry, st store.Store, o runOptions) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("GET /v1/status", statusHandler(reg, st, ms, infos))
-	mux.Handle("GET /healthz", healthzHandler(h))
+	mux.Handle("GET /v1/status", api.StatusHandler(o.counts, st, o.markets, o.instruments))
+	mux.Handle("GET /healthz", o.health.Handler())
 	return mux
+}
+
+// runHealth is the health of a run's markets, read from the collector's
+// metrics: each venue's silence timeout is the config's or its default.
+func runHealth(o runOptions, f api.Finals, met *metrics.Metrics) *api.Health {
+	venues := map[string]api.VenueWatch{}
+	for _, m := range o.markets {
+		if d, err := registry.Lookup(m.Venue); err == nil { // else the run refused it before this
+			venues[m.Venue] = api.VenueWatch{Silence: d.SilenceOf(o.eps[m.Venue]), Grace: d.Grace}
+		}
+	}
+	return api.NewHealth(f, o.markets, venues, met)
 }
 
 // goUntil runs f in a goroutine with a context that ends with ctx or

@@ -38,7 +38,7 @@ func startHTTP(o runOptions, st store.Store, h *hub.Hub, compat *bitmexcompat.Se
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
-	mux := httpRoutes(reg, st, o.markets, o.instruments, o.health)
+	mux := httpRoutes(reg, st, o)
 	a := api.New(api.Config{Store: st, Hub: h, Registerer: reg, Markets: o.markets, Tokens: o.serve.Tokens, Origins: o.serve.Origins,
 		Hosts: allowedHosts(ln.Addr(), o.serve.Hosts, log), MaxConnsPerIP: o.serve.MaxConnsPerIP})
 	a.Register(mux)

@@ -1,4 +1,4 @@
-package cli
+package api
 
 import (
 	"cmp"
@@ -10,12 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
-	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
 )
 
 // Health thresholds, beyond the venues' own silence timeouts and graces.
@@ -34,37 +29,37 @@ const (
 	finalSlack = 30 * time.Second
 )
 
-// finals reads the newest final of a market (store.Store does).
-type finals interface {
+// Finals reads the newest final of a market (store.Store does).
+type Finals interface {
 	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
 }
 
-// venueWatch is what the health needs to know of a venue.
-type venueWatch struct {
-	silence time.Duration // no connection for longer than this is a fault
-	grace   time.Duration // how late a final may be
+// VenueWatch is what the health needs to know of a venue.
+type VenueWatch struct {
+	Silence time.Duration // no connection for longer than this is a fault
+	Grace   time.Duration // how late a final may be
 }
 
-// probe is what the health reads from the collector at one moment.
-type probe struct {
+// reading is what the health reads from the collector at one moment.
+type reading struct {
 	connected map[string]bool // venue: it has an open connection
 	attempts  uint64          // store writes tried so far
 	stored    float64         // candle versions stored so far
 }
 
-// health tracks what /healthz reports: whether store writes succeed,
+// Health tracks what /healthz reports: whether store writes succeed,
 // whether each venue has a connection, and how old each market's newest
 // final is. sample keeps it current; run samples every second.
-type health struct {
-	finals  finals
+type Health struct {
+	finals  Finals
 	markets []market.Market
-	venues  map[string]venueWatch
-	probe   func() probe
+	venues  map[string]VenueWatch
+	probe   func() reading
 	now     func() time.Time
 
 	mu        sync.Mutex
 	start     time.Time
-	last      probe
+	last      reading
 	heard     map[string]time.Time        // venue: last seen connected (the start before)
 	storedAt  time.Time                   // last sample that saw something stored (the start before)
 	failSince time.Time                   // first sample of the current failing writes; zero while they succeed
@@ -72,8 +67,8 @@ type health struct {
 	finalAt   map[market.Market]time.Time // when it was first seen (wall clock)
 }
 
-func newHealth(f finals, ms []market.Market, venues map[string]venueWatch, p func() probe, now func() time.Time) *health {
-	h := &health{finals: f, markets: ms, venues: venues, probe: p, now: now, heard: map[string]time.Time{},
+func newHealth(f Finals, ms []market.Market, venues map[string]VenueWatch, p func() reading, now func() time.Time) *Health {
+	h := &Health{finals: f, markets: ms, venues: venues, probe: p, now: now, heard: map[string]time.Time{},
 		newest: map[market.Market]int64{}, finalAt: map[market.Market]time.Time{}}
 	h.start, h.storedAt, h.last = now(), now(), p()
 	for v := range venues {
@@ -82,45 +77,35 @@ func newHealth(f finals, ms []market.Market, venues map[string]venueWatch, p fun
 	return h
 }
 
-// runHealth is the health of a run's markets, read from the collector's
-// metrics: each venue's silence timeout is the config's or its default.
-func runHealth(o runOptions, f finals, met *metrics.Metrics) *health {
-	venues := map[string]venueWatch{}
-	for _, m := range o.markets {
-		d, err := registry.Lookup(m.Venue)
-		if err != nil {
-			continue // the run refused it before this
-		}
-		venues[m.Venue] = venueWatch{silence: d.SilenceOf(o.eps[m.Venue]), grace: d.Grace}
-	}
-	return newHealth(f, o.markets, venues, metricsProbe(met, slices.Sorted(maps.Keys(venues))), time.Now)
+// Probe is what the health reads of the collector (metrics.Metrics is
+// one): whether a venue has a connection, how many store writes were tried,
+// and how many candle versions the store took.
+type Probe interface {
+	ConnectedTo(venue string) bool
+	StoreWriteAttempts() uint64
+	CandlesWritten() float64
 }
 
-// metricsProbe reads a probe from the metrics the collector keeps: a
-// venue is connected while upstream_connected is above zero; a store write
-// is an observation of store_write_seconds, and one that succeeded adds
-// its rows to candle_writes_total.
-func metricsProbe(met *metrics.Metrics, venues []string) func() probe {
-	read := func(c prometheus.Metric) *dto.Metric {
-		var m dto.Metric
-		c.Write(&m) //nolint:errcheck // client_golang's own metrics always write
-		return &m
-	}
-	return func() probe {
-		p := probe{connected: map[string]bool{}, attempts: read(met.StoreWrite).GetHistogram().GetSampleCount()}
+// NewHealth is the health of markets, collected from venues, read from p
+// and the store's newest finals.
+func NewHealth(f Finals, ms []market.Market, venues map[string]VenueWatch, p Probe) *Health {
+	return newHealth(f, ms, venues, probeOf(p, slices.Sorted(maps.Keys(venues))), time.Now)
+}
+
+// probeOf reads a probe of venues from p.
+func probeOf(p Probe, venues []string) func() reading {
+	return func() reading {
+		out := reading{connected: map[string]bool{}, attempts: p.StoreWriteAttempts(), stored: p.CandlesWritten()}
 		for _, v := range venues {
-			p.connected[v] = read(met.Connected.WithLabelValues(v)).GetGauge().GetValue() > 0
+			out.connected[v] = p.ConnectedTo(v)
 		}
-		for _, outcome := range []string{"changed", "unchanged", "stale", "invalid"} {
-			p.stored += read(met.CandleWrites.WithLabelValues(outcome)).GetCounter().GetValue()
-		}
-		return p
+		return out
 	}
 }
 
 // sample reads the probe and moves the clocks it drives (one sample at a
 // time, so that each sees the previous one's figures).
-func (h *health) sample() {
+func (h *Health) sample() {
 	newest := h.readFinals()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -148,7 +133,7 @@ func (h *health) sample() {
 // may be slow). Its age is judged by when it arrived, not by its open
 // time: exchange time is not the local clock (a time-compressed simulator
 // runs ahead of it, a replay of old recordings behind it).
-func (h *health) readFinals() map[market.Market]int64 {
+func (h *Health) readFinals() map[market.Market]int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	out := map[market.Market]int64{}
@@ -160,8 +145,8 @@ func (h *health) readFinals() map[market.Market]int64 {
 	return out
 }
 
-// watch samples every second until ctx ends.
-func (h *health) watch(ctx context.Context) {
+// Watch samples every second until ctx ends.
+func (h *Health) Watch(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -202,7 +187,7 @@ func (r *healthReport) code() int {
 }
 
 // check samples and judges.
-func (h *health) check(ctx context.Context) healthReport {
+func (h *Health) check(ctx context.Context) healthReport {
 	h.sample()
 	now := h.now()
 	r := healthReport{Reasons: []string{}, Markets: []healthMarket{}}
@@ -223,7 +208,7 @@ func (h *health) check(ctx context.Context) healthReport {
 
 // checkWrites reports store writes that keep failing with nothing stored,
 // timed from the first failure (a quiet spell before it is no failure).
-func (h *health) checkWrites(r *healthReport, now time.Time) {
+func (h *Health) checkWrites(r *healthReport, now time.Time) {
 	failing := now.Sub(h.failSince)
 	if h.failSince.IsZero() || failing < writesFailingAfter {
 		return
@@ -235,12 +220,12 @@ func (h *health) checkWrites(r *healthReport, now time.Time) {
 // checkVenues reports venues without a connection for longer than their
 // silence timeout; with none connected and nothing stored for a while,
 // nothing is being collected.
-func (h *health) checkVenues(r *healthReport, now time.Time) {
+func (h *Health) checkVenues(r *healthReport, now time.Time) {
 	down := 0
 	for _, v := range slices.Sorted(maps.Keys(h.venues)) {
-		if gone := now.Sub(h.heard[v]); gone > h.venues[v].silence {
+		if gone := now.Sub(h.heard[v]); gone > h.venues[v].Silence {
 			down++
-			r.add(false, "venue %s: no connection for %s (silence timeout %s)", v, gone.Round(time.Second), h.venues[v].silence)
+			r.add(false, "venue %s: no connection for %s (silence timeout %s)", v, gone.Round(time.Second), h.venues[v].Silence)
 		}
 	}
 	if quiet := now.Sub(h.storedAt); down > 0 && down == len(h.venues) && quiet >= quietDownAfter {
@@ -252,7 +237,7 @@ func (h *health) checkVenues(r *healthReport, now time.Time) {
 // have not changed for longer than expected: a final is due every minute,
 // plus the venue's grace and finalSlack (counted from the start for the
 // first one: a restart is given as long for it).
-func (h *health) checkFinals(ctx context.Context, r *healthReport, now time.Time) {
+func (h *Health) checkFinals(ctx context.Context, r *healthReport, now time.Time) {
 	for _, m := range h.markets {
 		last, ok, err := h.finals.LastReconciled(ctx, m, market.I1m)
 		if err != nil {
@@ -261,7 +246,7 @@ func (h *health) checkFinals(ctx context.Context, r *healthReport, now time.Time
 		}
 		e := healthMarket{Market: m.String()}
 		if ok {
-			e.LastReconciled = fmtTime(last)
+			e.LastReconciled = time.UnixMilli(last).UTC().Format(time.RFC3339)
 		}
 		h.mu.Lock()
 		since := h.start
@@ -269,7 +254,7 @@ func (h *health) checkFinals(ctx context.Context, r *healthReport, now time.Time
 			since = at
 		}
 		h.mu.Unlock()
-		due := market.I1m.Duration() + h.venues[m.Venue].grace + finalSlack
+		due := market.I1m.Duration() + h.venues[m.Venue].Grace + finalSlack
 		if late := now.Sub(since); late > due {
 			r.add(false, "market %s: no new final for %s (newest %s; one is due every minute, %s late at most)",
 				m, late.Round(time.Second), cmp.Or(e.LastReconciled, "none"), due-market.I1m.Duration())

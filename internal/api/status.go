@@ -1,12 +1,9 @@
-package cli
+package api
 
 import (
 	"encoding/json"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/candlewire/candlewire/internal/instrument"
 	"github.com/candlewire/candlewire/internal/market"
@@ -30,14 +27,18 @@ type marketStatus struct {
 	PricePlaces *int   `json:"price_places,omitempty"`
 }
 
-// statusHandler serves GET /v1/status: the markets and their data quality.
-func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument) http.HandlerFunc {
+// Counts are the collector's counts /v1/status shows (metrics.Metrics
+// has them).
+type Counts interface {
+	GapsFoundOf(market string) float64
+	GapsFilledOf(market string) float64
+	ReconnectsOf(venue string) float64
+	BudgetLeft(venue string) float64
+}
+
+// StatusHandler serves GET /v1/status: the markets and their data quality.
+func StatusHandler(c Counts, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		mfs, err := reg.Gather()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
 		out := struct {
 			Now       int64             `json:"now"`
 			Intervals []market.Interval `json:"intervals"`
@@ -45,10 +46,8 @@ func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market, 
 		}{Now: time.Now().UnixMilli(), Intervals: market.Intervals}
 		for _, m := range ms {
 			s := marketStatus{Market: m.String(),
-				GapsFound:  sum(mfs, "candlewire_gaps_found_total", "market", m.String()),
-				GapsFilled: sum(mfs, "candlewire_gaps_resolved_total", "market", m.String(), "status", "filled"),
-				Reconnects: sum(mfs, "candlewire_upstream_reconnects_total", "venue", m.Venue),
-				BudgetLeft: sum(mfs, "candlewire_upstream_connect_budget_left", "venue", m.Venue)}
+				GapsFound: c.GapsFoundOf(m.String()), GapsFilled: c.GapsFilledOf(m.String()),
+				Reconnects: c.ReconnectsOf(m.Venue), BudgetLeft: c.BudgetLeft(m.Venue)}
 			if in, ok := infos[m]; ok {
 				p, _ := in.Scale()
 				s.Tick, s.Lot, s.PricePlaces = in.Tick.String(), in.Lot.String(), &p
@@ -67,9 +66,9 @@ func statusHandler(reg prometheus.Gatherer, st store.Store, ms []market.Market, 
 	}
 }
 
-// healthzHandler serves GET /healthz: ok or degraded (200), or down
-// (503), with the reasons and each market's newest final.
-func healthzHandler(h *health) http.HandlerFunc {
+// Handler serves GET /healthz: ok or degraded (200), or down (503), with
+// the reasons and each market's newest final.
+func (h *Health) Handler() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rep := h.check(r.Context())
 		w.Header().Set("Content-Type", "application/json")
@@ -77,34 +76,4 @@ func healthzHandler(h *health) http.HandlerFunc {
 		w.WriteHeader(rep.code())
 		json.NewEncoder(w).Encode(rep) //nolint:errcheck // the client went away
 	}
-}
-
-// sum adds the values of a gathered metric's series whose labels include
-// every given name, value pair.
-func sum(mfs []*dto.MetricFamily, name string, labels ...string) float64 {
-	total := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if hasLabels(m, labels) {
-				total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-			}
-		}
-	}
-	return total
-}
-
-func hasLabels(m *dto.Metric, labels []string) bool {
-	for i := 0; i+1 < len(labels); i += 2 {
-		found := false
-		for _, lp := range m.GetLabel() {
-			found = found || lp.GetName() == labels[i] && lp.GetValue() == labels[i+1]
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
