@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"go.uber.org/goleak"
 )
 
@@ -26,6 +27,11 @@ const childEnv = "CANDLEWIRE_E2E_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
+		if os.Getenv(seventhEnv) == "1" {
+			if err := registry.Register(seventh); err != nil {
+				panic(err)
+			}
+		}
 		main()
 		return
 	}
