@@ -47,7 +47,9 @@ var seventh = exchange.Driver{
 		BenchSymbol: func(i int) string { return fmt.Sprintf("C%d-USD", i) }},
 }
 
-func seventhSpec(string) sim.Spec { return sim.Spec{PricePrec: 2, Tick: 1, Start: 10_000, SizePrec: 3, Lot: 1} }
+func seventhSpec(string) sim.Spec {
+	return sim.Spec{PricePrec: 2, Tick: 1, Start: 10_000, SizePrec: 3, Lot: 1}
+}
 
 // mountSeventh serves the venue's trades after a sequence number and its
 // final bins in a window, at prefix.
