@@ -145,14 +145,14 @@ func (h *Health) readFinals() map[market.Market]int64 {
 	return out
 }
 
-// Watch samples every second until ctx ends.
-func (h *Health) Watch(ctx context.Context) {
+// Run samples every second until ctx ends.
+func (h *Health) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 			h.sample()
 		}

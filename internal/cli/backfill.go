@@ -76,11 +76,11 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	log := newLogger(stderr, "warn")
 	if o.sim {
-		var stopSim func()
-		if o.eps, stopSim, err = o.eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
+		var simSrv *simServer
+		if o.eps, simSrv, err = o.eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
 			return err
 		}
-		defer stopSim()
+		defer simSrv.start()()
 	}
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()

@@ -135,12 +135,12 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	eps = urls.apply(eps)
 	log := newLogger(stderr, "warn")
 	if *useSim {
-		var stop func()
+		var simSrv *simServer
 		var err error
-		if eps, stop, err = eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
+		if eps, simSrv, err = eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
 			return err
 		}
-		defer stop()
+		defer simSrv.start()()
 	}
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()

@@ -70,11 +70,11 @@ func recordCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	log := newLogger(stderr, o.log)
 	if o.sim {
-		var stop func()
-		if o.eps, stop, err = o.eps.inProcessSim(sim.Config{Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
+		var simSrv *simServer
+		if o.eps, simSrv, err = o.eps.inProcessSim(sim.Config{Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
 			return err
 		}
-		defer stop()
+		defer simSrv.start()()
 	}
 	if o.duration > 0 {
 		var cancel context.CancelFunc

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	rungroup "github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -111,15 +112,22 @@ func runLogger(w io.Writer, level string) (log *slog.Logger, flush func()) {
 	return slog.New(h), h.Close
 }
 
-// runWith collects, stores and serves until ctx ends.
+// runWith collects, stores and serves until ctx ends. The node's
+// components run under one group: the first to return stops the others,
+// and shutdown takes one path, in order: the collector stores everything
+// collected, the hub tells clients it is going away, the health stops
+// sampling, the HTTP server stops.
 func runWith(ctx context.Context, o runOptions, log *slog.Logger) error {
-	var err error
-	if o.sim {
-		var stopSim func()
-		if o.eps, stopSim, err = o.eps.inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
+	var (
+		g   rungroup.Group
+		err error
+	)
+	if o.sim { // the exchanges, not part of the node: serving before it starts, stopped after it
+		var simSrv *simServer
+		if o.eps, simSrv, err = o.eps.inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
 			return err
 		}
-		defer stopSim()
+		defer simSrv.start()()
 	}
 	if o.instruments, err = listed(ctx, o, log); err != nil {
 		return err
@@ -131,11 +139,7 @@ func runWith(ctx context.Context, o runOptions, log *slog.Logger) error {
 	defer st.Close()
 	reg, met := newMetrics()
 	o.health, o.counts = runHealth(o, st, met), met
-	defer goUntil(ctx, o.health.Watch)()
 	var h hub.Hub
-	logged := make(chan struct{})
-	go logFinals(h.Subscribe(streamsOf(o.markets, market.I1m)...), log, logged)
-	defer func() { h.Close(); <-logged }()
 	compat := bitmexcompat.New(bitmexcompat.Config{Store: st, Hub: &h, Markets: o.markets, Aliases: aliases(o.serve.BitMEX),
 		Origins: o.serve.Origins})
 	col, closeClient, err := newCollector(ctx, o, st, &h, compat, met, log)
@@ -147,11 +151,24 @@ func runWith(ctx context.Context, o runOptions, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	err = col.Run(ctx) // returns once everything collected is stored
-	h.Close()          // clients get "going away", long polls answer, SSE streams end
-	srv.stop(ctx)
+	// Interrupts run in the order added, once the first component returns
+	// (the collector, when ctx ends).
+	colCtx, stopCol := context.WithCancel(ctx)
+	stored := make(chan struct{})
+	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
+	sub := h.Subscribe(streamsOf(o.markets, market.I1m)...)
+	g.Add(func() error { return logFinals(sub, log) }, func(error) { h.Close() }) // clients get "going away" too
+	add(&g, o.health.Run)
+	add(&g, srv.Run)
+	err = g.Run()
 	log.Info("stopped; everything collected is stored")
 	return err
+}
+
+// add runs f under g until g stops it.
+func add(g *rungroup.Group, f func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	g.Add(func() error { return f(ctx) }, func(error) { cancel() })
 }
 
 // newMetrics makes the registry /metrics serves, with the process's and
@@ -199,16 +216,15 @@ func aliases(in map[string]string) map[string]market.Market {
 }
 
 // logFinals logs each final 1m candle, so the service shows candles
-// arriving; it ends when the hub closes, then closes done.
-func logFinals(sub *hub.Sub, log *slog.Logger, done chan<- struct{}) {
-	defer close(done)
+// arriving; it ends when the hub closes.
+func logFinals(sub *hub.Sub, log *slog.Logger) error {
 	for {
 		u, err := sub.Next(context.Background())
+		if errors.Is(err, hub.ErrClosed) {
+			return nil
+		}
 		if err != nil {
-			if !errors.Is(err, hub.ErrClosed) {
-				log.Warn("candle log stopped", "err", err)
-			}
-			return
+			return fmt.Errorf("candle log: %w", err)
 		}
 		if c := u.Candle; c.State == market.Reconciled {
 			logFinal(log, c)

@@ -20,10 +20,11 @@ import (
 	"github.com/candlewire/candlewire/internal/web"
 )
 
-// httpServer is run's HTTP side and the goroutine serving it.
+// httpServer is run's HTTP side, listening, served by Run.
 type httpServer struct {
 	srv    *http.Server
-	served chan struct{}
+	ln     net.Listener
+	useTLS bool
 }
 
 // startHTTP serves the API, the BitMEX-compatible endpoint, the chart
@@ -51,8 +52,7 @@ func startHTTP(o runOptions, st store.Store, h *hub.Hub, compat *bitmexcompat.Se
 	hlog := log.With("component", "http")
 	srv := newHTTPServer(a.Protect(mux), hlog)
 	srv.TLSConfig = tlsCfg
-	s := &httpServer{srv: srv, served: make(chan struct{})}
-	go func() { defer close(s.served); serveHTTP(srv, ln, tlsCfg != nil, hlog) }()
+	s := &httpServer{srv: srv, ln: ln, useTLS: tlsCfg != nil}
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
@@ -102,22 +102,27 @@ func allowedHosts(addr net.Addr, configured []string, log *slog.Logger) []string
 	return hosts
 }
 
-// stop shuts the server down, giving requests in flight 5 s.
-func (s *httpServer) stop(ctx context.Context) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+// Run serves until ctx ends, then shuts the server down, giving requests
+// in flight 5 s.
+func (s *httpServer) Run(ctx context.Context) error {
+	served := make(chan error, 1)
+	go func() {
+		if s.useTLS {
+			served <- s.srv.ServeTLS(s.ln, "", "") // the certificate is in srv.TLSConfig
+		} else {
+			served <- s.srv.Serve(s.ln)
+		}
+	}()
+	select {
+	case err := <-served:
+		return fmt.Errorf("HTTP server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.srv.Shutdown(sctx) //nolint:errcheck // shutting down anyway
-	<-s.served
-}
-
-func serveHTTP(srv *http.Server, ln net.Listener, useTLS bool, log *slog.Logger) {
-	var err error
-	if useTLS {
-		err = srv.ServeTLS(ln, "", "") // the certificate is in srv.TLSConfig
-	} else {
-		err = srv.Serve(ln)
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("HTTP server stopped: %w", err)
 	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("HTTP server stopped", "err", err)
-	}
+	return nil
 }

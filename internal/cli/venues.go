@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -117,25 +116,16 @@ func (e endpoints) check() error {
 	return nil
 }
 
-// inProcessSim starts a simulator on a free loopback port and returns the
-// endpoints that point every venue at it (keeping e's other settings), and
-// a function that stops it.
-func (e endpoints) inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, func(), error) {
+// inProcessSim makes a simulator listening on a free loopback port and
+// returns the endpoints that point every venue at it (keeping e's other
+// settings); its Run serves it.
+func (e endpoints) inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, *simServer, error) {
 	s := sim.New(cfg)
 	eps := mountAll(s)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("start simulator: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("simulator stopped", "err", err)
-		}
-	}()
-	stop := func() { srv.Close(); <-done }
 	base := ln.Addr().String()
 	log.Info("simulator started", "addr", base, "seed", cfg.Seed, "speed", s.Clock.Speed())
 	out := eps.withHost(base)
@@ -143,7 +133,32 @@ func (e endpoints) inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, fu
 		v.WSURL, v.RESTURL = out[name].WSURL, out[name].RESTURL
 		out[name] = v
 	}
-	return out, stop, nil
+	return out, &simServer{srv: &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}, ln: ln}, nil
+}
+
+// simServer is an in-process simulator, listening.
+type simServer struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Run serves the simulator until ctx ends.
+func (s *simServer) Run(ctx context.Context) error {
+	served := make(chan error, 1)
+	go func() { served <- s.srv.Serve(s.ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("simulator stopped: %w", err)
+	case <-ctx.Done():
+	}
+	s.srv.Close() //nolint:errcheck // stopping
+	<-served
+	return nil
+}
+
+// start serves the simulator in the background until stop is called.
+func (s *simServer) start() (stop func()) {
+	return goUntil(context.Background(), func(ctx context.Context) { s.Run(ctx) }) //nolint:errcheck // a command's own simulator
 }
 
 // mountAll mounts every venue front-end on s, each at /<venue>, and

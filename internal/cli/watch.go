@@ -65,11 +65,11 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := newLogger(stderr, o.log)
 	eps := o.eps
 	if o.sim {
-		var stopSim func()
-		if eps, stopSim, err = eps.inProcessSim(sim.Config{Seed: 1, Speed: o.speed, Logger: log}, log); err != nil {
+		var simSrv *simServer
+		if eps, simSrv, err = eps.inProcessSim(sim.Config{Seed: 1, Speed: o.speed, Logger: log}, log); err != nil {
 			return err
 		}
-		defer stopSim()
+		defer simSrv.start()()
 	}
 	var st store.Store = store.NewMemory(nil)
 	if o.db != "" {
