@@ -215,7 +215,7 @@ func TestSnapshotPagesKeepOrder(t *testing.T) {
 	for m := range 3 {
 		r.minute(t, m, btc, xbt)
 	}
-	f := newFeed(r.st, r.hub)
+	f := newSubscription(r.st, r.hub)
 	defer f.Close()
 	if err := f.snapshot(ctx, []hub.Stream{btc, xbt}, 2); err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func TestSnapshotPagesKeepOrder(t *testing.T) {
 	if n := len(f.streams[btc].snap); n != 1 {
 		t.Errorf("%d snapshot rows kept to skip their live copies, want only the one stored after the subscription", n)
 	}
-	g := newFeed(r.st, r.hub)
+	g := newSubscription(r.st, r.hub)
 	defer g.Close()
 	if err := g.snapshot(ctx, []hub.Stream{btc, xbt}, 1); err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f := a.openFeed(w, r, since, resume)
+	f := a.openSubscription(w, r, since, resume)
 	if f == nil {
 		return
 	}
@@ -60,7 +60,7 @@ func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
 }
 
 // pollBody takes the ready changes and renders the response.
-func pollBody(r *http.Request, f *feed) ([]byte, int, error) {
+func pollBody(r *http.Request, f *subscription) ([]byte, int, error) {
 	b := []byte(`{"cursor":`)
 	var items []byte
 	n := 0

@@ -36,7 +36,7 @@ func (a *API) serveSSE(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	f := a.openFeed(w, r, since, resume)
+	f := a.openSubscription(w, r, since, resume)
 	if f == nil {
 		return
 	}
@@ -54,7 +54,7 @@ func (a *API) serveSSE(w http.ResponseWriter, r *http.Request) {
 type sseStream struct {
 	w    http.ResponseWriter
 	rc   *http.ResponseController
-	f    *feed
+	f    *subscription
 	beat time.Duration
 	buf  []byte
 	met  *apiMetrics

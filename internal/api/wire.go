@@ -114,7 +114,7 @@ func checkCursor(ctx context.Context, st store.Store, cursor int64) error {
 }
 
 // statusOf is the HTTP status, and WebSocket error code, of a failure to
-// open a feed: the client's mistake (400), or the store's (503).
+// open a subscription: the client's mistake (400), or the store's (503).
 func statusOf(err error) int {
 	if _, ok := errors.AsType[*aheadError](err); ok {
 		return codeBadRequest

@@ -77,7 +77,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	s := &wsSession{a: a, c: c, release: release, ops: make(chan []byte, maxPendingOps)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.job = a.writers.Job(s.step)
-	s.f = newFeed(a.cfg.Store, a.cfg.Hub)
+	s.f = newSubscription(a.cfg.Store, a.cfg.Hub)
 	s.f.sub.OnReady(s.job.Schedule)
 	s.ping = time.AfterFunc(a.cfg.PingEvery, s.pingTick)
 	c.Serve(s)
@@ -95,7 +95,7 @@ type wsSession struct {
 	cancel  context.CancelFunc
 
 	mu    sync.Mutex // one step at a time, and against Closed
-	f     *feed
+	f     *subscription
 	ended bool
 }
 
@@ -211,7 +211,7 @@ func (s *wsSession) deliver(ctx context.Context) (ws.StatusCode, string, bool) {
 	return 0, "", false
 }
 
-// nextClose turns the feed's error into the close to send.
+// nextClose turns the subscription's error into the close to send.
 func nextClose(err error) (ws.StatusCode, string, bool) {
 	switch {
 	case err == nil:

@@ -19,12 +19,12 @@ const pageSize = 500
 // maxSnapshot bounds the candles sent on subscribe.
 const maxSnapshot = 1000
 
-// feed is one client's view of its streams: their snapshots and what it
+// subscription is one client's view of its streams: their snapshots and what it
 // missed, read from the store a page at a time as the client takes them,
 // then live changes from its hub subscription. Changes are delivered in
 // sequence order and each at most once per stream, so the sequence number
 // of the last change received is the client's cursor.
-type feed struct {
+type subscription struct {
 	st       store.Store
 	sub      *hub.Sub
 	streams  map[hub.Stream]*streamState
@@ -57,10 +57,10 @@ type streamState struct {
 	snap  map[int64]int64 // snapshot rows newer than after (open time → seq), not to repeat
 }
 
-// openFeed opens a request's feed of its ?streams=: resuming after since
+// openSubscription opens a request's subscription to its ?streams=: resuming after since
 // when resume is set, else starting with a ?snapshot= (default 1). On a
 // bad request it answers the request itself and returns nil.
-func (a *API) openFeed(w http.ResponseWriter, r *http.Request, since int64, resume bool) *feed {
+func (a *API) openSubscription(w http.ResponseWriter, r *http.Request, since int64, resume bool) *subscription {
 	q := r.URL.Query()
 	streams, err := a.streamsParam(q)
 	snap, err2 := intParam(q, "snapshot", 1, 0, maxSnapshot)
@@ -68,7 +68,7 @@ func (a *API) openFeed(w http.ResponseWriter, r *http.Request, since int64, resu
 		httpError(w, http.StatusBadRequest, err.Error())
 		return nil
 	}
-	f := newFeed(a.cfg.Store, a.cfg.Hub)
+	f := newSubscription(a.cfg.Store, a.cfg.Hub)
 	if resume {
 		err = f.resume(r.Context(), streams, since)
 	} else {
@@ -82,18 +82,18 @@ func (a *API) openFeed(w http.ResponseWriter, r *http.Request, since int64, resu
 	return f
 }
 
-// newFeed subscribes to nothing yet; add streams with resume or snapshot.
-func newFeed(st store.Store, h *hub.Hub) *feed {
-	return &feed{st: st, sub: h.Subscribe(), streams: map[hub.Stream]*streamState{}}
+// newSubscription subscribes to nothing yet; add streams with resume or snapshot.
+func newSubscription(st store.Store, h *hub.Hub) *subscription {
+	return &subscription{st: st, sub: h.Subscribe(), streams: map[hub.Stream]*streamState{}}
 }
 
-// Close ends the feed's subscription.
-func (f *feed) Close() { f.sub.Close() }
+// Close ends the hub subscription.
+func (f *subscription) Close() { f.sub.Close() }
 
 // resume adds streams whose client has seen every change up to since: it
 // gets every bin changed after since, from the store, then live changes.
 // A since beyond the store's head is an *aheadError.
-func (f *feed) resume(ctx context.Context, streams []hub.Stream, since int64) error {
+func (f *subscription) resume(ctx context.Context, streams []hub.Stream, since int64) error {
 	if err := checkCursor(ctx, f.st, since); err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (f *feed) resume(ctx context.Context, streams []hub.Stream, since int64) er
 }
 
 // reindex notes the lone stream, if there is one.
-func (f *feed) reindex() {
+func (f *subscription) reindex() {
 	f.only = nil
 	if len(f.streams) == 1 {
 		for k, ss := range f.streams {
@@ -126,7 +126,7 @@ func (f *feed) reindex() {
 // snapshot adds streams starting with their newest n candles, then live
 // changes. The candles are read as the client takes them, one stream at a
 // time, before any live change.
-func (f *feed) snapshot(ctx context.Context, streams []hub.Stream, n int) error {
+func (f *subscription) snapshot(ctx context.Context, streams []hub.Stream, n int) error {
 	add := f.newOnly(streams)
 	f.sub.Add(add...)
 	head, err := f.st.Head(ctx)
@@ -148,8 +148,8 @@ func (f *feed) snapshot(ctx context.Context, streams []hub.Stream, n int) error 
 	return nil
 }
 
-// newOnly returns the streams the feed does not have yet.
-func (f *feed) newOnly(streams []hub.Stream) []hub.Stream {
+// newOnly returns the streams the subscription does not have yet.
+func (f *subscription) newOnly(streams []hub.Stream) []hub.Stream {
 	var out []hub.Stream
 	for _, s := range streams {
 		if _, ok := f.streams[s]; !ok && !slices.Contains(out, s) {
@@ -160,7 +160,7 @@ func (f *feed) newOnly(streams []hub.Stream) []hub.Stream {
 }
 
 // remove drops streams.
-func (f *feed) remove(streams []hub.Stream) {
+func (f *subscription) remove(streams []hub.Stream) {
 	f.sub.Remove(streams...)
 	for _, s := range streams {
 		delete(f.streams, s)
@@ -172,7 +172,7 @@ func (f *feed) remove(streams []hub.Stream) {
 
 // next returns the next change. With wait false it returns nil, nil when
 // nothing is ready.
-func (f *feed) next(ctx context.Context, wait bool) (*hub.Update, error) {
+func (f *subscription) next(ctx context.Context, wait bool) (*hub.Update, error) {
 	for {
 		if err := f.fill(ctx); err != nil {
 			return nil, err
@@ -203,7 +203,7 @@ func (f *feed) next(ctx context.Context, wait bool) (*hub.Update, error) {
 }
 
 // deliver reports whether u is new to the client, and records it.
-func (f *feed) deliver(u *hub.Update) bool {
+func (f *subscription) deliver(u *hub.Update) bool {
 	ss := f.only
 	if ss == nil || u.Stream != f.onlyKey {
 		ss = f.streams[u.Stream]
@@ -223,7 +223,7 @@ func (f *feed) deliver(u *hub.Update) bool {
 }
 
 // take removes the next backlog entry, leaving nothing delivered referenced.
-func (f *feed) take() item {
+func (f *subscription) take() item {
 	it := f.backlog[f.taken]
 	f.backlog[f.taken] = item{}
 	if f.taken++; f.taken == len(f.backlog) {
@@ -234,13 +234,13 @@ func (f *feed) take() item {
 
 // cursor is where the client resumes from: every change up to it has been
 // delivered.
-func (f *feed) cursor() int64 { return f.last }
+func (f *subscription) cursor() int64 { return f.last }
 
 // fill reads the next page when the last is delivered: a stream's
 // snapshot, or else the next changes of the streams still catching up, all
 // at once and in sequence order, so a client's cursor never passes a
 // change it has not received.
-func (f *feed) fill(ctx context.Context) error {
+func (f *subscription) fill(ctx context.Context) error {
 	for len(f.backlog) == 0 && len(f.snaps) > 0 {
 		if err := f.fillSnapshot(ctx); err != nil {
 			return err
@@ -265,7 +265,7 @@ func (f *feed) fill(ctx context.Context) error {
 
 // fillSnapshot reads the next stream's snapshot. Rows stored after the
 // stream was added are noted, so their live copies are not repeated.
-func (f *feed) fillSnapshot(ctx context.Context) error {
+func (f *subscription) fillSnapshot(ctx context.Context) error {
 	w := f.snaps[0]
 	f.snaps = f.snaps[1:]
 	ss := f.streams[w.s]
