@@ -17,7 +17,7 @@ import (
 // Config configures the API. Store and Hub are required; zero fields take
 // the documented defaults.
 type Config struct {
-	Store store.Store
+	Store store.Candles
 	Hub   *hub.Hub
 	// Markets are the collected markets: a stream (or /v1/candles market)
 	// of any other is refused with 400. None accepts every well-formed

@@ -29,7 +29,7 @@ const (
 	finalSlack = 30 * time.Second
 )
 
-// Finals reads the newest final of a market (store.Store does).
+// Finals reads the newest final of a market (store.Candles does).
 type Finals interface {
 	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
 }

@@ -37,7 +37,7 @@ type Counts interface {
 }
 
 // StatusHandler serves GET /v1/status: the markets and their data quality.
-func StatusHandler(c Counts, st store.Store, ms []market.Market, infos map[market.Market]instrument.Instrument) http.HandlerFunc {
+func StatusHandler(c Counts, st store.Candles, ms []market.Market, infos map[market.Market]instrument.Instrument) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		out := struct {
 			Now       int64             `json:"now"`

@@ -25,7 +25,7 @@ const maxSnapshot = 1000
 // sequence order and each at most once per stream, so the sequence number
 // of the last change received is the client's cursor.
 type subscription struct {
-	st       store.Store
+	st       store.Candles
 	sub      *hub.Sub
 	streams  map[hub.Stream]*streamState
 	only     *streamState // the one stream's state when there is one: no map lookup per change
@@ -83,7 +83,7 @@ func (a *API) openSubscription(w http.ResponseWriter, r *http.Request, since int
 }
 
 // newSubscription subscribes to nothing yet; add streams with resume or snapshot.
-func newSubscription(st store.Store, h *hub.Hub) *subscription {
+func newSubscription(st store.Candles, h *hub.Hub) *subscription {
 	return &subscription{st: st, sub: h.Subscribe(), streams: map[hub.Stream]*streamState{}}
 }
 

@@ -102,7 +102,7 @@ func (e *aheadError) Error() string {
 }
 
 // checkCursor refuses a cursor beyond the store's head.
-func checkCursor(ctx context.Context, st store.Store, cursor int64) error {
+func checkCursor(ctx context.Context, st store.Candles, cursor int64) error {
 	head, err := st.Head(ctx)
 	if err != nil {
 		return fmt.Errorf("read the store's head: %w", err)

@@ -17,7 +17,7 @@ var binTables = map[string]market.Interval{"tradeBin1m": market.I1m, "tradeBin5m
 
 // Config configures the endpoint. Store and Hub are required.
 type Config struct {
-	Store store.Store
+	Store store.Candles
 	Hub   *hub.Hub
 	// Markets are the collected markets; each gets a BitMEX-style alias
 	// (BTC→XBT, USD or USDT quote → USD: binance:BTCUSDT is XBTUSD), the

@@ -7,8 +7,20 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// Store keeps candles, the gap ledger and upstream connect attempts.
+// Store is what one database keeps: candles with their change log, the
+// gap ledger and upstream connect attempts. Each part is its own small
+// interface, and every store (memory, SQLite) implements each.
 type Store interface {
+	Candles
+	Ledger
+	ConnectLog
+	// Close releases the store.
+	Close() error
+}
+
+// Candles stores candle versions and reads them back, by time and by the
+// change log's sequence number (a client's cursor).
+type Candles interface {
 	// Upsert merges a batch of candle versions in one transaction. Rows that
 	// are invalid or stale are skipped and counted in the Result; they never
 	// fail the batch. The error is only for storage failures, in which case
@@ -45,19 +57,25 @@ type Store interface {
 	Head(ctx context.Context) (int64, error)
 	// LastReconciled returns the open time of the newest reconciled candle.
 	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
+}
+
+// Ledger is the gap ledger: every gap found, and how its repair ended.
+type Ledger interface {
 	// AddGap records a newly found gap and returns it with its ID set.
 	AddGap(ctx context.Context, g Gap) (Gap, error)
 	// UpdateGap stores the new status of a gap found earlier.
 	UpdateGap(ctx context.Context, g Gap) error
 	// Gaps lists ledger entries of a market that overlap [from, to), oldest first.
 	Gaps(ctx context.Context, m market.Market, from, to int64) ([]Gap, error)
+}
+
+// ConnectLog keeps upstream connect attempts (upstream.ConnectLog).
+type ConnectLog interface {
 	// AddConnect records an upstream connect attempt, so connect budgets
 	// hold across restarts; attempts older than KeepConnects are forgotten.
 	AddConnect(ctx context.Context, venue string, at time.Time) error
 	// Connects returns the venue's attempts at or after since, oldest first.
 	Connects(ctx context.Context, venue string, since time.Time) ([]time.Time, error)
-	// Close releases the store.
-	Close() error
 }
 
 // Reader reads stored candles with from <= open time < to, oldest first.
