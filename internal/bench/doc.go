@@ -1,5 +1,7 @@
-// Package bench measures candlewire's serving side, for the commands
-// `candlewire bench fanout` and `candlewire bench transports`.
+// Package bench holds candlewire's benchmark harnesses: the serving side
+// (`candlewire bench fanout` and `transports`), collecting many markets
+// (`bench collect`, collect.go) and the hour-long soak (`bench soak`,
+// soakrun.go and soakchild.go).
 //
 // The server (store, hub, API, and a publisher writing revisions of one
 // candle at a fixed rate) runs in the calling process; the clients run in a
