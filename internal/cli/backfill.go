@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
-	"golang.org/x/term"
-
+	"github.com/candlewire/candlewire/internal/backfill"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
@@ -17,9 +14,6 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sqlite"
 )
-
-// backfillChunk is how much history one fetch-and-store step covers.
-const backfillChunk = 24 * time.Hour
 
 type backfillOptions struct {
 	market   market.Market
@@ -94,36 +88,13 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer st.Close()
-	stored, err := backfill(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), o, newProgress(stderr, o.from, o.to))
+	stored, err := backfill.Run(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), o.market, o.from, o.to, backfill.NewProgress(stderr, o.from, o.to))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backfilled %s %s .. %s: %d minutes fetched and stored (%d new or changed rows)\n",
 		o.market, fmtTime(o.from), fmtTime(o.to), (o.to-o.from)/60_000, stored)
 	return nil
-}
-
-// backfill fetches [from, to) a day at a time and stores each day with its
-// rollups, so memory stays flat however long the range.
-func backfill(ctx context.Context, fetch collector.Fetcher, w *collector.Writer, o backfillOptions, bar *progress) (int, error) {
-	defer bar.done()
-	stored := 0
-	for a := o.from; a < o.to; a += backfillChunk.Milliseconds() {
-		b := min(a+backfillChunk.Milliseconds(), o.to)
-		cs, err := fetch.Candles(ctx, o.market, a, b, bar.update)
-		if len(cs) > 0 {
-			res, werr := w.WriteNow(ctx, cs)
-			if werr != nil {
-				return stored, werr
-			}
-			stored += len(res.Changed)
-		}
-		if err != nil {
-			return stored, err
-		}
-		bar.update(b)
-	}
-	return stored, nil
 }
 
 // parseMarket reads one venue:SYMBOL flag value.
@@ -148,38 +119,4 @@ func parseRange(fromS, toS string) (from, to int64, err error) {
 		return 0, 0, fmt.Errorf("%w: --to must be after --from", errUsage)
 	}
 	return from, to, nil
-}
-
-// progress draws a bar on a terminal and stays quiet otherwise.
-type progress struct {
-	w        io.Writer
-	tty      bool
-	from, to int64
-	last     time.Time
-}
-
-func newProgress(w io.Writer, from, to int64) *progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
-	return &progress{w: w, tty: tty, from: from, to: to}
-}
-
-func (p *progress) update(upTo int64) {
-	if !p.tty || time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	frac := float64(upTo-p.from) / float64(p.to-p.from)
-	n := int(frac * 40)
-	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %s", strings.Repeat("#", n), strings.Repeat(" ", 40-n), frac*100, fmtTime(upTo))
-}
-
-func (p *progress) done() {
-	if p.tty {
-		p.last = time.Time{}
-		p.update(p.to)
-		fmt.Fprintln(p.w)
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/bench"
@@ -48,7 +47,7 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	ns, err := clientCounts(*counts)
+	ns, err := bench.ParseClients(*counts)
 	if err != nil || *r <= 0 || *d <= 0 {
 		return fmt.Errorf("%w: --clients, --rate and --duration must be positive (--clients: a number or a list such as 2500,5000,10000)", errUsage)
 	}
@@ -67,7 +66,7 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 		}
 	}
 	if *png != "" {
-		if err := benchChart(*png, name, *counts, *r, results); err != nil {
+		if err := bench.ChartRuns(*png, name, *counts, *r, results); err != nil {
 			return err
 		}
 	}
@@ -76,51 +75,9 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 		enc.SetIndent("", "  ")
 		return enc.Encode(results)
 	}
-	printBenchTable(stdout, results)
+	bench.PrintTable(stdout, results)
 	return nil
 }
-
-// clientCounts reads --clients: one positive number or a list of them.
-func clientCounts(s string) ([]int, error) {
-	var ns []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("client count %q: want a positive integer", f)
-		}
-		ns = append(ns, n)
-	}
-	return ns, nil
-}
-
-// benchChart draws the runs; bars are labelled by transport, or by client
-// count when several were run.
-func benchChart(path, name, counts string, rate float64, rs []bench.Result) error {
-	label := func(r bench.Result) string { return r.Transport }
-	if strings.Contains(counts, ",") {
-		label = func(r bench.Result) string { return fmt.Sprintf("%s %d", r.Transport, r.Clients) }
-	}
-	title := fmt.Sprintf("candlewire bench %s: %s clients, one stream, %g update/s", name, counts, rate)
-	return bench.Chart(path, title, rs, label, name == "fanout")
-}
-
-// printBenchTable writes results as a Markdown table, as docs/benchmarks.md
-// records them.
-func printBenchTable(stdout io.Writer, results []bench.Result) {
-	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | p50 / p99 / max at the socket | server CPU | client CPU | CPU per 1000 deliveries | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn |\n")
-	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, x := range results {
-		arrival := "n/a"
-		if x.ArrivalMax > 0 {
-			arrival = ms(x.ArrivalP50) + " / " + ms(x.ArrivalP99) + " / " + ms(x.ArrivalMax)
-		}
-		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %.0f | %.1f | %.1f KiB | %.1f KiB |\n",
-			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), arrival, 100*x.CPUShare, 100*x.ClientCPU.Seconds()/x.Duration.Seconds(),
-			x.CPUPer1000.Round(time.Microsecond), x.BytesPerUpdate, x.RequestsPerSec, x.IdleRSSPerConn/1024, x.IdleMemPerConn/1024)
-	}
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 // benchClient is the client process of a bench run (not for direct use).
 func benchClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -219,24 +219,6 @@ func TestSimPrintsURLs(t *testing.T) {
 	}
 }
 
-func TestProgressBar(t *testing.T) {
-	t.Parallel()
-	var b bytes.Buffer
-	p := &progress{w: &b, tty: true, from: 0, to: 100}
-	p.update(50)
-	p.done()
-	if !strings.Contains(b.String(), " 50%") || !strings.Contains(b.String(), "100%") || !strings.Contains(b.String(), "####") {
-		t.Fatalf("bar: %q", b.String())
-	}
-	var quiet bytes.Buffer
-	q := &progress{w: &quiet, tty: false, from: 0, to: 100}
-	q.update(50)
-	q.done()
-	if quiet.Len() != 0 {
-		t.Fatalf("drew a bar on a non-terminal: %q", quiet.String())
-	}
-}
-
 // TestURLOverridesMergeWithConfig: --ws-url and --rest-url replace the
 // config file's URL for that venue only, and keep its other settings.
 func TestURLOverridesMergeWithConfig(t *testing.T) {

@@ -1,0 +1,51 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseClients reads --clients: one positive number or a list of them.
+func ParseClients(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("client count %q: want a positive integer", f)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
+// ChartRuns draws the runs of `bench name`; bars are labelled by transport, or by client
+// count when several were run.
+func ChartRuns(path, name, counts string, rate float64, rs []Result) error {
+	label := func(r Result) string { return r.Transport }
+	if strings.Contains(counts, ",") {
+		label = func(r Result) string { return fmt.Sprintf("%s %d", r.Transport, r.Clients) }
+	}
+	title := fmt.Sprintf("candlewire bench %s: %s clients, one stream, %g update/s", name, counts, rate)
+	return Chart(path, title, rs, label, name == "fanout")
+}
+
+// PrintTable writes results as a Markdown table, as docs/benchmarks.md
+// records them.
+func PrintTable(stdout io.Writer, results []Result) {
+	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | p50 / p99 / max at the socket | server CPU | client CPU | CPU per 1000 deliveries | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, x := range results {
+		arrival := "n/a"
+		if x.ArrivalMax > 0 {
+			arrival = ms(x.ArrivalP50) + " / " + ms(x.ArrivalP99) + " / " + ms(x.ArrivalMax)
+		}
+		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %.0f | %.1f | %.1f KiB | %.1f KiB |\n",
+			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), arrival, 100*x.CPUShare, 100*x.ClientCPU.Seconds()/x.Duration.Seconds(),
+			x.CPUPer1000.Round(time.Microsecond), x.BytesPerUpdate, x.RequestsPerSec, x.IdleRSSPerConn/1024, x.IdleMemPerConn/1024)
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
