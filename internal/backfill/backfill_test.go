@@ -23,4 +23,3 @@ func TestProgressBar(t *testing.T) {
 		t.Fatalf("drew a bar on a non-terminal: %q", quiet.String())
 	}
 }
-
