@@ -2,16 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/config"
@@ -42,68 +38,18 @@ func fetchList(ctx context.Context, venue string, eps endpoints, client *http.Cl
 	return l.Instruments(ctx)
 }
 
-// errUnlisted is a configured market its venue does not list.
-var errUnlisted = errors.New("not listed")
-
 // loadInstruments reads the lists of the venues of ms, all at once, and
-// checks ms against them: a market its venue does not list is a
-// configuration mistake. A venue whose list cannot be read is logged and
-// not checked (it may be down now and up later; collecting retries on its
-// own).
+// checks ms against them (instrument.Load).
 func loadInstruments(ctx context.Context, ms []market.Market, eps endpoints, client *http.Client, log *slog.Logger,
 	met *metrics.Metrics) (map[market.Market]instrument.Instrument, error) {
-	lists := map[string]instrument.List{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, m := range ms {
-		if _, ok := lists[m.Venue]; ok {
-			continue
-		}
-		lists[m.Venue] = nil
-		wg.Add(1)
-		go func(venue string) {
-			defer wg.Done()
-			list, err := fetchList(ctx, venue, eps, client, met)
-			if err != nil {
-				log.Warn("cannot read the venue's instrument list; its markets are not checked", "venue", venue, "err", err)
-				return
-			}
-			mu.Lock()
-			lists[venue] = list
-			mu.Unlock()
-		}(m.Venue)
+	read := func(ctx context.Context, venue string) (instrument.List, error) {
+		return fetchList(ctx, venue, eps, client, met)
 	}
-	wg.Wait()
-	return checkListed(ms, lists, log)
-}
-
-// checkListed finds each market in its venue's list (nil: not checked).
-func checkListed(ms []market.Market, lists map[string]instrument.List, log *slog.Logger) (map[market.Market]instrument.Instrument, error) {
-	out := map[market.Market]instrument.Instrument{}
-	var bad []string
-	for _, m := range ms {
-		list := lists[m.Venue]
-		if list == nil {
-			continue
-		}
-		in, ok := list.Find(m)
-		switch {
-		case !ok:
-			msg := m.String()
-			if like := list.Like(m.Symbol, 5); len(like) > 0 {
-				msg += " (listed: " + strings.Join(like, ", ") + ")"
-			}
-			bad = append(bad, msg)
-			continue
-		case !in.Trading:
-			log.Warn("market is listed but not trading now", "market", m)
-		}
-		out[m] = in
+	found, err := instrument.Load(ctx, ms, read, log)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w (candlewire markets VENUE lists them)", errUsage, err)
 	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("%w: %w by its venue: %s (candlewire markets VENUE lists them)", errUsage, errUnlisted, strings.Join(bad, "; "))
-	}
-	return out, nil
+	return found, nil
 }
 
 // marketsCmd runs `candlewire markets VENUE`: the venue's instrument list.
@@ -148,25 +94,8 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return printList(stdout, list, *asJSON)
-}
-
-func printList(w io.Writer, list instrument.List, asJSON bool) error {
-	if asJSON {
-		enc := json.NewEncoder(w)
-		for _, in := range list {
-			p, s := in.Scale()
-			if err := enc.Encode(map[string]any{"market": in.Market.String(), "base": in.Base, "quote": in.Quote, "tick": in.Tick.String(),
-				"lot": in.Lot.String(), "price_places": p, "size_places": s, "trading": in.Trading}); err != nil {
-				return err
-			}
-		}
-		return nil
+	if *asJSON {
+		return list.WriteJSON(stdout)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MARKET\tBASE\tQUOTE\tTICK\tLOT\tTRADING")
-	for _, in := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\n", in.Market, in.Base, in.Quote, in.Tick, in.Lot, in.Trading)
-	}
-	return tw.Flush()
+	return list.WriteTable(stdout)
 }
