@@ -1,14 +1,12 @@
 package bybitsim
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -34,55 +32,26 @@ type symState struct {
 	lastPush int64
 }
 
+// wsConn is one connection's subscriptions (a sim.Session).
 type wsConn struct {
 	fe     *FrontEnd
-	marks  *sim.Mark // the faults that reach every connection, as this one saw them
-	ws     *websocket.Conn
 	id     string
-	mu     sync.Mutex // guards syms, out and pinged
 	syms   map[string]*symState
-	out    []string
 	pinged time.Time // when the last ping came (real time)
 }
 
+// ws is how Bybit's WebSocket connections are played.
+var ws = sim.WSVenue{Venue: Venue, Refused: "Too many visits", ReadLimit: 64 << 10, Tick: tickReal, CloseCode: websocket.StatusNormalClosure}
+
 func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
-	if fe.s.Faults.Active(Venue, sim.FaultRefuse) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "Too many visits", http.StatusTooManyRequests)
-		return
-	}
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	ws.SetReadLimit(64 << 10)
-	now := fe.s.Clock.Now()
-	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), id: fmt.Sprintf("sim-%d", now), syms: map[string]*symState{}, pinged: time.Now()}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go c.read(ctx, cancel)
-	if reason := c.run(ctx); reason != "" {
-		ws.Close(websocket.StatusNormalClosure, reason)
-		return
-	}
-	ws.CloseNow()
+	fe.s.ServeWS(w, r, ws, func(now int64) (sim.Session, []string) {
+		return &wsConn{fe: fe, id: fmt.Sprintf("sim-%d", now), syms: map[string]*symState{}, pinged: time.Now()}, nil
+	})
 }
 
-func (c *wsConn) read(ctx context.Context, cancel context.CancelFunc) {
-	defer cancel()
-	for {
-		_, data, err := c.ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		reply := c.handle(data)
-		c.mu.Lock()
-		c.out = append(c.out, reply)
-		c.mu.Unlock()
-	}
-}
+// Handle answers op ping and op subscribe.
+func (c *wsConn) Handle(data []byte) []string { return []string{c.handle(data)} }
 
-// handle answers op ping and op subscribe.
 func (c *wsConn) handle(data []byte) string {
 	var req struct {
 		ReqID string   `json:"req_id"`
@@ -94,9 +63,7 @@ func (c *wsConn) handle(data []byte) string {
 	}
 	switch req.Op {
 	case "ping":
-		c.mu.Lock()
 		c.pinged = time.Now()
-		c.mu.Unlock()
 		return c.reply(req.ReqID, "ping", true, "pong")
 	case "subscribe":
 		if len(req.Args) > maxArgs {
@@ -129,8 +96,6 @@ func (c *wsConn) subscribe(topic string) bool {
 	if sym == "" || strings.ToUpper(sym) != sym {
 		return false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	st := c.syms[sym]
 	if st == nil {
 		now := c.fe.s.Clock.Now()
@@ -146,60 +111,24 @@ func (c *wsConn) subscribe(topic string) bool {
 	return true
 }
 
-// run pushes data every tick until the connection ends.
-func (c *wsConn) run(ctx context.Context) string {
-	tick := time.NewTicker(tickReal)
-	defer tick.Stop()
-	faults, clock := c.fe.s.Faults, c.fe.s.Clock
-	dropped := faults.Dropped(Venue)
-	for {
-		select {
-		case <-ctx.Done():
-			return ""
-		case <-dropped:
-			return ""
-		case <-tick.C:
-		}
-		now := clock.Now()
-		if faults.Active(Venue, sim.FaultSilence) {
-			continue
-		}
-		c.faultFrames(ctx)
-		msgs, idle := c.pending(now)
-		if idle {
-			return "no ping for 10 minutes"
-		}
-		for _, msg := range msgs {
-			if err := c.ws.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
-				return ""
-			}
-		}
-	}
+// FaultFrames are a truncated trade frame and one over 2 MiB.
+func (c *wsConn) FaultFrames() (string, string) {
+	return `{"topic":"publicTrade.BTCUSDT","data":[{"T":`, oversized
 }
 
-func (c *wsConn) faultFrames(ctx context.Context) {
-	f := c.fe.s.Faults
-	if f.Notice(c.marks, sim.FaultMalformed) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"topic":"publicTrade.BTCUSDT","data":[{"T":`)) //nolint:errcheck // the run loop sees failures
-	}
-	if f.Notice(c.marks, sim.FaultOversize) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"topic":"x","pad":"`+strings.Repeat("x", 2<<20)+`"}`)) //nolint:errcheck // the run loop sees failures
-	}
-}
+var oversized = `{"topic":"x","pad":"` + strings.Repeat("x", 2<<20) + `"}`
 
-// pending builds the frames due at simulated time now; idle is true when
-// the client has not pinged for idleCut.
-func (c *wsConn) pending(now int64) (out []string, idle bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// Frames builds the frames due at simulated time now; a client that has
+// not pinged for idleCut is closed.
+func (c *wsConn) Frames(now int64, _ time.Duration) ([]string, string) {
 	if time.Since(c.pinged) > idleCut {
-		return nil, true
+		return nil, "no ping for 10 minutes"
 	}
-	out, c.out = c.out, nil
+	var out []string
 	for _, sym := range slices.Sorted(maps.Keys(c.syms)) {
 		out = append(out, c.symbolFrames(c.syms[sym], now)...)
 	}
-	return out, false
+	return out, ""
 }
 
 func (c *wsConn) symbolFrames(st *symState, now int64) []string {

@@ -1,14 +1,12 @@
 package coinbasesim
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -32,48 +30,24 @@ type product struct {
 	beats     int64
 }
 
+// wsConn is one connection's subscriptions (a sim.Session).
 type wsConn struct {
-	fe    *FrontEnd
-	marks *sim.Mark // the faults that reach every connection, as this one saw them
-	ws    *websocket.Conn
-	mu    sync.Mutex // guards prods, out and subscribed
-	prods map[string]*product
-	out   []string
+	fe     *FrontEnd
+	prods  map[string]*product
+	out    []string  // the replies of the message being handled
+	opened time.Time // real time
 	// subscribed: a subscribe was accepted; until then the connection has
 	// subscribeReal to send one.
 	subscribed bool
 }
 
-func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
-	if fe.s.Faults.Active(Venue, sim.FaultRefuse) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, `{"message":"Too many requests"}`, http.StatusTooManyRequests)
-		return
-	}
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	ws.SetReadLimit(64 << 10)
-	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), prods: map[string]*product{}}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go c.read(ctx, cancel)
-	if reason := c.run(ctx); reason != "" {
-		ws.Close(websocket.StatusPolicyViolation, reason) //nolint:errcheck // closing anyway
-	}
-	ws.CloseNow() //nolint:errcheck // closing anyway
-}
+// ws is how Coinbase's WebSocket connections are played.
+var ws = sim.WSVenue{Venue: Venue, Refused: `{"message":"Too many requests"}`, ReadLimit: 64 << 10, Tick: tickReal, CloseCode: websocket.StatusPolicyViolation}
 
-func (c *wsConn) read(ctx context.Context, cancel context.CancelFunc) {
-	defer cancel()
-	for {
-		_, data, err := c.ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		c.handle(data)
-	}
+func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
+	fe.s.ServeWS(w, r, ws, func(int64) (sim.Session, []string) {
+		return &wsConn{fe: fe, prods: map[string]*product{}, opened: time.Now()}, nil
+	})
 }
 
 // request is a subscribe or unsubscribe: channels are names (for the
@@ -89,11 +63,16 @@ type channelReq struct {
 	ProductIDs []string `json:"product_ids"`
 }
 
-// handle applies one client message and queues its reply, under the lock
-// the pushes take, so a last_match always precedes the product's matches.
+// Handle applies one client message and returns its reply. It runs under
+// the loop's lock, with Frames, so a last_match always precedes the
+// product's matches.
+func (c *wsConn) Handle(data []byte) []string {
+	c.out = nil
+	c.handle(data)
+	return c.out
+}
+
 func (c *wsConn) handle(data []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var req request
 	if err := json.Unmarshal(data, &req); err != nil {
 		c.out = append(c.out, errorFrame("Failed to subscribe", "malformed JSON"))
@@ -190,60 +169,23 @@ func (c *wsConn) subscriptions() string {
 		list(matches), list(beats))
 }
 
-// run pushes data every tick until the connection ends. It returns a reason
-// for a deliberate close, or "" when the peer went away or a fault dropped
-// it.
-func (c *wsConn) run(ctx context.Context) string {
-	tick := time.NewTicker(tickReal)
-	defer tick.Stop()
-	faults, clock := c.fe.s.Faults, c.fe.s.Clock
-	dropped := faults.Dropped(Venue)
-	opened := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return ""
-		case <-dropped:
-			return ""
-		case <-tick.C:
-		}
-		if faults.Active(Venue, sim.FaultSilence) {
-			continue
-		}
-		c.faultFrames(ctx)
-		msgs, subscribed := c.pending(clock.Now())
-		for _, msg := range msgs {
-			if c.ws.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
-				return ""
-			}
-		}
-		if !subscribed && time.Since(opened) > subscribeReal {
-			return "no subscribe within 5 seconds"
-		}
-	}
-}
+// FaultFrames are a truncated match and a ticker frame over 2 MiB.
+func (c *wsConn) FaultFrames() (string, string) { return `{"type":"match","trade_id":`, oversized }
 
-func (c *wsConn) faultFrames(ctx context.Context) {
-	f := c.fe.s.Faults
-	if f.Notice(c.marks, sim.FaultMalformed) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"match","trade_id":`)) //nolint:errcheck // the run loop sees failures
-	}
-	if f.Notice(c.marks, sim.FaultOversize) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"type":"ticker","pad":"`+strings.Repeat("x", 2<<20)+`"}`)) //nolint:errcheck // the run loop sees failures
-	}
-}
+var oversized = `{"type":"ticker","pad":"` + strings.Repeat("x", 2<<20) + `"}`
 
-// pending builds the frames due at simulated time now: queued replies,
-// then each product's new matches and its heartbeat.
-func (c *wsConn) pending(now int64) ([]string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.out
-	c.out = nil
+// Frames builds the frames due at simulated time now: each product's new
+// matches and its heartbeat. A connection that has not subscribed within
+// subscribeReal is closed.
+func (c *wsConn) Frames(now int64, _ time.Duration) ([]string, string) {
+	var out []string
 	for _, id := range slices.Sorted(maps.Keys(c.prods)) {
 		out = c.productFrames(out, c.prods[id], now)
 	}
-	return out, c.subscribed
+	if !c.subscribed && time.Since(c.opened) > subscribeReal {
+		return out, "no subscribe within 5 seconds"
+	}
+	return out, ""
 }
 
 func (c *wsConn) productFrames(out []string, p *product, now int64) []string {

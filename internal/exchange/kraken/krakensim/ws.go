@@ -1,14 +1,12 @@
 package krakensim
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -34,51 +32,25 @@ type symState struct {
 	lastWin   int64 // window of the newest trade seen
 }
 
+// wsConn is one connection's subscriptions (a sim.Session).
 type wsConn struct {
-	fe    *FrontEnd
-	marks *sim.Mark // the faults that reach every connection, as this one saw them
-	ws    *websocket.Conn
-	mu    sync.Mutex // guards syms and out
-	syms  map[string]*symState
-	out   []string
+	fe   *FrontEnd
+	syms map[string]*symState
 }
+
+// ws is how Kraken's WebSocket connections are played.
+var ws = sim.WSVenue{Venue: Venue, Refused: "Too many requests", ReadLimit: 64 << 10, Tick: tickReal, CloseCode: websocket.StatusNormalClosure}
 
 func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request) {
-	if fe.s.Faults.Active(Venue, sim.FaultRefuse) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "Too many requests", http.StatusTooManyRequests)
-		return
-	}
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	ws.SetReadLimit(64 << 10)
-	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), syms: map[string]*symState{},
-		out: []string{`{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"online","version":"2.0.7"}]}`}}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go c.read(ctx, cancel)
-	c.run(ctx)
-	ws.CloseNow()
+	fe.s.ServeWS(w, r, ws, func(int64) (sim.Session, []string) {
+		return &wsConn{fe: fe, syms: map[string]*symState{}},
+			[]string{`{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"online","version":"2.0.7"}]}`}
+	})
 }
 
-func (c *wsConn) read(ctx context.Context, cancel context.CancelFunc) {
-	defer cancel()
-	for {
-		_, data, err := c.ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		replies := c.handle(data)
-		c.mu.Lock()
-		c.out = append(c.out, replies...)
-		c.mu.Unlock()
-	}
-}
-
-// handle answers ping and subscribe, one ack per symbol.
-func (c *wsConn) handle(data []byte) []string {
+// Handle answers ping and subscribe, one ack per symbol, each followed by
+// its pair's ohlc snapshot when one was asked for.
+func (c *wsConn) Handle(data []byte) []string {
 	var req struct {
 		Method string `json:"method"`
 		ReqID  int64  `json:"req_id"`
@@ -118,20 +90,16 @@ func (c *wsConn) handle(data []byte) []string {
 		}
 		out = append(out, fmt.Sprintf(`{"method":"subscribe","result":{"channel":%q,"snapshot":%t,"symbol":%q},"success":true,"req_id":%d,"time_in":"%s","time_out":"%s"}`,
 			p.Channel, p.Snapshot == nil || *p.Snapshot, pair, req.ReqID, now, now))
-		c.subscribe(pair, p.Channel == "ohlc", p.Snapshot == nil || *p.Snapshot, out)
-		out = nil
+		out = append(out, c.subscribe(pair, p.Channel == "ohlc", p.Snapshot == nil || *p.Snapshot)...)
 	}
 	return out
 }
 
-// subscribe queues the replies so far, adds a channel of a pair and queues
-// its ohlc snapshot, if asked, all under one lock: no update of the pair
-// can be sent between the snapshot and the subscription, so the snapshot
-// is never older than an update the client already has.
-func (c *wsConn) subscribe(pair string, ohlc, snapshot bool, replies []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.out = append(c.out, replies...)
+// subscribe adds a channel of a pair and returns its ohlc snapshot, if
+// asked. Handle runs under the loop's lock, with Frames: no update of the
+// pair can be sent between the snapshot and the subscription, so the
+// snapshot is never older than an update the client already has.
+func (c *wsConn) subscribe(pair string, ohlc, snapshot bool) []string {
 	now := c.fe.s.Clock.Now()
 	st := c.syms[pair]
 	if st == nil {
@@ -145,11 +113,11 @@ func (c *wsConn) subscribe(pair string, ohlc, snapshot bool, replies []string) {
 	}
 	if !ohlc {
 		st.trades = true
-		return
+		return nil
 	}
 	st.ohlc = true
 	if !snapshot {
-		return
+		return nil
 	}
 	var rows []string
 	for t := market.I1m.Truncate(now); t >= c.fe.s.Listed() && len(rows) < snapshotRows; t -= 60_000 {
@@ -157,63 +125,28 @@ func (c *wsConn) subscribe(pair string, ohlc, snapshot bool, replies []string) {
 			rows = append([]string{ohlcRow(st.in, pair, b)}, rows...)
 		}
 	}
-	c.out = append(c.out, `{"channel":"ohlc","type":"snapshot","data":[`+strings.Join(rows, ",")+`]}`)
+	return []string{`{"channel":"ohlc","type":"snapshot","data":[` + strings.Join(rows, ",") + `]}`}
 }
 
-// run pushes data every tick until the connection ends.
-func (c *wsConn) run(ctx context.Context) {
-	tick := time.NewTicker(tickReal)
-	defer tick.Stop()
-	faults, clock := c.fe.s.Faults, c.fe.s.Clock
-	dropped := faults.Dropped(Venue)
-	lastSent := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-dropped:
-			return
-		case <-tick.C:
-		}
-		if faults.Active(Venue, sim.FaultSilence) {
-			continue
-		}
-		c.faultFrames(ctx)
-		msgs := c.pending(clock.Now())
-		if len(msgs) == 0 && time.Since(lastSent) >= heartbeatReal {
-			msgs = []string{`{"channel":"heartbeat"}`}
-		}
-		for _, msg := range msgs {
-			if c.ws.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
-				return
-			}
-			lastSent = time.Now()
-		}
-	}
+// FaultFrames are a truncated ohlc update and a trade frame over 2 MiB.
+func (c *wsConn) FaultFrames() (string, string) {
+	return `{"channel":"ohlc","type":"update","data":[{"symbol":`, oversized
 }
 
-func (c *wsConn) faultFrames(ctx context.Context) {
-	f := c.fe.s.Faults
-	if f.Notice(c.marks, sim.FaultMalformed) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"channel":"ohlc","type":"update","data":[{"symbol":`)) //nolint:errcheck // the run loop sees failures
-	}
-	if f.Notice(c.marks, sim.FaultOversize) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"channel":"trade","pad":"`+strings.Repeat("x", 2<<20)+`"}`)) //nolint:errcheck // the run loop sees failures
-	}
-}
+var oversized = `{"channel":"trade","pad":"` + strings.Repeat("x", 2<<20) + `"}`
 
-// pending builds the frames due at simulated time now: queued replies,
-// then each pair's new trades and the ohlc rows of the windows they
-// changed, oldest window first.
-func (c *wsConn) pending(now int64) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.out
-	c.out = nil
+// Frames builds the frames due at simulated time now: each pair's new
+// trades and the ohlc rows of the windows they changed, oldest window
+// first; a heartbeat when nothing was sent for heartbeatReal.
+func (c *wsConn) Frames(now int64, quiet time.Duration) ([]string, string) {
+	var out []string
 	for _, pair := range slices.Sorted(maps.Keys(c.syms)) {
 		out = append(out, c.pairFrames(c.syms[pair], now)...)
 	}
-	return out
+	if len(out) == 0 && quiet >= heartbeatReal {
+		out = []string{`{"channel":"heartbeat"}`}
+	}
+	return out, ""
 }
 
 func (c *wsConn) pairFrames(st *symState, now int64) []string {

@@ -1,77 +1,31 @@
 package okxsim
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 )
 
-// run pushes data every tick until the connection ends. It returns a reason
-// for a deliberate close, or "" when the peer went away or a fault dropped
-// it.
-func (c *wsConn) run(ctx context.Context) string {
-	tick := time.NewTicker(tickReal)
-	defer tick.Stop()
-	faults, clock := c.fe.s.Faults, c.fe.s.Clock
-	dropped := faults.Dropped(Venue)
-	lastData := time.Now() // OKX's idle cut is a transport rule: real time, whatever the speed
-	for {
-		select {
-		case <-ctx.Done():
-			return ""
-		case <-dropped:
-			return ""
-		case <-tick.C:
-		}
-		now := clock.Now()
-		if faults.Active(Venue, sim.FaultSilence) {
-			continue // half-open: nothing at all, pongs included
-		}
-		c.faultFrames(ctx)
-		msgs := c.pending(now)
-		if len(msgs) > 0 {
-			lastData = time.Now()
-		} else if time.Since(lastData) >= idleCut {
-			return "no subscription or data for 30 s"
-		}
-		for _, msg := range msgs {
-			if err := c.ws.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
-				return ""
-			}
-		}
-	}
-}
-
-// faultFrames sends injected bad frames, on the candle connection: the one
-// whose loss costs minutes, so that a test of the repair is one.
-func (c *wsConn) faultFrames(ctx context.Context) {
+// FaultFrames are injected bad frames, on the candle connection only: the
+// one whose loss costs minutes, so that a test of the repair is one.
+func (c *wsConn) FaultFrames() (string, string) {
 	if !c.business {
-		return
+		return "", ""
 	}
-	f := c.fe.s.Faults
-	if f.Notice(c.marks, sim.FaultMalformed) {
-		c.ws.Write(ctx, websocket.MessageText, []byte(`{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[["`)) //nolint:errcheck // the run loop sees failures
-	}
-	if f.Notice(c.marks, sim.FaultOversize) {
-		big := `{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`
-		c.ws.Write(ctx, websocket.MessageText, []byte(big)) //nolint:errcheck // the run loop sees failures
-	}
+	return `{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[["`, oversized
 }
 
-// pending builds the frames due at simulated time now: queued replies, then
-// each instrument's new trades or candle rows.
-func (c *wsConn) pending(now int64) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.out
-	c.out = nil
+var oversized = `{"arg":{"channel":"candle1m","instId":"BTC-USDT"},"data":[],"pad":"` + strings.Repeat("x", 2<<20) + `"}`
+
+// Frames builds the frames due at simulated time now: each instrument's
+// new trades or candle rows. OKX cuts a connection with no subscription
+// or data for idleCut (a transport rule: real time, whatever the speed).
+func (c *wsConn) Frames(now int64, quiet time.Duration) ([]string, string) {
+	var out []string
 	for _, id := range slices.Sorted(maps.Keys(c.subs)) {
 		st := c.subs[id]
 		st.in.Advance(now)
@@ -81,7 +35,10 @@ func (c *wsConn) pending(now int64) []string {
 			out = append(out, f)
 		}
 	}
-	return out
+	if len(out) == 0 && quiet >= idleCut {
+		return nil, "no subscription or data for 30 s"
+	}
+	return out, ""
 }
 
 // tradeFrame is one message with the trades since the last one.

@@ -1,12 +1,10 @@
 package okxsim
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -30,38 +28,21 @@ type symState struct {
 	lastPush int64 // simulated time of the last candle push
 }
 
+// wsConn is one connection's subscriptions (a sim.Session).
 type wsConn struct {
 	fe       *FrontEnd
-	marks    *sim.Mark // the faults that reach every connection, as this one saw them
-	ws       *websocket.Conn
 	business bool // /ws/v5/business (candles); else /ws/v5/public (trades)
 	id       string
-	mu       sync.Mutex // guards subs and out
 	subs     map[string]*symState
-	out      []string // replies queued by the reader
 }
 
+// ws is how OKX's WebSocket connections are played.
+var ws = sim.WSVenue{Venue: Venue, Refused: `{"msg":"Too Many Requests","code":"50011"}`, ReadLimit: maxMessage, Tick: tickReal, CloseCode: websocket.StatusNormalClosure}
+
 func (fe *FrontEnd) serveWS(w http.ResponseWriter, r *http.Request, business bool) {
-	if fe.s.Faults.Active(Venue, sim.FaultRefuse) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, `{"msg":"Too Many Requests","code":"50011"}`, http.StatusTooManyRequests)
-		return
-	}
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	ws.SetReadLimit(maxMessage)
-	now := fe.s.Clock.Now()
-	c := &wsConn{fe: fe, ws: ws, marks: fe.s.Faults.Mark(Venue), business: business, id: fmt.Sprintf("%08x", now&0xffffffff), subs: map[string]*symState{}}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go c.read(ctx, cancel)
-	if reason := c.run(ctx); reason != "" {
-		ws.Close(websocket.StatusNormalClosure, reason)
-		return
-	}
-	ws.CloseNow()
+	fe.s.ServeWS(w, r, ws, func(now int64) (sim.Session, []string) {
+		return &wsConn{fe: fe, business: business, id: fmt.Sprintf("%08x", now&0xffffffff), subs: map[string]*symState{}}, nil
+	})
 }
 
 // channel is the one channel this endpoint serves.
@@ -72,22 +53,8 @@ func (c *wsConn) channel() string {
 	return "trades"
 }
 
-// read answers the text ping and the subscribe and unsubscribe ops.
-func (c *wsConn) read(ctx context.Context, cancel context.CancelFunc) {
-	defer cancel()
-	for {
-		_, data, err := c.ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		replies := c.handle(data)
-		c.mu.Lock()
-		c.out = append(c.out, replies...)
-		c.mu.Unlock()
-	}
-}
-
-func (c *wsConn) handle(data []byte) []string {
+// Handle answers the text ping and the subscribe and unsubscribe ops.
+func (c *wsConn) Handle(data []byte) []string {
 	if string(data) == "ping" {
 		return []string{"pong"}
 	}
@@ -120,8 +87,6 @@ func (c *wsConn) errorEvent(code, msg string) string {
 }
 
 func (c *wsConn) subscribe(instID string, on bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	instID = strings.ToUpper(instID)
 	if !on {
 		delete(c.subs, instID)
