@@ -1,85 +1,64 @@
 package binance
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/candlewire/candlewire/internal/candle"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 )
 
 func TestDecode(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name, in string
-		kind     Kind
-		check    func(t *testing.T, e Event)
-		bad      string
-	}{
-		{name: "open kline (captured)", kind: KindKline,
-			in: `{"stream":"nknusdt@kline_1m","data":{"e":"kline","E":1633998523963,"s":"NKNUSDT","k":{"t":1633998480000,"T":1633998539999,"s":"NKNUSDT","i":"1m","f":19862761,"L":19862790,"o":"0.35270000","c":"0.35280000","h":"0.35280000","l":"0.35220000","v":"25877.00000000","n":30,"x":false,"q":"9116.04600000","V":"58.00000000","Q":"20.46240000","B":"0"}}}`,
-			check: func(t *testing.T, e Event) {
+	cases := []exchangetest.DecodeCase[Event, Kind]{
+		{Name: "open kline (captured)", Kind: KindKline,
+			In: `{"stream":"nknusdt@kline_1m","data":{"e":"kline","E":1633998523963,"s":"NKNUSDT","k":{"t":1633998480000,"T":1633998539999,"s":"NKNUSDT","i":"1m","f":19862761,"L":19862790,"o":"0.35270000","c":"0.35280000","h":"0.35280000","l":"0.35220000","v":"25877.00000000","n":30,"x":false,"q":"9116.04600000","V":"58.00000000","Q":"20.46240000","B":"0"}}}`,
+			Check: func(t *testing.T, e Event) {
 				c := e.Candle
 				if c.State != market.Provisional || c.OpenTime != 1633998480000 || c.Low.String() != "0.3522" ||
 					c.Volume.String() != "25877" || c.Quote.String() != "9116.046" || c.Trades != 30 || c.LastSeq != 19862790 {
 					t.Fatalf("%+v", c)
 				}
 			}},
-		{name: "closed empty kline (captured, Binance TR)", kind: KindKline,
-			in: `{"stream":"belbtc@kline_1m","data":{"e":"kline","E":1681154040004,"s":"BELBTC","k":{"t":1681153980000,"T":1681154039999,"s":"BELBTC","i":"1m","f":-1,"L":-1,"o":"0.00002369","c":"0.00002369","h":"0.00002369","l":"0.00002369","v":"0.00000000","n":0,"x":true,"q":"0.00000000","V":"0.00000000","Q":"0.00000000","B":"0"}}}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "closed empty kline (captured, Binance TR)", Kind: KindKline,
+			In: `{"stream":"belbtc@kline_1m","data":{"e":"kline","E":1681154040004,"s":"BELBTC","k":{"t":1681153980000,"T":1681154039999,"s":"BELBTC","i":"1m","f":-1,"L":-1,"o":"0.00002369","c":"0.00002369","h":"0.00002369","l":"0.00002369","v":"0.00000000","n":0,"x":true,"q":"0.00000000","V":"0.00000000","Q":"0.00000000","B":"0"}}}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Candle.State != market.Reconciled || e.Candle.Trades != 0 || e.Candle.LastSeq != 0 || !e.Candle.Volume.IsZero() {
 					t.Fatalf("%+v", e.Candle)
 				}
 			}},
-		{name: "aggTrade (captured)", kind: KindTrade,
-			in: `{"stream":"nknusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"NKNUSDT","a":15683430,"p":"0.35280000","q":"58.00000000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "aggTrade (captured)", Kind: KindTrade,
+			In: `{"stream":"nknusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"NKNUSDT","a":15683430,"p":"0.35280000","q":"58.00000000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}`,
+			Check: func(t *testing.T, e Event) {
 				tr := e.Trade
 				if tr.Market.String() != "binance:NKNUSDT" || tr.Price.String() != "0.3528" || tr.Quote.String() != "20.4624" || tr.FirstSeq != 19862790 {
 					t.Fatalf("%+v", tr)
 				}
 			}},
-		{name: "raw stream event", kind: KindTrade,
-			in: `{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1","q":"1","f":5,"l":6,"T":7,"m":true,"M":true}`},
-		{name: "subscribe reply", kind: KindReply, in: `{"result":null,"id":7}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "raw stream event", Kind: KindTrade,
+			In: `{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1","q":"1","f":5,"l":6,"T":7,"m":true,"M":true}`},
+		{Name: "subscribe reply", Kind: KindReply, In: `{"result":null,"id":7}`,
+			Check: func(t *testing.T, e Event) {
 				if e.ID != 7 {
 					t.Fatal(e.ID)
 				}
 			}},
-		{name: "server shutdown", kind: KindShutdown, in: `{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1700000000000}}`},
-		{name: "unused stream", kind: KindOther, in: `{"stream":"x@bookTicker","data":{"u":1,"s":"X"}}`},
-		{name: "3m kline is not ours", kind: KindOther, in: `{"data":{"e":"kline","E":1,"s":"X","k":{"i":"3m"}}}`},
-		{name: "error reply", in: `{"code":2,"msg":"Invalid request"}`, bad: "error reply 2"},
-		{name: "not json", in: `{"stream":`, bad: "cannot decode"},
-		{name: "bad price", in: `{"data":{"e":"aggTrade","s":"X","a":1,"p":"x1","q":"1","f":1,"l":1,"T":1}}`, bad: "invalid decimal"},
-		{name: "negative price", in: `{"data":{"e":"aggTrade","s":"X","a":1,"p":"-1","q":"1","f":1,"l":1,"T":1}}`, bad: "invalid fields"},
-		{name: "kline high below low", in: `{"data":{"e":"kline","k":{"t":60000,"T":119999,"s":"X","i":"1m","o":"1","c":"1","h":"1","l":"2","v":"0","q":"0"}}}`, bad: "below low"},
-		{name: "kline misaligned", in: `{"data":{"e":"kline","k":{"t":60001,"T":120000,"s":"X","i":"1m","o":"1","c":"1","h":"1","l":"1","v":"0","q":"0"}}}`, bad: "not aligned"},
-		{name: "empty object", in: `{}`, bad: "no event"},
+		{Name: "server shutdown", Kind: KindShutdown, In: `{"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1700000000000}}`},
+		{Name: "unused stream", Kind: KindOther, In: `{"stream":"x@bookTicker","data":{"u":1,"s":"X"}}`},
+		{Name: "3m kline is not ours", Kind: KindOther, In: `{"data":{"e":"kline","E":1,"s":"X","k":{"i":"3m"}}}`},
+		{Name: "error reply", In: `{"code":2,"msg":"Invalid request"}`, Bad: "error reply 2"},
+		{Name: "not json", In: `{"stream":`, Bad: "cannot decode"},
+		{Name: "bad price", In: `{"data":{"e":"aggTrade","s":"X","a":1,"p":"x1","q":"1","f":1,"l":1,"T":1}}`, Bad: "invalid decimal"},
+		{Name: "negative price", In: `{"data":{"e":"aggTrade","s":"X","a":1,"p":"-1","q":"1","f":1,"l":1,"T":1}}`, Bad: "invalid fields"},
+		{Name: "kline high below low", In: `{"data":{"e":"kline","k":{"t":60000,"T":119999,"s":"X","i":"1m","o":"1","c":"1","h":"1","l":"2","v":"0","q":"0"}}}`, Bad: "below low"},
+		{Name: "kline misaligned", In: `{"data":{"e":"kline","k":{"t":60001,"T":120000,"s":"X","i":"1m","o":"1","c":"1","h":"1","l":"1","v":"0","q":"0"}}}`, Bad: "not aligned"},
+		{Name: "empty object", In: `{}`, Bad: "no event"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			e, err := Decode([]byte(c.in))
-			if c.bad != "" {
-				if err == nil || !errors.Is(err, ErrDecode) || !strings.Contains(err.Error(), c.bad) {
-					t.Fatalf("err = %v, want %q", err, c.bad)
-				}
-				return
-			}
-			if err != nil || e.Kind != c.kind {
-				t.Fatalf("Decode = %+v, %v; want kind %d", e, err, c.kind)
-			}
-			if c.check != nil {
-				c.check(t, e)
-			}
-		})
-	}
+	exchangetest.RunDecode(t, Decode, func(e Event) Kind { return e.Kind }, ErrDecode, cases)
 }
 
 // TestDecodeRealSessions decodes every frame of real recorded sessions: no

@@ -1,7 +1,6 @@
 package bitmex
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -9,128 +8,108 @@ import (
 	"time"
 
 	"github.com/candlewire/candlewire/internal/candle"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 )
 
 func TestDecode(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name, in string
-		kind     Kind
-		check    func(t *testing.T, e Event)
-		bad      string
-	}{
-		{name: "2021 welcome with limit", kind: KindWelcome,
-			in: `{"info":"Welcome to the BitMEX Realtime API.","version":"2021-07-14T01:26:29.000Z","timestamp":"2021-07-22T22:36:07.865Z","docs":"https://www.bitmex.com/app/wsAPI","limit":{"remaining":39}}`,
-			check: func(t *testing.T, e Event) {
+	cases := []exchangetest.DecodeCase[Event, Kind]{
+		{Name: "2021 welcome with limit", Kind: KindWelcome,
+			In: `{"info":"Welcome to the BitMEX Realtime API.","version":"2021-07-14T01:26:29.000Z","timestamp":"2021-07-22T22:36:07.865Z","docs":"https://www.bitmex.com/app/wsAPI","limit":{"remaining":39}}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Welcome.Limit == nil || e.Welcome.Limit.Remaining != 39 {
 					t.Fatalf("%+v", e.Welcome)
 				}
 			}},
-		{name: "2026 welcome without limit", kind: KindWelcome,
-			in: `{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0","timestamp":"2026-09-02T07:44:44.033Z","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false,"appName":"ws-feedhandler"}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "2026 welcome without limit", Kind: KindWelcome,
+			In: `{"info":"Welcome to the BitMEX Realtime API.","version":"2.0.0","timestamp":"2026-09-02T07:44:44.033Z","docs":"https://www.bitmex.com/app/wsAPI","heartbeatEnabled":false,"appName":"ws-feedhandler"}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Welcome.Limit != nil || e.Welcome.Version != "2.0.0" {
 					t.Fatalf("%+v", e.Welcome)
 				}
 			}},
-		{name: "ack with pool", kind: KindAck,
-			in: `{"success":true,"subscribe":"trade:XBTUSD","pool":"Aggregated","request":{"op":"subscribe","args":["trade:XBTUSD","quote:XBTUSD"]}}`},
-		{name: "unknown table", kind: KindError,
-			in: `{"status":400,"error":"Unknown table: tradeBin5dm","meta":{},"request":{"op":"subscribe","args":["tradeBin1m","tradeBin5dm"]}}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "ack with pool", Kind: KindAck,
+			In: `{"success":true,"subscribe":"trade:XBTUSD","pool":"Aggregated","request":{"op":"subscribe","args":["trade:XBTUSD","quote:XBTUSD"]}}`},
+		{Name: "unknown table", Kind: KindError,
+			In: `{"status":400,"error":"Unknown table: tradeBin5dm","meta":{},"request":{"op":"subscribe","args":["tradeBin1m","tradeBin5dm"]}}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Err.Status != 400 || !strings.Contains(e.Err.Message, "Unknown table") {
 					t.Fatalf("%+v", e.Err)
 				}
 			}},
-		{name: "rate limit with meta", kind: KindError,
-			in: `{"status":429,"error":"Rate limit exceeded, retry in 1 seconds.","meta":{"retryAfter":1},"request":{"op":"subscribe","args":"orderBook"}}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "rate limit with meta", Kind: KindError,
+			In: `{"status":429,"error":"Rate limit exceeded, retry in 1 seconds.","meta":{"retryAfter":1},"request":{"op":"subscribe","args":"orderBook"}}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Err.Status != 429 || e.Err.RetryAfter != time.Second {
 					t.Fatalf("%+v", e.Err)
 				}
 			}},
-		{name: "bare rate limit", kind: KindError, in: `{"error":"Rate limit exceeded, retry in 29 seconds."}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "bare rate limit", Kind: KindError, In: `{"error":"Rate limit exceeded, retry in 29 seconds."}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Err.Status != 429 || e.Err.RetryAfter != 29*time.Second {
 					t.Fatalf("%+v", e.Err)
 				}
 			}},
-		{name: "object error", kind: KindError, in: `{"error":{"message":"Not Found","name":"HTTPError"}}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "object error", Kind: KindError, In: `{"error":{"message":"Not Found","name":"HTTPError"}}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Err.Message != "HTTPError: Not Found" {
 					t.Fatalf("%q", e.Err.Message)
 				}
 			}},
-		{name: "pong", kind: KindPong, in: "pong"},
-		{name: "trade insert (captured)", kind: KindTable,
-			in: `{"table":"trade","action":"insert","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":100,"price":32180.5,"tickDirection":"PlusTick","trdMatchID":"6e70bebe-235e-08a6-d11b-e1042bf1f2ed","grossValue":310747,"homeNotional":0.00310747,"foreignNotional":100},{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":900,"price":32180.5,"tickDirection":"ZeroPlusTick","trdMatchID":"132702bb-2daa-0b5a-cb86-01882dd0348b","grossValue":2796723,"homeNotional":0.02796723,"foreignNotional":900}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "pong", Kind: KindPong, In: "pong"},
+		{Name: "trade insert (captured)", Kind: KindTable,
+			In: `{"table":"trade","action":"insert","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":100,"price":32180.5,"tickDirection":"PlusTick","trdMatchID":"6e70bebe-235e-08a6-d11b-e1042bf1f2ed","grossValue":310747,"homeNotional":0.00310747,"foreignNotional":100},{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":900,"price":32180.5,"tickDirection":"ZeroPlusTick","trdMatchID":"132702bb-2daa-0b5a-cb86-01882dd0348b","grossValue":2796723,"homeNotional":0.02796723,"foreignNotional":900}]}`,
+			Check: func(t *testing.T, e Event) {
 				if len(e.Trades) != 2 || e.Trades[1].Size.String() != "900" || e.Trades[0].Price.String() != "32180.5" || e.Trades[0].Time != 1626993371685 {
 					t.Fatalf("%+v", e.Trades)
 				}
 			}},
-		{name: "bin stamped with its end is stored at its start", kind: KindTable,
-			in: `{"table":"tradeBin1m","action":"insert","data":[{"timestamp":"2019-08-23T14:34:00.000Z","symbol":"XBTUSD","open":10394,"high":10394,"low":10388.5,"close":10388.5,"trades":413,"volume":1204198,"vwap":10390.6899,"lastSize":1000,"turnover":11589499007,"homeNotional":115.89499006999998,"foreignNotional":1204198}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "bin stamped with its end is stored at its start", Kind: KindTable,
+			In: `{"table":"tradeBin1m","action":"insert","data":[{"timestamp":"2019-08-23T14:34:00.000Z","symbol":"XBTUSD","open":10394,"high":10394,"low":10388.5,"close":10388.5,"trades":413,"volume":1204198,"vwap":10390.6899,"lastSize":1000,"turnover":11589499007,"homeNotional":115.89499006999998,"foreignNotional":1204198}]}`,
+			Check: func(t *testing.T, e Event) {
 				c := e.Bins[0]
 				want := time.Date(2019, 8, 23, 14, 33, 0, 0, time.UTC).UnixMilli()
 				if c.OpenTime != want || c.State != market.Reconciled || c.Trades != 413 || c.Volume.String() != "1204198" || c.Source != market.SourceBin {
 					t.Fatalf("%+v", c)
 				}
 			}},
-		{name: "open outside low/high is kept", kind: KindTable,
-			in: `{"table":"tradeBin1m","action":"insert","data":[{"timestamp":"2017-01-01T00:01:00.000Z","symbol":"XBTUSD","open":968.29,"high":968.76,"low":968.49,"close":968.7,"trades":5,"volume":100}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "open outside low/high is kept", Kind: KindTable,
+			In: `{"table":"tradeBin1m","action":"insert","data":[{"timestamp":"2017-01-01T00:01:00.000Z","symbol":"XBTUSD","open":968.29,"high":968.76,"low":968.49,"close":968.7,"trades":5,"volume":100}]}`,
+			Check: func(t *testing.T, e Event) {
 				if len(e.Bins) != 1 || e.Bins[0].Open.String() != "968.29" || e.Bins[0].Low.String() != "968.49" {
 					t.Fatalf("%+v", e.Bins)
 				}
 			}},
-		{name: "empty bin without vwap", kind: KindTable,
-			in: `{"table":"tradeBin1m","action":"insert","data":[{"timestamp":"2021-12-16T08:35:00.000Z","symbol":"XBTUSD","open":48745,"high":48745,"low":48745,"close":48745,"trades":0,"volume":0,"turnover":0,"homeNotional":0,"foreignNotional":0}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "empty bin without vwap", Kind: KindTable,
+			In: `{"table":"tradeBin1m","action":"insert","data":[{"timestamp":"2021-12-16T08:35:00.000Z","symbol":"XBTUSD","open":48745,"high":48745,"low":48745,"close":48745,"trades":0,"volume":0,"turnover":0,"homeNotional":0,"foreignNotional":0}]}`,
+			Check: func(t *testing.T, e Event) {
 				if len(e.Bins) != 1 || e.Bins[0].Trades != 0 {
 					t.Fatalf("%+v", e.Bins)
 				}
 			}},
-		{name: "5m bin", kind: KindTable,
-			in: `{"table":"tradeBin5m","action":"insert","data":[{"timestamp":"2021-12-16T08:35:00.000Z","symbol":"XBTUSD","open":1,"high":1,"low":1,"close":1,"trades":0,"volume":0}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "5m bin", Kind: KindTable,
+			In: `{"table":"tradeBin5m","action":"insert","data":[{"timestamp":"2021-12-16T08:35:00.000Z","symbol":"XBTUSD","open":1,"high":1,"low":1,"close":1,"trades":0,"volume":0}]}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Bins[0].Interval != market.I5m || e.Bins[0].OpenTime != time.Date(2021, 12, 16, 8, 30, 0, 0, time.UTC).UnixMilli() {
 					t.Fatalf("%+v", e.Bins[0])
 				}
 			}},
-		{name: "other pool and pseudo-trade skipped", kind: KindTable,
-			in: `{"table":"trade","action":"insert","data":[{"timestamp":"2026-09-02T07:34:37.309Z","symbol":"XBTUSD","size":1,"price":1,"pool":"Primary"},{"timestamp":"2026-09-02T07:34:37.309Z","symbol":".BXBT","size":0,"price":1}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "other pool and pseudo-trade skipped", Kind: KindTable,
+			In: `{"table":"trade","action":"insert","data":[{"timestamp":"2026-09-02T07:34:37.309Z","symbol":"XBTUSD","size":1,"price":1,"pool":"Primary"},{"timestamp":"2026-09-02T07:34:37.309Z","symbol":".BXBT","size":0,"price":1}]}`,
+			Check: func(t *testing.T, e Event) {
 				if len(e.Trades) != 0 || e.Skipped != 2 {
 					t.Fatalf("%+v", e)
 				}
 			}},
-		{name: "delete", kind: KindTable, in: `{"table":"trade","action":"delete","data":[{"symbol":"XBTUSD"}]}`},
-		{name: "unknown action", in: `{"table":"trade","action":"explode","data":[]}`, bad: "unknown action"},
-		{name: "not json", in: `{"table":`, bad: "cannot decode"},
-		{name: "nothing known", in: `{"foo":1}`, bad: "no table"},
-		{name: "rows not an array", in: `{"table":"trade","action":"insert","data":{"a":1}}`, bad: "trade rows"},
+		{Name: "delete", Kind: KindTable, In: `{"table":"trade","action":"delete","data":[{"symbol":"XBTUSD"}]}`},
+		{Name: "unknown action", In: `{"table":"trade","action":"explode","data":[]}`, Bad: "unknown action"},
+		{Name: "not json", In: `{"table":`, Bad: "cannot decode"},
+		{Name: "nothing known", In: `{"foo":1}`, Bad: "no table"},
+		{Name: "rows not an array", In: `{"table":"trade","action":"insert","data":{"a":1}}`, Bad: "trade rows"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			e, err := Decode([]byte(c.in))
-			if c.bad != "" {
-				if err == nil || !errors.Is(err, ErrDecode) || !strings.Contains(err.Error(), c.bad) {
-					t.Fatalf("err = %v, want %q", err, c.bad)
-				}
-				return
-			}
-			if err != nil || e.Kind != c.kind {
-				t.Fatalf("Decode = %+v, %v; want kind %d", e, err, c.kind)
-			}
-			if c.check != nil {
-				c.check(t, e)
-			}
-		})
-	}
+	exchangetest.RunDecode(t, Decode, func(e Event) Kind { return e.Kind }, ErrDecode, cases)
 }
 
 func TestDecodeRealSession(t *testing.T) {

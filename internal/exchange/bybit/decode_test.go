@@ -4,80 +4,60 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 )
 
 func TestDecode(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name, in string
-		kind     Kind
-		check    func(t *testing.T, e Event)
-		bad      string
-	}{
-		{name: "kline (captured 2024, quoted)", kind: KindKline,
-			in: `{"type":"snapshot","topic":"kline.1.BTCUSDT","data":[{"start":1714102140000,"end":1714102199999,"interval":"1","open":"50803.82","close":"50803.82","high":"50803.84","low":"50803.82","volume":"0.51374","turnover":"26099.95921086","confirm":false,"timestamp":1714102192562}],"ts":1714102192562}`,
-			check: func(t *testing.T, e Event) {
+	cases := []exchangetest.DecodeCase[Event, Kind]{
+		{Name: "kline (captured 2024, quoted)", Kind: KindKline,
+			In: `{"type":"snapshot","topic":"kline.1.BTCUSDT","data":[{"start":1714102140000,"end":1714102199999,"interval":"1","open":"50803.82","close":"50803.82","high":"50803.84","low":"50803.82","volume":"0.51374","turnover":"26099.95921086","confirm":false,"timestamp":1714102192562}],"ts":1714102192562}`,
+			Check: func(t *testing.T, e Event) {
 				c := e.Candles[0]
 				if c.Market.String() != "bybit:BTCUSDT" || c.OpenTime != 1714102140000 || c.State != market.Provisional ||
 					c.High.String() != "50803.84" || c.Volume.String() != "0.51374" || c.Quote.String() != "26099.95921086" {
 					t.Fatalf("%+v", c)
 				}
 			}},
-		{name: "confirmed kline", kind: KindKline,
-			in: `{"topic":"kline.1.ETHUSDT","data":[{"start":60000,"end":119999,"interval":"1","open":"1","close":"2","high":"2","low":"1","volume":"3","turnover":"4.5","confirm":true,"timestamp":119000}],"ts":120001,"type":"snapshot"}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "confirmed kline", Kind: KindKline,
+			In: `{"topic":"kline.1.ETHUSDT","data":[{"start":60000,"end":119999,"interval":"1","open":"1","close":"2","high":"2","low":"1","volume":"3","turnover":"4.5","confirm":true,"timestamp":119000}],"ts":120001,"type":"snapshot"}`,
+			Check: func(t *testing.T, e Event) {
 				if e.Candles[0].State != market.Reconciled {
 					t.Fatalf("%+v", e.Candles[0])
 				}
 			}},
-		{name: "trade (doc example)", kind: KindTrades,
-			in: `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[{"T":1672304486865,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "trade (doc example)", Kind: KindTrades,
+			In: `{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[{"T":1672304486865,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false}]}`,
+			Check: func(t *testing.T, e Event) {
 				tr := e.Trades[0]
 				if tr.Market.String() != "bybit:BTCUSDT" || !tr.Buy || tr.Time != 1672304486865 || tr.Quote.String() != "16.5785" || tr.FirstSeq != 0 {
 					t.Fatalf("%+v", tr)
 				}
 			}},
-		{name: "subscribe ok", kind: KindReply, in: `{"success":true,"ret_msg":"","op":"subscribe","conn_id":"x"}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "subscribe ok", Kind: KindReply, In: `{"success":true,"ret_msg":"","op":"subscribe","conn_id":"x"}`,
+			Check: func(t *testing.T, e Event) {
 				if !e.OK || e.Op != "subscribe" {
 					t.Fatalf("%+v", e)
 				}
 			}},
-		{name: "subscribe refused", kind: KindReply, in: `{"success":false,"ret_msg":"error:handler not found,topic:kline.7.X","op":"subscribe","conn_id":"x"}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "subscribe refused", Kind: KindReply, In: `{"success":false,"ret_msg":"error:handler not found,topic:kline.7.X","op":"subscribe","conn_id":"x"}`,
+			Check: func(t *testing.T, e Event) {
 				if e.OK || !strings.Contains(e.Msg, "handler not found") {
 					t.Fatalf("%+v", e)
 				}
 			}},
-		{name: "spot pong", kind: KindPong, in: `{"success":true,"ret_msg":"pong","conn_id":"x","op":"ping"}`},
-		{name: "linear pong", kind: KindPong, in: `{"req_id":"test","op":"pong","args":["1675418560633"],"conn_id":"x"}`},
-		{name: "other topic", kind: KindOther, in: `{"topic":"orderbook.1.BTCUSDT","type":"snapshot","data":{"s":"BTCUSDT"}}`},
-		{name: "not json", in: `{"topic":`, bad: "cannot decode"},
-		{name: "no data", in: `{"topic":"kline.1.X"}`, bad: "neither"},
-		{name: "5m kline on the 1m topic", in: `{"topic":"kline.1.X","data":[{"start":0,"end":299999,"interval":"5","open":"1","close":"1","high":"1","low":"1","volume":"1","turnover":"1"}]}`, bad: "not one minute"},
-		{name: "high below low", in: `{"topic":"kline.1.X","data":[{"start":0,"end":59999,"interval":"1","open":"1","close":"1","high":"1","low":"2","volume":"1","turnover":"1"}]}`, bad: "below low"},
-		{name: "trade with a bad side", in: `{"topic":"publicTrade.X","data":[{"T":1,"s":"X","S":"Up","v":"1","p":"1","i":"1"}]}`, bad: "invalid fields"},
-		{name: "trade with a bad size", in: `{"topic":"publicTrade.X","data":[{"T":1,"s":"X","S":"Buy","v":"x","p":"1","i":"1"}]}`, bad: "trade X 1"},
+		{Name: "spot pong", Kind: KindPong, In: `{"success":true,"ret_msg":"pong","conn_id":"x","op":"ping"}`},
+		{Name: "linear pong", Kind: KindPong, In: `{"req_id":"test","op":"pong","args":["1675418560633"],"conn_id":"x"}`},
+		{Name: "other topic", Kind: KindOther, In: `{"topic":"orderbook.1.BTCUSDT","type":"snapshot","data":{"s":"BTCUSDT"}}`},
+		{Name: "not json", In: `{"topic":`, Bad: "cannot decode"},
+		{Name: "no data", In: `{"topic":"kline.1.X"}`, Bad: "neither"},
+		{Name: "5m kline on the 1m topic", In: `{"topic":"kline.1.X","data":[{"start":0,"end":299999,"interval":"5","open":"1","close":"1","high":"1","low":"1","volume":"1","turnover":"1"}]}`, Bad: "not one minute"},
+		{Name: "high below low", In: `{"topic":"kline.1.X","data":[{"start":0,"end":59999,"interval":"1","open":"1","close":"1","high":"1","low":"2","volume":"1","turnover":"1"}]}`, Bad: "below low"},
+		{Name: "trade with a bad side", In: `{"topic":"publicTrade.X","data":[{"T":1,"s":"X","S":"Up","v":"1","p":"1","i":"1"}]}`, Bad: "invalid fields"},
+		{Name: "trade with a bad size", In: `{"topic":"publicTrade.X","data":[{"T":1,"s":"X","S":"Buy","v":"x","p":"1","i":"1"}]}`, Bad: "trade X 1"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e, err := Decode([]byte(tc.in))
-			if tc.bad != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.bad) {
-					t.Fatalf("err %v, want one containing %q", err, tc.bad)
-				}
-				return
-			}
-			if err != nil || e.Kind != tc.kind {
-				t.Fatalf("kind %v err %v, want kind %v", e.Kind, err, tc.kind)
-			}
-			if tc.check != nil {
-				tc.check(t, e)
-			}
-		})
-	}
+	exchangetest.RunDecode(t, Decode, func(e Event) Kind { return e.Kind }, nil, cases)
 }
 
 func TestDecodeKlines(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 )
@@ -55,17 +56,11 @@ func TestDecode(t *testing.T) {
 		{"unknown types are other", `{"type":"ticker","product_id":"BTC-USD","price":"1"}`, KindOther, nil},
 		{"unknown fields are ignored", `{"type":"status","products":[],"new_field":{"a":[1,2]}}`, KindOther, nil},
 	}
+	var table []exchangetest.DecodeCase[Event, Kind]
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			e, err := Decode([]byte(c.in))
-			if err != nil || e.Kind != c.kind {
-				t.Fatalf("kind %v, err %v; want %v", e.Kind, err, c.kind)
-			}
-			if c.check != nil {
-				c.check(t, e)
-			}
-		})
+		table = append(table, exchangetest.DecodeCase[Event, Kind]{Name: c.name, In: c.in, Kind: c.kind, Check: c.check})
 	}
+	exchangetest.RunDecode(t, Decode, func(e Event) Kind { return e.Kind }, nil, table)
 }
 
 func TestDecodeRejects(t *testing.T) {

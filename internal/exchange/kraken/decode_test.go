@@ -6,92 +6,72 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/realdata"
 )
 
 func TestDecode(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name, in string
-		kind     Kind
-		check    func(t *testing.T, e Event)
-		bad      string
-	}{
-		{name: "ohlc update (captured 2026, quoted)", kind: KindOHLC,
-			in: `{"channel":"ohlc","type":"update","timestamp":"2026-10-06T18:06:02.264627814Z","data":[{"symbol":"BTC/USD","open":85754.8,"high":85754.8,"low":85754.7,"close":85754.8,"trades":5,"volume":0.00126522,"vwap":85754.7,"interval_begin":"2026-10-06T18:06:00.000000000Z","interval":1,"timestamp":"2026-10-06T18:07:00.000000Z"}]}`,
-			check: func(t *testing.T, e Event) {
+	cases := []exchangetest.DecodeCase[Event, Kind]{
+		{Name: "ohlc update (captured 2026, quoted)", Kind: KindOHLC,
+			In: `{"channel":"ohlc","type":"update","timestamp":"2026-10-06T18:06:02.264627814Z","data":[{"symbol":"BTC/USD","open":85754.8,"high":85754.8,"low":85754.7,"close":85754.8,"trades":5,"volume":0.00126522,"vwap":85754.7,"interval_begin":"2026-10-06T18:06:00.000000000Z","interval":1,"timestamp":"2026-10-06T18:07:00.000000Z"}]}`,
+			Check: func(t *testing.T, e Event) {
 				c := e.Candles[0]
 				if e.Snapshot || c.Market.String() != "kraken:BTC-USD" || c.OpenTime != 1791309960000 || c.State != market.Provisional ||
 					c.Trades != 5 || c.Volume.String() != "0.00126522" || c.Quote.String() != "108.498561534" {
 					t.Fatalf("%+v", c)
 				}
 			}},
-		{name: "trade (captured 2024, quoted)", kind: KindTrades,
-			in: `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":68580.0,"qty":0.14225864,"ord_type":"limit","trade_id":72166031,"timestamp":"2024-07-27T21:16:00.512060Z"}]}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "trade (captured 2024, quoted)", Kind: KindTrades,
+			In: `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":68580.0,"qty":0.14225864,"ord_type":"limit","trade_id":72166031,"timestamp":"2024-07-27T21:16:00.512060Z"}]}`,
+			Check: func(t *testing.T, e Event) {
 				tr := e.Trades[0]
 				if tr.Market.String() != "kraken:BTC-USD" || !tr.Buy || tr.FirstSeq != 72166031 || tr.Time != 1722114960512 || tr.Price.String() != "68580" {
 					t.Fatalf("%+v", tr)
 				}
 			}},
-		{name: "subscribe ack (captured, quoted)", kind: KindReply,
-			in: `{"method":"subscribe","result":{"channel":"ohlc","interval":1,"snapshot":true,"symbol":"BTC/USD","warnings":["timestamp is deprecated, use interval_begin"]},"success":true,"time_in":"2026-10-06T18:06:01.981684Z","time_out":"2026-10-06T18:06:01.981723Z"}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "subscribe ack (captured, quoted)", Kind: KindReply,
+			In: `{"method":"subscribe","result":{"channel":"ohlc","interval":1,"snapshot":true,"symbol":"BTC/USD","warnings":["timestamp is deprecated, use interval_begin"]},"success":true,"time_in":"2026-10-06T18:06:01.981684Z","time_out":"2026-10-06T18:06:01.981723Z"}`,
+			Check: func(t *testing.T, e Event) {
 				if !e.OK || e.Symbol != "BTC/USD" {
 					t.Fatalf("%+v", e)
 				}
 			}},
-		{name: "subscribe refused (captured, quoted)", kind: KindReply,
-			in: `{"error":"Currency pair not supported XBT/USD","method":"subscribe","success":false,"symbol":"XBT/USD","time_in":"x","time_out":"y"}`,
-			check: func(t *testing.T, e Event) {
+		{Name: "subscribe refused (captured, quoted)", Kind: KindReply,
+			In: `{"error":"Currency pair not supported XBT/USD","method":"subscribe","success":false,"symbol":"XBT/USD","time_in":"x","time_out":"y"}`,
+			Check: func(t *testing.T, e Event) {
 				if e.OK || !strings.Contains(e.Msg, "not supported") {
 					t.Fatalf("%+v", e)
 				}
 			}},
-		{name: "status", kind: KindOther, in: `{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"online","version":"2.0.7"}]}`},
-		{name: "heartbeat", kind: KindHeartbeat, in: `{"channel":"heartbeat"}`},
-		{name: "pong", kind: KindPong, in: `{"method":"pong","req_id":3,"time_in":"a","time_out":"b"}`},
-		{name: "v1 trade (captured)", kind: KindTrades, in: `[993,[["354.11000000","0.89594024","1618678142.557535","s","l",""]],"trade","XMR/USD"]`,
-			check: func(t *testing.T, e Event) {
+		{Name: "status", Kind: KindOther, In: `{"channel":"status","type":"update","data":[{"api_version":"v2","connection_id":1,"system":"online","version":"2.0.7"}]}`},
+		{Name: "heartbeat", Kind: KindHeartbeat, In: `{"channel":"heartbeat"}`},
+		{Name: "pong", Kind: KindPong, In: `{"method":"pong","req_id":3,"time_in":"a","time_out":"b"}`},
+		{Name: "v1 trade (captured)", Kind: KindTrades, In: `[993,[["354.11000000","0.89594024","1618678142.557535","s","l",""]],"trade","XMR/USD"]`,
+			Check: func(t *testing.T, e Event) {
 				tr := e.Trades[0]
 				if tr.Market.String() != "kraken:XMR-USD" || tr.Buy || tr.Time != 1618678142557 || tr.FirstSeq != 0 {
 					t.Fatalf("%+v", tr)
 				}
 			}},
-		{name: "v1 pair XBT is BTC", kind: KindTrades, in: `[1,[["1","1","1.5","b","m",""]],"trade","XBT/CHF"]`,
-			check: func(t *testing.T, e Event) {
+		{Name: "v1 pair XBT is BTC", Kind: KindTrades, In: `[1,[["1","1","1.5","b","m",""]],"trade","XBT/CHF"]`,
+			Check: func(t *testing.T, e Event) {
 				if e.Trades[0].Market.String() != "kraken:BTC-CHF" {
 					t.Fatal(e.Trades[0].Market)
 				}
 			}},
-		{name: "v1 heartbeat", kind: KindHeartbeat, in: `{"event":"heartbeat"}`},
-		{name: "v1 book", kind: KindOther, in: `[1,{"as":[]},"book-10","XBT/USD"]`},
-		{name: "5m ohlc is not ours", kind: KindOther, in: `{"channel":"ohlc","type":"update","data":[{"symbol":"X/Y","interval":5}]}`},
-		{name: "not json", in: `{"channel":`, bad: "cannot decode"},
-		{name: "nothing", in: `{}`, bad: "no channel"},
-		{name: "ohlc bad time", in: `{"channel":"ohlc","data":[{"symbol":"X/Y","open":1,"high":1,"low":1,"close":1,"volume":1,"vwap":1,"interval":1,"interval_begin":"soon"}]}`, bad: "interval_begin"},
-		{name: "ohlc high below low", in: `{"channel":"ohlc","data":[{"symbol":"X/Y","open":1,"high":1,"low":2,"close":1,"volume":1,"vwap":1,"interval":1,"interval_begin":"2026-01-01T00:00:00Z"}]}`, bad: "below low"},
-		{name: "trade without id", in: `{"channel":"trade","data":[{"symbol":"X/Y","side":"buy","price":1,"qty":1,"timestamp":"2026-01-01T00:00:00Z"}]}`, bad: "trade X/Y 0"},
-		{name: "v1 short array", in: `[1,[],"trade"]`, bad: "v1 array"},
+		{Name: "v1 heartbeat", Kind: KindHeartbeat, In: `{"event":"heartbeat"}`},
+		{Name: "v1 book", Kind: KindOther, In: `[1,{"as":[]},"book-10","XBT/USD"]`},
+		{Name: "5m ohlc is not ours", Kind: KindOther, In: `{"channel":"ohlc","type":"update","data":[{"symbol":"X/Y","interval":5}]}`},
+		{Name: "not json", In: `{"channel":`, Bad: "cannot decode"},
+		{Name: "nothing", In: `{}`, Bad: "no channel"},
+		{Name: "ohlc bad time", In: `{"channel":"ohlc","data":[{"symbol":"X/Y","open":1,"high":1,"low":1,"close":1,"volume":1,"vwap":1,"interval":1,"interval_begin":"soon"}]}`, Bad: "interval_begin"},
+		{Name: "ohlc high below low", In: `{"channel":"ohlc","data":[{"symbol":"X/Y","open":1,"high":1,"low":2,"close":1,"volume":1,"vwap":1,"interval":1,"interval_begin":"2026-01-01T00:00:00Z"}]}`, Bad: "below low"},
+		{Name: "trade without id", In: `{"channel":"trade","data":[{"symbol":"X/Y","side":"buy","price":1,"qty":1,"timestamp":"2026-01-01T00:00:00Z"}]}`, Bad: "trade X/Y 0"},
+		{Name: "v1 short array", In: `[1,[],"trade"]`, Bad: "v1 array"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e, err := Decode([]byte(tc.in))
-			if tc.bad != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.bad) {
-					t.Fatalf("err %v, want one containing %q", err, tc.bad)
-				}
-				return
-			}
-			if err != nil || e.Kind != tc.kind {
-				t.Fatalf("kind %v err %v, want kind %v", e.Kind, err, tc.kind)
-			}
-			if tc.check != nil {
-				tc.check(t, e)
-			}
-		})
-	}
+	exchangetest.RunDecode(t, Decode, func(e Event) Kind { return e.Kind }, nil, cases)
 }
 
 // TestDecodeRealSessions decodes Kraken's recorded v1 sessions: every
