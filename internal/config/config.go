@@ -61,7 +61,8 @@ type Serve struct {
 type Venue struct {
 	WSURL   string `yaml:"ws_url"`
 	RESTURL string `yaml:"rest_url"`
-	// ConnectBudget is the most connects per rolling hour (BitMEX protocol).
+	// ConnectBudget is the most connects per rolling hour; 0 keeps the
+	// venue's own limit (exchange.Driver.Budget).
 	ConnectBudget int `yaml:"connect_budget"`
 	// SilenceTimeout is how long a connection may stay silent before it is
 	// taken for dead (half-open) and replaced; zero keeps the venue's

@@ -2,7 +2,6 @@ package binance
 
 import (
 	"context"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -10,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/candlewire/candlewire/internal/exchange/binance/binancesim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -36,12 +35,9 @@ func (s *countSink) Down([]market.Market)       {}
 // markets need three connections), and cuts connections after 1.5 s (the
 // proactive redial before Binance's 24 h limit).
 func TestFeedSubscribeShardAndLifetime(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 3, Speed: 30})
-	binancesim.Mount(s, "/binance")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	_, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 3, Speed: 30}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, MaxStreams: 2, Config: upstream.Config{MaxLifetime: 1500 * time.Millisecond, Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, URLStreams: 1, MaxStreams: 2, Config: upstream.Config{MaxLifetime: 1500 * time.Millisecond, Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	ms := []market.Market{{Venue: Venue, Symbol: "BTCUSDT"}, {Venue: Venue, Symbol: "ETHUSDT"}, {Venue: Venue, Symbol: "SOLUSDT"}}
 	sink := &countSink{trades: map[market.Market]int{}, bins: map[market.Market]int{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
@@ -65,12 +61,9 @@ func TestFeedSubscribeShardAndLifetime(t *testing.T) {
 // simulator, like Binance, disconnects a client that sends more than five
 // messages a second; the feed must pace itself and never be cut off.
 func TestSubscribePacing(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 3, Speed: 30})
-	binancesim.Mount(s, "/binance")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	_, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 3, Speed: 30}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/binance", URLStreams: 1, Batch: 1, Config: upstream.Config{Metrics: met}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, URLStreams: 1, Batch: 1, Config: upstream.Config{Metrics: met}})
 	var ms []market.Market
 	for _, sym := range []string{"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT"} {
 		ms = append(ms, market.Market{Venue: Venue, Symbol: sym})

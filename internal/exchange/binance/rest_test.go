@@ -2,11 +2,10 @@ package binance
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/candlewire/candlewire/internal/exchange/binance/binancesim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -15,11 +14,8 @@ import (
 // TestRESTPages fetches 1500 minutes, which takes two pages of at most
 // 1000, and checks every minute arrives once, in order, reconciled.
 func TestRESTPages(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 9, Speed: 1, History: 30 * time.Hour})
-	binancesim.Mount(s, "/binance")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	r := &REST{Base: srv.URL + "/binance", HTTP: &upstream.HTTP{Venue: Venue}}
+	s, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 9, Speed: 1, History: 30 * time.Hour}, Driver)
+	r := &REST{Base: ep.RESTURL, HTTP: &upstream.HTTP{Venue: Venue}}
 	to := market.I1m.Truncate(s.Clock.Now()) - 60_000
 	from := to - 1500*60_000
 	pages := 0

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexsim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -47,11 +47,8 @@ func TestNoEndpoint(t *testing.T) {
 // TestOpSubscribe puts one topic in the URL; the trade topic must arrive
 // through op:subscribe.
 func TestOpSubscribe(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 5, Speed: 60})
-	bitmexsim.Mount(s, "/bitmex")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	feed, err := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bitmex/realtime", URLTopics: 1})
+	_, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 5, Speed: 60}, Driver)
+	feed, err := NewFeed(Config{WSURL: ep.WSURL, URLTopics: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

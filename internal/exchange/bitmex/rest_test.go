@@ -2,11 +2,10 @@ package bitmex
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/candlewire/candlewire/internal/exchange/bitmex/bitmexsim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -15,11 +14,8 @@ import (
 // TestRESTPages fetches 1500 minutes (two pages of at most 1000) and checks
 // each bin is keyed by its open time: the row stamped T holds [T-1m, T).
 func TestRESTPages(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 9, Speed: 1, History: 30 * time.Hour})
-	bitmexsim.Mount(s, "/bitmex")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	r := &REST{Base: srv.URL + "/bitmex", HTTP: &upstream.HTTP{Venue: Venue}}
+	s, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 9, Speed: 1, History: 30 * time.Hour}, Driver)
+	r := &REST{Base: ep.RESTURL, HTTP: &upstream.HTTP{Venue: Venue}}
 	xbt := market.Market{Venue: Venue, Symbol: "XBTUSD"}
 	to := market.I1m.Truncate(s.Clock.Now()) - 60_000
 	from := to - 1500*60_000

@@ -3,14 +3,13 @@ package bybit
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/candlewire/candlewire/internal/exchange/bybit/bybitsim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -23,12 +22,9 @@ import (
 // most 10 args (the simulator refuses more, as Bybit's spot does); every
 // symbol gets trades and finals and goes live once.
 func TestFeedShardsWithinArgLimits(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 3, Speed: 120, History: 2 * time.Minute})
-	bybitsim.Mount(s, "/bybit")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	_, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 3, Speed: 120, History: 2 * time.Minute}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bybit/v5/public/spot", PerConn: 5, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, PerConn: 5, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	var ms []market.Market
 	for i := range 12 {
 		ms = append(ms, Market(fmt.Sprintf("C%dUSDT", i)))
@@ -50,12 +46,9 @@ func TestFeedShardsWithinArgLimits(t *testing.T) {
 // TestFeedFindsSilence: a half-open connection (nothing, not even pongs)
 // is replaced after Silence.
 func TestFeedFindsSilence(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 4, Speed: 60, History: 2 * time.Minute})
-	bybitsim.Mount(s, "/bybit")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	s, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 4, Speed: 60, History: 2 * time.Minute}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/bybit/v5/public/spot", PingEvery: 50 * time.Millisecond, Silence: 200 * time.Millisecond, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, PingEvery: 50 * time.Millisecond, Silence: 200 * time.Millisecond, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	go func() {

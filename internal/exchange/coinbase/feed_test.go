@@ -3,7 +3,6 @@ package coinbase
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/candlewire/candlewire/internal/exchange/coinbase/coinbasesim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -57,12 +56,9 @@ var _ upstream.Sink = (*finals)(nil)
 // makes equals the candle computed from the simulator's trade log, each
 // minute at most once, and the minute that lost a match gets none.
 func TestFeedBuildsExactFinals(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 5, Speed: 120, History: 10 * time.Minute})
-	coinbasesim.Mount(s, "/coinbase")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	s, ep, base := exchangetest.Sim(t, sim.Config{Seed: 5, Speed: 120, History: 10 * time.Minute}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/coinbase", PerConn: 2, Config: upstream.Config{Metrics: met}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, PerConn: 2, Config: upstream.Config{Metrics: met}})
 	var ms []market.Market
 	for i := range 5 {
 		ms = append(ms, Market(fmt.Sprintf("C%d-USD", i)))
@@ -77,7 +73,7 @@ func TestFeedBuildsExactFinals(t *testing.T) {
 	feed.Run(ctx, ms, sink)
 	total := 0
 	for _, m := range ms {
-		want, err := oracle.Expected(srv.URL, m, Driver.Sim.Convention, 0, s.Clock.Now())
+		want, err := oracle.Expected(base, m, Driver.Sim.Convention, 0, s.Clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,11 +101,8 @@ func TestFeedBuildsExactFinals(t *testing.T) {
 // one product it does not know; the feed counts it, leaves it out and
 // subscribes the others again, which then collect as usual.
 func TestFeedLeavesOutARefusedProduct(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 6, Speed: 60, History: 10 * time.Minute})
-	coinbasesim.Mount(s, "/coinbase")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/coinbase"})
+	_, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 6, Speed: 60, History: 10 * time.Minute}, Driver)
+	feed := NewFeed(Config{WSURL: ep.WSURL})
 	good, bad := []market.Market{Market("C1-USD"), Market("C2-USD")}, Market("no such product")
 	sink := newFinals()
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)

@@ -3,13 +3,13 @@ package coinbase
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/exchange/coinbase/coinbasesim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/oracle"
@@ -23,15 +23,12 @@ import (
 // count.
 func TestRESTCandles(t *testing.T) {
 	t.Parallel()
-	s := sim.New(sim.Config{Seed: 9, Speed: 1, History: 4 * time.Hour})
-	coinbasesim.Mount(s, "/coinbase")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	s, ep, base := exchangetest.Sim(t, sim.Config{Seed: 9, Speed: 1, History: 4 * time.Hour}, Driver)
 	m := Market("BTC-USD")
 	s.Instrument(Venue, m.Symbol, coinbasesim.Spec(m.Symbol))
 	to := market.I1m.Truncate(s.Clock.Now())
 	from := to - 3*60*60_000
-	want, err := oracle.Expected(srv.URL, m, Driver.Sim.Convention, from, to)
+	want, err := oracle.Expected(base, m, Driver.Sim.Convention, from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +38,7 @@ func TestRESTCandles(t *testing.T) {
 		exact bool
 	}{{"trades", 100, true}, {"candles beyond two pages of trades", 2, false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &REST{Base: srv.URL + "/coinbase", HTTP: &upstream.HTTP{Venue: Venue}, TradePages: tc.pages}
+			r := &REST{Base: ep.RESTURL, HTTP: &upstream.HTTP{Venue: Venue}, TradePages: tc.pages}
 			got, err := r.Candles(context.Background(), m, from, to, nil)
 			if err != nil {
 				t.Fatal(err)

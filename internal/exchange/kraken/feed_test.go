@@ -3,14 +3,13 @@ package kraken
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/candlewire/candlewire/internal/exchange/kraken/krakensim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -22,12 +21,9 @@ import (
 // connections; every pair gets trades and finals (the snapshot's, then
 // settled windows) and goes live once, after its two acks.
 func TestFeedShardsAndSettles(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 3, Speed: 120, History: 20 * time.Minute})
-	krakensim.Mount(s, "/kraken")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	_, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 3, Speed: 120, History: 20 * time.Minute}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/kraken/v2", PerConn: 3, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, PerConn: 3, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	var ms []market.Market
 	for i := range 7 {
 		ms = append(ms, Market(fmt.Sprintf("C%d/USD", i)))

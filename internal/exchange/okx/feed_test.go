@@ -3,14 +3,13 @@ package okx
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/candlewire/candlewire/internal/exchange/okx/okxsim"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -23,12 +22,9 @@ import (
 // every market gets trades and finals, and is declared live once by each
 // of its two connections, after its acks.
 func TestFeedShardsAndGoesLive(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 3, Speed: 120, History: 2 * time.Minute})
-	okxsim.Mount(s, "/okx")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	_, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 3, Speed: 120, History: 2 * time.Minute}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", ArgsPerConn: 20, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, ArgsPerConn: 20, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	var ms []market.Market
 	for i := range 45 {
 		ms = append(ms, Market(fmt.Sprintf("C%d-USDT", i)))
@@ -53,12 +49,9 @@ func TestFeedShardsAndGoesLive(t *testing.T) {
 // TestFeedPingsAndRedialsOnSilence: a half-open connection (no data, no
 // pong) is found by the text ping within Idle+PongWait and redialled.
 func TestFeedPingsAndRedialsOnSilence(t *testing.T) {
-	s := sim.New(sim.Config{Seed: 4, Speed: 60, History: 2 * time.Minute})
-	okxsim.Mount(s, "/okx")
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	s, ep, _ := exchangetest.Sim(t, sim.Config{Seed: 4, Speed: 60, History: 2 * time.Minute}, Driver)
 	met := metrics.New(prometheus.NewRegistry())
-	feed := NewFeed(Config{WSURL: "ws" + srv.URL[4:] + "/okx", Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
+	feed := NewFeed(Config{WSURL: ep.WSURL, Idle: 100 * time.Millisecond, PongWait: 100 * time.Millisecond, Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
 	go func() {
