@@ -36,19 +36,19 @@ type decoded struct {
 }
 
 // recordings are the real sessions replayed, with how each venue's frames
-// are dispatched (where its feed connects is its driver's).
+// are dispatched and the path the replay serves its WebSocket at.
 var recordings = []struct {
-	file, venue string
-	decoder     func(frames [][]byte) func([]byte) decoded
+	file, venue, wsPath string
+	decoder             func(frames [][]byte) func([]byte) decoded
 }{
-	{"BINANCE.ws.1.0", "binance", stateless(decodeBinance)},
-	{"BINANCE_FUTURES.ws.1.0", "binance", stateless(decodeBinance)},
-	{"BITMEX.ws.1.0", "bitmex", stateless(decodeBitmex)},
-	{"OKX.ws.1.0", "okx", stateless(decodeOKX)},
-	{"COINBASE.ws.28.0", "coinbase", coinbaseDecoder},
+	{"BINANCE.ws.1.0", "binance", "", stateless(decodeBinance)},
+	{"BINANCE_FUTURES.ws.1.0", "binance", "", stateless(decodeBinance)},
+	{"BITMEX.ws.1.0", "bitmex", "/realtime", stateless(decodeBitmex)},
+	{"OKX.ws.1.0", "okx", "", stateless(decodeOKX)},
+	{"COINBASE.ws.28.0", "coinbase", "", coinbaseDecoder},
 	// KRAKEN.ws.49.0 and .50.0 hold only ticker and book frames: no
 	// candle, so nothing to compare (the decoder test reads them).
-	{"KRAKEN.ws.48.0", "kraken", stateless(decodeKraken)},
+	{"KRAKEN.ws.48.0", "kraken", "", stateless(decodeKraken)},
 }
 
 // decodeKraken reads Kraken's v1 frames (the recordings' API): trades.
@@ -166,11 +166,7 @@ func TestReplayIntoRunMatchesDirectDecode(t *testing.T) {
 				t.Fatal("no markets decoded from the recording")
 			}
 			want := collectDirect(t, rc.venue, ms, frames)
-			d, err := registry.Lookup(rc.venue)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := collectReplay(t, exe, path, rc.venue, d.Sim.WSPath, ms)
+			got := collectReplay(t, exe, path, rc.venue, rc.wsPath, ms)
 			if len(want) == 0 || !slices.Equal(got, want) {
 				t.Fatalf("run after replay stored\n%s\nwant (direct decode)\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
