@@ -24,14 +24,15 @@ var ErrUnlisted = errors.New("not listed")
 // collecting retries on its own).
 func Load(ctx context.Context, ms []market.Market, read func(ctx context.Context, venue string) (List, error),
 	log *slog.Logger) (map[market.Market]Instrument, error) {
-	lists := map[string]List{}
+	lists := map[string]List{} // written by the readers, under mu
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	asked := map[string]bool{} // the loop's own
 	for _, m := range ms {
-		if _, ok := lists[m.Venue]; ok {
+		if asked[m.Venue] {
 			continue
 		}
-		lists[m.Venue] = nil
+		asked[m.Venue] = true
 		wg.Add(1)
 		go func(venue string) {
 			defer wg.Done()
