@@ -3,20 +3,15 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 
+	"github.com/candlewire/candlewire/internal/export"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sqlite"
-	"github.com/candlewire/candlewire/internal/store"
 )
-
-// exportRows is how many candles one read covers.
-const exportRows = 10_000
 
 type exportOptions struct {
 	market   market.Market
@@ -69,47 +64,5 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer st.Close()
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	return export(ctx, st, o, candleWriter(out, o.format))
-}
-
-// export streams candles a page at a time, so memory stays flat and an
-// open-ended range costs nothing.
-func export(ctx context.Context, st store.Store, o exportOptions, write func(market.Candle) error) error {
-	for from := o.from; from < o.to; {
-		cs, err := st.Page(ctx, o.market, o.interval, from, o.to, exportRows)
-		if err != nil || len(cs) == 0 {
-			return err
-		}
-		for _, c := range cs {
-			if err := write(c); err != nil {
-				return err
-			}
-		}
-		from = cs[len(cs)-1].OpenTime + o.interval.Millis()
-	}
-	return nil
-}
-
-func candleWriter(w *bufio.Writer, format string) func(market.Candle) error {
-	if format == "jsonl" {
-		return func(c market.Candle) error {
-			b, err := json.Marshal(c)
-			if err != nil {
-				return err
-			}
-			w.Write(b)
-			return w.WriteByte('\n')
-		}
-	}
-	cw := csv.NewWriter(w)
-	header := false
-	return func(c market.Candle) error {
-		if !header {
-			header = true
-			cw.Write(market.CSVHeader)
-		}
-		cw.Write(c.CSVRecord())
-		cw.Flush()
-		return cw.Error()
-	}
+	return export.Stream(ctx, st, o.market, o.interval, o.from, o.to, export.Writer(out, o.format))
 }
