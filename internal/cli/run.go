@@ -156,8 +156,9 @@ func runWith(ctx context.Context, o runOptions, log *slog.Logger) error {
 	colCtx, stopCol := context.WithCancel(ctx)
 	stored := make(chan struct{})
 	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
-	sub := h.Subscribe(streamsOf(o.markets, market.I1m)...)
-	g.Add(func() error { return logFinals(sub, log) }, func(error) { h.Close() }) // clients get "going away" too
+	sub, logStop := h.Subscribe(streamsOf(o.markets, market.I1m)...), make(chan struct{})
+	g.Add(func() error { logFinals(sub, log); <-logStop; return nil }, // a stopped candle log does not stop the node
+		func(error) { h.Close(); close(logStop) }) // clients get "going away" too
 	add(&g, o.health.Run)
 	add(&g, srv.Run)
 	err = g.Run()
@@ -216,15 +217,16 @@ func aliases(in map[string]string) map[string]market.Market {
 }
 
 // logFinals logs each final 1m candle, so the service shows candles
-// arriving; it ends when the hub closes.
-func logFinals(sub *hub.Sub, log *slog.Logger) error {
+// arriving, until the hub closes. A log that fell behind (hub.ErrSlow)
+// says so and stops.
+func logFinals(sub *hub.Sub, log *slog.Logger) {
 	for {
 		u, err := sub.Next(context.Background())
-		if errors.Is(err, hub.ErrClosed) {
-			return nil
-		}
 		if err != nil {
-			return fmt.Errorf("candle log: %w", err)
+			if !errors.Is(err, hub.ErrClosed) {
+				log.Warn("candle log stopped", "err", err)
+			}
+			return
 		}
 		if c := u.Candle; c.State == market.Reconciled {
 			logFinal(log, c)

@@ -6,16 +6,15 @@ import (
 )
 
 // Typed reads of the collector's own metrics, for /v1/status and /healthz:
-// each reads its Go field, never a metric by name.
+// each reads its Go field, never a metric by name. The reads of gaps and
+// reconnects create no series.
 
 // GapsFoundOf is how many gaps were found in market since the start.
-func (m *Metrics) GapsFoundOf(market string) float64 {
-	return value(m.GapsFound.WithLabelValues(market))
-}
+func (m *Metrics) GapsFoundOf(market string) float64 { return sumWhere(m.GapsFound, "market", market) }
 
 // GapsFilledOf is how many gaps of market were repaired whole.
 func (m *Metrics) GapsFilledOf(market string) float64 {
-	return value(m.GapsFilled.WithLabelValues(market, "filled"))
+	return sumWhere(m.GapsFilled, "market", market, "status", "filled")
 }
 
 // ReconnectsOf is how many sessions of venue ended and were redialled,
@@ -62,19 +61,31 @@ func value(c prometheus.Metric) float64 {
 	return d.GetCounter().GetValue() + d.GetGauge().GetValue()
 }
 
-// sumWhere adds the series of vec whose label name is v.
-func sumWhere(vec prometheus.Collector, name, v string) float64 {
+// sumWhere adds the series of vec that have every label name, value pair
+// given.
+func sumWhere(vec prometheus.Collector, labels ...string) float64 {
 	ch := make(chan prometheus.Metric)
 	go func() { vec.Collect(ch); close(ch) }()
 	total := 0.0
 	for c := range ch {
 		var d dto.Metric
 		c.Write(&d) //nolint:errcheck // client_golang's own metrics always write
-		for _, lp := range d.GetLabel() {
-			if lp.GetName() == name && lp.GetValue() == v {
-				total += d.GetCounter().GetValue() + d.GetGauge().GetValue()
-			}
+		if hasLabels(&d, labels) {
+			total += d.GetCounter().GetValue() + d.GetGauge().GetValue()
 		}
 	}
 	return total
+}
+
+func hasLabels(d *dto.Metric, labels []string) bool {
+	for i := 0; i+1 < len(labels); i += 2 {
+		found := false
+		for _, lp := range d.GetLabel() {
+			found = found || lp.GetName() == labels[i] && lp.GetValue() == labels[i+1]
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

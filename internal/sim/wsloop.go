@@ -27,7 +27,8 @@ type Session interface {
 	// Handle answers one client message.
 	Handle(data []byte) []string
 	// Frames returns what is due at simulated time now; quiet is the real
-	// time since the connection last sent a frame. A non-empty closeWith
+	// time since the connection last sent a frame (0 when replies go out in
+	// this tick). A non-empty closeWith
 	// closes the connection with that reason after the frames.
 	Frames(now int64, quiet time.Duration) (frames []string, closeWith string)
 	// FaultFrames are the venue's malformed and oversized frames; "" for
@@ -108,7 +109,11 @@ func (c *wsLoop) run(ctx context.Context) string {
 		c.mu.Lock()
 		msgs := c.out
 		c.out = nil
-		more, reason := c.sess.Frames(c.s.Clock.Now(), time.Since(sent))
+		quiet := time.Since(sent)
+		if len(msgs) > 0 {
+			quiet = 0 // the replies go out now
+		}
+		more, reason := c.sess.Frames(c.s.Clock.Now(), quiet)
 		c.mu.Unlock()
 		for _, msg := range append(msgs, more...) {
 			if c.ws.Write(ctx, websocket.MessageText, []byte(msg)) != nil {
