@@ -26,9 +26,6 @@ const (
 	e2eSession = 120 * time.Minute
 )
 
-// demo is a venue's demo market, the one each session collects.
-func demo(d exchange.Driver) market.Market { return market.Market{Venue: d.Name, Symbol: d.Sim.Symbol} }
-
 // e2eBudget is every venue's connect budget in the session's config.
 const e2eBudget = 120
 
@@ -116,19 +113,12 @@ func drivers(keep func(exchange.Driver) bool) []exchange.Driver {
 	return out
 }
 
-// mountAll mounts every venue's simulator front-end at /<venue>.
-func mountAll(s *sim.Server) {
-	for _, d := range registry.All() {
-		d.Sim.Mount(s, "/"+d.Name)
-	}
-}
-
 func runSession(t *testing.T, venues []exchange.Driver) {
 	if testing.Short() {
 		t.Skip("end-to-end session takes about a minute")
 	}
 	s := sim.New(sim.Config{Seed: 2026, Speed: e2eSpeed})
-	mountAll(s)
+	registry.MountSims(s)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -234,7 +224,7 @@ func runArgs(t *testing.T, dir, db, base string, venues []exchange.Driver) []str
 	for _, d := range venues {
 		v := d.Name
 		text += fmt.Sprintf("  %s: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: %d}\n", v, e2eBudget)
-		names = append(names, demo(d).String())
+		names = append(names, d.Demo().String())
 		urls = append(urls, "--ws-url", v+"="+ws+"/"+v+d.Sim.WSPath, "--rest-url", v+"="+base+"/"+v)
 	}
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
@@ -265,10 +255,10 @@ func waitSubscribed(t *testing.T, p *proc, venues []exchange.Driver) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, d := range venues {
-		line := regexp.MustCompile(`msg=subscribed .*market=` + regexp.QuoteMeta(demo(d).String()) + ` `)
+		line := regexp.MustCompile(`msg=subscribed .*market=` + regexp.QuoteMeta(d.Demo().String()) + ` `)
 		for !line.MatchString(p.logText()) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s was not subscribed within 30 s:\n%s", demo(d), p.logText())
+				t.Fatalf("%s was not subscribed within 30 s:\n%s", d.Demo(), p.logText())
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -299,7 +289,7 @@ func checkSurvived(t *testing.T, venue string, before, after series) {
 // checkCandles: every minute of the session is stored once, reconciled,
 // and equal to the candle built from the simulator's trade log.
 func checkCandles(t *testing.T, st store.Store, base string, d exchange.Driver, begin, end int64) {
-	m := demo(d)
+	m := d.Demo()
 	want, err := oracle.Expected(base, m, d.Sim.Convention, begin, end)
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +318,7 @@ func checkCandles(t *testing.T, st store.Store, base string, d exchange.Driver, 
 // every minute that came from REST lies in a ledger gap.
 func checkLedger(t *testing.T, st store.Store, d exchange.Driver, begin, end int64, joined time.Duration, venues []exchange.Driver) {
 	ctx := context.Background()
-	m := demo(d)
+	m := d.Demo()
 	gaps, err := st.Gaps(ctx, m, 0, 1<<62)
 	if err != nil {
 		t.Fatal(err)

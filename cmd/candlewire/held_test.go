@@ -11,6 +11,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/exchange"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sqlite"
@@ -34,7 +35,7 @@ func TestHeldRepairSurvivesKill9(t *testing.T) {
 	// previous close, and trades arrive late).
 	venues := drivers(func(d exchange.Driver) bool { return !d.TradesOnly && !d.Refills && !d.LateFinals })
 	s := sim.New(sim.Config{Seed: 99, Speed: e2eSpeed})
-	mountAll(s)
+	registry.MountSims(s)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -55,7 +56,7 @@ func TestHeldRepairSurvivesKill9(t *testing.T) {
 		}
 	}
 	for _, d := range venues { // each withheld final's repair is held by REST
-		waitLog(t, p, regexp.MustCompile(`msg="gap found".*market=`+regexp.QuoteMeta(demo(d).String())+` .*reason=overdue`))
+		waitLog(t, p, regexp.MustCompile(`msg="gap found".*market=`+regexp.QuoteMeta(d.Demo().String())+` .*reason=overdue`))
 	}
 	// Later finals come in: the held minute is below the newest reconciled one.
 	waitSim(s, s.Clock.Now()+3*time.Minute.Milliseconds())
@@ -70,7 +71,7 @@ func TestHeldRepairSurvivesKill9(t *testing.T) {
 	end := begin + (24 * time.Minute).Milliseconds()
 	waitSim(s, end+3*time.Minute.Milliseconds())
 	for _, d := range venues { // a loaded machine may take a while to finish the repairs
-		waitRepaired(t, db, demo(d), begin, end, time.Minute)
+		waitRepaired(t, db, d.Demo(), begin, end, time.Minute)
 	}
 	p.stop(t)
 
@@ -80,7 +81,7 @@ func TestHeldRepairSurvivesKill9(t *testing.T) {
 	}
 	defer st.Close()
 	for _, d := range venues {
-		m := demo(d)
+		m := d.Demo()
 		t.Run(d.Name, func(t *testing.T) {
 			checkCandles(t, st, srv.URL, d, begin, end)
 			if bad := storetest.WrongRollups(t, st, m); len(bad) > 0 {

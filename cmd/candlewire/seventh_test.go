@@ -2,12 +2,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -18,6 +18,7 @@ import (
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/exchange"
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
 	"github.com/candlewire/candlewire/internal/instrument"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -119,7 +120,7 @@ func (f *seventhFeed) poll(ctx context.Context, m market.Market, sink upstream.S
 		if err := json.Unmarshal([]byte(line), &t); err != nil {
 			return err
 		}
-		seq[m], bin[m] = t.Seq, cmpOr(bin[m], market.I1m.Truncate(t.Time))
+		seq[m], bin[m] = t.Seq, cmp.Or(bin[m], market.I1m.Truncate(t.Time))
 		sink.Trade(market.Trade{Market: m, Time: t.Time, Price: market.MustDecimal(t.Price), Size: market.MustDecimal(t.Size),
 			Quote: market.MustDecimal(t.Quote), Buy: t.Buy, FirstSeq: t.Seq, LastSeq: t.Seq})
 		return nil
@@ -135,13 +136,6 @@ func (f *seventhFeed) poll(ctx context.Context, m market.Market, sink upstream.S
 	return err
 }
 
-func cmpOr(a, b int64) int64 {
-	if a != 0 {
-		return a
-	}
-	return b
-}
-
 // seventhREST reads the venue's final bins and lists its one instrument.
 type seventhREST struct {
 	base string
@@ -153,8 +147,7 @@ func (r *seventhREST) Candles(ctx context.Context, m market.Market, from, to int
 }
 
 func (r *seventhREST) Instruments(context.Context) (instrument.List, error) {
-	m := market.Market{Venue: "seventh", Symbol: "ABC-USD"}
-	in, err := instrument.New(m, "ABC", "USD", "0.01", "0.001", true)
+	in, err := instrument.New(market.Market{Venue: "seventh", Symbol: "ABC-USD"}, "ABC", "USD", "0.01", "0.001", true)
 	return instrument.List{in}, err
 }
 
@@ -214,13 +207,10 @@ func TestSeventhVenue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end session")
 	}
-	s := sim.New(sim.Config{Seed: 7, Speed: 60})
-	seventh.MountSim(s)
-	srv := httptest.NewServer(s)
-	defer srv.Close()
+	s, ep, base := exchangetest.Sim(t, sim.Config{Seed: 7, Speed: 60}, seventh)
 	t.Setenv(seventhEnv, "1")
 	db := filepath.Join(t.TempDir(), "seventh.db")
-	ep, m := seventh.SimEndpoint(strings.TrimPrefix(srv.URL, "http://")), demo(seventh)
+	m := seventh.Demo()
 	p := start(t, "run", "--markets", m.String(), "--db", db, "--listen", "127.0.0.1:0", "--log", "debug",
 		"--ws-url", "seventh="+ep.WSURL, "--rest-url", "seventh="+ep.RESTURL)
 	defer keepLog(t, "seventh", p)
@@ -244,5 +234,5 @@ func TestSeventhVenue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	checkCandles(t, st, srv.URL, seventh, begin, end)
+	checkCandles(t, st, base, seventh, begin, end)
 }

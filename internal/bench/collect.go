@@ -145,8 +145,7 @@ func (b Collect) Run(ctx context.Context) (CollectResult, error) {
 		return CollectResult{}, err
 	}
 	defer st.Close()
-	reg := prometheus.NewRegistry()
-	met := metrics.New(reg)
+	met := metrics.New(prometheus.NewRegistry())
 	venues, err := b.Venues(ctx, b.Markets, st, met)
 	if err != nil {
 		return CollectResult{}, err
@@ -155,14 +154,14 @@ func (b Collect) Run(ctx context.Context) (CollectResult, error) {
 	if err != nil {
 		return CollectResult{}, err
 	}
-	res, err := runAndCheck(ctx, col, reg, st, b.SimAddr, b.Markets, b.Duration, b.Profile)
+	res, err := runAndCheck(ctx, col, met, st, b.SimAddr, b.Markets, b.Duration, b.Profile)
 	res.Markets, res.Venues = len(b.Markets), len(venues)
 	return res, err
 }
 
 // runAndCheck runs col for d, waits for the finals due, and checks the
 // window [first minute after the start, two minutes before the end).
-func runAndCheck(ctx context.Context, col *collector.Collector, reg *prometheus.Registry, st store.Store, addr string,
+func runAndCheck(ctx context.Context, col *collector.Collector, met *metrics.Metrics, st store.Store, addr string,
 	ms []market.Market, d time.Duration, prof io.Writer) (CollectResult, error) {
 	startSim, err := simNow(addr)
 	if err != nil {
@@ -178,7 +177,7 @@ func runAndCheck(ctx context.Context, col *collector.Collector, reg *prometheus.
 			waitFinal(ctx, st, ms, from, to, settleFor)
 		}
 	}
-	res, err := measureCollect(ctx, col, reg, d, prof, settle)
+	res, err := measureCollect(ctx, col, met, d, prof, settle)
 	if err != nil || to == 0 {
 		return res, cmp.Or(err, errors.New("bench collect: stopped before the end of its run"))
 	}
@@ -207,12 +206,12 @@ func waitFinal(ctx context.Context, st store.Store, ms []market.Market, from, to
 
 // measureCollect runs col for d and then while settle waits (profiling the
 // CPU into prof, when not nil), and reports the process's CPU, memory, connections and the metrics' sums.
-func measureCollect(ctx context.Context, col *collector.Collector, reg *prometheus.Registry, d time.Duration, prof io.Writer,
+func measureCollect(ctx context.Context, col *collector.Collector, met *metrics.Metrics, d time.Duration, prof io.Writer,
 	settle func(context.Context)) (CollectResult, error) {
-	cpu0, began := cpuTime(), time.Now()
+	cpu0, began := cpu(), time.Now()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	peaks := samplePeaks(cctx, reg)
+	peaks := samplePeaks(cctx, met)
 	if prof != nil {
 		if err := pprof.StartCPUProfile(prof); err != nil {
 			return CollectResult{}, err
@@ -229,10 +228,10 @@ func measureCollect(ctx context.Context, col *collector.Collector, reg *promethe
 		pprof.StopCPUProfile()
 	}
 	pk := <-peaks
-	res := CollectResult{Seconds: time.Since(began).Seconds(), CPUSeconds: (cpuTime() - cpu0).Seconds(),
-		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connects: gatherSum(reg, "candlewire_upstream_connects_total"),
+	res := CollectResult{Seconds: time.Since(began).Seconds(), CPUSeconds: (cpu() - cpu0).Seconds(),
+		Goroutines: runtime.NumGoroutine(), PeakRSSMiB: peakRSS(), Connects: metrics.Sum(met.Connects),
 		Connected: pk.connected, HeapPeakMiB: pk.heapMiB,
-		Trades: gatherSum(reg, "candlewire_upstream_messages_total"), GapsFilled: gatherSum(reg, "candlewire_gaps_resolved_total")}
+		Trades: metrics.Sum(met.Messages), GapsFilled: metrics.Sum(met.GapsFilled)}
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	res.HeapMiB, res.CPUPercent = float64(mem.HeapInuse)/(1<<20), 100*res.CPUSeconds/res.Seconds
@@ -279,7 +278,7 @@ type peaks struct{ connected, heapMiB float64 }
 
 // samplePeaks samples open connections and heap in use every second until
 // ctx ends, then sends the largest of each.
-func samplePeaks(ctx context.Context, reg *prometheus.Registry) <-chan peaks {
+func samplePeaks(ctx context.Context, met *metrics.Metrics) <-chan peaks {
 	out := make(chan peaks, 1)
 	go func() {
 		var p peaks
@@ -294,7 +293,7 @@ func samplePeaks(ctx context.Context, reg *prometheus.Registry) <-chan peaks {
 			}
 			var mem runtime.MemStats
 			runtime.ReadMemStats(&mem)
-			p.connected = max(p.connected, gatherSum(reg, "candlewire_upstream_connected"))
+			p.connected = max(p.connected, metrics.Sum(met.Connected))
 			p.heapMiB = max(p.heapMiB, float64(mem.HeapInuse)/(1<<20))
 		}
 	}()
@@ -316,14 +315,6 @@ func simNow(addr string) (int64, error) {
 	return c.Now, nil
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // peakRSS is the process's peak resident set in MiB (Linux reports KiB).
 func peakRSS() float64 {
 	var ru syscall.Rusage
@@ -331,24 +322,6 @@ func peakRSS() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024
-}
-
-// gatherSum adds every series of a metric family the collector exports
-// (counters and gauges).
-func gatherSum(reg prometheus.Gatherer, name string) float64 {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return 0
-	}
-	total := 0.0
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			for _, m := range mf.GetMetric() {
-				total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-			}
-		}
-	}
-	return total
 }
 
 func fmtMinute(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/backfill"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
@@ -70,11 +71,11 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	log := newLogger(stderr, "warn")
 	if o.sim {
-		var simSrv *simServer
+		var simSrv *api.Server
 		if o.eps, simSrv, err = o.eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
 			return err
 		}
-		defer simSrv.start()()
+		defer background(simSrv)()
 	}
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()

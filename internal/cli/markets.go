@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/instrument"
@@ -81,12 +82,12 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	eps = urls.apply(eps)
 	log := newLogger(stderr, "warn")
 	if *useSim {
-		var simSrv *simServer
+		var simSrv *api.Server
 		var err error
 		if eps, simSrv, err = eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
 			return err
 		}
-		defer simSrv.start()()
+		defer background(simSrv)()
 	}
 	client := newHTTPClient()
 	defer client.CloseIdleConnections()

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/candlewire/candlewire/internal/exchange/registry"
-	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
 )
@@ -29,7 +28,7 @@ func TestInstrumentListsFromSimulators(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := market.Market{Venue: venue, Symbol: d.Sim.Symbol}
+			m := d.Demo()
 			in, ok := list.Find(m)
 			sp := d.Sim.Spec(m.Symbol)
 			if !ok || !in.Trading || !in.Tick.Equal(sp.TickSize()) || len(list) < sim.Synthetic {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
@@ -70,11 +71,11 @@ func recordCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	log := newLogger(stderr, o.log)
 	if o.sim {
-		var simSrv *simServer
+		var simSrv *api.Server
 		if o.eps, simSrv, err = o.eps.inProcessSim(sim.Config{Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
 			return err
 		}
-		defer simSrv.start()()
+		defer background(simSrv)()
 	}
 	if o.duration > 0 {
 		var cancel context.CancelFunc

@@ -123,11 +123,11 @@ func runWith(ctx context.Context, o runOptions, log *slog.Logger) error {
 		err error
 	)
 	if o.sim { // the exchanges, not part of the node: serving before it starts, stopped after it
-		var simSrv *simServer
+		var simSrv *api.Server
 		if o.eps, simSrv, err = o.eps.inProcessSim(sim.Config{Seed: o.simSeed, Speed: o.simSpeed, Logger: log.With("component", "sim")}, log); err != nil {
 			return err
 		}
-		defer simSrv.start()()
+		defer background(simSrv)()
 	}
 	if o.instruments, err = listed(ctx, o, log); err != nil {
 		return err

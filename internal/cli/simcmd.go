@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"strings"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
@@ -73,26 +71,22 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", o.listen)
+	srv, err := api.Listen(o.listen, "", "", newLogger(io.Discard, "error"))
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.listen, err)
+		return err
 	}
-	printSimURLs(stdout, eps.withHost(ln.Addr().String()), ln.Addr().String(), o.symbols)
+	srv.Handler = s
+	addr := srv.Addr().String()
+	printSimURLs(stdout, eps.withHost(addr), addr, o.symbols)
 	go s.RunSchedule(ctx, o.faults)
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	stop := context.AfterFunc(ctx, func() { srv.Close() })
-	defer stop()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve simulator: %w", err)
-	}
-	return nil
+	return srv.Run(ctx)
 }
 
 // demoSymbols is every venue's demo instrument, venue:SYMBOL, comma-separated.
 func demoSymbols() string {
 	var out []string
 	for _, d := range registry.All() {
-		out = append(out, d.Name+":"+d.Sim.Symbol)
+		out = append(out, d.Demo().String())
 	}
 	return strings.Join(out, ",")
 }

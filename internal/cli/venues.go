@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/exchange"
@@ -119,54 +119,35 @@ func (e endpoints) check() error {
 // inProcessSim makes a simulator listening on a free loopback port and
 // returns the endpoints that point every venue at it (keeping e's other
 // settings); its Run serves it.
-func (e endpoints) inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, *simServer, error) {
+func (e endpoints) inProcessSim(cfg sim.Config, log *slog.Logger) (endpoints, *api.Server, error) {
 	s := sim.New(cfg)
 	eps := mountAll(s)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := api.Listen("127.0.0.1:0", "", "", log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("start simulator: %w", err)
 	}
-	base := ln.Addr().String()
+	srv.Handler = s
+	base := srv.Addr().String()
 	log.Info("simulator started", "addr", base, "seed", cfg.Seed, "speed", s.Clock.Speed())
 	out := eps.withHost(base)
 	for name, v := range e {
 		v.WSURL, v.RESTURL = out[name].WSURL, out[name].RESTURL
 		out[name] = v
 	}
-	return out, &simServer{srv: &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}, ln: ln}, nil
+	return out, srv, nil
 }
 
-// simServer is an in-process simulator, listening.
-type simServer struct {
-	srv *http.Server
-	ln  net.Listener
-}
-
-// Run serves the simulator until ctx ends.
-func (s *simServer) Run(ctx context.Context) error {
-	served := make(chan error, 1)
-	go func() { served <- s.srv.Serve(s.ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("simulator stopped: %w", err)
-	case <-ctx.Done():
-	}
-	s.srv.Close() //nolint:errcheck // stopping
-	<-served
-	return nil
-}
-
-// start serves the simulator in the background until stop is called.
-func (s *simServer) start() (stop func()) {
-	return goUntil(context.Background(), func(ctx context.Context) { s.Run(ctx) }) //nolint:errcheck // a command's own simulator
+// background serves srv until the returned stop is called.
+func background(srv *api.Server) (stop func()) {
+	return goUntil(context.Background(), func(ctx context.Context) { srv.Run(ctx) }) //nolint:errcheck // a command's own simulator
 }
 
 // mountAll mounts every venue front-end on s, each at /<venue>, and
 // returns their endpoints relative to host "HOST".
 func mountAll(s *sim.Server) endpoints {
 	eps := endpoints{}
+	registry.MountSims(s)
 	for _, d := range registry.All() {
-		d.MountSim(s)
 		eps[d.Name] = d.SimEndpoint("HOST")
 	}
 	return eps

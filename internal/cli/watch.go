@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/market"
@@ -65,11 +66,11 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := newLogger(stderr, o.log)
 	eps := o.eps
 	if o.sim {
-		var simSrv *simServer
+		var simSrv *api.Server
 		if eps, simSrv, err = eps.inProcessSim(sim.Config{Seed: 1, Speed: o.speed, Logger: log}, log); err != nil {
 			return err
 		}
-		defer simSrv.start()()
+		defer background(simSrv)()
 	}
 	var st store.Store = store.NewMemory(nil)
 	if o.db != "" {

@@ -77,13 +77,6 @@ type scenario struct {
 	snapshotRefills bool
 }
 
-// mountAll serves every venue's front-end from s, at /<venue>.
-func mountAll(s *sim.Server) {
-	for _, d := range registry.All() {
-		d.Sim.Mount(s, "/"+d.Name)
-	}
-}
-
 // slots bounds the scenarios that run at once (one): each is a simulator, a
 // collector and a database, and under the race detector on two cores more
 // than one at a time made finals late for reasons of the test alone.
@@ -108,7 +101,7 @@ func scenarios() []scenario {
 		if i%2 == 1 {
 			rest = sim.FaultREST429
 		}
-		sc := scenario{name: d.Name, market: market.Market{Venue: d.Name, Symbol: d.Sim.Symbol}, venue: venueOf(d),
+		sc := scenario{name: d.Name, market: d.Demo(), venue: venueOf(d),
 			faults: []fault{{2000 * time.Millisecond, sim.FaultSilence, 60 * time.Second}, {3500 * time.Millisecond, sim.FaultDrop, 0},
 				{3500 * time.Millisecond, sim.FaultRefuse, 20 * time.Second}, {4000 * time.Millisecond, rest, 20 * time.Second},
 				{4500 * time.Millisecond, sim.FaultOversize, 0}, {5000 * time.Millisecond, sim.FaultSkipFinal, 0},
@@ -190,7 +183,7 @@ func runScenario(t *testing.T, sc scenario) {
 		sc.run = 8 * time.Second
 	}
 	s := sim.New(sim.Config{Seed: 42, Speed: sc.speed})
-	mountAll(s)
+	registry.MountSims(s)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "c.db"), nil)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sqlite"
@@ -22,7 +23,7 @@ func TestRestartRefills(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			parallel(t)
 			s := sim.New(sim.Config{Seed: 7, Speed: 60})
-			mountAll(s)
+			registry.MountSims(s)
 			srv := httptest.NewServer(s)
 			defer srv.Close()
 			path := filepath.Join(t.TempDir(), "c.db")

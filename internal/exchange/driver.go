@@ -11,6 +11,7 @@ import (
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/instrument"
+	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/oracle"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -130,3 +131,6 @@ func (d Driver) MountSim(s *sim.Server) { d.Sim.Mount(s, "/"+d.Name) }
 func (d Driver) SimEndpoint(host string) config.Venue {
 	return config.Venue{WSURL: "ws://" + host + "/" + d.Name + d.Sim.WSPath, RESTURL: "http://" + host + "/" + d.Name}
 }
+
+// Demo is the venue's demo market, venue:Sim.Symbol.
+func (d Driver) Demo() market.Market { return market.Market{Venue: d.Name, Symbol: d.Sim.Symbol} }

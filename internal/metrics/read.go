@@ -10,16 +10,16 @@ import (
 // reconnects create no series.
 
 // GapsFoundOf is how many gaps were found in market since the start.
-func (m *Metrics) GapsFoundOf(market string) float64 { return sumWhere(m.GapsFound, "market", market) }
+func (m *Metrics) GapsFoundOf(market string) float64 { return Sum(m.GapsFound, "market", market) }
 
 // GapsFilledOf is how many gaps of market were repaired whole.
 func (m *Metrics) GapsFilledOf(market string) float64 {
-	return sumWhere(m.GapsFilled, "market", market, "status", "filled")
+	return Sum(m.GapsFilled, "market", market, "status", "filled")
 }
 
 // ReconnectsOf is how many sessions of venue ended and were redialled,
 // whatever the reason.
-func (m *Metrics) ReconnectsOf(venue string) float64 { return sumWhere(m.Reconnects, "venue", venue) }
+func (m *Metrics) ReconnectsOf(venue string) float64 { return Sum(m.Reconnects, "venue", venue) }
 
 // ConnectedTo says whether venue has an open upstream connection.
 func (m *Metrics) ConnectedTo(venue string) bool {
@@ -61,15 +61,15 @@ func value(c prometheus.Metric) float64 {
 	return d.GetCounter().GetValue() + d.GetGauge().GetValue()
 }
 
-// sumWhere adds the series of vec that have every label name, value pair
-// given.
-func sumWhere(vec prometheus.Collector, labels ...string) float64 {
+// Sum adds the values of the counters and gauges c collects (a vector of
+// them) that have every label name, value pair given. It creates no series.
+func Sum(c prometheus.Collector, labels ...string) float64 {
 	ch := make(chan prometheus.Metric)
-	go func() { vec.Collect(ch); close(ch) }()
+	go func() { c.Collect(ch); close(ch) }()
 	total := 0.0
-	for c := range ch {
+	for m := range ch {
 		var d dto.Metric
-		c.Write(&d) //nolint:errcheck // client_golang's own metrics always write
+		m.Write(&d) //nolint:errcheck // client_golang's own metrics always write
 		if hasLabels(&d, labels) {
 			total += d.GetCounter().GetValue() + d.GetGauge().GetValue()
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/candlewire/candlewire/internal/exchange/coinbase"
 	"github.com/candlewire/candlewire/internal/exchange/kraken"
 	"github.com/candlewire/candlewire/internal/exchange/okx"
+	"github.com/candlewire/candlewire/internal/sim"
 )
 
 // drivers, in the order venues are listed and collected. Adding a venue
@@ -99,4 +100,12 @@ func Lookup(name string) (exchange.Driver, error) {
 	}
 	sorted := slices.Sorted(slices.Values(Names()))
 	return exchange.Driver{}, fmt.Errorf("unknown venue %q (supported: %s)", name, strings.Join(sorted, ", "))
+}
+
+// MountSims serves every venue's simulator front-end on s (at /<venue>,
+// exchange.Driver.MountSim).
+func MountSims(s *sim.Server) {
+	for _, d := range All() {
+		d.MountSim(s)
+	}
 }
