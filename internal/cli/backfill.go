@@ -6,22 +6,14 @@ import (
 	"io"
 	"time"
 
-	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/backfill"
-	"github.com/candlewire/candlewire/internal/collector"
-	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/metrics"
-	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sqlite"
+	"github.com/candlewire/candlewire/internal/node"
 )
 
 type backfillOptions struct {
-	market   market.Market
-	from, to int64
-	db       string
-	eps      endpoints
-	sim      bool
+	node.BackfillConfig
+	venues venueFlags
 }
 
 func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
@@ -29,39 +21,29 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	mk := fs.String("market", market.Default.String(), "market, venue:SYMBOL")
 	fromS := fs.String("from", "", "start time (required)")
 	toS := fs.String("to", "now", "end time")
-	db := fs.String("db", "./candlewire.db", "SQLite database file")
-	cfgPath := fs.String("config", "", "YAML config file (for venue endpoints)")
-	useSim := fs.Bool("sim", false, "backfill from an in-process simulator")
-	var urls urlOverrides
-	urls.register(fs)
+	var o backfillOptions
+	fs.StringVar(&o.DB, "db", "./candlewire.db", "SQLite database file")
+	o.venues.register(fs, "backfill from an in-process simulator", false)
 	if err := parseFlags(fs, args); err != nil {
-		return backfillOptions{}, err
+		return o, err
 	}
-	o := backfillOptions{db: *db, sim: *useSim, eps: endpoints{}}
 	var err error
-	if o.market, err = parseMarket(*mk); err != nil {
+	if o.Market, err = parseMarket(*mk); err != nil {
 		return o, err
 	}
 	if *fromS == "" {
 		return o, fmt.Errorf("%w: --from is required", errUsage)
 	}
-	if o.from, o.to, err = parseRange(*fromS, *toS); err != nil {
+	if o.From, o.To, err = parseRange(*fromS, *toS); err != nil {
 		return o, err
 	}
 	// Whole minutes only: the forming minute is the collector's business.
-	o.from, o.to = market.I1m.Truncate(o.from), market.I1m.Truncate(o.to)
-	if o.to <= o.from {
+	o.From, o.To = market.I1m.Truncate(o.From), market.I1m.Truncate(o.To)
+	if o.To <= o.From {
 		return o, fmt.Errorf("%w: the range holds no whole minute", errUsage)
 	}
-	if *cfgPath != "" {
-		cfg, err := config.Load(*cfgPath)
-		if err != nil {
-			return o, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		o.eps = endpoints(cfg.Venues)
-	}
-	o.eps = urls.apply(o.eps)
-	return o, o.eps.check()
+	_, o.Endpoints, err = o.venues.load()
+	return o, err
 }
 
 func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,31 +52,17 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	log := newLogger(stderr, "warn")
-	if o.sim {
-		var simSrv *api.Server
-		if o.eps, simSrv, err = o.eps.inProcessSim(sim.Config{Seed: 1, Logger: log}, log); err != nil {
-			return err
-		}
-		defer background(simSrv)()
-	}
-	client := newHTTPClient()
-	defer client.CloseIdleConnections()
-	met := metrics.Discard()
-	fetch, err := buildFetcher(o.market.Venue, o.eps, client, log, met)
-	if err != nil {
+	var stop func()
+	if o.Endpoints, stop, err = o.venues.start(o.Endpoints, log); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, o.db, nil)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	stored, err := backfill.Run(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), o.market, o.from, o.to, backfill.NewProgress(stderr, o.from, o.to))
+	defer stop()
+	stored, err := node.Backfill(ctx, o.BackfillConfig, backfill.NewProgress(stderr, o.From, o.To), log)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backfilled %s %s .. %s: %d minutes fetched and stored (%d new or changed rows)\n",
-		o.market, fmtTime(o.from), fmtTime(o.to), (o.to-o.from)/60_000, stored)
+		o.Market, fmtTime(o.From), fmtTime(o.To), (o.To-o.From)/60_000, stored)
 	return nil
 }
 

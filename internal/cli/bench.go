@@ -2,17 +2,25 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/bench"
+	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/node"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
-// benchCmd runs `candlewire bench fanout|transports|collect|soak|client`.
+// benchCmd runs `candlewire bench fanout|transports|collect|soak`, and the
+// client processes of fanout, transports and soak (not for direct use).
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: bench needs fanout, transports, collect or soak", errUsage)
@@ -22,14 +30,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchRuns(ctx, args[1:], stdout, stderr, "fanout", 10_000, 10, []string{"ws"})
 	case "transports":
 		return benchRuns(ctx, args[1:], stdout, stderr, "transports", 1000, 1, bench.Transports)
-	case "client":
-		return benchClient(ctx, args[1:], stdout, stderr)
 	case "collect":
 		return benchCollect(ctx, args[1:], stdout, stderr)
 	case "soak":
 		return benchSoak(ctx, args[1:], stdout, stderr)
-	case "soak-client":
-		return benchSoakClient(ctx, args[1:], stdout, stderr)
+	case "client", "soak-client":
+		return benchClient(ctx, args[0], args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown bench %q (want fanout, transports, collect or soak)", errUsage, args[0])
 }
@@ -37,28 +43,29 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, name string, clients int, rate float64, transports []string) error {
 	fs := newFlags("bench "+name, stderr)
 	counts := fs.String("clients", strconv.Itoa(clients), "concurrent clients; a comma-separated list runs each count in turn")
-	r := fs.Float64("rate", rate, "updates per second of the stream")
-	d := fs.Duration("duration", 30*time.Second, "measured time")
-	warm := fs.Duration("warmup", 3*time.Second, "publishing before the measurement")
+	o := bench.Options{Log: stderr}
+	fs.Float64Var(&o.Rate, "rate", rate, "updates per second of the stream")
+	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "measured time")
+	fs.DurationVar(&o.Warmup, "warmup", 3*time.Second, "publishing before the measurement")
 	asJSON := fs.Bool("json", false, "print JSON results")
 	png := fs.String("png", "", "also draw the results as a PNG chart to this file")
-	heap := fs.String("heapprofile", "", "write a heap profile of the server with every client connected and idle")
-	cpuProf := fs.String("cpuprofile", "", "write the server's CPU profile over the measured time")
+	fs.StringVar(&o.HeapProfile, "heapprofile", "", "write a heap profile of the server with every client connected and idle")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the server's CPU profile over the measured time")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ns, err := bench.ParseClients(*counts)
-	if err != nil || *r <= 0 || *d <= 0 {
+	if err != nil || o.Rate <= 0 || o.Duration <= 0 {
 		return fmt.Errorf("%w: --clients, --rate and --duration must be positive (--clients: a number or a list such as 2500,5000,10000)", errUsage)
 	}
-	exe, err := os.Executable()
-	if err != nil {
+	if o.Exe, err = os.Executable(); err != nil {
 		return err
 	}
-	var results []bench.Result
+	var results bench.Runs
 	for _, n := range ns {
 		for _, tr := range transports {
-			res, err := bench.Run(ctx, bench.Options{Transport: tr, Clients: n, Rate: *r, Duration: *d, Warmup: *warm, Exe: exe, Log: stderr, HeapProfile: *heap, CPUProfile: *cpuProf})
+			o.Transport, o.Clients = tr, n
+			res, err := bench.Run(ctx, o)
 			if err != nil {
 				return fmt.Errorf("bench %s over %s with %d clients: %w", name, tr, n, err)
 			}
@@ -66,27 +73,121 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 		}
 	}
 	if *png != "" {
-		if err := bench.ChartRuns(*png, name, *counts, *r, results); err != nil {
+		if err := bench.ChartRuns(*png, name, *counts, o.Rate, results); err != nil {
 			return err
 		}
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(results)
-	}
-	bench.PrintTable(stdout, results)
-	return nil
+	return bench.Report(stdout, *asJSON, results)
 }
 
-// benchClient is the client process of a bench run (not for direct use).
-func benchClient(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench client", stderr)
-	url := fs.String("url", "", "server base URL")
-	tr := fs.String("transport", "ws", "ws, sse, longpoll or poll")
-	n := fs.Int("clients", 1, "clients")
+// benchCollect runs `candlewire bench collect`: many markets across every
+// venue from a simulator in a child process, a fault on one venue, then a
+// check of every market's candles against the simulator's trade log, with
+// this process's CPU and memory.
+func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench collect", stderr)
+	n := fs.Int("markets", 300, "markets, spread evenly over the venues")
+	speed := fs.Float64("speed", 1, "simulated seconds per real second")
+	b := bench.Collect{Logger: newLogger(io.Discard, "error")}
+	fs.DurationVar(&b.Duration, "duration", 5*time.Minute, "real time to collect")
+	fault := fs.String("fault", "okx:drop@2m,okx:refuse@2m+1m", "faults, venue:kind@at[+for] (simulated offsets), comma-separated")
+	asJSON := fs.Bool("json", false, "print JSON")
+	cpuProf := fs.String("cpuprofile", "", "write the collector's CPU profile over the run to this file")
+	level := fs.String("log", "", "log the collector to stderr at this level (debug, info, warn, error); default none")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	return bench.RunClients(ctx, *url, *tr, *n, os.Stdin, stdout)
+	if *n < len(registry.Names()) || *speed <= 0 || b.Duration <= 0 {
+		return fmt.Errorf("%w: --markets must be at least %d, --speed and --duration positive", errUsage, len(registry.Names()))
+	}
+	if *level != "" {
+		b.Logger = newLogger(stderr, *level)
+	}
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		b.Profile = f
+	}
+	var (
+		stopSim func()
+		err     error
+	)
+	b.Markets = bench.Markets(*n)
+	if b.SimAddr, stopSim, err = bench.StartSim(ctx, b.Markets, *speed, *fault, stderr); err != nil {
+		return err
+	}
+	defer stopSim()
+	client := node.NewHTTPClient()
+	defer client.CloseIdleConnections()
+	eps := node.SimEndpoints(sim.New(sim.Config{}), b.SimAddr)
+	b.Venues = func(ctx context.Context, ms []market.Market, conns upstream.ConnectLog, met *metrics.Metrics) ([]collector.Venue, error) {
+		return eps.Venues(ctx, ms, conns, node.Deps{Client: client, Log: b.Logger, Metrics: met})
+	}
+	res, err := b.Run(ctx)
+	if err != nil {
+		return err
+	}
+	res.Fault, res.SimSpeed = *fault, *speed
+	return bench.Report(stdout, *asJSON, res)
+}
+
+// benchSoak runs `candlewire bench soak`: run and the simulator as child
+// processes, many clients of every transport, faults, samples of the
+// server over time, and at the end a check that every client received
+// every final candle of its streams.
+func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench soak", stderr)
+	var o bench.SoakOptions
+	fs.IntVar(&o.WS, "ws", 5000, "WebSocket clients")
+	fs.IntVar(&o.SSE, "sse", 500, "SSE clients")
+	fs.IntVar(&o.Poll, "poll", 500, "long-poll clients")
+	fs.DurationVar(&o.Duration, "duration", time.Hour, "soak time")
+	fs.DurationVar(&o.Every, "every", time.Minute, "sampling period of the server process")
+	fs.Float64Var(&o.Speed, "speed", 30, "simulated seconds per real second")
+	fs.DurationVar(&o.FaultEvery, "fault-every", 3*time.Minute, "inject a simulator fault this often (real time; 0: none)")
+	ms := fs.String("markets", "binance:BTCUSDT,okx:BTC-USDT,bybit:BTCUSDT,kraken:BTC-USD", "markets collected, venue:SYMBOL")
+	ivs := fs.String("intervals", "1m,5m,1h", "intervals followed; each client follows two streams of markets × intervals")
+	fs.DurationVar(&o.Settle, "settle", 3*time.Minute, "at the end, how long to wait for the store's finals and the clients' deliveries")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.WS < 0 || o.SSE < 0 || o.Poll < 0 || o.WS+o.SSE+o.Poll == 0 || o.Duration <= 0 || o.Every <= 0 || o.Speed <= 0 || o.FaultEvery < 0 {
+		return fmt.Errorf("%w: --ws, --sse, --poll must not be negative (one positive); --duration, --every, --speed positive", errUsage)
+	}
+	var err error
+	if o.Markets, err = market.ParseMarkets(*ms); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	for _, s := range strings.Split(*ivs, ",") {
+		iv, err := market.ParseInterval(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		o.Intervals = append(o.Intervals, iv)
+	}
+	res, err := bench.Soak(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	return bench.Report(stdout, *asJSON, res)
+}
+
+// benchClient is a client process of a bench run or a soak.
+func benchClient(ctx context.Context, kind string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench "+kind, stderr)
+	url := fs.String("url", "", "server base URL")
+	tr := fs.String("transport", "ws", "ws, sse, longpoll or poll")
+	n := fs.Int("clients", 1, "clients")
+	streams := fs.String("streams", "", "streams, comma-separated (soak-client)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if kind == "client" {
+		return bench.RunClients(ctx, *url, *tr, *n, os.Stdin, stdout)
+	}
+	return bench.RunSoakClients(ctx, *url, *tr, *n, strings.Split(*streams, ","), os.Stdin, stdout)
 }

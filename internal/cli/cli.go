@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/candlewire/candlewire/internal/exchange/registry"
+	"github.com/candlewire/candlewire/internal/instrument"
 )
 
 const usage = `candlewire collects live OHLCV candles, keeps them exactly right, stores and serves them.
@@ -34,7 +37,8 @@ Unix milliseconds, "now", or a duration before now such as 6h.
 Run "candlewire COMMAND -h" for a command's flags.
 `
 
-// errUsage marks a command-line mistake (exit status 2).
+// errUsage marks a command-line mistake (exit status 2), as do an
+// unknown venue and a market its venue does not list.
 var errUsage = errors.New("usage")
 
 // Main runs one command and returns the process exit status.
@@ -56,7 +60,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, registry.ErrUnknown), errors.Is(err, instrument.ErrUnlisted):
 		fmt.Fprintf(stderr, "candlewire %s: %v\n", args[0], err)
 		return 2
 	}

@@ -227,11 +227,11 @@ func TestURLOverridesMergeWithConfig(t *testing.T) {
   bitmex: {ws_url: "ws://a/realtime", rest_url: "http://a", connect_budget: 7, silence_timeout: 3s}
   binance: {rest_url: "http://b"}
 `)
-	o, err := parseRun([]string{"--config", cfg, "--ws-url", "bitmex=wss://c/realtime", "--rest-url", "binance=https://d"}, io.Discard)
+	o, _, err := parseRun([]string{"--config", cfg, "--ws-url", "bitmex=wss://c/realtime", "--rest-url", "binance=https://d"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bm, bn := o.eps["bitmex"], o.eps["binance"]
+	bm, bn := o.Endpoints["bitmex"], o.Endpoints["binance"]
 	if bm.WSURL != "wss://c/realtime" || bm.RESTURL != "http://a" || bm.ConnectBudget != 7 || bm.SilenceTimeout != 3*time.Second {
 		t.Errorf("bitmex = %+v", bm)
 	}

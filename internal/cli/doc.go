@@ -1,6 +1,6 @@
 // Package cli implements candlewire's command line: it parses flags and
-// the config file, and composes the components (venue drivers from
-// exchange/registry, the collector, the store, the hub, the serving
-// packages, the simulator, the benchmarks) into commands. Names and flags
-// are a contract other tooling relies on; see docs/cli.md.
+// the config file into the settings of package node's compositions (run,
+// watch, record, backfill, sim) and of the benchmarks, runs them, and
+// maps their errors to exit statuses. Names and flags are a contract
+// other tooling relies on; see docs/cli.md.
 package cli

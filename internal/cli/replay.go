@@ -2,15 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net"
-	"net/http"
 	"slices"
-	"time"
 
+	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/record"
 	"github.com/candlewire/candlewire/internal/replay"
 )
@@ -41,30 +38,16 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		sessions = append(sessions, ss...)
 	}
 	srv := replay.New(replay.Config{Speed: *speed, Logger: log}, sessions)
-	ln, err := net.Listen("tcp", *listen)
+	defer srv.Close() // after the HTTP server stops
+	hs, err := api.Listen(*listen, "", "", log)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	// Requests, and so the sessions being played, end with ctx.
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
-	fmt.Fprintf(stdout, "candlewire replay on %s: %d sessions\n", ln.Addr(), len(sessions))
+	hs.Handler = srv
+	fmt.Fprintf(stdout, "candlewire replay on %s: %d sessions\n", hs.Addr(), len(sessions))
 	paths := srv.Paths()
 	for _, p := range slices.Sorted(maps.Keys(paths)) {
-		fmt.Fprintf(stdout, "  ws://%s%s  (%d sessions)\n", ln.Addr(), p, paths[p])
+		fmt.Fprintf(stdout, "  ws://%s%s  (%d sessions)\n", hs.Addr(), p, paths[p])
 	}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-	case err := <-done:
-		return err
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	err = hs.Shutdown(sctx)
-	srv.Wait()
-	if errors.Is(err, context.DeadlineExceeded) {
-		hs.Close()
-	}
-	return nil
+	return hs.Run(ctx)
 }

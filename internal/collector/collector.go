@@ -97,7 +97,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	wctx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 	var writerDone sync.WaitGroup
 	writerDone.Add(1)
-	go func() { defer writerDone.Done(); c.writer.Run(wctx) }()
+	go func() { defer writerDone.Done(); c.writer.Run(wctx) }() //nolint:errcheck // the writer logs it; gap repair refills
 
 	var reps []*repairer
 	for _, v := range c.cfg.Venues {

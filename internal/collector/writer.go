@@ -83,8 +83,9 @@ func (w *Writer) drain() {
 	w.mu.Unlock()
 }
 
-// Run flushes until ctx ends, then flushes what is left.
-func (w *Writer) Run(ctx context.Context) {
+// Run flushes until ctx ends, then flushes what is left; it returns the
+// final flush's error (a failed periodic flush is logged and retried).
+func (w *Writer) Run(ctx context.Context) error {
 	t := time.NewTicker(w.every)
 	defer t.Stop()
 	for {
@@ -92,10 +93,11 @@ func (w *Writer) Run(ctx context.Context) {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			if err := w.Flush(fctx); err != nil {
+			err := w.Flush(fctx)
+			if err != nil {
 				w.log.Error("final flush failed; unsaved candles will be refilled by gap repair", "err", err)
 			}
-			return
+			return err
 		case <-t.C:
 		case <-w.wake:
 			// Let a burst accumulate for one period before writing.

@@ -1,3 +1,5 @@
-// Package export writes stored candles out as CSV or JSON lines, reading
-// the store a page at a time (`candlewire export`).
+// Package export writes candles out as CSV, JSON lines or text lines
+// (Writer), and reads stored ones a page at a time (Stream) for
+// `candlewire export`; `candlewire watch` prints live ones with the same
+// writers.
 package export

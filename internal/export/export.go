@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -36,10 +38,19 @@ func Stream(ctx context.Context, st Pager, m market.Market, iv market.Interval, 
 	return nil
 }
 
-// Writer writes candles to w as CSV (with a header) or, for format
-// "jsonl", as JSON lines.
+// Writer writes candles to w as CSV (with a header); for format "jsonl",
+// as JSON lines (the native wire form); for "text", as one line a person
+// reads (`candlewire watch`).
 func Writer(w *bufio.Writer, format string) func(market.Candle) error {
-	if format == "jsonl" {
+	switch format {
+	case "text":
+		return func(c market.Candle) error {
+			_, err := fmt.Fprintf(w, "%s %s %-3s o=%s h=%s l=%s c=%s v=%s n=%d %s rev=%d (%s)\n",
+				time.UnixMilli(c.OpenTime).UTC().Format(time.RFC3339), c.Market, c.Interval, c.Open, c.High, c.Low, c.Close,
+				c.Volume, c.Trades, c.State, c.Rev, c.Source)
+			return err
+		}
+	case "jsonl":
 		return func(c market.Candle) error {
 			b, err := json.Marshal(c)
 			if err != nil {

@@ -24,7 +24,7 @@ func TestStream(t *testing.T) {
 	if _, err := st.Upsert(context.Background(), cs); err != nil {
 		t.Fatal(err)
 	}
-	for _, format := range []string{"csv", "jsonl"} {
+	for _, format := range []string{"csv", "jsonl", "text"} {
 		t.Run(format, func(t *testing.T) {
 			var b strings.Builder
 			w := bufio.NewWriter(&b)
@@ -40,8 +40,10 @@ func TestStream(t *testing.T) {
 			if len(lines) != want {
 				t.Fatalf("%d lines, want %d", len(lines), want)
 			}
-			if format == "jsonl" && !strings.Contains(lines[0], `"t":60000`) {
-				t.Errorf("first line %s, want the minute at 60000", lines[0])
+			first := map[string]string{"csv": "binance,BTCUSDT,1m,60000,1,1,1,1", "jsonl": `"t":60000`,
+				"text": "1970-01-01T00:01:00Z binance:BTCUSDT 1m  o=1 h=1 l=1 c=1 v=0 n=0 reconciled rev=1 (rest)"}[format]
+			if i := map[bool]int{true: 1}[format == "csv"]; !strings.Contains(lines[i], first) {
+				t.Errorf("first candle %s, want %s", lines[i], first)
 			}
 		})
 	}

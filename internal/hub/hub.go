@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -178,6 +179,15 @@ func (h *Hub) end(s *Sub, why error) bool {
 	h.removeLocked(s, s.streams)
 	delete(h.all, s)
 	return s.endLocked(why)
+}
+
+// Run is the hub's life as a component of a node: it returns when ctx
+// ends, having closed the hub, so every subscriber hears ErrClosed (the
+// serving transports tell their clients the server is going away).
+func (h *Hub) Run(ctx context.Context) error {
+	<-ctx.Done()
+	h.Close()
+	return nil
 }
 
 // Close ends every subscription with ErrClosed; later subscriptions end at

@@ -259,3 +259,24 @@ func TestConflationLongQueue(t *testing.T) {
 		t.Fatalf("after draining: %v", got)
 	}
 }
+
+// TestRunClosesWhenStopped: the hub as a component serves until its
+// context ends, then closes, and every subscriber hears ErrClosed.
+func TestRunClosesWhenStopped(t *testing.T) {
+	h := New(Config{})
+	s := h.Subscribe(btc1m)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- h.Run(ctx) }()
+	h.Publish([]market.Candle{change(btc1m, 0, 1, "1")})
+	if u, err := s.Next(context.Background()); err != nil || u.Candle.Seq != 1 {
+		t.Fatalf("while running: %+v, %v", u, err)
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run returned %v, want nil", err)
+	}
+	if _, err := s.Next(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Run returned: %v, want ErrClosed", err)
+	}
+}

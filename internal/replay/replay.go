@@ -60,6 +60,8 @@ type Server struct {
 	mu     sync.Mutex
 	queues map[string][]Session // by path, oldest first, not yet played
 	wg     sync.WaitGroup
+	stop   context.Context // ends every session being played (Close)
+	halt   context.CancelFunc
 }
 
 // New queues sessions by path, oldest first.
@@ -68,6 +70,7 @@ func New(cfg Config, sessions []Session) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, queues: map[string][]Session{}}
+	s.stop, s.halt = context.WithCancel(context.Background())
 	for _, se := range sessions {
 		s.queues[se.Path] = append(s.queues[se.Path], se)
 	}
@@ -88,8 +91,12 @@ func (s *Server) Paths() map[string]int {
 	return out
 }
 
-// Wait waits for the sessions being played to end.
-func (s *Server) Wait() { s.wg.Wait() }
+// Close ends the sessions being played and waits for them. The HTTP
+// server's shutdown does not: a WebSocket is hijacked from it.
+func (s *Server) Close() {
+	s.halt()
+	s.wg.Wait()
+}
 
 func (s *Server) next(path string) (Session, bool) {
 	s.mu.Lock()
@@ -120,6 +127,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Logger.Info("playing", "source", se.Source, "url", se.URL, "frames", len(se.Frames))
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	defer context.AfterFunc(s.stop, cancel)()
 	go discard(ctx, cancel, ws)
 	if err := s.play(ctx, ws, se); err != nil {
 		ws.CloseNow() //nolint:errcheck // the client went away

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -91,7 +92,10 @@ func Names() []string {
 	return out
 }
 
-// Lookup returns the driver of venue name.
+// ErrUnknown is a venue name no driver has.
+var ErrUnknown = errors.New("unknown venue")
+
+// Lookup returns the driver of venue name (ErrUnknown when none).
 func Lookup(name string) (exchange.Driver, error) {
 	for _, d := range All() {
 		if d.Name == name {
@@ -99,7 +103,7 @@ func Lookup(name string) (exchange.Driver, error) {
 		}
 	}
 	sorted := slices.Sorted(slices.Values(Names()))
-	return exchange.Driver{}, fmt.Errorf("unknown venue %q (supported: %s)", name, strings.Join(sorted, ", "))
+	return exchange.Driver{}, fmt.Errorf("%w %q (supported: %s)", ErrUnknown, name, strings.Join(sorted, ", "))
 }
 
 // MountSims serves every venue's simulator front-end on s (at /<venue>,

@@ -1,4 +1,4 @@
-package cli
+package node
 
 import (
 	"context"
@@ -18,13 +18,13 @@ func TestInstrumentListsFromSimulators(t *testing.T) {
 	s := sim.New(sim.Config{Seed: 1})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	eps := mountAll(s).withHost(strings.TrimPrefix(srv.URL, "http://"))
-	client := newHTTPClient()
+	eps := SimEndpoints(s, strings.TrimPrefix(srv.URL, "http://"))
+	client := NewHTTPClient()
 	defer client.CloseIdleConnections()
 	for _, d := range registry.All() {
 		venue := d.Name
 		t.Run(venue, func(t *testing.T) {
-			list, err := fetchList(context.Background(), venue, eps, client, metrics.Discard())
+			list, err := eps.List(context.Background(), venue, client, metrics.Discard())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
+	"github.com/candlewire/candlewire/internal/node"
+	"github.com/candlewire/candlewire/internal/sim"
+)
+
+// venueFlags are the flags of every command that reaches venues: the
+// config file, repeated --ws-url VENUE=URL and --rest-url VENUE=URL
+// (applied over the config file's venues), and --sim.
+type venueFlags struct {
+	config   string
+	ws, rest map[string]string
+	sim      bool
+	speed    float64 // --sim-speed, where the command has it
+	seed     uint64  // --sim-seed, where the command has it
+}
+
+// register adds the flags to fs; simUsage says what --sim does, and
+// withSpeed adds --sim-speed.
+func (v *venueFlags) register(fs *flag.FlagSet, simUsage string, withSpeed bool) {
+	v.ws, v.rest, v.speed, v.seed = map[string]string{}, map[string]string{}, 1, 1
+	fs.StringVar(&v.config, "config", "", "YAML config file; flags override it")
+	fs.Var(venueURL{v.ws, []string{"ws", "wss"}}, "ws-url", "a venue's WebSocket base, VENUE=URL (repeatable)")
+	fs.Var(venueURL{v.rest, []string{"http", "https"}}, "rest-url", "a venue's REST base, VENUE=URL (repeatable)")
+	fs.BoolVar(&v.sim, "sim", false, simUsage)
+	if withSpeed {
+		fs.Float64Var(&v.speed, "sim-speed", 1, "simulated seconds per real second, with --sim")
+	}
+}
+
+// load reads the config file, if any, and returns it with the venues'
+// endpoints, the URL flags applied over them.
+func (v *venueFlags) load() (config.Config, node.Endpoints, error) {
+	var cfg config.Config
+	if v.config != "" {
+		var err error
+		if cfg, err = config.Load(v.config); err != nil {
+			return cfg, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	eps := node.Endpoints(cfg.Venues).Override(v.ws, v.rest)
+	return cfg, eps, eps.Check()
+}
+
+// start points eps at an in-process simulator when --sim is set (stop
+// ends it); else it returns eps as they are.
+func (v *venueFlags) start(eps node.Endpoints, log *slog.Logger) (_ node.Endpoints, stop func(), _ error) {
+	if !v.sim {
+		return eps, func() {}, nil
+	}
+	return eps.StartSim(sim.Config{Seed: v.seed, Speed: v.speed, Logger: log.With("component", "sim")}, log)
+}
+
+// venueURL is one VENUE=URL flag kind; it checks the venue is known and the
+// URL has one of the schemes.
+type venueURL struct {
+	into    map[string]string
+	schemes []string
+}
+
+func (v venueURL) String() string { return "" }
+
+func (v venueURL) Set(s string) error {
+	name, raw, ok := strings.Cut(s, "=")
+	if !ok || name == "" || raw == "" {
+		return fmt.Errorf("want VENUE=URL, got %q", s)
+	}
+	if _, err := registry.Lookup(name); err != nil {
+		return err
+	}
+	if err := config.CheckURL(raw, v.schemes...); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	v.into[name] = raw
+	return nil
+}

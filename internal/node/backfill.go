@@ -1,0 +1,39 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/candlewire/candlewire/internal/backfill"
+	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sqlite"
+)
+
+// BackfillConfig is the settings of `candlewire backfill`.
+type BackfillConfig struct {
+	Market    market.Market
+	From, To  int64 // whole minutes, [From, To)
+	DB        string
+	Endpoints Endpoints
+}
+
+// Backfill fetches cfg.Market's 1m history over REST and stores it, with
+// rollups, in cfg.DB; progress hears each step. It returns how many rows
+// were new or changed.
+func Backfill(ctx context.Context, cfg BackfillConfig, progress *backfill.Progress, log *slog.Logger) (int, error) {
+	client := NewHTTPClient()
+	defer client.CloseIdleConnections()
+	met := metrics.Discard()
+	fetch, err := cfg.Endpoints.Fetcher(cfg.Market.Venue, Deps{Client: client, Log: log, Metrics: met})
+	if err != nil {
+		return 0, err
+	}
+	st, err := sqlite.Open(ctx, cfg.DB, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	return backfill.Run(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), cfg.Market, cfg.From, cfg.To, progress)
+}

@@ -1,0 +1,55 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/candlewire/candlewire/internal/api"
+	"github.com/candlewire/candlewire/internal/bitmexcompat"
+	"github.com/candlewire/candlewire/internal/web"
+)
+
+// startHTTP listens on the node's address (TLS when configured) and
+// routes the API, the BitMEX-compatible endpoint, the chart page,
+// /metrics, /healthz and /v1/status; its Run serves them.
+func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
+	srv, err := api.Listen(n.Listen, n.Serve.TLSCert, n.Serve.TLSKey, n.log.With("component", "http"))
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
+	mux.Handle("GET /v1/status", api.StatusHandler(n.met, n.st, n.Markets, n.instruments))
+	mux.Handle("GET /healthz", n.health.Handler())
+	a := api.New(api.Config{Store: n.st, Hub: n.hub, Registerer: n.reg, Markets: n.Markets, Tokens: n.Serve.Tokens,
+		Origins: n.Serve.Origins, Hosts: allowedHosts(srv.Addr(), n.Serve.Hosts, n.log), MaxConnsPerIP: n.Serve.MaxConnsPerIP})
+	a.Register(mux)
+	compat.SetAdmit(a.Admit) // /realtime counts against max_conns_per_ip with the API's streams
+	compat.Register(mux)
+	web.Register(mux)
+	if !web.Built() {
+		n.log.Warn("the chart page was not built into this binary; run ./scripts/build-web (or ./scripts/demo) to have it at /")
+	}
+	srv.Handler = a.Protect(mux)
+	n.log.Info("candlewire running", "markets", fmt.Sprint(n.Markets), "db", n.DB, "http", srv.URL(),
+		"bitmex_symbols", strings.Join(compat.Symbols(), ","))
+	return srv, nil
+}
+
+// allowedHosts is the Host allow-list of a server listening on addr with
+// serve.hosts. One listening beyond loopback with none configured answers
+// to any name, which it warns about: a web page whose domain resolves to
+// it (DNS rebinding) can then reach it.
+func allowedHosts(addr net.Addr, configured []string, log *slog.Logger) []string {
+	hosts := api.AllowedHosts(addr, configured)
+	if hosts == nil {
+		log.Warn("listening beyond loopback with no serve.hosts: requests addressed to any name are answered; "+
+			"list this server's names in serve.hosts to refuse others (DNS rebinding)", "listen", addr.String())
+	}
+	return hosts
+}

@@ -1,0 +1,184 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	rungroup "github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/candlewire/candlewire/internal/api"
+	"github.com/candlewire/candlewire/internal/bitmexcompat"
+	"github.com/candlewire/candlewire/internal/collector"
+	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/exchange/registry"
+	"github.com/candlewire/candlewire/internal/hub"
+	"github.com/candlewire/candlewire/internal/instrument"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/sqlite"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// Config is the settings of the single node (`candlewire run`).
+type Config struct {
+	Markets   []market.Market
+	DB        string // SQLite file
+	Listen    string // HTTP address
+	Endpoints Endpoints
+	Serve     config.Serve
+	Lookback  time.Duration // gap repair's look-back; 0: the collector's default
+	// Sim, when set, is an in-process simulator every venue points at.
+	// It is not part of the node: it serves before the node starts and
+	// stops after it.
+	Sim *sim.Config
+}
+
+// node is one Run's shared parts.
+type node struct {
+	Config
+	st          store.Store
+	hub         *hub.Hub
+	reg         *prometheus.Registry
+	met         *metrics.Metrics
+	health      *api.Health
+	instruments map[market.Market]instrument.Instrument // as the venues list them; a venue whose list could not be read has none
+	log         *slog.Logger
+}
+
+// Run collects, stores and serves until ctx ends. The node's components
+// run under one group: the first to return stops the others, and
+// shutdown takes one path, in order: the collector stores everything
+// collected, the hub tells clients it is going away, the health stops
+// sampling, the HTTP server stops.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	n := &node{Config: cfg, hub: &hub.Hub{}, log: log}
+	if cfg.Sim != nil {
+		var stop func()
+		var err error
+		sc := *cfg.Sim
+		sc.Logger = log.With("component", "sim")
+		if n.Endpoints, stop, err = cfg.Endpoints.StartSim(sc, log); err != nil {
+			return err
+		}
+		defer stop()
+	}
+	var err error
+	if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, log.With("component", "instruments")); err != nil {
+		return err
+	}
+	if n.st, err = sqlite.Open(ctx, n.DB, nil); err != nil {
+		return err
+	}
+	defer n.st.Close()
+	return n.run(ctx)
+}
+
+// run composes the components once the store is open.
+func (n *node) run(ctx context.Context) error {
+	n.reg, n.met = newMetrics()
+	n.health = n.newHealth()
+	compat := bitmexcompat.New(bitmexcompat.Config{Store: n.st, Hub: n.hub, Markets: n.Markets, Aliases: aliases(n.Serve.BitMEX),
+		Origins: n.Serve.Origins})
+	client := NewHTTPClient()
+	defer client.CloseIdleConnections()
+	venues, err := n.Endpoints.Venues(ctx, n.Markets, n.st, Deps{Client: client, Log: n.log, Metrics: n.met})
+	if err != nil {
+		return err
+	}
+	col, err := collector.New(collector.Config{Store: n.st, Publisher: n.hub, Trades: compat, Venues: venues, Logger: n.log,
+		Metrics: n.met, MaxRepair: n.Lookback})
+	if err != nil {
+		return err
+	}
+	srv, err := n.startHTTP(compat)
+	if err != nil {
+		return err
+	}
+	var g rungroup.Group
+	// Interrupts run in the order added, once the first component returns
+	// (the collector, when ctx ends).
+	colCtx, stopCol := context.WithCancel(ctx)
+	stored := make(chan struct{})
+	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
+	sub, logStop := n.hub.Subscribe(streamsOf(n.Markets, market.I1m)...), make(chan struct{})
+	g.Add(func() error { logFinals(sub, n.log); <-logStop; return nil }, // a stopped candle log does not stop the node
+		func(error) { close(logStop) })
+	add(&g, n.hub.Run) // clients get "going away"
+	add(&g, n.health.Run)
+	add(&g, srv.Run)
+	err = g.Run()
+	n.log.Info("stopped; everything collected is stored")
+	return err
+}
+
+// add runs f under g until g stops it.
+func add(g *rungroup.Group, f func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	g.Add(func() error { return f(ctx) }, func(error) { cancel() })
+}
+
+// newMetrics makes the registry /metrics serves, with the process's and
+// the collector's metrics.
+func newMetrics() (*prometheus.Registry, *metrics.Metrics) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg, metrics.New(reg)
+}
+
+// newHealth is the health of the node's markets, read from the
+// collector's metrics: each venue's silence timeout is the config's or
+// its default.
+func (n *node) newHealth() *api.Health {
+	venues := map[string]api.VenueWatch{}
+	for _, m := range n.Markets {
+		if d, err := registry.Lookup(m.Venue); err == nil { // else the venues refused it before this
+			venues[m.Venue] = api.VenueWatch{Silence: d.SilenceOf(n.Endpoints[m.Venue]), Grace: d.Grace}
+		}
+	}
+	return api.NewHealth(n.st, n.Markets, venues, n.met)
+}
+
+// aliases reads the config's BitMEX aliases (validated when loaded).
+func aliases(in map[string]string) map[string]market.Market {
+	out := map[string]market.Market{}
+	for a, s := range in {
+		if m, err := market.ParseMarket(s); err == nil {
+			out[a] = m
+		}
+	}
+	return out
+}
+
+// logFinals logs each final 1m candle of sub, so the service shows
+// candles arriving, until the hub closes. A log that fell behind
+// (hub.ErrSlow) says so and stops.
+func logFinals(sub *hub.Sub, log *slog.Logger) {
+	for {
+		u, err := sub.Next(context.Background())
+		if err != nil {
+			if !errors.Is(err, hub.ErrClosed) {
+				log.Warn("candle log stopped", "err", err)
+			}
+			return
+		}
+		if c := u.Candle; c.State == market.Reconciled {
+			log.Info("candle final", "market", c.Market.String(), "t", time.UnixMilli(c.OpenTime).UTC().Format(time.RFC3339),
+				"o", c.Open.String(), "h", c.High.String(), "l", c.Low.String(), "c", c.Close.String(), "v", c.Volume.String(),
+				"n", c.Trades, "rev", c.Rev, "source", string(c.Source))
+		}
+	}
+}
+
+// streamsOf lists the streams of markets in one interval.
+func streamsOf(ms []market.Market, iv market.Interval) []hub.Stream {
+	out := make([]hub.Stream, len(ms))
+	for i, m := range ms {
+		out[i] = hub.Stream{Market: m, Interval: iv}
+	}
+	return out
+}
