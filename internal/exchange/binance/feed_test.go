@@ -2,7 +2,6 @@ package binance
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,21 +13,8 @@ import (
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/upstream"
+	"github.com/candlewire/candlewire/internal/upstream/upstreamtest"
 )
-
-// countSink counts what a feed delivers, per market.
-type countSink struct {
-	mu     sync.Mutex
-	trades map[market.Market]int
-	bins   map[market.Market]int
-	live   int
-}
-
-func (s *countSink) Trade(t market.Trade)       { s.mu.Lock(); s.trades[t.Market]++; s.mu.Unlock() }
-func (s *countSink) Bin(c market.Candle)        { s.mu.Lock(); s.bins[c.Market]++; s.mu.Unlock() }
-func (s *countSink) Live([]market.Market)       { s.mu.Lock(); s.live++; s.mu.Unlock() }
-func (s *countSink) Skip(string, string, error) {}
-func (s *countSink) Down([]market.Market)       {}
 
 // TestFeedSubscribeShardAndLifetime puts only one stream in the URL (the
 // rest go through SUBSCRIBE), allows two streams per connection (so three
@@ -39,21 +25,21 @@ func TestFeedSubscribeShardAndLifetime(t *testing.T) {
 	met := metrics.New(prometheus.NewRegistry())
 	feed := NewFeed(Config{WSURL: ep.WSURL, URLStreams: 1, MaxStreams: 2, Config: upstream.Config{MaxLifetime: 1500 * time.Millisecond, Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}}})
 	ms := []market.Market{{Venue: Venue, Symbol: "BTCUSDT"}, {Venue: Venue, Symbol: "ETHUSDT"}, {Venue: Venue, Symbol: "SOLUSDT"}}
-	sink := &countSink{trades: map[market.Market]int{}, bins: map[market.Market]int{}}
+	sink := upstreamtest.NewSink()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	feed.Run(ctx, ms, sink)
 
 	for _, m := range ms {
-		if sink.trades[m] == 0 || sink.bins[m] == 0 {
-			t.Errorf("%s: %d trades, %d klines; want both (aggTrade streams are subscribed with SUBSCRIBE)", m, sink.trades[m], sink.bins[m])
+		if sink.TradeCount[m] == 0 || sink.BinCount[m] == 0 {
+			t.Errorf("%s: %d trades, %d klines; want both (aggTrade streams are subscribed with SUBSCRIBE)", m, sink.TradeCount[m], sink.BinCount[m])
 		}
 	}
 	if got := testutil.ToFloat64(met.Reconnects.WithLabelValues(Venue, "planned")); got < 3 {
 		t.Errorf("%v planned redials, want at least one per connection", got)
 	}
-	if sink.live < 6 {
-		t.Errorf("%d subscribe rounds, want ≥ 6 (3 connections, each redialled)", sink.live)
+	if sink.LiveCalls < 6 {
+		t.Errorf("%d subscribe rounds, want ≥ 6 (3 connections, each redialled)", sink.LiveCalls)
 	}
 }
 
@@ -68,39 +54,25 @@ func TestSubscribePacing(t *testing.T) {
 	for _, sym := range []string{"BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT"} {
 		ms = append(ms, market.Market{Venue: Venue, Symbol: sym})
 	}
-	sink := &countSink{trades: map[market.Market]int{}, bins: map[market.Market]int{}}
+	sink := upstreamtest.NewSink()
 	// Until every market has klines (a loaded machine may take longer than
 	// the 2.25 s the nine messages need), 30 s at most.
-	runUntil(t, 30*time.Second, func(ctx context.Context) { feed.Run(ctx, ms, sink) }, func() bool {
-		sink.mu.Lock()
-		defer sink.mu.Unlock()
-		for _, m := range ms {
-			if sink.bins[m] == 0 {
-				return false
+	upstreamtest.RunUntil(30*time.Second, func(ctx context.Context) { feed.Run(ctx, ms, sink) }, func() bool {
+		return sink.Holds(func(s *upstreamtest.Sink) bool {
+			for _, m := range ms {
+				if s.BinCount[m] == 0 {
+					return false
+				}
 			}
-		}
-		return true
+			return true
+		})
 	})
 	for _, m := range ms {
-		if sink.bins[m] == 0 {
+		if sink.BinCount[m] == 0 {
 			t.Errorf("%s: no klines; its SUBSCRIBE was lost", m)
 		}
 	}
 	if n := testutil.ToFloat64(met.Connects.WithLabelValues(Venue, "ok")); n != 1 {
 		t.Errorf("%v connects; the server cut the connection for sending too fast", n)
 	}
-}
-
-// runUntil runs run until done holds (checked every 50 ms) or d has passed,
-// then cancels it and waits for it to return.
-func runUntil(t *testing.T, d time.Duration, run func(ctx context.Context), done func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); run(ctx) }()
-	for deadline := time.Now().Add(d); !done() && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	<-stopped
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,24 +18,8 @@ import (
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/upstream"
+	"github.com/candlewire/candlewire/internal/upstream/upstreamtest"
 )
-
-type countSink struct {
-	mu     sync.Mutex
-	trades int
-	bins   int
-	skips  []string
-}
-
-func (s *countSink) Trade(market.Trade)   { s.mu.Lock(); s.trades++; s.mu.Unlock() }
-func (s *countSink) Bin(market.Candle)    { s.mu.Lock(); s.bins++; s.mu.Unlock() }
-func (s *countSink) Live([]market.Market) {}
-func (s *countSink) Down([]market.Market) {}
-func (s *countSink) Skip(_, reason string, _ error) {
-	s.mu.Lock()
-	s.skips = append(s.skips, reason)
-	s.mu.Unlock()
-}
 
 func TestNoEndpoint(t *testing.T) {
 	if _, err := NewFeed(Config{}); err != ErrNoEndpoint || !strings.Contains(err.Error(), "closed on 2026-09-23") {
@@ -52,23 +35,14 @@ func TestOpSubscribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &countSink{}
+	sink := upstreamtest.NewSink()
+	m := market.Market{Venue: Venue, Symbol: "XBTUSD"}
 	// Until both have come (30 s at most: a loaded machine may be slow).
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); feed.Run(ctx, []market.Market{{Venue: Venue, Symbol: "XBTUSD"}}, sink) }()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		sink.mu.Lock()
-		both := sink.trades > 0 && sink.bins > 0
-		sink.mu.Unlock()
-		if both {
-			break
-		}
-	}
-	cancel()
-	<-stopped
-	if sink.trades == 0 || sink.bins == 0 {
-		t.Fatalf("trades=%d bins=%d; want both (trade comes through op:subscribe)", sink.trades, sink.bins)
+	upstreamtest.RunUntil(30*time.Second, func(ctx context.Context) { feed.Run(ctx, []market.Market{m}, sink) }, func() bool {
+		return sink.Holds(func(s *upstreamtest.Sink) bool { return s.TradeCount[m] > 0 && s.BinCount[m] > 0 })
+	})
+	if sink.TradeCount[m] == 0 || sink.BinCount[m] == 0 {
+		t.Fatalf("trades=%d bins=%d; want both (trade comes through op:subscribe)", sink.TradeCount[m], sink.BinCount[m])
 	}
 }
 
@@ -91,7 +65,7 @@ func TestRateLimitedSubscribe(t *testing.T) {
 	feed, _ := NewFeed(Config{WSURL: "ws" + srv.URL[4:], Config: upstream.Config{Metrics: met, Backoff: upstream.Backoff{Base: time.Millisecond, Max: time.Millisecond}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()
-	feed.Run(ctx, []market.Market{{Venue: Venue, Symbol: "XBTUSD"}}, &countSink{})
+	feed.Run(ctx, []market.Market{market.Market{Venue: Venue, Symbol: "XBTUSD"}}, upstreamtest.NewSink())
 	if n := conns.Load(); n < 2 || n > 3 {
 		t.Fatalf("%d connects in 2.5 s; retryAfter of 1 s allows 3 at most and backoff alone would allow hundreds", n)
 	}
