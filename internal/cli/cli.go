@@ -20,7 +20,7 @@ const usage = `candlewire collects live OHLCV candles, keeps them exactly right,
 Usage:
   candlewire run      [--markets M,...] [--db FILE] [--listen ADDR] [--config FILE] [--sim]
                       [--ws-url VENUE=URL] [--rest-url VENUE=URL]
-  candlewire watch    [MARKET...] [--json] [--sim] [--db FILE]
+  candlewire watch    [MARKET...] [--json] [--sim] [--db FILE] [--config FILE]
   candlewire sim      [--listen ADDR] [--seed N] [--speed X] [--bin-delay D] [--symbols S,...] [--fault F]...
   candlewire backfill --market M --from T --to T [--db FILE] [--sim]
   candlewire export   --market M --interval I --from T --to T --format csv|jsonl [--db FILE]

@@ -30,6 +30,7 @@ func parseRecord(args []string, stderr io.Writer) (recordOptions, error) {
 	level := fs.String("log", "info", "log level")
 	var o recordOptions
 	o.venues.register(fs, "record an in-process exchange simulator", true)
+	o.venues.seed = 0 // record's simulator has always used seed 0
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}

@@ -13,15 +13,11 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 )
 
-// faultFlags collects repeated --fault flags, each read when set.
-type faultFlags []sim.Scheduled
+// multiFlag collects a repeatable flag.
+type multiFlag []string
 
-func (f *faultFlags) String() string { return "" }
-func (f *faultFlags) Set(v string) error {
-	sc, err := sim.ParseScheduled(v)
-	*f = append(*f, sc)
-	return err
-}
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func parseSim(args []string, stderr io.Writer) (node.SimConfig, error) {
 	fs := newFlags("sim", stderr)
@@ -33,7 +29,8 @@ func parseSim(args []string, stderr io.Writer) (node.SimConfig, error) {
 	symbols := fs.String("symbols", demoSymbols(), "instruments to list, venue:SYMBOL (others are created on first use)")
 	startS := fs.String("start", "now", "simulated start time")
 	level := fs.String("log", "info", "log level")
-	fs.Var((*faultFlags)(&o.Faults), "fault", "inject a fault at a simulated offset: venue:kind@at[+for], e.g. binance:drop@2m (repeatable); kinds: "+
+	var faults multiFlag
+	fs.Var(&faults, "fault", "inject a fault at a simulated offset: venue:kind@at[+for], e.g. binance:drop@2m (repeatable); kinds: "+
 		strings.Join(sim.FaultKinds, ", "))
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
@@ -50,6 +47,13 @@ func parseSim(args []string, stderr io.Writer) (node.SimConfig, error) {
 		if _, err := registry.Lookup(m.Venue); err != nil {
 			return o, err
 		}
+	}
+	for _, f := range faults {
+		sc, err := sim.ParseScheduled(f)
+		if err != nil {
+			return o, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		o.Faults = append(o.Faults, sc)
 	}
 	return o, nil
 }

@@ -6,5 +6,5 @@
 // every venue at an in-process simulator.
 //
 // The command line (package cli) parses flags and config into these
-// compositions' settings; it builds nothing itself.
+// compositions' settings and runs them.
 package node

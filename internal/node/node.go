@@ -116,10 +116,12 @@ func (n *node) run(ctx context.Context) error {
 	return err
 }
 
-// add runs f under g until g stops it.
+// add runs f under g until g stops it; stopping it waits for f to
+// return, so the components stop one after another, in the order added.
 func add(g *rungroup.Group, f func(context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	g.Add(func() error { return f(ctx) }, func(error) { cancel() })
+	done := make(chan struct{})
+	g.Add(func() error { defer close(done); return f(ctx) }, func(error) { cancel(); <-done })
 }
 
 // newMetrics makes the registry /metrics serves, with the process's and

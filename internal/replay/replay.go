@@ -118,12 +118,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no recorded session left for "+r.URL.Path, http.StatusNotFound)
 		return
 	}
+	s.wg.Add(1) // before the connection is hijacked: Close waits for it
+	defer s.wg.Done()
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
 	s.cfg.Logger.Info("playing", "source", se.Source, "url", se.URL, "frames", len(se.Frames))
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
