@@ -22,7 +22,7 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	fromS := fs.String("from", "", "start time (required)")
 	toS := fs.String("to", "now", "end time")
 	var o backfillOptions
-	fs.StringVar(&o.DB, "db", "./candlewire.db", "SQLite database file")
+	db := fs.String("db", "", dbUsage)
 	o.venues.register(fs, "backfill from an in-process simulator", false)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
@@ -42,7 +42,8 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	if o.To <= o.From {
 		return o, fmt.Errorf("%w: the range holds no whole minute", errUsage)
 	}
-	_, o.Endpoints, err = o.venues.load()
+	cfg, eps, err := o.venues.load()
+	o.Endpoints, o.DB = eps, dbOf(*db, cfg.DB)
 	return o, err
 }
 
@@ -78,10 +79,10 @@ func parseMarket(s string) (market.Market, error) {
 // parseRange reads --from and --to and checks their order.
 func parseRange(fromS, toS string) (from, to int64, err error) {
 	now := time.Now()
-	if from, err = parseTime(fromS, now); err != nil {
+	if from, err = timeFlag(fromS, now); err != nil {
 		return 0, 0, err
 	}
-	if to, err = parseTime(toS, now); err != nil {
+	if to, err = timeFlag(toS, now); err != nil {
 		return 0, 0, err
 	}
 	if to <= from {

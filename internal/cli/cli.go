@@ -1,18 +1,19 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
-	"strings"
+	"os"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/instrument"
+	"github.com/candlewire/candlewire/internal/market"
 )
 
 const usage = `candlewire collects live OHLCV candles, keeps them exactly right, stores and serves them.
@@ -85,6 +86,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// dbEnv names the variable that says which store to use when --db does
+// not (run, backfill, export): a SQLite file or a postgres:// URL.
+const dbEnv = "CANDLEWIRE_DB"
+
+// dbOf is the store a command uses: --db, else $CANDLEWIRE_DB, else the
+// config file's db, else the default file.
+func dbOf(flag, config string) string {
+	return cmp.Or(flag, os.Getenv(dbEnv), config, "./candlewire.db")
+}
+
+// dbUsage is the help of --db.
+const dbUsage = "store: a SQLite file or a postgres:// URL (default $" + dbEnv + ", else the config's db, else ./candlewire.db)"
+
 // newLogger writes text logs to w at the named level.
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
@@ -94,25 +108,13 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// parseTime reads a time as RFC 3339, YYYY-MM-DD[THH:MM], Unix ms, "now",
-// or a duration before now ("6h" or "-6h").
-func parseTime(s string, now time.Time) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "now" {
-		return now.UnixMilli(), nil
+// timeFlag reads a time flag (market.ParseTime).
+func timeFlag(s string, now time.Time) (int64, error) {
+	ms, err := market.ParseTime(s, now)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return ms, nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t.UnixMilli(), nil
-		}
-	}
-	if d, err := time.ParseDuration(strings.TrimPrefix(s, "-")); err == nil {
-		return now.Add(-d).UnixMilli(), nil
-	}
-	return 0, fmt.Errorf("%w: cannot read time %q (use RFC 3339, YYYY-MM-DD, Unix ms, now, or a duration like 6h)", errUsage, s)
+	return ms, nil
 }
 
 // fmtTime renders UTC ms as RFC 3339.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/postgres/pgtest"
 	"go.uber.org/goleak"
 )
 
@@ -80,28 +81,6 @@ func writeFile(t *testing.T, dir, name, text string) string {
 	return p
 }
 
-func TestParseTime(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	cases := map[string]int64{
-		"now":                  now.UnixMilli(),
-		"1700000000000":        1700000000000,
-		"2026-11-24":           time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC).UnixMilli(),
-		"2026-11-24T10:30":     time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC).UnixMilli(),
-		"2026-11-24T10:30:00Z": time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC).UnixMilli(),
-		"6h":                   now.Add(-6 * time.Hour).UnixMilli(),
-		"-90m":                 now.Add(-90 * time.Minute).UnixMilli(),
-	}
-	for in, want := range cases {
-		if got, err := parseTime(in, now); err != nil || got != want {
-			t.Errorf("parseTime(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	if _, err := parseTime("yesterday", now); err == nil {
-		t.Error("parseTime accepted nonsense")
-	}
-}
-
 // TestOfflineLogsOneClearLine points the collector at a host that cannot
 // resolve: it must keep retrying and say why once, not once per retry.
 func TestOfflineLogsOneClearLine(t *testing.T) {
@@ -149,43 +128,69 @@ func TestWatchJSON(t *testing.T) {
 	}
 }
 
+// dbs are the stores a command test runs over: a SQLite file, and a
+// fresh PostgreSQL database (skipped without a test server).
+var dbs = []struct {
+	name string
+	open func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "c.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.Fresh(t) }},
+}
+
 // TestExportIncludesFutureSimulatedMinutes runs the service against a
 // time-compressed simulator: its minutes lie ahead of the wall clock, and a
 // plain export must still return them all.
 func TestExportIncludesFutureSimulatedMinutes(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "c.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-	defer cancel()
-	code, _, errs := run(t, ctx, "run", "--sim", "--sim-speed", "120", "--db", db, "--listen", "127.0.0.1:0")
-	if code != 0 {
-		t.Fatalf("run: %s", errs)
-	}
-	// The service shows candles arriving: one log line per final minute.
-	if n := strings.Count(errs, `msg="candle final" market=binance:BTCUSDT`); n < 5 {
-		t.Errorf("run logged %d final candles in a 4 s run at 120×, want at least 5:\n%s", n, errs)
-	}
-	code, out, errs := run(t, context.Background(), "export", "--db", db)
-	if rows := strings.Count(out, "\n") - 1; code != 0 || rows < 5 {
-		t.Fatalf("export after a 4 s run at 120×: %d rows, %s", rows, errs)
+	for _, tc := range dbs {
+		t.Run(tc.name, func(t *testing.T) {
+			db := tc.open(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+			defer cancel()
+			code, _, errs := run(t, ctx, "run", "--sim", "--sim-speed", "120", "--db", db, "--listen", "127.0.0.1:0")
+			if code != 0 {
+				t.Fatalf("run: %s", errs)
+			}
+			// The service shows candles arriving: one log line per final minute.
+			if n := strings.Count(errs, `msg="candle final" market=binance:BTCUSDT`); n < 5 {
+				t.Errorf("run logged %d final candles in a 4 s run at 120×, want at least 5:\n%s", n, errs)
+			}
+			code, out, errs := run(t, context.Background(), "export", "--db", db)
+			if rows := strings.Count(out, "\n") - 1; code != 0 || rows < 5 {
+				t.Fatalf("export after a 4 s run at 120×: %d rows, %s", rows, errs)
+			}
+		})
 	}
 }
 
+// TestBackfillThenExport: backfill stores two hours of minutes and their
+// rollups, and export reads them back. The PostgreSQL case names its
+// store in CANDLEWIRE_DB instead of --db.
 func TestBackfillThenExport(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "c.db")
-	ctx := context.Background()
-	code, out, errs := run(t, ctx, "backfill", "--sim", "--market", "bitmex:XBTUSD", "--from", "3h", "--to", "1h", "--db", db)
-	if code != 0 || !strings.Contains(out, "120 minutes") {
-		t.Fatalf("backfill exit %d: %s %s", code, out, errs)
-	}
-	code, out, errs = run(t, ctx, "export", "--market", "bitmex:XBTUSD", "--interval", "1m", "--format", "csv", "--db", db)
-	rows := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(rows) != 121 || rows[0] != "venue,symbol,interval,t,o,h,l,c,v,q,n,final,rev" {
-		t.Fatalf("export exit %d, %d rows: %s %s", code, len(rows), rows[0], errs)
-	}
-	code, out, _ = run(t, ctx, "export", "--market", "bitmex:XBTUSD", "--interval", "1h", "--format", "jsonl", "--db", db)
-	hours := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(hours) < 2 || len(hours) > 3 || !strings.Contains(hours[0], `"interval":"1h"`) {
-		t.Fatalf("hourly export: %q", out)
+	for _, tc := range dbs {
+		t.Run(tc.name, func(t *testing.T) {
+			var dbFlag []string
+			if db := tc.open(t); tc.name == "postgres" {
+				t.Setenv(dbEnv, db)
+			} else {
+				dbFlag = []string{"--db", db}
+			}
+			ctx := context.Background()
+			code, out, errs := run(t, ctx, append([]string{"backfill", "--sim", "--market", "bitmex:XBTUSD", "--from", "3h", "--to", "1h"}, dbFlag...)...)
+			if code != 0 || !strings.Contains(out, "120 minutes") {
+				t.Fatalf("backfill exit %d: %s %s", code, out, errs)
+			}
+			code, out, errs = run(t, ctx, append([]string{"export", "--market", "bitmex:XBTUSD", "--interval", "1m", "--format", "csv"}, dbFlag...)...)
+			rows := strings.Split(strings.TrimSpace(out), "\n")
+			if code != 0 || len(rows) != 121 || rows[0] != "venue,symbol,interval,t,o,h,l,c,v,q,n,final,rev" {
+				t.Fatalf("export exit %d, %d rows: %s %s", code, len(rows), rows[0], errs)
+			}
+			code, out, _ = run(t, ctx, append([]string{"export", "--market", "bitmex:XBTUSD", "--interval", "1h", "--format", "jsonl"}, dbFlag...)...)
+			hours := strings.Split(strings.TrimSpace(out), "\n")
+			if code != 0 || len(hours) < 2 || len(hours) > 3 || !strings.Contains(hours[0], `"interval":"1h"`) {
+				t.Fatalf("hourly export: %q", out)
+			}
+		})
 	}
 }
 

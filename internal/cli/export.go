@@ -10,7 +10,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/export"
 	"github.com/candlewire/candlewire/internal/market"
-	"github.com/candlewire/candlewire/internal/sqlite"
+	"github.com/candlewire/candlewire/internal/node"
 )
 
 type exportOptions struct {
@@ -28,11 +28,11 @@ func parseExport(args []string, stderr io.Writer) (exportOptions, error) {
 	fromS := fs.String("from", "0", "start time")
 	toS := fs.String("to", "", "end time (default: no end; simulated runs at --sim-speed above 1 store future times)")
 	format := fs.String("format", "csv", "csv or jsonl")
-	db := fs.String("db", "./candlewire.db", "SQLite database file")
+	db := fs.String("db", "", dbUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return exportOptions{}, err
 	}
-	o := exportOptions{format: *format, db: *db}
+	o := exportOptions{format: *format, db: dbOf(*db, "")}
 	var err error
 	if o.market, err = parseMarket(*mk); err != nil {
 		return o, err
@@ -57,7 +57,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.OpenShared(ctx, o.db) // beside a running writer
+	st, err := node.OpenStore(ctx, o.db, true) // beside a running writer
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 func parseRun(args []string, stderr io.Writer) (node.Config, string, error) {
 	fs := newFlags("run", stderr)
 	markets := fs.String("markets", "", "comma-separated markets, venue:SYMBOL (default binance:BTCUSDT)")
-	db := fs.String("db", "", "SQLite database file (default ./candlewire.db)")
+	db := fs.String("db", "", dbUsage)
 	listen := fs.String("listen", "", "HTTP address for /metrics and /healthz (default 127.0.0.1:8080)")
 	level := fs.String("log", "", "log level: debug, info, warn, error (default info)")
 	var vf venueFlags
@@ -32,7 +32,7 @@ func parseRun(args []string, stderr io.Writer) (node.Config, string, error) {
 	if err != nil {
 		return node.Config{}, "", err
 	}
-	o := node.Config{Serve: cfg.Serve, DB: cmp.Or(*db, cfg.DB, "./candlewire.db"), Listen: cmp.Or(*listen, cfg.Listen, "127.0.0.1:8080"),
+	o := node.Config{Serve: cfg.Serve, DB: dbOf(*db, cfg.DB), Listen: cmp.Or(*listen, cfg.Listen, "127.0.0.1:8080"),
 		Endpoints: eps, Lookback: cfg.RepairLookback}
 	if vf.sim {
 		o.Sim = &sim.Config{Seed: vf.seed, Speed: vf.speed}

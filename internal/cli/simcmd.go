@@ -35,7 +35,7 @@ func parseSim(args []string, stderr io.Writer) (node.SimConfig, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
-	start, err := parseTime(*startS, time.Now())
+	start, err := timeFlag(*startS, time.Now())
 	if err != nil {
 		return o, err
 	}

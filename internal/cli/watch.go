@@ -10,7 +10,6 @@ import (
 	"github.com/candlewire/candlewire/internal/export"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/node"
-	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 )
 
@@ -25,7 +24,7 @@ type watchOptions struct {
 func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	fs := newFlags("watch", stderr)
 	asJSON := fs.Bool("json", false, "print JSON lines (the native candle wire format)")
-	db := fs.String("db", "", "also store candles in this SQLite file (default: memory only)")
+	db := fs.String("db", "", "also store candles in this SQLite file or postgres:// database (default: memory only)")
 	ivName := fs.String("interval", "1m", `interval to print, or "all"`)
 	level := fs.String("log", "warn", "log level: debug, info, warn, error")
 	var o watchOptions
@@ -74,7 +73,7 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stop()
 	o.Endpoints, o.Store = eps, store.NewMemory(nil)
 	if o.db != "" {
-		if o.Store, err = sqlite.Open(ctx, o.db, nil); err != nil {
+		if o.Store, err = node.OpenStore(ctx, o.db, false); err != nil {
 			return err
 		}
 	}

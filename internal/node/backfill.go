@@ -8,7 +8,6 @@ import (
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
-	"github.com/candlewire/candlewire/internal/sqlite"
 )
 
 // BackfillConfig is the settings of `candlewire backfill`.
@@ -30,7 +29,7 @@ func Backfill(ctx context.Context, cfg BackfillConfig, progress *backfill.Progre
 	if err != nil {
 		return 0, err
 	}
-	st, err := sqlite.Open(ctx, cfg.DB, nil)
+	st, err := OpenStore(ctx, cfg.DB, false)
 	if err != nil {
 		return 0, err
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/sim"
-	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 )
 
@@ -71,7 +70,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, log.With("component", "instruments")); err != nil {
 		return err
 	}
-	if n.st, err = sqlite.Open(ctx, n.DB, nil); err != nil {
+	if n.st, err = OpenStore(ctx, n.DB, false); err != nil {
 		return err
 	}
 	defer n.st.Close()

@@ -1,0 +1,28 @@
+package market
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseTime(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	cases := map[string]int64{
+		"now":                  now.UnixMilli(),
+		"1700000000000":        1700000000000,
+		"2026-11-24":           time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC).UnixMilli(),
+		"2026-11-24T10:30":     time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC).UnixMilli(),
+		"2026-11-24T10:30:00Z": time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC).UnixMilli(),
+		"6h":                   now.Add(-6 * time.Hour).UnixMilli(),
+		"-90m":                 now.Add(-90 * time.Minute).UnixMilli(),
+	}
+	for in, want := range cases {
+		if got, err := ParseTime(in, now); err != nil || got != want {
+			t.Errorf("ParseTime(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := ParseTime("yesterday", now); err == nil {
+		t.Error("ParseTime accepted nonsense")
+	}
+}

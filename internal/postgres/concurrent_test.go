@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
+)
+
+// TestConcurrentWritersAndCursor: four stores (four pools, as four
+// processes would have) write random versions of the same 20 series' bins
+// at once while a reader polls Since from its cursor. Afterwards:
+//   - no update was lost: each bin's revision equals the number of changes
+//     the writers were told they made to it;
+//   - the reader missed nothing: the newest version it saw of every bin is
+//     the stored one, and the sequence it read only ever grew.
+func TestConcurrentWritersAndCursor(t *testing.T) {
+	db := openFresh(t) // the reader's; the writers open their own on its database
+	var series []market.Series
+	for i := range 20 {
+		series = append(series, market.Series{Market: market.Market{Venue: "v", Symbol: fmt.Sprintf("S%d", i)}, Interval: market.I1m})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	changes := make([]map[market.Key]int64, 4)
+	var wg sync.WaitGroup
+	for w := range changes {
+		s, err := Open(ctx, db.dsn, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		changes[w] = map[market.Key]int64{}
+		wg.Add(1)
+		go func() { defer wg.Done(); write(ctx, t, s, series, uint64(w), changes[w]) }()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	seen := readAll(ctx, t, db, series, done)
+
+	want := map[market.Key]int64{}
+	for _, ch := range changes {
+		for k, n := range ch {
+			want[k] += n
+		}
+	}
+	final := map[market.Key]market.Candle{}
+	for _, sr := range series {
+		cs, err := db.Candles(ctx, sr.Market, sr.Interval, 0, 1<<62)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			final[c.Key()] = c
+		}
+	}
+	if len(final) != len(want) || len(final) == 0 {
+		t.Fatalf("%d bins stored, writers changed %d", len(final), len(want))
+	}
+	for k, c := range final {
+		if c.Rev != want[k] {
+			t.Errorf("%v: revision %d, writers made %d changes (a lost update)", k, c.Rev, want[k])
+		}
+		if got := seen[k]; got.Seq != c.Seq || got.Rev != c.Rev {
+			t.Errorf("%v: the reader's newest is seq %d rev %d, stored seq %d rev %d", k, got.Seq, got.Rev, c.Seq, c.Rev)
+		}
+	}
+}
+
+// write upserts random versions of random bins of series for a while,
+// counting the changes the store reports.
+func write(ctx context.Context, t *testing.T, s *Store, series []market.Series, seed uint64, changes map[market.Key]int64) {
+	r := rand.New(rand.NewPCG(seed, 7))
+	for range 150 {
+		var batch []market.Candle
+		for range 1 + r.IntN(40) {
+			sr := series[r.IntN(len(series))]
+			p := market.MustDecimal(fmt.Sprint(100 + r.IntN(3)))
+			batch = append(batch, market.Candle{Market: sr.Market, Interval: sr.Interval, OpenTime: int64(r.IntN(8)) * 60_000,
+				Open: p, High: p, Low: p, Close: p, Volume: market.Zero, Quote: market.Zero, State: market.State(r.IntN(3)),
+				Source: market.SourceTrades})
+		}
+		res, err := s.Upsert(ctx, batch)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for _, c := range res.Changed {
+			changes[c.Key()]++
+		}
+	}
+}
+
+// readAll polls Since until done is closed and then once more, and
+// returns the newest version seen of each bin. It fails the test if the
+// sequence ever goes back.
+func readAll(ctx context.Context, t *testing.T, s *Store, series []market.Series, done <-chan struct{}) map[market.Key]market.Candle {
+	seen := map[market.Key]market.Candle{}
+	var cursor int64
+	for finished := false; ; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		for {
+			cs, err := s.Since(ctx, series, cursor, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Seq <= cursor {
+					t.Fatalf("seq %d after cursor %d", c.Seq, cursor)
+				}
+				cursor = c.Seq
+				seen[c.Key()] = c
+			}
+			if len(cs) < 100 {
+				break
+			}
+		}
+		if finished {
+			return seen
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

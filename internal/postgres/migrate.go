@@ -1,0 +1,111 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations are applied in order, each exactly once; never edit one that
+// has shipped, append a new one.
+var migrations = []string{
+	// 1: candles with the sequence number of their current revision, the
+	// head of that sequence (its row is the writers' lock), the store's
+	// epoch, the gap ledger and the connect log.
+	`CREATE TABLE candles (
+		venue      text     NOT NULL,
+		symbol     text     NOT NULL,
+		interval   text     NOT NULL,
+		open_time  bigint   NOT NULL,
+		open       numeric  NOT NULL,
+		high       numeric  NOT NULL,
+		low        numeric  NOT NULL,
+		close      numeric  NOT NULL,
+		volume     numeric  NOT NULL,
+		quote      numeric  NOT NULL,
+		trades     bigint   NOT NULL,
+		state      smallint NOT NULL,
+		rev        bigint   NOT NULL,
+		source     text     NOT NULL,
+		updated_at bigint   NOT NULL,
+		seq        bigint   NOT NULL,
+		PRIMARY KEY (venue, symbol, interval, open_time)
+	);
+	CREATE INDEX candles_seq ON candles (venue, symbol, interval, seq);
+	CREATE INDEX candles_reconciled ON candles (venue, symbol, interval, state, open_time);
+	CREATE TABLE candle_head (
+		id    smallint PRIMARY KEY CHECK (id = 1),
+		seq   bigint   NOT NULL,
+		epoch text     NOT NULL
+	);
+	INSERT INTO candle_head VALUES (1, 0, md5(random()::text || clock_timestamp()::text));
+	CREATE TABLE gaps (
+		id          bigserial PRIMARY KEY,
+		venue       text   NOT NULL,
+		symbol      text   NOT NULL,
+		from_time   bigint NOT NULL,
+		to_time     bigint NOT NULL,
+		reason      text   NOT NULL,
+		status      text   NOT NULL,
+		filled      bigint NOT NULL,
+		found_at    bigint NOT NULL,
+		resolved_at bigint NOT NULL,
+		detail      text   NOT NULL
+	);
+	CREATE INDEX gaps_market ON gaps (venue, symbol, from_time);
+	CREATE TABLE connects (
+		venue text   NOT NULL,
+		at    bigint NOT NULL
+	);
+	CREATE INDEX connects_venue ON connects (venue, at);`,
+}
+
+// migrateLock is the advisory lock key that makes concurrent starts
+// migrate one at a time ("candlewire" in ASCII, truncated to 63 bits).
+const migrateLock = 0x63616e646c657769
+
+// migrate brings the schema to the newest version. Two processes starting
+// at once take turns: the second finds the work done.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLock)); err != nil {
+		return fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLock)) //nolint:errcheck // released with the session anyway
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version integer PRIMARY KEY, applied_at bigint NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var have int
+	if err := conn.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this candlewire (%d)", have, len(migrations))
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		if err := apply(ctx, conn.Conn(), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, conn *pgx.Conn, v int) error {
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, migrations[v-1]); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations VALUES ($1, $2)`, v, time.Now().UnixMilli()); err != nil {
+			return fmt.Errorf("migration %d: record: %w", v, err)
+		}
+		return nil
+	})
+}

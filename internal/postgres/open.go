@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// IsDSN reports whether db names a PostgreSQL database (a postgres:// or
+// postgresql:// URL) rather than a SQLite file.
+func IsDSN(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// Options are a store's settings beyond its DSN.
+type Options struct {
+	// Now stamps update times; nil means time.Now.
+	Now func() time.Time
+	// StartFor bounds how long Open retries a server that does not answer
+	// (down, starting); 0 means 30 s.
+	StartFor time.Duration
+}
+
+// Open connects to the database at dsn, retrying for o.StartFor while it
+// does not answer, and migrates its schema.
+func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	if err := reach(ctx, pool, o.StartFor); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	s := &Store{pool: pool, dsn: dsn, now: o.Now}
+	if err := pool.QueryRow(ctx, `SELECT epoch FROM candle_head WHERE id = 1`).Scan(&s.epoch); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: read the epoch: %w", Redact(dsn), err)
+	}
+	return s, nil
+}
+
+// reach pings the server until it answers or within has passed, with
+// waits growing to 2 s.
+func reach(ctx context.Context, pool *pgxpool.Pool, within time.Duration) error {
+	if within <= 0 {
+		within = 30 * time.Second
+	}
+	deadline := time.Now().Add(within)
+	wait := 100 * time.Millisecond
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := pool.Ping(pctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("not reachable for %s: %w", within, err)
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// Redact is dsn without its password, for messages and logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unreadable DSN)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// Store is a store.Store in a PostgreSQL database, shared by any number of
+// processes.
+type Store struct {
+	pool  *pgxpool.Pool
+	dsn   string
+	now   func() time.Time
+	epoch string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Close implements store.Store.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Epoch names this change log: it changes when the log is restored or
+// truncated, so a cursor from another epoch is known for what it is.
+func (s *Store) Epoch() string { return s.epoch }
+
+// cols are a candle's columns, decimals as their exact text.
+const cols = `c.venue, c.symbol, c.interval, c.open_time, c.open::text, c.high::text, c.low::text, c.close::text,
+	c.volume::text, c.quote::text, c.trades, c.state, c.rev, c.source, c.updated_at, c.seq`
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func scanCandle(row pgx.Row) (market.Candle, error) {
+	var c market.Candle
+	var iv, src string
+	var d [6]string
+	var st int16
+	if err := row.Scan(&c.Market.Venue, &c.Market.Symbol, &iv, &c.OpenTime, &d[0], &d[1], &d[2], &d[3], &d[4], &d[5],
+		&c.Trades, &st, &c.Rev, &src, &c.Updated, &c.Seq); err != nil {
+		return c, err
+	}
+	c.Interval, c.State, c.Source = market.Interval(iv), market.State(st), market.Source(src)
+	for i, dst := range []*market.Decimal{&c.Open, &c.High, &c.Low, &c.Close, &c.Volume, &c.Quote} {
+		v, err := market.ParseDecimal(d[i])
+		if err != nil {
+			return c, fmt.Errorf("stored candle %s %s %d: %w", c.Market, iv, c.OpenTime, err)
+		}
+		*dst = v
+	}
+	return c, nil
+}
+
+// collect reads candles from a query; what says what was read, for errors.
+func collect(ctx context.Context, q querier, what string, sql string, args ...any) ([]market.Candle, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []market.Candle
+	for rows.Next() {
+		c, err := scanCandle(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return out, nil
+}
+
+const rangeSQL = `SELECT ` + cols + ` FROM candles c WHERE c.venue=$1 AND c.symbol=$2 AND c.interval=$3
+	AND c.open_time >= $4 AND c.open_time < $5 ORDER BY c.open_time LIMIT $6`
+
+// Candles implements store.Store.
+func (s *Store) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
+	return rangeOf(ctx, s.pool, m, iv, from, to, math.MaxInt64)
+}
+
+// Page implements store.Store.
+func (s *Store) Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {
+	return rangeOf(ctx, s.pool, m, iv, from, to, int64(limit))
+}
+
+func rangeOf(ctx context.Context, q querier, m market.Market, iv market.Interval, from, to, limit int64) ([]market.Candle, error) {
+	return collect(ctx, q, fmt.Sprintf("%s %s candles", m, iv), rangeSQL, m.Venue, m.Symbol, string(iv), from, to, limit)
+}
+
+// Since implements store.Store, in one statement (one snapshot): sequence
+// numbers become visible in order (see the package doc), so every change
+// numbered below the newest one returned is in it or was before it.
+func (s *Store) Since(ctx context.Context, series []market.Series, after int64, limit int) ([]market.Candle, error) {
+	vs, ss, is := make([]string, len(series)), make([]string, len(series)), make([]string, len(series))
+	for i, sr := range series {
+		vs[i], ss[i], is[i] = sr.Market.Venue, sr.Market.Symbol, string(sr.Interval)
+	}
+	return collect(ctx, s.pool, fmt.Sprintf("changes of %d series after %d", len(series), after),
+		`SELECT `+cols+` FROM candles c JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(v, s, i)
+		ON c.venue = k.v AND c.symbol = k.s AND c.interval = k.i WHERE c.seq > $4 ORDER BY c.seq LIMIT $5`,
+		vs, ss, is, after, limit)
+}
+
+// Latest implements store.Store.
+func (s *Store) Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error) {
+	return s.Before(ctx, m, iv, math.MaxInt64, n)
+}
+
+// Before implements store.Store.
+func (s *Store) Before(ctx context.Context, m market.Market, iv market.Interval, to int64, n int) ([]market.Candle, error) {
+	return collect(ctx, s.pool, fmt.Sprintf("the newest %s %s before %d", m, iv, to),
+		`SELECT * FROM (SELECT `+cols+` FROM candles c WHERE c.venue=$1 AND c.symbol=$2 AND c.interval=$3
+		AND c.open_time < $4 ORDER BY c.open_time DESC LIMIT $5) AS newest ORDER BY open_time`,
+		m.Venue, m.Symbol, string(iv), to, n)
+}
+
+// Head implements store.Store: the newest committed sequence number.
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	var head int64
+	if err := s.pool.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("read the newest sequence number: %w", err)
+	}
+	return head, nil
+}
+
+// LastReconciled implements store.Store.
+func (s *Store) LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error) {
+	var t *int64
+	err := s.pool.QueryRow(ctx, `SELECT MAX(open_time) FROM candles WHERE venue=$1 AND symbol=$2 AND interval=$3 AND state=$4`,
+		m.Venue, m.Symbol, string(iv), int16(market.Reconciled)).Scan(&t)
+	if err != nil {
+		return 0, false, fmt.Errorf("read last reconciled %s %s: %w", m, iv, err)
+	}
+	if t == nil {
+		return 0, false, nil
+	}
+	return *t, true, nil
+}
+
+// unrolledSQL finds one series' candles whose bin of the parent interval is
+// missing or was last stored before them (a lower sequence number).
+const unrolledSQL = `SELECT ` + cols + ` FROM candles c
+	WHERE c.venue=$1 AND c.symbol=$2 AND c.interval=$3 AND c.open_time >= $4 AND NOT EXISTS (
+		SELECT 1 FROM candles p WHERE p.venue=c.venue AND p.symbol=c.symbol AND p.interval=$5
+		AND p.open_time = c.open_time - (c.open_time % $6) AND p.seq >= c.seq)
+	ORDER BY c.open_time`
+
+// Unrolled implements store.Store, with one indexed anti-join per interval
+// and parent.
+func (s *Store) Unrolled(ctx context.Context, m market.Market, from int64) ([]market.Candle, error) {
+	seen := map[market.Key]bool{}
+	var out []market.Candle
+	for _, iv := range market.Intervals {
+		for _, p := range iv.Parents() {
+			cs, err := collect(ctx, s.pool, fmt.Sprintf("%s %s candles newer than their %s rollup", m, iv, p), unrolledSQL,
+				m.Venue, m.Symbol, string(iv), from, string(p), p.Millis())
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cs {
+				if !seen[c.Key()] {
+					seen[c.Key()] = true
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// ErrLostGuard is a write whose guarded upsert refused a row: another
+// writer changed it without the head lock. It is never expected; the
+// transaction is rolled back and nothing of the batch is stored.
+var ErrLostGuard = errors.New("a stored revision moved under the write")
+
+// Upsert implements store.Store.
+func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (store.Result, error) {
+	r, _, err := s.Write(ctx, cs, nil)
+	return r, err
+}
+
+// Write implements store.Store: under the head lock, the batch and then
+// the rows derive returns for its changes are merged and written, and the
+// head moves past their sequence numbers, in one transaction.
+func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Derive) (res, derived store.Result, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
+			return fmt.Errorf("lock the head: %w", err)
+		}
+		start, now := seq, s.now()
+		var err error
+		if res, err = merge(ctx, tx, cs, now, &seq); err != nil {
+			return err
+		}
+		if derive != nil {
+			more, err := derive(ctx, txReader{tx}, res.Changed)
+			if err != nil {
+				return fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
+			}
+			if derived, err = merge(ctx, tx, more, now, &seq); err != nil {
+				return fmt.Errorf("derived: %w", err)
+			}
+		}
+		if seq == start {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE candle_head SET seq = $1 WHERE id = 1`, seq); err != nil {
+			return fmt.Errorf("move the head: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
+	}
+	return res, derived, nil
+}
+
+// merge merges cs against the stored rows (store.Apply) and writes the
+// changed ones, numbering them after *seq.
+func merge(ctx context.Context, tx pgx.Tx, cs []market.Candle, now time.Time, seq *int64) (store.Result, error) {
+	have, err := stored(ctx, tx, cs)
+	if err != nil {
+		return store.Result{}, err
+	}
+	var pw pending
+	get := func(k market.Key) (*market.Candle, error) { return have[k], nil }
+	put := func(c market.Candle) error {
+		have[c.Key()] = &c // a later row of the same bin merges with this one
+		pw.add(c)
+		return nil
+	}
+	r, err := store.Apply(cs, now, seq, get, put)
+	if err != nil {
+		return store.Result{}, err
+	}
+	return r, pw.write(ctx, tx)
+}
+
+// stored reads the stored rows of the bins in cs, in one statement.
+func stored(ctx context.Context, tx pgx.Tx, cs []market.Candle) (map[market.Key]*market.Candle, error) {
+	n := len(cs)
+	vs, ss, is, ts := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]int64, 0, n)
+	for _, c := range cs {
+		vs, ss, is, ts = append(vs, c.Market.Venue), append(ss, c.Market.Symbol), append(is, string(c.Interval)), append(ts, c.OpenTime)
+	}
+	rows, err := collect(ctx, tx, "stored rows", `SELECT `+cols+` FROM candles c
+		JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])) AS k(v, s, i, t)
+		ON c.venue = k.v AND c.symbol = k.s AND c.interval = k.i AND c.open_time = k.t`, vs, ss, is, ts)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[market.Key]*market.Candle, len(rows))
+	for i := range rows {
+		have[rows[i].Key()] = &rows[i]
+	}
+	return have, nil
+}
+
+// pending are the changed rows of a batch, one per bin (the last
+// version), in the order first seen.
+type pending struct {
+	rows []market.Candle
+	at   map[market.Key]int
+}
+
+func (p *pending) add(c market.Candle) {
+	if p.at == nil {
+		p.at = map[market.Key]int{}
+	}
+	if i, ok := p.at[c.Key()]; ok {
+		p.rows[i] = c
+		return
+	}
+	p.at[c.Key()] = len(p.rows)
+	p.rows = append(p.rows, c)
+}
+
+// upsertSQL writes rows given as column arrays. Its WHERE is the guard:
+// a stored row is replaced only by a higher revision of a lifecycle state
+// no lower than its own, so no writer, locked or not, can lose another's
+// update or move a candle back.
+const upsertSQL = `INSERT INTO candles AS c (venue, symbol, interval, open_time, open, high, low, close, volume, quote,
+		trades, state, rev, source, updated_at, seq)
+	SELECT v, s, i, t, o::numeric, h::numeric, l::numeric, cl::numeric, vol::numeric, q::numeric, n, st, rev, src, up, seq
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+		$10::text[], $11::bigint[], $12::smallint[], $13::bigint[], $14::text[], $15::bigint[], $16::bigint[])
+		AS u(v, s, i, t, o, h, l, cl, vol, q, n, st, rev, src, up, seq)
+	ON CONFLICT (venue, symbol, interval, open_time) DO UPDATE SET open = excluded.open, high = excluded.high,
+		low = excluded.low, close = excluded.close, volume = excluded.volume, quote = excluded.quote,
+		trades = excluded.trades, state = excluded.state, rev = excluded.rev, source = excluded.source,
+		updated_at = excluded.updated_at, seq = excluded.seq
+	WHERE c.rev < excluded.rev AND c.state <= excluded.state`
+
+// write stores the rows in one statement and checks the guard let every
+// one through.
+func (p *pending) write(ctx context.Context, tx pgx.Tx) error {
+	n := len(p.rows)
+	if n == 0 {
+		return nil
+	}
+	var (
+		text  [10][]string // venue symbol interval o h l c v q source
+		ints  [5][]int64   // open_time trades rev updated_at seq
+		state = make([]int16, 0, n)
+	)
+	for _, c := range p.rows {
+		for i, s := range []string{c.Market.Venue, c.Market.Symbol, string(c.Interval), c.Open.String(), c.High.String(),
+			c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(), string(c.Source)} {
+			text[i] = append(text[i], s)
+		}
+		for i, v := range []int64{c.OpenTime, c.Trades, c.Rev, c.Updated, c.Seq} {
+			ints[i] = append(ints[i], v)
+		}
+		state = append(state, int16(c.State))
+	}
+	tag, err := tx.Exec(ctx, upsertSQL, text[0], text[1], text[2], ints[0], text[3], text[4], text[5], text[6], text[7], text[8],
+		ints[1], state, ints[2], text[9], ints[3], ints[4])
+	if err != nil {
+		return fmt.Errorf("write %d rows: %w", n, err)
+	}
+	if got := tag.RowsAffected(); got != int64(n) {
+		return fmt.Errorf("write %d rows: %d stored: %w", n, got, ErrLostGuard)
+	}
+	return nil
+}
+
+// txReader reads candles inside a write transaction (store.Reader), so a
+// derive sees the batch's own rows.
+type txReader struct{ tx pgx.Tx }
+
+func (r txReader) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
+	return rangeOf(ctx, r.tx, m, iv, from, to, 1<<62)
+}
