@@ -15,9 +15,10 @@ import (
 	"github.com/candlewire/candlewire/internal/exchange"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/node"
+	"github.com/candlewire/candlewire/internal/postgres/pgtest"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/sim/oracle"
-	"github.com/candlewire/candlewire/internal/sqlite"
 	"github.com/candlewire/candlewire/internal/store"
 )
 
@@ -90,7 +91,13 @@ const (
 // independently from the simulator's trade log, every minute must be
 // present once, and the gap ledger must account for every fault.
 func TestRunThroughFaultsAndKill9(t *testing.T) {
-	runSession(t, drivers(func(d exchange.Driver) bool { return !d.Refills }))
+	runSession(t, drivers(func(d exchange.Driver) bool { return !d.Refills }), filepath.Join(t.TempDir(), "e2e.db"))
+}
+
+// TestRunThroughFaultsAndKill9Postgres is the same session on a
+// PostgreSQL store.
+func TestRunThroughFaultsAndKill9Postgres(t *testing.T) {
+	runSession(t, drivers(func(d exchange.Driver) bool { return !d.Refills }), pgtest.Fresh(t))
 }
 
 // TestRunThroughFaultsAndKill9Kraken runs the same session for Kraken on
@@ -99,7 +106,7 @@ func TestRunThroughFaultsAndKill9(t *testing.T) {
 // ledger must hold only explained, filled gaps, and its candles must be
 // exact and complete like every venue's.
 func TestRunThroughFaultsAndKill9Kraken(t *testing.T) {
-	runSession(t, drivers(func(d exchange.Driver) bool { return d.Refills }))
+	runSession(t, drivers(func(d exchange.Driver) bool { return d.Refills }), filepath.Join(t.TempDir(), "e2e.db"))
 }
 
 // drivers are the registry's drivers for which keep is true.
@@ -113,7 +120,9 @@ func drivers(keep func(exchange.Driver) bool) []exchange.Driver {
 	return out
 }
 
-func runSession(t *testing.T, venues []exchange.Driver) {
+// runSession runs the session for venues, storing in db (a SQLite file
+// or a postgres:// URL).
+func runSession(t *testing.T, venues []exchange.Driver, db string) {
 	if testing.Short() {
 		t.Skip("end-to-end session takes about a minute")
 	}
@@ -122,7 +131,6 @@ func runSession(t *testing.T, venues []exchange.Driver) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	dir := t.TempDir()
-	db := filepath.Join(dir, "e2e.db")
 	args := runArgs(t, dir, db, srv.URL, venues)
 	started := s.Clock.Now()
 	p := start(t, args...)
@@ -151,7 +159,7 @@ func runSession(t *testing.T, venues []exchange.Driver) {
 	met := first.add(second)
 	p.stop(t)
 
-	st, err := sqlite.Open(context.Background(), db, nil)
+	st, err := node.OpenStore(context.Background(), db, false)
 	if err != nil {
 		t.Fatal(err)
 	}

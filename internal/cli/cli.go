@@ -19,7 +19,7 @@ import (
 const usage = `candlewire collects live OHLCV candles, keeps them exactly right, stores and serves them.
 
 Usage:
-  candlewire run      [--markets M,...] [--db FILE] [--listen ADDR] [--config FILE] [--sim]
+  candlewire run      [--markets M,...] [--db FILE|postgres://…] [--listen ADDR] [--config FILE] [--sim]
                       [--ws-url VENUE=URL] [--rest-url VENUE=URL]
   candlewire watch    [MARKET...] [--json] [--sim] [--db FILE] [--config FILE]
   candlewire sim      [--listen ADDR] [--seed N] [--speed X] [--bin-delay D] [--symbols S,...] [--fault F]...
@@ -28,6 +28,7 @@ Usage:
   candlewire record   [--markets M,...] [--dir DIR] [--rotate 1h] [--max-size MiB] [--duration D] [--sim]
   candlewire replay   FILE... [--listen ADDR] [--speed X]
   candlewire markets  VENUE [--json] [--sim] [--rest-url VENUE=URL]
+  candlewire migrate  --from FILE.db --to postgres://USER@HOST/DB
   candlewire bench    fanout [--clients 10000] [--rate 10] [--duration 30s]
   candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
   candlewire bench    collect [--markets 300] [--speed X] [--duration 5m] [--fault F]
@@ -50,7 +51,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
-		"record": recordCmd, "replay": replayCmd, "markets": marketsCmd,
+		"record": recordCmd, "replay": replayCmd, "markets": marketsCmd, "migrate": migrateCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -61,6 +61,10 @@ var migrations = []string{
 		at    bigint NOT NULL
 	);
 	CREATE INDEX connects_venue ON connects (venue, at);`,
+	// 2: where a copied gap came from (candlewire migrate), so copying
+	// again updates it instead of adding it twice.
+	`ALTER TABLE gaps ADD COLUMN origin text;
+	CREATE UNIQUE INDEX gaps_origin ON gaps (origin);`,
 }
 
 // migrateLock is the advisory lock key that makes concurrent starts

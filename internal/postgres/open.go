@@ -22,7 +22,7 @@ type Options struct {
 	// Now stamps update times; nil means time.Now.
 	Now func() time.Time
 	// StartFor bounds how long Open retries a server that does not answer
-	// (down, starting); 0 means 30 s.
+	// (down, starting); 0 means 15 s.
 	StartFor time.Duration
 }
 
@@ -60,7 +60,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 // waits growing to 2 s.
 func reach(ctx context.Context, pool *pgxpool.Pool, within time.Duration) error {
 	if within <= 0 {
-		within = 30 * time.Second
+		within = 15 * time.Second
 	}
 	deadline := time.Now().Add(within)
 	wait := 100 * time.Millisecond
@@ -72,7 +72,7 @@ func reach(ctx context.Context, pool *pgxpool.Pool, within time.Duration) error 
 			return nil
 		}
 		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
-			return fmt.Errorf("not reachable for %s: %w", within, err)
+			return fmt.Errorf("not reachable for %s: %s", within, oneLine(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -81,6 +81,20 @@ func reach(ctx context.Context, pool *pgxpool.Pool, within time.Duration) error 
 		}
 		wait = min(2*wait, 2*time.Second)
 	}
+}
+
+// oneLine is err's text on one line: the driver lists each address it
+// tried on a line of its own, often the same reason twice.
+func oneLine(err error) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSuffix(strings.TrimSpace(l), ":"); l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, ": ")
 }
 
 // Redact is dsn without its password, for messages and logs.

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -27,4 +29,27 @@ func openFresh(t testing.TB) *Store {
 // TestConformance is the suite every store passes.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openFresh(t) })
+}
+
+// TestDownAtStart: a server that does not answer fails Open after the
+// bounded retry, with one line naming the server (password hidden) and
+// why.
+func TestDownAtStart(t *testing.T) {
+	own := pgtest.StartOwn(t)
+	own.Stop()
+	began := time.Now()
+	_, err := Open(context.Background(), strings.Replace(own.DSN, "postgres@", "postgres:secret@", 1), Options{StartFor: time.Second})
+	if err == nil || strings.Contains(err.Error(), "secret") || !strings.Contains(err.Error(), "not reachable for 1s") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Open of a stopped server: %v", err)
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Fatalf("gave up after %s, want about 1 s", took)
+	}
+	own.Start()
+	s, err := Open(context.Background(), own.DSN, Options{StartFor: time.Second})
+	if err != nil {
+		t.Fatalf("after the server started: %v", err)
+	}
+	s.Close()
 }

@@ -42,11 +42,16 @@ func (s *Store) UpdateGap(ctx context.Context, g store.Gap) error {
 
 // Gaps implements store.Store.
 func (s *Store) Gaps(ctx context.Context, m market.Market, from, to int64) ([]store.Gap, error) {
+	return s.gaps(ctx, m.String(), `venue=? AND symbol=? AND to_time > ? AND from_time < ?`, m.Venue, m.Symbol, from, to)
+}
+
+// gaps reads the ledger entries where holds, oldest first; what names
+// them in errors.
+func (s *Store) gaps(ctx context.Context, what, where string, args ...any) ([]store.Gap, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, venue, symbol, from_time, to_time, reason, status, filled,
-		found_at, resolved_at, detail FROM gaps WHERE venue=? AND symbol=? AND to_time > ? AND from_time < ?
-		ORDER BY id`, m.Venue, m.Symbol, from, to)
+		found_at, resolved_at, detail FROM gaps WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read gaps of %s: %w", m, err)
+		return nil, fmt.Errorf("read gaps of %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []store.Gap
@@ -55,7 +60,7 @@ func (s *Store) Gaps(ctx context.Context, m market.Market, from, to int64) ([]st
 		var st string
 		if err := rows.Scan(&g.ID, &g.Market.Venue, &g.Market.Symbol, &g.From, &g.To, &g.Reason, &st, &g.Filled,
 			&g.Found, &g.Resolved, &g.Detail); err != nil {
-			return nil, fmt.Errorf("read gaps of %s: %w", m, err)
+			return nil, fmt.Errorf("read gaps of %s: %w", what, err)
 		}
 		g.Status = store.GapStatus(st)
 		out = append(out, g)

@@ -157,3 +157,10 @@ func Apply(cs []market.Candle, now time.Time, seq *int64, get func(market.Key) (
 	}
 	return r, nil
 }
+
+// Connect is one upstream connect attempt (ConnectLog), as a store
+// copies it to another (candlewire migrate).
+type Connect struct {
+	Venue string
+	At    time.Time
+}

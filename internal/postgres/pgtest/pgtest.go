@@ -42,8 +42,8 @@ func Fresh(t testing.TB) string {
 	b := make([]byte, 6)
 	rand.Read(b) //nolint:errcheck // crypto/rand does not fail
 	name := "cw_test_" + hex.EncodeToString(b)
-	exec(t, admin, `CREATE DATABASE `+name)
-	t.Cleanup(func() { exec(t, admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
+	run(t, admin, `CREATE DATABASE `+name)
+	t.Cleanup(func() { run(t, admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
 	u, err := url.Parse(admin)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func Fresh(t testing.TB) string {
 	return u.String()
 }
 
-func exec(t testing.TB, dsn, sql string) {
+func run(t testing.TB, dsn, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
