@@ -162,12 +162,8 @@ func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if o.Markets, err = market.ParseMarkets(*ms); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	for _, s := range strings.Split(*ivs, ",") {
-		iv, err := market.ParseInterval(strings.TrimSpace(s))
-		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		o.Intervals = append(o.Intervals, iv)
+	if o.Intervals, err = market.ParseIntervals(*ivs); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	res, err := bench.Soak(ctx, o, stderr)
 	if err != nil {

@@ -25,7 +25,7 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	fs := newFlags("watch", stderr)
 	asJSON := fs.Bool("json", false, "print JSON lines (the native candle wire format)")
 	db := fs.String("db", "", "also store candles in this SQLite file or postgres:// database (default: memory only)")
-	ivName := fs.String("interval", "1m", `interval to print, or "all"`)
+	ivName := fs.String("interval", "1m", `intervals to print, comma-separated, or "all"`)
 	level := fs.String("log", "warn", "log level: debug, info, warn, error")
 	var o watchOptions
 	o.venues.register(fs, "watch an in-process exchange simulator (no network needed)", true)
@@ -47,13 +47,8 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	if _, o.Endpoints, err = o.venues.load(); err != nil {
 		return o, err
 	}
-	o.Intervals = market.Intervals
-	if *ivName != "all" {
-		iv, err := market.ParseInterval(*ivName)
-		if err != nil {
-			return o, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		o.Intervals = []market.Interval{iv}
+	if o.Intervals, err = market.ParseIntervals(*ivName); err != nil {
+		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	return o, nil
 }

@@ -2,6 +2,7 @@ package market
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,23 @@ func ParseInterval(s string) (Interval, error) {
 		return "", fmt.Errorf("unknown interval %q (want one of %v)", s, Intervals)
 	}
 	return Interval(s), nil
+}
+
+// ParseIntervals reads a comma-separated list of intervals; "all" is
+// every interval.
+func ParseIntervals(s string) ([]Interval, error) {
+	if s == "all" {
+		return Intervals, nil
+	}
+	var out []Interval
+	for _, name := range strings.Split(s, ",") {
+		iv, err := ParseInterval(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, iv)
+	}
+	return out, nil
 }
 
 // Millis is the interval's width in milliseconds.

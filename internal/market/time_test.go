@@ -26,3 +26,17 @@ func TestParseTime(t *testing.T) {
 		t.Error("ParseTime accepted nonsense")
 	}
 }
+
+func TestParseIntervals(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int{"1m": 1, "1m, 5m,1h": 3, "all": len(Intervals)} {
+		if got, err := ParseIntervals(in); err != nil || len(got) != want {
+			t.Errorf("ParseIntervals(%q) = %v, %v; want %d intervals", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "2m", "1m,,5m"} {
+		if _, err := ParseIntervals(bad); err == nil {
+			t.Errorf("ParseIntervals(%q) accepted it", bad)
+		}
+	}
+}
