@@ -16,7 +16,7 @@ import (
 // stored one, and gets the next sequence number. It returns how many were
 // written; copying the same candles again writes none.
 func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
-	var n int
+	var n, added int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var seq int64
 		if err := tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
@@ -28,8 +28,12 @@ func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 		}
 		var pw pending
 		for _, c := range cs {
-			if old := have[c.Key()]; old != nil && old.Rev >= c.Rev {
+			old := have[c.Key()]
+			if old != nil && old.Rev >= c.Rev {
 				continue
+			}
+			if old == nil {
+				added++
 			}
 			seq++
 			c.Seq = seq
@@ -48,6 +52,7 @@ func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import %d candles: %w", len(cs), err)
 	}
+	s.stats.inserted(s, added)
 	return n, nil
 }
 

@@ -65,6 +65,11 @@ var migrations = []string{
 	// again updates it instead of adding it twice.
 	`ALTER TABLE gaps ADD COLUMN origin text;
 	CREATE UNIQUE INDEX gaps_origin ON gaps (origin);`,
+	// 3: the index of reconciled candles holds only them, ordered by open
+	// time: with the state as its fourth column, the planner took it for
+	// the primary key's lookups and scanned a whole series per bin.
+	`DROP INDEX candles_reconciled;
+	CREATE INDEX candles_final ON candles (venue, symbol, interval, open_time) WHERE state = 3;`, // market.Reconciled
 }
 
 // migrateLock is the advisory lock key that makes concurrent starts

@@ -20,12 +20,14 @@ type Store struct {
 	dsn   string
 	now   func() time.Time
 	epoch string
+	stats analyzer
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	s.stats.wg.Wait()
 	s.pool.Close()
 	return nil
 }
@@ -111,8 +113,10 @@ func (s *Store) Since(ctx context.Context, series []market.Series, after int64, 
 		vs[i], ss[i], is[i] = sr.Market.Venue, sr.Market.Symbol, string(sr.Interval)
 	}
 	return collect(ctx, s.pool, fmt.Sprintf("changes of %d series after %d", len(series), after),
-		`SELECT `+cols+` FROM candles c JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(v, s, i)
-		ON c.venue = k.v AND c.symbol = k.s AND c.interval = k.i WHERE c.seq > $4 ORDER BY c.seq LIMIT $5`,
+		`SELECT `+cols+` FROM unnest($1::text[], $2::text[], $3::text[]) AS k(v, s, i)
+		CROSS JOIN LATERAL (SELECT * FROM candles p WHERE p.venue = k.v AND p.symbol = k.s AND p.interval = k.i
+			AND p.seq > $4 ORDER BY p.seq LIMIT $5) AS c
+		ORDER BY c.seq LIMIT $5`,
 		vs, ss, is, after, limit)
 }
 
@@ -138,11 +142,15 @@ func (s *Store) Head(ctx context.Context) (int64, error) {
 	return head, nil
 }
 
+// lastFinalSQL names the state as a constant, so that the partial index
+// of reconciled candles (candles_final) serves it.
+var lastFinalSQL = fmt.Sprintf(`SELECT MAX(open_time) FROM candles WHERE venue=$1 AND symbol=$2 AND interval=$3 AND state=%d`,
+	market.Reconciled)
+
 // LastReconciled implements store.Store.
 func (s *Store) LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error) {
 	var t *int64
-	err := s.pool.QueryRow(ctx, `SELECT MAX(open_time) FROM candles WHERE venue=$1 AND symbol=$2 AND interval=$3 AND state=$4`,
-		m.Venue, m.Symbol, string(iv), int16(market.Reconciled)).Scan(&t)
+	err := s.pool.QueryRow(ctx, lastFinalSQL, m.Venue, m.Symbol, string(iv)).Scan(&t)
 	if err != nil {
 		return 0, false, fmt.Errorf("read last reconciled %s %s: %w", m, iv, err)
 	}

@@ -27,6 +27,7 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (store.Result, e
 // the rows derive returns for its changes are merged and written, and the
 // head moves past their sequence numbers, in one transaction.
 func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Derive) (res, derived store.Result, err error) {
+	added := 0 // new bins, for the planner's statistics
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var seq int64
 		if err := tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
@@ -34,7 +35,7 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 		}
 		start, now := seq, s.now()
 		var err error
-		if res, err = merge(ctx, tx, cs, now, &seq); err != nil {
+		if res, err = merge(ctx, tx, cs, now, &seq, &added); err != nil {
 			return err
 		}
 		if derive != nil {
@@ -42,7 +43,7 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 			if err != nil {
 				return fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
 			}
-			if derived, err = merge(ctx, tx, more, now, &seq); err != nil {
+			if derived, err = merge(ctx, tx, more, now, &seq, &added); err != nil {
 				return fmt.Errorf("derived: %w", err)
 			}
 		}
@@ -57,12 +58,13 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 	if err != nil {
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
 	}
+	s.stats.inserted(s, added)
 	return res, derived, nil
 }
 
 // merge merges cs against the stored rows (store.Apply) and writes the
-// changed ones, numbering them after *seq.
-func merge(ctx context.Context, tx pgx.Tx, cs []market.Candle, now time.Time, seq *int64) (store.Result, error) {
+// changed ones, numbering them after *seq and counting new bins in *added.
+func merge(ctx context.Context, tx pgx.Tx, cs []market.Candle, now time.Time, seq *int64, added *int) (store.Result, error) {
 	have, err := stored(ctx, tx, cs)
 	if err != nil {
 		return store.Result{}, err
@@ -70,6 +72,9 @@ func merge(ctx context.Context, tx pgx.Tx, cs []market.Candle, now time.Time, se
 	var pw pending
 	get := func(k market.Key) (*market.Candle, error) { return have[k], nil }
 	put := func(c market.Candle) error {
+		if have[c.Key()] == nil {
+			*added++
+		}
 		have[c.Key()] = &c // a later row of the same bin merges with this one
 		pw.add(c)
 		return nil
