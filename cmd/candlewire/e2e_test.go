@@ -261,12 +261,22 @@ func keepLog(t *testing.T, name string, p *proc) {
 // market (its "subscribed" debug line).
 func waitSubscribed(t *testing.T, p *proc, venues []exchange.Driver) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	var ms []market.Market
 	for _, d := range venues {
-		line := regexp.MustCompile(`msg=subscribed .*market=` + regexp.QuoteMeta(d.Demo().String()) + ` `)
+		ms = append(ms, d.Demo())
+	}
+	waitMarkets(t, p, ms)
+}
+
+// waitMarkets waits until the process has subscribed every market.
+func waitMarkets(t *testing.T, p *proc, ms []market.Market) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, m := range ms {
+		line := regexp.MustCompile(`msg=subscribed .*market=` + regexp.QuoteMeta(m.String()) + ` `)
 		for !line.MatchString(p.logText()) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s was not subscribed within 30 s:\n%s", d.Demo(), p.logText())
+				t.Fatalf("%s was not subscribed within 30 s:\n%s", m, p.logText())
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -294,10 +304,15 @@ func checkSurvived(t *testing.T, venue string, before, after series) {
 	}
 }
 
-// checkCandles: every minute of the session is stored once, reconciled,
-// and equal to the candle built from the simulator's trade log.
+// checkCandles: every minute of the session of d's demo market is stored
+// once, reconciled, and equal to the candle built from the simulator's
+// trade log.
 func checkCandles(t *testing.T, st store.Store, base string, d exchange.Driver, begin, end int64) {
-	m := d.Demo()
+	checkMarket(t, st, base, d, d.Demo(), begin, end)
+}
+
+// checkMarket is checkCandles for market m of venue d.
+func checkMarket(t *testing.T, st store.Store, base string, d exchange.Driver, m market.Market, begin, end int64) {
 	want, err := oracle.Expected(base, m, d.Sim.Convention, begin, end)
 	if err != nil {
 		t.Fatal(err)

@@ -128,6 +128,9 @@ type Collect struct {
 	Duration time.Duration
 	Logger   *slog.Logger
 	Profile  io.Writer // the collector's CPU profile over the run, when not nil
+	// Open opens the store to collect into; nil means a fresh SQLite file
+	// in a temporary directory. It must be empty.
+	Open func(ctx context.Context) (store.Store, error)
 	// Venues builds the collector's venues for the markets against the
 	// simulator at SimAddr, recording connects in conns.
 	Venues func(ctx context.Context, ms []market.Market, conns upstream.ConnectLog, met *metrics.Metrics) ([]collector.Venue, error)
@@ -135,12 +138,17 @@ type Collect struct {
 
 // Run collects and checks.
 func (b Collect) Run(ctx context.Context) (CollectResult, error) {
-	dir, err := os.MkdirTemp("", "candlewire-bench-collect")
-	if err != nil {
-		return CollectResult{}, err
+	if b.Open == nil {
+		dir, err := os.MkdirTemp("", "candlewire-bench-collect")
+		if err != nil {
+			return CollectResult{}, err
+		}
+		defer os.RemoveAll(dir)
+		b.Open = func(ctx context.Context) (store.Store, error) {
+			return sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)
+		}
 	}
-	defer os.RemoveAll(dir)
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)
+	st, err := b.Open(ctx)
 	if err != nil {
 		return CollectResult{}, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/node"
 	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -94,8 +95,12 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "print JSON")
 	cpuProf := fs.String("cpuprofile", "", "write the collector's CPU profile over the run to this file")
 	level := fs.String("log", "", "log the collector to stderr at this level (debug, info, warn, error); default none")
+	db := fs.String("db", "", "an empty postgres:// database to collect into (default: a temporary SQLite file)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *db != "" {
+		b.Open = func(ctx context.Context) (store.Store, error) { return node.OpenStore(ctx, *db, false) }
 	}
 	if *n < len(registry.Names()) || *speed <= 0 || b.Duration <= 0 {
 		return fmt.Errorf("%w: --markets must be at least %d, --speed and --duration positive", errUsage, len(registry.Names()))
