@@ -110,6 +110,16 @@ func (c Candle) SameValues(o Candle) bool {
 		c.Trades == o.Trades
 }
 
+// behind reports whether c was built from less of its bin than o: less
+// volume, or as much from fewer trades. Volume first: a venue's forming
+// bin may carry no trade count.
+func (c Candle) behind(o Candle) bool {
+	if !c.Volume.Equal(o.Volume) {
+		return c.Volume.LessThan(o.Volume)
+	}
+	return c.Trades < o.Trades
+}
+
 // Disagrees reports whether a venue's final candle differs from one built
 // from trades. Open is not compared: BitMEX defines a bin's open as the
 // previous close, so it differs from the first trade by design. Quote is not
@@ -146,13 +156,19 @@ const (
 	Unchanged Outcome = iota // identical to what is stored (idempotent replay)
 	Inserted                 // first version of this bin
 	Updated                  // a new revision
-	Stale                    // older lifecycle state than stored; ignored
+	Stale                    // older lifecycle state, or older evidence, than stored; ignored
 )
 
 // Merge decides how an incoming candle version changes the stored one (nil
 // when none). The rules, shared by every store:
 //   - a candle never moves back in its lifecycle (reconciled is not
 //     overwritten by a trade-built candle);
+//   - within a state short of reconciled, the newer evidence wins: a 1m
+//     version built from less of the bin (less volume, or as much from
+//     fewer trades) than the stored one is older, as when two collectors
+//     write the same bin and one lags; the venue's own final values always
+//     win, and a rollup always follows its minutes (it is derived from
+//     what is stored);
 //   - an identical replay changes nothing, so writes are idempotent;
 //   - any other change becomes a new revision (Rev+1).
 func Merge(old *Candle, in Candle) (out Candle, o Outcome) {
@@ -160,7 +176,7 @@ func Merge(old *Candle, in Candle) (out Candle, o Outcome) {
 		in.Rev = 1
 		return in, Inserted
 	}
-	if in.State < old.State {
+	if in.State < old.State || in.State == old.State && in.State < Reconciled && in.Interval == I1m && in.behind(*old) {
 		return *old, Stale
 	}
 	if in.State == old.State && in.SameValues(*old) {

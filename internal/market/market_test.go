@@ -129,6 +129,10 @@ func TestMerge(t *testing.T) {
 	stored.Rev = 4
 	storedRec := venue
 	storedRec.Rev = 7
+	hour := base
+	hour.Interval, hour.OpenTime = I1h, 0
+	storedHour := hour
+	storedHour.Rev = 2
 	cases := []struct {
 		name    string
 		old     *Candle
@@ -143,6 +147,14 @@ func TestMerge(t *testing.T) {
 		{"venue final", &stored, venue, Updated, 5},
 		{"trade-built after reconciled", &storedRec, closed, Stale, 7},
 		{"reconciled replay", &storedRec, venue, Unchanged, 7},
+		{"more volume", &stored, withTrades(changed, 5, "5.5"), Updated, 5},
+		{"more volume, no trade count (a venue's forming bin)", &stored, withTrades(changed, 0, "5.5"), Updated, 5},
+		{"as much volume, more trades", &stored, withTrades(changed, 5, "5"), Updated, 5},
+		{"less volume (a lagging writer)", &stored, withTrades(changed, 9, "4.5"), Stale, 4},
+		{"as much volume, fewer trades", &stored, withTrades(changed, 3, "5"), Stale, 4},
+		{"less volume, closed over provisional", &stored, withTrades(closed, 3, "4"), Updated, 5},
+		{"venue final with less volume", &storedRec, withTrades(venue, 1, "1"), Updated, 8},
+		{"rollup with less volume", &storedHour, withTrades(hour, 1, "1"), Updated, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -152,6 +164,12 @@ func TestMerge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withTrades is c with n trades and volume v.
+func withTrades(c Candle, n int64, v string) Candle {
+	c.Trades, c.Volume = n, MustDecimal(v)
+	return c
 }
 
 func TestValidateAndJSON(t *testing.T) {
