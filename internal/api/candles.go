@@ -47,12 +47,25 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "to needs from, and since excludes from and to (without any, the newest candles are returned)")
 		return
 	}
-	cs, head, err := a.candlesQuery(r.Context(), m, iv, candleQuery{from, to, since, limit, hasFrom, hasTo, hasSince})
+	cq := candleQuery{from, to, since, limit, hasFrom, hasTo, hasSince}
+	resync := ""
+	if hasSince {
+		if err := checkCursor(r.Context(), a.cfg.Store, since); err != nil {
+			stale, ok := errors.AsType[*staleError](err)
+			if !ok {
+				httpError(w, statusOf(err), err.Error())
+				return
+			}
+			// Read by time instead: the newest candles, and a cursor to go on from.
+			resync, cq.hasSince = stale.reason, false
+		}
+	}
+	cs, head, err := a.candlesQuery(r.Context(), m, iv, cq)
 	if err != nil {
 		httpError(w, statusOf(err), err.Error())
 		return
 	}
-	body, ctype, err := renderCandles(r, m, iv, head, cs)
+	body, ctype, err := renderCandles(r, m, iv, head, cs, resync)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -88,8 +101,6 @@ func (a *API) candlesQuery(ctx context.Context, m market.Market, iv market.Inter
 	}
 	var cs []market.Candle
 	switch {
-	case q.hasSince && q.since > head:
-		return nil, 0, &aheadError{q.since, head}
 	case q.hasSince:
 		cs, err = a.cfg.Store.Since(ctx, []market.Series{{Market: m, Interval: iv}}, q.since, q.limit)
 		if len(cs) == q.limit {
@@ -121,8 +132,9 @@ func writeTagged(w http.ResponseWriter, r *http.Request, body []byte, ctype stri
 	w.Write(body) //nolint:errcheck // the client went away
 }
 
-// renderCandles writes the response body in the format the client accepts.
-func renderCandles(r *http.Request, m market.Market, iv market.Interval, head int64, cs []market.Candle) ([]byte, string, error) {
+// renderCandles writes the response body in the format the client accepts;
+// resync says why the client's cursor was not used, when it was not.
+func renderCandles(r *http.Request, m market.Market, iv market.Interval, head int64, cs []market.Candle, resync string) ([]byte, string, error) {
 	var buf bytes.Buffer
 	if strings.Contains(r.Header.Get("Accept"), "text/csv") {
 		cw := csv.NewWriter(&buf)
@@ -140,8 +152,9 @@ func renderCandles(r *http.Request, m market.Market, iv market.Interval, head in
 		Market   string          `json:"market"`
 		Interval string          `json:"interval"`
 		Cursor   int64           `json:"cursor"`
+		Resync   string          `json:"resync,omitempty"`
 		Candles  []market.Candle `json:"candles"`
-	}{m.String(), string(iv), head, cs})
+	}{m.String(), string(iv), head, resync, cs})
 	return buf.Bytes(), "application/json", err
 }
 

@@ -371,7 +371,8 @@ func TestPerIPLimitCountsEveryTransport(t *testing.T) {
 	defer c.CloseNow()
 	sse, _ := start(ctx, apitest.SSE, h.srv.URL, []string{btc.String()}, 0)
 	waitFor(t, "the event stream's snapshot", func() bool { return sse.count() == 1 })
-	h.dialNoRead(t, "GET /v1/poll?streams="+btc.String()+"&cursor=1&timeout=60s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+	head, _ := h.a.cfg.Store.Head(ctx)
+	h.dialNoRead(t, "GET /v1/poll?streams="+btc.String()+"&cursor="+itoa(head)+"&timeout=60s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 	waitFor(t, "the three connections", func() bool {
 		return testutil.ToFloat64(h.a.met.conns.WithLabelValues("ws")) == 1 &&
 			testutil.ToFloat64(h.a.met.conns.WithLabelValues("sse")) == 1 &&

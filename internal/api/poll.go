@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -36,7 +37,7 @@ func (a *API) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	body, n, err := pollBody(r, f)
-	if err == nil && n == 0 && resume {
+	if err == nil && n == 0 && resume && f.resync == "" {
 		t := time.NewTimer(timeout)
 		select {
 		case <-r.Context().Done():
@@ -76,6 +77,10 @@ func pollBody(r *http.Request, f *subscription) ([]byte, int, error) {
 		items = appendMessage(items, u)
 	}
 	b = strconv.AppendInt(b, f.cursor(), 10)
+	if f.resync != "" {
+		reason, _ := json.Marshal(f.resync)
+		b = append(append(b, `,"resync":`...), reason...)
+	}
 	b = append(b, `,"candles":[`...)
 	b = append(b, items...)
 	return append(b, "]}\n"...), n, err

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -48,6 +49,9 @@ func (a *API) serveSSE(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	s := sseStream{w: w, rc: http.NewResponseController(w), f: f, beat: a.cfg.Heartbeat, met: a.met}
 	s.buf = append(s.buf, "retry: 1000\n\n"...)
+	if f.resync != "" {
+		s.buf = appendResync(s.buf, f)
+	}
 	s.run(r.Context())
 }
 
@@ -103,6 +107,19 @@ func (s *sseStream) batch(ctx context.Context) (int, error) {
 		s.event(u)
 	}
 	return n, nil
+}
+
+// appendResync appends the event that tells a client its cursor could not
+// resume, with the cursor it now has; the snapshots follow.
+func appendResync(b []byte, f *subscription) []byte {
+	msg, _ := json.Marshal(struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+		Cursor int64  `json:"cursor"`
+	}{"resync", f.resync, f.cursor()})
+	b = append(b, "event: resync\ndata: "...)
+	b = append(b, msg...)
+	return append(b, "\n\n"...)
 }
 
 func (s *sseStream) event(u *hub.Update) {

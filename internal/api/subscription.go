@@ -36,6 +36,7 @@ type subscription struct {
 	readFrom int64        // the store is read after this sequence number
 	reading  []hub.Stream // streams still catching up from the store
 	last     int64        // the cursor: every change up to it was delivered (or skipped as stale)
+	resync   string       // why the client's cursor could not resume, when it could not: it gets snapshots
 }
 
 // snapWant is a stream's snapshot still to read: its newest n candles.
@@ -69,17 +70,28 @@ func (a *API) openSubscription(w http.ResponseWriter, r *http.Request, since int
 		return nil
 	}
 	f := newSubscription(a.cfg.Store, a.cfg.Hub)
-	if resume {
-		err = f.resume(r.Context(), streams, since)
-	} else {
-		err = f.snapshot(r.Context(), streams, snap)
-	}
+	err = f.open(r.Context(), streams, since, resume, snap)
 	if err != nil {
 		f.Close()
 		httpError(w, statusOf(err), err.Error())
 		return nil
 	}
 	return f
+}
+
+// open adds streams, resuming after since when resume is set, else with
+// snapshots of n candles; a cursor the change log cannot resume from gets
+// the snapshots, and the subscription says why (resync).
+func (f *subscription) open(ctx context.Context, streams []hub.Stream, since int64, resume bool, n int) error {
+	if !resume {
+		return f.snapshot(ctx, streams, n)
+	}
+	err := f.resume(ctx, streams, since)
+	if stale, ok := errors.AsType[*staleError](err); ok {
+		f.resync = stale.reason
+		return f.snapshot(ctx, streams, n)
+	}
+	return err
 }
 
 // newSubscription subscribes to nothing yet; add streams with resume or snapshot.

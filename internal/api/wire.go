@@ -101,14 +101,29 @@ func (e *aheadError) Error() string {
 	return fmt.Sprintf("cursor %d is ahead of the newest %d: resume from a cursor this server sent", e.cursor, e.head)
 }
 
-// checkCursor refuses a cursor beyond the store's head.
+// staleError is a cursor the store's change log cannot resume from: of
+// another epoch (the log was restored, truncated or replaced since), or
+// older than its retention. Its client resyncs: it is sent the newest
+// candles again, as one that had no cursor would be, and told why.
+type staleError struct{ reason string }
+
+func (e *staleError) Error() string { return e.reason }
+
+// checkCursor refuses a cursor beyond the store's head (*aheadError), and
+// finds one the change log cannot resume from (*staleError).
 func checkCursor(ctx context.Context, st store.Candles, cursor int64) error {
-	head, err := st.Head(ctx)
+	floor, head, err := st.Window(ctx)
 	if err != nil {
 		return fmt.Errorf("read the store's head: %w", err)
 	}
-	if cursor > head {
-		return &aheadError{cursor, head}
+	switch epoch := st.Epoch(); {
+	case cursor == 0 && floor == 0: // from the start: every change the log has
+	case cursor > head && (cursor>>store.EpochShift == epoch || cursor>>store.EpochShift > store.MaxEpoch):
+		return &aheadError{cursor, head} // no server gave it
+	case cursor>>store.EpochShift != epoch:
+		return &staleError{fmt.Sprintf("cursor %d is from another epoch of the change log (this is epoch %d): resync", cursor, epoch)}
+	case cursor < floor:
+		return &staleError{fmt.Sprintf("cursor %d is older than the change log keeps (from %d): resync", cursor, floor)}
 	}
 	return nil
 }

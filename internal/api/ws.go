@@ -320,12 +320,7 @@ func (s *wsSession) subscribe(ctx context.Context, o op, streams []hub.Stream) (
 	if err = errors.Join(err, err2); err != nil {
 		return codeBadRequest, err
 	}
-	if resume {
-		err = s.f.resume(ctx, streams, since)
-	} else {
-		err = s.f.snapshot(ctx, streams, n)
-	}
-	if err != nil {
+	if err = s.f.open(ctx, streams, since, resume, n); err != nil {
 		return statusOf(err), err
 	}
 	return 0, nil
@@ -366,7 +361,9 @@ func (s *wsSession) ack(o op, streams []hub.Stream) error {
 		Op      string   `json:"op"`
 		Streams []string `json:"streams"`
 		Cursor  int64    `json:"cursor"`
-	}{"ack", o.ID, o.Op, names, s.f.cursor()})
+		Resync  string   `json:"resync,omitempty"`
+	}{"ack", o.ID, o.Op, names, s.f.cursor(), s.f.resync})
+	s.f.resync = ""
 	return s.send(b)
 }
 

@@ -33,7 +33,7 @@ func parseRun(args []string, stderr io.Writer) (node.Config, string, error) {
 		return node.Config{}, "", err
 	}
 	o := node.Config{Serve: cfg.Serve, DB: dbOf(*db, cfg.DB), Listen: cmp.Or(*listen, cfg.Listen, "127.0.0.1:8080"),
-		Endpoints: eps, Lookback: cfg.RepairLookback}
+		Endpoints: eps, Lookback: cfg.RepairLookback, Retention: cfg.Retention}
 	if vf.sim {
 		o.Sim = &sim.Config{Seed: vf.seed, Speed: vf.speed}
 	}

@@ -29,6 +29,19 @@ type Config struct {
 	// repair looks for minutes that are not final (and how long a history
 	// gap it fetches); zero keeps the default, 7 days (168h).
 	RepairLookback time.Duration `yaml:"repair_lookback"`
+	// Retention is how long a PostgreSQL store keeps what it keeps.
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention is how long a PostgreSQL store keeps its change log and its
+// candles.
+type Retention struct {
+	// Changes is how old a client's cursor may be and still resume; an
+	// older one is told to resync. Zero keeps the default, 7 days (168h).
+	Changes time.Duration `yaml:"changes"`
+	// Candles, when set, is how long candles are kept, by open time;
+	// zero keeps them all.
+	Candles time.Duration `yaml:"candles"`
 }
 
 // Serve protects the serving endpoints.
@@ -110,6 +123,9 @@ func Parse(b []byte) (Config, error) {
 	}
 	if err := c.Serve.check(); err != nil {
 		return Config{}, err
+	}
+	if c.Retention.Changes < 0 || c.Retention.Candles < 0 {
+		return Config{}, fmt.Errorf("retention: %s, %s: negative", c.Retention.Changes, c.Retention.Candles)
 	}
 	if c.RepairLookback < 0 {
 		return Config{}, fmt.Errorf("repair_lookback: %s is negative", c.RepairLookback)

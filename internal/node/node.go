@@ -19,6 +19,7 @@ import (
 	"github.com/candlewire/candlewire/internal/instrument"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
+	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -30,7 +31,8 @@ type Config struct {
 	Listen    string // HTTP address
 	Endpoints Endpoints
 	Serve     config.Serve
-	Lookback  time.Duration // gap repair's look-back; 0: the collector's default
+	Lookback  time.Duration    // gap repair's look-back; 0: the collector's default
+	Retention config.Retention // a PostgreSQL store's
 	// Sim, when set, is an in-process simulator every venue points at.
 	// It is not part of the node: it serves before the node starts and
 	// stops after it.
@@ -70,7 +72,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, log.With("component", "instruments")); err != nil {
 		return err
 	}
-	if n.st, err = OpenStore(ctx, n.DB, false); err != nil {
+	if n.st, err = openStore(ctx, n.DB, false, postgres.Options{Retention: n.Retention, Logger: log.With("component", "store")}); err != nil {
 		return err
 	}
 	defer n.st.Close()
@@ -110,6 +112,9 @@ func (n *node) run(ctx context.Context) error {
 	add(&g, n.hub.Run) // clients get "going away"
 	add(&g, n.health.Run)
 	add(&g, srv.Run)
+	if upkeep, ok := n.st.(interface{ Run(context.Context) error }); ok {
+		add(&g, upkeep.Run) // a PostgreSQL store's retention
+	}
 	err = g.Run()
 	n.log.Info("stopped; everything collected is stored")
 	return err

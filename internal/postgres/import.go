@@ -46,8 +46,7 @@ func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 		if err := pw.write(ctx, tx); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE candle_head SET seq = $1 WHERE id = 1`, seq)
-		return err
+		return moveHead(ctx, tx, seq, s.now())
 	})
 	if err != nil {
 		return 0, fmt.Errorf("import %d candles: %w", len(cs), err)

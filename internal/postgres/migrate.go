@@ -70,6 +70,18 @@ var migrations = []string{
 	// the primary key's lookups and scanned a whole series per bin.
 	`DROP INDEX candles_reconciled;
 	CREATE INDEX candles_final ON candles (venue, symbol, interval, open_time) WHERE state = 3;`, // market.Reconciled
+	// 4: the epoch as a number a cursor carries (store.EpochShift), the
+	// floor below which cursors are past the change log's retention, and
+	// the head at each minute, from which the floor is found.
+	`ALTER TABLE candle_head DROP COLUMN epoch;
+	ALTER TABLE candle_head ADD COLUMN epoch integer NOT NULL DEFAULT (1 + floor(random() * 8191))::integer;
+	ALTER TABLE candle_head ADD COLUMN floor bigint NOT NULL DEFAULT 0;
+	CREATE TABLE head_marks (
+		minute bigint PRIMARY KEY,
+		seq    bigint NOT NULL
+	);
+	UPDATE candle_head SET epoch = 0 WHERE seq > 0;
+	UPDATE candle_head SET seq = epoch::bigint << 40 WHERE seq = 0;`,
 }
 
 // migrateLock is the advisory lock key that makes concurrent starts

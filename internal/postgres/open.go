@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/config"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -24,6 +26,10 @@ type Options struct {
 	// StartFor bounds how long Open retries a server that does not answer
 	// (down, starting); 0 means 15 s.
 	StartFor time.Duration
+	// Retention is what Run keeps (zero Changes: DefaultChangeRetention).
+	Retention config.Retention
+	// Logger says when a retention pass fails; nil discards.
+	Logger *slog.Logger
 }
 
 // Open connects to the database at dsn, retrying for o.StartFor while it
@@ -35,6 +41,12 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Retention.Changes <= 0 {
+		o.Retention.Changes = DefaultChangeRetention
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -48,11 +60,13 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
 	}
-	s := &Store{pool: pool, dsn: dsn, now: o.Now}
-	if err := pool.QueryRow(ctx, `SELECT epoch FROM candle_head WHERE id = 1`).Scan(&s.epoch); err != nil {
+	s := &Store{pool: pool, dsn: dsn, now: o.Now, retain: o.Retention, log: o.Logger}
+	var epoch int32
+	if err := pool.QueryRow(ctx, `SELECT epoch FROM candle_head WHERE id = 1`).Scan(&epoch); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: read the epoch: %w", Redact(dsn), err)
 	}
+	s.epoch = int64(epoch)
 	return s, nil
 }
 

@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -16,11 +18,13 @@ import (
 // Store is a store.Store in a PostgreSQL database, shared by any number of
 // processes.
 type Store struct {
-	pool  *pgxpool.Pool
-	dsn   string
-	now   func() time.Time
-	epoch string
-	stats analyzer
+	pool   *pgxpool.Pool
+	dsn    string
+	now    func() time.Time
+	epoch  int64
+	stats  analyzer
+	retain config.Retention
+	log    *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)
@@ -32,9 +36,16 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Epoch names this change log: it changes when the log is restored or
-// truncated, so a cursor from another epoch is known for what it is.
-func (s *Store) Epoch() string { return s.epoch }
+// Epoch implements store.Store: the epoch the store had when opened.
+func (s *Store) Epoch() int64 { return s.epoch }
+
+// Window implements store.Store.
+func (s *Store) Window(ctx context.Context) (floor, head int64, err error) {
+	if err := s.pool.QueryRow(ctx, `SELECT floor, seq FROM candle_head WHERE id = 1`).Scan(&floor, &head); err != nil {
+		return 0, 0, fmt.Errorf("read the change log's window: %w", err)
+	}
+	return floor, head, nil
+}
 
 // cols are a candle's columns, decimals as their exact text.
 const cols = `c.venue, c.symbol, c.interval, c.open_time, c.open::text, c.high::text, c.low::text, c.close::text,

@@ -50,16 +50,25 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 		if seq == start {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE candle_head SET seq = $1 WHERE id = 1`, seq); err != nil {
-			return fmt.Errorf("move the head: %w", err)
-		}
-		return nil
+		return moveHead(ctx, tx, seq, now)
 	})
 	if err != nil {
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
 	}
 	s.stats.inserted(s, added)
 	return res, derived, nil
+}
+
+// moveHead sets the head to seq and marks it as the head at now's minute
+// (the retention's floor is read from these marks).
+func moveHead(ctx context.Context, tx pgx.Tx, seq int64, now time.Time) error {
+	_, err := tx.Exec(ctx, `WITH h AS (UPDATE candle_head SET seq = $1 WHERE id = 1)
+		INSERT INTO head_marks (minute, seq) VALUES ($2, $1) ON CONFLICT (minute) DO UPDATE SET seq = excluded.seq`,
+		seq, now.Truncate(time.Minute).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("move the head: %w", err)
+	}
+	return nil
 }
 
 // merge merges cs against the stored rows (store.Apply) and writes the

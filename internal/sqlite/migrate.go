@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // migrations are applied in order, each exactly once; never edit one that
@@ -58,6 +60,10 @@ var migrations = []string{
 		ROW_NUMBER() OVER (ORDER BY updated_at, venue, symbol, interval, open_time) AS n FROM candles) AS n
 		WHERE candles.venue = n.venue AND candles.symbol = n.symbol AND candles.interval = n.interval AND candles.open_time = n.open_time;
 	CREATE INDEX candles_seq ON candles (venue, symbol, interval, seq);`,
+	// 4: the epoch of the change log (store.Store.Epoch); set when the
+	// database is created, so a client's cursor of a file since replaced
+	// is known for what it is.
+	`CREATE TABLE meta (epoch INTEGER NOT NULL);`,
 }
 
 // migrate brings the schema to the newest version.
@@ -78,7 +84,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 	}
-	return nil
+	// A database with candles keeps its numbers: epoch 0.
+	_, err := db.ExecContext(ctx, `INSERT INTO meta (epoch) SELECT CASE WHEN EXISTS (SELECT 1 FROM candles) THEN 0 ELSE ? END
+		WHERE NOT EXISTS (SELECT 1 FROM meta)`, store.NewEpoch(0))
+	return err
 }
 
 func apply(ctx context.Context, db *sql.DB, v int) error {

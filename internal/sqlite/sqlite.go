@@ -31,7 +31,8 @@ type Store struct {
 	// committed is seq once its transaction has committed: readers bound
 	// their reads by it without waiting for the writer's lock.
 	committed atomic.Int64
-	shared    bool // opened by OpenShared: read-only, and another process writes
+	shared    bool  // opened by OpenShared: read-only, and another process writes
+	epoch     int64 // the change log's (meta.epoch)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -42,6 +43,10 @@ func (s *Store) prepare(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&s.seq); err != nil {
 		return fmt.Errorf("read sequence: %w", err)
 	}
+	if err := s.db.QueryRowContext(ctx, `SELECT epoch FROM meta`).Scan(&s.epoch); err != nil {
+		return fmt.Errorf("read the epoch: %w", err)
+	}
+	s.seq = max(s.seq, s.epoch<<store.EpochShift)
 	s.committed.Store(s.seq)
 	want := []struct {
 		to  **sql.Stmt
@@ -182,6 +187,15 @@ func (s *Store) Head(ctx context.Context) (int64, error) {
 	return s.seq, nil
 }
 
+// Epoch implements store.Store.
+func (s *Store) Epoch() int64 { return s.epoch }
+
+// Window implements store.Store: a SQLite store keeps every change.
+func (s *Store) Window(ctx context.Context) (floor, head int64, err error) {
+	head, err = s.readHead(ctx)
+	return 0, head, err
+}
+
 // readHead is the newest committed sequence number: this process's
 // writer's, or, for a shared store, the database's.
 func (s *Store) readHead(ctx context.Context) (int64, error) {
@@ -192,7 +206,7 @@ func (s *Store) readHead(ctx context.Context) (int64, error) {
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&head); err != nil {
 		return 0, fmt.Errorf("read the newest sequence number: %w", err)
 	}
-	return head, nil
+	return max(head, s.epoch<<store.EpochShift), nil
 }
 
 // query reads [from, to) oldest first; limit < 0 means no limit.

@@ -27,6 +27,7 @@ type Memory struct {
 	gaps   []Gap
 	conns  map[string][]time.Time // connect attempts per venue, oldest first
 	seq    int64                  // newest sequence number
+	epoch  int64
 	closed bool
 }
 
@@ -38,7 +39,8 @@ func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, rows: map[series]map[int64]market.Candle{}}
+	e := NewEpoch(0)
+	return &Memory{now: now, rows: map[series]map[int64]market.Candle{}, epoch: e, seq: e << EpochShift}
 }
 
 var errClosed = errors.New("store is closed")
@@ -213,6 +215,15 @@ func (s *Memory) Head(context.Context) (int64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.seq, nil
+}
+
+// Epoch implements Store: a new one for every memory store.
+func (s *Memory) Epoch() int64 { return s.epoch }
+
+// Window implements Store: a memory store keeps every change.
+func (s *Memory) Window(ctx context.Context) (floor, head int64, err error) {
+	head, err = s.Head(ctx)
+	return 0, head, err
 }
 
 // LastReconciled implements Store.

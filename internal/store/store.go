@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -53,8 +54,18 @@ type Candles interface {
 	Latest(ctx context.Context, m market.Market, iv market.Interval, n int) ([]market.Candle, error)
 	// Before returns the newest n candles with open time < to, oldest first.
 	Before(ctx context.Context, m market.Market, iv market.Interval, to int64, n int) ([]market.Candle, error)
-	// Head returns the newest sequence number stored (0 for none).
+	// Head returns the newest sequence number stored; with nothing stored,
+	// the epoch's first, Epoch() << EpochShift.
 	Head(ctx context.Context) (int64, error)
+	// Epoch names this change log, up to MaxEpoch. Sequence numbers carry
+	// it in their bits from EpochShift up, so a cursor of another epoch
+	// (from a log since restored, truncated or replaced) is known for what
+	// it is, and its client resyncs. A store numbered before epochs has
+	// epoch 0.
+	Epoch() int64
+	// Window is the cursors the change log resumes from: floor up to head.
+	// A cursor below floor is older than the log keeps (its retention).
+	Window(ctx context.Context) (floor, head int64, err error)
 	// LastReconciled returns the open time of the newest reconciled candle.
 	LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error)
 }
@@ -156,6 +167,23 @@ func Apply(cs []market.Candle, now time.Time, seq *int64, get func(market.Key) (
 		r.Changed = append(r.Changed, out)
 	}
 	return r, nil
+}
+
+// MaxEpoch is the highest epoch. A client's cursor carries the epoch in
+// its bits from EpochShift up, and stays below 2^53, an integer every
+// JSON reader (JavaScript's numbers) holds exactly.
+const (
+	MaxEpoch   = 1<<13 - 1
+	EpochShift = 40
+)
+
+// NewEpoch is a random epoch other than old (0 for none).
+func NewEpoch(old int64) int64 {
+	for {
+		if e := 1 + rand.Int64N(MaxEpoch); e != old {
+			return e
+		}
+	}
 }
 
 // Connect is one upstream connect attempt (ConnectLog), as a store

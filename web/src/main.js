@@ -93,6 +93,7 @@ function startWS() {
     ws.onmessage = (e) => {
       const m = JSON.parse(e.data);
       if (m.type === 'error' && m.code === 400 && !stopped) { stopped = true; ws.close(); refused(); return; }
+      if (m.type === 'ack' && m.resync && !stopped) { stopped = true; ws.close(); refused(m.resync); return; }
       received('ws', m, e.data.length);
     };
     ws.onclose = () => { if (!stopped) retry = setTimeout(open, 1000); };
@@ -107,6 +108,7 @@ function startSSE() {
   const es = new EventSource(auth(`/v1/sse?streams=${encodeURIComponent(stream())}&since=${state.cursor}`));
   es.onopen = () => { s.requests++; };
   es.addEventListener('candle', (e) => received('sse', JSON.parse(e.data), e.data.length));
+  es.addEventListener('resync', (e) => { es.close(); refused(JSON.parse(e.data).reason); });
   // An answer other than a stream (a 400 for a cursor the server no longer
   // has) closes it for good: start again from the history.
   let retry;
@@ -139,6 +141,7 @@ function startLongPoll() {
     if (r.status === 400) return refused();
     const text = await r.text();
     const body = JSON.parse(text);
+    if (body.resync) return refused(body.resync);
     stats('longpoll').bytes += text.length;
     for (const m of body.candles) received('longpoll', m, 0);
     state.cursor = Math.max(state.cursor, body.cursor);
@@ -152,6 +155,7 @@ function startPoll() {
     if (r.status === 400) return refused();
     const text = await r.text();
     const body = JSON.parse(text);
+    if (body.resync) return refused(body.resync);
     stats('poll').bytes += text.length;
     for (const c of body.candles) received('poll', { type: 'candle', cursor: body.cursor, candle: c }, 0);
     state.cursor = Math.max(state.cursor, body.cursor);
@@ -171,10 +175,12 @@ function applyScale() {
 }
 
 // refused starts again from the history when the server refuses the
-// cursor: it is ahead of the server's newest change (its database was
-// replaced), so nothing would ever arrive after it.
-function refused() {
-  state.error = 'the server refused the cursor: reloading';
+// cursor (it is ahead of the server's newest change: its database was
+// replaced, so nothing would ever arrive after it) or asks for a resync
+// (the cursor is of another epoch of its change log, or older than the
+// log keeps).
+function refused(why) {
+  state.error = (why || 'the server refused the cursor') + ': reloading';
   state.stop();
   state.stop = () => {};
   setTimeout(load, 0);

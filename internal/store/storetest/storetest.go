@@ -43,33 +43,38 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 // the newest bins oldest first.
 func testSequence(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	if h, err := s.Head(ctx); err != nil || h != 0 {
-		t.Fatalf("empty store head = %d, %v", h, err)
+	// Numbers carry the epoch: an empty store's head is its first.
+	h0 := s.Epoch() << store.EpochShift
+	if h, err := s.Head(ctx); err != nil || h != h0 || s.Epoch() < 0 || s.Epoch() > store.MaxEpoch {
+		t.Fatalf("empty store head = %d, %v; epoch %d", h, err, s.Epoch())
+	}
+	if floor, head, err := s.Window(ctx); err != nil || floor > h0 || head != h0 {
+		t.Fatalf("empty store window = %d..%d, %v", floor, head, err)
 	}
 	r := upsert(t, s, candle(btc, 0, "1", market.Closed), candle(xbt, 0, "1", market.Closed), candle(btc, 60_000, "1", market.Provisional))
-	if len(r.Changed) != 3 || r.Changed[0].Seq != 1 || r.Changed[1].Seq != 2 || r.Changed[2].Seq != 3 {
+	if len(r.Changed) != 3 || r.Changed[0].Seq != h0+1 || r.Changed[1].Seq != h0+2 || r.Changed[2].Seq != h0+3 {
 		t.Fatalf("sequence numbers %+v", r.Changed)
 	}
 	upsert(t, s, candle(btc, 60_000, "1", market.Provisional)) // unchanged: no new number
 	r = upsert(t, s, candle(btc, 0, "2", market.Reconciled))   // a correction of the first bin
-	if r.Changed[0].Seq != 4 {
-		t.Fatalf("correction seq = %d, want 4", r.Changed[0].Seq)
+	if r.Changed[0].Seq != h0+4 {
+		t.Fatalf("correction seq = %d, want %d", r.Changed[0].Seq, h0+4)
 	}
-	if h, _ := s.Head(ctx); h != 4 {
-		t.Fatalf("head = %d, want 4", h)
+	if h, _ := s.Head(ctx); h != h0+4 {
+		t.Fatalf("head = %d, want %d", h, h0+4)
 	}
-	got, err := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}}, 1, 10)
-	if err != nil || len(got) != 2 || got[0].OpenTime != 60_000 || got[1].OpenTime != 0 || got[1].Close.String() != "2" || got[1].Seq != 4 {
+	got, err := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}}, h0+1, 10)
+	if err != nil || len(got) != 2 || got[0].OpenTime != 60_000 || got[1].OpenTime != 0 || got[1].Close.String() != "2" || got[1].Seq != h0+4 {
 		t.Fatalf("Since(1) = %+v, %v", got, err)
 	}
-	if got, _ := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}}, 0, 1); len(got) != 1 || got[0].Seq != 3 {
+	if got, _ := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}}, h0, 1); len(got) != 1 || got[0].Seq != h0+3 {
 		t.Fatalf("Since(0, limit 1) = %+v", got)
 	}
-	if got, _ := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}, {Market: xbt, Interval: market.I1m}}, 4, 10); len(got) != 0 {
+	if got, _ := s.Since(ctx, []market.Series{{Market: btc, Interval: market.I1m}, {Market: xbt, Interval: market.I1m}}, h0+4, 10); len(got) != 0 {
 		t.Fatalf("Since(head) = %+v", got)
 	}
 	both := []market.Series{{Market: btc, Interval: market.I1m}, {Market: xbt, Interval: market.I1m}}
-	if got, _ := s.Since(ctx, both, 0, 3); len(got) != 3 || got[0].Seq != 2 || got[1].Seq != 3 || got[2].Seq != 4 {
+	if got, _ := s.Since(ctx, both, h0, 3); len(got) != 3 || got[0].Seq != h0+2 || got[1].Seq != h0+3 || got[2].Seq != h0+4 {
 		t.Fatalf("Since over two series = %+v, want seqs 2, 3, 4 across them", got)
 	}
 	upsert(t, s, candle(btc, 120_000, "3", market.Provisional))

@@ -1,0 +1,48 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DefaultChangeRetention is how old a cursor may be by default and still
+// resume.
+const DefaultChangeRetention = 7 * 24 * time.Hour
+
+// Run is the store's upkeep as a component of a node: once a minute until
+// ctx ends it applies the retention (Retain). Several processes may run it
+// on one database; each pass is idempotent.
+func (s *Store) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if err := s.Retain(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("retention pass failed; the next one retries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Retain moves the floor of the change log up to the head of the newest
+// minute older than the change retention, so older cursors resync, and
+// forgets candles older than the candle retention when one is set.
+func (s *Store) Retain(ctx context.Context) error {
+	cutoff := s.now().Add(-s.retain.Changes).UnixMilli()
+	_, err := s.pool.Exec(ctx, `WITH old AS (DELETE FROM head_marks WHERE minute < $1 RETURNING seq)
+		UPDATE candle_head SET floor = greatest(floor, (SELECT coalesce(max(seq), 0) FROM old)) WHERE id = 1`, cutoff)
+	if err != nil {
+		return fmt.Errorf("apply the change retention: %w", err)
+	}
+	if s.retain.Candles <= 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM candles WHERE open_time < $1`, s.now().Add(-s.retain.Candles).UnixMilli()); err != nil {
+		return fmt.Errorf("apply the candle retention: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/config"
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/postgres/pgtest"
+)
+
+// TestRetention: the floor of the change log moves up to the head of the
+// newest minute older than the change retention, so older cursors resync;
+// candles older than a configured candle retention are forgotten, and
+// the others kept.
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	now := t0
+	s, err := Open(ctx, pgtest.Fresh(t), Options{Now: func() time.Time { return now },
+		Retention: config.Retention{Changes: 5 * time.Minute, Candles: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := market.MustDecimal("1")
+	at := func(open time.Time) market.Candle {
+		return market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: open.UnixMilli(), Open: p, High: p, Low: p,
+			Close: p, Volume: p, Quote: p, Trades: 1, State: market.Reconciled, Source: market.SourceREST}
+	}
+	if _, err := s.Upsert(ctx, []market.Candle{at(t0.Add(-2 * time.Hour)), at(t0.Add(-time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := s.Head(ctx)
+	now = t0.Add(10 * time.Minute)
+	if _, err := s.Upsert(ctx, []market.Candle{at(now.Add(-time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Retain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	floor, head, err := s.Window(ctx)
+	if err != nil || floor != first || head != first+1 {
+		t.Fatalf("window %d..%d, %v; want %d..%d", floor, head, err, first, first+1)
+	}
+	cs, err := s.Candles(ctx, market.Default, market.I1m, 0, 1<<62)
+	if err != nil || len(cs) != 2 || cs[0].OpenTime != t0.Add(-time.Minute).UnixMilli() {
+		t.Fatalf("kept %+v, %v; want the two candles of the last hour", cs, err)
+	}
+	if err := s.Retain(ctx); err != nil { // again: nothing more to do
+		t.Fatal(err)
+	}
+	if f, _, _ := s.Window(ctx); f != first {
+		t.Fatalf("floor %d after a second pass, want %d", f, first)
+	}
+}
