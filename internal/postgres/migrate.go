@@ -82,6 +82,10 @@ var migrations = []string{
 	);
 	UPDATE candle_head SET epoch = 0 WHERE seq > 0;
 	UPDATE candle_head SET seq = epoch::bigint << 40 WHERE seq = 0;`,
+	// 5: the server the change log was written on (its system identifier
+	// and timeline), so that a restore into another server, a point-in-time
+	// recovery or a failover starts a new epoch (restored).
+	`ALTER TABLE candle_head ADD COLUMN server text NOT NULL DEFAULT '';`,
 }
 
 // migrateLock is the advisory lock key that makes concurrent starts

@@ -61,6 +61,10 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
 	}
 	s := &Store{pool: pool, dsn: dsn, now: o.Now, retain: o.Retention, log: o.Logger}
+	if err := restored(ctx, pool, o.Logger); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
 	var epoch int32
 	if err := pool.QueryRow(ctx, `SELECT epoch FROM candle_head WHERE id = 1`).Scan(&epoch); err != nil {
 		pool.Close()

@@ -55,3 +55,40 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("floor %d after a second pass, want %d", f, first)
 	}
 }
+
+// TestRestoredStartsANewEpoch: a change log found on another server or
+// timeline than it was written on (a restore, a recovery, a failover)
+// starts a higher epoch whose first number is above every old one, with
+// its floor there: every cursor handed out before resyncs.
+func TestRestoredStartsANewEpoch(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Fresh(t)
+	s, err := Open(ctx, dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := market.MustDecimal("1")
+	if _, err := s.Upsert(ctx, []market.Candle{{Market: market.Default, Interval: market.I1m, Open: p, High: p, Low: p, Close: p,
+		Volume: p, Quote: p, State: market.Closed, Source: market.SourceTrades}}); err != nil {
+		t.Fatal(err)
+	}
+	old := s.Epoch()
+	oldHead, _ := s.Head(ctx)
+	if _, err := s.pool.Exec(ctx, `UPDATE candle_head SET server = 'another/1'`); err != nil { // as if restored elsewhere
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(ctx, dsn, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	floor, head, err := s.Window(ctx)
+	if err != nil || s.Epoch() <= old || floor != s.Epoch()<<40 || head != floor || oldHead >= floor {
+		t.Fatalf("after a restore: epoch %d (was %d), window %d..%d (old head %d), %v", s.Epoch(), old, floor, head, oldHead, err)
+	}
+	s.Close()
+	again, err := Open(ctx, dsn, Options{}) // the same server again: the same epoch
+	if err != nil || again.Epoch() != s.Epoch() {
+		t.Fatalf("reopened: epoch %d, want %d (%v)", again.Epoch(), s.Epoch(), err)
+	}
+	again.Close()
+}

@@ -1,0 +1,48 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+// restored starts a new epoch when the change log is not on the server it
+// was written on: restored into another server (a new system identifier),
+// or recovered to a point in time or failed over to a standby (a new
+// timeline). Changes a client saw may then be gone, or numbered again with
+// other contents, so every cursor handed out before must resync. The new
+// epoch is above the old one, and the head and the floor move to its
+// first number: the old rows' numbers stay below every new one.
+func restored(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var here, was string
+		var epoch int64
+		err := tx.QueryRow(ctx, `SELECT s.system_identifier::text || '/' || c.timeline_id, h.server, h.epoch
+			FROM pg_control_system() s, pg_control_checkpoint() c, candle_head h WHERE h.id = 1 FOR UPDATE OF h`).Scan(&here, &was, &epoch)
+		if err != nil {
+			return fmt.Errorf("read where the change log was written: %w", err)
+		}
+		switch {
+		case was == here:
+			return nil
+		case was == "": // first open on this server, or of a store older than this check
+			_, err = tx.Exec(ctx, `UPDATE candle_head SET server = $1 WHERE id = 1`, here)
+			return err
+		}
+		next := epoch + 1 + rand.Int64N(max(1, min(100, store.MaxEpoch-epoch-1)))
+		if next > store.MaxEpoch {
+			return fmt.Errorf("the change log moved from server %s to %s, and its epoch %d has no successor", was, here, epoch)
+		}
+		log.Warn("the change log is on another server or timeline than it was written on (restored, recovered or failed over): "+
+			"starting a new epoch; clients resync", "was", was, "now", here, "epoch", next)
+		_, err = tx.Exec(ctx, `UPDATE candle_head SET server = $1, epoch = $2, seq = greatest(seq, $3), floor = greatest(seq, $3)
+			WHERE id = 1`, here, next, next<<store.EpochShift)
+		return err
+	})
+}
