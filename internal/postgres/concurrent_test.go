@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/jackc/pgx/v5"
 )
 
 // TestConcurrentWritersAndCursor: four stores (four pools, as four
@@ -127,5 +129,48 @@ func readAll(ctx context.Context, t *testing.T, s *Store, series []market.Series
 			return seen
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGuardInTheDatabase: the upsert itself, without the head lock or the
+// merge before it, refuses a version that would lose an update, move a
+// bin back in its lifecycle, or take a 1m bin back to less evidence; it
+// takes the ones market.Merge takes.
+func TestGuardInTheDatabase(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	base := market.Candle{Market: market.Default, Interval: market.I1m, Open: market.MustDecimal("1"), High: market.MustDecimal("2"),
+		Low: market.MustDecimal("1"), Close: market.MustDecimal("2"), Volume: market.MustDecimal("5"), Quote: market.Zero, Trades: 4,
+		State: market.Closed, Source: market.SourceTrades}
+	if _, err := s.Upsert(ctx, []market.Candle{base}); err != nil { // rev 1
+		t.Fatal(err)
+	}
+	with := func(rev int64, st market.State, vol string, n int64) market.Candle {
+		c := base
+		c.Rev, c.State, c.Volume, c.Trades, c.Close = rev, st, market.MustDecimal(vol), n, market.MustDecimal("3")
+		return c
+	}
+	for _, c := range []struct {
+		name string
+		in   market.Candle
+		ok   bool
+	}{
+		{"the same revision again (a lost update)", with(1, market.Closed, "6", 5), false},
+		{"an earlier state", with(2, market.Provisional, "9", 9), false},
+		{"less volume", with(2, market.Closed, "4", 9), false},
+		{"as much volume, fewer trades", with(2, market.Closed, "5", 3), false},
+		{"more volume", with(2, market.Closed, "6", 1), true},
+		{"the venue's final with less", with(3, market.Reconciled, "1", 1), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+				var pw pending
+				pw.add(c.in)
+				return pw.write(ctx, tx)
+			})
+			if ok := err == nil; ok != c.ok || !ok && !errors.Is(err, ErrLostGuard) {
+				t.Fatalf("written: %v, want %v", err, c.ok)
+			}
+		})
 	}
 }

@@ -43,7 +43,7 @@ func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 		if n = len(pw.rows); n == 0 {
 			return nil
 		}
-		if err := pw.write(ctx, tx); err != nil {
+		if err := pw.writeWith(ctx, tx, importSQL); err != nil {
 			return err
 		}
 		return moveHead(ctx, tx, seq, s.now())

@@ -134,11 +134,9 @@ func (p *pending) add(c market.Candle) {
 	p.rows = append(p.rows, c)
 }
 
-// upsertSQL writes rows given as column arrays. Its WHERE is the guard:
-// a stored row is replaced only by a higher revision of a lifecycle state
-// no lower than its own, so no writer, locked or not, can lose another's
-// update or move a candle back.
-const upsertSQL = `INSERT INTO candles AS c (venue, symbol, interval, open_time, open, high, low, close, volume, quote,
+// upsertHead writes rows given as column arrays, replacing a stored row
+// only by a higher revision.
+const upsertHead = `INSERT INTO candles AS c (venue, symbol, interval, open_time, open, high, low, close, volume, quote,
 		trades, state, rev, source, updated_at, seq)
 	SELECT v, s, i, t, o::numeric, h::numeric, l::numeric, cl::numeric, vol::numeric, q::numeric, n, st, rev, src, up, seq
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
@@ -148,11 +146,31 @@ const upsertSQL = `INSERT INTO candles AS c (venue, symbol, interval, open_time,
 		low = excluded.low, close = excluded.close, volume = excluded.volume, quote = excluded.quote,
 		trades = excluded.trades, state = excluded.state, rev = excluded.rev, source = excluded.source,
 		updated_at = excluded.updated_at, seq = excluded.seq
-	WHERE c.rev < excluded.rev AND c.state <= excluded.state`
+	WHERE c.rev < excluded.rev`
 
-// write stores the rows in one statement and checks the guard let every
-// one through.
-func (p *pending) write(ctx context.Context, tx pgx.Tx) error {
+// upsertSQL is the write of merged rows. Its WHERE is the merge's
+// guard in the database (market.Merge's rules): a stored row is replaced
+// only by a higher revision, of a later lifecycle state, or of the same
+// state with no less evidence (a 1m bin short of reconciled: as much
+// volume or more, and as many trades or more at equal volume). So no
+// writer, locked or not, can lose another's update, move a candle back in
+// its lifecycle, or take a bin back to a lagging version.
+//
+// importSQL is the write of rows copied from another store, which keep the
+// revisions and values they had there (candlewire migrate).
+const (
+	upsertSQL = upsertHead + ` AND (c.state < excluded.state OR c.state = excluded.state AND (
+		excluded.state = 3 OR excluded.interval <> '1m' OR c.volume < excluded.volume OR
+		c.volume = excluded.volume AND c.trades <= excluded.trades))`
+	importSQL = upsertHead
+)
+
+// write stores the rows with upsertSQL in one statement and checks the
+// guard let every one through.
+func (p *pending) write(ctx context.Context, tx pgx.Tx) error { return p.writeWith(ctx, tx, upsertSQL) }
+
+// writeWith is write with the statement q (upsertSQL or importSQL).
+func (p *pending) writeWith(ctx context.Context, tx pgx.Tx, q string) error {
 	n := len(p.rows)
 	if n == 0 {
 		return nil
@@ -172,7 +190,7 @@ func (p *pending) write(ctx context.Context, tx pgx.Tx) error {
 		}
 		state = append(state, int16(c.State))
 	}
-	tag, err := tx.Exec(ctx, upsertSQL, text[0], text[1], text[2], ints[0], text[3], text[4], text[5], text[6], text[7], text[8],
+	tag, err := tx.Exec(ctx, q, text[0], text[1], text[2], ints[0], text[3], text[4], text[5], text[6], text[7], text[8],
 		ints[1], state, ints[2], text[9], ints[3], ints[4])
 	if err != nil {
 		return fmt.Errorf("write %d rows: %w", n, err)
