@@ -165,7 +165,7 @@ func TestGuardInTheDatabase(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 				var pw pending
-				pw.add(c.in)
+				pw.add(c.in, false)
 				return pw.write(ctx, tx)
 			})
 			if ok := err == nil; ok != c.ok || !ok && !errors.Is(err, ErrLostGuard) {

@@ -38,7 +38,7 @@ func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 			seq++
 			c.Seq = seq
 			have[c.Key()] = &c
-			pw.add(c)
+			pw.add(c, old == nil)
 		}
 		if n = len(pw.rows); n == 0 {
 			return nil
