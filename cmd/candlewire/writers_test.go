@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/api/apitest"
 	"github.com/candlewire/candlewire/internal/exchange"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
@@ -25,10 +27,12 @@ const (
 // TestFourWritersOnePostgres runs four `candlewire run` processes that
 // collect the same 20 markets (four on each of five venues) from one
 // simulator into one PostgreSQL database, through faults, while a reader
-// polls the store's change log from its cursor. Afterwards every minute
-// of every market is stored once, final, and equal to the candle built
-// from the simulator's trade log; and the newest version the reader saw of
-// every bin is the stored one: it missed no change.
+// polls the store's change log from its cursor and a WebSocket client of
+// the first process follows the markets' 1m streams. Afterwards every
+// minute of every market is stored once, final, and equal to the candle
+// built from the simulator's trade log; and the newest version the reader,
+// and the client, saw of every bin is the stored one: neither missed a
+// change, whichever process wrote it.
 func TestFourWritersOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("four processes for 20 s")
@@ -57,6 +61,22 @@ func TestFourWritersOnePostgres(t *testing.T) {
 		waitMarkets(t, p, ms)
 	}
 	rd := newReader(t, db, ms)
+	var streams []string
+	for _, m := range ms {
+		streams = append(streams, m.String()+"@1m")
+	}
+	msgs := make(chan apitest.Msg, 1024)
+	clientDone := make(chan struct{})
+	client := map[string]apitest.Msg{} // newest message per stream and minute
+	go func() {
+		defer close(clientDone)
+		for m := range msgs {
+			if m.Type == "candle" {
+				client[fmt.Sprintf("%s %d", m.Stream, m.Candle.T)] = m
+			}
+		}
+	}()
+	go func() { apitest.WS(context.Background(), "http://"+procs[0].addr, streams, 0, msgs); close(msgs) }() //nolint:errcheck // ends with the process
 	begin := market.I1m.Truncate(s.Clock.Now()) + time.Minute.Milliseconds()
 	waitSim(s, begin+2*time.Minute.Milliseconds())
 	for _, f := range []struct {
@@ -69,9 +89,10 @@ func TestFourWritersOnePostgres(t *testing.T) {
 	}
 	end := begin + writersSession.Milliseconds()
 	waitSim(s, end+3*time.Minute.Milliseconds()) // the last finals are due
-	for _, p := range procs {
-		p.stop(t)
+	for i := len(procs) - 1; i >= 0; i-- {       // the client's process last: its tail publishes the others' last writes
+		procs[i].stop(t)
 	}
+	<-clientDone
 	seen := rd.stop(t)
 	st, err := postgres.Open(context.Background(), db, postgres.Options{})
 	if err != nil {
@@ -90,6 +111,13 @@ func TestFourWritersOnePostgres(t *testing.T) {
 		if got, ok := seen[c.Key()]; !ok || got.Seq != c.Seq || got.Rev != c.Rev {
 			t.Errorf("%s %s %s: the reader's newest is seq %d rev %d, stored seq %d rev %d", c.Market, c.Interval,
 				fmtMin(c.OpenTime), got.Seq, got.Rev, c.Seq, c.Rev)
+		}
+		if c.Interval != market.I1m {
+			continue
+		}
+		if got := client[fmt.Sprintf("%s@1m %d", c.Market, c.OpenTime)]; got.Cursor != c.Seq || got.Candle.Rev != c.Rev {
+			t.Errorf("%s %s: the WebSocket client's newest is cursor %d rev %d, stored seq %d rev %d", c.Market, fmtMin(c.OpenTime),
+				got.Cursor, got.Candle.Rev, c.Seq, c.Rev)
 		}
 	}
 	if len(stored) < len(ms)*int(writersSession/time.Minute) {

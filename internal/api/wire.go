@@ -110,7 +110,9 @@ type staleError struct{ reason string }
 func (e *staleError) Error() string { return e.reason }
 
 // checkCursor refuses a cursor beyond the store's head (*aheadError), and
-// finds one the change log cannot resume from (*staleError).
+// finds one the change log cannot resume from (*staleError). The epoch is
+// read after the window, which refreshes it where another process may
+// change it.
 func checkCursor(ctx context.Context, st store.Candles, cursor int64) error {
 	floor, head, err := st.Window(ctx)
 	if err != nil {

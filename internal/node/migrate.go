@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/candlewire/candlewire/internal/migrate"
 	"github.com/candlewire/candlewire/internal/postgres"
@@ -27,5 +28,9 @@ func Migrate(ctx context.Context, from, to string, progress io.Writer) (migrate.
 		return migrate.Report{}, err
 	}
 	defer dst.Close()
-	return migrate.Copy(ctx, src, dst, "sqlite:"+from, progress)
+	abs, err := filepath.Abs(from) // the gaps' origin: the same file however it is named
+	if err != nil {
+		return migrate.Report{}, err
+	}
+	return migrate.Copy(ctx, src, dst, "sqlite:"+abs, progress)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/tail"
 )
 
 // Config is the settings of the single node (`candlewire run`).
@@ -91,7 +92,19 @@ func (n *node) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	col, err := collector.New(collector.Config{Store: n.st, Publisher: n.hub, Trades: compat, Venues: venues, Logger: n.log,
+	// A store other processes write too feeds the hub through a tail of its
+	// change log, in sequence order; the collector's own changes are only
+	// some of them. Otherwise the collector publishes what it stores.
+	var pub collector.Publisher = n.hub
+	var tl *tail.Tail
+	if lg, shared := n.st.(*postgres.Store); shared {
+		head, err := lg.Head(ctx) // before anything is served
+		if err != nil {
+			return err
+		}
+		pub, tl = nil, tail.New(lg, n.hub, head, 50*time.Millisecond, n.log.With("component", "tail"))
+	}
+	col, err := collector.New(collector.Config{Store: n.st, Publisher: pub, Trades: compat, Venues: venues, Logger: n.log,
 		Metrics: n.met, MaxRepair: n.Lookback})
 	if err != nil {
 		return err
@@ -106,6 +119,9 @@ func (n *node) run(ctx context.Context) error {
 	colCtx, stopCol := context.WithCancel(ctx)
 	stored := make(chan struct{})
 	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
+	if tl != nil { // stopped after the collector: it publishes the last writes, then the hub closes
+		add(&g, tl.Run)
+	}
 	sub, logStop := n.hub.Subscribe(streamsOf(n.Markets, market.I1m)...), make(chan struct{})
 	g.Add(func() error { logFinals(sub, n.log); <-logStop; return nil }, // a stopped candle log does not stop the node
 		func(error) { close(logStop) })

@@ -12,9 +12,11 @@ import (
 
 // Import stores candles copied from another store as they are, revision
 // included (candlewire migrate), under the head lock like any write: a
-// bin is written when it is new or its revision is higher than the
-// stored one, and gets the next sequence number. It returns how many were
-// written; copying the same candles again writes none.
+// bin is written only when this store does not have it, and gets the next
+// sequence number. A bin both have keeps this store's version: revisions
+// of two stores do not compare (a file's twentieth provisional revision
+// is not newer than a final here). It returns how many were written;
+// copying the same candles again writes none.
 func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 	var n, added int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -28,22 +30,19 @@ func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 		}
 		var pw pending
 		for _, c := range cs {
-			old := have[c.Key()]
-			if old != nil && old.Rev >= c.Rev {
+			if have[c.Key()] != nil {
 				continue
 			}
-			if old == nil {
-				added++
-			}
+			added++
 			seq++
 			c.Seq = seq
 			have[c.Key()] = &c
-			pw.add(c, old == nil)
+			pw.add(c, true)
 		}
 		if n = len(pw.rows); n == 0 {
 			return nil
 		}
-		if err := pw.writeWith(ctx, tx, importSQL); err != nil {
+		if err := pw.write(ctx, tx); err != nil {
 			return err
 		}
 		return moveHead(ctx, tx, seq, s.now())

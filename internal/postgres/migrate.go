@@ -86,6 +86,9 @@ var migrations = []string{
 	// and timeline), so that a restore into another server, a point-in-time
 	// recovery or a failover starts a new epoch (restored).
 	`ALTER TABLE candle_head ADD COLUMN server text NOT NULL DEFAULT '';`,
+	// 6: the change log over every series, in order (Changes: a node's
+	// tail reads it to feed its live clients).
+	`CREATE INDEX candles_changes ON candles (seq);`,
 }
 
 // migrateLock is the advisory lock key that makes concurrent starts

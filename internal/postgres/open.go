@@ -48,6 +48,16 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// The write protocol needs read committed (each statement sees what
+	// committed before it), and no session may hold the writers' lock for
+	// ever: one stuck in a transaction is ended after a minute, and a writer
+	// waits for the lock at most 30 s, then fails its batch and retries.
+	for k, v := range map[string]string{"default_transaction_isolation": "read committed", "lock_timeout": "30s",
+		"idle_in_transaction_session_timeout": "60s"} {
+		if _, ok := cfg.ConnConfig.RuntimeParams[k]; !ok {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
@@ -70,7 +80,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: read the epoch: %w", Redact(dsn), err)
 	}
-	s.epoch = int64(epoch)
+	s.epoch.Store(int64(epoch))
 	return s, nil
 }
 

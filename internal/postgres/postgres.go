@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	dsn    string
 	now    func() time.Time
-	epoch  int64
+	epoch  atomic.Int64 // as last read (Open, Window)
 	stats  analyzer
 	retain config.Retention
 	log    *slog.Logger
@@ -36,14 +37,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Epoch implements store.Store: the epoch the store had when opened.
-func (s *Store) Epoch() int64 { return s.epoch }
+// Epoch implements store.Store: the epoch as last read, when opened or by
+// Window (another process may have started a new one since: a restore
+// found at its start).
+func (s *Store) Epoch() int64 { return s.epoch.Load() }
 
-// Window implements store.Store.
+// Window implements store.Store; it also reads the epoch, so that Epoch
+// after it is the log's current one.
 func (s *Store) Window(ctx context.Context) (floor, head int64, err error) {
-	if err := s.pool.QueryRow(ctx, `SELECT floor, seq FROM candle_head WHERE id = 1`).Scan(&floor, &head); err != nil {
+	var epoch int32
+	if err := s.pool.QueryRow(ctx, `SELECT floor, seq, epoch FROM candle_head WHERE id = 1`).Scan(&floor, &head, &epoch); err != nil {
 		return 0, 0, fmt.Errorf("read the change log's window: %w", err)
 	}
+	s.epoch.Store(int64(epoch))
 	return floor, head, nil
 }
 
@@ -129,6 +135,15 @@ func (s *Store) Since(ctx context.Context, series []market.Series, after int64, 
 			AND p.seq > $4 ORDER BY p.seq LIMIT $5) AS c
 		ORDER BY c.seq LIMIT $5`,
 		vs, ss, is, after, limit)
+}
+
+// Changes returns at most limit candles whose current revision was stored
+// after sequence number after, over every series, in sequence order (the
+// tail.Log a node's live clients are fed from). Like Since it is one
+// statement, so it never passes a number that commits later.
+func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]market.Candle, error) {
+	return collect(ctx, s.pool, fmt.Sprintf("changes after %d", after),
+		`SELECT `+cols+` FROM candles c WHERE c.seq > $1 ORDER BY c.seq LIMIT $2`, after, limit)
 }
 
 // Latest implements store.Store.

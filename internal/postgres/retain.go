@@ -30,7 +30,9 @@ func (s *Store) Run(ctx context.Context) error {
 
 // Retain moves the floor of the change log up to the head of the newest
 // minute older than the change retention, so older cursors resync, and
-// forgets candles older than the candle retention when one is set.
+// forgets candles whose bin ended longer ago than the candle retention,
+// when one is set: those that opened a day more before it, so that a
+// coarser bin is never deleted while its minutes are kept.
 func (s *Store) Retain(ctx context.Context) error {
 	cutoff := s.now().Add(-s.retain.Changes).UnixMilli()
 	_, err := s.pool.Exec(ctx, `WITH old AS (DELETE FROM head_marks WHERE minute < $1 RETURNING seq)
@@ -41,7 +43,8 @@ func (s *Store) Retain(ctx context.Context) error {
 	if s.retain.Candles <= 0 {
 		return nil
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM candles WHERE open_time < $1`, s.now().Add(-s.retain.Candles).UnixMilli()); err != nil {
+	cutoff = s.now().Add(-s.retain.Candles - 24*time.Hour).UnixMilli()
+	if _, err := s.pool.Exec(ctx, `DELETE FROM candles WHERE open_time < $1`, cutoff); err != nil {
 		return fmt.Errorf("apply the candle retention: %w", err)
 	}
 	return nil

@@ -19,7 +19,7 @@ func TestRetention(t *testing.T) {
 	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	now := t0
 	s, err := Open(ctx, pgtest.Fresh(t), Options{Now: func() time.Time { return now },
-		Retention: config.Retention{Changes: 5 * time.Minute, Candles: time.Hour}})
+		Retention: config.Retention{Changes: 5 * time.Minute, Candles: time.Hour}}) // candles: a day and an hour
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestRetention(t *testing.T) {
 		return market.Candle{Market: market.Default, Interval: market.I1m, OpenTime: open.UnixMilli(), Open: p, High: p, Low: p,
 			Close: p, Volume: p, Quote: p, Trades: 1, State: market.Reconciled, Source: market.SourceREST}
 	}
-	if _, err := s.Upsert(ctx, []market.Candle{at(t0.Add(-2 * time.Hour)), at(t0.Add(-time.Minute))}); err != nil {
+	if _, err := s.Upsert(ctx, []market.Candle{at(t0.Add(-26 * time.Hour)), at(t0.Add(-24 * time.Hour)), at(t0.Add(-time.Minute))}); err != nil {
 		t.Fatal(err)
 	}
 	first, _ := s.Head(ctx)
@@ -45,8 +45,8 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("window %d..%d, %v; want %d..%d", floor, head, err, first, first+1)
 	}
 	cs, err := s.Candles(ctx, market.Default, market.I1m, 0, 1<<62)
-	if err != nil || len(cs) != 2 || cs[0].OpenTime != t0.Add(-time.Minute).UnixMilli() {
-		t.Fatalf("kept %+v, %v; want the two candles of the last hour", cs, err)
+	if err != nil || len(cs) != 3 || cs[0].OpenTime != t0.Add(-24*time.Hour).UnixMilli() {
+		t.Fatalf("kept %+v, %v; want the three of the last day and an hour", cs, err)
 	}
 	if err := s.Retain(ctx); err != nil { // again: nothing more to do
 		t.Fatal(err)

@@ -166,21 +166,12 @@ const updateHead = `UPDATE candles AS c SET open = u.o::numeric, high = u.h::num
 // volume or more, and as many trades or more at equal volume). So no
 // writer, locked or not, can lose another's update, move a candle back in
 // its lifecycle, or take a bin back to a lagging version.
-//
-// importSQL writes rows copied from another store, which keep the
-// revisions and values they had there (candlewire migrate).
-const (
-	updateSQL = updateHead + ` AND (c.state < u.st OR c.state = u.st AND (
-		u.st = 3 OR u.i <> '1m' OR c.volume < u.vol::numeric OR c.volume = u.vol::numeric AND c.trades <= u.n))`
-	importSQL = updateHead
-)
+const updateSQL = updateHead + ` AND (c.state < u.st OR c.state = u.st AND (
+	u.st = 3 OR u.i <> '1m' OR c.volume < u.vol::numeric OR c.volume = u.vol::numeric AND c.trades <= u.n))`
 
 // write stores the rows, new bins with insertSQL and the others with
 // updateSQL, and checks the guard let every one through.
-func (p *pending) write(ctx context.Context, tx pgx.Tx) error { return p.writeWith(ctx, tx, updateSQL) }
-
-// writeWith is write with update (updateSQL or importSQL) for stored bins.
-func (p *pending) writeWith(ctx context.Context, tx pgx.Tx, update string) error {
+func (p *pending) write(ctx context.Context, tx pgx.Tx) error {
 	var fresh, old []market.Candle
 	for _, c := range p.rows {
 		if p.fresh[c.Key()] {
@@ -192,7 +183,7 @@ func (p *pending) writeWith(ctx context.Context, tx pgx.Tx, update string) error
 	if err := execRows(ctx, tx, insertSQL, fresh); err != nil {
 		return fmt.Errorf("insert %d rows: %w", len(fresh), err)
 	}
-	if err := execRows(ctx, tx, update, old); err != nil {
+	if err := execRows(ctx, tx, updateSQL, old); err != nil {
 		return fmt.Errorf("update %d rows: %w", len(old), err)
 	}
 	return nil

@@ -217,6 +217,24 @@ func (s *Memory) Head(context.Context) (int64, error) {
 	return s.seq, nil
 }
 
+// Changes returns at most limit candles whose current revision was stored
+// after sequence number after, over every series, in sequence order
+// (tail.Log).
+func (s *Memory) Changes(_ context.Context, after int64, limit int) ([]market.Candle, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []market.Candle
+	for _, rows := range s.rows {
+		for _, c := range rows {
+			if c.Seq > after {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b market.Candle) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out[:min(len(out), limit)], nil
+}
+
 // Epoch implements Store: a new one for every memory store.
 func (s *Memory) Epoch() int64 { return s.epoch }
 

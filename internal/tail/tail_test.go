@@ -1,0 +1,128 @@
+package tail
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/postgres"
+	"github.com/candlewire/candlewire/internal/postgres/pgtest"
+	"github.com/candlewire/candlewire/internal/store"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// recorder is a Publisher that keeps what it was given.
+type recorder struct {
+	mu  sync.Mutex
+	got []market.Candle
+}
+
+func (r *recorder) Publish(cs []market.Candle) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, cs...)
+	return 0
+}
+
+// writer is one process's store, writing random versions of random bins.
+type writer interface {
+	Upsert(ctx context.Context, cs []market.Candle) (store.Result, error)
+}
+
+// TestTailPublishesEveryChangeInOrder: with writers storing at once (two
+// PostgreSQL pools, as two processes; or one memory store), the tail of a
+// third reader publishes every change after its start once, in sequence
+// order, and what it published last of each bin is what is stored.
+func TestTailPublishesEveryChangeInOrder(t *testing.T) {
+	cases := []struct {
+		name string
+		open func(t *testing.T) (Log, []writer)
+	}{
+		{"memory", func(t *testing.T) (Log, []writer) {
+			m := store.NewMemory(nil)
+			return m, []writer{m, m}
+		}},
+		{"postgres", func(t *testing.T) (Log, []writer) {
+			dsn := pgtest.Fresh(t)
+			var ws []writer
+			var log Log
+			for range 3 {
+				s, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				ws, log = append(ws, s), s
+			}
+			return log, ws[:2]
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			log, writers := c.open(t)
+			head, err := log.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec recorder
+			tctx, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				New(log, &rec, head, 5*time.Millisecond, slog.New(slog.DiscardHandler)).Run(tctx) //nolint:errcheck // returns nil
+			}()
+			var wg sync.WaitGroup
+			for i, w := range writers {
+				wg.Add(1)
+				go func() { defer wg.Done(); write(ctx, t, w, uint64(i)) }()
+			}
+			wg.Wait()
+			stop() // the final drain publishes the last writes
+			<-done
+			all, err := log.Changes(ctx, head, 1<<30)
+			if err != nil || len(all) == 0 {
+				t.Fatalf("%d changes stored, %v", len(all), err)
+			}
+			newest := map[market.Key]market.Candle{}
+			var prev int64
+			for _, c := range rec.got {
+				if c.Seq <= prev {
+					t.Fatalf("published seq %d after %d", c.Seq, prev)
+				}
+				prev = c.Seq
+				newest[c.Key()] = c
+			}
+			for _, c := range all {
+				if got := newest[c.Key()]; got.Seq != c.Seq || got.Rev != c.Rev {
+					t.Errorf("%v: published last seq %d rev %d, stored seq %d rev %d", c.Key(), got.Seq, got.Rev, c.Seq, c.Rev)
+				}
+			}
+		})
+	}
+}
+
+func write(ctx context.Context, t *testing.T, w writer, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 9))
+	for range 60 {
+		var batch []market.Candle
+		for range 1 + r.IntN(20) {
+			p := market.MustDecimal(fmt.Sprint(100 + r.IntN(5)))
+			batch = append(batch, market.Candle{Market: market.Market{Venue: "v", Symbol: fmt.Sprintf("S%d", r.IntN(6))},
+				Interval: market.I5m, OpenTime: int64(r.IntN(6)) * 300_000, Open: p, High: p, Low: p, Close: p,
+				Volume: market.Zero, Quote: market.Zero, State: market.State(1 + r.IntN(3)), Source: market.SourceTrades})
+		}
+		if _, err := w.Upsert(ctx, batch); err != nil {
+			t.Error(err)
+			return
+		}
+	}
+}
