@@ -197,22 +197,8 @@ const unrolledSQL = `SELECT ` + cols + ` FROM candles c
 // Unrolled implements store.Store, with one indexed anti-join per interval
 // and parent.
 func (s *Store) Unrolled(ctx context.Context, m market.Market, from int64) ([]market.Candle, error) {
-	seen := map[market.Key]bool{}
-	var out []market.Candle
-	for _, iv := range market.Intervals {
-		for _, p := range iv.Parents() {
-			cs, err := collect(ctx, s.pool, fmt.Sprintf("%s %s candles newer than their %s rollup", m, iv, p), unrolledSQL,
-				m.Venue, m.Symbol, string(iv), from, string(p), p.Millis())
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range cs {
-				if !seen[c.Key()] {
-					seen[c.Key()] = true
-					out = append(out, c)
-				}
-			}
-		}
-	}
-	return out, nil
+	return store.ByParent(func(iv, p market.Interval) ([]market.Candle, error) {
+		return collect(ctx, s.pool, fmt.Sprintf("%s %s candles newer than their %s rollup", m, iv, p), unrolledSQL,
+			m.Venue, m.Symbol, string(iv), from, string(p), p.Millis())
+	})
 }

@@ -264,25 +264,11 @@ var unrolledSQL = `SELECT c.` + strings.ReplaceAll(cols, ", ", ", c.") + ` FROM 
 // Unrolled implements store.Store, with one indexed anti-join per interval
 // and parent.
 func (s *Store) Unrolled(ctx context.Context, m market.Market, from int64) ([]market.Candle, error) {
-	seen := map[market.Key]bool{}
-	var out []market.Candle
-	for _, iv := range market.Intervals {
-		for _, p := range iv.Parents() {
-			rows, err := s.db.QueryContext(ctx, unrolledSQL, m.Venue, m.Symbol, string(iv), from, string(p), p.Millis())
-			if err != nil {
-				return nil, fmt.Errorf("find %s %s candles newer than their %s rollup: %w", m, iv, p, err)
-			}
-			cs, err := collect(rows, m, iv)
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range cs {
-				if !seen[c.Key()] {
-					seen[c.Key()] = true
-					out = append(out, c)
-				}
-			}
+	return store.ByParent(func(iv, p market.Interval) ([]market.Candle, error) {
+		rows, err := s.db.QueryContext(ctx, unrolledSQL, m.Venue, m.Symbol, string(iv), from, string(p), p.Millis())
+		if err != nil {
+			return nil, fmt.Errorf("find %s %s candles newer than their %s rollup: %w", m, iv, p, err)
 		}
-	}
-	return out, nil
+		return collect(rows, m, iv)
+	})
 }

@@ -192,3 +192,26 @@ type Connect struct {
 	Venue string
 	At    time.Time
 }
+
+// ByParent runs find for every interval and each of its coarser intervals
+// (market.Interval.Parents) and returns what it found, each bin once: how
+// a database store answers Unrolled, one indexed query per pair.
+func ByParent(find func(iv, parent market.Interval) ([]market.Candle, error)) ([]market.Candle, error) {
+	seen := map[market.Key]bool{}
+	var out []market.Candle
+	for _, iv := range market.Intervals {
+		for _, p := range iv.Parents() {
+			cs, err := find(iv, p)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cs {
+				if !seen[c.Key()] {
+					seen[c.Key()] = true
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out, nil
+}
