@@ -120,6 +120,8 @@ func checkCursor(ctx context.Context, st store.Candles, cursor int64) error {
 	}
 	switch epoch := st.Epoch(); {
 	case cursor == 0 && floor == 0: // from the start: every change the log has
+	case cursor == 0:
+		return &staleError{fmt.Sprintf("cursor 0 asks for every change, and the change log keeps them from %d: resync", floor)}
 	case cursor > head && (cursor>>store.EpochShift == epoch || cursor>>store.EpochShift > store.MaxEpoch):
 		return &aheadError{cursor, head} // no server gave it
 	case cursor>>store.EpochShift != epoch:

@@ -21,9 +21,11 @@ const analyzeMin = 2000
 // grown enough; Close waits for a run in flight.
 type analyzer struct {
 	grown atomic.Int64 // rows inserted since the last run
-	base  atomic.Int64 // rows at the last run
+	base  atomic.Int64 // rows at the last run (or as the statistics had them at open)
 	busy  atomic.Bool
 	wg    sync.WaitGroup
+	stop  context.Context // ends a run in flight when the store closes
+	halt  context.CancelFunc
 }
 
 // inserted counts new rows and starts a run when they are enough.
@@ -39,7 +41,7 @@ func (a *analyzer) inserted(s *Store, n int) {
 	go func() {
 		defer a.wg.Done()
 		defer a.busy.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(a.stop, time.Minute)
 		defer cancel()
 		if _, err := s.pool.Exec(ctx, `ANALYZE candles`); err != nil {
 			return // autovacuum will do it; this is only sooner

@@ -32,6 +32,7 @@ var _ store.Store = (*Store)(nil)
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	s.stats.halt()
 	s.stats.wg.Wait()
 	s.pool.Close()
 	return nil

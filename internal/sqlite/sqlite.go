@@ -43,7 +43,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&s.seq); err != nil {
 		return fmt.Errorf("read sequence: %w", err)
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT epoch FROM meta`).Scan(&s.epoch); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE((SELECT epoch FROM meta), 0)`).Scan(&s.epoch); err != nil {
 		return fmt.Errorf("read the epoch: %w", err)
 	}
 	s.seq = max(s.seq, s.epoch<<store.EpochShift)

@@ -177,10 +177,12 @@ const (
 	EpochShift = 40
 )
 
-// NewEpoch is a random epoch other than old (0 for none).
+// NewEpoch is a random epoch other than old (0 for none), drawn from the
+// lower half, so that a store's epoch has room to move up (a PostgreSQL
+// store starts a higher one when it finds itself restored).
 func NewEpoch(old int64) int64 {
 	for {
-		if e := 1 + rand.Int64N(MaxEpoch); e != old {
+		if e := 1 + rand.Int64N(MaxEpoch/2); e != old {
 			return e
 		}
 	}
