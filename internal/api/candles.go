@@ -47,20 +47,7 @@ func (a *API) serveCandles(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "to needs from, and since excludes from and to (without any, the newest candles are returned)")
 		return
 	}
-	cq := candleQuery{from, to, since, limit, hasFrom, hasTo, hasSince}
-	resync := ""
-	if hasSince {
-		if err := checkCursor(r.Context(), a.cfg.Store, since); err != nil {
-			stale, ok := errors.AsType[*staleError](err)
-			if !ok {
-				httpError(w, statusOf(err), err.Error())
-				return
-			}
-			// Read by time instead: the newest candles, and a cursor to go on from.
-			resync, cq.hasSince = stale.reason, false
-		}
-	}
-	cs, head, err := a.candlesQuery(r.Context(), m, iv, cq)
+	cs, head, resync, err := a.candlesQuery(r.Context(), m, iv, candleQuery{from, to, since, limit, hasFrom, hasTo, hasSince})
 	if err != nil {
 		httpError(w, statusOf(err), err.Error())
 		return
@@ -93,13 +80,23 @@ type candleQuery struct {
 }
 
 // candlesQuery reads the candles q asks for, and the cursor a client
-// continues from.
-func (a *API) candlesQuery(ctx context.Context, m market.Market, iv market.Interval, q candleQuery) ([]market.Candle, int64, error) {
-	head, err := a.cfg.Store.Head(ctx)
+// continues from. A since the change log cannot resume from is read by
+// time instead (the newest candles), and resync says why.
+func (a *API) candlesQuery(ctx context.Context, m market.Market, iv market.Interval, q candleQuery) (cs []market.Candle, head int64,
+	resync string, err error) {
+	floor, head, err := a.cfg.Store.Window(ctx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read the store's head: %w", err)
+		return nil, 0, "", fmt.Errorf("read the store's head: %w", err)
 	}
-	var cs []market.Candle
+	if q.hasSince {
+		if err := judgeCursor(q.since, a.cfg.Store.Epoch(), floor, head); err != nil {
+			stale, ok := errors.AsType[*staleError](err)
+			if !ok {
+				return nil, 0, "", err
+			}
+			resync, q.hasSince = stale.reason, false
+		}
+	}
 	switch {
 	case q.hasSince:
 		cs, err = a.cfg.Store.Since(ctx, []market.Series{{Market: m, Interval: iv}}, q.since, q.limit)
@@ -113,7 +110,7 @@ func (a *API) candlesQuery(ctx context.Context, m market.Market, iv market.Inter
 	default:
 		cs, err = a.cfg.Store.Latest(ctx, m, iv, q.limit)
 	}
-	return cs, head, err
+	return cs, head, resync, err
 }
 
 // writeTagged sends body with its ETag, or 304 when the client has it.

@@ -118,7 +118,12 @@ func checkCursor(ctx context.Context, st store.Candles, cursor int64) error {
 	if err != nil {
 		return fmt.Errorf("read the store's head: %w", err)
 	}
-	switch epoch := st.Epoch(); {
+	return judgeCursor(cursor, st.Epoch(), floor, head)
+}
+
+// judgeCursor is checkCursor on a window already read.
+func judgeCursor(cursor, epoch, floor, head int64) error {
+	switch {
 	case cursor == 0 && floor == 0: // from the start: every change the log has
 	case cursor == 0:
 		return &staleError{fmt.Sprintf("cursor 0 asks for every change, and the change log keeps them from %d: resync", floor)}

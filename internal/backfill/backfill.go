@@ -2,15 +2,12 @@ package backfill
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/market"
-	"golang.org/x/term"
+	"github.com/candlewire/candlewire/internal/progress"
 )
 
 // Chunk is how much history one fetch-and-store step covers.
@@ -40,39 +37,11 @@ func Run(ctx context.Context, fetch collector.Fetcher, w *collector.Writer, m ma
 	return stored, nil
 }
 
-// Progress draws a bar on a terminal and stays quiet otherwise.
-type Progress struct {
-	w        io.Writer
-	tty      bool
-	from, to int64
-	last     time.Time
-}
+// Progress is backfill's bar: the span of minutes, each position named by
+// its time.
+type Progress = progress.Bar
 
 // NewProgress is a bar for [from, to) on w.
 func NewProgress(w io.Writer, from, to int64) *Progress {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
-	return &Progress{w: w, tty: tty, from: from, to: to}
-}
-
-// Update moves the bar to upTo.
-func (p *Progress) Update(upTo int64) {
-	if !p.tty || time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	frac := float64(upTo-p.from) / float64(p.to-p.from)
-	n := int(frac * 40)
-	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %s", strings.Repeat("#", n), strings.Repeat(" ", 40-n), frac*100, time.UnixMilli(upTo).UTC().Format(time.RFC3339))
-}
-
-// Done draws the bar full and ends its line.
-func (p *Progress) Done() {
-	if p.tty {
-		p.last = time.Time{}
-		p.Update(p.to)
-		fmt.Fprintln(p.w)
-	}
+	return progress.New(w, from, to, func(at int64) string { return time.UnixMilli(at).UTC().Format(time.RFC3339) })
 }

@@ -4,13 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
-	"time"
-
-	"golang.org/x/term"
 
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/progress"
 	"github.com/candlewire/candlewire/internal/store"
 )
 
@@ -48,9 +44,9 @@ const pageRows = 5000
 
 // Copy copies src into dst: every series a page at a time, then the gap
 // ledger (origin names src, so its entries are recognised when copied
-// again), then the connect log. progress draws a bar when it is a
+// again), then the connect log. A bar is drawn on w when it is a
 // terminal.
-func Copy(ctx context.Context, src Source, dst Target, origin string, progress io.Writer) (Report, error) {
+func Copy(ctx context.Context, src Source, dst Target, origin string, w io.Writer) (Report, error) {
 	var r Report
 	var err error
 	if r.Candles, err = src.Count(ctx); err != nil {
@@ -60,7 +56,7 @@ func Copy(ctx context.Context, src Source, dst Target, origin string, progress i
 	if err != nil {
 		return r, err
 	}
-	bar := newBar(progress, r.Candles)
+	bar := progress.New(w, 0, r.Candles, func(n int64) string { return fmt.Sprintf("%d of %d candles", n, r.Candles) })
 	var read int64
 	for _, sr := range series {
 		for from := int64(-1 << 62); ; {
@@ -77,11 +73,11 @@ func Copy(ctx context.Context, src Source, dst Target, origin string, progress i
 			}
 			r.CandlesCopied += int64(n)
 			read += int64(len(cs))
-			bar.update(read)
+			bar.Update(read)
 			from = cs[len(cs)-1].OpenTime + sr.Interval.Millis()
 		}
 	}
-	bar.done()
+	bar.Done()
 	return r, copyLedgers(ctx, src, dst, origin, &r)
 }
 
@@ -102,36 +98,4 @@ func copyLedgers(ctx context.Context, src Source, dst Target, origin string, r *
 	r.Connects = len(cs)
 	r.ConnectsCopied, err = dst.ImportConnects(ctx, cs)
 	return err
-}
-
-// bar draws candles copied of the total on a terminal; elsewhere it is
-// quiet.
-type bar struct {
-	w     io.Writer
-	total int64
-	last  time.Time
-}
-
-func newBar(w io.Writer, total int64) *bar {
-	if f, ok := w.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
-		return &bar{}
-	}
-	return &bar{w: w, total: total}
-}
-
-func (b *bar) update(n int64) {
-	if b.w == nil || time.Since(b.last) < 100*time.Millisecond {
-		return
-	}
-	b.last = time.Now()
-	k := int(40 * n / b.total)
-	fmt.Fprintf(b.w, "\r[%s%s] %3d%% %d of %d candles", strings.Repeat("#", k), strings.Repeat(" ", 40-k), 100*n/b.total, n, b.total)
-}
-
-func (b *bar) done() {
-	if b.w != nil {
-		b.last = time.Time{}
-		b.update(b.total)
-		fmt.Fprintln(b.w)
-	}
 }

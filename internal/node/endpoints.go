@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/config"
@@ -55,10 +54,7 @@ func SimEndpoints(s *sim.Server, host string) Endpoints {
 	registry.MountSims(s)
 	out := Endpoints{}
 	for _, d := range registry.All() {
-		ep := d.SimEndpoint("HOST")
-		ep.WSURL = strings.Replace(ep.WSURL, "HOST", host, 1)
-		ep.RESTURL = strings.Replace(ep.RESTURL, "HOST", host, 1)
-		out[d.Name] = ep
+		out[d.Name] = d.SimEndpoint(host)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/postgres/pgtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -21,7 +22,12 @@ import (
 //   - the reader missed nothing: the newest version it saw of every bin is
 //     the stored one, and the sequence it read only ever grew.
 func TestConcurrentWritersAndCursor(t *testing.T) {
-	db := openFresh(t) // the reader's; the writers open their own on its database
+	dsn := pgtest.Fresh(t)
+	db, err := Open(context.Background(), dsn, Options{}) // the reader's; the writers open their own
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	var series []market.Series
 	for i := range 20 {
 		series = append(series, market.Series{Market: market.Market{Venue: "v", Symbol: fmt.Sprintf("S%d", i)}, Interval: market.I1m})
@@ -31,7 +37,7 @@ func TestConcurrentWritersAndCursor(t *testing.T) {
 	changes := make([]map[market.Key]int64, 4)
 	var wg sync.WaitGroup
 	for w := range changes {
-		s, err := Open(ctx, db.dsn, Options{})
+		s, err := Open(ctx, dsn, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

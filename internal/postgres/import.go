@@ -18,12 +18,8 @@ import (
 // is not newer than a final here). It returns how many were written;
 // copying the same candles again writes none.
 func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
-	var n, added int
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var seq int64
-		if err := tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
-			return fmt.Errorf("lock the head: %w", err)
-		}
+	var n int
+	err := s.locked(ctx, s.now(), func(tx pgx.Tx, seq *int64, added *int) error {
 		have, err := stored(ctx, tx, cs)
 		if err != nil {
 			return err
@@ -33,24 +29,18 @@ func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 			if have[c.Key()] != nil {
 				continue
 			}
-			added++
-			seq++
-			c.Seq = seq
+			*seq++
+			c.Seq = *seq
 			have[c.Key()] = &c
 			pw.add(c, true)
 		}
-		if n = len(pw.rows); n == 0 {
-			return nil
-		}
-		if err := pw.write(ctx, tx); err != nil {
-			return err
-		}
-		return moveHead(ctx, tx, seq, s.now())
+		n = len(pw.rows)
+		*added += n
+		return pw.write(ctx, tx)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("import %d candles: %w", len(cs), err)
 	}
-	s.stats.inserted(s, added)
 	return n, nil
 }
 

@@ -20,7 +20,6 @@ import (
 // processes.
 type Store struct {
 	pool   *pgxpool.Pool
-	dsn    string
 	now    func() time.Time
 	epoch  atomic.Int64 // as last read (Open, Window)
 	stats  analyzer

@@ -27,36 +27,52 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (store.Result, e
 // the rows derive returns for its changes are merged and written, and the
 // head moves past their sequence numbers, in one transaction.
 func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Derive) (res, derived store.Result, err error) {
-	added := 0 // new bins, for the planner's statistics
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var seq int64
-		if err := tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
-			return fmt.Errorf("lock the head: %w", err)
-		}
-		start, now := seq, s.now()
+	now := s.now()
+	err = s.locked(ctx, now, func(tx pgx.Tx, seq *int64, added *int) error {
 		var err error
-		if res, err = merge(ctx, tx, cs, now, &seq, &added); err != nil {
+		if res, err = merge(ctx, tx, cs, now, seq, added); err != nil {
 			return err
 		}
-		if derive != nil {
-			more, err := derive(ctx, txReader{tx}, res.Changed)
-			if err != nil {
-				return fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
-			}
-			if derived, err = merge(ctx, tx, more, now, &seq, &added); err != nil {
-				return fmt.Errorf("derived: %w", err)
-			}
-		}
-		if seq == start {
+		if derive == nil {
 			return nil
 		}
-		return moveHead(ctx, tx, seq, now)
+		more, err := derive(ctx, txReader{tx}, res.Changed)
+		if err != nil {
+			return fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
+		}
+		if derived, err = merge(ctx, tx, more, now, seq, added); err != nil {
+			return fmt.Errorf("derived: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
 	}
-	s.stats.inserted(s, added)
 	return res, derived, nil
+}
+
+// locked runs body in one transaction that holds the head lock (every
+// writer's, see the package doc). body numbers the rows it changes after
+// *seq and counts the new bins in *added; the head then moves past them
+// (marked at now's minute), and after the commit the planner's statistics
+// hear of the new bins.
+func (s *Store) locked(ctx context.Context, now time.Time, body func(tx pgx.Tx, seq *int64, added *int) error) error {
+	added := 0
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var seq int64
+		if err := tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
+			return fmt.Errorf("lock the head: %w", err)
+		}
+		start := seq
+		if err := body(tx, &seq, &added); err != nil || seq == start {
+			return err
+		}
+		return moveHead(ctx, tx, seq, now)
+	})
+	if err == nil {
+		s.stats.inserted(s, added)
+	}
+	return err
 }
 
 // moveHead sets the head to seq and marks it as the head at now's minute

@@ -1,0 +1,3 @@
+// Package progress draws a progress bar on a terminal, and nothing
+// elsewhere (backfill, migrate).
+package progress
