@@ -170,7 +170,7 @@ func TestGuardInTheDatabase(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-				var pw pending
+				pw := newPending(1)
 				pw.add(c.in, false)
 				return pw.write(ctx, tx)
 			})

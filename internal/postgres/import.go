@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -19,24 +17,24 @@ import (
 // copying the same candles again writes none.
 func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 	var n int
-	err := s.locked(ctx, s.now(), func(tx pgx.Tx, seq *int64, added *int) error {
-		have, err := stored(ctx, tx, cs)
+	err := s.locked(ctx, s.now(), func(b *batch) error {
+		have, err := b.stored(ctx, cs)
 		if err != nil {
 			return err
 		}
-		var pw pending
+		pw := newPending(len(cs))
 		for _, c := range cs {
 			if have[c.Key()] != nil {
 				continue
 			}
-			*seq++
-			c.Seq = *seq
+			b.seq++
+			c.Seq = b.seq
 			have[c.Key()] = &c
 			pw.add(c, true)
 		}
 		n = len(pw.rows)
-		*added += n
-		return pw.write(ctx, tx)
+		b.added += n
+		return pw.write(ctx, b.tx)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("import %d candles: %w", len(cs), err)

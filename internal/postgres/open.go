@@ -72,10 +72,6 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, now: o.Now, retain: o.Retention, log: o.Logger}
 	s.stats.stop, s.stats.halt = context.WithCancel(context.Background())
-	var rows int64 // as the statistics have it: an existing table is not analysed for its first rows
-	if err := pool.QueryRow(ctx, `SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'candles'::regclass`).Scan(&rows); err == nil {
-		s.stats.base.Store(rows)
-	}
 	if err := restored(ctx, pool, o.Logger); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)

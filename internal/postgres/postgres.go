@@ -23,6 +23,7 @@ type Store struct {
 	now    func() time.Time
 	epoch  atomic.Int64 // as last read (Open, Window)
 	stats  analyzer
+	known  seriesSet // series seen committed, which writes need not add
 	retain config.Retention
 	log    *slog.Logger
 }
@@ -53,8 +54,9 @@ func (s *Store) Window(ctx context.Context) (floor, head int64, err error) {
 	return floor, head, nil
 }
 
-// cols are a candle's columns, decimals as their exact text.
-const cols = `c.venue, c.symbol, c.interval, c.open_time, c.open::text, c.high::text, c.low::text, c.close::text,
+// cols are a candle's columns, decimals as their exact text, from the
+// candles c and their series sr.
+const cols = `sr.venue, sr.symbol, sr.interval, c.open_time, c.open::text, c.high::text, c.low::text, c.close::text,
 	c.volume::text, c.quote::text, c.trades, c.state, c.rev, c.source, c.updated_at, c.seq`
 
 // querier is a pool or a transaction.
@@ -104,7 +106,10 @@ func collect(ctx context.Context, q querier, what string, sql string, args ...an
 	return out, nil
 }
 
-const rangeSQL = `SELECT ` + cols + ` FROM candles c WHERE c.venue=$1 AND c.symbol=$2 AND c.interval=$3
+// oneSeries are the candles of the series named $1, $2, $3.
+const oneSeries = ` FROM series sr JOIN candles c ON c.series = sr.id WHERE sr.venue=$1 AND sr.symbol=$2 AND sr.interval=$3`
+
+const rangeSQL = `SELECT ` + cols + oneSeries + `
 	AND c.open_time >= $4 AND c.open_time < $5 ORDER BY c.open_time LIMIT $6`
 
 // Candles implements store.Store.
@@ -131,8 +136,8 @@ func (s *Store) Since(ctx context.Context, series []market.Series, after int64, 
 	}
 	return collect(ctx, s.pool, fmt.Sprintf("changes of %d series after %d", len(series), after),
 		`SELECT `+cols+` FROM unnest($1::text[], $2::text[], $3::text[]) AS k(v, s, i)
-		CROSS JOIN LATERAL (SELECT * FROM candles p WHERE p.venue = k.v AND p.symbol = k.s AND p.interval = k.i
-			AND p.seq > $4 ORDER BY p.seq LIMIT $5) AS c
+		JOIN series sr ON sr.venue = k.v AND sr.symbol = k.s AND sr.interval = k.i
+		CROSS JOIN LATERAL (SELECT * FROM candles p WHERE p.series = sr.id AND p.seq > $4 ORDER BY p.seq LIMIT $5) AS c
 		ORDER BY c.seq LIMIT $5`,
 		vs, ss, is, after, limit)
 }
@@ -143,7 +148,8 @@ func (s *Store) Since(ctx context.Context, series []market.Series, after int64, 
 // statement, so it never passes a number that commits later.
 func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]market.Candle, error) {
 	return collect(ctx, s.pool, fmt.Sprintf("changes after %d", after),
-		`SELECT `+cols+` FROM candles c WHERE c.seq > $1 ORDER BY c.seq LIMIT $2`, after, limit)
+		`SELECT `+cols+` FROM candles c JOIN series sr ON sr.id = c.series WHERE c.seq > $1 ORDER BY c.seq LIMIT $2`,
+		after, limit)
 }
 
 // Latest implements store.Store.
@@ -154,7 +160,7 @@ func (s *Store) Latest(ctx context.Context, m market.Market, iv market.Interval,
 // Before implements store.Store.
 func (s *Store) Before(ctx context.Context, m market.Market, iv market.Interval, to int64, n int) ([]market.Candle, error) {
 	return collect(ctx, s.pool, fmt.Sprintf("the newest %s %s before %d", m, iv, to),
-		`SELECT * FROM (SELECT `+cols+` FROM candles c WHERE c.venue=$1 AND c.symbol=$2 AND c.interval=$3
+		`SELECT * FROM (SELECT `+cols+oneSeries+`
 		AND c.open_time < $4 ORDER BY c.open_time DESC LIMIT $5) AS newest ORDER BY open_time`,
 		m.Venue, m.Symbol, string(iv), to, n)
 }
@@ -170,8 +176,7 @@ func (s *Store) Head(ctx context.Context) (int64, error) {
 
 // lastFinalSQL names the state as a constant, so that the partial index
 // of reconciled candles (candles_final) serves it.
-var lastFinalSQL = fmt.Sprintf(`SELECT MAX(open_time) FROM candles WHERE venue=$1 AND symbol=$2 AND interval=$3 AND state=%d`,
-	market.Reconciled)
+var lastFinalSQL = fmt.Sprintf(`SELECT MAX(c.open_time)`+oneSeries+` AND c.state=%d`, market.Reconciled)
 
 // LastReconciled implements store.Store.
 func (s *Store) LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error) {
@@ -188,9 +193,9 @@ func (s *Store) LastReconciled(ctx context.Context, m market.Market, iv market.I
 
 // unrolledSQL finds one series' candles whose bin of the parent interval is
 // missing or was last stored before them (a lower sequence number).
-const unrolledSQL = `SELECT ` + cols + ` FROM candles c
-	WHERE c.venue=$1 AND c.symbol=$2 AND c.interval=$3 AND c.open_time >= $4 AND NOT EXISTS (
-		SELECT 1 FROM candles p WHERE p.venue=c.venue AND p.symbol=c.symbol AND p.interval=$5
+const unrolledSQL = `SELECT ` + cols + oneSeries + ` AND c.open_time >= $4 AND NOT EXISTS (
+		SELECT 1 FROM series ps JOIN candles p ON p.series = ps.id
+		WHERE ps.venue = sr.venue AND ps.symbol = sr.symbol AND ps.interval = $5
 		AND p.open_time = c.open_time - (c.open_time % $6) AND p.seq >= c.seq)
 	ORDER BY c.open_time`
 

@@ -71,8 +71,16 @@ func fillPostgres(b *testing.B, rows int64) store.Store {
 	}
 	b.Cleanup(func() { s.Close() })
 	one := "1::numeric"
-	q := fmt.Sprintf(`INSERT INTO candles SELECT `+fillSQL+` FROM generate_series(1, $1::bigint) g`, sinceSeries, sinceSeries, one, one, one, one, one, one)
+	q := fmt.Sprintf(`WITH f AS (SELECT `+fillSQL+` FROM generate_series(1, $1::bigint) g)
+		INSERT INTO candles SELECT sr.id, t, o, h, l, cl, vol, q, n, st, rev, src, up, seq
+		FROM f AS f(v, s, i, t, o, h, l, cl, vol, q, n, st, rev, src, up, seq)
+		JOIN series sr ON sr.venue = f.v AND sr.symbol = f.s AND sr.interval = f.i`,
+		sinceSeries, sinceSeries, one, one, one, one, one, one)
 	err = pgx.BeginFunc(context.Background(), s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(context.Background(), `INSERT INTO series (venue, symbol, interval)
+			SELECT 'bench', 'S' || g, '1m' FROM generate_series(0, $1::int - 1) g`, sinceSeries); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(context.Background(), q, rows); err != nil {
 			return err
 		}

@@ -139,7 +139,7 @@ func (g Gap) Minutes() int { return int((g.To - g.From) / market.I1m.Millis()) }
 // row that must be written, with the next sequence number after *seq (which
 // it advances; callers keep it only when the batch commits).
 func Apply(cs []market.Candle, now time.Time, seq *int64, get func(market.Key) (*market.Candle, error), put func(market.Candle) error) (Result, error) {
-	var r Result
+	r := Result{Changed: make([]market.Candle, 0, len(cs))}
 	for _, c := range cs {
 		if err := c.Validate(); err != nil {
 			r.Invalid = append(r.Invalid, err)
