@@ -180,3 +180,63 @@ func TestGuardInTheDatabase(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAheadSeesAWriteInBetween: a batch that merged against rows read
+// before it took the head lock, while another writer stored a newer
+// version of the same bin, does not write its merge: it merges again
+// under the lock, against the newer version. A batch whose series nobody
+// wrote in between writes its merge, numbered after the head.
+func TestReadAheadSeesAWriteInBetween(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	one := market.MustDecimal("1")
+	bin := func(sym string, vol string, st market.State) market.Candle {
+		return market.Candle{Market: market.Market{Venue: "binance", Symbol: sym}, Interval: market.I1m, OpenTime: 60_000,
+			Open: one, High: one, Low: one, Close: one, Volume: market.MustDecimal(vol), Quote: market.Zero, Trades: 1,
+			State: st, Source: market.SourceTrades}
+	}
+	for _, c := range []struct {
+		name      string
+		other     market.Candle // stored between the read and the lock
+		mine      market.Candle
+		settled   bool
+		wantVol   string
+		wantState market.State
+	}{
+		{"the same bin, newer in between", bin("A", "7", market.Reconciled), bin("A", "6", market.Closed), false, "7", market.Reconciled},
+		{"another series in between", bin("C", "7", market.Closed), bin("B", "6", market.Closed), true, "6", market.Closed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := s.Upsert(ctx, []market.Candle{bin(c.mine.Market.Symbol, "5", market.Closed), bin(c.other.Market.Symbol, "5", market.Closed)}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			var settled bool
+			err := s.locked(ctx, now, func(b *batch) error {
+				h, have, err := b.readAhead(ctx, []market.Candle{c.mine})
+				if err != nil {
+					return err
+				}
+				if _, err := s.Upsert(ctx, []market.Candle{c.other}); err != nil { // on another connection
+					return err
+				}
+				if _, settled, err = b.settle(ctx, []market.Candle{c.mine}, now, h, have); err != nil || settled {
+					return err
+				}
+				_, err = b.merge(ctx, []market.Candle{c.mine}, now)
+				return err
+			})
+			if err != nil || settled != c.settled {
+				t.Fatalf("write: %v; merge read ahead stood: %v, want %v", err, settled, c.settled)
+			}
+			got, err := s.Candles(ctx, c.mine.Market, market.I1m, 0, 1<<50)
+			if err != nil || len(got) != 1 || got[0].Volume.String() != c.wantVol || got[0].State != c.wantState {
+				t.Fatalf("stored %+v, %v; want volume %s, state %v", got, err, c.wantVol, c.wantState)
+			}
+			head, err := s.Head(ctx)
+			if err != nil || got[0].Seq > head {
+				t.Fatalf("seq %d above the head %d (%v)", got[0].Seq, head, err)
+			}
+		})
+	}
+}

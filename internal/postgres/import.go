@@ -18,6 +18,9 @@ import (
 func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 	var n int
 	err := s.locked(ctx, s.now(), func(b *batch) error {
+		if err := b.lock(ctx); err != nil {
+			return err
+		}
 		have, err := b.stored(ctx, cs)
 		if err != nil {
 			return err

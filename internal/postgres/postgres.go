@@ -91,19 +91,25 @@ func collect(ctx context.Context, q querier, what string, sql string, args ...an
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
+	out, err := collectRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// collectRows reads candles from rows, and closes them.
+func collectRows(rows pgx.Rows) ([]market.Candle, error) {
 	defer rows.Close()
 	var out []market.Candle
 	for rows.Next() {
 		c, err := scanCandle(rows)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", what, err)
+			return nil, err
 		}
 		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", what, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // oneSeries are the candles of the series named $1, $2, $3.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,10 +51,13 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 	return res, derived, nil
 }
 
-// batch is one locked write transaction: it numbers the rows it changes
-// after seq, counts the new bins in added, and names the series it added.
+// batch is one write transaction: once it holds the head lock, it
+// numbers the rows it changes after seq (start when it took the lock),
+// counts the new bins in added, and names the series it added.
 type batch struct {
 	tx      pgx.Tx
+	held    bool
+	start   int64
 	seq     int64
 	added   int
 	series  []market.Series
@@ -63,19 +65,15 @@ type batch struct {
 	analyze bool // the rows grew enough for an ANALYZE
 }
 
-// locked runs body in one transaction that holds the head lock (every
-// writer's, see the package doc). The head then moves past the numbers
-// body gave (marked at now's minute), and after the commit the planner's
-// statistics hear of the new bins.
+// locked runs body in one transaction, which takes the head lock (every
+// writer's, see the package doc) before it writes. The head then moves
+// past the numbers body gave (marked at now's minute), and after the
+// commit the planner's statistics hear of the new bins.
 func (s *Store) locked(ctx context.Context, now time.Time, body func(b *batch) error) error {
 	b := &batch{known: &s.known}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b.tx = tx
-		if err := tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&b.seq); err != nil {
-			return fmt.Errorf("lock the head: %w", err)
-		}
-		start := b.seq
-		if err := body(b); err != nil || b.seq == start {
+		if err := body(b); err != nil || !b.held || b.seq == b.start {
 			return err
 		}
 		return b.moveHead(ctx, now)
@@ -88,6 +86,18 @@ func (s *Store) locked(ctx context.Context, now time.Time, body func(b *batch) e
 	if b.analyze {
 		s.stats.run(s)
 	}
+	return nil
+}
+
+// lock takes the head lock, unless the batch holds it.
+func (b *batch) lock(ctx context.Context) error {
+	if b.held {
+		return nil
+	}
+	if err := b.tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&b.seq); err != nil {
+		return fmt.Errorf("lock the head: %w", err)
+	}
+	b.start, b.held = b.seq, true
 	return nil
 }
 
@@ -113,237 +123,157 @@ func (b *batch) moveHead(ctx context.Context, now time.Time) error {
 }
 
 // merge merges cs against the stored rows (store.Apply) and writes the
-// changed ones, numbering them after b.seq and counting new bins.
+// changed ones, numbering them after b.seq and counting new bins. The
+// first merge of a batch whose series are all stored reads and merges
+// before it takes the head lock (ahead), so that another writer's write
+// runs meanwhile; the lock is then held only to write.
 func (b *batch) merge(ctx context.Context, cs []market.Candle, now time.Time) (store.Result, error) {
+	if !b.held && b.known.hasAll(cs) {
+		if r, done, err := b.ahead(ctx, cs, now); done || err != nil {
+			return r, err
+		}
+	}
+	if err := b.lock(ctx); err != nil {
+		return store.Result{}, err
+	}
 	have, err := b.stored(ctx, cs)
 	if err != nil {
 		return store.Result{}, err
 	}
-	pw := newPending(len(cs))
+	r, pw, added, err := plan(cs, have, now, &b.seq)
+	if err != nil {
+		return store.Result{}, err
+	}
+	b.added += added
+	return r, pw.write(ctx, b.tx)
+}
+
+// ahead merges cs against the rows stored when the head was at some h,
+// then takes the head lock. When no row of cs's series was stored after h
+// (none has a higher sequence number), the merge stands: its rows are
+// numbered from the head and written. Otherwise done is false, and the
+// caller merges again under the lock. A batch that changes nothing takes
+// no lock.
+func (b *batch) ahead(ctx context.Context, cs []market.Candle, now time.Time) (r store.Result, done bool, err error) {
+	h, have, err := b.readAhead(ctx, cs)
+	if err != nil {
+		return r, false, err
+	}
+	return b.settle(ctx, cs, now, h, have)
+}
+
+// settle is ahead after the read: it merges cs against have, stored when
+// the head was at h, and writes the merge unless cs's series moved since.
+func (b *batch) settle(ctx context.Context, cs []market.Candle, now time.Time, h int64, have map[market.Key]*market.Candle) (
+	r store.Result, done bool, err error) {
+	var n int64
+	r, pw, added, err := plan(cs, have, now, &n)
+	if err != nil || n == 0 {
+		return r, err == nil, err
+	}
+	if err := b.lock(ctx); err != nil {
+		return r, false, err
+	}
+	if b.seq != h {
+		if moved, err := b.movedSince(ctx, cs, h); err != nil || moved {
+			return store.Result{}, false, err
+		}
+	}
+	for i := range pw.rows {
+		pw.rows[i].Seq += b.seq
+	}
+	for i := range r.Changed {
+		r.Changed[i].Seq += b.seq
+	}
+	b.seq += n
+	b.added += added
+	return r, true, pw.write(ctx, b.tx)
+}
+
+// plan merges cs against have, numbering the changed rows after *seq; it
+// returns the rows to write and how many of them are new bins.
+func plan(cs []market.Candle, have map[market.Key]*market.Candle, now time.Time, seq *int64) (store.Result, *pending, int, error) {
+	pw, added := newPending(len(cs)), 0
 	get := func(k market.Key) (*market.Candle, error) { return have[k], nil }
 	put := func(c market.Candle) error {
 		k := c.Key()
 		if have[k] == nil {
-			b.added++
+			added++
 		}
 		have[k] = pw.add(c, have[k] == nil) // a later row of the same bin merges with this one
 		return nil
 	}
-	r, err := store.Apply(cs, now, &b.seq, get, put)
-	if err != nil {
-		return store.Result{}, err
-	}
-	return r, pw.write(ctx, b.tx)
+	r, err := store.Apply(cs, now, seq, get, put)
+	return r, pw, added, err
 }
 
-// stored reads the stored rows of the bins in cs, in one statement, after
-// adding the series cs name that the store may not have.
-func (b *batch) stored(ctx context.Context, cs []market.Candle) (map[market.Key]*market.Candle, error) {
+// storedSQL reads the stored rows of the bins given as column arrays.
+const storedSQL = `SELECT ` + cols + `
+	FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])) AS k(v, s, i, t)
+	JOIN series sr ON sr.venue = k.v AND sr.symbol = k.s AND sr.interval = k.i
+	JOIN candles c ON c.series = sr.id AND c.open_time = k.t`
+
+// keys are the bins of cs as column arrays (storedSQL's).
+func keys(cs []market.Candle) []any {
 	n := len(cs)
 	vs, ss, is, ts := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]int64, 0, n)
 	for _, c := range cs {
 		vs, ss, is, ts = append(vs, c.Market.Venue), append(ss, c.Market.Symbol), append(is, string(c.Interval)), append(ts, c.OpenTime)
 	}
+	return []any{vs, ss, is, ts}
+}
+
+// stored reads the stored rows of the bins in cs, in one statement, after
+// adding the series cs name that the store may not have.
+func (b *batch) stored(ctx context.Context, cs []market.Candle) (map[market.Key]*market.Candle, error) {
 	if err := b.ensure(ctx, cs); err != nil {
 		return nil, err
 	}
-	rows, err := collect(ctx, b.tx, "stored rows", `SELECT `+cols+`
-		FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])) AS k(v, s, i, t)
-		JOIN series sr ON sr.venue = k.v AND sr.symbol = k.s AND sr.interval = k.i
-		JOIN candles c ON c.series = sr.id AND c.open_time = k.t`, vs, ss, is, ts)
+	rows, err := collect(ctx, b.tx, "stored rows", storedSQL, keys(cs)...)
 	if err != nil {
 		return nil, err
 	}
-	have := make(map[market.Key]*market.Candle, n)
+	return byKey(rows), nil
+}
+
+// readAhead reads the head h and then, in a later statement of the same
+// round trip, the stored rows of the bins in cs: every row stored after h
+// has a higher sequence number, and every one stored before is read.
+func (b *batch) readAhead(ctx context.Context, cs []market.Candle) (h int64, have map[market.Key]*market.Candle, err error) {
+	var q pgx.Batch
+	q.Queue(`SELECT seq FROM candle_head WHERE id = 1`).QueryRow(func(row pgx.Row) error { return row.Scan(&h) })
+	q.Queue(storedSQL, keys(cs)...).Query(func(rows pgx.Rows) error {
+		got, err := collectRows(rows)
+		have = byKey(got)
+		return err
+	})
+	if err := b.tx.SendBatch(ctx, &q).Close(); err != nil {
+		return 0, nil, fmt.Errorf("read the head and the stored rows: %w", err)
+	}
+	return h, have, nil
+}
+
+// movedSince reports whether a row of cs's series was stored after
+// sequence number h.
+func (b *batch) movedSince(ctx context.Context, cs []market.Candle, h int64) (bool, error) {
+	k := keys(cs)
+	var moved bool
+	err := b.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1
+		FROM (SELECT DISTINCT v, s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS k(v, s, i)) AS k
+		JOIN series sr ON sr.venue = k.v AND sr.symbol = k.s AND sr.interval = k.i
+		JOIN candles c ON c.series = sr.id AND c.seq > $4)`, k[0], k[1], k[2], h).Scan(&moved)
+	if err != nil {
+		return false, fmt.Errorf("look for rows stored since %d: %w", h, err)
+	}
+	return moved, nil
+}
+
+func byKey(rows []market.Candle) map[market.Key]*market.Candle {
+	have := make(map[market.Key]*market.Candle, len(rows))
 	for i := range rows {
 		have[rows[i].Key()] = &rows[i]
 	}
-	return have, nil
-}
-
-// ensure adds the series of cs this process has not seen stored.
-func (b *batch) ensure(ctx context.Context, cs []market.Candle) error {
-	var vs, ss, is []string
-	seen := map[market.Series]bool{}
-	for _, c := range cs {
-		sr := market.SeriesOf(c)
-		if seen[sr] || b.known.has(sr) {
-			continue
-		}
-		seen[sr] = true
-		vs, ss, is = append(vs, sr.Market.Venue), append(ss, sr.Market.Symbol), append(is, string(sr.Interval))
-		b.series = append(b.series, sr)
-	}
-	if len(vs) == 0 {
-		return nil
-	}
-	_, err := b.tx.Exec(ctx, `INSERT INTO series (venue, symbol, interval)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`, vs, ss, is)
-	if err != nil {
-		return fmt.Errorf("add %d series: %w", len(vs), err)
-	}
-	return nil
-}
-
-// seriesSet are the series a store has seen committed: their rows exist,
-// so a write need not add them.
-type seriesSet struct {
-	mu  sync.Mutex
-	set map[market.Series]bool
-}
-
-func (k *seriesSet) has(sr market.Series) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.set[sr]
-}
-
-func (k *seriesSet) add(srs []market.Series) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.set == nil {
-		k.set = map[market.Series]bool{}
-	}
-	for _, sr := range srs {
-		k.set[sr] = true
-	}
-}
-
-func (k *seriesSet) forget() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.set = nil
-}
-
-// pending are the changed rows of a batch, one per bin (the last
-// version), in the order first seen; fresh[i] says rows[i]'s bin was not
-// stored before the transaction.
-type pending struct {
-	rows  []market.Candle
-	fresh []bool
-	at    map[market.Key]int
-}
-
-// newPending holds up to n rows.
-func newPending(n int) *pending {
-	return &pending{rows: make([]market.Candle, 0, n), fresh: make([]bool, 0, n), at: make(map[market.Key]int, n)}
-}
-
-// add queues c, as a new version of its bin when one is queued; isNew says
-// its bin was not stored before the transaction. It returns the queued
-// row, which stays put: rows never outgrows its capacity, one per bin.
-func (p *pending) add(c market.Candle, isNew bool) *market.Candle {
-	k := c.Key()
-	i, ok := p.at[k]
-	if ok {
-		p.rows[i] = c
-	} else {
-		i, p.at[k] = len(p.rows), len(p.rows)
-		p.rows, p.fresh = append(p.rows, c), append(p.fresh, isNew)
-	}
-	return &p.rows[i]
-}
-
-// rowsFrom is a batch of rows given as column arrays (columns).
-const rowsFrom = `unnest($1::text[], $2::text[], $3::text[], $4::bigint[],
-		string_to_array($5, ','), string_to_array($6, ','), string_to_array($7, ','), string_to_array($8, ','),
-		string_to_array($9, ','), string_to_array($10, ','),
-		$11::bigint[], $12::smallint[], $13::bigint[], $14::text[], $15::bigint[], $16::bigint[])
-		AS u(v, s, i, t, o, h, l, cl, vol, q, n, st, rev, src, up, seq)`
-
-// seriesOfRows joins each row of rowsFrom to its series sr. A row whose
-// series is missing is not written, and execRows says so.
-const seriesOfRows = ` JOIN series sr ON sr.venue = u.v AND sr.symbol = u.s AND sr.interval = u.i`
-
-// insertSQL writes new bins: a plain INSERT, which costs less than half of
-// one with ON CONFLICT. The head lock keeps other writers out, and a bin
-// inserted past it would fail the transaction on the primary key, not
-// overwrite anything.
-const insertSQL = `INSERT INTO candles (series, open_time, open, high, low, close, volume, quote, trades,
-		state, rev, source, updated_at, seq)
-	SELECT sr.id, t, o::numeric, h::numeric, l::numeric, cl::numeric, vol::numeric, q::numeric, n, st, rev, src, up, seq
-	FROM ` + rowsFrom + seriesOfRows
-
-// updateHead replaces stored bins, each only by a higher revision.
-const updateHead = `UPDATE candles AS c SET open = u.o::numeric, high = u.h::numeric, low = u.l::numeric,
-		close = u.cl::numeric, volume = u.vol::numeric, quote = u.q::numeric, trades = u.n, state = u.st, rev = u.rev,
-		source = u.src, updated_at = u.up, seq = u.seq
-	FROM ` + rowsFrom + seriesOfRows + `
-	WHERE c.series = sr.id AND c.open_time = u.t AND c.rev < u.rev`
-
-// updateSQL writes new revisions of merged bins. Its WHERE is the merge's
-// guard in the database (market.Merge's rules): a stored row is replaced
-// only by a higher revision, of a later lifecycle state, or of the same
-// state with no less evidence (a 1m bin short of reconciled: as much
-// volume or more, and as many trades or more at equal volume). So no
-// writer, locked or not, can lose another's update, move a candle back in
-// its lifecycle, or take a bin back to a lagging version.
-const updateSQL = updateHead + ` AND (c.state < u.st OR c.state = u.st AND (
-	u.st = 3 OR u.i <> '1m' OR c.volume < u.vol::numeric OR c.volume = u.vol::numeric AND c.trades <= u.n))`
-
-// write stores the rows, new bins with insertSQL and the others with
-// updateSQL, and checks the guard let every one through.
-func (p *pending) write(ctx context.Context, tx pgx.Tx) error {
-	var fresh, old columns
-	for i := range p.rows {
-		if p.fresh[i] {
-			fresh.add(&p.rows[i])
-		} else {
-			old.add(&p.rows[i])
-		}
-	}
-	if err := fresh.exec(ctx, tx, insertSQL); err != nil {
-		return fmt.Errorf("insert %d rows: %w", fresh.n, err)
-	}
-	if err := old.exec(ctx, tx, updateSQL); err != nil {
-		return fmt.Errorf("update %d rows: %w", old.n, err)
-	}
-	return nil
-}
-
-// columns are rows as the column arrays of rowsFrom. The decimals of a
-// column travel as one comma-separated text (a decimal has no comma),
-// written without a string per value.
-type columns struct {
-	n     int
-	names [4][]string // venue symbol interval source
-	dec   [6][]byte   // open high low close volume quote
-	ints  [5][]int64  // open_time trades rev updated_at seq
-	state []int16
-}
-
-func (cs *columns) add(c *market.Candle) {
-	for i, s := range [...]string{c.Market.Venue, c.Market.Symbol, string(c.Interval), string(c.Source)} {
-		cs.names[i] = append(cs.names[i], s)
-	}
-	for i, d := range [...]market.Decimal{c.Open, c.High, c.Low, c.Close, c.Volume, c.Quote} {
-		if cs.n > 0 {
-			cs.dec[i] = append(cs.dec[i], ',')
-		}
-		cs.dec[i], _ = d.AppendText(cs.dec[i]) // never fails
-	}
-	for i, v := range [...]int64{c.OpenTime, c.Trades, c.Rev, c.Updated, c.Seq} {
-		cs.ints[i] = append(cs.ints[i], v)
-	}
-	cs.state = append(cs.state, int16(c.State))
-	cs.n++
-}
-
-// exec runs q over the rows and checks it wrote each.
-func (cs *columns) exec(ctx context.Context, tx pgx.Tx, q string) error {
-	if cs.n == 0 {
-		return nil
-	}
-	tag, err := tx.Exec(ctx, q, cs.names[0], cs.names[1], cs.names[2], cs.ints[0],
-		string(cs.dec[0]), string(cs.dec[1]), string(cs.dec[2]), string(cs.dec[3]), string(cs.dec[4]), string(cs.dec[5]),
-		cs.ints[1], cs.state, cs.ints[2], cs.names[3], cs.ints[3], cs.ints[4])
-	if err != nil {
-		return err
-	}
-	if got := tag.RowsAffected(); got != int64(cs.n) {
-		return fmt.Errorf("%d of %d stored: %w", got, cs.n, ErrLostGuard)
-	}
-	return nil
+	return have
 }
 
 // txReader reads candles inside a write transaction (store.Reader), so a
