@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,26 +13,40 @@ import (
 	"github.com/candlewire/candlewire/internal/store"
 )
 
-// restored starts a new epoch when the change log is not on the server it
-// was written on: restored into another server (a new system identifier),
-// or recovered to a point in time or failed over to a standby (a new
-// timeline). Changes a client saw may then be gone, or numbered again with
-// other contents, so every cursor handed out before must resync. The new
-// epoch is above the old one, and the head and the floor move to its
-// first number: the old rows' numbers stay below every new one.
+// whereSQL names where the change log is now: the server's system
+// identifier, its current timeline (from the name of the WAL file being
+// written, which changes the moment a standby is promoted; the last
+// checkpoint's changes only after the next one) and the database's oid.
+const whereSQL = `SELECT s.system_identifier::text || '/' ||
+		('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int || '/' ||
+		(SELECT oid FROM pg_database WHERE datname = current_database())
+	FROM pg_control_system() s`
+
+// restored starts a new epoch when the change log is not where it was
+// written: restored into another server (a new system identifier) or
+// database (a dump loaded into a new one: a new oid), or recovered to a
+// point in time or failed over to a standby (a new timeline). Changes a
+// client saw may then be gone, or numbered again with other contents, so
+// every cursor handed out before must resync. The new epoch is above the
+// old one, and the head and the floor move to its first number: the old
+// rows' numbers stay below every new one. Open runs it, and so does every
+// pass of the upkeep (Run), which finds a failover under a running node
+// within a minute.
 func restored(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var here, was string
 		var epoch int64
-		err := tx.QueryRow(ctx, `SELECT s.system_identifier::text || '/' || c.timeline_id, h.server, h.epoch
-			FROM pg_control_system() s, pg_control_checkpoint() c, candle_head h WHERE h.id = 1 FOR UPDATE OF h`).Scan(&here, &was, &epoch)
+		err := tx.QueryRow(ctx, `SELECT (`+whereSQL+`), h.server, h.epoch FROM candle_head h WHERE h.id = 1 FOR UPDATE`).
+			Scan(&here, &was, &epoch)
 		if err != nil {
 			return fmt.Errorf("read where the change log was written: %w", err)
 		}
 		switch {
 		case was == here:
 			return nil
-		case was == "": // first open on this server, or of a store older than this check
+		case was == "" || strings.Count(was, "/") == 1 && strings.HasPrefix(here, was+"/"):
+			// first open on this server, or of a store older than this check
+			// (which named no database)
 			_, err = tx.Exec(ctx, `UPDATE candle_head SET server = $1 WHERE id = 1`, here)
 			return err
 		}

@@ -11,12 +11,16 @@ import (
 const DefaultChangeRetention = 7 * 24 * time.Hour
 
 // Run is the store's upkeep as a component of a node: once a minute until
-// ctx ends it applies the retention (Retain). Several processes may run it
-// on one database; each pass is idempotent.
+// ctx ends it looks for a change of server (restored: a failover under the
+// running node) and applies the retention (Retain). Several processes may
+// run it on one database; each pass is idempotent.
 func (s *Store) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
+		if err := restored(ctx, s.pool, s.log); err != nil && ctx.Err() == nil {
+			s.log.Warn("checking the change log's server failed; the next pass retries", "err", err)
+		}
 		if err := s.Retain(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("retention pass failed; the next one retries", "err", err)
 		}

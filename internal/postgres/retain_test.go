@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/postgres/pgtest"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // TestRetention: the floor of the change log moves up to the head of the
@@ -90,5 +92,56 @@ func TestRestoredStartsANewEpoch(t *testing.T) {
 	if err != nil || again.Epoch() != s.Epoch() {
 		t.Fatalf("reopened: epoch %d, want %d (%v)", again.Epoch(), s.Epoch(), err)
 	}
-	again.Close()
+	defer again.Close()
+
+	// A store written before the database was part of the name keeps its
+	// epoch; a failover under a running node is found by the upkeep.
+	var here string
+	if err := again.pool.QueryRow(ctx, whereSQL).Scan(&here); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		server string
+		moved  bool
+	}{
+		{here[:strings.LastIndex(here, "/")], false},
+		{here + "0", true},
+		{strings.Replace(here, "/", "/9", 1), true},
+	} {
+		before := again.Epoch()
+		if _, err := again.pool.Exec(ctx, `UPDATE candle_head SET server = $1`, c.server); err != nil {
+			t.Fatal(err)
+		}
+		if err := restored(ctx, again.pool, again.log); err != nil { // as Run's pass
+			t.Fatal(err)
+		}
+		if _, _, err := again.Window(ctx); err != nil || (again.Epoch() != before) != c.moved {
+			t.Fatalf("written on %q, now on %q: epoch %d (was %d), want a new one: %v (%v)", c.server, here, again.Epoch(), before, c.moved, err)
+		}
+	}
+}
+
+// TestEpochBounds: a new store's epoch is drawn from the lower half, so it
+// has room to move up, and a head that outgrows its epoch's numbers moves
+// the store to the epoch they carry.
+func TestEpochBounds(t *testing.T) {
+	ctx := context.Background()
+	s := openFresh(t)
+	e := s.Epoch()
+	if e < 1 || e > store.MaxEpoch/2 {
+		t.Fatalf("a new store's epoch %d, want 1..%d", e, store.MaxEpoch/2)
+	}
+	last := (e+1)<<store.EpochShift - 1
+	if _, err := s.pool.Exec(ctx, `UPDATE candle_head SET seq = $1`, last); err != nil {
+		t.Fatal(err)
+	}
+	p := market.MustDecimal("1")
+	r, err := s.Upsert(ctx, []market.Candle{{Market: market.Default, Interval: market.I1m, Open: p, High: p, Low: p, Close: p,
+		Volume: p, Quote: p, State: market.Closed, Source: market.SourceTrades}})
+	if err != nil || len(r.Changed) != 1 || r.Changed[0].Seq != last+1 {
+		t.Fatalf("the write past the epoch's last number: %+v, %v", r, err)
+	}
+	if _, head, err := s.Window(ctx); err != nil || s.Epoch() != e+1 || head != last+1 {
+		t.Fatalf("epoch %d (was %d), head %d: want epoch %d (%v)", s.Epoch(), e, head, e+1, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -101,12 +102,18 @@ func (b *batch) lock(ctx context.Context) error {
 	return nil
 }
 
+// epochShift is store.EpochShift in SQL.
+var epochShift = strconv.Itoa(store.EpochShift)
+
 // moveHead sets the head to b.seq, marks it as the head at now's minute
 // (the retention's floor is read from these marks) and counts the new
-// rows towards the next ANALYZE, which b.analyze says is due.
+// rows towards the next ANALYZE, which b.analyze says is due. A head that
+// outgrows its epoch's 2^40 numbers (years of changes) moves the store to
+// the epoch its numbers now carry, so that cursors stay judged by them.
 func (b *batch) moveHead(ctx context.Context, now time.Time) error {
 	var grown, analyzed int64
-	err := b.tx.QueryRow(ctx, `WITH h AS (UPDATE candle_head SET seq = $1, grown = grown + $3 WHERE id = 1
+	err := b.tx.QueryRow(ctx, `WITH h AS (UPDATE candle_head SET seq = $1::bigint, grown = grown + $3,
+				epoch = greatest(epoch, ($1::bigint >> `+epochShift+`)::int) WHERE id = 1
 			RETURNING grown, analyzed),
 		m AS (INSERT INTO head_marks (minute, seq) VALUES ($2, $1) ON CONFLICT (minute) DO UPDATE SET seq = excluded.seq)
 		SELECT grown, analyzed FROM h`,
