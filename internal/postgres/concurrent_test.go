@@ -240,3 +240,30 @@ func TestReadAheadSeesAWriteInBetween(t *testing.T) {
 		})
 	}
 }
+
+// TestUnchangedTakesNoLock: a batch that changes nothing is answered
+// while another transaction holds the head lock.
+func TestUnchangedTakesNoLock(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	p := market.MustDecimal("1")
+	c := market.Candle{Market: market.Default, Interval: market.I1m, Open: p, High: p, Low: p, Close: p, Volume: p, Quote: p,
+		Trades: 1, State: market.Closed, Source: market.SourceTrades}
+	if _, err := s.Upsert(ctx, []market.Candle{c}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // the test's lock only
+	if _, err := tx.Exec(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second) // far above a write; far below lock_timeout
+	defer cancel()
+	r, err := s.Upsert(wctx, []market.Candle{c})
+	if err != nil || r.Unchanged != 1 || len(r.Changed) != 0 {
+		t.Fatalf("the same candle again while the head is locked: %+v, %v", r, err)
+	}
+}

@@ -108,8 +108,6 @@ var migrations = []string{
 	);
 	INSERT INTO series (venue, symbol, interval) SELECT DISTINCT venue, symbol, interval FROM candles ORDER BY 1, 2, 3;
 	ALTER TABLE candles RENAME TO candles_by_name;
-	ALTER INDEX candles_pkey RENAME TO candles_by_name_pkey;
-	DROP INDEX candles_seq, candles_final, candles_changes;
 	CREATE TABLE candles (
 		series     bigint   NOT NULL,
 		open_time  bigint   NOT NULL,
@@ -138,7 +136,7 @@ var migrations = []string{
 	UPDATE candle_head SET analyzed = (SELECT count(*) FROM candles);
 	UPDATE candle_head SET epoch = e, seq = e::bigint << 40, floor = 0
 		FROM (SELECT (1 + floor(random() * 4095))::integer AS e) AS draw
-		WHERE seq = epoch::bigint << 40 AND NOT EXISTS (SELECT 1 FROM candles);
+		WHERE seq = epoch::bigint << 40 AND NOT EXISTS (SELECT 1 FROM candles) AND NOT EXISTS (SELECT 1 FROM head_marks);
 	ALTER TABLE candles ALTER open SET STATISTICS 0, ALTER high SET STATISTICS 0, ALTER low SET STATISTICS 0,
 		ALTER close SET STATISTICS 0, ALTER volume SET STATISTICS 0, ALTER quote SET STATISTICS 0,
 		ALTER trades SET STATISTICS 0, ALTER rev SET STATISTICS 0, ALTER source SET STATISTICS 0,

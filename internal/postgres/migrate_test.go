@@ -9,6 +9,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/postgres/pgtest"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // TestUpgradeKeepsCandles: a database written by an older candlewire
@@ -73,4 +74,49 @@ func TestUpgradeKeepsCandles(t *testing.T) {
 func fmtCandle(c market.Candle) string {
 	return fmt.Sprintf("%d o=%s c=%s v=%s q=%s n=%d state=%d rev=%d seq=%d",
 		c.OpenTime, c.Open, c.Close, c.Volume, c.Quote, c.Trades, c.State, c.Rev, c.Seq)
+}
+
+// TestUpgradeRedrawsAnUnusedHighEpoch: an empty store whose epoch was
+// drawn from the whole range before (schema 6) draws again from the lower
+// half; one with candles keeps its epoch (clients hold its cursors).
+func TestUpgradeRedrawsAnUnusedHighEpoch(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		written bool
+	}{{"empty", false}, {"written", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn := pgtest.Fresh(t)
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)`); err != nil {
+				t.Fatal(err)
+			}
+			for v := 1; v <= 6; v++ {
+				if err := apply(ctx, conn, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := conn.Exec(ctx, `UPDATE candle_head SET epoch = 8000, seq = 8000::bigint << 40`); err != nil {
+				t.Fatal(err)
+			}
+			if c.written {
+				if _, err := conn.Exec(ctx, `INSERT INTO candles VALUES ('binance', 'BTCUSDT', '1m', 0, 1, 1, 1, 1, 1, 0, 1, 2, 1, 'trades', 5, (8000::bigint << 40) + 1);
+					UPDATE candle_head SET seq = seq + 1`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := Open(ctx, dsn, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := s.Epoch(); c.written && got != 8000 || !c.written && (got < 1 || got > store.MaxEpoch/2) {
+				t.Fatalf("epoch %d after the upgrade", got)
+			}
+		})
+	}
 }

@@ -72,7 +72,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, now: o.Now, retain: o.Retention, log: o.Logger}
 	s.stats.stop, s.stats.halt = context.WithCancel(context.Background())
-	if err := restored(ctx, pool, o.Logger); err != nil {
+	if _, err := restored(ctx, pool, o.Logger); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
 	}

@@ -31,25 +31,31 @@ const whereSQL = `SELECT s.system_identifier::text || '/' ||
 // old one, and the head and the floor move to its first number: the old
 // rows' numbers stay below every new one. Open runs it, and so does every
 // pass of the upkeep (Run), which finds a failover under a running node
-// within a minute.
-func restored(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		var here, was string
-		var epoch int64
-		err := tx.QueryRow(ctx, `SELECT (`+whereSQL+`), h.server, h.epoch FROM candle_head h WHERE h.id = 1 FOR UPDATE`).
-			Scan(&here, &was, &epoch)
-		if err != nil {
+// within a minute (writes in that minute are numbered in the old epoch).
+// It reports whether it started a new epoch.
+func restored(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (moved bool, err error) {
+	q := `SELECT (` + whereSQL + `), h.server, h.epoch FROM candle_head h WHERE h.id = 1`
+	var here, was string
+	var epoch int64
+	if err := pool.QueryRow(ctx, q).Scan(&here, &was, &epoch); err != nil {
+		return false, fmt.Errorf("read where the change log was written: %w", err)
+	}
+	if was == here {
+		return false, nil // the common case, without the head lock
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, q+` FOR UPDATE OF h`).Scan(&here, &was, &epoch); err != nil {
 			return fmt.Errorf("read where the change log was written: %w", err)
 		}
 		switch {
 		case was == here:
 			return nil
-		case was == "" || strings.Count(was, "/") == 1 && strings.HasPrefix(here, was+"/"):
+		case was == "" || legacy(was, here):
 			// first open on this server, or of a store older than this check
-			// (which named no database)
 			_, err = tx.Exec(ctx, `UPDATE candle_head SET server = $1 WHERE id = 1`, here)
 			return err
 		}
+		moved = true
 		next := epoch + 1 + rand.Int64N(max(1, min(100, store.MaxEpoch-epoch-1)))
 		if next > store.MaxEpoch {
 			return fmt.Errorf("the change log moved from server %s to %s, and its epoch %d has no successor", was, here, epoch)
@@ -60,4 +66,14 @@ func restored(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 			WHERE id = 1`, here, next, next<<store.EpochShift)
 		return err
 	})
+	return moved && err == nil, err
+}
+
+// legacy reports whether was names the server as candlewire did before
+// the database was part of the name (system identifier and the last
+// checkpoint's timeline), with here's system identifier: its timeline was
+// read differently then, so only a new server counts.
+func legacy(was, here string) bool {
+	sys, _, _ := strings.Cut(here, "/")
+	return strings.Count(was, "/") == 1 && strings.HasPrefix(was, sys+"/")
 }

@@ -18,8 +18,10 @@ func (s *Store) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if err := restored(ctx, s.pool, s.log); err != nil && ctx.Err() == nil {
+		if moved, err := restored(ctx, s.pool, s.log); err != nil && ctx.Err() == nil {
 			s.log.Warn("checking the change log's server failed; the next pass retries", "err", err)
+		} else if moved {
+			s.known.forget() // the restore may lack series added since
 		}
 		if err := s.Retain(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("retention pass failed; the next one retries", "err", err)

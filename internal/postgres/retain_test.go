@@ -105,6 +105,7 @@ func TestRestoredStartsANewEpoch(t *testing.T) {
 		moved  bool
 	}{
 		{here[:strings.LastIndex(here, "/")], false},
+		{here[:strings.Index(here, "/")] + "/7", false}, // named before the database was, on another timeline then
 		{here + "0", true},
 		{strings.Replace(here, "/", "/9", 1), true},
 	} {
@@ -112,7 +113,7 @@ func TestRestoredStartsANewEpoch(t *testing.T) {
 		if _, err := again.pool.Exec(ctx, `UPDATE candle_head SET server = $1`, c.server); err != nil {
 			t.Fatal(err)
 		}
-		if err := restored(ctx, again.pool, again.log); err != nil { // as Run's pass
+		if _, err := restored(ctx, again.pool, again.log); err != nil { // as Run's pass
 			t.Fatal(err)
 		}
 		if _, _, err := again.Window(ctx); err != nil || (again.Epoch() != before) != c.moved {

@@ -86,10 +86,10 @@ func (p *pending) write(ctx context.Context, tx pgx.Tx) error {
 			old.add(&p.rows[i])
 		}
 	}
-	if err := fresh.exec(ctx, tx, insertSQL); err != nil {
+	if err := fresh.exec(ctx, tx, insertSQL, errSeriesGone); err != nil {
 		return fmt.Errorf("insert %d rows: %w", fresh.n, err)
 	}
-	if err := old.exec(ctx, tx, updateSQL); err != nil {
+	if err := old.exec(ctx, tx, updateSQL, ErrLostGuard); err != nil {
 		return fmt.Errorf("update %d rows: %w", old.n, err)
 	}
 	return nil
@@ -123,8 +123,9 @@ func (cs *columns) add(c *market.Candle) {
 	cs.n++
 }
 
-// exec runs q over the rows and checks it wrote each.
-func (cs *columns) exec(ctx context.Context, tx pgx.Tx, q string) error {
+// exec runs q over the rows and checks it wrote each; short is the error
+// when it did not.
+func (cs *columns) exec(ctx context.Context, tx pgx.Tx, q string, short error) error {
 	if cs.n == 0 {
 		return nil
 	}
@@ -135,7 +136,7 @@ func (cs *columns) exec(ctx context.Context, tx pgx.Tx, q string) error {
 		return err
 	}
 	if got := tag.RowsAffected(); got != int64(cs.n) {
-		return fmt.Errorf("%d of %d stored: %w", got, cs.n, ErrLostGuard)
+		return fmt.Errorf("%d of %d stored: %w", got, cs.n, short)
 	}
 	return nil
 }

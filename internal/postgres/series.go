@@ -8,13 +8,15 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// ensure adds the series of cs this process has not seen stored.
+// ensure adds the series of cs this process has not seen stored, each
+// only for a valid candle (an invalid one is refused by the merge and
+// must not leave a series behind).
 func (b *batch) ensure(ctx context.Context, cs []market.Candle) error {
 	var vs, ss, is []string
 	seen := map[market.Series]bool{}
 	for _, c := range cs {
 		sr := market.SeriesOf(c)
-		if seen[sr] || b.known.has(sr) {
+		if seen[sr] || b.known.has(sr) || c.Validate() != nil {
 			continue
 		}
 		seen[sr] = true

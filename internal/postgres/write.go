@@ -14,9 +14,15 @@ import (
 )
 
 // ErrLostGuard is a write whose guarded upsert refused a row: another
-// writer changed it without the head lock. It is never expected; the
-// transaction is rolled back and nothing of the batch is stored.
+// writer changed it without the head lock, or the retention deleted the
+// bin between the read and the write. The transaction is rolled back,
+// nothing of the batch is stored, and the writer retries it.
 var ErrLostGuard = errors.New("a stored revision moved under the write")
+
+// errSeriesGone is a write of new bins whose series is not stored: the
+// store was restored from before it was added. The store forgets the
+// series it knew, and the writer's retry adds it again.
+var errSeriesGone = errors.New("a series the write names is not stored (restored from an older copy?)")
 
 // Upsert implements store.Store.
 func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (store.Result, error) {
@@ -72,7 +78,7 @@ type batch struct {
 // commit the planner's statistics hear of the new bins.
 func (s *Store) locked(ctx context.Context, now time.Time, body func(b *batch) error) error {
 	b := &batch{known: &s.known}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error { // each statement its snapshot
 		b.tx = tx
 		if err := body(b); err != nil || !b.held || b.seq == b.start {
 			return err
@@ -135,6 +141,9 @@ func (b *batch) moveHead(ctx context.Context, now time.Time) error {
 // before it takes the head lock (ahead), so that another writer's write
 // runs meanwhile; the lock is then held only to write.
 func (b *batch) merge(ctx context.Context, cs []market.Candle, now time.Time) (store.Result, error) {
+	if len(cs) == 0 {
+		return store.Result{Changed: []market.Candle{}}, nil
+	}
 	if !b.held && b.known.hasAll(cs) {
 		if r, done, err := b.ahead(ctx, cs, now); done || err != nil {
 			return r, err
