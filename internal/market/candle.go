@@ -218,6 +218,36 @@ func (c Candle) MarshalJSON() ([]byte, error) {
 	})
 }
 
+// UnmarshalJSON reads the native wire form (MarshalJSON's), as the
+// cluster's live bus carries it; the candle is checked (Validate).
+func (c *Candle) UnmarshalJSON(b []byte) error {
+	var w wire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("candle: %w", err)
+	}
+	st, ok := map[string]State{"provisional": Provisional, "closed": Closed, "reconciled": Reconciled}[w.State]
+	if !ok {
+		return fmt.Errorf("candle: state %q", w.State)
+	}
+	out := Candle{Market: Market{Venue: w.Venue, Symbol: w.Symbol}, Interval: w.Interval, OpenTime: w.T, Trades: w.N,
+		State: st, Rev: w.Rev, Source: w.Source, Updated: w.Updated}
+	for _, f := range []struct {
+		dst *Decimal
+		s   string
+	}{{&out.Open, w.O}, {&out.High, w.H}, {&out.Low, w.L}, {&out.Close, w.C}, {&out.Volume, w.V}, {&out.Quote, w.Q}} {
+		d, err := ParseDecimal(f.s)
+		if err != nil {
+			return fmt.Errorf("candle: %w", err)
+		}
+		*f.dst = d
+	}
+	if err := out.Validate(); err != nil {
+		return err
+	}
+	*c = out
+	return nil
+}
+
 // CSVHeader names the CSV columns of a candle: the fields of the native
 // wire format.
 var CSVHeader = []string{"venue", "symbol", "interval", "t", "o", "h", "l", "c", "v", "q", "n", "final", "rev"}
