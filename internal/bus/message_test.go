@@ -78,7 +78,9 @@ func TestDecodeRefuses(t *testing.T) {
 		{"unknown state", func(h nats.Header, d []byte) []byte {
 			return []byte(strings.Replace(string(d), `"reconciled"`, `"done"`, 1))
 		}},
-		{"high below low", func(h nats.Header, d []byte) []byte { return []byte(strings.Replace(string(d), `"h":"101"`, `"h":"1"`, 1)) }},
+		{"high below low", func(h nats.Header, d []byte) []byte {
+			return []byte(strings.Replace(string(d), `"h":"101"`, `"h":"1"`, 1))
+		}},
 		{"too long", func(h nats.Header, d []byte) []byte { return append(d, make([]byte, MaxMessage)...) }},
 	} {
 		h, d := good()
