@@ -20,7 +20,9 @@ const usage = `candlewire collects live OHLCV candles, keeps them exactly right,
 
 Usage:
   candlewire run      [--markets M,...] [--db FILE|postgres://…] [--listen ADDR] [--config FILE] [--sim]
-                      [--ws-url VENUE=URL] [--rest-url VENUE=URL]
+                      [--ws-url VENUE=URL] [--rest-url VENUE=URL] [--nats URL,...] [--node NAME]
+  candlewire collect  [--markets M,...] --db postgres://… [--nats URL,...] [--node NAME] [--listen ADDR] [--sim]
+  candlewire serve    [--markets M,...] --db postgres://… [--nats URL,...] [--node NAME] [--listen ADDR]
   candlewire watch    [MARKET...] [--json] [--sim] [--db FILE] [--config FILE]
   candlewire sim      [--listen ADDR] [--seed N] [--speed X] [--bin-delay D] [--symbols S,...] [--fault F]...
   candlewire backfill --market M --from T --to T [--db FILE] [--sim]
@@ -52,6 +54,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
 		"record": recordCmd, "replay": replayCmd, "markets": marketsCmd, "migrate": migrateCmd,
+		"collect": collectCmd, "serve": serveCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

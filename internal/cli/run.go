@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/logdedup"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/node"
@@ -17,14 +18,26 @@ import (
 // parseRun reads run's flags and config into the node's settings and the
 // log level.
 func parseRun(args []string, stderr io.Writer) (node.Config, string, error) {
-	fs := newFlags("run", stderr)
+	return parseNode("run", node.Single, args, stderr)
+}
+
+// parseNode reads the flags and config of a node command (run, collect,
+// serve) of role.
+func parseNode(name string, role node.Role, args []string, stderr io.Writer) (node.Config, string, error) {
+	fs := newFlags(name, stderr)
 	markets := fs.String("markets", "", "comma-separated markets, venue:SYMBOL (default binance:BTCUSDT)")
 	db := fs.String("db", "", dbUsage)
 	listen := fs.String("listen", "", "HTTP address for /metrics and /healthz (default 127.0.0.1:8080)")
 	level := fs.String("log", "", "log level: debug, info, warn, error (default info)")
+	nats := fs.String("nats", "", "join a cluster: NATS servers, comma-separated nats://HOST:PORT (default: the config's cluster.nats)")
+	nodeName := fs.String("node", "", "this node's name in the cluster (default: the config's cluster.node, else the host's name)")
 	var vf venueFlags
-	vf.register(fs, "collect from an in-process exchange simulator (no network needed)", true)
-	fs.Uint64Var(&vf.seed, "sim-seed", 1, "simulator seed, with --sim")
+	if role != node.Gateway {
+		vf.register(fs, "collect from an in-process exchange simulator (no network needed)", true)
+		fs.Uint64Var(&vf.seed, "sim-seed", 1, "simulator seed, with --sim")
+	} else {
+		fs.StringVar(&vf.config, "config", "", "YAML config file; flags override it")
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return node.Config{}, "", err
 	}
@@ -33,7 +46,10 @@ func parseRun(args []string, stderr io.Writer) (node.Config, string, error) {
 		return node.Config{}, "", err
 	}
 	o := node.Config{Serve: cfg.Serve, DB: dbOf(*db, cfg.DB), Listen: cmp.Or(*listen, cfg.Listen, "127.0.0.1:8080"),
-		Endpoints: eps, Lookback: cfg.RepairLookback, Retention: cfg.Retention}
+		Endpoints: eps, Lookback: cfg.RepairLookback, Retention: cfg.Retention, Role: role, Cluster: cfg.Cluster}
+	if err := clusterFlags(&o.Cluster, *nats, *nodeName); err != nil {
+		return o, "", err
+	}
 	if vf.sim {
 		o.Sim = &sim.Config{Seed: vf.seed, Speed: vf.speed}
 	}
@@ -44,8 +60,36 @@ func parseRun(args []string, stderr io.Writer) (node.Config, string, error) {
 	return o, cmp.Or(*level, cfg.Log, "info"), nil
 }
 
+// clusterFlags applies --nats and --node over the config's cluster
+// section.
+func clusterFlags(c *config.Cluster, nats, name string) error {
+	if nats != "" {
+		c.NATS = strings.Split(nats, ",")
+	}
+	if name != "" {
+		c.Node = name
+	}
+	if err := c.Check(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
 func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
-	o, level, err := parseRun(args, stderr)
+	return nodeCmd(ctx, "run", node.Single, args, stderr)
+}
+
+func collectCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
+	return nodeCmd(ctx, "collect", node.Collector, args, stderr)
+}
+
+func serveCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
+	return nodeCmd(ctx, "serve", node.Gateway, args, stderr)
+}
+
+// nodeCmd runs a node of role until ctx ends.
+func nodeCmd(ctx context.Context, name string, role node.Role, args []string, stderr io.Writer) error {
+	o, level, err := parseNode(name, role, args, stderr)
 	if err != nil {
 		return err
 	}

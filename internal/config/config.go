@@ -31,6 +31,8 @@ type Config struct {
 	RepairLookback time.Duration `yaml:"repair_lookback"`
 	// Retention is how long a PostgreSQL store keeps what it keeps.
 	Retention Retention `yaml:"retention"`
+	// Cluster, when it lists NATS servers, joins the node to a cluster.
+	Cluster Cluster `yaml:"cluster"`
 }
 
 // Retention is how long a PostgreSQL store keeps its change log and its
@@ -122,6 +124,9 @@ func Parse(b []byte) (Config, error) {
 		}
 	}
 	if err := c.Serve.check(); err != nil {
+		return Config{}, err
+	}
+	if err := c.Cluster.Check(); err != nil {
 		return Config{}, err
 	}
 	if c.Retention.Changes < 0 || c.Retention.Candles < 0 {

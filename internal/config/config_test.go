@@ -32,6 +32,13 @@ func TestParse(t *testing.T) {
 		{name: "no conn limit", in: "serve: {max_conns_per_ip: -1}\n"},
 		{name: "bad alias", in: "serve: {bitmex_aliases: {XBTUSD: BTCUSDT}}\n", bad: "serve.bitmex_aliases.XBTUSD"},
 		{name: "silence", in: "venues: {bitmex: {silence_timeout: 1500ms}}\n"},
+		{name: "cluster", in: "cluster: {nats: ['nats://a:4222', 'tls://b:4222'], node: collector-1, replicas: 3, credentials: u.creds, tls: {ca: ca.pem}}\n"},
+		{name: "cluster scheme", in: "cluster: {nats: ['http://a:4222']}\n", bad: "cluster.nats"},
+		{name: "cluster node", in: "cluster: {nats: ['nats://a:4222'], node: 'a.b'}\n", bad: "cluster.node"},
+		{name: "cluster replicas", in: "cluster: {nats: ['nats://a:4222'], replicas: 7}\n", bad: "cluster.replicas"},
+		{name: "cluster tls half", in: "cluster: {nats: ['nats://a:4222'], tls: {key: k.pem}}\n", bad: "cluster.tls"},
+		{name: "cluster without nats", in: "cluster: {node: a}\n", bad: "without cluster.nats"},
+		{name: "cluster unknown key", in: "cluster: {natz: []}\n", bad: "natz"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -11,12 +11,14 @@ import (
 
 	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/bitmexcompat"
+	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/web"
 )
 
 // startHTTP listens on the node's address (TLS when configured) and
-// routes the API, the BitMEX-compatible endpoint, the chart page,
-// /metrics, /healthz and /v1/status; its Run serves them.
+// routes /metrics, /healthz and /v1/status, and on a serving node the
+// API, the BitMEX-compatible endpoint (compat) and the chart page; its
+// Run serves them.
 func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 	srv, err := api.Listen(n.Listen, n.Serve.TLSCert, n.Serve.TLSKey, n.log.With("component", "http"))
 	if err != nil {
@@ -28,6 +30,12 @@ func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 	mux.Handle("GET /healthz", n.health.Handler())
 	a := api.New(api.Config{Store: n.st, Hub: n.hub, Registerer: n.reg, Markets: n.Markets, Tokens: n.Serve.Tokens,
 		Origins: n.Serve.Origins, Hosts: allowedHosts(srv.Addr(), n.Serve.Hosts, n.log), MaxConnsPerIP: n.Serve.MaxConnsPerIP})
+	srv.Handler = a.Protect(mux)
+	if compat == nil {
+		n.log.Info("candlewire collecting", "role", n.Role.String(), "markets", fmt.Sprint(n.Markets), "db", dbName(n.DB),
+			"http", srv.URL())
+		return srv, nil
+	}
 	a.Register(mux)
 	compat.SetAdmit(a.Admit) // /realtime counts against max_conns_per_ip with the API's streams
 	compat.Register(mux)
@@ -35,8 +43,7 @@ func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 	if !web.Built() {
 		n.log.Warn("the chart page was not built into this binary; run ./scripts/build-web (or ./scripts/demo) to have it at /")
 	}
-	srv.Handler = a.Protect(mux)
-	n.log.Info("candlewire running", "markets", fmt.Sprint(n.Markets), "db", n.DB, "http", srv.URL(),
+	n.log.Info("candlewire running", "role", n.Role.String(), "markets", fmt.Sprint(n.Markets), "db", dbName(n.DB), "http", srv.URL(),
 		"bitmex_symbols", strings.Join(compat.Symbols(), ","))
 	return srv, nil
 }
@@ -52,4 +59,13 @@ func allowedHosts(addr net.Addr, configured []string, log *slog.Logger) []string
 			"list this server's names in serve.hosts to refuse others (DNS rebinding)", "listen", addr.String())
 	}
 	return hosts
+}
+
+// dbName is the store's name for a log: a PostgreSQL URL without its
+// password.
+func dbName(db string) string {
+	if postgres.IsDSN(db) {
+		return postgres.Redact(db)
+	}
+	return db
 }

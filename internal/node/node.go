@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	rungroup "github.com/oklog/run"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/bitmexcompat"
+	"github.com/candlewire/candlewire/internal/cluster"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
@@ -22,7 +25,6 @@ import (
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/store"
-	"github.com/candlewire/candlewire/internal/tail"
 )
 
 // Config is the settings of the single node (`candlewire run`).
@@ -34,16 +36,37 @@ type Config struct {
 	Serve     config.Serve
 	Lookback  time.Duration    // gap repair's look-back; 0: the collector's default
 	Retention config.Retention // a PostgreSQL store's
+	Role      Role
+	Cluster   config.Cluster // NATS servers to join, when any
 	// Sim, when set, is an in-process simulator every venue points at.
 	// It is not part of the node: it serves before the node starts and
 	// stops after it.
 	Sim *sim.Config
 }
 
+// Role is what a node runs.
+type Role int
+
+// Roles.
+const (
+	Single    Role = iota // collects, stores and serves (run)
+	Collector             // collects and stores (collect)
+	Gateway               // serves what others store (serve)
+)
+
+func (r Role) collects() bool { return r != Gateway }
+func (r Role) serves() bool   { return r != Collector }
+
+// String names the role as /v1/status and /metrics do.
+func (r Role) String() string {
+	return [...]string{"single", "collector", "gateway"}[r]
+}
+
 // node is one Run's shared parts.
 type node struct {
 	Config
 	st          store.Store
+	bus         *cluster.Conn // nil outside a cluster
 	hub         *hub.Hub
 	reg         *prometheus.Registry
 	met         *metrics.Metrics
@@ -59,7 +82,10 @@ type node struct {
 // sampling, the HTTP server stops.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n := &node{Config: cfg, hub: &hub.Hub{}, log: log}
-	if cfg.Sim != nil {
+	if !postgres.IsDSN(cfg.DB) && (cfg.Role != Single || cfg.Cluster.On()) {
+		return fmt.Errorf("a %s needs a PostgreSQL store that others share (--db postgres://…), not %q", cfg.Role.part(), cfg.DB)
+	}
+	if cfg.Sim != nil && cfg.Role.collects() {
 		var stop func()
 		var err error
 		sc := *cfg.Sim
@@ -70,61 +96,74 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		defer stop()
 	}
 	var err error
-	if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, log.With("component", "instruments")); err != nil {
-		return err
+	if cfg.Role.collects() {
+		if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, log.With("component", "instruments")); err != nil {
+			return err
+		}
 	}
 	if n.st, err = openStore(ctx, n.DB, false, postgres.Options{Retention: n.Retention, Logger: log.With("component", "store")}); err != nil {
 		return err
 	}
 	defer n.st.Close()
+	if cfg.Cluster.On() {
+		if n.bus, err = cluster.Connect(ctx, cfg.Cluster, 15*time.Second, log.With("component", "nats")); err != nil {
+			return err
+		}
+		defer n.bus.Close()
+	}
 	return n.run(ctx)
 }
 
-// run composes the components once the store is open.
+// part names what needs a shared store.
+func (r Role) part() string {
+	if r == Single {
+		return "cluster node"
+	}
+	return r.String()
+}
+
+// run composes the components of the node's role once the store is
+// open. Interrupts run in the order the components are added, once the
+// first returns (the collector, or the watch of ctx, when ctx ends).
 func (n *node) run(ctx context.Context) error {
 	n.reg, n.met = newMetrics()
+	node := "single"
+	if n.bus != nil {
+		node = n.bus.Node
+	}
+	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "candlewire_node_info",
+		Help:        "The node's role (single, collector, gateway) and its name in the cluster.",
+		ConstLabels: prometheus.Labels{"role": n.Role.String(), "node": node}})
+	info.Set(1)
+	n.reg.MustRegister(info)
 	n.health = n.newHealth()
-	compat := bitmexcompat.New(bitmexcompat.Config{Store: n.st, Hub: n.hub, Markets: n.Markets, Aliases: aliases(n.Serve.BitMEX),
-		Origins: n.Serve.Origins})
+	var compat *bitmexcompat.Server
+	if n.Role.serves() {
+		compat = bitmexcompat.New(bitmexcompat.Config{Store: n.st, Hub: n.hub, Markets: n.Markets, Aliases: aliases(n.Serve.BitMEX),
+			Origins: n.Serve.Origins})
+	}
 	client := NewHTTPClient()
 	defer client.CloseIdleConnections()
-	venues, err := n.Endpoints.Venues(ctx, n.Markets, n.st, Deps{Client: client, Log: n.log, Metrics: n.met})
-	if err != nil {
-		return err
-	}
-	// A store other processes write too feeds the hub through a tail of its
-	// change log, in sequence order; the collector's own changes are only
-	// some of them. Otherwise the collector publishes what it stores.
-	var pub collector.Publisher = n.hub
-	var tl *tail.Tail
-	if lg, shared := n.st.(*postgres.Store); shared {
-		head, err := lg.Head(ctx) // before anything is served
-		if err != nil {
+	var g rungroup.Group
+	if n.Role.collects() {
+		if err := n.addCollector(ctx, &g, client, compat); err != nil {
 			return err
 		}
-		pub, tl = nil, tail.New(lg, n.hub, head, 50*time.Millisecond, n.log.With("component", "tail"))
+	} else {
+		g.Add(func() error { <-ctx.Done(); return nil }, func(error) {})
 	}
-	col, err := collector.New(collector.Config{Store: n.st, Publisher: pub, Trades: compat, Venues: venues, Logger: n.log,
-		Metrics: n.met, MaxRepair: n.Lookback})
-	if err != nil {
+	if err := n.addBus(ctx, &g); err != nil {
 		return err
 	}
 	srv, err := n.startHTTP(compat)
 	if err != nil {
 		return err
 	}
-	var g rungroup.Group
-	// Interrupts run in the order added, once the first component returns
-	// (the collector, when ctx ends).
-	colCtx, stopCol := context.WithCancel(ctx)
-	stored := make(chan struct{})
-	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
-	if tl != nil { // stopped after the collector: it publishes the last writes, then the hub closes
-		add(&g, tl.Run)
+	if n.Role.serves() {
+		sub, logStop := n.hub.Subscribe(streamsOf(n.Markets, market.I1m)...), make(chan struct{})
+		g.Add(func() error { logFinals(sub, n.log); <-logStop; return nil }, // a stopped candle log does not stop the node
+			func(error) { close(logStop) })
 	}
-	sub, logStop := n.hub.Subscribe(streamsOf(n.Markets, market.I1m)...), make(chan struct{})
-	g.Add(func() error { logFinals(sub, n.log); <-logStop; return nil }, // a stopped candle log does not stop the node
-		func(error) { close(logStop) })
 	add(&g, n.hub.Run) // clients get "going away"
 	add(&g, n.health.Run)
 	add(&g, srv.Run)
@@ -134,6 +173,32 @@ func (n *node) run(ctx context.Context) error {
 	err = g.Run()
 	n.log.Info("stopped; everything collected is stored")
 	return err
+}
+
+// addCollector adds the venues' collector, first: stopping it stores
+// everything collected. A store other processes write too feeds the hub
+// through the change log (addBus); otherwise the collector publishes what
+// it stores.
+func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http.Client, compat *bitmexcompat.Server) error {
+	venues, err := n.Endpoints.Venues(ctx, n.Markets, n.st, Deps{Client: client, Log: n.log, Metrics: n.met})
+	if err != nil {
+		return err
+	}
+	cfg := collector.Config{Store: n.st, Venues: venues, Logger: n.log, Metrics: n.met, MaxRepair: n.Lookback}
+	if _, shared := n.st.(*postgres.Store); !shared {
+		cfg.Publisher = n.hub
+	}
+	if compat != nil {
+		cfg.Trades = compat
+	}
+	col, err := collector.New(cfg)
+	if err != nil {
+		return err
+	}
+	colCtx, stopCol := context.WithCancel(ctx)
+	stored := make(chan struct{})
+	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
+	return nil
 }
 
 // add runs f under g until g stops it; stopping it waits for f to

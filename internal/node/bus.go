@@ -1,0 +1,111 @@
+package node
+
+import (
+	"context"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	rungroup "github.com/oklog/run"
+
+	"github.com/candlewire/candlewire/internal/bus"
+	"github.com/candlewire/candlewire/internal/lease"
+	"github.com/candlewire/candlewire/internal/postgres"
+	"github.com/candlewire/candlewire/internal/tail"
+)
+
+// relayTTL is how long the relay's lease outlives its holder.
+const relayTTL = 6 * time.Second
+
+// addBus adds what carries a shared store's changes to the hub, after the
+// collector (so it publishes the collector's last writes before the hub
+// closes): in a cluster, a collecting node's relay candidate and a
+// serving node's feed of the bus; alone, a tail of the change log.
+func (n *node) addBus(ctx context.Context, g *rungroup.Group) error {
+	lg, shared := n.st.(*postgres.Store)
+	if !shared {
+		return nil
+	}
+	head, err := lg.Head(ctx) // before anything is served
+	if err != nil {
+		return err
+	}
+	if n.bus == nil {
+		if n.Role.serves() {
+			add(g, tail.New(lg, n.hub, head, 50*time.Millisecond, n.log.With("component", "tail")).Run)
+		}
+		return nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := bus.Stream(sctx, n.bus.JS, n.bus.Replicas); err != nil {
+		return err
+	}
+	if n.Role.collects() {
+		kv, err := lease.Bucket(sctx, n.bus.JS, "candlewire_leases", relayTTL, n.bus.Replicas)
+		if err != nil {
+			return err
+		}
+		r := bus.NewRelay(n.bus.JS, lg, 20*time.Millisecond, n.log.With("component", "relay"))
+		l := lease.New(kv, "relay", n.bus.Node, relayTTL, n.log.With("component", "relay"))
+		add(g, func(ctx context.Context) error { return l.Run(ctx, r.Publish) })
+		n.relayMetrics(r, l, lg)
+	}
+	if n.Role.serves() {
+		f := bus.NewFeed(n.bus.JS, lg, n.hub, head, time.Second, n.log.With("component", "feed"))
+		add(g, f.Run)
+		feedMetrics(n.reg, f.Stats())
+	}
+	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "candlewire_nats_connected",
+		Help: "1 while the node is connected to a NATS server of its cluster."}, func() float64 { return b2f(n.bus.Connected()) }))
+	return nil
+}
+
+// feedMetrics exports a gateway feed's counts.
+func feedMetrics(reg prometheus.Registerer, st *bus.FeedStats) {
+	counter := func(name, help string, labels prometheus.Labels, v *atomic.Int64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+			func() float64 { return float64(v.Load()) }))
+	}
+	const changes = "Changes the gateway's feed delivered to its clients, by where they came from: the bus, or the store."
+	counter("candlewire_feed_changes_total", changes, prometheus.Labels{"from": "bus"}, &st.FromBus)
+	counter("candlewire_feed_changes_total", changes, prometheus.Labels{"from": "store"}, &st.FromLog)
+	counter("candlewire_feed_holes_total", "Times the bus skipped changes and the feed read them from the store.", nil, &st.Holes)
+	counter("candlewire_feed_dropped_total", "Bus messages dropped behind the feed's full queue (read from the store instead).",
+		nil, &st.Dropped)
+	counter("candlewire_feed_bad_messages_total", "Bus messages that were not changes, skipped.", nil, &st.Bad)
+}
+
+// relayMetrics exports whether this node holds the relay's lease, and
+// the relay's progress: the newest change it published and how far the
+// store's head is ahead of it.
+func (n *node) relayMetrics(r *bus.Relay, l *lease.Lease, lg *postgres.Store) {
+	n.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "candlewire_relay_leader",
+			Help: "1 while this node holds the relay's lease and publishes the change log."}, func() float64 { return b2f(l.Held()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "candlewire_relay_published_seq",
+			Help: "The newest change (sequence number) this node's relay published."}, func() float64 { return float64(r.Published()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "candlewire_relay_lag",
+			Help: "Sequence numbers the store's head is ahead of what this node's relay published, while it holds the lease."},
+			func() float64 {
+				if !l.Held() {
+					return 0
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				head, err := lg.Head(ctx)
+				if err != nil {
+					return math.NaN()
+				}
+				return float64(max(0, head-r.Published()))
+			}))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
