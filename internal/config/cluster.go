@@ -58,4 +58,3 @@ func (c Cluster) Check() error {
 	}
 	return nil
 }
-
