@@ -23,6 +23,7 @@ Usage:
                       [--ws-url VENUE=URL] [--rest-url VENUE=URL] [--nats URL,...] [--node NAME]
   candlewire collect  [--markets M,...] --db postgres://… [--nats URL,...] [--node NAME] [--listen ADDR] [--sim]
   candlewire serve    [--markets M,...] --db postgres://… [--nats URL,...] [--node NAME] [--listen ADDR]
+  candlewire cluster  status|drain NODE|undrain NODE [--nats URL,...] [--config FILE]
   candlewire watch    [MARKET...] [--json] [--sim] [--db FILE] [--config FILE]
   candlewire sim      [--listen ADDR] [--seed N] [--speed X] [--bin-delay D] [--symbols S,...] [--fault F]...
   candlewire backfill --market M --from T --to T [--db FILE] [--sim]
@@ -54,7 +55,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
 		"record": recordCmd, "replay": replayCmd, "markets": marketsCmd, "migrate": migrateCmd,
-		"collect": collectCmd, "serve": serveCmd,
+		"collect": collectCmd, "serve": serveCmd, "cluster": clusterCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,6 +53,17 @@ type Config struct {
 	MaxRepair  time.Duration // longest history gap repair fetches; default 7 days
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
+	// Assign, when set, says which of the venues' markets this collector
+	// collects and repairs now (a cluster's ownership); without it, all.
+	Assign Assigner
+}
+
+// Assigner says which of a venue's markets a collector collects now and
+// which of those it owns: only an owner repairs over REST. Changed's
+// channel closes when that may have changed.
+type Assigner interface {
+	Markets(venue string) (collect, own []market.Market)
+	Changed() <-chan struct{}
 }
 
 // Collector runs feeds, engines, the writer and gap repair.
@@ -101,6 +113,9 @@ func (c *Collector) Run(ctx context.Context) error {
 
 	var reps []*repairer
 	for _, v := range c.cfg.Venues {
+		if c.cfg.Assign != nil {
+			break // made for each assignment
+		}
 		rep, err := newRepairer(ctx, c, v)
 		if err != nil {
 			stopWriter()
@@ -113,15 +128,13 @@ func (c *Collector) Run(ctx context.Context) error {
 	defer stopDrain()
 	var wg sync.WaitGroup
 	for i, v := range c.cfg.Venues {
-		sink := newVenueSink(v, c.writer, c.cfg.Logger.With("component", "sink", "venue", v.Name), c.met)
-		sink.trades = c.cfg.Trades
-		rep := reps[i]
-		wg.Add(2)
-		go func() { defer wg.Done(); rep.run(ctx, sink.repairs) }()
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := v.Feed.Run(ctx, v.Markets, sink); err != nil {
-				c.log.Error("feed stopped", "venue", v.Name, "err", err)
+			if c.cfg.Assign != nil {
+				c.follow(ctx, v)
+			} else {
+				c.collect(ctx, v, reps[i])
 			}
 		}()
 	}
@@ -129,4 +142,71 @@ func (c *Collector) Run(ctx context.Context) error {
 	stopWriter() // feeds are done: the final flush sees everything
 	writerDone.Wait()
 	return nil
+}
+
+// collect runs v's feed and its repairer until ctx ends.
+func (c *Collector) collect(ctx context.Context, v Venue, rep *repairer) {
+	sink := newVenueSink(v, c.writer, c.cfg.Logger.With("component", "sink", "venue", v.Name), c.met)
+	sink.trades = c.cfg.Trades
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); rep.run(ctx, sink.repairs) }()
+	if err := v.Feed.Run(ctx, v.Markets, sink); err != nil {
+		c.log.Error("feed stopped", "venue", v.Name, "err", err)
+	}
+	wg.Wait()
+}
+
+// follow collects the markets of v the assignment gives this collector,
+// starting the venue's feed again on those of each new assignment (the
+// pair's other collector keeps the markets that stay stored meanwhile,
+// and gap repair fills any seam), until ctx ends.
+func (c *Collector) follow(ctx context.Context, v Venue) {
+	var was []market.Market
+	for ctx.Err() == nil {
+		changed := c.cfg.Assign.Changed()
+		collect, own := c.cfg.Assign.Markets(v.Name)
+		if !slices.Equal(collect, was) {
+			c.log.Info("assigned markets", "venue", v.Name, "collect", len(collect), "own", len(own))
+		}
+		was = collect
+		vctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if len(collect) == 0 {
+				<-vctx.Done()
+				return
+			}
+			vv := v
+			vv.Markets = collect
+			rep, err := newRepairer(vctx, c, vv)
+			if err != nil {
+				c.log.Warn("cannot start collecting; retrying on the next assignment", "venue", v.Name, "err", err)
+				<-vctx.Done()
+				return
+			}
+			rep.owns = append([]market.Market{}, own...) // not nil: it repairs only these
+			c.collect(vctx, vv, rep)
+		}()
+		c.awaitChange(ctx, changed, v.Name, collect, own)
+		stop()
+		<-done
+	}
+}
+
+// awaitChange waits until ctx ends or the assignment of v's markets to
+// this collector is other than collect and own.
+func (c *Collector) awaitChange(ctx context.Context, changed <-chan struct{}, venue string, collect, own []market.Market) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		changed = c.cfg.Assign.Changed()
+		if nc, no := c.cfg.Assign.Markets(venue); !slices.Equal(nc, collect) || !slices.Equal(no, own) {
+			return
+		}
+	}
 }

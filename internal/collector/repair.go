@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -32,6 +33,9 @@ type repairer struct {
 	log  *slog.Logger
 	v    Venue
 	mark map[market.Market]int64 // 0: not known yet, start at the first minute seen
+	// owns, when not nil, are the markets it repairs over REST (a
+	// cluster's owner); the others' repairs are their owners'.
+	owns []market.Market
 }
 
 func newRepairer(ctx context.Context, c *Collector, v Venue) (*repairer, error) {
@@ -156,6 +160,9 @@ func absent(gaps []store.Gap) func(t int64) bool {
 }
 
 func (r *repairer) repair(ctx context.Context, req repairReq) error {
+	if r.owns != nil && !slices.Contains(r.owns, req.m) {
+		return nil // its owner's to repair
+	}
 	if err := r.c.writer.Flush(ctx); err != nil {
 		return fmt.Errorf("flush before repair: %w", err)
 	}

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/candlewire/candlewire/internal/market"
 )
 
 // Cluster joins a node to a cluster on NATS JetStream (docs/cluster.md).
@@ -22,6 +24,10 @@ type Cluster struct {
 	// Replicas is how many NATS servers keep each stream and bucket
 	// (default: 3, or the servers listed when fewer).
 	Replicas int `yaml:"replicas"`
+	// Pins limit who collects a venue's markets, or one market's, to the
+	// named collectors ({binance: [c1, c2], "okx:BTC-USDT": [c3]}), while
+	// any of them is up.
+	Pins map[string][]string `yaml:"pins"`
 }
 
 // ClusterTLS are the files of a NATS client's TLS.
@@ -37,6 +43,9 @@ func (c Cluster) On() bool { return len(c.NATS) > 0 }
 // nodeName is a member name: it becomes a key of the cluster's buckets.
 var nodeName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
+// venueName is a venue's name as a pin's key.
+var venueName = regexp.MustCompile(`^[a-z0-9]{1,32}$`)
+
 // Check validates the cluster section.
 func (c Cluster) Check() error {
 	for _, u := range c.NATS {
@@ -50,10 +59,20 @@ func (c Cluster) Check() error {
 	if c.Replicas < 0 || c.Replicas > 5 {
 		return fmt.Errorf("cluster.replicas: %d is not 1 to 5", c.Replicas)
 	}
+	for k, nodes := range c.Pins {
+		if _, err := market.ParseMarket(k); err != nil && !venueName.MatchString(k) {
+			return fmt.Errorf("cluster.pins: %q is neither a venue nor a market", k)
+		}
+		for _, n := range nodes {
+			if !nodeName.MatchString(n) {
+				return fmt.Errorf("cluster.pins.%s: %q is not a node name", k, n)
+			}
+		}
+	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return fmt.Errorf("cluster.tls: cert and key go together")
 	}
-	if !c.On() && (c.Credentials != "" || c.TLS != ClusterTLS{} || c.Node != "" || c.Replicas != 0) {
+	if !c.On() && (c.Credentials != "" || c.TLS != ClusterTLS{} || c.Node != "" || c.Replicas != 0 || len(c.Pins) > 0) {
 		return fmt.Errorf("cluster: settings without cluster.nats servers to join")
 	}
 	return nil

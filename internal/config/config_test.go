@@ -39,6 +39,9 @@ func TestParse(t *testing.T) {
 		{name: "cluster tls half", in: "cluster: {nats: ['nats://a:4222'], tls: {key: k.pem}}\n", bad: "cluster.tls"},
 		{name: "cluster without nats", in: "cluster: {node: a}\n", bad: "without cluster.nats"},
 		{name: "cluster unknown key", in: "cluster: {natz: []}\n", bad: "natz"},
+		{name: "cluster pins", in: "cluster: {nats: ['nats://a:4222'], pins: {binance: [c1, c2], 'okx:BTC-USDT': [c3]}}\n"},
+		{name: "cluster pin key", in: "cluster: {nats: ['nats://a:4222'], pins: {'no such': [c1]}}\n", bad: "neither a venue nor a market"},
+		{name: "cluster pin node", in: "cluster: {nats: ['nats://a:4222'], pins: {binance: ['c 1']}}\n", bad: "not a node name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

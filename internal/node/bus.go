@@ -11,6 +11,7 @@ import (
 	rungroup "github.com/oklog/run"
 
 	"github.com/candlewire/candlewire/internal/bus"
+	"github.com/candlewire/candlewire/internal/cluster"
 	"github.com/candlewire/candlewire/internal/lease"
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/tail"
@@ -108,4 +109,29 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// join makes this collector a member of the cluster, which assigns it
+// its markets, and exports the membership's figures.
+func (n *node) join(ctx context.Context) (*cluster.Membership, error) {
+	m := cluster.NewMembership(n.bus, n.Markets, n.Cluster.Pins, n.log.With("component", "members"))
+	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := m.Join(jctx); err != nil {
+		return nil, err
+	}
+	gauge := func(name, help string, f func(cluster.Status) float64) {
+		n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help},
+			func() float64 { return f(m.Status()) }))
+	}
+	gauge("candlewire_cluster_members", "Live, undrained collectors of the cluster, as this node sees them.",
+		func(s cluster.Status) float64 { return float64(len(s.Members)) })
+	gauge("candlewire_markets_owned", "Markets this collector owns: it collects them and repairs them over REST.",
+		func(s cluster.Status) float64 { return float64(s.Owned) })
+	gauge("candlewire_markets_standby", "Markets this collector stands by for: it collects them; their owner repairs them.",
+		func(s cluster.Status) float64 { return float64(s.Standby) })
+	n.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "candlewire_ownership_moves_total",
+		Help: "Markets whose owner changed, as this node saw the members come and go."},
+		func() float64 { return float64(m.Status().Moves) }))
+	return m, nil
 }

@@ -191,6 +191,13 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 	if compat != nil {
 		cfg.Trades = compat
 	}
+	var members *cluster.Membership
+	if n.bus != nil {
+		if members, err = n.join(ctx); err != nil {
+			return err
+		}
+		cfg.Assign = members
+	}
 	col, err := collector.New(cfg)
 	if err != nil {
 		return err
@@ -198,6 +205,9 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 	colCtx, stopCol := context.WithCancel(ctx)
 	stored := make(chan struct{})
 	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
+	if members != nil { // leaves the members after the collector stored everything
+		add(g, members.Run)
+	}
 	return nil
 }
 
