@@ -15,6 +15,7 @@ import (
 	"github.com/candlewire/candlewire/internal/lease"
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/tail"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // relayTTL is how long the relay's lease outlives its holder.
@@ -134,4 +135,20 @@ func (n *node) join(ctx context.Context) (*cluster.Membership, error) {
 		Help: "Markets whose owner changed, as this node saw the members come and go."},
 		func() float64 { return float64(m.Status().Moves) }))
 	return m, nil
+}
+
+// nodeConnects keeps a cluster collector's connect attempts apart from
+// the other collectors' in the shared store: each connects from its own
+// address, under its own venue budget.
+type nodeConnects struct {
+	log  upstream.ConnectLog
+	node string
+}
+
+func (c nodeConnects) Connects(ctx context.Context, venue string, since time.Time) ([]time.Time, error) {
+	return c.log.Connects(ctx, venue+"@"+c.node, since)
+}
+
+func (c nodeConnects) AddConnect(ctx context.Context, venue string, at time.Time) error {
+	return c.log.AddConnect(ctx, venue+"@"+c.node, at)
 }

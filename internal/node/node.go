@@ -25,6 +25,7 @@ import (
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/store"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // Config is the settings of the single node (`candlewire run`).
@@ -180,7 +181,11 @@ func (n *node) run(ctx context.Context) error {
 // through the change log (addBus); otherwise the collector publishes what
 // it stores.
 func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http.Client, compat *bitmexcompat.Server) error {
-	venues, err := n.Endpoints.Venues(ctx, n.Markets, n.st, Deps{Client: client, Log: n.log, Metrics: n.met})
+	var conns upstream.ConnectLog = n.st
+	if n.bus != nil {
+		conns = nodeConnects{log: n.st, node: n.bus.Node}
+	}
+	venues, err := n.Endpoints.Venues(ctx, n.Markets, conns, Deps{Client: client, Log: n.log, Metrics: n.met})
 	if err != nil {
 		return err
 	}
