@@ -47,28 +47,13 @@ func freePort(t *testing.T) string {
 // a new database refuses its cursor, and a screenshot is saved as an
 // artifact.
 func TestChartPage(t *testing.T) {
-	_, err := exec.LookPath(chromium)
-	need(t, err == nil, "Debian's chromium is not installed")
-	need(t, web.Built(), "the chart page is not built (./scripts/build-web)")
 	addr := freePort(t)
 	db := filepath.Join(t.TempDir(), "page.db")
 	args := []string{"run", "--sim", "--sim-speed", "60", "--db", db, "--listen", addr}
 	p := start(t, args...)
 	defer func() { p.kill(t) }()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelT()
-
-	if _, err := chromedp.Run(ctx, chromedp.Navigate("http://"+addr+"/")); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browse(t, "http://"+addr+"/")
 	waitJS(t, ctx, "candles drawn", `window.candlewire.bars.size > 0 && document.querySelectorAll('#chart canvas').length > 0`)
 	// binance:BTCUSDT's tick in the venue's list is 0.01: prices at 2 places.
 	waitJS(t, ctx, "prices at the market's own decimals", `window.candlewire.precision === 2`)
@@ -111,6 +96,28 @@ func TestChartPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// browse opens url in headless Chromium, closed when the test ends; the
+// context is the page's, for two minutes.
+func browse(t *testing.T, url string) context.Context {
+	t.Helper()
+	_, err := exec.LookPath(chromium)
+	need(t, err == nil, "Debian's chromium is not installed")
+	need(t, web.Built(), "the chart page is not built (./scripts/build-web)")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(cancelB)
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(cancelT)
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
 }
 
 func eval[T any](t *testing.T, ctx context.Context, js string) T {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -84,6 +86,9 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 	waitOwned(t, collectors[2:], len(ms), 1)
 	runCLI(t, "cluster", "undrain", "c1", "--nats", nc.URLs())
 	waitOwned(t, collectors[1:], len(ms), 2)
+	checkOwners(t, gateways[1], ms, "c1", "c2")
+	ctx := browse(t, "http://"+gateways[1].addr+"/")
+	waitJS(t, ctx, "the strip names the market's collector", `/collected by c[12]/.test(document.getElementById('quality').textContent)`)
 	end := market.I1m.Truncate(s.Clock.Now())
 	waitSim(s, end+3*time.Minute.Milliseconds()) // the last finals are due
 	st, err := postgres.Open(context.Background(), db, postgres.Options{})
@@ -202,4 +207,35 @@ func runCLI(t *testing.T, args ...string) string {
 		t.Fatalf("candlewire %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// checkOwners: the gateway's /v1/status names an owner and a standby
+// among live for every market, and itself as a gateway.
+func checkOwners(t *testing.T, gw *proc, ms []market.Market, live ...string) {
+	t.Helper()
+	resp, err := http.Get("http://" + gw.addr + "/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Node struct {
+			Role    string   `json:"role"`
+			Members []string `json:"members"`
+		} `json:"node"`
+		Markets []struct {
+			Market, Owner, Standby string
+		} `json:"markets"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Node.Role != "gateway" || !slices.Equal(st.Node.Members, live) || len(st.Markets) != len(ms) {
+		t.Fatalf("the gateway's status: %+v", st)
+	}
+	for _, m := range st.Markets {
+		if m.Owner == m.Standby || !slices.Contains(live, m.Owner) || !slices.Contains(live, m.Standby) {
+			t.Errorf("%s: owner %q, standby %q; want two of %v", m.Market, m.Owner, m.Standby, live)
+		}
+	}
 }

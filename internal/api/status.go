@@ -25,6 +25,17 @@ type marketStatus struct {
 	Tick        string `json:"tick,omitempty"`
 	Lot         string `json:"lot,omitempty"`
 	PricePlaces *int   `json:"price_places,omitempty"`
+	// Owner and Standby name the collectors of the market in a cluster.
+	Owner   string `json:"owner,omitempty"`
+	Standby string `json:"standby,omitempty"`
+}
+
+// Cluster is what a node knows of its cluster, for /v1/status.
+type Cluster interface {
+	// Owner names who owns and who stands by for m.
+	Owner(m market.Market) (owner, standby string)
+	// Node describes this node (its role, name, members…) as JSON.
+	Node() any
 }
 
 // Counts are the collector's counts /v1/status shows (metrics.Metrics
@@ -36,18 +47,26 @@ type Counts interface {
 	BudgetLeft(venue string) float64
 }
 
-// StatusHandler serves GET /v1/status: the markets and their data quality.
-func StatusHandler(c Counts, st store.Candles, ms []market.Market, infos map[market.Market]instrument.Instrument) http.HandlerFunc {
+// StatusHandler serves GET /v1/status: the markets and their data quality,
+// and in a cluster (cl not nil) this node and each market's collectors.
+func StatusHandler(c Counts, st store.Candles, ms []market.Market, infos map[market.Market]instrument.Instrument, cl Cluster) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		out := struct {
 			Now       int64             `json:"now"`
 			Intervals []market.Interval `json:"intervals"`
+			Node      any               `json:"node,omitempty"`
 			Markets   []marketStatus    `json:"markets"`
 		}{Now: time.Now().UnixMilli(), Intervals: market.Intervals}
+		if cl != nil {
+			out.Node = cl.Node()
+		}
 		for _, m := range ms {
 			s := marketStatus{Market: m.String(),
 				GapsFound: c.GapsFoundOf(m.String()), GapsFilled: c.GapsFilledOf(m.String()),
 				Reconnects: c.ReconnectsOf(m.Venue), BudgetLeft: c.BudgetLeft(m.Venue)}
+			if cl != nil {
+				s.Owner, s.Standby = cl.Owner(m)
+			}
 			if in, ok := infos[m]; ok {
 				p, _ := in.Scale()
 				s.Tick, s.Lot, s.PricePlaces = in.Tick.String(), in.Lot.String(), &p

@@ -49,6 +49,7 @@ type Membership struct {
 	pins    map[string][]string
 	log     *slog.Logger
 	started time.Time
+	member  bool // a collector: it heartbeats and is assigned markets; else it only follows (a gateway)
 
 	mu       sync.Mutex
 	heard    map[string]time.Time // live members, by when last heard (this clock)
@@ -61,10 +62,25 @@ type Membership struct {
 // NewMembership returns the membership of this node (conn.Node), which
 // collects markets, with pins (config.Cluster's).
 func NewMembership(conn *Conn, markets []market.Market, pins map[string][]string, log *slog.Logger) *Membership {
-	m := &Membership{conn: conn, markets: markets, pins: pins, log: log, started: time.Now(),
+	m := &Membership{conn: conn, markets: markets, pins: pins, log: log, started: time.Now(), member: true,
 		heard: map[string]time.Time{conn.Node: time.Now()}, draining: map[string]bool{}, changed: make(chan struct{})}
 	m.assign = Assign(markets, []string{conn.Node}, pins)
 	return m
+}
+
+// NewObserver returns a membership that follows the collectors without
+// being one (a gateway), to say who collects each market.
+func NewObserver(conn *Conn, markets []market.Market, pins map[string][]string, log *slog.Logger) *Membership {
+	return &Membership{conn: conn, markets: markets, pins: pins, log: log, started: time.Now(),
+		heard: map[string]time.Time{}, draining: map[string]bool{}, changed: make(chan struct{}), assign: Assignment{}}
+}
+
+// Owner returns who owns and who stands by for m ("" for none known).
+func (m *Membership) Owner(mk market.Market) (owner, standby string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.assign[mk]
+	return p.Owner, p.Standby
 }
 
 // Markets implements collector.Assigner.
@@ -145,6 +161,9 @@ func (m *Membership) Run(ctx context.Context) error {
 			m.log.Warn("following the cluster's members failed; again in a moment", "err", err)
 			sleep(ctx, Beat)
 		}
+	}
+	if !m.member {
+		return nil
 	}
 	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -232,6 +251,11 @@ func (m *Membership) beat(ctx context.Context, members jetstream.KeyValue) {
 			delete(m.heard, n)
 		}
 	}
+	if !m.member {
+		m.reassign()
+		m.mu.Unlock()
+		return
+	}
 	m.heard[m.conn.Node] = now
 	m.reassign()
 	m.mu.Unlock()
@@ -273,7 +297,9 @@ func (m *Membership) reassign() {
 	close(m.changed)
 	m.changed = make(chan struct{})
 	owned, standby := next.Count(m.conn.Node)
-	m.log.Info("markets reassigned", "members", fmt.Sprint(m.live()), "moved", moved, "owned", owned, "standby", standby)
+	if m.member {
+		m.log.Info("markets reassigned", "members", fmt.Sprint(m.live()), "moved", moved, "owned", owned, "standby", standby)
+	}
 }
 
 // Buckets creates or opens the members and drain buckets.

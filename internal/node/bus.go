@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/candlewire/candlewire/internal/bus"
 	"github.com/candlewire/candlewire/internal/cluster"
 	"github.com/candlewire/candlewire/internal/lease"
+	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/tail"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -59,6 +61,12 @@ func (n *node) addBus(ctx context.Context, g *rungroup.Group) error {
 		f := bus.NewFeed(n.bus.JS, lg, n.hub, head, time.Second, n.log.With("component", "feed"))
 		add(g, f.Run)
 		feedMetrics(n.reg, f.Stats())
+	}
+	if n.members == nil { // a gateway: it follows the members, to say who collects what
+		if n.members, err = n.join(ctx, cluster.NewObserver); err != nil {
+			return err
+		}
+		add(g, n.members.Run)
 	}
 	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "candlewire_nats_connected",
 		Help: "1 while the node is connected to a NATS server of its cluster."}, func() float64 { return b2f(n.bus.Connected()) }))
@@ -113,9 +121,12 @@ func b2f(b bool) float64 {
 }
 
 // join makes this collector a member of the cluster, which assigns it
-// its markets, and exports the membership's figures.
-func (n *node) join(ctx context.Context) (*cluster.Membership, error) {
-	m := cluster.NewMembership(n.bus, n.Markets, n.Cluster.Pins, n.log.With("component", "members"))
+// its markets (newMembership: cluster.NewMembership), or has a gateway
+// follow the members (cluster.NewObserver), and exports the membership's
+// figures.
+func (n *node) join(ctx context.Context, newMembership func(*cluster.Conn, []market.Market, map[string][]string,
+	*slog.Logger) *cluster.Membership) (*cluster.Membership, error) {
+	m := newMembership(n.bus, n.Markets, n.Cluster.Pins, n.log.With("component", "members"))
 	jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := m.Join(jctx); err != nil {
@@ -151,4 +162,23 @@ func (c nodeConnects) Connects(ctx context.Context, venue string, since time.Tim
 
 func (c nodeConnects) AddConnect(ctx context.Context, venue string, at time.Time) error {
 	return c.log.AddConnect(ctx, venue+"@"+c.node, at)
+}
+
+// clusterView is /v1/status's view of the cluster.
+type clusterView struct{ n *node }
+
+func (v clusterView) Owner(m market.Market) (owner, standby string) { return v.n.members.Owner(m) }
+
+func (v clusterView) Node() any {
+	st := v.n.members.Status()
+	return struct {
+		Role          string   `json:"role"`
+		Name          string   `json:"name"`
+		Members       []string `json:"members"`
+		Draining      []string `json:"draining,omitempty"`
+		Owned         int      `json:"owned"`
+		Standby       int      `json:"standby"`
+		Moves         int64    `json:"ownership_moves"`
+		NATSConnected bool     `json:"nats_connected"`
+	}{v.n.Role.String(), v.n.bus.Node, st.Members, st.Draining, st.Owned, st.Standby, st.Moves, v.n.bus.Connected()}
 }

@@ -26,7 +26,11 @@ func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{Registry: n.reg}))
-	mux.Handle("GET /v1/status", api.StatusHandler(n.met, n.st, n.Markets, n.instruments))
+	var cl api.Cluster
+	if n.members != nil {
+		cl = clusterView{n}
+	}
+	mux.Handle("GET /v1/status", api.StatusHandler(n.met, n.st, n.Markets, n.instruments, cl))
 	mux.Handle("GET /healthz", n.health.Handler())
 	a := api.New(api.Config{Store: n.st, Hub: n.hub, Registerer: n.reg, Markets: n.Markets, Tokens: n.Serve.Tokens,
 		Origins: n.Serve.Origins, Hosts: allowedHosts(srv.Addr(), n.Serve.Hosts, n.log), MaxConnsPerIP: n.Serve.MaxConnsPerIP})

@@ -67,7 +67,8 @@ func (r Role) String() string {
 type node struct {
 	Config
 	st          store.Store
-	bus         *cluster.Conn // nil outside a cluster
+	bus         *cluster.Conn       // nil outside a cluster
+	members     *cluster.Membership // in a cluster: who collects what
 	hub         *hub.Hub
 	reg         *prometheus.Registry
 	met         *metrics.Metrics
@@ -196,12 +197,11 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 	if compat != nil {
 		cfg.Trades = compat
 	}
-	var members *cluster.Membership
 	if n.bus != nil {
-		if members, err = n.join(ctx); err != nil {
+		if n.members, err = n.join(ctx, cluster.NewMembership); err != nil {
 			return err
 		}
-		cfg.Assign = members
+		cfg.Assign = n.members
 	}
 	col, err := collector.New(cfg)
 	if err != nil {
@@ -210,8 +210,8 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 	colCtx, stopCol := context.WithCancel(ctx)
 	stored := make(chan struct{})
 	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
-	if members != nil { // leaves the members after the collector stored everything
-		add(g, members.Run)
+	if n.members != nil { // leaves the members after the collector stored everything
+		add(g, n.members.Run)
 	}
 	return nil
 }

@@ -212,6 +212,11 @@ function switchTo(name) {
   for (const b of document.querySelectorAll('[data-transport]')) b.classList.toggle('on', b.dataset.transport === name);
 }
 
+// esc makes text safe inside HTML.
+function esc(s) {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function render() {
   const rows = Object.entries(transports).map(([name]) => {
     const s = stats(name);
@@ -229,7 +234,8 @@ function render() {
   const age = st.last_final_at ? Math.max(0, (state.status.now - st.last_final_at) / 1000).toFixed(0) + ' s' : '–';
   const bin = st.last_final ? new Date(st.last_final).toISOString().slice(11, 16) : '–';
   $('quality').innerHTML = `last final bin <b>${bin}</b>, stored <b>${age}</b> ago · gaps found <b>${st.gaps_found}</b> · filled <b>${st.gaps_filled}</b>` +
-    ` · reconnects <b>${st.reconnects}</b> · connect budget left <b>${st.budget_left}</b>`;
+    ` · reconnects <b>${st.reconnects}</b> · connect budget left <b>${st.budget_left}</b>` +
+    (st.owner ? ` · collected by <b>${esc(st.owner)}</b>` + (st.standby ? ` (standby <b>${esc(st.standby)}</b>)` : '') : '');
 }
 
 // refreshStatus reads the markets and their data quality every 2 s.
