@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,20 +25,23 @@ import (
 )
 
 // TestClusterCollectorsAndGateway runs a cluster on a 3-node JetStream
-// cluster and one PostgreSQL database: three `candlewire collect`
-// processes share 10 markets from one simulator (each market owned by one
-// and stood by by another), and two `candlewire serve` gateways feed
-// WebSocket clients from the bus. Through a collector's kill -9, a NATS
-// server stopped and started, and a collector drained and undrained
-// (`candlewire cluster drain`), the markets move among the live
+// cluster and one PostgreSQL server: three `candlewire collect` processes
+// share 10 markets from one simulator (each market owned by one and stood
+// by by another), and two `candlewire serve` gateways feed clients of the
+// four transports from the bus. Faults, in turn: a collector's kill -9, a
+// NATS server stopped and started, the whole NATS cluster restarted,
+// PostgreSQL stopped for 5 s, the first gateway's kill -9 (its clients
+// resume on the second from their cursors), a collector drained and
+// undrained (`candlewire cluster drain`). The markets move among the live
 // collectors; afterwards every minute of every market is stored once,
 // final, and equal to the candle built from the simulator's trade log,
-// and each client's newest version of every 1m bin is the stored one.
+// and every client's newest version of every 1m bin is the stored one.
 func TestClusterCollectorsAndGateway(t *testing.T) {
 	if testing.Short() {
-		t.Skip("five processes for 40 s")
+		t.Skip("five processes for a minute")
 	}
-	db := pgtest.Fresh(t)
+	pg := pgtest.StartOwn(t) // a server of the test's own, to restart
+	db := pg.DSN
 	nc := natstest.Start(t, 3)
 	venues := drivers(func(d exchange.Driver) bool { return !d.Refills })
 	var ms []market.Market
@@ -60,15 +64,21 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 		collectors = append(collectors, p)
 	}
 	var gateways []*proc
-	var clients []*wsClient
 	for i := range 2 {
 		gw := start(t, "serve", "--markets", marketList(ms), "--db", db, "--listen", "127.0.0.1:0", "--nats", nc.URLs(),
 			"--node", fmt.Sprintf("g%d", i), "--log", "debug")
 		defer keepLog(t, fmt.Sprintf("gateway%d", i), gw)
 		gateways = append(gateways, gw)
-		clients = append(clients, follow(gw, ms))
 	}
+	// A client of each transport on the first gateway, resuming on the
+	// second from its cursor when the first dies; and one of the second's.
+	var clients []*resumer
+	for _, tr := range []transport{{"ws", apitest.WS}, {"sse", apitest.SSE}, {"longpoll", apitest.LongPoll}, {"poll", apitest.Poll}} {
+		clients = append(clients, resume(tr, ms, gateways[0], gateways[1]))
+	}
+	clients = append(clients, resume(transport{"ws", apitest.WS}, ms, gateways[1]))
 	waitOwned(t, collectors, len(ms), 3)
+	checkOwners(t, gateways[1], ms, "c0", "c1", "c2")
 	begin := market.I1m.Truncate(s.Clock.Now()) + time.Minute.Milliseconds()
 	waitSim(s, begin+time.Minute.Milliseconds())
 	if out := runCLI(t, "cluster", "status", "--nats", nc.URLs()); !strings.Contains(out, "c0") || !strings.Contains(out, "relay: c") {
@@ -82,6 +92,11 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 	nc.Stop(1)
 	time.Sleep(2 * time.Second)
 	nc.Start(1)
+	nc.Restart() // the whole NATS cluster
+	pg.Stop()
+	time.Sleep(5 * time.Second)
+	pg.Start()
+	gateways[0].kill(t)
 	runCLI(t, "cluster", "drain", "c1", "--nats", nc.URLs())
 	waitOwned(t, collectors[2:], len(ms), 1)
 	runCLI(t, "cluster", "undrain", "c1", "--nats", nc.URLs())
@@ -104,8 +119,21 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 	}
 	collectors[1].stop(t)
 	collectors[2].stop(t)
-	time.Sleep(2 * time.Second) // the gateways' feeds read the last writes within their second
-	for i, gw := range gateways {
+	var series []market.Series
+	for _, m := range ms {
+		series = append(series, market.Series{Market: m, Interval: market.I1m})
+	}
+	stored, err := st.Since(context.Background(), series, 0, 1<<30)
+	if err != nil || len(stored) == 0 {
+		t.Fatalf("%d stored, %v", len(stored), err)
+	}
+	last := stored[len(stored)-1].Seq
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if !slices.ContainsFunc(clients, func(c *resumer) bool { return c.newest() < last }) {
+			break
+		}
+	}
+	for i, gw := range gateways[1:] {
 		m := gw.scrape(t)
 		fromBus, fromStore := m.sum("candlewire_feed_changes_total", "from", "bus"), m.sum("candlewire_feed_changes_total", "from", "store")
 		t.Logf("gateway %d's feed: %v changes from the bus, %v from the store, %v holes", i, fromBus, fromStore,
@@ -120,21 +148,18 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 		d, _ := registry.Lookup(m.Venue)
 		t.Run(m.String(), func(t *testing.T) { checkMarket(t, st, srv.URL, d, m, begin, end) })
 	}
-	var series []market.Series
-	for _, m := range ms {
-		series = append(series, market.Series{Market: m, Interval: market.I1m})
-	}
-	stored, err := st.Since(context.Background(), series, 0, 1<<30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range clients {
-		got := c.wait()
+	for _, c := range clients {
+		got, gws := c.wait()
 		for _, sc := range stored {
-			if m := got[fmt.Sprintf("%s@1m %d", sc.Market, sc.OpenTime)]; m.Cursor != sc.Seq || m.Candle.Rev != sc.Rev {
-				t.Errorf("%s %s: gateway %d's client's newest is cursor %d rev %d, stored seq %d rev %d", sc.Market,
-					fmtMin(sc.OpenTime), i, m.Cursor, m.Candle.Rev, sc.Seq, sc.Rev)
+			// A poll's cursor is its response's, not each candle's: its
+			// candles are matched by revision alone.
+			if m := got[fmt.Sprintf("%s@1m %d", sc.Market, sc.OpenTime)]; m.Cursor != sc.Seq && c.name != "poll" || m.Candle.Rev != sc.Rev {
+				t.Errorf("%s %s: the %s client's newest is cursor %d rev %d, stored seq %d rev %d", sc.Market,
+					fmtMin(sc.OpenTime), c.name, m.Cursor, m.Candle.Rev, sc.Seq, sc.Rev)
 			}
+		}
+		if gws != c.gateways {
+			t.Errorf("the %s client was served by %d of its %d gateways", c.name, gws, c.gateways)
 		}
 	}
 }
@@ -143,36 +168,77 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 // the writers test's, since ownership moves in real seconds.
 const clusterSpeed = 10
 
-// wsClient follows streams of a gateway over WebSocket.
-type wsClient struct {
-	done chan struct{}
-	got  map[string]apitest.Msg // newest candle per stream and minute
+// transport is a client transport of apitest: it follows streams from
+// a cursor until the connection ends, and returns the newest cursor.
+type transport struct {
+	name   string
+	follow func(ctx context.Context, base string, streams []string, since int64, out chan<- apitest.Msg) (int64, error)
 }
 
-// follow starts a WebSocket client of p's 1m streams of ms.
-func follow(p *proc, ms []market.Market) *wsClient {
+// resumer is a client of the 1m streams that moves to the next gateway,
+// with its cursor, when one stops serving it.
+type resumer struct {
+	name     string
+	gateways int
+	done     chan struct{}
+	got      map[string]apitest.Msg // newest candle per stream and minute
+	served   int                    // gateways that delivered candles
+	last     atomic.Int64           // the newest cursor received
+}
+
+// newest is the newest cursor the client received.
+func (c *resumer) newest() int64 { return c.last.Load() }
+
+// resume starts a client of transport tr on the gateways in turn.
+func resume(tr transport, ms []market.Market, gateways ...*proc) *resumer {
 	var streams []string
 	for _, m := range ms {
 		streams = append(streams, m.String()+"@1m")
 	}
-	c := &wsClient{done: make(chan struct{}), got: map[string]apitest.Msg{}}
-	msgs := make(chan apitest.Msg, 1024)
+	c := &resumer{name: tr.name, gateways: len(gateways), done: make(chan struct{}), got: map[string]apitest.Msg{}}
 	go func() {
 		defer close(c.done)
-		for m := range msgs {
-			if m.Type == "candle" {
-				c.got[fmt.Sprintf("%s %d", m.Stream, m.Candle.T)] = m
+		var cursor int64
+		for _, gw := range gateways {
+			n := 0
+			for alive := true; alive; {
+				// A request that fails (a gateway answers 503 while
+				// PostgreSQL is away) is made again, while the gateway runs.
+				msgs := make(chan apitest.Msg, 1024)
+				got := make(chan int)
+				go func() {
+					k := 0
+					for m := range msgs {
+						if m.Type == "candle" {
+							c.got[fmt.Sprintf("%s %d", m.Stream, m.Candle.T)] = m
+							c.last.Store(max(c.last.Load(), m.Cursor))
+							k++
+						}
+					}
+					got <- k
+				}()
+				cursor, _ = tr.follow(context.Background(), "http://"+gw.addr, streams, cursor, msgs) //nolint:errcheck // made again
+				close(msgs)
+				n += <-got
+				select {
+				case <-gw.done:
+					alive = false
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+			if n > 0 {
+				c.served++
 			}
 		}
 	}()
-	go func() { apitest.WS(context.Background(), "http://"+p.addr, streams, 0, msgs); close(msgs) }() //nolint:errcheck // ends with the process
 	return c
 }
 
-// wait returns what the client got once its gateway stopped.
-func (c *wsClient) wait() map[string]apitest.Msg {
+// wait returns what the client got, and from how many gateways, once
+// its last gateway stopped.
+func (c *resumer) wait() (map[string]apitest.Msg, int) {
 	<-c.done
-	return c.got
+	return c.got, c.served
 }
 
 // waitOwned waits until the collectors together own all n markets, each

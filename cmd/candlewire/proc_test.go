@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/bus/natstest"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"go.uber.org/goleak"
 )
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, natstest.Lingering()...)
 }
 
 // proc is one running `candlewire` process.

@@ -20,7 +20,7 @@ import (
 	"github.com/candlewire/candlewire/internal/postgres/pgtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.Lingering()...) }
 
 var quiet = slog.New(slog.DiscardHandler)
 

@@ -71,25 +71,49 @@ func clusterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer conn.Close()
-	members, drain, err := cluster.Buckets(ctx, conn)
+	bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	members, drain, err := cluster.OpenBuckets(bctx, conn)
 	if err != nil {
 		return err
 	}
 	switch verb {
 	case "drain":
-		_, err = drain.Put(ctx, node, []byte(time.Now().UTC().Format(time.RFC3339)))
+		err = retry(bctx, func() error {
+			_, err := drain.Put(bctx, node, []byte(time.Now().UTC().Format(time.RFC3339)))
+			return err
+		})
 		if err == nil {
 			fmt.Fprintf(stdout, "%s drained: its markets move to the other collectors within seconds\n", node)
 		}
 	case "undrain":
-		err = drain.Delete(ctx, node)
+		err = retry(bctx, func() error { return drain.Delete(bctx, node) })
 		if err == nil {
 			fmt.Fprintf(stdout, "%s undrained: it takes its share of markets again\n", node)
 		}
 	default:
-		err = printStatus(ctx, stdout, conn, members, drain)
+		err = printStatus(bctx, stdout, conn, members, drain)
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("cluster %s: %w", verb, err)
+	}
+	return nil
+}
+
+// retry runs op until it succeeds or ctx ends (JetStream may be electing
+// a leader).
+func retry(ctx context.Context, op func() error) error {
+	for {
+		err := op()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // printStatus prints the members, the drained nodes and the relay's

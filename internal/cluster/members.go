@@ -24,8 +24,8 @@ const (
 	LeaseBucket   = "candlewire_leases"  // the relay's lease
 )
 
-// Heartbeats: a member puts itself every Beat; one not heard for
-// MemberTTL is gone.
+// Heartbeats: a member puts itself every Beat; the members bucket keeps
+// an entry MemberTTL, so one not heard for that long is gone.
 const (
 	Beat      = 2 * time.Second
 	MemberTTL = 3 * Beat
@@ -40,9 +40,13 @@ type Member struct {
 	Standby int       `json:"standby"`
 }
 
-// Membership keeps a collector in the members bucket, follows the live,
-// undrained collectors and assigns the markets among them (Assign). It
-// is the collector's collector.Assigner.
+// Membership keeps a collector in the members bucket, reads the live,
+// undrained collectors every Beat and assigns the markets among them
+// (Assign). It is the collector's collector.Assigner. (It reads the
+// buckets rather than watching them: following a watch, a gateway forgot
+// every collector after the whole NATS cluster restarted, in
+// TestClusterCollectorsAndGateway; a read every beat keeps no state to
+// lose.)
 type Membership struct {
 	conn    *Conn
 	markets []market.Market
@@ -52,7 +56,7 @@ type Membership struct {
 	member  bool // a collector: it heartbeats and is assigned markets; else it only follows (a gateway)
 
 	mu       sync.Mutex
-	heard    map[string]time.Time // live members, by when last heard (this clock)
+	heard    map[string]bool // live members: in the bucket at the last beat
 	draining map[string]bool
 	assign   Assignment
 	changed  chan struct{}
@@ -63,7 +67,7 @@ type Membership struct {
 // collects markets, with pins (config.Cluster's).
 func NewMembership(conn *Conn, markets []market.Market, pins map[string][]string, log *slog.Logger) *Membership {
 	m := &Membership{conn: conn, markets: markets, pins: pins, log: log, started: time.Now(), member: true,
-		heard: map[string]time.Time{conn.Node: time.Now()}, draining: map[string]bool{}, changed: make(chan struct{})}
+		heard: map[string]bool{conn.Node: true}, draining: map[string]bool{}, changed: make(chan struct{})}
 	m.assign = Assign(markets, []string{conn.Node}, pins)
 	return m
 }
@@ -72,7 +76,7 @@ func NewMembership(conn *Conn, markets []market.Market, pins map[string][]string
 // being one (a gateway), to say who collects each market.
 func NewObserver(conn *Conn, markets []market.Market, pins map[string][]string, log *slog.Logger) *Membership {
 	return &Membership{conn: conn, markets: markets, pins: pins, log: log, started: time.Now(),
-		heard: map[string]time.Time{}, draining: map[string]bool{}, changed: make(chan struct{}), assign: Assignment{}}
+		heard: map[string]bool{}, draining: map[string]bool{}, changed: make(chan struct{}), assign: Assignment{}}
 }
 
 // Owner returns who owns and who stands by for m ("" for none known).
@@ -129,141 +133,101 @@ func (m *Membership) Join(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.beat(ctx, members)
-	for _, b := range []struct {
-		kv   jetstream.KeyValue
-		into func(string)
-	}{
-		{members, func(k string) { m.heard[k] = time.Now() }},
-		{drain, func(k string) { m.draining[k] = true }},
-	} {
-		keys, err := b.kv.ListKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("list the %s bucket: %w", b.kv.Bucket(), err)
-		}
-		m.mu.Lock()
-		for k := range keys.Keys() {
-			b.into(k)
-		}
-		m.mu.Unlock()
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.reassign()
-	return nil
+	return m.beat(ctx, members, drain)
 }
 
-// Run heartbeats and follows the members until ctx ends, then leaves the
-// members at once (its markets move without waiting for the TTL).
+// Run heartbeats and reads the members every Beat until ctx ends, then
+// leaves the members at once (its markets move without waiting for the
+// TTL).
 func (m *Membership) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		if err := m.follow(ctx); err != nil && ctx.Err() == nil {
-			m.log.Warn("following the cluster's members failed; again in a moment", "err", err)
-			sleep(ctx, Beat)
-		}
-	}
-	if !m.member {
-		return nil
-	}
-	lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if kv, err := m.conn.JS.KeyValue(lctx, MembersBucket); err == nil {
-		kv.Delete(lctx, m.conn.Node) //nolint:errcheck // it expires anyway
-	}
-	return nil
-}
-
-// follow watches the members and drain buckets and heartbeats, until ctx
-// ends or a watch fails.
-func (m *Membership) follow(ctx context.Context) error {
-	members, drain, err := Buckets(ctx, m.conn)
-	if err != nil {
-		return err
-	}
-	mw, err := members.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch the members: %w", err)
-	}
-	defer mw.Stop() //nolint:errcheck // ends with ctx too
-	dw, err := drain.WatchAll(ctx)
-	if err != nil {
-		return fmt.Errorf("watch the drained nodes: %w", err)
-	}
-	defer dw.Stop() //nolint:errcheck // ends with ctx too
 	t := time.NewTicker(Beat)
 	defer t.Stop()
-	m.beat(ctx, members)
+	var members, drain jetstream.KeyValue
 	for {
 		select {
 		case <-ctx.Done():
+			m.leave(members)
 			return nil
-		case e, ok := <-mw.Updates():
-			if !ok {
-				return errors.New("the members watch ended")
-			}
-			m.apply(e, m.heard)
-		case e, ok := <-dw.Updates():
-			if !ok {
-				return errors.New("the drain watch ended")
-			}
-			m.apply(e, nil)
 		case <-t.C:
-			m.beat(ctx, members)
+		}
+		var err error
+		if members == nil {
+			members, drain, err = Buckets(ctx, m.conn)
+		}
+		if err == nil {
+			err = m.beat(ctx, members, drain)
+		}
+		if err != nil && ctx.Err() == nil {
+			m.log.Debug("heartbeat failed; the assignment stays as it is", "err", err)
 		}
 	}
 }
 
-// apply takes a bucket's entry: a member heard (into heard), or a node
-// drained (heard nil). A nil entry ends the watch's first values.
-func (m *Membership) apply(e jetstream.KeyValueEntry, heard map[string]time.Time) {
-	if e == nil {
+// leave deletes this member's entry, when it is one.
+func (m *Membership) leave(members jetstream.KeyValue) {
+	if !m.member || members == nil {
 		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	members.Delete(ctx, m.conn.Node) //nolint:errcheck // it expires anyway
+}
+
+// beat puts this member (a collector), then reads the members (the
+// bucket's entries live MemberTTL unless put again) and the drained
+// nodes, and reassigns. When NATS cannot be read, nothing changes: the
+// collectors keep collecting what they collect.
+func (m *Membership) beat(ctx context.Context, members, drain jetstream.KeyValue) error {
+	bctx, cancel := context.WithTimeout(ctx, Beat)
+	defer cancel()
+	if m.member {
+		m.mu.Lock()
+		owned, standby := m.assign.Count(m.conn.Node)
+		m.mu.Unlock()
+		b, _ := json.Marshal(Member{Node: m.conn.Node, Started: m.started, Markets: len(m.markets), Owned: owned, //nolint:errchkjson // plain fields
+			Standby: standby})
+		if _, err := members.Put(bctx, m.conn.Node, b); err != nil {
+			return fmt.Errorf("put this member: %w", err)
+		}
+	}
+	live, err := keys(bctx, members)
+	if err != nil {
+		return err
+	}
+	drained, err := keys(bctx, drain)
+	if err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	gone := e.Operation() != jetstream.KeyValuePut
-	switch {
-	case heard != nil && gone:
-		delete(m.heard, e.Key())
-	case heard != nil:
-		m.heard[e.Key()] = time.Now()
-	case gone:
-		delete(m.draining, e.Key())
-	default:
-		m.draining[e.Key()] = true
+	m.heard, m.draining = live, drained
+	if m.member {
+		m.heard[m.conn.Node] = true // the put may not be listed yet
 	}
 	m.reassign()
+	return nil
 }
 
-// beat puts this member, and forgets those not heard for MemberTTL
-// while the bus is up (when it is down, nobody is heard: the assignment
-// stays as it was, and the collectors keep collecting).
-func (m *Membership) beat(ctx context.Context, members jetstream.KeyValue) {
-	m.mu.Lock()
-	owned, standby := m.assign.Count(m.conn.Node)
-	me := Member{Node: m.conn.Node, Started: m.started, Markets: len(m.markets), Owned: owned, Standby: standby}
-	now := time.Now()
-	for n, at := range m.heard {
-		switch {
-		case !m.conn.Connected():
-			m.heard[n] = now
-		case n != m.conn.Node && now.Sub(at) > MemberTTL:
-			delete(m.heard, n)
+// keys lists a bucket's keys, giving up when ctx ends (a listing whose
+// consumer stalls, as one did while the whole NATS cluster restarted,
+// would otherwise never end, and the membership with it).
+func keys(ctx context.Context, kv jetstream.KeyValue) (map[string]bool, error) {
+	l, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the %s bucket: %w", kv.Bucket(), err)
+	}
+	defer l.Stop() //nolint:errcheck // done with it either way
+	out := map[string]bool{}
+	for {
+		select {
+		case k, ok := <-l.Keys():
+			if !ok {
+				return out, nil
+			}
+			out[k] = true
+		case <-ctx.Done():
+			return nil, fmt.Errorf("list the %s bucket: %w", kv.Bucket(), ctx.Err())
 		}
-	}
-	if !m.member {
-		m.reassign()
-		m.mu.Unlock()
-		return
-	}
-	m.heard[m.conn.Node] = now
-	m.reassign()
-	m.mu.Unlock()
-	b, _ := json.Marshal(me) //nolint:errchkjson // plain fields
-	pctx, cancel := context.WithTimeout(ctx, Beat)
-	defer cancel()
-	if _, err := members.Put(pctx, m.conn.Node, b); err != nil && ctx.Err() == nil {
-		m.log.Debug("heartbeat failed", "err", err)
 	}
 }
 
@@ -302,8 +266,45 @@ func (m *Membership) reassign() {
 	}
 }
 
-// Buckets creates or opens the members and drain buckets.
+// Buckets creates or opens the members and drain buckets, trying again
+// for as long as ctx allows while JetStream has no leader (each request
+// may wait 5 s for one, and a cluster that restarts needs a few seconds
+// to elect it).
 func Buckets(ctx context.Context, c *Conn) (members, drain jetstream.KeyValue, err error) {
+	for {
+		members, drain, err = buckets(ctx, c)
+		if err == nil || ctx.Err() != nil {
+			return members, drain, err
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < time.Second {
+			return members, drain, err
+		}
+		sleep(ctx, 250*time.Millisecond)
+	}
+}
+
+// OpenBuckets opens the members and drain buckets the collectors made
+// (candlewire cluster: a lookup needs only the buckets' own leaders, while
+// creating or updating them waits for the JetStream cluster's, which after
+// a restart of the whole cluster took longer than 30 s under load).
+func OpenBuckets(ctx context.Context, c *Conn) (members, drain jetstream.KeyValue, err error) {
+	for {
+		if members, err = c.JS.KeyValue(ctx, MembersBucket); err == nil {
+			if drain, err = c.JS.KeyValue(ctx, DrainBucket); err == nil {
+				return members, drain, nil
+			}
+		}
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			return nil, nil, fmt.Errorf("the cluster has no %w: has a collector run?", err)
+		}
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("open the cluster's buckets: %w", err)
+		}
+		sleep(ctx, 250*time.Millisecond)
+	}
+}
+
+func buckets(ctx context.Context, c *Conn) (members, drain jetstream.KeyValue, err error) {
 	members, err = c.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: MembersBucket, TTL: MemberTTL, History: 1,
 		Replicas: c.Replicas, Storage: jetstream.FileStorage})
 	if err != nil {

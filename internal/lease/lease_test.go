@@ -15,7 +15,7 @@ import (
 	"github.com/candlewire/candlewire/internal/bus/natstest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.Lingering()...) }
 
 // TestOneHolderAtATime: three candidates run for one lease; at most one
 // works at any moment, and when the holder stops, another takes the lease

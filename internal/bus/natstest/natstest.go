@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"go.uber.org/goleak"
 )
 
 // Cluster is n JetStream servers, routed to each other when n > 1.
@@ -88,6 +89,19 @@ func (c *Cluster) Start(i int) {
 	c.nodes[i] = s
 }
 
+// Restart stops every server, starts them again, and waits until
+// JetStream has a leader.
+func (c *Cluster) Restart() {
+	c.t.Helper()
+	for i := range c.nodes {
+		c.Stop(i)
+	}
+	for i := range c.nodes {
+		c.Start(i)
+	}
+	c.waitLeader()
+}
+
 // waitLeader waits until some server leads the JetStream cluster.
 func (c *Cluster) waitLeader() {
 	c.t.Helper()
@@ -123,4 +137,16 @@ func ports(t testing.TB, n int) []int {
 		l.Close()
 	}
 	return out
+}
+
+// Lingering are goleak options for what an embedded NATS server leaves
+// running after its Shutdown returns: its clock for access times (a
+// process-wide ticker it keeps while any server runs, and stops a moment
+// after the last) and a file store's last state flush. The tests' own
+// goroutines are still checked.
+func Lingering() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server/ats.Register.func1"),
+		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*fileStore).flushStreamStateLoop"),
+	}
 }
