@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"slices"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/candlewire/candlewire/internal/api/apitest"
 	"github.com/candlewire/candlewire/internal/bus/natstest"
-	"github.com/candlewire/candlewire/internal/exchange"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/postgres"
@@ -43,20 +41,8 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 	pg := pgtest.StartOwn(t) // a server of the test's own, to restart
 	db := pg.DSN
 	nc := natstest.Start(t, 3)
-	venues := drivers(func(d exchange.Driver) bool { return !d.Refills })
-	var ms []market.Market
-	for _, d := range venues {
-		for i := range 2 {
-			ms = append(ms, market.Market{Venue: d.Name, Symbol: d.Sim.BenchSymbol(i)})
-		}
-	}
-	s := sim.New(sim.Config{Seed: 2029, Speed: clusterSpeed})
-	registry.MountSims(s)
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	args := runArgs(t, t.TempDir(), db, srv.URL, venues)
+	ms, s, base, args := simSession(t, 2029, clusterSpeed, 2, db)
 	args[0] = "collect"
-	args[slices.Index(args, "--markets")+1] = marketList(ms)
 	var collectors []*proc
 	for i := range 3 {
 		p := start(t, append(args, "--nats", nc.URLs(), "--node", fmt.Sprintf("c%d", i))...)
@@ -146,7 +132,7 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 	}
 	for _, m := range ms {
 		d, _ := registry.Lookup(m.Venue)
-		t.Run(m.String(), func(t *testing.T) { checkMarket(t, st, srv.URL, d, m, begin, end) })
+		t.Run(m.String(), func(t *testing.T) { checkMarket(t, st, base, d, m, begin, end) })
 	}
 	for _, c := range clients {
 		got, gws := c.wait()

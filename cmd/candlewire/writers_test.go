@@ -38,19 +38,7 @@ func TestFourWritersOnePostgres(t *testing.T) {
 		t.Skip("four processes for 20 s")
 	}
 	db := pgtest.Fresh(t)
-	venues := drivers(func(d exchange.Driver) bool { return !d.Refills })
-	var ms []market.Market
-	for _, d := range venues {
-		for i := range 4 {
-			ms = append(ms, market.Market{Venue: d.Name, Symbol: d.Sim.BenchSymbol(i)})
-		}
-	}
-	s := sim.New(sim.Config{Seed: 2028, Speed: writersSpeed})
-	registry.MountSims(s)
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	args := runArgs(t, t.TempDir(), db, srv.URL, venues)
-	args[slices.Index(args, "--markets")+1] = marketList(ms)
+	ms, s, base, args := simSession(t, 2028, writersSpeed, 4, db)
 	var procs []*proc
 	for i := range 4 {
 		p := start(t, args...)
@@ -106,7 +94,7 @@ func TestFourWritersOnePostgres(t *testing.T) {
 	seen := rd.stop(t)
 	for _, m := range ms {
 		d, _ := registry.Lookup(m.Venue)
-		t.Run(m.String(), func(t *testing.T) { checkMarket(t, st, srv.URL, d, m, begin, end) })
+		t.Run(m.String(), func(t *testing.T) { checkMarket(t, st, base, d, m, begin, end) })
 	}
 	stored, err := st.Since(context.Background(), rd.series, 0, 1<<30)
 	if err != nil {
@@ -223,4 +211,25 @@ func (r *reader) stop(t *testing.T) map[market.Key]market.Candle {
 		t.Fatal(r.err)
 	}
 	return r.seen
+}
+
+// simSession is the setting of a multi-process test: perVenue markets of
+// each venue that does not refill, a simulator of them at speed (closed
+// when the test ends) at base, and run's arguments for them on db.
+func simSession(t *testing.T, seed uint64, speed float64, perVenue int, db string) (ms []market.Market, s *sim.Server,
+	base string, args []string) {
+	t.Helper()
+	venues := drivers(func(d exchange.Driver) bool { return !d.Refills })
+	for _, d := range venues {
+		for i := range perVenue {
+			ms = append(ms, market.Market{Venue: d.Name, Symbol: d.Sim.BenchSymbol(i)})
+		}
+	}
+	s = sim.New(sim.Config{Seed: seed, Speed: speed})
+	registry.MountSims(s)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	args = runArgs(t, t.TempDir(), db, srv.URL, venues)
+	args[slices.Index(args, "--markets")+1] = marketList(ms)
+	return ms, s, srv.URL, args
 }

@@ -18,20 +18,7 @@ import (
 // its revision and sequence number; writes then go on after the old head.
 func TestUpgradeKeepsCandles(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.Fresh(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for v := 1; v <= 6; v++ {
-		if err := apply(ctx, conn, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dsn, conn := atSchema(t, 6)
 	if _, err := conn.Exec(ctx, `INSERT INTO candles VALUES
 		('binance', 'BTCUSDT', '1m', 60000, 1.5, 2, 1, 1.75, 10.125, 17, 4, 3, 2, 'rest', 5, 7),
 		('binance', 'BTCUSDT', '5m', 0, 1.5, 2, 1, 1.75, 10.125, 17, 4, 1, 1, 'trades', 5, 8),
@@ -86,20 +73,7 @@ func TestUpgradeRedrawsAnUnusedHighEpoch(t *testing.T) {
 		written bool
 	}{{"empty", false}, {"written", true}} {
 		t.Run(c.name, func(t *testing.T) {
-			dsn := pgtest.Fresh(t)
-			conn, err := pgx.Connect(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)`); err != nil {
-				t.Fatal(err)
-			}
-			for v := 1; v <= 6; v++ {
-				if err := apply(ctx, conn, v); err != nil {
-					t.Fatal(err)
-				}
-			}
+			dsn, conn := atSchema(t, 6)
 			if _, err := conn.Exec(ctx, `UPDATE candle_head SET epoch = 8000, seq = 8000::bigint << 40`); err != nil {
 				t.Fatal(err)
 			}
@@ -119,4 +93,26 @@ func TestUpgradeRedrawsAnUnusedHighEpoch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// atSchema is a fresh database migrated to schema version v, as an older
+// candlewire left it, and a connection to it (closed when the test ends).
+func atSchema(t *testing.T, v int) (string, *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := pgtest.Fresh(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	if _, err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= v; i++ {
+		if err := apply(ctx, conn, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dsn, conn
 }
