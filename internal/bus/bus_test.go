@@ -25,28 +25,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, natstest.Lingering()...) 
 
 var quiet = slog.New(slog.DiscardHandler)
 
-// recorder is a Publisher that keeps what it was given.
-type recorder struct {
-	mu  sync.Mutex
-	got []market.Candle
-}
-
-func (r *recorder) Publish(cs []market.Candle) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.got = append(r.got, cs...)
-	return 0
-}
-
-func (r *recorder) newest() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.got) == 0 {
-		return 0
-	}
-	return r.got[len(r.got)-1].Seq
-}
-
 // connect is a JetStream client of the cluster, closed when the test ends.
 func connect(t *testing.T, c *natstest.Cluster) jetstream.JetStream {
 	t.Helper()
@@ -108,7 +86,7 @@ func TestBusDeliversEveryChangeInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec recorder
+	var rec storetest.Recorder
 	feed := NewFeed(connect(t, cl), stores[2], &rec, head, time.Second, quiet)
 	fctx, stopFeed := context.WithCancel(ctx)
 	fdone := make(chan struct{})
@@ -144,7 +122,7 @@ func TestBusDeliversEveryChangeInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for rec.newest() < want && time.Now().Before(deadline) {
+	for newest(&rec) < want && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	stopFeed()
@@ -158,13 +136,13 @@ func TestBusDeliversEveryChangeInOrder(t *testing.T) {
 }
 
 // check compares what rec got after head with the log.
-func check(t *testing.T, log Log, head int64, rec *recorder) {
+func check(t *testing.T, log Log, head int64, rec *storetest.Recorder) {
 	t.Helper()
 	all, err := log.Changes(context.Background(), head, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Delivered(t, rec.got, all)
+	storetest.Delivered(t, rec.Got(), all)
 }
 
 // write stores rounds batches of random versions of random bins, a batch
@@ -185,4 +163,13 @@ func write(ctx context.Context, t *testing.T, s *postgres.Store, seed uint64, ro
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// newest is the sequence number rec got last (0 for none).
+func newest(rec *storetest.Recorder) int64 {
+	got := rec.Got()
+	if len(got) == 0 {
+		return 0
+	}
+	return got[len(got)-1].Seq
 }

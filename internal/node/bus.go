@@ -16,7 +16,6 @@ import (
 	"github.com/candlewire/candlewire/internal/lease"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/postgres"
-	"github.com/candlewire/candlewire/internal/tail"
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
@@ -38,7 +37,7 @@ func (n *node) addBus(ctx context.Context, g *rungroup.Group) error {
 	}
 	if n.bus == nil {
 		if n.Role.serves() {
-			add(g, tail.New(lg, n.hub, head, 50*time.Millisecond, n.log.With("component", "tail")).Run)
+			add(g, bus.NewFeed(nil, lg, n.hub, head, 50*time.Millisecond, n.log.With("component", "tail")).Run) // the log alone
 		}
 		return nil
 	}
@@ -48,7 +47,7 @@ func (n *node) addBus(ctx context.Context, g *rungroup.Group) error {
 		return err
 	}
 	if n.Role.collects() {
-		kv, err := lease.Bucket(sctx, n.bus.JS, "candlewire_leases", relayTTL, n.bus.Replicas)
+		kv, err := lease.Bucket(sctx, n.bus.JS, cluster.LeaseBucket, relayTTL, n.bus.Replicas)
 		if err != nil {
 			return err
 		}

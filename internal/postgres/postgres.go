@@ -150,7 +150,7 @@ func (s *Store) Since(ctx context.Context, series []market.Series, after int64, 
 
 // Changes returns at most limit candles whose current revision was stored
 // after sequence number after, over every series, in sequence order (the
-// tail.Log a node's live clients are fed from). Like Since it is one
+// bus.Log a node's live clients are fed from). Like Since it is one
 // statement, so it never passes a number that commits later.
 func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]market.Candle, error) {
 	return collect(ctx, s.pool, fmt.Sprintf("changes after %d", after),

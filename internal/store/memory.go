@@ -219,7 +219,7 @@ func (s *Memory) Head(context.Context) (int64, error) {
 
 // Changes returns at most limit candles whose current revision was stored
 // after sequence number after, over every series, in sequence order
-// (tail.Log).
+// (bus.Log).
 func (s *Memory) Changes(_ context.Context, after int64, limit int) ([]market.Candle, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

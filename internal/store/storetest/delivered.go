@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -30,4 +31,26 @@ func Delivered(t *testing.T, got, stored []market.Candle) {
 			t.Errorf("%v: delivered last seq %d rev %d, stored seq %d rev %d", c.Key(), g.Seq, g.Rev, c.Seq, c.Rev)
 		}
 	}
+}
+
+// Recorder is a publisher (hub.Hub's Publish) that keeps what it was
+// given, for Delivered.
+type Recorder struct {
+	mu  sync.Mutex
+	got []market.Candle
+}
+
+// Publish keeps cs.
+func (r *Recorder) Publish(cs []market.Candle) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, cs...)
+	return 0
+}
+
+// Got returns what was published, in order.
+func (r *Recorder) Got() []market.Candle {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]market.Candle(nil), r.got...)
 }

@@ -1,15 +1,12 @@
-package tail
+package bus
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
 
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/postgres"
@@ -18,31 +15,17 @@ import (
 	"github.com/candlewire/candlewire/internal/store/storetest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// recorder is a Publisher that keeps what it was given.
-type recorder struct {
-	mu  sync.Mutex
-	got []market.Candle
-}
-
-func (r *recorder) Publish(cs []market.Candle) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.got = append(r.got, cs...)
-	return 0
-}
-
 // writer is one process's store, writing random versions of random bins.
 type writer interface {
 	Upsert(ctx context.Context, cs []market.Candle) (store.Result, error)
 }
 
-// TestTailPublishesEveryChangeInOrder: with writers storing at once (two
-// PostgreSQL pools, as two processes; or one memory store), the tail of a
-// third reader publishes every change after its start once, in sequence
+// TestFeedWithoutABusPublishesEveryChangeInOrder: with writers storing at
+// once (two PostgreSQL pools, as two processes; or one memory store), a
+// feed without a bus (a node alone on a shared store) of a third reader
+// publishes every change after its start once, in sequence
 // order, and what it published last of each bin is what is stored.
-func TestTailPublishesEveryChangeInOrder(t *testing.T) {
+func TestFeedWithoutABusPublishesEveryChangeInOrder(t *testing.T) {
 	cases := []struct {
 		name string
 		open func(t *testing.T) (Log, []writer)
@@ -74,17 +57,17 @@ func TestTailPublishesEveryChangeInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var rec recorder
+			var rec storetest.Recorder
 			tctx, stop := context.WithCancel(ctx)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				New(log, &rec, head, 5*time.Millisecond, slog.New(slog.DiscardHandler)).Run(tctx) //nolint:errcheck // returns nil
+				NewFeed(nil, log, &rec, head, 5*time.Millisecond, quiet).Run(tctx) //nolint:errcheck // returns nil
 			}()
 			var wg sync.WaitGroup
 			for i, w := range writers {
 				wg.Add(1)
-				go func() { defer wg.Done(); write(ctx, t, w, uint64(i)) }()
+				go func() { defer wg.Done(); writeRandom(ctx, t, w, uint64(i)) }()
 			}
 			wg.Wait()
 			stop() // the final drain publishes the last writes
@@ -93,12 +76,13 @@ func TestTailPublishesEveryChangeInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			storetest.Delivered(t, rec.got, all)
+			storetest.Delivered(t, rec.Got(), all)
 		})
 	}
 }
 
-func write(ctx context.Context, t *testing.T, w writer, seed uint64) {
+// writeRandom stores 60 batches of random versions of random bins.
+func writeRandom(ctx context.Context, t *testing.T, w writer, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 9))
 	for range 60 {
 		var batch []market.Candle
