@@ -244,3 +244,23 @@ func TestURLOverridesMergeWithConfig(t *testing.T) {
 		t.Errorf("binance = %+v", bn)
 	}
 }
+
+// TestWatchStoresIntoDB: watch --db stores what it prints, into a SQLite
+// file or a PostgreSQL database, and export reads it back.
+func TestWatchStoresIntoDB(t *testing.T) {
+	for _, tc := range dbs {
+		t.Run(tc.name, func(t *testing.T) {
+			db := tc.open(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			if code, _, errs := run(t, ctx, "watch", "--sim", "--sim-speed", "60", "--db", db); code != 0 {
+				t.Fatalf("watch: exit %d: %s", code, errs)
+			}
+			code, out, errs := run(t, context.Background(), "export", "--market", "binance:BTCUSDT", "--interval", "1m",
+				"--format", "jsonl", "--db", db)
+			if code != 0 || strings.Count(out, "\n") < 2 {
+				t.Fatalf("export after watch: exit %d, %d rows: %s", code, strings.Count(out, "\n"), errs)
+			}
+		})
+	}
+}
