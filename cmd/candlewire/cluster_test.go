@@ -275,29 +275,54 @@ func runCLI(t *testing.T, args ...string) string {
 // among live for every market, and itself as a gateway.
 func checkOwners(t *testing.T, gw *proc, ms []market.Market, live ...string) {
 	t.Helper()
+	// The gateway hears the members every beat, after the collectors may
+	// have: it is given until the condition holds, 30 s at most.
+	var st ownersStatus
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		st = gatewayStatus(t, gw)
+		if st.Node.Role == "gateway" && slices.Equal(st.Node.Members, live) && len(st.Markets) == len(ms) &&
+			!slices.ContainsFunc(st.Markets, func(m ownerStandby) bool { return !m.heldBy(live) }) {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	if st.Node.Role != "gateway" || !slices.Equal(st.Node.Members, live) || len(st.Markets) != len(ms) {
+		t.Fatalf("the gateway's status after 30 s: %+v", st)
+	}
+	for _, m := range st.Markets {
+		if !m.heldBy(live) {
+			t.Errorf("%s: owner %q, standby %q; want two of %v", m.Market, m.Owner, m.Standby, live)
+		}
+	}
+}
+
+type ownerStandby struct{ Market, Owner, Standby string }
+
+// heldBy says whether the market's owner and standby are two of live.
+func (m ownerStandby) heldBy(live []string) bool {
+	return m.Owner != m.Standby && slices.Contains(live, m.Owner) && slices.Contains(live, m.Standby)
+}
+
+type ownersStatus struct {
+	Node struct {
+		Role    string   `json:"role"`
+		Members []string `json:"members"`
+	} `json:"node"`
+	Markets []ownerStandby `json:"markets"`
+}
+
+func gatewayStatus(t *testing.T, gw *proc) ownersStatus {
+	t.Helper()
 	resp, err := http.Get("http://" + gw.addr + "/v1/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var st struct {
-		Node struct {
-			Role    string   `json:"role"`
-			Members []string `json:"members"`
-		} `json:"node"`
-		Markets []struct {
-			Market, Owner, Standby string
-		} `json:"markets"`
-	}
+	var st ownersStatus
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Node.Role != "gateway" || !slices.Equal(st.Node.Members, live) || len(st.Markets) != len(ms) {
-		t.Fatalf("the gateway's status: %+v", st)
-	}
-	for _, m := range st.Markets {
-		if m.Owner == m.Standby || !slices.Contains(live, m.Owner) || !slices.Contains(live, m.Standby) {
-			t.Errorf("%s: owner %q, standby %q; want two of %v", m.Market, m.Owner, m.Standby, live)
-		}
-	}
+	return st
 }
