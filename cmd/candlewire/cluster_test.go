@@ -20,6 +20,7 @@ import (
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/postgres/pgtest"
 	"github.com/candlewire/candlewire/internal/sim"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // TestClusterCollectorsAndGateway runs a cluster on a 3-node JetStream
@@ -64,6 +65,7 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 		clients = append(clients, resume(tr, ms, gateways[0], gateways[1]))
 	}
 	clients = append(clients, resume(transport{"ws", apitest.WS}, ms, gateways[1]))
+	bitmex := followBitmex(t, gateways[1], ms[0]) // a program written against BitMEX's /realtime
 	waitOwned(t, collectors, len(ms), 3)
 	checkOwners(t, gateways[1], ms, "c0", "c1", "c2")
 	begin := market.I1m.Truncate(s.Clock.Now()) + time.Minute.Milliseconds()
@@ -129,11 +131,20 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 			break
 		}
 	}
+	bitmex.check(t, stored, begin, end)
 	for i, gw := range gateways[1:] {
 		m := gw.scrape(t)
 		fromBus, fromStore := m.sum("candlewire_feed_changes_total", "from", "bus"), m.sum("candlewire_feed_changes_total", "from", "store")
 		t.Logf("gateway %d's feed: %v changes from the bus, %v from the store, %v holes", i, fromBus, fromStore,
 			m.sum("candlewire_feed_holes_total"))
+		if m.sum("candlewire_postgres_connected") != 1 || m.sum("candlewire_nats_connected") != 1 {
+			t.Errorf("gateway %d: postgres_connected %v, nats_connected %v", i, m.sum("candlewire_postgres_connected"),
+				m.sum("candlewire_nats_connected"))
+		}
+		if m.sum("candlewire_trades_received_total") == 0 || m.sum("candlewire_trades_bad_messages_total") != 0 {
+			t.Errorf("gateway %d: %v live trades from the bus, %v bad", i, m.sum("candlewire_trades_received_total"),
+				m.sum("candlewire_trades_bad_messages_total"))
+		}
 		if fromBus <= fromStore || m.sum("candlewire_node_info", "role", "gateway") != 1 {
 			t.Errorf("gateway %d: %v changes from the bus, %v from the store; info %v", i, fromBus, fromStore,
 				m.sum("candlewire_node_info", "role", "gateway"))
@@ -142,7 +153,10 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 	}
 	for _, m := range ms {
 		d, _ := registry.Lookup(m.Venue)
-		t.Run(m.String(), func(t *testing.T) { checkMarket(t, st, base, d, m, begin, end) })
+		t.Run(m.String(), func(t *testing.T) {
+			checkMarket(t, st, base, d, m, begin, end)
+			checkSeams(t, st, m, begin, end)
+		})
 	}
 	for _, c := range clients {
 		got, gws := c.wait()
@@ -156,6 +170,70 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 		}
 		if gws != c.gateways {
 			t.Errorf("the %s client was served by %d of its %d gateways", c.name, gws, c.gateways)
+		}
+		checkOnce(t, c, stored, begin, end)
+	}
+}
+
+// checkSeams: the gap ledger explains every seam of the minutes [begin,
+// end): each gap found there is filled, whole, and every minute stored from
+// REST lies in a gap.
+func checkSeams(t *testing.T, st store.Store, m market.Market, begin, end int64) {
+	t.Helper()
+	ctx := context.Background()
+	gaps, err := st.Gaps(ctx, m, begin, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gaps {
+		t.Logf("gap %s..%s %d min %s %s filled=%d %s", fmtMin(g.From), fmtMin(g.To), g.Minutes(), g.Reason, g.Status, g.Filled, g.Detail)
+		if g.Status != store.GapFilled || g.Filled != g.Minutes() {
+			t.Errorf("gap %s..%s (%s) is %s with %d of %d minutes filled", fmtMin(g.From), fmtMin(g.To), g.Reason, g.Status, g.Filled, g.Minutes())
+		}
+	}
+	rows, err := st.Candles(ctx, m, market.I1m, begin, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rows {
+		if c.Source == market.SourceREST && !inGap(gaps, c.OpenTime) {
+			t.Errorf("minute %s came from REST outside every ledger gap", fmtMin(c.OpenTime))
+		}
+	}
+}
+
+// checkOnce: the client received every stored final candle of the
+// minutes [begin, end) exactly once, and the changes of those minutes in
+// cursor order (a poll's cursor is its response's: never backwards).
+func checkOnce(t *testing.T, c *resumer, stored []market.Candle, begin, end int64) {
+	t.Helper()
+	finals := map[string]int{}
+	var prev int64
+	for _, m := range c.all {
+		if m.Candle.T < begin || m.Candle.T >= end {
+			continue
+		}
+		if m.Cursor < prev || m.Cursor == prev && c.name != "poll" {
+			t.Errorf("the %s client got cursor %d after %d (%s %s)", c.name, m.Cursor, prev, m.Stream, fmtMin(m.Candle.T))
+		}
+		prev = max(prev, m.Cursor)
+		if m.Candle.Final {
+			finals[fmt.Sprintf("%s %d rev %d", m.Stream, m.Candle.T, m.Candle.Rev)]++
+		}
+	}
+	for _, sc := range stored {
+		if sc.OpenTime < begin || sc.OpenTime >= end {
+			continue
+		}
+		k := fmt.Sprintf("%s@1m %d rev %d", sc.Market, sc.OpenTime, sc.Rev)
+		if n := finals[k]; n != 1 {
+			t.Errorf("the %s client got the final %s %d times", c.name, k, n)
+		}
+		delete(finals, k)
+	}
+	for k, n := range finals {
+		if n > 1 {
+			t.Errorf("the %s client got the superseded final %s %d times", c.name, k, n)
 		}
 	}
 }
@@ -178,6 +256,7 @@ type resumer struct {
 	gateways int
 	done     chan struct{}
 	got      map[string]apitest.Msg // newest candle per stream and minute
+	all      []apitest.Msg          // every candle, in the order received
 	served   int                    // gateways that delivered candles
 	last     atomic.Int64           // the newest cursor received
 }
@@ -207,6 +286,7 @@ func resume(tr transport, ms []market.Market, gateways ...*proc) *resumer {
 					for m := range msgs {
 						if m.Type == "candle" {
 							c.got[fmt.Sprintf("%s %d", m.Stream, m.Candle.T)] = m
+							c.all = append(c.all, m)
 							c.last.Store(max(c.last.Load(), m.Cursor))
 							k++
 						}
@@ -281,6 +361,7 @@ func checkOwners(t *testing.T, gw *proc, ms []market.Market, live ...string) {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		st = gatewayStatus(t, gw)
 		if st.Node.Role == "gateway" && slices.Equal(st.Node.Members, live) && len(st.Markets) == len(ms) &&
+			slices.Contains(live, st.Node.Relay) && st.Node.NATS && st.Node.Postgres &&
 			!slices.ContainsFunc(st.Markets, func(m ownerStandby) bool { return !m.heldBy(live) }) {
 			return
 		}
@@ -288,7 +369,8 @@ func checkOwners(t *testing.T, gw *proc, ms []market.Market, live ...string) {
 			break
 		}
 	}
-	if st.Node.Role != "gateway" || !slices.Equal(st.Node.Members, live) || len(st.Markets) != len(ms) {
+	if st.Node.Role != "gateway" || !slices.Equal(st.Node.Members, live) || len(st.Markets) != len(ms) ||
+		!slices.Contains(live, st.Node.Relay) || !st.Node.NATS || !st.Node.Postgres {
 		t.Fatalf("the gateway's status after 30 s: %+v", st)
 	}
 	for _, m := range st.Markets {
@@ -307,8 +389,11 @@ func (m ownerStandby) heldBy(live []string) bool {
 
 type ownersStatus struct {
 	Node struct {
-		Role    string   `json:"role"`
-		Members []string `json:"members"`
+		Role     string   `json:"role"`
+		Members  []string `json:"members"`
+		Relay    string   `json:"relay"`
+		NATS     bool     `json:"nats_connected"`
+		Postgres bool     `json:"postgres_connected"`
 	} `json:"node"`
 	Markets []ownerStandby `json:"markets"`
 }

@@ -38,6 +38,15 @@ func Connect(ctx context.Context, cfg config.Cluster, within time.Duration, log 
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("NATS reconnected", "server", nc.ConnectedUrlRedacted()) }),
+		// The client's own errors (a slow subscriber's drops, a read
+		// error) go to the node's log, not straight to stderr.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				log.Warn("NATS", "subject", sub.Subject, "err", err)
+				return
+			}
+			log.Warn("NATS", "err", err)
+		}),
 	}
 	if cfg.Credentials != "" {
 		opts = append(opts, nats.UserCredentials(cfg.Credentials))

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	rungroup "github.com/oklog/run"
 
+	"github.com/candlewire/candlewire/internal/bitmexcompat"
 	"github.com/candlewire/candlewire/internal/bus"
 	"github.com/candlewire/candlewire/internal/cluster"
 	"github.com/candlewire/candlewire/internal/lease"
@@ -26,7 +28,7 @@ const relayTTL = 6 * time.Second
 // collector (so it publishes the collector's last writes before the hub
 // closes): in a cluster, a collecting node's relay candidate and a
 // serving node's feed of the bus; alone, a tail of the change log.
-func (n *node) addBus(ctx context.Context, g *rungroup.Group) error {
+func (n *node) addBus(ctx context.Context, g *rungroup.Group, compat *bitmexcompat.Server) error {
 	lg, shared := n.st.(*postgres.Store)
 	if !shared {
 		return nil
@@ -46,20 +48,26 @@ func (n *node) addBus(ctx context.Context, g *rungroup.Group) error {
 	if _, err := bus.Stream(sctx, n.bus.JS, n.bus.Replicas); err != nil {
 		return err
 	}
+	kv, err := lease.Bucket(sctx, n.bus.JS, cluster.LeaseBucket, relayTTL, n.bus.Replicas)
+	if err != nil {
+		return err
+	}
+	n.relay = lease.New(kv, "relay", n.bus.Node, relayTTL, n.log.With("component", "relay"))
 	if n.Role.collects() {
-		kv, err := lease.Bucket(sctx, n.bus.JS, cluster.LeaseBucket, relayTTL, n.bus.Replicas)
-		if err != nil {
-			return err
-		}
-		r := bus.NewRelay(n.bus.JS, lg, 20*time.Millisecond, n.log.With("component", "relay"))
-		l := lease.New(kv, "relay", n.bus.Node, relayTTL, n.log.With("component", "relay"))
-		add(g, func(ctx context.Context) error { return l.Run(ctx, r.Publish) })
-		n.relayMetrics(r, l, lg)
+		n.relayer = bus.NewRelay(n.bus.JS, lg, 20*time.Millisecond, n.log.With("component", "relay"))
+		add(g, func(ctx context.Context) error { return n.relay.Run(ctx, n.relayer.Publish) })
+		n.relayMetrics(n.relayer, n.relay, lg)
 	}
 	if n.Role.serves() {
 		f := bus.NewFeed(n.bus.JS, lg, n.hub, head, time.Second, n.log.With("component", "feed"))
 		add(g, f.Run)
 		feedMetrics(n.reg, f.Stats())
+		tf := bus.NewTradeFeed(n.bus.NC, compat, n.log.With("component", "trades"))
+		add(g, tf.Run)
+		counter(n.reg, "candlewire_trades_received_total", "Live trades from the bus handed to the /realtime trade table.",
+			&tf.Stats().Received)
+		counter(n.reg, "candlewire_trades_bad_messages_total", "Bus messages on the trades subjects that were not trades, skipped.",
+			&tf.Stats().Bad)
 	}
 	if n.members == nil { // a gateway: it follows the members, to say who collects what
 		if n.members, err = n.join(ctx, cluster.NewObserver); err != nil {
@@ -69,7 +77,20 @@ func (n *node) addBus(ctx context.Context, g *rungroup.Group) error {
 	}
 	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "candlewire_nats_connected",
 		Help: "1 while the node is connected to a NATS server of its cluster."}, func() float64 { return b2f(n.bus.Connected()) }))
+	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "candlewire_postgres_connected",
+		Help: "1 when the shared store answered the scrape's query (its head) within a second."},
+		func() float64 { _, err := pgHead(lg); return b2f(err == nil) }))
 	return nil
+}
+
+// pgHead reads the shared store's head, a second at most.
+func pgHead(lg *postgres.Store) (int64, error) {
+	if lg == nil {
+		return 0, errors.New("no shared store")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return lg.Head(ctx)
 }
 
 // feedMetrics exports a gateway feed's counts.
@@ -87,6 +108,27 @@ func feedMetrics(reg prometheus.Registerer, st *bus.FeedStats) {
 	counter("candlewire_feed_bad_messages_total", "Bus messages that were not changes, skipped.", nil, &st.Bad)
 }
 
+// tradePublisher publishes the live trades of the markets this collector
+// owns on the bus.
+func (n *node) tradePublisher() *bus.TradePublisher {
+	p := bus.NewTradePublisher(n.bus.NC, func(m market.Market) bool {
+		owner, _ := n.members.Owner(m)
+		return owner == n.bus.Node
+	}, n.log.With("component", "trades"))
+	st := p.Stats()
+	counter(n.reg, "candlewire_trades_published_total", "Live trades of the markets this collector owns, published on the bus.",
+		&st.Published)
+	counter(n.reg, "candlewire_trades_publish_failed_total", "Live trades the NATS client could not buffer, not published.",
+		&st.Failed)
+	return p
+}
+
+// counter exports v as a counter.
+func counter(reg prometheus.Registerer, name, help string, v *atomic.Int64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+		func() float64 { return float64(v.Load()) }))
+}
+
 // relayMetrics exports whether this node holds the relay's lease, and
 // the relay's progress: the newest change it published and how far the
 // store's head is ahead of it.
@@ -102,9 +144,7 @@ func (n *node) relayMetrics(r *bus.Relay, l *lease.Lease, lg *postgres.Store) {
 				if !l.Held() {
 					return 0
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				defer cancel()
-				head, err := lg.Head(ctx)
+				head, err := pgHead(lg)
 				if err != nil {
 					return math.NaN()
 				}
@@ -170,14 +210,31 @@ func (v clusterView) Owner(m market.Market) (owner, standby string) { return v.n
 
 func (v clusterView) Node() any {
 	st := v.n.members.Status()
-	return struct {
-		Role          string   `json:"role"`
-		Name          string   `json:"name"`
-		Members       []string `json:"members"`
-		Draining      []string `json:"draining,omitempty"`
-		Owned         int      `json:"owned"`
-		Standby       int      `json:"standby"`
-		Moves         int64    `json:"ownership_moves"`
-		NATSConnected bool     `json:"nats_connected"`
-	}{v.n.Role.String(), v.n.bus.Node, st.Members, st.Draining, st.Owned, st.Standby, st.Moves, v.n.bus.Connected()}
+	out := struct {
+		Role              string   `json:"role"`
+		Name              string   `json:"name"`
+		Members           []string `json:"members"`
+		Draining          []string `json:"draining,omitempty"`
+		Owned             int      `json:"owned"`
+		Standby           int      `json:"standby"`
+		Moves             int64    `json:"ownership_moves"`
+		NATSConnected     bool     `json:"nats_connected"`
+		PostgresConnected bool     `json:"postgres_connected"`
+		Relay             string   `json:"relay"`               // the relay lease's holder; "" for none (or NATS unreadable)
+		RelayLag          *int64   `json:"relay_lag,omitempty"` // on the holder: changes stored, not yet published
+	}{Role: v.n.Role.String(), Name: v.n.bus.Node, Members: st.Members, Draining: st.Draining, Owned: st.Owned,
+		Standby: st.Standby, Moves: st.Moves, NATSConnected: v.n.bus.Connected()}
+	lg, _ := v.n.st.(*postgres.Store)
+	head, err := pgHead(lg)
+	out.PostgresConnected = err == nil
+	if v.n.relay != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		out.Relay, _ = v.n.relay.Holder(ctx) // "" when unreadable: nats_connected says why
+		if v.n.relay.Held() && out.PostgresConnected {
+			lag := max(0, head-v.n.relayer.Published())
+			out.RelayLag = &lag
+		}
+	}
+	return out
 }

@@ -14,12 +14,14 @@ import (
 
 	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/bitmexcompat"
+	"github.com/candlewire/candlewire/internal/bus"
 	"github.com/candlewire/candlewire/internal/cluster"
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/instrument"
+	"github.com/candlewire/candlewire/internal/lease"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/postgres"
@@ -69,6 +71,8 @@ type node struct {
 	st          store.Store
 	bus         *cluster.Conn       // nil outside a cluster
 	members     *cluster.Membership // in a cluster: who collects what
+	relay       *lease.Lease        // in a cluster: the relay's lease (held by a collector's relay, read by a gateway)
+	relayer     *bus.Relay          // a collector's relay
 	hub         *hub.Hub
 	reg         *prometheus.Registry
 	met         *metrics.Metrics
@@ -154,7 +158,7 @@ func (n *node) run(ctx context.Context) error {
 	} else {
 		g.Add(func() error { <-ctx.Done(); return nil }, func(error) {})
 	}
-	if err := n.addBus(ctx, &g); err != nil {
+	if err := n.addBus(ctx, &g, compat); err != nil {
 		return err
 	}
 	srv, err := n.startHTTP(compat)
@@ -202,6 +206,7 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 			return err
 		}
 		cfg.Assign = n.members
+		cfg.Trades = n.tradePublisher() // a serving node's trade table reads them from the bus
 	}
 	col, err := collector.New(cfg)
 	if err != nil {
