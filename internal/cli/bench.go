@@ -24,7 +24,7 @@ import (
 // client processes of fanout, transports and soak (not for direct use).
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: bench needs fanout, transports, collect or soak", errUsage)
+		return fmt.Errorf("%w: bench needs fanout, transports, collect, soak or cluster", errUsage)
 	}
 	switch args[0] {
 	case "fanout":
@@ -35,10 +35,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchCollect(ctx, args[1:], stdout, stderr)
 	case "soak":
 		return benchSoak(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		return benchCluster(ctx, args[1:], stdout, stderr)
 	case "client", "soak-client":
 		return benchClient(ctx, args[0], args[1:], stdout, stderr)
 	}
-	return fmt.Errorf("%w: unknown bench %q (want fanout, transports, collect or soak)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown bench %q (want fanout, transports, collect, soak or cluster)", errUsage, args[0])
 }
 
 func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, name string, clients int, rate float64, transports []string) error {
@@ -171,6 +173,45 @@ func benchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	res, err := bench.Soak(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	return bench.Report(stdout, *asJSON, res)
+}
+
+// benchCluster runs `candlewire bench cluster`: NATS servers, collectors
+// and gateways as processes on one machine, WebSocket clients, a probe of
+// trade-to-client latency, a collector's kill -9 and a NATS outage; then
+// the single node on the same simulator.
+func benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench cluster", stderr)
+	var o bench.ClusterOptions
+	fs.StringVar(&o.DB, "db", "", "the cluster's PostgreSQL database, postgres://… (required)")
+	natsBin := fs.String("nats-server", "", "the nats-server binary (default: on PATH, or in $GOPATH/bin)")
+	fs.IntVar(&o.Markets, "markets", 1000, "markets, spread evenly over the simulated venues")
+	fs.IntVar(&o.Clients, "clients", 2000, "WebSocket clients, spread over the gateways, two streams each")
+	fs.IntVar(&o.Collectors, "collectors", 3, "collector processes")
+	fs.IntVar(&o.Gateways, "gateways", 2, "gateway processes")
+	fs.Float64Var(&o.Speed, "speed", 1, "simulated seconds per real second")
+	fs.DurationVar(&o.Steady, "steady", 2*time.Minute, "the steady phase that CPU, memory and latency are measured over")
+	fs.DurationVar(&o.Outage, "outage", 10*time.Second, "how long every NATS server stays down")
+	fs.IntVar(&o.Probe, "probe", 30, "streams whose trade-to-client latency is measured, per gateway")
+	fs.BoolVar(&o.Single, "single", true, "then measure the single node (run) on the same simulator and clients")
+	fs.DurationVar(&o.Settle, "settle", 3*time.Minute, "at the end, how long to wait for the store's finals and the clients' deliveries")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.Markets < len(registry.Names()) || o.Clients < 0 || o.Collectors < 2 || o.Gateways < 1 || o.Speed <= 0 ||
+		o.Steady <= 0 || o.Outage < 0 || o.Probe < 1 {
+		return fmt.Errorf("%w: --markets at least %d, --collectors at least 2, --gateways and --probe at least 1, --speed and --steady positive",
+			errUsage, len(registry.Names()))
+	}
+	var err error
+	if o.NATSServer, err = bench.NATSServer(*natsBin); err != nil {
+		return err
+	}
+	res, err := bench.Cluster(ctx, o, stderr)
 	if err != nil {
 		return err
 	}
