@@ -19,12 +19,7 @@ func TestBenchCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a cluster for two minutes")
 	}
-	if _, err := bench.NATSServer(""); err != nil {
-		if os.Getenv("CANDLEWIRE_REQUIRE_NATS_SERVER") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	natsServerBinary(t)
 	db := pgtest.Fresh(t)
 	cmd := exec.Command(os.Args[0], "bench", "cluster", "--db", db, "--markets", "12", "--clients", "20", "--speed", "10",
 		"--steady", "15s", "--outage", "3s", "--probe", "6", "--settle", "2m", "--json")

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/candlewire/candlewire/internal/bench"
 	"github.com/candlewire/candlewire/internal/config"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/postgres/pgtest"
@@ -359,17 +360,11 @@ func natsConfig(t *testing.T, conf string, i int, client, route []int, store str
 // CI's CANDLEWIRE_REQUIRE_TOOLS) is set.
 func natsServerBinary(t *testing.T) string {
 	t.Helper()
-	if p, err := exec.LookPath("nats-server"); err == nil {
+	p, err := bench.NATSServer("")
+	if err == nil {
 		return p
 	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			if p := filepath.Join(dir, "bin", "nats-server"); isExecutable(p) {
-				return p
-			}
-		}
-	}
-	msg := "nats-server is not installed: go install github.com/nats-io/nats-server/v2@v2.15.2 (scripts/test does)"
+	msg := err.Error() + " (scripts/test installs it)"
 	if os.Getenv("CANDLEWIRE_REQUIRE_NATS_SERVER") != "" || os.Getenv("CANDLEWIRE_REQUIRE_TOOLS") != "" {
 		t.Fatal(msg)
 	}
@@ -391,11 +386,6 @@ func freePorts(t *testing.T, n int) []int {
 		out = append(out, l.Addr().(*net.TCPAddr).Port)
 	}
 	return out
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // startNATS runs nats-server with args until the test ends, when it is
