@@ -22,7 +22,7 @@ func TestBenchCluster(t *testing.T) {
 	natsServerBinary(t)
 	db := pgtest.Fresh(t)
 	cmd := exec.Command(os.Args[0], "bench", "cluster", "--db", db, "--markets", "12", "--clients", "20", "--speed", "10",
-		"--steady", "15s", "--outage", "3s", "--probe", "6", "--settle", "2m", "--json")
+		"--warmup", "5s", "--steady", "15s", "--outage", "3s", "--probe", "6", "--settle", "2m", "--json")
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()

@@ -24,6 +24,7 @@ type ClusterOptions struct {
 	Collectors int
 	Gateways   int
 	Speed      float64
+	Warmup     time.Duration // collecting before the steady phase (start-up repairs, connections)
 	Steady     time.Duration // how long the steady phase samples CPU and latency
 	Outage     time.Duration // how long NATS is down
 	Probe      int           // streams whose latency is measured
@@ -37,6 +38,12 @@ type NodeUsage struct {
 	CPUPercent float64 `json:"cpu_percent_of_one_core"`
 	RSSMiB     float64 `json:"rss_mib"`
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// A node's store queue (candle versions waiting to be written), its
+	// mean write time and, on the relay's holder, the relay's lag, at the
+	// end of the steady phase.
+	Queue    float64 `json:"store_queue,omitempty"`
+	WriteMs  float64 `json:"store_write_mean_ms,omitempty"`
+	RelayLag float64 `json:"relay_lag,omitempty"`
 }
 
 // Failover is what a collector's kill -9 cost.
@@ -46,13 +53,14 @@ type Failover struct {
 	OwnerMoved  float64 `json:"owner_moved_s"`            // until no market named it owner
 	NextFinal   Latency `json:"next_final_ms"`            // kill → its markets' next final stored
 	OthersFinal Latency `json:"others_final_after_close"` // the same minute's finals of the other markets, after the close
+	NotFinal    int     `json:"not_final_in_2m"`          // markets whose bin was not final two minutes later (not timed)
 }
 
 // CatchUp is a gateway's return to the bus after a NATS outage.
 type CatchUp struct {
 	Gateway    string  `json:"gateway"`
-	BusResumed float64 `json:"bus_resumed_s"` // after the servers started again
-	Current    float64 `json:"current_s"`     // its probe holds the store's head at the restart
+	BusResumed float64 `json:"bus_resumed_s"` // from starting the servers again to the gateway's next change from the bus
+	Current    float64 `json:"current_s"`     // ... to its probe holding the store's head as it was then
 }
 
 // SingleResult is the single node's figures on the same run.
@@ -70,9 +78,11 @@ type ClusterResult struct {
 	Gateways   int           `json:"gateways"`
 	Speed      float64       `json:"sim_speed"`
 	Steady     float64       `json:"steady_s"`
+	Outage     float64       `json:"nats_outage_s"`
 	Nodes      []NodeUsage   `json:"nodes"`
 	Latency    Latency       `json:"latency"` // trade to client, through the cluster
 	Failover   Failover      `json:"failover"`
+	NATSReady  float64       `json:"nats_ready_s"` // from starting the servers again to JetStream answering
 	CatchUp    []CatchUp     `json:"catch_up"`
 	Finals     Finals        `json:"finals"`
 	Single     *SingleResult `json:"single,omitempty"`
@@ -84,7 +94,11 @@ func (r ClusterResult) Print(w io.Writer) {
 		r.Markets, r.Venues, r.Collectors, r.Gateways, r.Clients, r.Speed)
 	fmt.Fprintf(w, "steady %.0f s:\n", r.Steady)
 	for _, n := range r.Nodes {
-		fmt.Fprintf(w, "  %-12s cpu %5.1f%% of a core, rss %6.1f MiB (peak %.1f)\n", n.Name, n.CPUPercent, n.RSSMiB, n.PeakRSSMiB)
+		fmt.Fprintf(w, "  %-12s cpu %5.1f%% of a core, rss %6.1f MiB (peak %.1f)", n.Name, n.CPUPercent, n.RSSMiB, n.PeakRSSMiB)
+		if n.Queue > 0 || n.WriteMs > 0 || n.RelayLag > 0 {
+			fmt.Fprintf(w, "; store queue %.0f, mean write %.1f ms, relay lag %.0f", n.Queue, n.WriteMs, n.RelayLag)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "trade to client through NATS: %s\n", r.Latency)
 	if r.Single != nil {
@@ -92,10 +106,11 @@ func (r ClusterResult) Print(w io.Writer) {
 			r.Single.Usage.CPUPercent, r.Single.Usage.RSSMiB, r.Single.Latency)
 	}
 	f := r.Failover
-	fmt.Fprintf(w, "failover: %s (owner of %d markets) killed; owner moved after %.1f s; its markets' next final %s; the other markets' finals after the close %s\n",
-		f.Killed, f.Markets, f.OwnerMoved, f.NextFinal, f.OthersFinal)
+	fmt.Fprintf(w, "failover: %s (owner of %d markets) killed; owner moved after %.1f s; its markets' next final %s; the other markets' finals after the close %s; %d not final 2 min later\n",
+		f.Killed, f.Markets, f.OwnerMoved, f.NextFinal, f.OthersFinal, f.NotFinal)
+	fmt.Fprintf(w, "NATS down %.0f s, then JetStream answering %.1f s after the servers started again\n", r.Outage, r.NATSReady)
 	for _, c := range r.CatchUp {
-		fmt.Fprintf(w, "NATS back: %s reads the bus again after %.1f s, its clients current after %.1f s\n", c.Gateway, c.BusResumed, c.Current)
+		fmt.Fprintf(w, "  %s: its next change from the bus after %.1f s; its probe current after %.1f s\n", c.Gateway, c.BusResumed, c.Current)
 	}
 	fmt.Fprintf(w, "finals: %d expected per client stream, %d received, %d missing, %d duplicates\n",
 		r.Finals.Expected, r.Finals.Received, r.Finals.Missing, r.Finals.Duplicates)
@@ -123,7 +138,7 @@ func Cluster(ctx context.Context, o ClusterOptions, log io.Writer) (ClusterResul
 	defer stopSim()
 	b := &clusterBench{o: o, ms: ms, dir: dir, simAddr: simAddr, log: log,
 		res: ClusterResult{Markets: len(ms), Venues: len(venuesOf(ms)), Clients: o.Clients, Collectors: o.Collectors,
-			Gateways: o.Gateways, Speed: o.Speed}}
+			Gateways: o.Gateways, Speed: o.Speed, Outage: o.Outage.Seconds()}}
 	defer b.stopAll()
 	if err := b.start(ctx); err != nil {
 		return b.res, err
@@ -300,19 +315,16 @@ func (b *clusterBench) single(ctx context.Context) error {
 	if err := b.connect(ctx, b.gateways); err != nil {
 		return err
 	}
-	if err := upstream.Sleep(ctx, time.Minute/time.Duration(max(1, b.o.Speed))); err != nil { // collecting, before sampling
+	b.logf("warming up: %s", b.o.Warmup)
+	if err := upstream.Sleep(ctx, b.o.Warmup); err != nil {
 		return err
 	}
-	start := market.I1m.Truncate(clock.sim) + 2*market.I1m.Millis()
+	from := time.Now().UnixMilli()
 	nodes, err := b.steady(ctx, b.gateways)
 	if err != nil {
 		return err
 	}
-	end, err := readSimClock(ctx, b.simAddr)
-	if err != nil {
-		return err
-	}
-	lat, err := tradeToClient(ctx, b.simAddr, clock, b.probes[0].snapshot(), start, market.I1m.Truncate(end.sim))
+	lat, err := tradeToClient(ctx, b.simAddr, clock, b.probes[0].snapshot(), from, time.Now().UnixMilli())
 	b.res.Single = &SingleResult{Usage: nodes[0], Latency: lat}
 	return err
 }

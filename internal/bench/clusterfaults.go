@@ -49,19 +49,25 @@ func (b *clusterBench) failover(ctx context.Context) error {
 		return err
 	}
 	f.OwnerMoved = time.Since(killed).Seconds()
+	stored, err := b.waitFinals(ctx, gw, close-market.I1m.Millis())
+	if err != nil {
+		return err
+	}
 	var mine, others []float64
-	for _, m := range b.ms {
-		at, err := b.waitFinal(ctx, gw, m, close-market.I1m.Millis())
-		if err != nil {
-			return err
-		}
+	for m, at := range stored {
 		if own[m.String()] == name {
 			mine = append(mine, float64(at-killed.UnixMilli()))
 		} else {
 			others = append(others, float64(at-clock.wallOf(close)))
 		}
 	}
-	f.Markets, f.NextFinal, f.OthersFinal = len(mine), distribution(mine), distribution(others)
+	for _, m := range b.ms {
+		if own[m.String()] == name {
+			f.Markets++
+		}
+	}
+	f.NotFinal = len(b.ms) - len(stored)
+	f.NextFinal, f.OthersFinal = distribution(mine), distribution(others)
 	return nil
 }
 
@@ -80,22 +86,24 @@ func (b *clusterBench) mostOwning(own map[string]string) int {
 	return best
 }
 
-// waitFinal waits (two minutes at most) for m's bin t to be stored final
-// and returns when it was.
-func (b *clusterBench) waitFinal(ctx context.Context, base string, m market.Market, t int64) (int64, error) {
-	for deadline := time.Now().Add(2 * time.Minute); ; {
-		at, err := finalAt(ctx, base, m, t)
-		if err == nil && at > 0 {
-			return at, nil
-		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("%s's bin %s not final within two minutes of the failover: %v", m,
-				time.UnixMilli(t).UTC().Format("15:04"), err)
+// waitFinals waits, two minutes at most, for every market's bin t to be
+// stored final, and returns when each that was, was.
+func (b *clusterBench) waitFinals(ctx context.Context, base string, t int64) (map[market.Market]int64, error) {
+	stored := map[market.Market]int64{}
+	for deadline := time.Now().Add(2 * time.Minute); len(stored) < len(b.ms) && time.Now().Before(deadline); {
+		for _, m := range b.ms {
+			if stored[m] > 0 {
+				continue
+			}
+			if at, err := finalAt(ctx, base, m, t); err == nil && at > 0 {
+				stored[m] = at
+			}
 		}
 		if err := upstream.Sleep(ctx, 200*time.Millisecond); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
+	return stored, nil
 }
 
 // distribution is the p50, p99 and maximum of ms.
@@ -129,26 +137,46 @@ func (b *clusterBench) outage(ctx context.Context) error {
 		}
 	}
 	restarted := time.Now()
-	if err := b.nats.startAll(ctx); err != nil {
-		return err
-	}
-	b.logf("NATS back after %.1f s", time.Since(restarted).Seconds())
-	for i, g := range b.gateways {
-		c := CatchUp{Gateway: g.name}
-		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && (c.BusResumed == 0 || c.Current == 0); {
+	started := make(chan error, 1)
+	go func() { started <- b.nats.startAll(ctx) }()
+	catchUp := make([]CatchUp, len(b.gateways))
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && !caughtUp(catchUp, b.res.NATSReady); {
+		select {
+		case err := <-started:
+			if err != nil {
+				return err
+			}
+			b.res.NATSReady = time.Since(restarted).Seconds()
+			b.logf("NATS back after %.1f s", b.res.NATSReady)
+		default:
+		}
+		for i, g := range b.gateways {
+			c := &catchUp[i]
+			c.Gateway = g.name
 			if v, err := metricSum(ctx, g.base, "candlewire_feed_changes_total", `from="bus"`); err == nil && v > bus0[i] && c.BusResumed == 0 {
 				c.BusResumed = time.Since(restarted).Seconds()
 			}
 			if c.Current == 0 && b.probes[i].newest() >= head {
 				c.Current = time.Since(restarted).Seconds()
 			}
-			if err := upstream.Sleep(ctx, 100*time.Millisecond); err != nil {
-				return err
-			}
 		}
-		b.res.CatchUp = append(b.res.CatchUp, c)
+		if err := upstream.Sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
 	}
+	if b.res.NATSReady == 0 {
+		if err := <-started; err != nil {
+			return err
+		}
+	}
+	b.res.CatchUp = catchUp
 	return nil
+}
+
+// caughtUp says whether NATS is back and every gateway reads the bus and
+// has its clients current.
+func caughtUp(cs []CatchUp, ready float64) bool {
+	return ready > 0 && !slices.ContainsFunc(cs, func(c CatchUp) bool { return c.BusResumed == 0 || c.Current == 0 })
 }
 
 // storeHead is the store's newest change, as a node answers it.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -146,23 +147,29 @@ func (l Latency) String() string {
 	return fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d revisions)", l.P50, l.P99, l.Max, l.Samples)
 }
 
-// tradeToClient times each revision the probe saw of the bins [from, to) from
-// the trade that completed its volume (in the simulator's trade log) to
-// its arrival. Revisions whose volume no prefix of the bin's trades
-// makes (a venue's own kline after the trades) are not timed.
+// tradeToClient times each revision the probe received in the wall-clock
+// window [from, to) (UTC ms), from the trade that completed its volume (in
+// the simulator's trade log) to its arrival. Revisions whose volume no
+// prefix of the bin's trades makes (a venue's own kline after the
+// trades) are not timed.
 func tradeToClient(ctx context.Context, simAddr string, clock simClock, seen []probeSeen, from, to int64) (Latency, error) {
+	var in []probeSeen
+	lo, hi := int64(math.MaxInt64), int64(0)
+	for _, s := range seen {
+		if s.at >= from && s.at < to {
+			in = append(in, s)
+			lo, hi = min(lo, s.t), max(hi, s.t+market.I1m.Millis())
+		}
+	}
 	done := map[string]map[string]int64{} // stream → "t v" → trade time
 	var ms []float64
-	for _, s := range seen {
-		if s.t < from || s.t >= to {
-			continue
-		}
+	for _, s := range in {
 		if done[s.stream] == nil {
 			sr, err := market.ParseSeries(s.stream)
 			if err != nil {
 				return Latency{}, err
 			}
-			if done[s.stream], err = tradeTimes(ctx, simAddr, sr.Market, from, to); err != nil {
+			if done[s.stream], err = tradeTimes(ctx, simAddr, sr.Market, lo, hi); err != nil {
 				return Latency{}, err
 			}
 		}

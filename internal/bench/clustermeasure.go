@@ -29,16 +29,17 @@ func (b *clusterBench) measure(ctx context.Context) error {
 		return err
 	}
 	s0 := market.I1m.Truncate(clock.sim) + market.I1m.Millis() // the first bin the clients saw open
+	b.logf("warming up: %s", b.o.Warmup)
+	if err := upstream.Sleep(ctx, b.o.Warmup); err != nil {
+		return err
+	}
+	from := time.Now().UnixMilli()
 	nodes, err := b.steady(ctx, append(append(b.collectors, b.gateways...), b.nats.procs...))
 	if err != nil {
 		return err
 	}
 	b.res.Nodes = nodes
-	end, err := readSimClock(ctx, b.simAddr)
-	if err != nil {
-		return err
-	}
-	s1 := market.I1m.Truncate(end.sim) // the steady phase's bins: [s0, s1)
+	to := time.Now().UnixMilli()
 	if err := b.failover(ctx); err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (b *clusterBench) measure(ctx context.Context) error {
 	for _, p := range b.probes {
 		seen = append(seen, p.snapshot()...)
 	}
-	b.res.Latency, err = tradeToClient(ctx, b.simAddr, clock, seen, s0, s1)
+	b.res.Latency, err = tradeToClient(ctx, b.simAddr, clock, seen, from, to)
 	return err
 }
 
@@ -83,6 +84,15 @@ func (b *clusterBench) steady(ctx context.Context, procs []*child) ([]NodeUsage,
 			return nil, err
 		}
 		out[i] = NodeUsage{Name: p.name, CPUPercent: 100 * (u1.cpu - u0[i].cpu) / secs, RSSMiB: u1.rss, PeakRSSMiB: u1.peak}
+		if p.base != "" {
+			out[i].Queue, _ = metricSum(ctx, p.base, "candlewire_store_queue_depth", "")
+			out[i].RelayLag, _ = metricSum(ctx, p.base, "candlewire_relay_lag", "")
+			sum, _ := metricSum(ctx, p.base, "candlewire_store_write_seconds_sum", "")
+			n, _ := metricSum(ctx, p.base, "candlewire_store_write_seconds_count", "")
+			if n > 0 {
+				out[i].WriteMs = 1000 * sum / n
+			}
+		}
 	}
 	return out, nil
 }

@@ -193,6 +193,7 @@ func benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.Collectors, "collectors", 3, "collector processes")
 	fs.IntVar(&o.Gateways, "gateways", 2, "gateway processes")
 	fs.Float64Var(&o.Speed, "speed", 1, "simulated seconds per real second")
+	fs.DurationVar(&o.Warmup, "warmup", time.Minute, "collecting before the steady phase, for the cluster and the single node alike")
 	fs.DurationVar(&o.Steady, "steady", 2*time.Minute, "the steady phase that CPU, memory and latency are measured over")
 	fs.DurationVar(&o.Outage, "outage", 10*time.Second, "how long every NATS server stays down")
 	fs.IntVar(&o.Probe, "probe", 30, "streams whose trade-to-client latency is measured, per gateway")
@@ -203,7 +204,7 @@ func benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if o.Markets < len(registry.Names()) || o.Clients < 0 || o.Collectors < 2 || o.Gateways < 1 || o.Speed <= 0 ||
-		o.Steady <= 0 || o.Outage < 0 || o.Probe < 1 {
+		o.Steady <= 0 || o.Warmup < 0 || o.Outage < 0 || o.Probe < 1 {
 		return fmt.Errorf("%w: --markets at least %d, --collectors at least 2, --gateways and --probe at least 1, --speed and --steady positive",
 			errUsage, len(registry.Names()))
 	}

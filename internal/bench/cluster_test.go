@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+)
+
+func TestDistribution(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ms   []float64
+		want Latency
+	}{
+		{"none", nil, Latency{}},
+		{"one", []float64{7}, Latency{Samples: 1, P50: 7, P99: 7, Max: 7}},
+		{"unsorted", []float64{5, 1, 3, 2, 4}, Latency{Samples: 5, P50: 3, P99: 5, Max: 5}},
+	} {
+		if got := distribution(tc.ms); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSimClockWallOf(t *testing.T) {
+	c := simClock{sim: 60_000, wall: 1_000_000, speed: 10}
+	for sim, want := range map[int64]int64{60_000: 1_000_000, 70_000: 1_001_000, 50_000: 999_000} {
+		if got := c.wallOf(sim); got != want {
+			t.Errorf("wallOf(%d) = %d, want %d", sim, got, want)
+		}
+	}
+}
+
+func TestProcUsage(t *testing.T) {
+	u, err := procUsage(os.Getpid())
+	if err != nil {
+		t.Skip(err) // not Linux
+	}
+	if u.cpu <= 0 || u.rss <= 0 || u.peak < u.rss {
+		t.Errorf("%+v", u)
+	}
+}
+
+func TestMetricSum(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("# HELP x\n" + //nolint:errcheck // a test server
+			"candlewire_feed_changes_total{from=\"bus\"} 7\ncandlewire_feed_changes_total{from=\"store\"} 3\n" +
+			"candlewire_feed_changes_total_other 100\ncandlewire_store_write_seconds_sum 1.5\n"))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		metric, label string
+		want          float64
+	}{
+		{"candlewire_feed_changes_total", `from="bus"`, 7},
+		{"candlewire_feed_changes_total", "", 10},
+		{"candlewire_store_write_seconds_sum", "", 1.5},
+		{"candlewire_absent", "", 0},
+	} {
+		if got, err := metricSum(context.Background(), srv.URL, tc.metric, tc.label); err != nil || got != tc.want {
+			t.Errorf("%s %s: %v, %v; want %v", tc.metric, tc.label, got, err, tc.want)
+		}
+	}
+}
