@@ -203,8 +203,10 @@ func checkSeams(t *testing.T, st store.Store, m market.Market, begin, end int64)
 }
 
 // checkOnce: the client received every stored final candle of the
-// minutes [begin, end) exactly once, and the changes of those minutes in
-// cursor order (a poll's cursor is its response's: never backwards).
+// minutes [begin, end) exactly once (the plain-polling client at least
+// once: it resumes from one cursor for all its markets), and the changes
+// of those minutes in cursor order (but the plain-polling client's, which
+// polls one market at a time, each from its own cursor).
 func checkOnce(t *testing.T, c *resumer, stored []market.Candle, begin, end int64) {
 	t.Helper()
 	finals := map[string]int{}
@@ -213,12 +215,18 @@ func checkOnce(t *testing.T, c *resumer, stored []market.Candle, begin, end int6
 		if m.Candle.T < begin || m.Candle.T >= end {
 			continue
 		}
-		if m.Cursor < prev || m.Cursor == prev && c.name != "poll" {
+		if c.name != "poll" && m.Cursor <= prev {
 			t.Errorf("the %s client got cursor %d after %d (%s %s)", c.name, m.Cursor, prev, m.Stream, fmtMin(m.Candle.T))
 		}
 		prev = max(prev, m.Cursor)
-		if m.Candle.Final {
-			finals[fmt.Sprintf("%s %d rev %d", m.Stream, m.Candle.T, m.Candle.Rev)]++
+		if k := fmt.Sprintf("%s %d rev %d", m.Stream, m.Candle.T, m.Candle.Rev); m.Candle.Final {
+			// The plain-polling client resumes every market from the
+			// least of its cursors (apitest.Poll returns one), so the
+			// markets it had polled further get their changes again:
+			// its finals are counted once each, whatever it asked twice.
+			if c.name != "poll" || finals[k] == 0 {
+				finals[k]++
+			}
 		}
 	}
 	for _, sc := range stored {

@@ -38,9 +38,9 @@ type NodeUsage struct {
 	CPUPercent float64 `json:"cpu_percent_of_one_core"`
 	RSSMiB     float64 `json:"rss_mib"`
 	PeakRSSMiB float64 `json:"peak_rss_mib"`
-	// A node's store queue (candle versions waiting to be written), its
-	// mean write time and, on the relay's holder, the relay's lag, at the
-	// end of the steady phase.
+	// A node's store queue (candle versions waiting to be written) and,
+	// on the relay's holder, the relay's lag, at the end of the steady
+	// phase; its mean write time over the phase.
 	Queue    float64 `json:"store_queue,omitempty"`
 	WriteMs  float64 `json:"store_write_mean_ms,omitempty"`
 	RelayLag float64 `json:"relay_lag,omitempty"`

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,20 +50,28 @@ func (b *clusterBench) failover(ctx context.Context) error {
 		return err
 	}
 	f.OwnerMoved = time.Since(killed).Seconds()
-	stored, err := b.waitFinals(ctx, gw, close-market.I1m.Millis())
+	return b.timeFinals(ctx, gw, own, killed, clock.wallOf(close), close-market.I1m.Millis())
+}
+
+// timeFinals waits for every market's bin t (which closed at wall-clock
+// closed) to be final, and times the killed collector's markets' from its
+// kill and the others' from the close.
+func (b *clusterBench) timeFinals(ctx context.Context, gw string, own map[string]string, killed time.Time, closed, t int64) error {
+	f := &b.res.Failover
+	stored, err := b.waitFinals(ctx, gw, t)
 	if err != nil {
 		return err
 	}
 	var mine, others []float64
 	for m, at := range stored {
-		if own[m.String()] == name {
+		if own[m.String()] == f.Killed {
 			mine = append(mine, float64(at-killed.UnixMilli()))
 		} else {
-			others = append(others, float64(at-clock.wallOf(close)))
+			others = append(others, float64(at-closed))
 		}
 	}
 	for _, m := range b.ms {
-		if own[m.String()] == name {
+		if own[m.String()] == f.Killed {
 			f.Markets++
 		}
 	}
@@ -139,19 +148,33 @@ func (b *clusterBench) outage(ctx context.Context) error {
 	restarted := time.Now()
 	started := make(chan error, 1)
 	go func() { started <- b.nats.startAll(ctx) }()
-	catchUp := make([]CatchUp, len(b.gateways))
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && !caughtUp(catchUp, b.res.NATSReady); {
+	done, err := b.watchCatchUp(ctx, restarted, started, bus0, head)
+	if !done { // the servers' list is the goroutine's until it returns
+		err = errors.Join(err, <-started)
+	}
+	return err
+}
+
+// watchCatchUp polls, two minutes at most, until JetStream answers again
+// (started), and every gateway has a change from the bus again (beyond
+// bus0) and its probe at the store's head as it was (head). done says
+// whether it received what started sent.
+func (b *clusterBench) watchCatchUp(ctx context.Context, restarted time.Time, started <-chan error, bus0 []float64,
+	head int64) (done bool, err error) {
+	b.res.CatchUp = make([]CatchUp, len(b.gateways))
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && !caughtUp(b.res.CatchUp, b.res.NATSReady); {
 		select {
 		case err := <-started:
 			if err != nil {
-				return err
+				return true, err
 			}
+			done = true
 			b.res.NATSReady = time.Since(restarted).Seconds()
 			b.logf("NATS back after %.1f s", b.res.NATSReady)
 		default:
 		}
 		for i, g := range b.gateways {
-			c := &catchUp[i]
+			c := &b.res.CatchUp[i]
 			c.Gateway = g.name
 			if v, err := metricSum(ctx, g.base, "candlewire_feed_changes_total", `from="bus"`); err == nil && v > bus0[i] && c.BusResumed == 0 {
 				c.BusResumed = time.Since(restarted).Seconds()
@@ -161,16 +184,10 @@ func (b *clusterBench) outage(ctx context.Context) error {
 			}
 		}
 		if err := upstream.Sleep(ctx, 100*time.Millisecond); err != nil {
-			return err
+			return done, err
 		}
 	}
-	if b.res.NATSReady == 0 {
-		if err := <-started; err != nil {
-			return err
-		}
-	}
-	b.res.CatchUp = catchUp
-	return nil
+	return done, nil
 }
 
 // caughtUp says whether NATS is back and every gateway reads the bus and

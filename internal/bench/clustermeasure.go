@@ -61,16 +61,18 @@ func (b *clusterBench) measure(ctx context.Context) error {
 	return err
 }
 
-// steady samples every process's CPU and memory over the steady phase.
+// steady samples every process's CPU and memory over the steady phase,
+// and each node's store queue, mean write time and relay lag.
 func (b *clusterBench) steady(ctx context.Context, procs []*child) ([]NodeUsage, error) {
 	b.logf("steady phase: %s", b.o.Steady)
 	start := time.Now()
-	u0 := make([]usage, len(procs))
+	u0, w0 := make([]usage, len(procs)), make([]writes, len(procs))
 	for i, p := range procs {
 		var err error
 		if u0[i], err = procUsage(p.cmd.Process.Pid); err != nil {
 			return nil, err
 		}
+		w0[i] = storeWrites(ctx, p.base)
 	}
 	if err := upstream.Sleep(ctx, b.o.Steady); err != nil {
 		return nil, err
@@ -87,14 +89,24 @@ func (b *clusterBench) steady(ctx context.Context, procs []*child) ([]NodeUsage,
 		if p.base != "" {
 			out[i].Queue, _ = metricSum(ctx, p.base, "candlewire_store_queue_depth", "")
 			out[i].RelayLag, _ = metricSum(ctx, p.base, "candlewire_relay_lag", "")
-			sum, _ := metricSum(ctx, p.base, "candlewire_store_write_seconds_sum", "")
-			n, _ := metricSum(ctx, p.base, "candlewire_store_write_seconds_count", "")
-			if n > 0 {
-				out[i].WriteMs = 1000 * sum / n
+			if w1 := storeWrites(ctx, p.base); w1.n > w0[i].n {
+				out[i].WriteMs = 1000 * (w1.seconds - w0[i].seconds) / (w1.n - w0[i].n)
 			}
 		}
 	}
 	return out, nil
+}
+
+// writes are a node's store transactions so far and their total time.
+type writes struct{ n, seconds float64 }
+
+func storeWrites(ctx context.Context, base string) writes {
+	if base == "" {
+		return writes{}
+	}
+	sum, _ := metricSum(ctx, base, "candlewire_store_write_seconds_sum", "")
+	n, _ := metricSum(ctx, base, "candlewire_store_write_seconds_count", "")
+	return writes{n: n, seconds: sum}
 }
 
 // owners reads who owns each market from a gateway's /v1/status.

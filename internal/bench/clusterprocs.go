@@ -127,7 +127,8 @@ type natsCluster struct {
 }
 
 // NATSServer finds the nats-server binary: path when set, else on PATH,
-// else in $GOPATH/bin (where `go install` puts it).
+// else where `go install` puts it ($GOBIN, or bin in each $GOPATH entry,
+// or ~/go/bin).
 func NATSServer(path string) (string, error) {
 	if path != "" {
 		return path, nil
@@ -135,16 +136,20 @@ func NATSServer(path string) (string, error) {
 	if p, err := exec.LookPath("nats-server"); err == nil {
 		return p, nil
 	}
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		home, _ := os.UserHomeDir()
-		gopath = filepath.Join(home, "go")
+	dirs := []string{os.Getenv("GOBIN")}
+	for _, d := range filepath.SplitList(os.Getenv("GOPATH")) {
+		dirs = append(dirs, filepath.Join(d, "bin"))
 	}
-	p := filepath.Join(gopath, "bin", "nats-server")
-	if _, err := os.Stat(p); err != nil {
-		return "", errors.New("nats-server not found: install it with `go install github.com/nats-io/nats-server/v2@v2.15.2`, or give --nats-server")
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, "go", "bin"))
 	}
-	return p, nil
+	for _, d := range dirs {
+		p := filepath.Join(d, "nats-server")
+		if fi, err := os.Stat(p); d != "" && err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", errors.New("nats-server not found: install it with `go install github.com/nats-io/nats-server/v2@v2.15.2`, or give --nats-server")
 }
 
 // startNATS starts n servers and waits until JetStream answers.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -55,8 +56,11 @@ func decodeTrade(data []byte) (market.Trade, error) {
 	price, err1 := market.ParseDecimal(w.Price)
 	size, err2 := market.ParseDecimal(w.Size)
 	quote, err3 := market.ParseDecimal(w.Quote)
-	if err := errors.Join(err1, err2, err3); err != nil || w.Venue == "" || w.Symbol == "" || w.Time <= 0 {
-		return market.Trade{}, fmt.Errorf("not a trade of a market at a time: %q %q %d: %w", w.Venue, w.Symbol, w.Time, err)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return market.Trade{}, fmt.Errorf("not a trade: %w", err)
+	}
+	if w.Venue == "" || w.Symbol == "" || w.Time <= 0 {
+		return market.Trade{}, fmt.Errorf("not a trade of a market at a time: %q %q %d", w.Venue, w.Symbol, w.Time)
 	}
 	return market.Trade{Market: market.Market{Venue: w.Venue, Symbol: w.Symbol}, Time: w.Time, Price: price, Size: size,
 		Quote: quote, Buy: w.Buy, FirstSeq: w.First, LastSeq: w.Last}, nil
@@ -65,19 +69,26 @@ func decodeTrade(data []byte) (market.Trade, error) {
 // TradeStats counts a trade publisher's and a trade feed's messages.
 type TradeStats struct {
 	Published atomic.Int64 // trades published (a publisher's)
-	Failed    atomic.Int64 // trades the client could not buffer (a publisher's)
+	Failed    atomic.Int64 // trades not published: queue full, NATS away, or refused (a publisher's)
 	Received  atomic.Int64 // trades handed on (a feed's)
 	Bad       atomic.Int64 // messages that were not trades, skipped (a feed's)
+	Dropped   atomic.Int64 // trades the client dropped behind a slow feed (a feed's)
 }
+
+// tradeQueue bounds the trades waiting to be published.
+const tradeQueue = 4096
 
 // TradePublisher publishes the live trades of the markets a collector
 // owns (owns), so that each trade is on the bus once although an owner
-// and a standby both collect it. A trade is dropped, counted, while the
-// client cannot buffer it; a market's owner changing may drop or repeat a
-// few around the move, as a venue's own trade feed does on a reconnect.
+// and a standby both collect it. PublishTrade only queues; Run publishes.
+// A trade is dropped, counted, while the queue is full or NATS is away
+// (a stale trade sent late would not be live); a market's owner changing
+// may drop or repeat a few around the move, as a venue's own trade feed
+// does on a reconnect.
 type TradePublisher struct {
 	nc    *nats.Conn
 	owns  func(market.Market) bool
+	q     chan market.Trade
 	stats TradeStats
 	log   *slog.Logger
 }
@@ -85,27 +96,50 @@ type TradePublisher struct {
 // NewTradePublisher returns a publisher of the trades owns says are this
 // collector's.
 func NewTradePublisher(nc *nats.Conn, owns func(market.Market) bool, log *slog.Logger) *TradePublisher {
-	return &TradePublisher{nc: nc, owns: owns, log: log}
+	return &TradePublisher{nc: nc, owns: owns, q: make(chan market.Trade, tradeQueue), log: log}
 }
 
-// PublishTrade implements collector.Trades: it never blocks (the client
-// buffers, and drops when it cannot).
+// PublishTrade implements collector.Trades: it never blocks.
 func (p *TradePublisher) PublishTrade(t market.Trade) {
 	if !p.owns(t.Market) {
 		return
 	}
-	data, err := encodeTrade(t)
-	if err == nil {
-		err = p.nc.Publish(TradeSubject(t.Market), data)
-	}
-	if err != nil {
-		if p.stats.Failed.Add(1) == 1 {
-			p.log.Warn("a live trade was not published (counted in candlewire_trades_publish_failed_total from now on)",
-				"market", t.Market.String(), "err", err)
-		}
+	if !p.nc.IsConnected() {
+		p.failed(t, errors.New("NATS is not connected"))
 		return
 	}
-	p.stats.Published.Add(1)
+	select {
+	case p.q <- t:
+	default:
+		p.failed(t, errors.New("the publish queue is full"))
+	}
+}
+
+// Run publishes the queued trades until ctx ends.
+func (p *TradePublisher) Run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case t := <-p.q:
+			data, err := encodeTrade(t)
+			if err == nil {
+				err = p.nc.Publish(TradeSubject(t.Market), data)
+			}
+			if err != nil {
+				p.failed(t, err)
+				continue
+			}
+			p.stats.Published.Add(1)
+		}
+	}
+}
+
+func (p *TradePublisher) failed(t market.Trade, err error) {
+	if p.stats.Failed.Add(1) == 1 {
+		p.log.Warn("a live trade was not published (counted in candlewire_trades_publish_failed_total from now on)",
+			"market", t.Market.String(), "err", err)
+	}
 }
 
 // Stats returns the publisher's counts.
@@ -133,6 +167,24 @@ func NewTradeFeed(nc *nats.Conn, to Trades, log *slog.Logger) *TradeFeed {
 // Stats returns the feed's counts.
 func (f *TradeFeed) Stats() *TradeStats { return &f.stats }
 
+// dropped keeps Stats().Dropped up to the messages the client dropped
+// behind the subscription (its slow-consumer limit), every second until
+// ctx ends.
+func (f *TradeFeed) dropped(ctx context.Context, sub *nats.Subscription) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if n, err := sub.Dropped(); err == nil {
+			f.stats.Dropped.Store(int64(n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Run subscribes until ctx ends. The client keeps the subscription across
 // reconnects; a subscriber that falls behind loses trades in the client
 // (its slow-consumer limit), as a slow client of a venue would.
@@ -152,7 +204,7 @@ func (f *TradeFeed) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to the bus's live trades: %w", err)
 	}
-	<-ctx.Done()
+	f.dropped(ctx, sub)
 	if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		f.log.Debug("unsubscribe from the live trades", "err", err)
 	}

@@ -123,14 +123,26 @@ func TestTradesOnTheBusOnce(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- feed.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	probe := NewTradePublisher(conn(), func(market.Market) bool { return true }, quiet)
-	for feed.Stats().Received.Load() == 0 { // the feed has subscribed
+	var runs sync.WaitGroup
+	pctx, stopPublishers := context.WithCancel(context.Background())
+	defer func() { stopPublishers(); runs.Wait() }()
+	publisher := func(owns func(market.Market) bool) *TradePublisher {
+		p := NewTradePublisher(conn(), owns, quiet)
+		runs.Add(1)
+		go func() { defer runs.Done(); p.Run(pctx) }() //nolint:errcheck // returns nil
+		return p
+	}
+	probe := publisher(func(market.Market) bool { return true })
+	for deadline := time.Now().Add(20 * time.Second); feed.Stats().Received.Load() == 0; { // the feed has subscribed
+		if time.Now().After(deadline) {
+			t.Fatal("the feed received no trade in 20 s")
+		}
 		probe.PublishTrade(market.Trade{Market: a, Time: 1, Price: market.MustDecimal("1"), Size: market.MustDecimal("1")})
 		time.Sleep(10 * time.Millisecond)
 	}
 	owners := []*TradePublisher{
-		NewTradePublisher(conn(), func(m market.Market) bool { return m == a }, quiet),
-		NewTradePublisher(conn(), func(m market.Market) bool { return m == b }, quiet),
+		publisher(func(m market.Market) bool { return m == a }),
+		publisher(func(m market.Market) bool { return m == b }),
 	}
 	const n = 500
 	var want []int64

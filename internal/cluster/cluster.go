@@ -30,6 +30,33 @@ func Connect(ctx context.Context, cfg config.Cluster, within time.Duration, log 
 	host, _ := os.Hostname()
 	host = strings.Map(nameRune, host)
 	node := cmp.Or(cfg.Node, host[:min(len(host), 64)], "node")
+	opts := natsOptions(cfg, node, log)
+	urls := strings.Join(cfg.NATS, ",")
+	deadline := time.Now().Add(within)
+	for {
+		nc, err := nats.Connect(urls, opts...)
+		if err == nil {
+			js, err := jetstream.New(nc)
+			if err != nil {
+				nc.Close()
+				return nil, fmt.Errorf("NATS JetStream: %w", err)
+			}
+			replicas := cmp.Or(cfg.Replicas, min(3, len(cfg.NATS)))
+			return &Conn{NC: nc, JS: js, Node: node, Replicas: replicas}, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("NATS %s not reachable for %s: %w", urls, within, errors.Join(err, ctx.Err()))
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// natsOptions are the client's options: named for the node, reconnecting
+// forever, logging to log, with cfg's credentials and TLS.
+func natsOptions(cfg config.Cluster, node string, log *slog.Logger) []nats.Option {
 	opts := []nats.Option{nats.Name("candlewire " + node), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		nats.RetryOnFailedConnect(false),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -57,27 +84,7 @@ func Connect(ctx context.Context, cfg config.Cluster, within time.Duration, log 
 	if cfg.TLS.Cert != "" {
 		opts = append(opts, nats.ClientCert(cfg.TLS.Cert, cfg.TLS.Key))
 	}
-	urls := strings.Join(cfg.NATS, ",")
-	deadline := time.Now().Add(within)
-	for {
-		nc, err := nats.Connect(urls, opts...)
-		if err == nil {
-			js, err := jetstream.New(nc)
-			if err != nil {
-				nc.Close()
-				return nil, fmt.Errorf("NATS JetStream: %w", err)
-			}
-			replicas := cmp.Or(cfg.Replicas, min(3, len(cfg.NATS)))
-			return &Conn{NC: nc, JS: js, Node: node, Replicas: replicas}, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("NATS %s not reachable for %s: %w", urls, within, errors.Join(err, ctx.Err()))
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	return opts
 }
 
 // Close drains nothing: the node's parts have stopped by then.

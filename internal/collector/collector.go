@@ -148,11 +148,6 @@ func (c *Collector) Run(ctx context.Context) error {
 func (c *Collector) collect(ctx context.Context, v Venue, rep *repairer) {
 	sink := newVenueSink(v, c.writer, c.cfg.Logger.With("component", "sink", "venue", v.Name), c.met)
 	sink.trades = c.cfg.Trades
-	if rep.owns != nil { // assigned: of the markets it stands by for, it writes what is over
-		for m, st := range sink.mkts {
-			st.standby = !slices.Contains(rep.owns, m)
-		}
-	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); rep.run(ctx, sink.repairs) }()

@@ -24,11 +24,6 @@ type marketState struct {
 	pending int64  // minute of the first event after a (re)subscribe; 0: none
 	lastDue int64  // newest minute already checked for an overdue final
 	stats   candle.Stats
-	// standby: another collector owns the market, and writes its forming
-	// bins; this one writes only the bins that are over, so that a pair
-	// does not double the store's writes (and their lock waits) while the
-	// owner lives, and no final is lost when it dies.
-	standby bool
 }
 
 // venueSink receives one venue's decoded frames (upstream.Sink).
@@ -65,7 +60,7 @@ func (s *venueSink) Trade(t market.Trade) {
 	defer ms.mu.Unlock()
 	out := ms.eng.Trade(t) // valid until the engine's next call, so put under the lock
 	s.after(t.Market, ms)
-	s.put(ms, out)
+	s.w.Put(out...)
 	if s.trades != nil {
 		s.trades.PublishTrade(t)
 	}
@@ -89,24 +84,8 @@ func (s *venueSink) Bin(c market.Candle) {
 	}
 	out := ms.eng.Bin(c)
 	s.after(c.Market, ms)
-	s.put(ms, out)
+	s.w.Put(out...)
 	ms.mu.Unlock()
-}
-
-// put hands the engine's output to the writer: all of it for an owned (or
-// unassigned) market, only the bins that are over for a standby's.
-func (s *venueSink) put(ms *marketState, out []market.Candle) {
-	if !ms.standby {
-		s.w.Put(out...)
-		return
-	}
-	for _, c := range out {
-		if c.Over() {
-			s.w.Put(c)
-		} else {
-			s.met.StandbySkipped.Inc()
-		}
-	}
 }
 
 // Live starts a repair after the first subscribe of a market (restart)

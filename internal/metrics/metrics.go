@@ -25,7 +25,6 @@ type Metrics struct {
 	RESTRequests   *prometheus.CounterVec // venue, status
 	EngineCounters *prometheus.CounterVec // market, kind (duplicate|late|seqgap)
 	StoreWrite     prometheus.Histogram   // seconds per store transaction
-	StandbySkipped prometheus.Counter     // forming versions a standby collector left to the owner
 	budgets        *budgetCollector       // venue: connects the budget allows now
 }
 
@@ -53,14 +52,11 @@ func New(reg prometheus.Registerer) *Metrics {
 		EngineCounters: cv("engine_events_total", "Trade-level anomalies seen by the candle engine.", "market", "kind"),
 		StoreWrite: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "candlewire", Name: "store_write_seconds",
 			Help: "Time to store one batch of candle versions (one transaction).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
-		StandbySkipped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "candlewire", Name: "standby_skipped_total",
-			Help: "Forming candle versions a standby collector did not write: the market's owner writes them."}),
 		budgets: &budgetCollector{desc: prometheus.NewDesc("candlewire_upstream_connect_budget_left",
 			"Upstream connects the venue's rolling connect budget allows right now.", []string{"venue"}, nil), left: map[string]func() int{}},
 	}
 	reg.MustRegister(m.Connects, m.Reconnects, m.Connected, m.Messages, m.DecodeErrors, m.BinLag, m.GapsFound,
-		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters, m.StoreWrite,
-		m.StandbySkipped, m.budgets)
+		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters, m.StoreWrite, m.budgets)
 	return m
 }
 

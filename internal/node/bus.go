@@ -59,15 +59,7 @@ func (n *node) addBus(ctx context.Context, g *rungroup.Group, compat *bitmexcomp
 		n.relayMetrics(n.relayer, n.relay, lg)
 	}
 	if n.Role.serves() {
-		f := bus.NewFeed(n.bus.JS, lg, n.hub, head, time.Second, n.log.With("component", "feed"))
-		add(g, f.Run)
-		feedMetrics(n.reg, f.Stats())
-		tf := bus.NewTradeFeed(n.bus.NC, compat, n.log.With("component", "trades"))
-		add(g, tf.Run)
-		counter(n.reg, "candlewire_trades_received_total", "Live trades from the bus handed to the /realtime trade table.",
-			&tf.Stats().Received)
-		counter(n.reg, "candlewire_trades_bad_messages_total", "Bus messages on the trades subjects that were not trades, skipped.",
-			&tf.Stats().Bad)
+		n.addFeeds(g, lg, head, compat)
 	}
 	if n.members == nil { // a gateway: it follows the members, to say who collects what
 		if n.members, err = n.join(ctx, cluster.NewObserver); err != nil {
@@ -95,17 +87,32 @@ func pgHead(lg *postgres.Store) (int64, error) {
 
 // feedMetrics exports a gateway feed's counts.
 func feedMetrics(reg prometheus.Registerer, st *bus.FeedStats) {
-	counter := func(name, help string, labels prometheus.Labels, v *atomic.Int64) {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
-			func() float64 { return float64(v.Load()) }))
-	}
 	const changes = "Changes the gateway's feed delivered to its clients, by where they came from: the bus, or the store."
-	counter("candlewire_feed_changes_total", changes, prometheus.Labels{"from": "bus"}, &st.FromBus)
-	counter("candlewire_feed_changes_total", changes, prometheus.Labels{"from": "store"}, &st.FromLog)
-	counter("candlewire_feed_holes_total", "Times the bus skipped changes and the feed read them from the store.", nil, &st.Holes)
-	counter("candlewire_feed_dropped_total", "Bus messages dropped behind the feed's full queue (read from the store instead).",
-		nil, &st.Dropped)
-	counter("candlewire_feed_bad_messages_total", "Bus messages that were not changes, skipped.", nil, &st.Bad)
+	for from, v := range map[string]*atomic.Int64{"bus": &st.FromBus, "store": &st.FromLog} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "candlewire_feed_changes_total", Help: changes,
+			ConstLabels: prometheus.Labels{"from": from}}, func() float64 { return float64(v.Load()) }))
+	}
+	counter(reg, "candlewire_feed_holes_total", "Times the bus skipped changes and the feed read them from the store.", &st.Holes)
+	counter(reg, "candlewire_feed_dropped_total", "Bus messages dropped behind the feed's full queue (read from the store instead).",
+		&st.Dropped)
+	counter(reg, "candlewire_feed_bad_messages_total", "Bus messages that were not changes, skipped.", &st.Bad)
+}
+
+// addFeeds adds a serving node's feeds of the bus: the changes after
+// head (read around the bus from the store), and the live trades for
+// compat's trade table.
+func (n *node) addFeeds(g *rungroup.Group, lg *postgres.Store, head int64, compat *bitmexcompat.Server) {
+	f := bus.NewFeed(n.bus.JS, lg, n.hub, head, time.Second, n.log.With("component", "feed"))
+	add(g, f.Run)
+	feedMetrics(n.reg, f.Stats())
+	tf := bus.NewTradeFeed(n.bus.NC, compat, n.log.With("component", "trades"))
+	add(g, tf.Run)
+	counter(n.reg, "candlewire_trades_received_total", "Live trades from the bus handed to the /realtime trade table.",
+		&tf.Stats().Received)
+	counter(n.reg, "candlewire_trades_bad_messages_total", "Bus messages on the trades subjects that were not trades, skipped.",
+		&tf.Stats().Bad)
+	counter(n.reg, "candlewire_trades_dropped_total", "Live trades the NATS client dropped behind a slow trade feed.",
+		&tf.Stats().Dropped)
 }
 
 // tradePublisher publishes the live trades of the markets this collector
@@ -118,7 +125,7 @@ func (n *node) tradePublisher() *bus.TradePublisher {
 	st := p.Stats()
 	counter(n.reg, "candlewire_trades_published_total", "Live trades of the markets this collector owns, published on the bus.",
 		&st.Published)
-	counter(n.reg, "candlewire_trades_publish_failed_total", "Live trades the NATS client could not buffer, not published.",
+	counter(n.reg, "candlewire_trades_publish_failed_total", "Live trades not published: the queue was full, NATS away, or the publish refused.",
 		&st.Failed)
 	return p
 }
@@ -231,7 +238,7 @@ func (v clusterView) Node() any {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		out.Relay, _ = v.n.relay.Holder(ctx) // "" when unreadable: nats_connected says why
-		if v.n.relay.Held() && out.PostgresConnected {
+		if v.n.relay.Held() && v.n.relayer != nil && out.PostgresConnected {
 			lag := max(0, head-v.n.relayer.Published())
 			out.RelayLag = &lag
 		}

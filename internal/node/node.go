@@ -195,6 +195,7 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 		return err
 	}
 	cfg := collector.Config{Store: n.st, Venues: venues, Logger: n.log, Metrics: n.met, MaxRepair: n.Lookback}
+	var trades *bus.TradePublisher
 	if _, shared := n.st.(*postgres.Store); !shared {
 		cfg.Publisher = n.hub
 	}
@@ -206,7 +207,8 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 			return err
 		}
 		cfg.Assign = n.members
-		cfg.Trades = n.tradePublisher() // a serving node's trade table reads them from the bus
+		trades = n.tradePublisher() // a serving node's trade table reads them from the bus
+		cfg.Trades = trades
 	}
 	col, err := collector.New(cfg)
 	if err != nil {
@@ -215,6 +217,9 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 	colCtx, stopCol := context.WithCancel(ctx)
 	stored := make(chan struct{})
 	g.Add(func() error { defer close(stored); return col.Run(colCtx) }, func(error) { stopCol(); <-stored })
+	if trades != nil { // publishes until the collector stopped
+		add(g, trades.Run)
+	}
 	if n.members != nil { // leaves the members after the collector stored everything
 		add(g, n.members.Run)
 	}
