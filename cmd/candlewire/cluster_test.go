@@ -191,15 +191,7 @@ func checkSeams(t *testing.T, st store.Store, m market.Market, begin, end int64)
 			t.Errorf("gap %s..%s (%s) is %s with %d of %d minutes filled", fmtMin(g.From), fmtMin(g.To), g.Reason, g.Status, g.Filled, g.Minutes())
 		}
 	}
-	rows, err := st.Candles(ctx, m, market.I1m, begin, end)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range rows {
-		if c.Source == market.SourceREST && !inGap(gaps, c.OpenTime) {
-			t.Errorf("minute %s came from REST outside every ledger gap", fmtMin(c.OpenTime))
-		}
-	}
+	restInGaps(t, st, m, gaps, begin, end)
 }
 
 // checkOnce: the client received every stored final candle of the

@@ -411,7 +411,14 @@ func checkLedger(t *testing.T, st store.Store, d exchange.Driver, begin, end int
 			t.Errorf("gap %s..%s (%s) is not explained by any fault", fmtMin(g.From), fmtMin(g.To), g.Reason)
 		}
 	}
-	rows, err := st.Candles(ctx, m, market.I1m, begin, end)
+	restInGaps(t, st, m, gaps, begin, end)
+}
+
+// restInGaps: every minute of m in [begin, end) stored from REST lies in
+// one of the ledger's gaps.
+func restInGaps(t *testing.T, st store.Store, m market.Market, gaps []store.Gap, begin, end int64) {
+	t.Helper()
+	rows, err := st.Candles(context.Background(), m, market.I1m, begin, end)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -231,18 +229,11 @@ func metricSum(ctx context.Context, base, metric, label string) (float64, error)
 
 // getText GETs u's body, which must be 200 OK.
 func getText(ctx context.Context, u string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	body, err := get(ctx, u)
 	if err != nil {
 		return "", err
 	}
-	resp, err := soakHTTP.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, 16<<20))
 	return string(b), err
 }

@@ -132,20 +132,30 @@ func (r *runChild) stop() {
 var soakHTTP = &http.Client{Timeout: 30 * time.Second}
 
 func getJSON(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	body, err := get(ctx, u)
 	if err != nil {
 		return err
+	}
+	defer body.Close()
+	return json.NewDecoder(body).Decode(v)
+}
+
+// get GETs u, which must answer 200 OK; the caller closes the body.
+func get(ctx context.Context, u string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := soakHTTP.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
+		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
 	}
-	return json.NewDecoder(resp.Body).Decode(v)
+	return resp.Body, nil
 }
 
 // injectFault starts a fault over the simulator's admin API; for is
