@@ -16,18 +16,20 @@ type Stats struct {
 }
 
 // keepClosed is how many closed, not yet reconciled minutes an engine keeps
-// to compare with the venue's final.
+// to compare with the venue's final: the newest 16, each in the slot of its
+// minute number, so keeping them never allocates.
 const keepClosed = 16
 
 // Engine builds the 1-minute candles of one market.
 type Engine struct {
 	market  market.Market
-	cur     *market.Candle          // the forming 1m candle, or nil
-	lastSeq int64                   // last venue trade id included in cur
-	now     int64                   // latest exchange time seen
-	closed  map[int64]market.Candle // trade-built minutes awaiting the venue's final
-	resync  bool                    // trades may have been missed: the next trade's minute is partial
-	trusted int64                   // minutes opening before this were seen only in part
+	cur     *market.Candle            // the forming 1m candle (points at forming), or nil
+	forming market.Candle             // where cur points, so a new minute does not allocate
+	lastSeq int64                     // last venue trade id included in cur
+	now     int64                     // latest exchange time seen
+	closed  [keepClosed]market.Candle // trade-built minutes awaiting the venue's final, by minute
+	resync  bool                      // trades may have been missed: the next trade's minute is partial
+	trusted int64                     // minutes opening before this were seen only in part
 	stats   Stats
 	out     []market.Candle // reused for what Trade and Bin return
 	opts    Options
@@ -56,7 +58,7 @@ func NewEngine(m market.Market) *Engine { return NewEngineWith(m, Options{}) }
 
 // NewEngineWith returns an engine for one market.
 func NewEngineWith(m market.Market, o Options) *Engine {
-	return &Engine{market: m, closed: map[int64]market.Candle{}, resync: true, opts: o}
+	return &Engine{market: m, resync: true, opts: o}
 }
 
 // Resync says trades may have been missed (a reconnect): the minute of the
@@ -137,8 +139,14 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 
 // fresh starts the minute at open with trade t as its open, high and low.
 func (e *Engine) fresh(open int64, t market.Trade) *market.Candle {
-	return &market.Candle{Market: e.market, Interval: market.I1m, OpenTime: open,
-		Open: t.Price, High: t.Price, Low: t.Price, State: market.Provisional, Source: market.SourceTrades}
+	return e.adopt(market.Candle{Market: e.market, Interval: market.I1m, OpenTime: open,
+		Open: t.Price, High: t.Price, Low: t.Price, State: market.Provisional, Source: market.SourceTrades})
+}
+
+// adopt makes c the forming candle.
+func (e *Engine) adopt(c market.Candle) *market.Candle {
+	e.forming = c
+	return &e.forming
 }
 
 // tradeCount is how many venue trades one reported trade stands for
@@ -187,12 +195,11 @@ func (e *Engine) Bin(b market.Candle) []market.Candle {
 		// The venue's forming bin covers trades we have not seen (we joined
 		// mid-minute or missed some): adopt it, and skip any trade it already
 		// includes.
-		c := b
-		e.cur = &c
+		e.cur = e.adopt(b)
 		if b.LastSeq > e.lastSeq {
 			e.lastSeq = b.LastSeq
 		}
-		return e.emit(append(out, c))
+		return e.emit(append(out, b))
 	}
 	return e.emit(out) // our trade-built candle is already at least as fresh
 }
@@ -219,10 +226,7 @@ func (e *Engine) closeCurrent(out []market.Candle) []market.Candle {
 	e.cur = nil
 	e.stats.ClosedByData++
 	if c.Source == market.SourceTrades {
-		if len(e.closed) >= keepClosed {
-			clear(e.closed)
-		}
-		e.closed[c.OpenTime] = c
+		*e.slot(c.OpenTime) = c
 	}
 	return append(out, c)
 }
@@ -230,8 +234,11 @@ func (e *Engine) closeCurrent(out []market.Candle) []market.Candle {
 // compare counts a venue final that differs from what trades built. The
 // venue's values win either way; see market.Candle.Disagrees.
 func (e *Engine) compare(final market.Candle) {
-	built, ok := e.closed[final.OpenTime]
-	delete(e.closed, final.OpenTime)
+	slot := e.slot(final.OpenTime)
+	built, ok := *slot, slot.Interval != "" && slot.OpenTime == final.OpenTime
+	if ok {
+		*slot = market.Candle{}
+	}
 	if !ok && !e.opts.Unmergeable && e.cur != nil && e.cur.OpenTime == final.OpenTime && e.cur.Source == market.SourceTrades {
 		built, ok = *e.cur, true
 	}
@@ -241,4 +248,9 @@ func (e *Engine) compare(final market.Candle) {
 	if ok && final.OpenTime >= e.trusted && built.Disagrees(final) {
 		e.stats.Corrections++
 	}
+}
+
+// slot is where the closed minute opening at open is kept.
+func (e *Engine) slot(open int64) *market.Candle {
+	return &e.closed[uint64(open/market.I1m.Millis())%keepClosed]
 }

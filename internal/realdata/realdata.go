@@ -2,7 +2,9 @@ package realdata
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -88,8 +90,19 @@ func Received(t testing.TB, name string) [][]byte {
 		t.Fatalf("open recording: %v", err)
 	}
 	defer f.Close()
+	out, err := Parse(f)
+	if err != nil {
+		t.Fatalf("read recording %s: %v", name, err)
+	}
+	return out
+}
+
+// Parse returns the received frames of a recording in the realdata format
+// (candlewire record writes it too), in order: connect lines ("URL <-> T")
+// and sent lines ("URL <- T: TEXT") are left out.
+func Parse(r io.Reader) ([][]byte, error) {
 	var out [][]byte
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -100,10 +113,45 @@ func Received(t testing.TB, name string) [][]byte {
 			out = append(out, []byte(msg))
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("read recording %s: %v", name, err)
+	return out, sc.Err()
+}
+
+// Frames returns the distinct received frames of a recording that keep
+// accepts, in order of first appearance, for benchmarks that cycle every
+// real frame of a kind. It fails the benchmark when none is kept.
+func Frames(t testing.TB, name string, keep func([]byte) bool) [][]byte {
+	t.Helper()
+	out := Distinct(Received(t, name), keep)
+	if len(out) == 0 {
+		t.Fatalf("recording %s has no frame of the kind asked", name)
 	}
 	return out
+}
+
+// Distinct returns the frames keep accepts, each once, in order.
+func Distinct(frames [][]byte, keep func([]byte) bool) [][]byte {
+	seen := map[string]bool{}
+	var out [][]byte
+	for _, f := range frames {
+		if keep(f) && !seen[string(f)] {
+			seen[string(f)] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Has returns a keep function for Frames: the frame contains every one of
+// parts.
+func Has(parts ...string) func([]byte) bool {
+	return func(f []byte) bool {
+		for _, p := range parts {
+			if !bytes.Contains(f, []byte(p)) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // Quoted is one row of bitmex-tradebin-quoted.jsonl.

@@ -166,7 +166,7 @@ func FuzzFastMatchesDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder
-		fast, ok := d.fastAggTrade(data)
+		fast, ok := d.fast(data)
 		if !ok {
 			return
 		}
@@ -177,26 +177,23 @@ func FuzzFastMatchesDecode(f *testing.F) {
 	})
 }
 
-// TestFastPathTakesRealFrames: every real aggTrade frame goes through the
-// fast path, to the same event as Decode.
+// TestFastPathTakesRealFrames: every real aggTrade and kline frame goes
+// through the fast path, to the same event as Decode.
 func TestFastPathTakesRealFrames(t *testing.T) {
-	var d Decoder
-	n := 0
-	for _, f := range realdata.Received(t, "BINANCE.ws.1.0") {
-		if !strings.Contains(string(f), `"e":"aggTrade"`) {
-			continue
-		}
-		n++
-		fast, ok := d.fastAggTrade(f)
-		slow, err := Decode(f)
-		if !ok || err != nil || !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("frame %s: fast %v %+v, Decode %v %+v", f, ok, fast, err, slow)
+	for _, rec := range []string{"BINANCE.ws.1.0", "BINANCE_FUTURES.ws.1.0"} {
+		for _, kind := range []string{`"e":"aggTrade"`, `"e":"kline"`} {
+			var d Decoder
+			frames := realdata.Frames(t, rec, realdata.Has(kind))
+			for _, f := range frames {
+				fast, ok := d.fast(f)
+				slow, err := Decode(f)
+				if !ok || err != nil || !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("frame %s: fast %v %+v, Decode %v %+v", f, ok, fast, err, slow)
+				}
+			}
+			t.Logf("%s: %d %s frames", rec, len(frames), kind)
 		}
 	}
-	if n == 0 {
-		t.Fatal("no aggTrade frames in the recording")
-	}
-	t.Logf("%d aggTrade frames", n)
 }
 
 const aggTradeFrame = `{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1633998523963,"s":"BTCUSDT","a":15683430,"p":"64321.57000000","q":"0.00058000","f":19862790,"l":19862790,"T":1633998523963,"m":false,"M":true}}`

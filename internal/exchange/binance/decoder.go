@@ -2,20 +2,31 @@ package binance
 
 import "github.com/candlewire/candlewire/internal/market"
 
-// Decoder decodes frames like Decode, with a fast path for the frame that
-// arrives most, the combined-stream aggTrade: it reads the frame in place,
-// without allocating. Anything the fast path does not fully understand,
-// including every malformed frame, goes to Decode, so both paths give the
-// same result (FuzzFastMatchesDecode checks it). A Decoder is used by one
-// goroutine at a time.
+// Decoder decodes frames like Decode, with a fast path for the frames that
+// arrive most, the combined-stream aggTrade and kline: it reads them in
+// place, without allocating. Anything the fast path does not fully
+// understand, including every malformed frame, goes to Decode, so both
+// paths give the same result (FuzzFastMatchesDecode checks it). A Decoder
+// is used by one goroutine at a time.
 type Decoder struct {
 	syms market.Interner
 }
 
-// Decode decodes one frame.
+// Decode decodes one frame. A trade or kline that the fast path left to
+// the full decoder has Slow set: the venue changed the frame's form.
 func (d *Decoder) Decode(data []byte) (Event, error) {
-	if ev, ok := d.fastAggTrade(data); ok {
+	if ev, ok := d.fast(data); ok {
 		return ev, nil
 	}
-	return Decode(data)
+	ev, err := Decode(data)
+	ev.Slow = err == nil && (ev.Kind == KindTrade || ev.Kind == KindKline)
+	return ev, err
+}
+
+// fast decodes the frames the fast path reads; ok is false for the rest.
+func (d *Decoder) fast(data []byte) (Event, bool) {
+	if ev, ok := d.fastAggTrade(data); ok {
+		return ev, true
+	}
+	return d.fastKline(data)
 }

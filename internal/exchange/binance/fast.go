@@ -6,7 +6,14 @@ import (
 )
 
 // fastAggTrade reads {"stream":…,"data":{aggTrade}} and nothing else.
-func (d *Decoder) fastAggTrade(data []byte) (Event, bool) {
+func (d *Decoder) fastAggTrade(data []byte) (Event, bool) { return d.combined(data, false) }
+
+// fastKline reads {"stream":…,"data":{kline}} and nothing else.
+func (d *Decoder) fastKline(data []byte) (Event, bool) { return d.combined(data, true) }
+
+// combined reads a combined-stream frame whose data is an aggTrade, or a
+// kline. (A method value as an argument would allocate.)
+func (d *Decoder) combined(data []byte, kline bool) (Event, bool) {
 	if d.syms.Venue == "" {
 		d.syms = market.Interner{Venue: Venue, Upper: true}
 	}
@@ -33,7 +40,12 @@ func (d *Decoder) fastAggTrade(data []byte) (Event, bool) {
 			if !ok {
 				return Event{}, false
 			}
-			if ev, ok = d.aggTrade(&sub); !ok || !it.Resume(&sub) {
+			if kline {
+				ev, ok = d.kline(&sub)
+			} else {
+				ev, ok = d.aggTrade(&sub)
+			}
+			if !ok || !it.Resume(&sub) {
 				return Event{}, false
 			}
 		default:
@@ -81,7 +93,7 @@ func (d *Decoder) aggTrade(it *jsonscan.Iter) (Event, bool) {
 		}
 		seen |= bit
 	}
-	if seen != fAll || it.Err() {
+	if seen|fMI != fAll || it.Err() { // M (ignore) is absent from futures frames
 		return Event{}, false
 	}
 	price, err1 := market.ParseDecimalBytes(a.p)

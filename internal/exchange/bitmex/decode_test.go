@@ -2,7 +2,6 @@ package bitmex
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -237,37 +236,23 @@ func FuzzFastMatchesDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Decoder
-		fast, ok := d.fastTradeInsert(data)
-		if !ok {
-			return
-		}
-		slow, err := Decode(data)
-		if err != nil || !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("fast path %+v, Decode %+v %v", fast, slow, err)
-		}
+		exchangetest.FastMatchesFull(t, data, d.fast, Decode)
 	})
 }
 
-// TestFastPathTakesRealFrames: every real trade insert of the recording
-// goes through the fast path, to the same event as Decode.
+// TestFastPathTakesRealFrames: every real trade insert of the recording,
+// and every quoted real tradeBin1m insert, goes through the fast path, to
+// the same event as Decode.
 func TestFastPathTakesRealFrames(t *testing.T) {
 	var d Decoder
-	n := 0
-	for _, f := range realdata.Received(t, "BITMEX.ws.1.0") {
-		if !strings.HasPrefix(string(f), `{"table":"trade","action":"insert"`) {
-			continue
-		}
-		n++
-		fast, ok := d.fastTradeInsert(f)
-		slow, err := Decode(f)
-		if !ok || err != nil || !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("frame %.300s: fast %v %+v, Decode %v %+v", f, ok, fast, err, slow)
+	exchangetest.FastTakes(t, realdata.Frames(t, "BITMEX.ws.1.0", realdata.Has(`{"table":"trade","action":"insert"`)), d.fast, Decode)
+	var bins [][]byte
+	for _, q := range realdata.QuotedBins(t) {
+		if q.Kind == "ws" {
+			bins = append(bins, []byte(q.Message))
 		}
 	}
-	if n == 0 {
-		t.Fatal("no trade inserts in the recording")
-	}
-	t.Logf("%d trade inserts", n)
+	exchangetest.FastTakes(t, realdata.Distinct(bins, realdata.Has(`{"table":"tradeBin1m","action":"insert"`)), d.fast, Decode)
 }
 
 const tradeInsert = `{"table":"trade","action":"insert","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":100,"price":32180.5,"tickDirection":"PlusTick","trdMatchID":"6e70bebe-235e-08a6-d11b-e1042bf1f2ed","grossValue":310747,"homeNotional":0.00310747,"foreignNotional":100}]}`

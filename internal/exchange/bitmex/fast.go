@@ -2,54 +2,69 @@ package bitmex
 
 import (
 	"bytes"
-	"time"
 
 	"github.com/candlewire/candlewire/internal/jsonscan"
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// fastTradeInsert reads {"table":"trade","action":"insert","data":[rows]}
-// with its keys in that order.
-func (d *Decoder) fastTradeInsert(data []byte) (Event, bool) {
+// fast reads {"table":"trade"|"tradeBin1m","action":"insert","data":[rows]}
+// with its keys in that order, as BitMEX sends it; ok is false for
+// anything else, and for rows the full decoder would skip.
+func (d *Decoder) fast(data []byte) (Event, bool) {
 	if d.syms.Venue == "" {
 		d.syms = market.Interner{Venue: Venue, Upper: false}
 	}
 	it, ok := jsonscan.Members(data)
-	if !ok {
-		return Event{}, false
-	}
-	for _, want := range [...]struct{ key, val string }{{"table", "trade"}, {"action", "insert"}} {
-		k, v, ok := it.Member()
-		if !ok || string(k) != want.key || v.Kind != jsonscan.String || string(v.Raw) != want.val {
+	var head [2]jsonscan.Value
+	for i, key := range [...]string{"table", "action"} {
+		k, v, more := it.Member()
+		if !ok || !more || string(k) != key || v.Kind != jsonscan.String {
 			return Event{}, false
 		}
+		head[i] = v
 	}
-	if k, ok := it.Key(); !ok || string(k) != "data" {
+	if k, ok := it.Key(); !ok || string(k) != "data" || string(head[1].Raw) != "insert" {
 		return Event{}, false
 	}
 	rows, ok := it.Elements()
 	if !ok {
 		return Event{}, false
 	}
-	d.trades = d.trades[:0]
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok {
-			return Event{}, false
-		}
-		t, ok := d.trade(&row)
-		if !ok || !rows.Resume(&row) {
-			return Event{}, false
-		}
-		d.trades = append(d.trades, t)
+	ev := Event{Kind: KindTable, Action: "insert"}
+	switch string(head[0].Raw) {
+	case "trade":
+		ev.Table, ok = "trade", d.fastTrades(&rows)
+		ev.Trades = d.trades
+	case "tradeBin1m":
+		ev.Table, ok = "tradeBin1m", d.fastBins(&rows)
+		ev.Bins = d.bins
+	default:
+		return Event{}, false
 	}
-	if !it.Resume(&rows) || len(d.trades) == 0 {
+	if !ok || !it.Resume(&rows) {
 		return Event{}, false
 	}
 	if _, more := it.Key(); more || !it.End() {
 		return Event{}, false
 	}
-	return Event{Kind: KindTable, Table: "trade", Action: "insert", Trades: d.trades}, true
+	return ev, true
+}
+
+// fastTrades reads trade rows into d.trades; ok is false for none.
+func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
+	d.trades = d.trades[:0]
+	for rows.Next() {
+		row, ok := rows.Members()
+		if !ok {
+			return false
+		}
+		t, ok := d.trade(&row)
+		if !ok || !rows.Resume(&row) {
+			return false
+		}
+		d.trades = append(d.trades, t)
+	}
+	return !rows.Err() && len(d.trades) > 0
 }
 
 // tradeFields are the members of a trade row that candlewire reads.
@@ -79,7 +94,7 @@ func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
 			return market.Trade{}, false
 		}
 	}
-	ts, ok := readTimestamp(f.timestamp.Raw)
+	ts, ok := market.UTCMillis(f.timestamp.Raw)
 	price, err1 := market.ParseDecimalBytes(f.price.Raw)
 	size, err2 := market.ParseDecimalBytes(f.size.Raw)
 	if !ok || err1 != nil || err2 != nil || price.Sign() <= 0 || size.Sign() <= 0 {
@@ -132,29 +147,4 @@ func (f *tradeFields) read(it *jsonscan.Iter) bool {
 		}
 		*p = v
 	}
-}
-
-// readTimestamp reads BitMEX's timestamp form, 2021-07-22T22:36:11.685Z, as UTC
-// milliseconds; any other form is left to the full decoder.
-func readTimestamp(b []byte) (int64, bool) {
-	if len(b) != 24 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[23] != 'Z' {
-		return 0, false
-	}
-	var n [7]int
-	for i, span := range [...][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}, {20, 23}} {
-		for _, c := range b[span[0]:span[1]] {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			n[i] = n[i]*10 + int(c-'0')
-		}
-	}
-	if n[1] < 1 || n[1] > 12 || n[2] < 1 || n[3] > 23 || n[4] > 59 || n[5] > 59 {
-		return 0, false
-	}
-	t := time.Date(n[0], time.Month(n[1]), n[2], n[3], n[4], n[5], n[6]*1e6, time.UTC)
-	if t.Day() != n[2] { // 31 April and such: time.Parse refuses them
-		return 0, false
-	}
-	return t.UnixMilli(), true
 }

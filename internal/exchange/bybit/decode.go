@@ -43,6 +43,9 @@ type Event struct {
 	OK      bool            // KindReply
 	Msg     string          // KindReply: ret_msg
 	Op      string          // KindReply: the op answered
+	// Slow: trades or klines the Decoder's fast path left to the full
+	// decoder (the venue changed the frame's form; it costs CPU).
+	Slow bool
 }
 
 // ErrDecode is wrapped by every decoding failure.
@@ -80,22 +83,39 @@ type tradeRow struct {
 	I  string `json:"i"`
 }
 
-// Decoder decodes frames, reusing its buffers between calls.
+// Decoder decodes frames, reusing its buffers between calls. Trades and
+// klines take a fast path that reads them in place without allocating;
+// anything it does not fully understand, including every malformed frame,
+// goes to the full decoder, so both give the same result
+// (FuzzFastMatchesDecode checks it). A Decoder is used by one goroutine at
+// a time.
 type Decoder struct {
 	candles []market.Candle
 	trades  []market.Trade
 	klines  []klineRow
 	rows    []tradeRow
+	syms    market.Interner // symbols
+	topics  market.Interner // topics, as they came
 }
 
-// Decode decodes one frame with a fresh Decoder.
+// Decode decodes one frame with a fresh Decoder, on the full path only.
 func Decode(data []byte) (Event, error) {
 	var d Decoder
-	return d.Decode(data)
+	return d.full(data)
 }
 
 // Decode decodes one frame.
 func (d *Decoder) Decode(data []byte) (Event, error) {
+	if ev, ok := d.fast(data); ok {
+		return ev, nil
+	}
+	ev, err := d.full(data)
+	ev.Slow = err == nil && (ev.Kind == KindTrades || ev.Kind == KindKline)
+	return ev, err
+}
+
+// full decodes one frame with go-json.
+func (d *Decoder) full(data []byte) (Event, error) {
 	var env envelope
 	if err := json.Unmarshal(bytes.TrimSpace(data), &env); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrDecode, err)

@@ -37,6 +37,9 @@ type Event struct {
 	Time        int64         // KindHeartbeat: UTC ms
 	Subscribed  []string
 	Msg         string // KindError: message and reason
+	// Slow: a match or heartbeat the Decoder's fast path left to the full
+	// decoder (the venue changed the frame's form; it costs CPU).
+	Slow bool
 }
 
 // ErrDecode is wrapped by every decoding failure.
@@ -61,21 +64,37 @@ type channel struct {
 	ProductIDs []string `json:"product_ids"`
 }
 
-// Decoder decodes frames, reusing its buffers between calls.
+// Decoder decodes frames, reusing its buffers between calls. Matches and
+// heartbeats take a fast path that reads them in place without
+// allocating; anything it does not fully understand, including every
+// malformed frame, goes to the full decoder, so both give the same result
+// (FuzzFastMatchesDecode checks it). A Decoder is used by one goroutine at
+// a time.
 type Decoder struct {
 	f          frame
 	subscribed []string
+	products   market.Interner
 }
 
-// Decode decodes one frame with a fresh Decoder.
+// Decode decodes one frame with a fresh Decoder, on the full path only.
 func Decode(data []byte) (Event, error) {
 	var d Decoder
-	return d.Decode(data)
+	return d.full(data)
 }
 
 // Decode decodes one feed frame. Unknown types are KindOther, as Coinbase
 // asks: new message types may appear.
 func (d *Decoder) Decode(data []byte) (Event, error) {
+	if ev, ok := d.fast(data); ok {
+		return ev, nil
+	}
+	ev, err := d.full(data)
+	ev.Slow = err == nil && (ev.Kind == KindMatch || ev.Kind == KindHeartbeat)
+	return ev, err
+}
+
+// full decodes one frame with go-json.
+func (d *Decoder) full(data []byte) (Event, error) {
 	d.f = frame{Channels: d.f.Channels[:0]}
 	if err := json.Unmarshal(data, &d.f); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrDecode, err)

@@ -39,6 +39,9 @@ type Event struct {
 	OK       bool            // KindReply
 	Msg      string          // KindReply: the error, if any
 	Symbol   string          // KindReply
+	// Slow: trades or candles the Decoder's fast path left to the full
+	// decoder (the venue changed the frame's form; it costs CPU).
+	Slow bool
 }
 
 // ErrDecode is wrapped by every decoding failure.
@@ -79,22 +82,39 @@ type tradeRow struct {
 	Timestamp string      `json:"timestamp"`
 }
 
-// Decoder decodes frames, reusing its buffers between calls.
+// Decoder decodes frames, reusing its buffers between calls. Trades and
+// ohlc take a fast path that reads them in place without allocating;
+// anything it does not fully understand, including every malformed frame,
+// goes to the full decoder, so both give the same result
+// (FuzzFastMatchesDecode checks it). A Decoder is used by one goroutine at
+// a time.
 type Decoder struct {
 	candles []market.Candle
 	trades  []market.Trade
 	ohlc    []ohlcRow
 	rows    []tradeRow
+	pairs   market.Interner
+	v1      [][4][]byte // v1 trade rows' price, volume, time and side
 }
 
-// Decode decodes one frame with a fresh Decoder.
+// Decode decodes one frame with a fresh Decoder, on the full path only.
 func Decode(data []byte) (Event, error) {
 	var d Decoder
-	return d.Decode(data)
+	return d.full(data)
 }
 
 // Decode decodes one v2 frame, or a v1 frame of the recordings.
 func (d *Decoder) Decode(data []byte) (Event, error) {
+	if ev, ok := d.fast(data); ok {
+		return ev, nil
+	}
+	ev, err := d.full(data)
+	ev.Slow = err == nil && (ev.Kind == KindTrades || ev.Kind == KindOHLC)
+	return ev, err
+}
+
+// full decodes one frame with go-json.
+func (d *Decoder) full(data []byte) (Event, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '[' {
 		return d.decodeV1(data)

@@ -1,0 +1,35 @@
+package bitmex
+
+import (
+	"testing"
+
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
+	"github.com/candlewire/candlewire/internal/realdata"
+)
+
+// BenchmarkFrames decodes every distinct real frame of each kind the feed
+// uses, alone and into candles: the figures docs/benchmarks.md reports.
+// tradeBin1m frames are the real WebSocket inserts quoted in
+// bitmex-tradebin-quoted.jsonl (the partial comes once per subscription).
+func BenchmarkFrames(b *testing.B) {
+	var bins [][]byte
+	for _, q := range realdata.QuotedBins(b) {
+		if q.Kind == "ws" {
+			bins = append(bins, []byte(q.Message))
+		}
+	}
+	d := new(Decoder)
+	exchangetest.BenchFrames(b,
+		exchangetest.Kind("trade", realdata.Frames(b, "BITMEX.ws.1.0", realdata.Has(`"table":"trade","action":"insert"`)), Driver.Bins, d.Decode, apply),
+		exchangetest.Kind("tradeBin1m", realdata.Distinct(bins, realdata.Has(`{"table":"tradeBin1m","action":"insert"`)), Driver.Bins, d.Decode, apply))
+}
+
+// apply hands an event to the engines as the collector's sink does.
+func apply(ev Event, cycle int, e *exchangetest.Engines) {
+	for _, t := range ev.Trades {
+		e.Trade(cycle, t)
+	}
+	for _, c := range ev.Bins {
+		e.Bin(cycle, c)
+	}
+}

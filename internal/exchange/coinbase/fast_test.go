@@ -1,0 +1,30 @@
+package coinbase
+
+import (
+	"testing"
+
+	"github.com/candlewire/candlewire/internal/exchange/exchangetest"
+	"github.com/candlewire/candlewire/internal/realdata"
+)
+
+func FuzzFastMatchesDecode(f *testing.F) {
+	f.Add([]byte(`{"type":"match","trade_id":1,"side":"buy","size":"1","price":"2","product_id":"BTC-USD","time":"2021-04-17T16:43:37.089723Z"}`))
+	f.Add([]byte(`{"type":"heartbeat","sequence":1,"last_trade_id":5,"product_id":"BTC-USD","time":"2021-04-17T16:43:37Z"}`))
+	f.Add([]byte(`{"type":"match","trade_id":1,"side":"sell","size":1,"price":"0002","product_id":"BTC-USD","time":"2021-04-17T16:43:37Z","Type":"x"}`))
+	for _, fr := range realdata.Distinct(realdata.Seeds("COINBASE.ws.28.0", 100000), realdata.Has(`"match"`)) {
+		f.Add(fr)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var d Decoder
+		exchangetest.FastMatchesFull(t, data, d.fast, Decode)
+	})
+}
+
+// TestFastPathTakesRealFrames: every real match frame takes the fast path
+// to the full decoder's event, and so does every heartbeat of the
+// simulator (the real recording has none).
+func TestFastPathTakesRealFrames(t *testing.T) {
+	var d Decoder
+	exchangetest.FastTakes(t, realdata.Frames(t, "COINBASE.ws.28.0", realdata.Has(`"type":"match"`)), d.fast, Decode)
+	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "coinbase.sim.ws.zst", realdata.Has(`"type":"heartbeat"`)), d.fast, Decode)
+}

@@ -1,0 +1,33 @@
+package exchangetest
+
+import (
+	"reflect"
+	"testing"
+)
+
+// FastMatchesFull fails t when the fast path accepts data and the full
+// decoder decodes it differently or refuses it: the body of every venue's
+// FuzzFastMatchesDecode.
+func FastMatchesFull[E any](t *testing.T, data []byte, fast func([]byte) (E, bool), full func([]byte) (E, error)) {
+	t.Helper()
+	got, ok := fast(data)
+	if !ok {
+		return
+	}
+	want, err := full(data)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("fast path %+v\nfull decoder %+v, %v\nframe %q", got, want, err, data)
+	}
+}
+
+// FastTakes fails t unless the fast path takes every frame, to the full
+// decoder's event: real frames must not miss it.
+func FastTakes[E any](t *testing.T, frames [][]byte, fast func([]byte) (E, bool), full func([]byte) (E, error)) {
+	t.Helper()
+	for _, f := range frames {
+		if _, ok := fast(f); !ok {
+			t.Fatalf("the fast path refuses a real frame: %s", f)
+		}
+		FastMatchesFull(t, f, fast, full)
+	}
+}

@@ -1,0 +1,48 @@
+package market
+
+import (
+	"testing"
+	"time"
+)
+
+func TestUTCMillis(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"2021-07-22T22:36:11.685Z", 1626993371685, true},
+		{"2021-04-17T16:43:37.089723Z", 1618677817089, true},
+		{"2026-11-29T10:17:00.000000000Z", 1795947420000, true},
+		{"2026-11-29T10:17:00Z", 1795947420000, true},
+		{"1969-12-31T23:59:59.9995Z", -1, true},
+		{"2021-04-31T00:00:00Z", 0, false},
+		{"2021-07-22T22:36:11.Z", 0, false},
+		{"2021-07-22T22:36:11.1234567891Z", 0, false},
+		{"2021-07-22T22:36:11+00:00", 0, false},
+		{"2021-07-22 22:36:11Z", 0, false},
+		{"2021-07-22T24:00:00Z", 0, false},
+	} {
+		got, ok := UTCMillis([]byte(c.in))
+		if got != c.want || ok != c.ok {
+			t.Errorf("UTCMillis(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// FuzzUTCMillis: where UTCMillis reads a time, time.Parse reads the same.
+func FuzzUTCMillis(f *testing.F) {
+	for _, s := range []string{"2021-07-22T22:36:11.685Z", "2021-04-17T16:43:37.089723Z", "2020-02-29T00:00:00Z", "0000-01-01T00:00:00.5Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := UTCMillis([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil || want.UnixMilli() != got {
+			t.Fatalf("UTCMillis(%q) = %d; time.Parse %v, %v", s, got, want.UnixMilli(), err)
+		}
+	})
+}
