@@ -478,6 +478,9 @@ func checkMetrics(t *testing.T, met series, d exchange.Driver) {
 			t.Errorf("%s%v counted nothing", w[0], w[1:])
 		}
 	}
+	if n := met.sum("candlewire_upstream_fast_path_misses_total", "venue", venue); n != 0 {
+		t.Errorf("%s: %v trade or candle frames of the simulator missed the decoder's fast path", venue, n)
+	}
 }
 
 func fmtMin(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04") }

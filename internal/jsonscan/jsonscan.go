@@ -1,6 +1,9 @@
 package jsonscan
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // Kind is the type of a JSON value.
 type Kind uint8
@@ -78,7 +81,11 @@ func (it *Iter) Key() (key []byte, ok bool) {
 // key reads a key and its colon at the current item; escaped accepts keys
 // with escape sequences too (when only checking the grammar).
 func (it *Iter) key(escaped bool) ([]byte, bool) {
-	k, i := scanValue(it.b, it.i, it.depth+1)
+	if it.i >= len(it.b) || it.b[it.i] != '"' {
+		it.failed = true
+		return nil, false
+	}
+	k, i := scanString(it.b, it.i)
 	if k.Kind != String && !(escaped && k.Kind == Escaped) {
 		it.failed = true
 		return nil, false
@@ -185,6 +192,9 @@ func (it *Iter) Err() bool { return it.failed }
 func (it *Iter) End() bool { return it.done && !it.failed && skipWS(it.b, it.i) == len(it.b) }
 
 func skipWS(b []byte, i int) int {
+	if i < len(b) && b[i] > ' ' {
+		return i // the common case: no whitespace
+	}
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -236,10 +246,25 @@ var special = func() (t [256]bool) {
 	return t
 }()
 
+// plain skips, eight bytes at a time, the bytes from j on that are none of
+// '"', '\\', a control character or a byte of 0x80 and above, and returns
+// where the first such byte may be (or where fewer than eight are left).
+func plain(b []byte, j int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; j+8 <= len(b); j += 8 {
+		x := binary.LittleEndian.Uint64(b[j:])
+		quote, backslash := x^(ones*'"'), x^(ones*'\\')
+		if (x|(quote-ones)&^quote|(backslash-ones)&^backslash|(x-ones*0x20)&^x)&highs != 0 {
+			return j
+		}
+	}
+	return j
+}
+
 // scanString reads a string starting at its opening quote.
 func scanString(b []byte, i int) (Value, int) {
 	kind := String
-	for j := i + 1; j < len(b); j++ {
+	for j := plain(b, i+1); j < len(b); j++ {
 		if !special[b[j]] {
 			continue
 		}

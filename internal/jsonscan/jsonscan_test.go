@@ -144,3 +144,25 @@ func FuzzWalk(f *testing.F) {
 		}
 	})
 }
+
+// TestScanStringFindsEverySpecialByte: the eight-at-a-time skip stops for a
+// quote, a backslash, a control character or a high byte at any position.
+func TestScanStringFindsEverySpecialByte(t *testing.T) {
+	for _, c := range []struct {
+		special string
+		kind    Kind
+		ends    bool // the string ends there
+	}{{`"`, String, true}, {`\n`, Escaped, false}, {"\x01", Invalid, false}, {"\xff", Escaped, false}, {"é", String, false}} {
+		for pos := 0; pos < 20; pos++ {
+			s := strings.Repeat("a", pos) + c.special + strings.Repeat("b", 20-pos)
+			v, _ := scanString([]byte(`"`+s+`"`), 0)
+			want := s
+			if c.ends {
+				want = s[:pos]
+			}
+			if v.Kind != c.kind || (c.kind != Invalid && string(v.Raw) != want) {
+				t.Errorf("%q at %d: %v %q, want %v %q", c.special, pos, v.Kind, v.Raw, c.kind, want)
+			}
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package jsonscan
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+	"unicode/utf8"
+)
 
 // Shape is the keys of an object a fast path reads, so that it reads only
 // what its full decoder would read the same way. A full decoder built on
@@ -12,6 +16,7 @@ type Shape struct {
 	strict   bool
 	declared []string
 	table    [shapeTable]int8 // open addressing over keys: index+1, 0 empty
+	lens     uint64           // bit n: a read or declared key is n bytes long (n < 64)
 }
 
 const shapeTable = 64
@@ -27,7 +32,8 @@ func Strict(s *Shape) { s.strict = true }
 func Declared(keys ...string) ShapeOption { return func(s *Shape) { s.declared = keys } }
 
 // NewShape returns the shape whose read keys are keys: ReadObject puts the
-// value of keys[i] in vals[i]. Other keys are skipped, unless one matches a
+// value of keys[i] in vals[i]. Keys in the order the venue sends them are
+// read fastest. Other keys are skipped, unless one matches a
 // read or declared key without regard to case (or the shape is Strict).
 // It takes at most 32 keys.
 func NewShape(keys []string, opts ...ShapeOption) *Shape {
@@ -35,8 +41,14 @@ func NewShape(keys []string, opts ...ShapeOption) *Shape {
 		panic("jsonscan: a shape of more than 32 keys")
 	}
 	s := &Shape{keys: keys}
+	if slices.Contains(keys, "") {
+		panic("jsonscan: a shape with an empty key")
+	}
 	for _, o := range opts {
 		o(s)
+	}
+	for _, k := range append(slices.Clone(keys), s.declared...) {
+		s.lens |= 1 << min(len(k), 63)
 	}
 	for i, k := range keys {
 		h := hashKey([]byte(k))
@@ -60,12 +72,18 @@ func hashKey(k []byte) int {
 // error, a repeated key, or a key the shape refuses.
 func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 	clear(vals)
-	for {
+	for next := 0; ; {
 		k, v, ok := it.Member()
 		if !ok {
 			return !it.Err()
 		}
-		i := s.Index(k)
+		i := next // keys in the order of the shape need no lookup
+		if next >= len(s.keys) || !same(s.keys[next], k) {
+			i = s.Index(k)
+		}
+		if i >= 0 {
+			next = i + 1
+		}
 		switch {
 		case i >= 0 && vals[i].Kind != Invalid:
 			return false
@@ -80,21 +98,47 @@ func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 // Index is the slot of key k in the shape's keys, or -1.
 func (s *Shape) Index(k []byte) int {
 	for h := hashKey(k); s.table[h] != 0; h = (h + 1) % shapeTable {
-		if i := int(s.table[h]) - 1; s.keys[i] == string(k) {
+		if i := int(s.table[h]) - 1; same(s.keys[i], k) {
 			return i
 		}
 	}
 	return -1
 }
 
+// same is key == string(k), with the first byte compared inline (most
+// keys differ there, and many are one byte long).
+func same(key string, k []byte) bool {
+	return len(key) == len(k) && key[0] == k[0] && (len(k) == 1 || key == string(k))
+}
+
 // Folds reports whether k matches a read or declared key without regard
 // to case: a full decoder would take it.
 func (s *Shape) Folds(k []byte) bool {
-	for _, keys := range [2][]string{s.keys, s.declared} {
-		for _, key := range keys {
-			if bytes.EqualFold(k, []byte(key)) { // Unicode folding: "ſ" matches "s"
-				return true
-			}
+	if len(k) < 63 && s.lens&(1<<len(k)) == 0 && ascii(k) {
+		return false // no key of its length, and ASCII folds only to its length
+	}
+	return FoldsAny(k, s.keys) || FoldsAny(k, s.declared)
+}
+
+func ascii(k []byte) bool {
+	for _, c := range k {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// FoldsAny reports whether k matches one of keys without regard to case,
+// as encoding/json matches keys (Unicode folding: "ſ" matches "s").
+func FoldsAny(k []byte, keys []string) bool {
+	isASCII := ascii(k)
+	for _, key := range keys {
+		if isASCII && len(key) != len(k) {
+			continue // ASCII folds to ASCII of the same length
+		}
+		if bytes.EqualFold(k, []byte(key)) {
+			return true
 		}
 	}
 	return false

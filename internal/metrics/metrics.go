@@ -14,6 +14,7 @@ type Metrics struct {
 	Connected      *prometheus.GaugeVec   // venue
 	Messages       *prometheus.CounterVec // venue
 	DecodeErrors   *prometheus.CounterVec // venue, reason
+	SlowFrames     *prometheus.CounterVec // venue, kind: frames the decoder's fast path left to the full one
 	BinLag         *prometheus.GaugeVec   // market: exchange time of the latest event minus its bin end, seconds
 	GapsFound      *prometheus.CounterVec // market
 	GapsFilled     *prometheus.CounterVec // market, status
@@ -39,6 +40,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		Connected:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "candlewire", Name: "upstream_connected", Help: "Open upstream connections."}, []string{"venue"}),
 		Messages:     cv("upstream_messages_total", "Upstream frames received.", "venue"),
 		DecodeErrors: cv("upstream_decode_errors_total", "Upstream frames skipped because they could not be decoded.", "venue", "reason"),
+		SlowFrames: cv("upstream_fast_path_misses_total",
+			"Trade and candle frames the venue decoder's fast path did not take (the venue changed the frame's form; they cost CPU, not data).", "venue", "kind"),
 		BinLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "candlewire", Name: "bin_lag_seconds",
 			Help: "Exchange time between a 1m bin's end and the arrival of its final value."}, []string{"market"}),
 		GapsFound:      cv("gaps_found_total", "Runs of missing 1m bins found.", "market"),
@@ -55,7 +58,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		budgets: &budgetCollector{desc: prometheus.NewDesc("candlewire_upstream_connect_budget_left",
 			"Upstream connects the venue's rolling connect budget allows right now.", []string{"venue"}, nil), left: map[string]func() int{}},
 	}
-	reg.MustRegister(m.Connects, m.Reconnects, m.Connected, m.Messages, m.DecodeErrors, m.BinLag, m.GapsFound,
+	reg.MustRegister(m.Connects, m.Reconnects, m.Connected, m.Messages, m.DecodeErrors, m.SlowFrames, m.BinLag, m.GapsFound,
 		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters, m.StoreWrite, m.budgets)
 	return m
 }

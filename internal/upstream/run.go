@@ -271,3 +271,14 @@ func retryAfter(h http.Header, def time.Duration) time.Duration {
 
 // RetryAfter parses an HTTP Retry-After header in seconds, or returns def.
 func RetryAfter(h http.Header, def time.Duration) time.Duration { return retryAfter(h, def) }
+
+// SlowFrame counts a trade or candle frame that the venue decoder's fast
+// path left to its full decoder (candlewire_upstream_fast_path_misses_total)
+// and says so in the log: the venue sends the kind in a form the fast path
+// does not know (a new field, another order), which costs CPU, not data.
+// The frame itself is logged at debug level.
+func (c Config) SlowFrame(kind string, frame []byte) {
+	c.Metrics.SlowFrames.WithLabelValues(c.Venue, kind).Inc()
+	c.Logger.Warn("frame missed the decoder's fast path", "venue", c.Venue, "kind", kind)
+	c.Logger.Debug("frame missed the decoder's fast path", "venue", c.Venue, "kind", kind, "frame", string(frame[:min(len(frame), 512)]))
+}

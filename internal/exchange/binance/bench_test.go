@@ -32,3 +32,13 @@ func apply(ev Event, cycle int, e *exchangetest.Engines) {
 		e.Bin(cycle, ev.Candle)
 	}
 }
+
+// TestSlowFramesAreNamed: an aggTrade or kline in a form the fast path does
+// not read (a key it does not know) is decoded on the full path and named.
+func TestSlowFramesAreNamed(t *testing.T) {
+	slow := func(e Event) string { return e.Slow }
+	var d Decoder
+	exchangetest.SlowNamed(t, `{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1,"s":"BTCUSDT","a":1,"p":"1","q":"1","f":1,"l":1,"T":1,"m":false,"Z":0}}`, d.Decode, slow, "aggTrade")
+	exchangetest.SlowNamed(t, `{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1,"s":"BTCUSDT","k":{"t":60000,"T":119999,"s":"BTCUSDT","i":"1m","f":1,"L":2,"o":"1","c":"1","h":"1","l":"1","v":"1","n":1,"x":false,"q":"1","V":"1","Q":"1","B":"0","Z":0}}}`, d.Decode, slow, "kline")
+	exchangetest.SlowNamed(t, aggTradeFrame, d.Decode, slow, "")
+}

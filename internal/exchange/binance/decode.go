@@ -31,9 +31,10 @@ type Event struct {
 	Candle market.Candle // for KindKline; Reconciled when the kline is closed (x:true)
 	ID     int64         // for KindReply
 	Time   int64         // event time E, UTC ms, when present
-	// Slow: a trade or kline the Decoder's fast path left to the full
-	// decoder (the venue changed the frame's form; it costs CPU).
-	Slow bool
+	// Slow names the kind of a trade or kline the Decoder's fast path left
+	// to the full decoder (the venue changed the frame's form; it costs
+	// CPU); "" otherwise.
+	Slow string
 }
 
 // ErrDecode is wrapped by every decoding failure.

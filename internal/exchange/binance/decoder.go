@@ -19,14 +19,11 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 		return ev, nil
 	}
 	ev, err := Decode(data)
-	ev.Slow = err == nil && (ev.Kind == KindTrade || ev.Kind == KindKline)
+	if err == nil {
+		ev.Slow = fastKinds[ev.Kind]
+	}
 	return ev, err
 }
 
-// fast decodes the frames the fast path reads; ok is false for the rest.
-func (d *Decoder) fast(data []byte) (Event, bool) {
-	if ev, ok := d.fastAggTrade(data); ok {
-		return ev, true
-	}
-	return d.fastKline(data)
-}
+// fastKinds names the kinds the Decoder's fast path reads, for Slow.
+var fastKinds = map[Kind]string{KindTrade: "aggTrade", KindKline: "kline"}

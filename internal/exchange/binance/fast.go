@@ -5,15 +5,9 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// fastAggTrade reads {"stream":…,"data":{aggTrade}} and nothing else.
-func (d *Decoder) fastAggTrade(data []byte) (Event, bool) { return d.combined(data, false) }
-
-// fastKline reads {"stream":…,"data":{kline}} and nothing else.
-func (d *Decoder) fastKline(data []byte) (Event, bool) { return d.combined(data, true) }
-
-// combined reads a combined-stream frame whose data is an aggTrade, or a
-// kline. (A method value as an argument would allocate.)
-func (d *Decoder) combined(data []byte, kline bool) (Event, bool) {
+// fast reads {"stream":…,"data":{aggTrade or kline}} and nothing else,
+// the event's "e" first as Binance sends it.
+func (d *Decoder) fast(data []byte) (Event, bool) {
 	if d.syms.Venue == "" {
 		d.syms = market.Interner{Venue: Venue, Upper: true}
 	}
@@ -40,12 +34,7 @@ func (d *Decoder) combined(data []byte, kline bool) (Event, bool) {
 			if !ok {
 				return Event{}, false
 			}
-			if kline {
-				ev, ok = d.kline(&sub)
-			} else {
-				ev, ok = d.aggTrade(&sub)
-			}
-			if !ok || !it.Resume(&sub) {
+			if ev, ok = d.event(&sub); !ok || !it.Resume(&sub) {
 				return Event{}, false
 			}
 		default:
@@ -53,6 +42,21 @@ func (d *Decoder) combined(data []byte, kline bool) (Event, bool) {
 		}
 	}
 	return ev, seen == 3 && it.End()
+}
+
+// event reads an event object whose first member is "e", the event type.
+func (d *Decoder) event(it *jsonscan.Iter) (Event, bool) {
+	k, e, ok := it.Member()
+	if !ok || string(k) != "e" || e.Kind != jsonscan.String {
+		return Event{}, false
+	}
+	switch string(e.Raw) {
+	case "aggTrade":
+		return d.aggTrade(it)
+	case "kline":
+		return d.kline(it)
+	}
+	return Event{}, false
 }
 
 // aggTrade field bits, to refuse duplicated keys and require every field.
@@ -81,7 +85,7 @@ type aggTradeFields struct {
 
 func (d *Decoder) aggTrade(it *jsonscan.Iter) (Event, bool) {
 	var a aggTradeFields
-	seen := 0
+	seen := fE // read by event
 	for {
 		k, v, ok := it.Member()
 		if !ok {

@@ -5,12 +5,13 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// klineShape is a kline event's keys, as Binance sends them.
+// klineShape is a kline event's keys but "e" (read by event) and "k".
 var klineShape = jsonscan.NewShape([]string{"e", "E", "s"}, jsonscan.Strict)
 
-// klineBodyShape is the kline's own keys (k), all of them read or checked.
+// klineBodyShape is the kline's own keys (k), all of them read or checked,
+// in the order Binance sends them.
 var klineBodyShape = jsonscan.NewShape([]string{
-	"t", "T", "s", "i", "f", "L", "o", "h", "l", "c", "v", "q", "n", "x", "V", "Q", "B"}, jsonscan.Strict)
+	"t", "T", "s", "i", "f", "L", "o", "c", "h", "l", "v", "n", "x", "q", "V", "Q", "B"}, jsonscan.Strict)
 
 // Slots of klineBodyShape's keys.
 const (
@@ -20,16 +21,25 @@ const (
 	kInterval = 3
 	kFirst    = 4
 	kLast     = 5
-	kPrices   = 6  // o, h, l, c, v, q: the candle's six decimals
-	kTrades   = 12 // n
-	kClosed   = 13 // x
+	kOpen     = 6
+	kClose    = 7
+	kHigh     = 8
+	kLow      = 9
+	kVolume   = 10
+	kTrades   = 11 // n
+	kClosed   = 12 // x
+	kQuote    = 13 // q
 	kStrings  = 14 // V, Q, B: strings the candle does not use
 )
+
+// kDecimals are the slots of the candle's open, high, low, close, volume
+// and quote volume.
+var kDecimals = [6]int{kOpen, kHigh, kLow, kClose, kVolume, kQuote}
 
 // kline reads the members of a kline event whose k member holds the
 // candle; ok is false for anything Decode would answer otherwise.
 func (d *Decoder) kline(it *jsonscan.Iter) (Event, bool) {
-	var head [3]jsonscan.Value
+	head := [3]jsonscan.Value{{Kind: jsonscan.String, Raw: []byte("kline")}} // "e", read by event
 	var c market.Candle
 	seenK := false
 	for {
@@ -87,9 +97,9 @@ func (d *Decoder) klineBody(it *jsonscan.Iter) (market.Candle, bool) {
 		return market.Candle{}, false
 	}
 	var dec [6]market.Decimal
-	for i := range dec {
-		x, err := market.ParseDecimalBytes(v[kPrices+i].Raw)
-		if v[kPrices+i].Kind != jsonscan.String || err != nil {
+	for i, slot := range kDecimals {
+		x, err := market.ParseDecimalBytes(v[slot].Raw)
+		if v[slot].Kind != jsonscan.String || err != nil {
 			return market.Candle{}, false
 		}
 		dec[i] = x

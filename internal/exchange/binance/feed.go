@@ -139,6 +139,9 @@ func (c *conn) handle(data []byte) error {
 		c.sink.Skip(Venue, "decode", err)
 		return nil
 	}
+	if e.Slow != "" {
+		c.feed.cfg.SlowFrame(e.Slow, data)
+	}
 	switch e.Kind {
 	case KindTrade:
 		c.sink.Trade(e.Trade)

@@ -33,3 +33,14 @@ func apply(ev Event, cycle int, e *exchangetest.Engines) {
 		e.Bin(cycle, c)
 	}
 }
+
+// TestSlowFramesAreNamed: a trade or tradeBin1m insert in a form the fast
+// path does not read (action before table) is decoded on the full path and
+// named.
+func TestSlowFramesAreNamed(t *testing.T) {
+	slow := func(e Event) string { return e.Slow }
+	var d Decoder
+	exchangetest.SlowNamed(t, `{"action":"insert","table":"trade","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":1,"price":2}]}`, d.Decode, slow, "trade")
+	exchangetest.SlowNamed(t, `{"action":"insert","table":"tradeBin1m","data":[{"timestamp":"2021-07-22T22:37:00.000Z","symbol":"XBTUSD","open":1,"high":2,"low":1,"close":2,"trades":1,"volume":1}]}`, d.Decode, slow, "tradeBin1m")
+	exchangetest.SlowNamed(t, tradeInsert, d.Decode, slow, "")
+}

@@ -38,9 +38,10 @@ type Event struct {
 	Trades  []market.Trade
 	Bins    []market.Candle // Reconciled, keyed by open time (stamp - bin size)
 	Skipped int             // rows skipped (another pool, missing fields)
-	// Slow: a trade or tradeBin1m insert the Decoder's fast path left to
-	// the full decoder (the venue changed the frame's form; it costs CPU).
-	Slow bool
+	// Slow names the table of a trade or tradeBin1m insert the Decoder's
+	// fast path left to the full decoder (the venue changed the frame's
+	// form; it costs CPU); "" otherwise.
+	Slow string
 }
 
 // Welcome is the first frame of a connection. Every field but Info may be

@@ -24,6 +24,8 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 		return ev, nil
 	}
 	ev, err := Decode(data)
-	ev.Slow = err == nil && ev.Action == "insert" && (ev.Table == "trade" || ev.Table == "tradeBin1m")
+	if err == nil && ev.Action == "insert" && (ev.Table == "trade" || ev.Table == "tradeBin1m") {
+		ev.Slow = ev.Table
+	}
 	return ev, err
 }

@@ -1,8 +1,6 @@
 package bitmex
 
 import (
-	"bytes"
-
 	"github.com/candlewire/candlewire/internal/jsonscan"
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -67,84 +65,50 @@ func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	return !rows.Err() && len(d.trades) > 0
 }
 
-// tradeFields are the members of a trade row that candlewire reads.
-type tradeFields struct {
-	timestamp, symbol, side, size, price, notional, pool jsonscan.Value
-}
+// tradeShape is a trade row's keys the full decoder declares, in the order
+// BitMEX sends them (tickDirection, grossValue and homeNotional, between
+// them, are skipped).
+var tradeShape = jsonscan.NewShape([]string{"timestamp", "symbol", "side", "size", "price", "trdMatchID", "foreignNotional", "pool"})
 
-// rowKeys are the keys the full decoder declares for a trade row.
-var rowKeys = [...]string{"timestamp", "symbol", "side", "size", "price", "trdMatchID", "foreignNotional", "pool"}
+// Slots of tradeShape's keys.
+const (
+	tTimestamp = iota
+	tSymbol
+	tSide
+	tSize
+	tPrice
+	tMatchID
+	tNotional
+	tPool
+)
 
 // trade reads one row; ok is false for anything the fast path leaves to
 // the full decoder.
 func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
-	var f tradeFields
-	if !f.read(row) || f.timestamp.Kind != jsonscan.String || f.symbol.Kind != jsonscan.String || len(f.symbol.Raw) == 0 ||
-		f.size.Kind != jsonscan.Number || f.price.Kind != jsonscan.Number {
+	var f [8]jsonscan.Value
+	if !tradeShape.ReadObject(row, f[:]) || f[tTimestamp].Kind != jsonscan.String || f[tSymbol].Kind != jsonscan.String ||
+		len(f[tSymbol].Raw) == 0 || f[tSize].Kind != jsonscan.Number || f[tPrice].Kind != jsonscan.Number {
 		return market.Trade{}, false
 	}
-	if f.pool.Kind != jsonscan.Invalid && (f.pool.Kind != jsonscan.String || !ownPool(string(f.pool.Raw))) ||
-		f.side.Kind != jsonscan.Invalid && f.side.Kind != jsonscan.String {
+	pool, side, id := f[tPool], f[tSide], f[tMatchID].Kind
+	if pool.Kind != jsonscan.Invalid && (pool.Kind != jsonscan.String || !ownPool(string(pool.Raw))) ||
+		side.Kind != jsonscan.Invalid && side.Kind != jsonscan.String ||
+		id != jsonscan.Invalid && id != jsonscan.String && id != jsonscan.Escaped && id != jsonscan.Null { // not read, but the full decoder would refuse it
 		return market.Trade{}, false
 	}
 	quote := market.Zero
-	if f.notional.Kind != jsonscan.Invalid {
+	if n := f[tNotional]; n.Kind != jsonscan.Invalid {
 		var err error
-		if quote, err = market.ParseDecimalBytes(f.notional.Raw); f.notional.Kind != jsonscan.Number || err != nil {
+		if quote, err = market.ParseDecimalBytes(n.Raw); n.Kind != jsonscan.Number || err != nil {
 			return market.Trade{}, false
 		}
 	}
-	ts, ok := market.UTCMillis(f.timestamp.Raw)
-	price, err1 := market.ParseDecimalBytes(f.price.Raw)
-	size, err2 := market.ParseDecimalBytes(f.size.Raw)
+	ts, ok := market.UTCMillis(f[tTimestamp].Raw)
+	price, err1 := market.ParseDecimalBytes(f[tPrice].Raw)
+	size, err2 := market.ParseDecimalBytes(f[tSize].Raw)
 	if !ok || err1 != nil || err2 != nil || price.Sign() <= 0 || size.Sign() <= 0 {
 		return market.Trade{}, false
 	}
-	return market.Trade{Market: d.syms.Market(f.symbol.Raw), Time: ts, Price: price, Size: size, Quote: quote,
-		Buy: string(f.side.Raw) == "Buy"}, true
-}
-
-// read fills f from a row object. A read key given twice, or a key that
-// matches a declared one only without regard to case (the full decoder
-// would take it), leaves the row to the full decoder.
-func (f *tradeFields) read(it *jsonscan.Iter) bool {
-	for {
-		k, v, ok := it.Member()
-		if !ok {
-			return !it.Err()
-		}
-		var p *jsonscan.Value
-		switch string(k) {
-		case "timestamp":
-			p = &f.timestamp
-		case "symbol":
-			p = &f.symbol
-		case "size":
-			p = &f.size
-		case "price":
-			p = &f.price
-		case "foreignNotional":
-			p = &f.notional
-		case "pool":
-			p = &f.pool
-		case "side":
-			p = &f.side
-		case "trdMatchID": // not read, but what the full decoder would refuse is its to refuse
-			if v.Kind != jsonscan.String && v.Kind != jsonscan.Escaped && v.Kind != jsonscan.Null {
-				return false
-			}
-			continue
-		default:
-			for _, rk := range rowKeys {
-				if bytes.EqualFold(k, []byte(rk)) {
-					return false
-				}
-			}
-			continue
-		}
-		if p.Kind != jsonscan.Invalid {
-			return false
-		}
-		*p = v
-	}
+	return market.Trade{Market: d.syms.Market(f[tSymbol].Raw), Time: ts, Price: price, Size: size, Quote: quote,
+		Buy: string(side.Raw) == "Buy"}, true
 }

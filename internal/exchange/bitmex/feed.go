@@ -106,6 +106,9 @@ func (s *session) handle(data []byte) error {
 		s.sink.Skip(Venue, "decode", err)
 		return nil
 	}
+	if e.Slow != "" {
+		s.feed.cfg.SlowFrame(e.Slow, data)
+	}
 	switch e.Kind {
 	case KindWelcome:
 		log := s.feed.cfg.Logger

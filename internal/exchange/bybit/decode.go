@@ -43,9 +43,10 @@ type Event struct {
 	OK      bool            // KindReply
 	Msg     string          // KindReply: ret_msg
 	Op      string          // KindReply: the op answered
-	// Slow: trades or klines the Decoder's fast path left to the full
-	// decoder (the venue changed the frame's form; it costs CPU).
-	Slow bool
+	// Slow names the kind of trades or klines the Decoder's fast path left
+	// to the full decoder (the venue changed the frame's form; it costs
+	// CPU); "" otherwise.
+	Slow string
 }
 
 // ErrDecode is wrapped by every decoding failure.
@@ -110,7 +111,9 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 		return ev, nil
 	}
 	ev, err := d.full(data)
-	ev.Slow = err == nil && (ev.Kind == KindTrades || ev.Kind == KindKline)
+	if err == nil {
+		ev.Slow = fastKinds[ev.Kind]
+	}
 	return ev, err
 }
 
@@ -223,3 +226,6 @@ func restKline(symbol string, row []string) (market.Candle, error) {
 	}
 	return klineCandle(symbol, open, [6]string(row[1:7]), market.SourceREST)
 }
+
+// fastKinds names the kinds the Decoder's fast path reads, for Slow.
+var fastKinds = map[Kind]string{KindTrades: "publicTrade", KindKline: "kline"}

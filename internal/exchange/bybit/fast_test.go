@@ -28,3 +28,14 @@ func TestFastPathTakesRealFrames(t *testing.T) {
 	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "bybit.sim.ws.zst", realdata.Has(`"topic":"publicTrade.`)), d.fast, Decode)
 	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "bybit.sim.ws.zst", realdata.Has(`"topic":"kline.1.`)), d.fast, Decode)
 }
+
+// TestSlowFramesAreNamed: a publicTrade or kline push in a form the fast
+// path does not read (data before topic) is decoded on the full path and
+// named.
+func TestSlowFramesAreNamed(t *testing.T) {
+	slow := func(e Event) string { return e.Slow }
+	var d Decoder
+	exchangetest.SlowNamed(t, `{"data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"0.1","p":"2","i":"x"}],"topic":"publicTrade.BTCUSDT"}`, d.Decode, slow, "publicTrade")
+	exchangetest.SlowNamed(t, `{"data":[{"start":60000,"end":119999,"interval":"1","open":"1","close":"1.5","high":"2","low":"0.5","volume":"3","turnover":"4","confirm":true}],"topic":"kline.1.BTCUSDT"}`, d.Decode, slow, "kline")
+	exchangetest.SlowNamed(t, `{"topic":"publicTrade.BTCUSDT","data":[{"T":1,"s":"BTCUSDT","S":"Buy","v":"0.1","p":"2","i":"x"}]}`, d.Decode, slow, "")
+}

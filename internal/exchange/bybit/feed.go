@@ -124,6 +124,9 @@ func (s *session) handle(data []byte) {
 		s.sink.Skip(Venue, "decode", err)
 		return
 	}
+	if e.Slow != "" {
+		s.feed.cfg.SlowFrame(e.Slow, data)
+	}
 	switch e.Kind {
 	case KindReply:
 		if !e.OK {

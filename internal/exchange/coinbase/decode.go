@@ -37,9 +37,10 @@ type Event struct {
 	Time        int64         // KindHeartbeat: UTC ms
 	Subscribed  []string
 	Msg         string // KindError: message and reason
-	// Slow: a match or heartbeat the Decoder's fast path left to the full
-	// decoder (the venue changed the frame's form; it costs CPU).
-	Slow bool
+	// Slow names the kind of a match or heartbeat the Decoder's fast path
+	// left to the full decoder (the venue changed the frame's form; it costs
+	// CPU); "" otherwise.
+	Slow string
 }
 
 // ErrDecode is wrapped by every decoding failure.
@@ -89,7 +90,9 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 		return ev, nil
 	}
 	ev, err := d.full(data)
-	ev.Slow = err == nil && (ev.Kind == KindMatch || ev.Kind == KindHeartbeat)
+	if err == nil {
+		ev.Slow = fastKinds[ev.Kind]
+	}
 	return ev, err
 }
 
@@ -155,3 +158,6 @@ func Trade(product string, id int64, price, size, side, at string) (market.Trade
 
 // Market is the market of a product id.
 func Market(product string) market.Market { return market.Market{Venue: Venue, Symbol: product} }
+
+// fastKinds names the kinds the Decoder's fast path reads, for Slow.
+var fastKinds = map[Kind]string{KindMatch: "match", KindHeartbeat: "heartbeat"}

@@ -28,3 +28,14 @@ func TestFastPathTakesRealFrames(t *testing.T) {
 	exchangetest.FastTakes(t, realdata.Frames(t, "COINBASE.ws.28.0", realdata.Has(`"type":"match"`)), d.fast, Decode)
 	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "coinbase.sim.ws.zst", realdata.Has(`"type":"heartbeat"`)), d.fast, Decode)
 }
+
+// TestSlowFramesAreNamed: a match or heartbeat in a form the fast path does
+// not read (a size given as a number) is decoded on the full path and
+// named.
+func TestSlowFramesAreNamed(t *testing.T) {
+	slow := func(e Event) string { return e.Slow }
+	var d Decoder
+	exchangetest.SlowNamed(t, `{"type":"match","trade_id":1,"side":"buy","size":1,"price":"2","product_id":"BTC-USD","time":"2021-04-17T16:43:37Z"}`, d.Decode, slow, "match")
+	exchangetest.SlowNamed(t, `{"type":"heartbeat","last_trade_id":5,"product_id":"BTC-USD","time":"2021-04-17T16:43:37+00:00"}`, d.Decode, slow, "heartbeat")
+	exchangetest.SlowNamed(t, `{"type":"match","trade_id":1,"side":"buy","size":"1","price":"2","product_id":"BTC-USD","time":"2021-04-17T16:43:37Z"}`, d.Decode, slow, "")
+}

@@ -112,6 +112,9 @@ func (s *session) handle(data []byte) {
 		s.sink.Skip(Venue, "decode", err)
 		return
 	}
+	if e.Slow != "" {
+		s.feed.cfg.SlowFrame(e.Slow, data)
+	}
 	switch e.Kind {
 	case KindSubscriptions:
 		if !s.live && s.covers(e.Subscribed) {

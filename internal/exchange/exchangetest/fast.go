@@ -31,3 +31,13 @@ func FastTakes[E any](t *testing.T, frames [][]byte, fast func([]byte) (E, bool)
 		FastMatchesFull(t, f, fast, full)
 	}
 }
+
+// SlowNamed fails t unless decode takes frame on its full path and names
+// its kind want there (Event.Slow), for the fast-path miss metric.
+func SlowNamed[E any](t *testing.T, frame string, decode func([]byte) (E, error), slow func(E) string, want string) {
+	t.Helper()
+	ev, err := decode([]byte(frame))
+	if err != nil || slow(ev) != want {
+		t.Fatalf("Decode(%s) = %+v, %v; want Slow %q", frame, ev, err, want)
+	}
+}

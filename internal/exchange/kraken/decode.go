@@ -39,9 +39,10 @@ type Event struct {
 	OK       bool            // KindReply
 	Msg      string          // KindReply: the error, if any
 	Symbol   string          // KindReply
-	// Slow: trades or candles the Decoder's fast path left to the full
-	// decoder (the venue changed the frame's form; it costs CPU).
-	Slow bool
+	// Slow names the kind of trades or candles the Decoder's fast path left
+	// to the full decoder (the venue changed the frame's form; it costs
+	// CPU); "" otherwise.
+	Slow string
 }
 
 // ErrDecode is wrapped by every decoding failure.
@@ -109,7 +110,9 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 		return ev, nil
 	}
 	ev, err := d.full(data)
-	ev.Slow = err == nil && (ev.Kind == KindTrades || ev.Kind == KindOHLC)
+	if err == nil {
+		ev.Slow = fastKinds[ev.Kind]
+	}
 	return ev, err
 }
 
@@ -276,3 +279,6 @@ func Candle(pair string, open int64, f [6]string, trades int64, src market.Sourc
 	}
 	return c, nil
 }
+
+// fastKinds names the kinds the Decoder's fast path reads, for Slow.
+var fastKinds = map[Kind]string{KindTrades: "trade", KindOHLC: "ohlc"}

@@ -44,3 +44,13 @@ func v1Trades(t testing.TB) [][]byte {
 	}
 	return out
 }
+
+// TestSlowFramesAreNamed: a trade or ohlc push in a form the fast path does
+// not read (type before channel) is decoded on the full path and named.
+func TestSlowFramesAreNamed(t *testing.T) {
+	slow := func(e Event) string { return e.Slow }
+	var d Decoder
+	exchangetest.SlowNamed(t, `{"type":"update","channel":"trade","data":[{"symbol":"BTC/USD","side":"buy","price":1,"qty":1,"trade_id":1,"timestamp":"2026-11-29T10:27:00.241000Z"}]}`, d.Decode, slow, "trade")
+	exchangetest.SlowNamed(t, `{"type":"update","channel":"ohlc","data":[{"symbol":"BTC/USD","open":1,"high":2,"low":0.5,"close":1.5,"trades":3,"volume":2,"vwap":1.2,"interval_begin":"2026-11-29T10:17:00Z","interval":1}]}`, d.Decode, slow, "ohlc")
+	exchangetest.SlowNamed(t, `{"channel":"trade","type":"update","data":[{"symbol":"BTC/USD","side":"buy","price":1,"qty":1,"trade_id":1,"timestamp":"2026-11-29T10:27:00.241000Z"}]}`, d.Decode, slow, "")
+}

@@ -44,9 +44,10 @@ type Event struct {
 	Trades  []market.Trade  // KindTrades, in the venue's order
 	Code    string          // KindError
 	Msg     string          // KindError
-	// Slow: trades or candles the Decoder's fast path left to the full
-	// decoder (the venue changed the frame's form; it costs CPU).
-	Slow bool
+	// Slow names the kind of trades or candles the Decoder's fast path left
+	// to the full decoder (the venue changed the frame's form; it costs
+	// CPU); "" otherwise.
+	Slow string
 }
 
 // ErrDecode is wrapped by every decoding failure.
@@ -100,7 +101,9 @@ func (d *Decoder) Decode(data []byte) (Event, error) {
 		return ev, nil
 	}
 	ev, err := d.full(data)
-	ev.Slow = err == nil && (ev.Kind == KindTrades || ev.Kind == KindCandles)
+	if err == nil {
+		ev.Slow = fastKinds[ev.Kind]
+	}
 	return ev, err
 }
 
@@ -236,3 +239,6 @@ func CandleRow(instID string, row []string, src market.Source) (market.Candle, e
 	}
 	return c, nil
 }
+
+// fastKinds names the kinds the Decoder's fast path reads, for Slow.
+var fastKinds = map[Kind]string{KindTrades: ChannelTrades, KindCandles: ChannelCandles}

@@ -29,3 +29,13 @@ func TestFastPathTakesRealFrames(t *testing.T) {
 	exchangetest.FastTakes(t, realdata.Frames(t, "OKX.ws.1.0", realdata.Has(`"channel":"trades"`, `"data"`)), d.fast, Decode)
 	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "okx-business.sim.ws.zst", realdata.Has(`"channel":"candle1m"`, `"data"`)), d.fast, Decode)
 }
+
+// TestSlowFramesAreNamed: a trades or candle1m push in a form the fast path
+// does not read (data before arg) is decoded on the full path and named.
+func TestSlowFramesAreNamed(t *testing.T) {
+	slow := func(e Event) string { return e.Slow }
+	var d Decoder
+	exchangetest.SlowNamed(t, `{"data":[{"instId":"BTC-USDT","tradeId":"1","px":"1","sz":"1","side":"buy","ts":"1"}],"arg":{"channel":"trades","instId":"BTC-USDT"}}`, d.Decode, slow, "trades")
+	exchangetest.SlowNamed(t, `{"data":[["60000","1","2","0.5","1.5","10","15","15","1"]],"arg":{"channel":"candle1m","instId":"BTC-USDT"}}`, d.Decode, slow, "candle1m")
+	exchangetest.SlowNamed(t, `{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1","px":"1","sz":"1","side":"buy","ts":"1"}]}`, d.Decode, slow, "")
+}

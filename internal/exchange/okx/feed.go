@@ -139,6 +139,9 @@ func (s *session) handle(data []byte) {
 		s.sink.Skip(Venue, "decode", err)
 		return
 	}
+	if e.Slow != "" {
+		s.feed.cfg.SlowFrame(e.Slow, data)
+	}
 	switch e.Kind {
 	case KindReply, KindError:
 		if e.Kind == KindError {
