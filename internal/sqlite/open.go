@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/candlewire/candlewire/internal/bincache"
 )
 
 // ErrInUse is returned by Open when another process writes the database.
@@ -128,7 +130,9 @@ func open(ctx context.Context, path string, now func() time.Time) (*Store, error
 // connect opens the database handle and checks it answers.
 func connect(ctx context.Context, path string) (*sql.DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+	// temp_store(MEMORY): the statement journals of multi-row upserts stay
+	// in memory instead of a temporary file (a write a statement).
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -148,7 +152,7 @@ func ready(ctx context.Context, db *sql.DB, path string, now func() time.Time, s
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{db: db, now: now, shared: shared}
+	s := &Store{db: db, now: now, shared: shared, bins: bincache.New()}
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/bincache"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 
@@ -33,6 +34,9 @@ type Store struct {
 	committed atomic.Int64
 	shared    bool  // opened by OpenShared: read-only, and another process writes
 	epoch     int64 // the change log's (meta.epoch)
+	// bins are the recent bins as stored, under wmu: this store is the
+	// file's only writer (the lock), so they cannot drift from the file.
+	bins *bincache.Cache
 }
 
 var _ store.Store = (*Store)(nil)

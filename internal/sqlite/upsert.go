@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/bincache"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -61,6 +63,7 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 	}()
 	seq, now := s.seq, s.now()
 	wt := &writeTx{tx: tx, s: s}
+	wt.bins = s.bins.Begin(wt.loadSeries)
 	if res, err = wt.merge(ctx, cs, now, &seq); err != nil {
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: %w", len(cs), err)
 	}
@@ -76,6 +79,7 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 	if err = tx.Commit(); err != nil {
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
 	}
+	wt.bins.Commit()
 	s.seq = seq
 	s.committed.Store(seq)
 	return res, derived, nil
@@ -88,6 +92,16 @@ type writeTx struct {
 	tx    *sql.Tx
 	s     *Store
 	bound map[*sql.Stmt]*sql.Stmt
+	bins  *bincache.Tx // the store's recent bins: merges and rollups read them, not the file
+}
+
+// loadSeries reads a series' rows from from on, for the bin cache.
+func (w *writeTx) loadSeries(ctx context.Context, m market.Market, iv market.Interval, from int64) ([]market.Candle, error) {
+	rows, err := w.stmt(ctx, w.s.rangeQ).QueryContext(ctx, m.Venue, m.Symbol, string(iv), from, int64(math.MaxInt64), -1)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s candles from %d: %w", m, iv, from, err)
+	}
+	return collect(rows, m, iv)
 }
 
 // stmt is the store's prepared statement st, bound to the transaction.
@@ -132,6 +146,9 @@ func (w *writeTx) merge(ctx context.Context, cs []market.Candle, now time.Time, 
 type txReader struct{ w *writeTx }
 
 func (r txReader) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
+	if cs, known, err := r.w.bins.Range(ctx, m, iv, from, to); known || err != nil {
+		return cs, err
+	}
 	rows, err := r.w.stmt(ctx, r.w.s.rangeQ).QueryContext(ctx, m.Venue, m.Symbol, string(iv), from, to, -1)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s candles: %w", m, iv, err)
@@ -145,19 +162,30 @@ type series struct {
 	iv market.Interval
 }
 
-// stored reads the stored rows of the bins in cs: a series with few bins
-// in the batch by a prepared point lookup per bin, others with IN lists.
+// stored reads the stored rows of the bins in cs: from the bin cache, and
+// what it does not know from the file, a series with few bins in the
+// batch by a prepared point lookup per bin, others with IN lists.
 func (w *writeTx) stored(ctx context.Context, cs []market.Candle) (map[market.Key]*market.Candle, error) {
 	times := map[series][]any{}
 	seen := make(map[market.Key]bool, len(cs))
-	for _, c := range cs {
-		if k := c.Key(); !seen[k] {
-			seen[k] = true
-			sr := series{c.Market, c.Interval}
-			times[sr] = append(times[sr], c.OpenTime)
-		}
-	}
 	have := make(map[market.Key]*market.Candle, len(cs))
+	for _, c := range cs {
+		k := c.Key()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if got, known, err := w.bins.Get(ctx, k); err != nil {
+			return nil, err
+		} else if known {
+			if got != nil {
+				have[k] = got
+			}
+			continue
+		}
+		sr := series{c.Market, c.Interval}
+		times[sr] = append(times[sr], c.OpenTime)
+	}
 	for sr, ts := range times {
 		if len(ts) <= pointLookups {
 			if err := readPoints(ctx, w.stmt(ctx, w.s.pointQ), have, sr, ts); err != nil {
@@ -251,6 +279,7 @@ func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
 		}
 		i += n
 	}
+	w.bins.Wrote(pw.rows)
 	return nil
 }
 

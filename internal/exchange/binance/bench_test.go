@@ -9,18 +9,25 @@ import (
 
 // BenchmarkFrames decodes every distinct real frame of each kind the feed
 // uses, alone and into candles: the figures docs/benchmarks.md reports.
-func BenchmarkFrames(b *testing.B) {
+func BenchmarkFrames(b *testing.B) { exchangetest.BenchFrames(b, frameKinds(b)...) }
+
+// TestFrameKinds runs every frame of BenchmarkFrames once.
+func TestFrameKinds(t *testing.T) { exchangetest.CheckFrames(t, frameKinds(t)...) }
+
+// frameKinds are the kinds of frame the feed uses, with their frames.
+func frameKinds(tb testing.TB) []exchangetest.FrameKind {
 	d := new(Decoder)
-	exchangetest.BenchFrames(b,
-		exchangetest.Kind("aggTrade", frames(b, `"e":"aggTrade"`), Driver.Bins, d.Decode, apply),
-		exchangetest.Kind("kline", frames(b, `"e":"kline"`), Driver.Bins, d.Decode, apply))
+	return []exchangetest.FrameKind{
+		exchangetest.Kind("aggTrade", frames(tb, `"e":"aggTrade"`), Driver.Bins, d.Decode, apply),
+		exchangetest.Kind("kline", frames(tb, `"e":"kline"`), Driver.Bins, d.Decode, apply),
+	}
 }
 
 // frames are the distinct frames of a kind in both recordings, spot and
 // USD-M futures.
-func frames(b *testing.B, kind string) [][]byte {
-	out := realdata.Frames(b, "BINANCE.ws.1.0", realdata.Has(kind))
-	return append(out, realdata.Frames(b, "BINANCE_FUTURES.ws.1.0", realdata.Has(kind))...)
+func frames(tb testing.TB, kind string) [][]byte {
+	out := realdata.Frames(tb, "BINANCE.ws.1.0", realdata.Has(kind))
+	return append(out, realdata.Frames(tb, "BINANCE_FUTURES.ws.1.0", realdata.Has(kind))...)
 }
 
 // apply hands an event to the engines as the collector's sink does.

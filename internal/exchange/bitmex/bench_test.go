@@ -11,17 +11,24 @@ import (
 // uses, alone and into candles: the figures docs/benchmarks.md reports.
 // tradeBin1m frames are the real WebSocket inserts quoted in
 // bitmex-tradebin-quoted.jsonl (the partial comes once per subscription).
-func BenchmarkFrames(b *testing.B) {
+func BenchmarkFrames(b *testing.B) { exchangetest.BenchFrames(b, frameKinds(b)...) }
+
+// TestFrameKinds runs every frame of BenchmarkFrames once.
+func TestFrameKinds(t *testing.T) { exchangetest.CheckFrames(t, frameKinds(t)...) }
+
+// frameKinds are the kinds of frame the feed uses, with their frames.
+func frameKinds(tb testing.TB) []exchangetest.FrameKind {
 	var bins [][]byte
-	for _, q := range realdata.QuotedBins(b) {
+	for _, q := range realdata.QuotedBins(tb) {
 		if q.Kind == "ws" {
 			bins = append(bins, []byte(q.Message))
 		}
 	}
 	d := new(Decoder)
-	exchangetest.BenchFrames(b,
-		exchangetest.Kind("trade", realdata.Frames(b, "BITMEX.ws.1.0", realdata.Has(`"table":"trade","action":"insert"`)), Driver.Bins, d.Decode, apply),
-		exchangetest.Kind("tradeBin1m", realdata.Distinct(bins, realdata.Has(`{"table":"tradeBin1m","action":"insert"`)), Driver.Bins, d.Decode, apply))
+	return []exchangetest.FrameKind{
+		exchangetest.Kind("trade", realdata.Frames(tb, "BITMEX.ws.1.0", realdata.Has(`"table":"trade","action":"insert"`)), Driver.Bins, d.Decode, apply),
+		exchangetest.Kind("tradeBin1m", realdata.Distinct(bins, realdata.Has(`{"table":"tradeBin1m","action":"insert"`)), Driver.Bins, d.Decode, apply),
+	}
 }
 
 // apply hands an event to the engines as the collector's sink does.

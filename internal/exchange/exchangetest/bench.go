@@ -154,3 +154,24 @@ func (e *Engines) Bin(cycle int, c market.Candle) {
 	}
 	e.Versions += len(e.of(c.Market).Bin(c))
 }
+
+// CheckFrames runs every frame of each kind once through Decode and
+// Candle, as BenchFrames would: the benchmark's inputs and paths work,
+// checked by every test run (benchmarks are not).
+func CheckFrames(t *testing.T, kinds ...FrameKind) {
+	t.Helper()
+	for _, k := range kinds {
+		e := NewEngines(k.Bins)
+		for i, f := range k.Frames {
+			if err := k.Decode(f); err != nil {
+				t.Fatalf("%s frame %d: %v", k.Name, i, err)
+			}
+			if err := k.Candle(0, f, e); err != nil {
+				t.Fatalf("%s frame %d into candles: %v", k.Name, i, err)
+			}
+		}
+		if len(k.Frames) == 0 {
+			t.Fatalf("%s: no frames", k.Name)
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package bincache
+
+import (
+	"context"
+
+	"github.com/candlewire/candlewire/internal/market"
+)
+
+// maxSeries bounds the cache: past it, it forgets every series (and learns
+// again what is written next).
+const maxSeries = 1 << 16
+
+// maxSpan is the most bins of one range Range answers.
+const maxSpan = 64
+
+// Loader reads every stored row of a series with open time at or after
+// from, inside the writer's transaction.
+type Loader func(ctx context.Context, m market.Market, iv market.Interval, from int64) ([]market.Candle, error)
+
+// Cache is the writer's knowledge of its recent bins. It is used under
+// the store's writer lock, by one transaction at a time.
+type Cache struct {
+	series map[seriesKey]*rows
+}
+
+type seriesKey struct {
+	m  market.Market
+	iv market.Interval
+}
+
+// rows are every stored row of a series with open time at or after from.
+type rows struct {
+	from   int64
+	newest int64
+	at     map[int64]market.Candle
+}
+
+// New returns an empty cache.
+func New() *Cache { return &Cache{series: map[seriesKey]*rows{}} }
+
+// Tx is one write transaction's view of the cache: what it loaded and
+// wrote stays its own until Commit.
+type Tx struct {
+	c      *Cache
+	load   Loader
+	loaded map[seriesKey]*rows
+	wrote  map[market.Key]market.Candle
+}
+
+// Begin starts a transaction's view; load reads a series the cache does
+// not know yet. A transaction that rolls back is simply dropped. A nil
+// cache knows nothing: its transactions send every read to the store.
+func (c *Cache) Begin(load Loader) *Tx {
+	if c == nil {
+		return &Tx{}
+	}
+	return &Tx{c: c, load: load, loaded: map[seriesKey]*rows{}, wrote: map[market.Key]market.Candle{}}
+}
+
+// Get returns the stored row of bin k, or nil when the store has none;
+// known is false when the cache cannot say (read the store).
+func (t *Tx) Get(ctx context.Context, k market.Key) (c *market.Candle, known bool, err error) {
+	if t.c == nil {
+		return nil, false, nil
+	}
+	if w, ok := t.wrote[k]; ok {
+		return &w, true, nil
+	}
+	r, err := t.rows(ctx, seriesKey{k.Market, k.Interval}, k.OpenTime)
+	if err != nil || r == nil || k.OpenTime < r.from {
+		return nil, false, err
+	}
+	if s, ok := r.at[k.OpenTime]; ok {
+		return &s, true, nil
+	}
+	return nil, true, nil
+}
+
+// Range returns the stored rows of a series with open time in [from, to),
+// oldest first; known is false when the cache cannot say.
+func (t *Tx) Range(ctx context.Context, m market.Market, iv market.Interval, from, to int64) (out []market.Candle, known bool, err error) {
+	step := iv.Millis()
+	if t.c == nil || step == 0 || iv.Truncate(from) != from || (to-from)/step > maxSpan {
+		return nil, false, nil
+	}
+	r, err := t.rows(ctx, seriesKey{m, iv}, from)
+	if err != nil || r == nil || from < r.from {
+		return nil, false, err
+	}
+	for at := from; at < to; at += step {
+		if w, ok := t.wrote[market.Key{Market: m, Interval: iv, OpenTime: at}]; ok {
+			out = append(out, w)
+		} else if s, ok := r.at[at]; ok {
+			out = append(out, s)
+		}
+	}
+	return out, true, nil
+}
+
+// Wrote records rows the transaction stored.
+func (t *Tx) Wrote(cs []market.Candle) {
+	if t.c == nil {
+		return
+	}
+	for _, c := range cs {
+		t.wrote[c.Key()] = c
+	}
+}
+
+// rows returns what is known of series sk, learning it from the store
+// (from the window around at) when the cache does not know it.
+func (t *Tx) rows(ctx context.Context, sk seriesKey, at int64) (*rows, error) {
+	if r := t.loaded[sk]; r != nil {
+		return r, nil
+	}
+	if r := t.c.series[sk]; r != nil {
+		return r, nil
+	}
+	from := windowStart(sk.iv, at)
+	cs, err := t.load(ctx, sk.m, sk.iv, from)
+	if err != nil {
+		return nil, err
+	}
+	r := &rows{from: from, newest: from, at: make(map[int64]market.Candle, len(cs))}
+	for _, c := range cs {
+		r.put(c)
+	}
+	t.loaded[sk] = r
+	return r, nil
+}
+
+// Commit applies what the transaction loaded and wrote, after the store
+// committed it, and forgets rows older than the windows a write reads.
+func (t *Tx) Commit() {
+	if t.c == nil {
+		return
+	}
+	if len(t.c.series)+len(t.loaded) > maxSeries {
+		clear(t.c.series)
+		return
+	}
+	for sk, r := range t.loaded {
+		t.c.series[sk] = r
+	}
+	touched := map[seriesKey]*rows{}
+	for k, c := range t.wrote {
+		sk := seriesKey{k.Market, k.Interval}
+		if r := t.c.series[sk]; r != nil && k.OpenTime >= r.from {
+			r.put(c)
+			touched[sk] = r
+		}
+	}
+	for sk, r := range touched {
+		r.trim(sk.iv)
+	}
+}
+
+func (r *rows) put(c market.Candle) {
+	r.at[c.OpenTime] = c
+	r.newest = max(r.newest, c.OpenTime)
+}
+
+// trim forgets the rows before the windows around the newest bin.
+func (r *rows) trim(iv market.Interval) {
+	from := windowStart(iv, r.newest-keep(iv))
+	if from <= r.from {
+		return
+	}
+	for at := range r.at {
+		if at < from {
+			delete(r.at, at)
+		}
+	}
+	r.from = from
+}
+
+// windowStart is where the earliest window that a rollup reads around at
+// starts: a parent's bin holding at (each parent is built from iv), or
+// at's own bin for an interval nothing is built from.
+func windowStart(iv market.Interval, at int64) int64 {
+	from := iv.Truncate(at)
+	for _, p := range iv.Parents() {
+		from = min(from, p.Truncate(at))
+	}
+	return from
+}
+
+// keep is how far before its newest bin a series is kept: two of its
+// widest parent's bins.
+func keep(iv market.Interval) int64 {
+	w := iv.Millis()
+	for _, p := range iv.Parents() {
+		w = max(w, p.Millis())
+	}
+	return 2 * w
+}
