@@ -44,7 +44,7 @@ type Tx struct {
 	c      *Cache
 	load   Loader
 	loaded map[seriesKey]*rows
-	wrote  map[market.Key]market.Candle
+	wrote  map[seriesKey]map[int64]market.Candle // by series, then open time
 }
 
 // Begin starts a transaction's view; load reads a series the cache does
@@ -54,7 +54,7 @@ func (c *Cache) Begin(load Loader) *Tx {
 	if c == nil {
 		return &Tx{}
 	}
-	return &Tx{c: c, load: load, loaded: map[seriesKey]*rows{}, wrote: map[market.Key]market.Candle{}}
+	return &Tx{c: c, load: load, loaded: map[seriesKey]*rows{}, wrote: map[seriesKey]map[int64]market.Candle{}}
 }
 
 // Get returns the stored row of bin k, or nil when the store has none;
@@ -63,10 +63,11 @@ func (t *Tx) Get(ctx context.Context, k market.Key) (c *market.Candle, known boo
 	if t.c == nil {
 		return nil, false, nil
 	}
-	if w, ok := t.wrote[k]; ok {
+	sk := seriesKey{k.Market, k.Interval}
+	if w, ok := t.wrote[sk][k.OpenTime]; ok {
 		return &w, true, nil
 	}
-	r, err := t.rows(ctx, seriesKey{k.Market, k.Interval}, k.OpenTime)
+	r, err := t.rows(ctx, sk, k.OpenTime)
 	if err != nil || r == nil || k.OpenTime < r.from {
 		return nil, false, err
 	}
@@ -83,12 +84,14 @@ func (t *Tx) Range(ctx context.Context, m market.Market, iv market.Interval, fro
 	if t.c == nil || step == 0 || iv.Truncate(from) != from || (to-from)/step > maxSpan {
 		return nil, false, nil
 	}
-	r, err := t.rows(ctx, seriesKey{m, iv}, from)
+	sk := seriesKey{m, iv}
+	r, err := t.rows(ctx, sk, from)
 	if err != nil || r == nil || from < r.from {
 		return nil, false, err
 	}
+	wrote := t.wrote[sk]
 	for at := from; at < to; at += step {
-		if w, ok := t.wrote[market.Key{Market: m, Interval: iv, OpenTime: at}]; ok {
+		if w, ok := wrote[at]; ok {
 			out = append(out, w)
 		} else if s, ok := r.at[at]; ok {
 			out = append(out, s)
@@ -103,7 +106,11 @@ func (t *Tx) Wrote(cs []market.Candle) {
 		return
 	}
 	for _, c := range cs {
-		t.wrote[c.Key()] = c
+		sk := seriesKey{c.Market, c.Interval}
+		if t.wrote[sk] == nil {
+			t.wrote[sk] = map[int64]market.Candle{}
+		}
+		t.wrote[sk][c.OpenTime] = c
 	}
 }
 
@@ -142,15 +149,16 @@ func (t *Tx) Commit() {
 	for sk, r := range t.loaded {
 		t.c.series[sk] = r
 	}
-	touched := map[seriesKey]*rows{}
-	for k, c := range t.wrote {
-		sk := seriesKey{k.Market, k.Interval}
-		if r := t.c.series[sk]; r != nil && k.OpenTime >= r.from {
-			r.put(c)
-			touched[sk] = r
+	for sk, cs := range t.wrote {
+		r := t.c.series[sk]
+		if r == nil {
+			continue
 		}
-	}
-	for sk, r := range touched {
+		for at, c := range cs {
+			if at >= r.from {
+				r.put(c)
+			}
+		}
 		r.trim(sk.iv)
 	}
 }

@@ -3,6 +3,7 @@ package candle
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -99,16 +100,12 @@ func rebuild(ctx context.Context, r Reader, k market.Key, pending map[market.Key
 	if err != nil {
 		return market.Candle{}, false, fmt.Errorf("read %s %s parts of %d: %w", k.Market, src, k.OpenTime, err)
 	}
-	byTime := make(map[int64]market.Candle, len(stored))
-	for _, c := range stored {
-		byTime[c.OpenTime] = c
-	}
-	var parts []market.Candle
+	parts := make([]market.Candle, 0, k.Interval.Millis()/src.Millis())
 	for t := k.OpenTime; t < end; t += src.Millis() {
 		if c, ok := pending[market.Key{Market: k.Market, Interval: src, OpenTime: t}]; ok {
 			parts = append(parts, c)
-		} else if c, ok := byTime[t]; ok {
-			parts = append(parts, c)
+		} else if i := slices.IndexFunc(stored, func(c market.Candle) bool { return c.OpenTime == t }); i >= 0 {
+			parts = append(parts, stored[i]) // at most six rows: a scan beats a map
 		}
 	}
 	agg, ok := Aggregate(k.Interval, k.OpenTime, parts, int(k.Interval.Millis()/src.Millis()))

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -216,15 +217,9 @@ func (w *Writer) account(r store.Result) {
 	}
 }
 
+// compareCandles orders candles by market, interval width and open time
+// (the store's key order), without building their markets' names.
 func compareCandles(a, b market.Candle) int {
-	switch {
-	case a.Market.String() != b.Market.String():
-		if a.Market.String() < b.Market.String() {
-			return -1
-		}
-		return 1
-	case a.Interval.Millis() != b.Interval.Millis():
-		return int(a.Interval.Millis() - b.Interval.Millis())
-	}
-	return int(a.OpenTime - b.OpenTime)
+	return cmp.Or(cmp.Compare(a.Market.Venue, b.Market.Venue), cmp.Compare(a.Market.Symbol, b.Market.Symbol),
+		cmp.Compare(a.Interval.Millis(), b.Interval.Millis()), cmp.Compare(a.OpenTime, b.OpenTime))
 }
