@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -47,7 +48,8 @@ func TestBenchTransportsRuns(t *testing.T) {
 // time at the socket measured (Linux), and a PNG that decodes.
 func TestBenchFanoutSweep(t *testing.T) {
 	chart := filepath.Join(t.TempDir(), "fanout.png")
-	cmd := exec.Command(os.Args[0], "bench", "fanout", "--clients", "3,6", "--rate", "5", "--duration", "2s", "--warmup", "500ms", "--json", "--png", chart)
+	cmd := exec.Command(os.Args[0], "bench", "fanout", "--clients", "3,6", "--rate", "5", "--duration", "2s", "--warmup", "500ms", "--json", "--png", chart,
+		"--server-cpus", "0", "--client-cpus", strconv.Itoa(runtime.NumCPU()-1))
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -55,11 +57,16 @@ func TestBenchFanoutSweep(t *testing.T) {
 		t.Fatalf("bench: %v", err)
 	}
 	var rs []struct {
-		Clients    int   `json:"clients"`
-		Connected  int   `json:"connected"`
-		Deliveries int64 `json:"deliveries"`
-		P99        int64 `json:"p99"`
-		ArrivalP99 int64 `json:"arrival_p99"`
+		Clients    int     `json:"clients"`
+		Connected  int     `json:"connected"`
+		Deliveries int64   `json:"deliveries"`
+		P99        int64   `json:"p99"`
+		ArrivalP99 int64   `json:"arrival_p99"`
+		ServerCPUs string  `json:"server_cpus"`
+		ClientCPUs string  `json:"client_cpus"`
+		Floor      int64   `json:"floor_per_1000_writes"`
+		Sockets    int     `json:"floor_sockets"`
+		Ratio      float64 `json:"floor_ratio"`
 	}
 	if err := json.Unmarshal(out, &rs); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -73,6 +80,9 @@ func TestBenchFanoutSweep(t *testing.T) {
 		}
 		if runtime.GOOS == "linux" && (r.ArrivalP99 <= 0 || r.ArrivalP99 > r.P99) {
 			t.Errorf("%d clients: p99 at the socket %d, want in (0, %d] (the read comes after the arrival)", r.Clients, r.ArrivalP99, r.P99)
+		}
+		if runtime.GOOS == "linux" && (r.ServerCPUs != "0" || r.ClientCPUs != strconv.Itoa(runtime.NumCPU()-1) || r.Floor <= 0 || r.Sockets != r.Clients || r.Ratio <= 0) {
+			t.Errorf("%d clients: pinned to %q / %q, floor %d ns per 1000 writes on %d sockets, ratio %v", r.Clients, r.ServerCPUs, r.ClientCPUs, r.Floor, r.Sockets, r.Ratio)
 		}
 	}
 	f, err := os.Open(chart)

@@ -30,6 +30,11 @@ type Options struct {
 	// CPUProfile, when set, receives the server's CPU profile over the
 	// measured time.
 	CPUProfile string
+	// ServerCPUs and ClientCPUs pin this process (the server) and the
+	// client process to CPUs; none means unpinned.
+	ServerCPUs, ClientCPUs []int
+	// NoFloor skips measuring the bare-write floor after the run.
+	NoFloor bool
 }
 
 // Result is what one run measured.
@@ -59,11 +64,22 @@ type Result struct {
 	RequestsPerSec float64       `json:"requests_per_sec"`
 	IdleRSSPerConn float64       `json:"idle_rss_bytes_per_conn"`
 	IdleMemPerConn float64       `json:"idle_go_bytes_per_conn"` // Go heap and stacks
+	ServerCPUs     string        `json:"server_cpus,omitempty"`  // pinned to, or "" for unpinned
+	ClientCPUs     string        `json:"client_cpus,omitempty"`
+	// FloorPer1000 is the CPU of 1,000 bare writes of an update's size to
+	// loopback sockets (Floor), measured by this process on its CPUs right
+	// after the run; FloorRatio is CPUPer1000 over it.
+	FloorPer1000 time.Duration `json:"floor_per_1000_writes,omitempty"`
+	FloorSockets int           `json:"floor_sockets,omitempty"`
+	FloorRatio   float64       `json:"floor_ratio,omitempty"`
 }
 
 // Run serves one stream, connects the clients in a child process, and
 // measures.
 func Run(ctx context.Context, o Options) (Result, error) {
+	if err := Pin(o.ServerCPUs); err != nil {
+		return Result{}, err
+	}
 	dir, err := os.MkdirTemp("", "candlewire-bench-")
 	if err != nil {
 		return Result{}, err
@@ -92,7 +108,26 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		r.IdleRSSPerConn, r.IdleMemPerConn = float64(rss1-rss0)/float64(r.Connected), float64(mem1-mem0)/float64(r.Connected)
 	}
 	o.logf("%s: %d connected; publishing %g updates/s", o.Transport, r.Connected, o.Rate)
-	return r, measure(ctx, o, s, cl, &r)
+	r.ServerCPUs, r.ClientCPUs = cpuList(o.ServerCPUs), cpuList(o.ClientCPUs)
+	if err := measure(ctx, o, s, cl, &r); err != nil || o.NoFloor {
+		return r, err
+	}
+	return r, r.floor(o)
+}
+
+// floor measures the bare-write floor on as many sockets as there were
+// clients (as many as fit) and sets the ratio.
+func (r *Result) floor(o Options) error {
+	o.logf("%s: measuring the bare-write floor", o.Transport)
+	f, err := MeasureFloor(r.Connected, int(max(r.BytesPerUpdate, 64)), min(2*time.Second, o.Duration/4))
+	if err != nil {
+		return fmt.Errorf("the write floor: %w", err)
+	}
+	r.FloorPer1000, r.FloorSockets = f.Per1000(), f.Sockets
+	if r.FloorPer1000 > 0 {
+		r.FloorRatio = float64(r.CPUPer1000) / float64(r.FloorPer1000)
+	}
+	return nil
 }
 
 func (o Options) logf(format string, args ...any) {
@@ -113,7 +148,8 @@ type clientProcess struct {
 // startClients starts the client process and waits for its clients to be
 // connected and subscribed.
 func startClients(ctx context.Context, o Options, url string) (*clientProcess, error) {
-	cmd := exec.CommandContext(ctx, o.Exe, "bench", "client", "--url", url, "--transport", o.Transport, "--clients", strconv.Itoa(o.Clients))
+	cmd := exec.CommandContext(ctx, o.Exe, "bench", "client", "--url", url, "--transport", o.Transport, "--clients", strconv.Itoa(o.Clients),
+		"--cpus", cpuList(o.ClientCPUs))
 	cmd.Stderr = os.Stderr
 	in, _ := cmd.StdinPipe()
 	outPipe, _ := cmd.StdoutPipe()

@@ -80,7 +80,9 @@ func TestKnowsWhatItWrote(t *testing.T) {
 func TestLoadErrorAndNilCache(t *testing.T) {
 	ctx := context.Background()
 	failed := errors.New("read failed")
-	tx := New().Begin(func(context.Context, market.Market, market.Interval, int64) ([]market.Candle, error) { return nil, failed })
+	tx := New().Begin(func(context.Context, market.Market, market.Interval, int64) ([]market.Candle, error) {
+		return nil, failed
+	})
 	if _, known, err := tx.Get(ctx, bin(market.I1m, 0, 0).Key()); known || !errors.Is(err, failed) {
 		t.Fatalf("a failed load: %v %v", known, err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,8 +55,18 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	png := fs.String("png", "", "also draw the results as a PNG chart to this file")
 	fs.StringVar(&o.HeapProfile, "heapprofile", "", "write a heap profile of the server with every client connected and idle")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the server's CPU profile over the measured time")
+	serverCPUs := fs.String("server-cpus", "", "pin the server (this process) to these CPUs, such as 0 or 0-1 (default: unpinned)")
+	clientCPUs := fs.String("client-cpus", "", "pin the client process to these CPUs (default: unpinned)")
+	noFloor := fs.Bool("no-floor", false, "skip measuring the bare-write floor after each run")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	o.NoFloor = *noFloor
+	var err1, err2 error
+	o.ServerCPUs, err1 = bench.ParseCPUs(*serverCPUs)
+	o.ClientCPUs, err2 = bench.ParseCPUs(*clientCPUs)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	ns, err := bench.ParseClients(*counts)
 	if err != nil || o.Rate <= 0 || o.Duration <= 0 {
@@ -226,7 +237,15 @@ func benchClient(ctx context.Context, kind string, args []string, stdout, stderr
 	tr := fs.String("transport", "ws", "ws, sse, longpoll or poll")
 	n := fs.Int("clients", 1, "clients")
 	streams := fs.String("streams", "", "streams, comma-separated (soak-client)")
+	cpus := fs.String("cpus", "", "pin this process to these CPUs")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	pin, err := bench.ParseCPUs(*cpus)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := bench.Pin(pin); err != nil {
 		return err
 	}
 	if kind == "client" {
