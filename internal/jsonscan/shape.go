@@ -150,3 +150,29 @@ func Bool(v Value) (b, ok bool) { return v.Kind == True, v.Kind == True || v.Kin
 // IsNumber reports whether b is exactly one JSON number: what a
 // json.Number accepts from a string.
 func IsNumber(b []byte) bool { return len(b) > 0 && scanNumber(b, 0) == len(b) }
+
+// EachObject walks the elements of an array, each an object read with the
+// shape into vals, and calls each after every one. ok is false on a
+// grammar error, an element that is not an object, an object the shape or
+// each refuses, and an empty array.
+func (s *Shape) EachObject(rows *Iter, vals []Value, each func() bool) bool {
+	n := 0
+	for ; rows.Next(); n++ {
+		row, ok := rows.Members()
+		if !ok || !s.ReadObject(&row, vals) || !rows.Resume(&row) || !each() {
+			return false
+		}
+	}
+	return !rows.Err() && n > 0
+}
+
+// Last continues the walk after sub, the value of an object's member, and
+// reports whether that member was the object's last and the object the
+// whole input.
+func (it *Iter) Last(sub *Iter) bool {
+	if !it.Resume(sub) {
+		return false
+	}
+	_, more := it.Key()
+	return !more && it.End()
+}

@@ -1,6 +1,9 @@
 package jsonscan
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestShapeReadObject(t *testing.T) {
 	loose := NewShape([]string{"type", "time", "trade_id", "T", "t"}, Declared("channels"))
@@ -60,6 +63,39 @@ func TestIsNumber(t *testing.T) {
 	for in, want := range map[string]bool{"1": true, "-0.5": true, "1e5": true, "01": false, "+1": false, ".5": false, "1.": false, "": false, "1 ": false} {
 		if got := IsNumber([]byte(in)); got != want {
 			t.Errorf("IsNumber(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestEachObjectAndLast(t *testing.T) {
+	s := NewShape([]string{"p"})
+	for _, c := range []struct {
+		in   string
+		want []string
+		ok   bool
+	}{
+		{`{"data":[{"p":"1"},{"p":"2"}]}`, []string{"1", "2"}, true},
+		{`{"data":[]}`, nil, false},
+		{`{"data":[{"p":"1"},3]}`, []string{"1"}, false},
+		{`{"data":[{"p":"1"},{"p":"x"}]}`, []string{"1"}, false}, // each refuses x
+		{`{"data":[{"p":"1"}],"more":1}`, []string{"1"}, false},   // not the last member
+		{`{"data":[{"p":"1"}]} x`, []string{"1"}, false},          // not the whole input
+	} {
+		it, _ := Members([]byte(c.in))
+		it.Key()
+		rows, _ := it.Elements()
+		var vals [1]Value
+		var got []string
+		ok := s.EachObject(&rows, vals[:], func() bool {
+			if string(vals[0].Raw) == "x" {
+				return false
+			}
+			got = append(got, string(vals[0].Raw))
+			return true
+		})
+		ok = ok && it.Last(&rows)
+		if ok != c.ok || strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s: read %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
 		}
 	}
 }

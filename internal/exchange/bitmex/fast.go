@@ -39,13 +39,7 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 	default:
 		return Event{}, false
 	}
-	if !ok || !it.Resume(&rows) {
-		return Event{}, false
-	}
-	if _, more := it.Key(); more || !it.End() {
-		return Event{}, false
-	}
-	return ev, true
+	return ev, ok && it.Last(&rows)
 }
 
 // fastTrades reads trade rows into d.trades; ok is false for none.

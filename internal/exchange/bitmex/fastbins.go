@@ -15,18 +15,11 @@ var binShape = jsonscan.NewShape([]string{
 func (d *Decoder) fastBins(rows *jsonscan.Iter) bool {
 	d.bins = d.bins[:0]
 	var v [10]jsonscan.Value
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok || !binShape.ReadObject(&row, v[:]) || !rows.Resume(&row) {
-			return false
-		}
+	return binShape.EachObject(rows, v[:], func() bool {
 		c, ok := d.bin(&v)
-		if !ok {
-			return false
-		}
 		d.bins = append(d.bins, c)
-	}
-	return !rows.Err() && len(d.bins) > 0
+		return ok
+	})
 }
 
 // bin converts one row as binFrom does: stamped with its bin's end, keyed

@@ -73,11 +73,7 @@ func (d *Decoder) push(it *jsonscan.Iter, topic []byte) (Event, bool) {
 func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	d.trades = d.trades[:0]
 	var v [6]jsonscan.Value
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok || !tradeShape.ReadObject(&row, v[:]) || !rows.Resume(&row) {
-			return false
-		}
+	return tradeShape.EachObject(rows, v[:], func() bool {
 		ms, ok := jsonscan.Int(v[0])
 		for _, x := range v[1:] {
 			ok = ok && x.Kind == jsonscan.String
@@ -89,8 +85,8 @@ func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 			return false
 		}
 		d.trades = append(d.trades, market.Trade{Market: d.syms.Market(v[1].Raw), Time: ms, Price: px, Size: sz, Quote: px.Mul(sz), Buy: side == "Buy"})
-	}
-	return !rows.Err() && len(d.trades) > 0
+		return true
+	})
 }
 
 // fastKlines reads kline.1 rows of symbol into d.candles; ok is false for
@@ -98,18 +94,11 @@ func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 func (d *Decoder) fastKlines(rows *jsonscan.Iter, symbol []byte) bool {
 	d.candles = d.candles[:0]
 	var v [10]jsonscan.Value
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok || !klineShape.ReadObject(&row, v[:]) || !rows.Resume(&row) {
-			return false
-		}
+	return klineShape.EachObject(rows, v[:], func() bool {
 		c, ok := d.kline(&v, symbol)
-		if !ok {
-			return false
-		}
 		d.candles = append(d.candles, c)
-	}
-	return !rows.Err() && len(d.candles) > 0
+		return ok
+	})
 }
 
 // kline converts one row as the full decoder's klineEvent does.

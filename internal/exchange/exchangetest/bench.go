@@ -173,5 +173,6 @@ func CheckFrames(t *testing.T, kinds ...FrameKind) {
 		if len(k.Frames) == 0 {
 			t.Fatalf("%s: no frames", k.Name)
 		}
+		t.Logf("%s: %d distinct frames, %d candle versions", k.Name, len(k.Frames), e.Versions)
 	}
 }

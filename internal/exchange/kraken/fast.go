@@ -51,24 +51,14 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 	default:
 		return Event{}, false
 	}
-	if !ok || !it.Resume(&rows) {
-		return Event{}, false
-	}
-	if _, more := it.Key(); more || !it.End() {
-		return Event{}, false
-	}
-	return ev, true
+	return ev, ok && it.Last(&rows)
 }
 
 // fastTrades reads v2 trade rows into d.trades; ok is false for none.
 func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	d.trades = d.trades[:0]
 	var v [6]jsonscan.Value
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok || !tradeShape.ReadObject(&row, v[:]) || !rows.Resume(&row) {
-			return false
-		}
+	return tradeShape.EachObject(rows, v[:], func() bool {
 		id, ok1 := jsonscan.Int(v[4])
 		ms, ok2 := market.UTCMillis(v[5].Raw)
 		side := string(v[1].Raw)
@@ -76,13 +66,10 @@ func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 			return false
 		}
 		t, ok := d.trade(v[0].Raw, v[2], v[3], side == "buy", side == "buy" || side == "sell", ms)
-		if !ok {
-			return false
-		}
 		t.FirstSeq, t.LastSeq = id, id
 		d.trades = append(d.trades, t)
-	}
-	return !rows.Err() && len(d.trades) > 0
+		return ok
+	})
 }
 
 // trade builds a trade as the full decoder's trade does.
@@ -100,18 +87,11 @@ func (d *Decoder) trade(pair []byte, price, qty jsonscan.Value, buy, sided bool,
 func (d *Decoder) fastOHLC(rows *jsonscan.Iter) bool {
 	d.candles = d.candles[:0]
 	var v [10]jsonscan.Value
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok || !ohlcShape.ReadObject(&row, v[:]) || !rows.Resume(&row) {
-			return false
-		}
+	return ohlcShape.EachObject(rows, v[:], func() bool {
 		c, ok := d.candle(&v)
-		if !ok {
-			return false
-		}
 		d.candles = append(d.candles, c)
-	}
-	return !rows.Err() && len(d.candles) > 0
+		return ok
+	})
 }
 
 // candle converts one ohlc row as Candle does.

@@ -48,31 +48,18 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 	default:
 		return Event{}, false
 	}
-	if !ok || !it.Resume(&rows) {
-		return Event{}, false
-	}
-	if _, more := it.Key(); more || !it.End() {
-		return Event{}, false
-	}
-	return ev, true
+	return ev, ok && it.Last(&rows)
 }
 
 // fastTrades reads trades rows into d.trades; ok is false for none.
 func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	d.trades = d.trades[:0]
 	var v [7]jsonscan.Value
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok || !tradeShape.ReadObject(&row, v[:]) || !rows.Resume(&row) {
-			return false
-		}
+	return tradeShape.EachObject(rows, v[:], func() bool {
 		t, ok := d.trade(&v)
-		if !ok {
-			return false
-		}
 		d.trades = append(d.trades, t)
-	}
-	return !rows.Err() && len(d.trades) > 0
+		return ok
+	})
 }
 
 // trade converts one row as the full decoder's trade does.
