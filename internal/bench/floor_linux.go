@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -36,11 +37,15 @@ func (f Floor) Per1000() time.Duration {
 // round after round, for at least d.
 func MeasureFloor(sockets, size int, d time.Duration) (Floor, error) {
 	servers, clients, closeAll, err := floorPairs(sockets)
+	defer closeAll()
 	if err != nil {
 		return Floor{}, err
 	}
-	defer closeAll()
-	frame := wsconn.AppendText(nil, make([]byte, max(size-2, 1)))
+	payload := size - 2 // a frame header of 2 bytes up to 125 bytes of payload, of 4 up to 65,535
+	if payload > 125 {
+		payload = size - 4
+	}
+	frame := wsconn.AppendText(nil, make([]byte, max(payload, 1)))
 	f := Floor{Sockets: len(servers)}
 	for f.Wall < d {
 		start := time.Now()
@@ -104,17 +109,17 @@ func threadCPU() time.Duration {
 }
 
 // floorPairs opens up to n loopback TCP connections with raw system calls,
-// as many as the descriptor limit leaves room for: the accepted ends
-// (written to) and the dialled ends (drained).
+// as many as the descriptor limit leaves room for beside those open: the
+// accepted ends (written to) and the dialled ends (drained). closeAll
+// closes every descriptor it opened, also after an error.
 func floorPairs(n int) (servers, clients []int, closeAll func(), err error) {
-	var lim syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
-		n = min(n, int(lim.Cur-256)/2)
-	}
+	n = min(n, freeDescriptors()/2)
 	var fds []int
 	closeAll = func() {
 		for _, fd := range fds {
-			syscall.Close(fd)
+			if fd >= 0 {
+				syscall.Close(fd)
+			}
 		}
 	}
 	ln, sa, err := floorListener()
@@ -123,30 +128,49 @@ func floorPairs(n int) (servers, clients []int, closeAll func(), err error) {
 	}
 	fds = append(fds, ln)
 	for range n {
-		c, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-		if errors.Is(err, syscall.EMFILE) {
+		c, s, err := floorPair(ln, sa)
+		fds = append(fds, c, s)
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
 			break // as many as fit
 		}
 		if err != nil {
-			return nil, nil, closeAll, fmt.Errorf("floor socket: %w", err)
+			return nil, nil, closeAll, err
 		}
-		fds = append(fds, c)
-		if err := syscall.Connect(c, sa); err != nil {
-			return nil, nil, closeAll, fmt.Errorf("floor connect: %w", err)
-		}
-		s, _, err := syscall.Accept4(ln, syscall.SOCK_CLOEXEC)
-		if err != nil {
-			return nil, nil, closeAll, fmt.Errorf("floor accept: %w", err)
-		}
-		fds = append(fds, s)
-		syscall.SetsockoptInt(s, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1) //nolint:errcheck // as the server sets it
-		syscall.SetNonblock(c, true)                                          //nolint:errcheck // drained without waiting
 		servers, clients = append(servers, s), append(clients, c)
 	}
 	if len(servers) == 0 {
 		return nil, nil, closeAll, errors.New("floor: no loopback connection could be opened")
 	}
 	return servers, clients, closeAll, nil
+}
+
+// floorPair dials the listener and accepts: the dialled end c, made
+// non-blocking for draining, and the accepted end s (-1 where not opened).
+func floorPair(ln int, sa syscall.Sockaddr) (c, s int, err error) {
+	c, err = syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, -1, fmt.Errorf("floor socket: %w", err)
+	}
+	if err := syscall.Connect(c, sa); err != nil {
+		return c, -1, fmt.Errorf("floor connect: %w", err)
+	}
+	if s, _, err = syscall.Accept4(ln, syscall.SOCK_CLOEXEC); err != nil {
+		return c, -1, fmt.Errorf("floor accept: %w", err)
+	}
+	syscall.SetsockoptInt(s, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1) //nolint:errcheck // as the server sets it
+	syscall.SetNonblock(c, true)                                          //nolint:errcheck // drained without waiting
+	return c, s, nil
+}
+
+// freeDescriptors is how many more descriptors this process may open,
+// keeping 64 in hand.
+func freeDescriptors() int {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil || lim.Cur > 1<<20 {
+		return 1 << 20
+	}
+	open, _ := os.ReadDir("/proc/self/fd")
+	return max(int(lim.Cur)-len(open)-64, 0)
 }
 
 func floorListener() (int, syscall.Sockaddr, error) {

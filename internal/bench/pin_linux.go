@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,3 +37,22 @@ func Pin(cpus []int) error {
 	runtime.GOMAXPROCS(len(cpus))
 	return nil
 }
+
+// AllowedCPUs is the CPUs this process may run on as it started, before
+// any Pin (the first call reads them): a child process given them runs
+// where an unpinned one would, not on the CPUs its parent was pinned to.
+func AllowedCPUs() []int { return startCPUs() }
+
+var startCPUs = sync.OnceValue(func() []int {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) != nil {
+		return nil
+	}
+	var out []int
+	for c := range 1024 {
+		if set.IsSet(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+})

@@ -11,3 +11,6 @@ func Pin(cpus []int) error {
 	}
 	return errors.New("pinning to CPUs is supported on Linux only")
 }
+
+// AllowedCPUs is not known on this system.
+func AllowedCPUs() []int { return nil }

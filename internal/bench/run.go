@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,9 @@ type Result struct {
 // Run serves one stream, connects the clients in a child process, and
 // measures.
 func Run(ctx context.Context, o Options) (Result, error) {
+	if len(o.ClientCPUs) == 0 {
+		o.ClientCPUs = AllowedCPUs() // not the server's, which a child would inherit
+	}
 	if err := Pin(o.ServerCPUs); err != nil {
 		return Result{}, err
 	}
@@ -109,10 +113,22 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	o.logf("%s: %d connected; publishing %g updates/s", o.Transport, r.Connected, o.Rate)
 	r.ServerCPUs, r.ClientCPUs = cpuList(o.ServerCPUs), cpuList(o.ClientCPUs)
+	if !o.pinned() {
+		r.ServerCPUs, r.ClientCPUs = "", ""
+	}
 	if err := measure(ctx, o, s, cl, &r); err != nil || o.NoFloor {
 		return r, err
 	}
-	return r, r.floor(o)
+	if err := r.floor(o); err != nil {
+		o.logf("%s: no floor: %v", o.Transport, err) // the run's figures stand without it
+	}
+	return r, nil
+}
+
+// pinned reports whether the run pins a process (Run fills ClientCPUs in
+// any case).
+func (o Options) pinned() bool {
+	return len(o.ServerCPUs) > 0 || !slices.Equal(o.ClientCPUs, AllowedCPUs())
 }
 
 // floor measures the bare-write floor on as many sockets as there were

@@ -13,9 +13,15 @@ const maxSeries = 1 << 16
 // maxSpan is the most bins of one range Range answers.
 const maxSpan = 64
 
-// Loader reads every stored row of a series with open time at or after
-// from, inside the writer's transaction.
-type Loader func(ctx context.Context, m market.Market, iv market.Interval, from int64) ([]market.Candle, error)
+// maxLoad is the most rows a series is learnt with: a series with more
+// stored from the window asked on (a backfill of old days, a repair of an
+// old minute) is left to the store, as it would be past the cache's keep.
+const maxLoad = 256
+
+// Loader reads the stored rows of a series with open time at or after
+// from, oldest first, at most limit of them, inside the writer's
+// transaction.
+type Loader func(ctx context.Context, m market.Market, iv market.Interval, from int64, limit int) ([]market.Candle, error)
 
 // Cache is the writer's knowledge of its recent bins. It is used under
 // the store's writer lock, by one transaction at a time.
@@ -60,7 +66,7 @@ func (c *Cache) Begin(load Loader) *Tx {
 // Get returns the stored row of bin k, or nil when the store has none;
 // known is false when the cache cannot say (read the store).
 func (t *Tx) Get(ctx context.Context, k market.Key) (c *market.Candle, known bool, err error) {
-	if t.c == nil {
+	if t.c == nil || k.Interval.Millis() == 0 { // an unknown interval is the store's to refuse
 		return nil, false, nil
 	}
 	sk := seriesKey{k.Market, k.Interval}
@@ -115,7 +121,8 @@ func (t *Tx) Wrote(cs []market.Candle) {
 }
 
 // rows returns what is known of series sk, learning it from the store
-// (from the window around at) when the cache does not know it.
+// (from the window around at) when the cache does not know it; nil when
+// the series has too many rows from there on to learn.
 func (t *Tx) rows(ctx context.Context, sk seriesKey, at int64) (*rows, error) {
 	if r := t.loaded[sk]; r != nil {
 		return r, nil
@@ -124,8 +131,8 @@ func (t *Tx) rows(ctx context.Context, sk seriesKey, at int64) (*rows, error) {
 		return r, nil
 	}
 	from := windowStart(sk.iv, at)
-	cs, err := t.load(ctx, sk.m, sk.iv, from)
-	if err != nil {
+	cs, err := t.load(ctx, sk.m, sk.iv, from, maxLoad+1)
+	if err != nil || len(cs) > maxLoad {
 		return nil, err
 	}
 	r := &rows{from: from, newest: from, at: make(map[int64]market.Candle, len(cs))}
@@ -148,6 +155,7 @@ func (t *Tx) Commit() {
 	}
 	for sk, r := range t.loaded {
 		t.c.series[sk] = r
+		r.trim(sk.iv) // a series only read keeps no more than one written
 	}
 	for sk, cs := range t.wrote {
 		r := t.c.series[sk]

@@ -17,7 +17,7 @@ type fakeStore struct {
 	loads int
 }
 
-func (f *fakeStore) load(_ context.Context, mk market.Market, iv market.Interval, from int64) ([]market.Candle, error) {
+func (f *fakeStore) load(_ context.Context, mk market.Market, iv market.Interval, from int64, _ int) ([]market.Candle, error) {
 	f.loads++
 	var out []market.Candle
 	for k, c := range f.rows {
@@ -80,7 +80,7 @@ func TestKnowsWhatItWrote(t *testing.T) {
 func TestLoadErrorAndNilCache(t *testing.T) {
 	ctx := context.Background()
 	failed := errors.New("read failed")
-	tx := New().Begin(func(context.Context, market.Market, market.Interval, int64) ([]market.Candle, error) {
+	tx := New().Begin(func(context.Context, market.Market, market.Interval, int64, int) ([]market.Candle, error) {
 		return nil, failed
 	})
 	if _, known, err := tx.Get(ctx, bin(market.I1m, 0, 0).Key()); known || !errors.Is(err, failed) {
@@ -110,5 +110,24 @@ func TestWindowStart(t *testing.T) {
 		if got := windowStart(c.iv, c.at); got != c.want {
 			t.Errorf("windowStart(%s, %d) = %d, want %d", c.iv, c.at/minute, got/minute, c.want/minute)
 		}
+	}
+}
+
+// TestLeavesWhatItCannotKnow: a bin of an unknown interval, and a series
+// with more rows from the window asked on than the cache learns, are left
+// to the store.
+func TestLeavesWhatItCannotKnow(t *testing.T) {
+	ctx := context.Background()
+	st := &fakeStore{rows: map[market.Key]market.Candle{}}
+	for i := range maxLoad + 1 {
+		c := bin(market.I1m, int64(i)*60_000, 1)
+		st.rows[c.Key()] = c
+	}
+	tx := New().Begin(st.load)
+	if _, known, err := tx.Get(ctx, market.Key{Market: m, Interval: "7m", OpenTime: 0}); known || err != nil {
+		t.Fatalf("a 7m bin: known %v, %v", known, err)
+	}
+	if _, known, err := tx.Get(ctx, bin(market.I1m, 0, 0).Key()); known || err != nil || st.loads != 1 {
+		t.Fatalf("a series of %d rows: known %v, %v after %d loads", maxLoad+1, known, err, st.loads)
 	}
 }

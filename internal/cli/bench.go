@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,18 +56,12 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 	png := fs.String("png", "", "also draw the results as a PNG chart to this file")
 	fs.StringVar(&o.HeapProfile, "heapprofile", "", "write a heap profile of the server with every client connected and idle")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the server's CPU profile over the measured time")
-	serverCPUs := fs.String("server-cpus", "", "pin the server (this process) to these CPUs, such as 0 or 0-1 (default: unpinned)")
-	clientCPUs := fs.String("client-cpus", "", "pin the client process to these CPUs (default: unpinned)")
-	noFloor := fs.Bool("no-floor", false, "skip measuring the bare-write floor after each run")
+	cpus := cpuFlags(fs, &o)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	o.NoFloor = *noFloor
-	var err1, err2 error
-	o.ServerCPUs, err1 = bench.ParseCPUs(*serverCPUs)
-	o.ClientCPUs, err2 = bench.ParseCPUs(*clientCPUs)
-	if err := errors.Join(err1, err2); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := cpus(); err != nil {
+		return err
 	}
 	ns, err := bench.ParseClients(*counts)
 	if err != nil || o.Rate <= 0 || o.Duration <= 0 {
@@ -92,6 +87,23 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 		}
 	}
 	return bench.Report(stdout, *asJSON, results)
+}
+
+// cpuFlags declares --server-cpus, --client-cpus and --no-floor; the
+// returned func puts them in o once the flags are parsed.
+func cpuFlags(fs *flag.FlagSet, o *bench.Options) func() error {
+	serverCPUs := fs.String("server-cpus", "", "pin the server (this process) to these CPUs, such as 0 or 0-1 (default: unpinned)")
+	clientCPUs := fs.String("client-cpus", "", "pin the client process to these CPUs (default: unpinned)")
+	fs.BoolVar(&o.NoFloor, "no-floor", false, "skip measuring the bare-write floor after each run")
+	return func() error {
+		var err1, err2 error
+		o.ServerCPUs, err1 = bench.ParseCPUs(*serverCPUs)
+		o.ClientCPUs, err2 = bench.ParseCPUs(*clientCPUs)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return nil
+	}
 }
 
 // benchCollect runs `candlewire bench collect`: many markets across every

@@ -78,8 +78,8 @@ func TestEachObjectAndLast(t *testing.T) {
 		{`{"data":[]}`, nil, false},
 		{`{"data":[{"p":"1"},3]}`, []string{"1"}, false},
 		{`{"data":[{"p":"1"},{"p":"x"}]}`, []string{"1"}, false}, // each refuses x
-		{`{"data":[{"p":"1"}],"more":1}`, []string{"1"}, false},   // not the last member
-		{`{"data":[{"p":"1"}]} x`, []string{"1"}, false},          // not the whole input
+		{`{"data":[{"p":"1"}],"more":1}`, []string{"1"}, false},  // not the last member
+		{`{"data":[{"p":"1"}]} x`, []string{"1"}, false},         // not the whole input
 	} {
 		it, _ := Members([]byte(c.in))
 		it.Key()

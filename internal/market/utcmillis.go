@@ -1,7 +1,5 @@
 package market
 
-import "time"
-
 // UTCMillis reads the RFC 3339 form venues stamp trades with,
 // 2021-07-22T22:36:11.685Z, with 0 to 9 fraction digits and a Z, as UTC
 // milliseconds (truncated, as time.Time's UnixMilli), without allocating.
@@ -30,14 +28,43 @@ func UTCMillis(b []byte) (int64, bool) {
 		}
 		ns = v
 	}
-	if n[1] < 1 || n[1] > 12 || n[2] < 1 || n[3] > 23 || n[4] > 59 || n[5] > 59 {
-		return 0, false
+	if n[1] < 1 || n[1] > 12 || n[2] < 1 || n[2] > daysIn(n[0], n[1]) || n[3] > 23 || n[4] > 59 || n[5] > 59 {
+		return 0, false // 31 April and such: time.Parse refuses them
 	}
-	t := time.Date(n[0], time.Month(n[1]), n[2], n[3], n[4], n[5], ns, time.UTC)
-	if t.Day() != n[2] { // 31 April and such: time.Parse refuses them
-		return 0, false
+	secs := daysFromCivil(n[0], n[1], n[2])*86400 + int64(n[3]*3600+n[4]*60+n[5])
+	return secs*1000 + int64(ns/1_000_000), true
+}
+
+// daysIn is the number of days in a month of the proleptic Gregorian
+// calendar.
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
 	}
-	return t.UnixMilli(), true
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to y-m-d (Howard
+// Hinnant's algorithm; y >= 0 here), without time.Date's work.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // digitsOf reads a run of decimal digits (at most 9).

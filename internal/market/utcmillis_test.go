@@ -17,6 +17,10 @@ func TestUTCMillis(t *testing.T) {
 		{"2026-11-29T10:17:00Z", 1795947420000, true},
 		{"1969-12-31T23:59:59.9995Z", -1, true},
 		{"2021-04-31T00:00:00Z", 0, false},
+		{"2000-02-29T00:00:00Z", 951782400000, true},
+		{"1900-02-29T00:00:00Z", 0, false},
+		{"2100-02-29T00:00:00Z", 0, false},
+		{"0001-01-01T00:00:00Z", -62135596800000, true},
 		{"2021-07-22T22:36:11.Z", 0, false},
 		{"2021-07-22T22:36:11.1234567891Z", 0, false},
 		{"2021-07-22T22:36:11+00:00", 0, false},
@@ -32,7 +36,7 @@ func TestUTCMillis(t *testing.T) {
 
 // FuzzUTCMillis: where UTCMillis reads a time, time.Parse reads the same.
 func FuzzUTCMillis(f *testing.F) {
-	for _, s := range []string{"2021-07-22T22:36:11.685Z", "2021-04-17T16:43:37.089723Z", "2020-02-29T00:00:00Z", "0000-01-01T00:00:00.5Z"} {
+	for _, s := range []string{"2021-07-22T22:36:11.685Z", "2021-04-17T16:43:37.089723Z", "2020-02-29T00:00:00Z", "0000-01-01T00:00:00.5Z", "0000-02-29T12:00:00Z", "1600-12-31T23:59:59.999999999Z"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

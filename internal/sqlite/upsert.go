@@ -95,9 +95,10 @@ type writeTx struct {
 	bins  *bincache.Tx // the store's recent bins: merges and rollups read them, not the file
 }
 
-// loadSeries reads a series' rows from from on, for the bin cache.
-func (w *writeTx) loadSeries(ctx context.Context, m market.Market, iv market.Interval, from int64) ([]market.Candle, error) {
-	rows, err := w.stmt(ctx, w.s.rangeQ).QueryContext(ctx, m.Venue, m.Symbol, string(iv), from, int64(math.MaxInt64), -1)
+// loadSeries reads a series' rows from from on, at most limit, for the bin
+// cache.
+func (w *writeTx) loadSeries(ctx context.Context, m market.Market, iv market.Interval, from int64, limit int) ([]market.Candle, error) {
+	rows, err := w.stmt(ctx, w.s.rangeQ).QueryContext(ctx, m.Venue, m.Symbol, string(iv), from, int64(math.MaxInt64), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s candles from %d: %w", m, iv, from, err)
 	}

@@ -276,9 +276,13 @@ func RetryAfter(h http.Header, def time.Duration) time.Duration { return retryAf
 // path left to its full decoder (candlewire_upstream_fast_path_misses_total)
 // and says so in the log: the venue sends the kind in a form the fast path
 // does not know (a new field, another order), which costs CPU, not data.
-// The frame itself is logged at debug level.
+// The warning is the same record for every frame of a venue and kind, so
+// the process's repeat summary (logdedup) folds a run of them into one
+// line; the frame itself is logged at debug level.
 func (c Config) SlowFrame(kind string, frame []byte) {
 	c.Metrics.SlowFrames.WithLabelValues(c.Venue, kind).Inc()
 	c.Logger.Warn("frame missed the decoder's fast path", "venue", c.Venue, "kind", kind)
-	c.Logger.Debug("frame missed the decoder's fast path", "venue", c.Venue, "kind", kind, "frame", string(frame[:min(len(frame), 512)]))
+	if c.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		c.Logger.Debug("frame missed the decoder's fast path", "venue", c.Venue, "kind", kind, "frame", string(frame[:min(len(frame), 512)]))
+	}
 }

@@ -78,22 +78,9 @@ func (d *Decoder) klineBody(it *jsonscan.Iter) (market.Candle, bool) {
 	if !klineBodyShape.ReadObject(it, v[:]) {
 		return market.Candle{}, false
 	}
-	for i := range v {
-		if v[i].Kind == jsonscan.Invalid {
-			return market.Candle{}, false
-		}
-	}
-	var ints [4]int64
-	for i, slot := range [...]int{kOpenT, kCloseT, kFirst, kLast} {
-		n, ok := jsonscan.Int(v[slot])
-		if !ok {
-			return market.Candle{}, false
-		}
-		ints[i] = n
-	}
-	trades, ok1 := jsonscan.Int(v[kTrades])
+	ints, ok := klineInts(&v)
 	closed, ok2 := jsonscan.Bool(v[kClosed])
-	if !ok1 || !ok2 || v[kSymbol].Kind != jsonscan.String || v[kInterval].Kind != jsonscan.String || string(v[kInterval].Raw) != "1m" {
+	if !ok || !ok2 || v[kSymbol].Kind != jsonscan.String || v[kInterval].Kind != jsonscan.String || string(v[kInterval].Raw) != "1m" {
 		return market.Candle{}, false
 	}
 	var dec [6]market.Decimal
@@ -109,15 +96,26 @@ func (d *Decoder) klineBody(it *jsonscan.Iter) (market.Candle, bool) {
 			return market.Candle{}, false
 		}
 	}
-	open := ints[0]
+	open := ints[kOpenT]
 	c := market.Candle{Market: d.syms.Market(v[kSymbol].Raw), Interval: market.I1m, OpenTime: open,
-		Open: dec[0], High: dec[1], Low: dec[2], Close: dec[3], Volume: dec[4], Quote: dec[5], Trades: trades,
-		State: market.Provisional, Source: market.SourceKline, LastSeq: max(ints[3], 0)}
+		Open: dec[0], High: dec[1], Low: dec[2], Close: dec[3], Volume: dec[4], Quote: dec[5], Trades: ints[kTrades],
+		State: market.Provisional, Source: market.SourceKline, LastSeq: max(ints[kLast], 0)}
 	if closed {
 		c.State = market.Reconciled
 	}
-	if ints[1] != open+market.I1m.Millis()-1 || c.Validate() != nil {
+	if ints[kCloseT] != open+market.I1m.Millis()-1 || c.Validate() != nil {
 		return market.Candle{}, false
 	}
 	return c, true
+}
+
+// klineInts reads the kline's integers (t, T, f, L and n) by their slots;
+// ok is false unless every one is an integer.
+func klineInts(v *[17]jsonscan.Value) (ints [17]int64, ok bool) {
+	for _, slot := range [...]int{kOpenT, kCloseT, kFirst, kLast, kTrades} {
+		if ints[slot], ok = jsonscan.Int(v[slot]); !ok {
+			return ints, false
+		}
+	}
+	return ints, true
 }
