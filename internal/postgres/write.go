@@ -43,7 +43,11 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 		if derive == nil {
 			return nil
 		}
-		more, err := derive(ctx, txReader{b.tx}, res.Changed)
+		windows, err := readWindows(ctx, b.tx, res.Changed)
+		if err != nil {
+			return err
+		}
+		more, err := derive(ctx, windows, res.Changed)
 		if err != nil {
 			return fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
 		}
@@ -290,12 +294,4 @@ func byKey(rows []market.Candle) map[market.Key]*market.Candle {
 		have[rows[i].Key()] = &rows[i]
 	}
 	return have
-}
-
-// txReader reads candles inside a write transaction (store.Reader), so a
-// derive sees the batch's own rows.
-type txReader struct{ tx pgx.Tx }
-
-func (r txReader) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
-	return rangeOf(ctx, r.tx, m, iv, from, to, 1<<62)
 }
