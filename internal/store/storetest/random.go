@@ -2,11 +2,13 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	candles "github.com/candlewire/candlewire/internal/candle"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -53,6 +55,45 @@ func SameRows(t testing.TB, a, b store.Candles, markets []market.Market) {
 					t.Fatalf("%s %s row %d:\n%+v\n%+v", m, iv, i, x[i], y[i])
 				}
 			}
+		}
+	}
+}
+
+// SameUnderRandomWrites writes the same random batches (RandomVersions,
+// with candle.Rollup deriving their coarser bins, and one in ten
+// transactions failing in the derive, so rolled back) into two stores,
+// checks they fail and succeed together, and every check batches that
+// they hold the same rows (SameRows).
+func SameUnderRandomWrites(t testing.TB, a, b store.Store, seed uint64, batches, check int) {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	markets := []market.Market{{Venue: "binance", Symbol: "BTCUSDT"}, {Venue: "okx", Symbol: "ETH-USDT"}}
+	errDerive := errors.New("derive failed")
+	now := int64(1_700_000_000_000)
+	for batch := range batches {
+		now += int64(rng.IntN(3)) * 20_000
+		cs := RandomVersions(rng, markets, market.I1m.Truncate(now))
+		fail := rng.IntN(10) == 0
+		derive := func(ctx context.Context, r store.Reader, changed []market.Candle) ([]market.Candle, error) {
+			out, err := candles.Rollup(ctx, r, changed)
+			if fail {
+				return nil, errDerive
+			}
+			return out, err
+		}
+		_, _, errA := a.Write(ctx, cs, derive)
+		_, _, errB := b.Write(ctx, cs, derive)
+		if !errors.Is(errA, errDerive) && errA != nil || (errA == nil) != (errB == nil) {
+			t.Fatalf("batch %d: first store %v, second %v", batch, errA, errB)
+		}
+		if batch%check == check-1 || batch == batches-1 {
+			SameRows(t, a, b, markets)
+		}
+	}
+	for _, m := range markets {
+		if bad := WrongRollups(t, a, m); len(bad) > 0 {
+			t.Fatalf("%s: %d wrong rollups, first %s", m, len(bad), bad[0])
 		}
 	}
 }
