@@ -52,7 +52,9 @@ func NewWriter(st store.Store, pub Publisher, log *slog.Logger, met *metrics.Met
 }
 
 // Put queues candle versions. A newer version of a queued bin replaces it,
-// unless it is earlier in the lifecycle.
+// unless the store's merge would refuse it after the queued one (earlier
+// in the lifecycle, or a forming 1m bin built from less of it): what is
+// stored then does not depend on where the flushes fall.
 func (w *Writer) Put(cs ...market.Candle) {
 	if len(cs) == 0 {
 		return
@@ -62,8 +64,10 @@ func (w *Writer) Put(cs ...market.Candle) {
 		w.room.Wait()
 	}
 	for _, c := range cs {
-		if old, ok := w.pending[c.Key()]; ok && c.State < old.State {
-			continue
+		if old, ok := w.pending[c.Key()]; ok {
+			if _, o := market.Merge(&old, c); o == market.Stale {
+				continue // the store would refuse it after old: so does the queue, whenever the flushes fall
+			}
 		}
 		w.pending[c.Key()] = c
 	}

@@ -51,6 +51,35 @@ func TestWriterConflatesAndKeepsBatchesOnFailure(t *testing.T) {
 	}
 }
 
+// TestWriterQueueMergesAsTheStore: a forming 1m version built from less of
+// its bin than the queued one (as a venue's forming kline runs ahead of its
+// trades) does not replace it in the queue, as the store would refuse it
+// after the queued one: what is stored does not depend on where the
+// flushes fall.
+func TestWriterQueueMergesAsTheStore(t *testing.T) {
+	ahead, behind := bin(0, "1", market.Provisional), bin(0, "2", market.Provisional)
+	ahead.Volume, ahead.Trades = market.MustDecimal("9835"), 34
+	behind.Volume, behind.Trades = market.MustDecimal("9816"), 37
+	for _, flushBetween := range []bool{false, true} {
+		st := store.NewMemory(nil)
+		w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
+		w.Put(ahead)
+		if flushBetween {
+			if err := w.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.Put(behind)
+		if err := w.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := st.Candles(context.Background(), market.Default, market.I1m, 0, 1e12)
+		if len(got) != 1 || !got[0].Volume.Equal(ahead.Volume) {
+			t.Fatalf("flush between %v: stored %+v; want the version with more of its bin", flushBetween, got)
+		}
+	}
+}
+
 func TestWriterPutDoesNotBlockWhenDraining(t *testing.T) {
 	st := &flakyStore{Memory: store.NewMemory(nil), broken: true}
 	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
