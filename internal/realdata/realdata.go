@@ -48,13 +48,8 @@ func Seeds(name string, n int) [][]byte {
 	if err != nil {
 		return nil
 	}
-	var out [][]byte
-	for _, line := range strings.Split(string(b), "\n") {
-		if _, msg, ok := strings.Cut(line, ": "); ok && !strings.Contains(line, " <- ") && len(out) < n {
-			out = append(out, []byte(msg))
-		}
-	}
-	return out
+	out, _ := Parse(bytes.NewReader(b))
+	return out[:min(n, len(out))]
 }
 
 func seedDir() string {
