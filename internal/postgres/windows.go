@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -57,7 +58,7 @@ func readWindows(ctx context.Context, tx pgx.Tx, changed []market.Candle) (*wind
 		r.rows[sr] = append(r.rows[sr], c)
 	}
 	for _, cs := range r.rows {
-		slices.SortFunc(cs, func(a, b market.Candle) int { return int(a.OpenTime - b.OpenTime) })
+		slices.SortFunc(cs, func(a, b market.Candle) int { return cmp.Compare(a.OpenTime, b.OpenTime) })
 	}
 	return r, nil
 }
@@ -85,11 +86,11 @@ func (r *windowReader) Candles(ctx context.Context, m market.Market, iv market.I
 	if !ok || from < sp.from || to > sp.to {
 		return rangeOf(ctx, r.tx, m, iv, from, to, 1<<62)
 	}
+	rows := r.rows[sr] // by open time: from its first row at from on
+	i, _ := slices.BinarySearchFunc(rows, from, func(c market.Candle, t int64) int { return cmp.Compare(c.OpenTime, t) })
 	var out []market.Candle
-	for _, c := range r.rows[sr] {
-		if c.OpenTime >= from && c.OpenTime < to {
-			out = append(out, c)
-		}
+	for ; i < len(rows) && rows[i].OpenTime < to; i++ {
+		out = append(out, rows[i])
 	}
 	return out, nil
 }
