@@ -75,6 +75,8 @@ func TestBenchFanoutSweep(t *testing.T) {
 		Floor      int64   `json:"floor_per_1000_writes"`
 		Sockets    int     `json:"floor_sockets"`
 		Ratio      float64 `json:"floor_ratio"`
+		Live       int64   `json:"live_floor_per_1000_writes"`
+		LiveRatio  float64 `json:"live_floor_ratio"`
 	}
 	if err := json.Unmarshal(out, &rs); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -91,6 +93,9 @@ func TestBenchFanoutSweep(t *testing.T) {
 		}
 		if runtime.GOOS == "linux" && (r.ServerCPUs != serverCPU || r.ClientCPUs != clientCPU || r.Floor <= 0 || r.Sockets != r.Clients || r.Ratio <= 0) {
 			t.Errorf("%d clients: pinned to %q / %q, floor %d ns per 1000 writes on %d sockets, ratio %v", r.Clients, r.ServerCPUs, r.ClientCPUs, r.Floor, r.Sockets, r.Ratio)
+		}
+		if runtime.GOOS == "linux" && (r.Live <= 0 || r.LiveRatio <= 0) {
+			t.Errorf("%d clients: live-reader floor %d ns per 1000 writes, ratio %v", r.Clients, r.Live, r.LiveRatio)
 		}
 	}
 	f, err := os.Open(chart)

@@ -9,14 +9,21 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/candlewire/candlewire/internal/wsconn"
 )
 
 // Floor is the least a fan-out round can cost on this machine: one frame
 // written with the bare write system call to each of Sockets loopback TCP
-// sockets, by as many threads as GOMAXPROCS, with no WebSocket, no hub and
-// no reader (the receiving ends are in no epoll set; they are drained
-// between rounds, outside the measurement).
+// sockets, by as many threads as GOMAXPROCS, with no WebSocket and no hub.
+// In the plain floor nothing reads the receiving ends while the frames are
+// written (they are in no epoll set and are drained between rounds,
+// outside the measurement). In the live floor reader threads wait on them
+// in epoll sets and read each frame as it comes, as the benchmark's
+// clients do: the writer is then charged what the kernel does for a live
+// reader (its side of the segment, run inline on loopback, and its
+// wake-up).
 type Floor struct {
 	Sockets int
 	Writes  int64
@@ -34,51 +41,91 @@ func (f Floor) Per1000() time.Duration {
 
 // MeasureFloor opens sockets loopback connections (fewer when the
 // descriptor limit is lower) and writes a frame of size bytes to each,
-// round after round, for at least d.
+// round after round, for at least d, with nothing reading them.
 func MeasureFloor(sockets, size int, d time.Duration) (Floor, error) {
+	return measureFloor(sockets, size, d, nil)
+}
+
+// MeasureLiveFloor is MeasureFloor with the receiving ends read as the
+// frames arrive, by reader threads on readerCPUs (none: anywhere) whose
+// CPU is not counted.
+func MeasureLiveFloor(sockets, size int, d time.Duration, readerCPUs []int) (Floor, error) {
+	if readerCPUs == nil {
+		readerCPUs = []int{}
+	}
+	return measureFloor(sockets, size, d, readerCPUs)
+}
+
+// measureFloor is the plain floor when readerCPUs is nil, the live floor
+// otherwise.
+func measureFloor(sockets, size int, d time.Duration, readerCPUs []int) (Floor, error) {
 	servers, clients, closeAll, err := floorPairs(sockets)
 	defer closeAll()
 	if err != nil {
 		return Floor{}, err
 	}
-	payload := size - 2 // a frame header of 2 bytes up to 125 bytes of payload, of 4 up to 65,535
-	if payload > 125 {
-		payload = size - 4
+	w := writers{n: runtime.GOMAXPROCS(0)}
+	if err := unix.SchedGetaffinity(0, &w.cpus); err != nil {
+		return Floor{}, fmt.Errorf("floor: the writers' CPUs: %w", err)
 	}
-	frame := wsconn.AppendText(nil, make([]byte, max(payload, 1)))
+	if readerCPUs != nil {
+		stop, err := startReaders(clients, readerCPUs, w.n)
+		if err != nil {
+			return Floor{}, err
+		}
+		defer stop()
+	}
+	frame := floorFrame(size)
 	f := Floor{Sockets: len(servers)}
 	for f.Wall < d {
 		start := time.Now()
-		cpu, err := writeRound(servers, frame)
+		cpu, err := w.round(servers, frame)
 		if err != nil {
 			return f, err
 		}
 		f.Wall += time.Since(start)
 		f.CPU += cpu
 		f.Writes += int64(len(servers))
-		drainFDs(clients)
+		if readerCPUs == nil {
+			drainFDs(clients)
+		}
 	}
 	return f, nil
 }
 
-// writeRound writes frame to every server socket from GOMAXPROCS threads
-// and returns their CPU time.
-func writeRound(servers []int, frame []byte) (time.Duration, error) {
-	workers := runtime.GOMAXPROCS(0)
+// floorFrame is a WebSocket text frame of size bytes in all.
+func floorFrame(size int) []byte {
+	payload := size - 2 // a frame header of 2 bytes up to 125 bytes of payload, of 4 up to 65,535
+	if payload > 125 {
+		payload = size - 4
+	}
+	return wsconn.AppendText(nil, make([]byte, max(payload, 1)))
+}
+
+// writers are the floor's writing threads: n of them, on cpus.
+type writers struct {
+	n    int
+	cpus unix.CPUSet
+}
+
+// round writes frame to every server socket from the writer threads and
+// returns their CPU time. Each thread is pinned to the writers' CPUs (a
+// thread the runtime starts may inherit a reader's) and ends with its
+// goroutine, so no thread leaves with a changed affinity.
+func (w writers) round(servers []int, frame []byte) (time.Duration, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var total time.Duration
 	var first error
-	for w := range workers {
+	for i := range w.n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
+			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+			err := unix.SchedSetaffinity(0, &w.cpus)
 			t0 := threadCPU()
-			var err error
-			for i := w; i < len(servers) && err == nil; i += workers {
-				_, err = syscall.Write(servers[i], frame)
+			for j := i; j < len(servers) && err == nil; j += w.n {
+				_, err = syscall.Write(servers[j], frame)
 			}
 			cpu := threadCPU() - t0
 			mu.Lock()

@@ -22,3 +22,8 @@ func (f Floor) Per1000() time.Duration { return 0 }
 func MeasureFloor(int, int, time.Duration) (Floor, error) {
 	return Floor{}, errors.New("the write floor is measured on Linux only")
 }
+
+// MeasureLiveFloor is not measured on this system.
+func MeasureLiveFloor(int, int, time.Duration, []int) (Floor, error) {
+	return Floor{}, errors.New("the write floor is measured on Linux only")
+}

@@ -68,11 +68,16 @@ type Result struct {
 	ServerCPUs     string        `json:"server_cpus,omitempty"`  // pinned to, or "" for unpinned
 	ClientCPUs     string        `json:"client_cpus,omitempty"`
 	// FloorPer1000 is the CPU of 1,000 bare writes of an update's size to
-	// loopback sockets (Floor), measured by this process on its CPUs right
-	// after the run; FloorRatio is CPUPer1000 over it.
+	// loopback sockets nobody reads (Floor), measured by this process on
+	// its CPUs right after the run; FloorRatio is CPUPer1000 over it.
 	FloorPer1000 time.Duration `json:"floor_per_1000_writes,omitempty"`
 	FloorSockets int           `json:"floor_sockets,omitempty"`
 	FloorRatio   float64       `json:"floor_ratio,omitempty"`
+	// LiveFloorPer1000 is the same with readers on the clients' CPUs
+	// reading each frame as it arrives (MeasureLiveFloor), and
+	// LiveFloorRatio CPUPer1000 over it.
+	LiveFloorPer1000 time.Duration `json:"live_floor_per_1000_writes,omitempty"`
+	LiveFloorRatio   float64       `json:"live_floor_ratio,omitempty"`
 }
 
 // Run serves one stream, connects the clients in a child process, and
@@ -131,19 +136,30 @@ func (o Options) pinned() bool {
 	return len(o.ServerCPUs) > 0 || !slices.Equal(o.ClientCPUs, AllowedCPUs())
 }
 
-// floor measures the bare-write floor on as many sockets as there were
-// clients (as many as fit) and sets the ratio.
+// floor measures the bare-write floors, plain and live, on as many
+// sockets as there were clients (as many as fit) and sets the ratios.
 func (r *Result) floor(o Options) error {
 	o.logf("%s: measuring the bare-write floor", o.Transport)
-	f, err := MeasureFloor(r.Connected, int(max(r.BytesPerUpdate, 64)), min(2*time.Second, o.Duration/4))
+	size, d := int(max(r.BytesPerUpdate, 64)), min(2*time.Second, o.Duration/4)
+	f, err := MeasureFloor(r.Connected, size, d)
 	if err != nil {
 		return fmt.Errorf("the write floor: %w", err)
 	}
-	r.FloorPer1000, r.FloorSockets = f.Per1000(), f.Sockets
-	if r.FloorPer1000 > 0 {
-		r.FloorRatio = float64(r.CPUPer1000) / float64(r.FloorPer1000)
+	r.FloorPer1000, r.FloorSockets, r.FloorRatio = f.Per1000(), f.Sockets, ratio(r.CPUPer1000, f.Per1000())
+	o.logf("%s: measuring the bare-write floor with live readers", o.Transport)
+	if f, err = MeasureLiveFloor(r.Connected, size, d, o.ClientCPUs); err != nil {
+		return fmt.Errorf("the live write floor: %w", err)
 	}
+	r.LiveFloorPer1000, r.LiveFloorRatio = f.Per1000(), ratio(r.CPUPer1000, f.Per1000())
 	return nil
+}
+
+// ratio is a over b, 0 when b is.
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }
 
 func (o Options) logf(format string, args ...any) {

@@ -35,21 +35,29 @@ func ChartRuns(path, name, counts string, rate float64, rs []Result) error {
 // PrintTable writes results as a Markdown table, as docs/benchmarks.md
 // records them.
 func PrintTable(stdout io.Writer, results []Result) {
-	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | p50 / p99 / max at the socket | server CPU | client CPU | CPU per 1000 deliveries | bare-write floor per 1000 | × floor | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn | CPUs server / clients |\n")
-	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | p50 / p99 / max at the socket | server CPU | client CPU | CPU per 1000 deliveries | bare-write floor per 1000 | × floor | live-reader floor per 1000 | × live floor | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn | CPUs server / clients |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range results {
-		arrival, floor, ratio := "n/a", "n/a", "n/a"
+		arrival := "n/a"
 		if x.ArrivalMax > 0 {
 			arrival = ms(x.ArrivalP50) + " / " + ms(x.ArrivalP99) + " / " + ms(x.ArrivalMax)
 		}
-		if x.FloorPer1000 > 0 {
-			floor, ratio = x.FloorPer1000.Round(time.Microsecond).String(), fmt.Sprintf("%.2f", x.FloorRatio)
-		}
-		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %s | %s | %.0f | %.1f | %.1f KiB | %.1f KiB | %s / %s |\n",
+		floor, times := floorCells(x.FloorPer1000, x.FloorRatio)
+		live, liveTimes := floorCells(x.LiveFloorPer1000, x.LiveFloorRatio)
+		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %s | %s | %s | %s | %.0f | %.1f | %.1f KiB | %.1f KiB | %s / %s |\n",
 			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), arrival, 100*x.CPUShare, 100*x.ClientCPU.Seconds()/x.Duration.Seconds(),
-			x.CPUPer1000.Round(time.Microsecond), floor, ratio, x.BytesPerUpdate, x.RequestsPerSec, x.IdleRSSPerConn/1024, x.IdleMemPerConn/1024,
+			x.CPUPer1000.Round(time.Microsecond), floor, times, live, liveTimes, x.BytesPerUpdate, x.RequestsPerSec, x.IdleRSSPerConn/1024, x.IdleMemPerConn/1024,
 			orAll(x.ServerCPUs), orAll(x.ClientCPUs))
 	}
+}
+
+// floorCells are a floor's table cells: its CPU per 1,000 writes and the
+// run's ratio to it, n/a when it was not measured.
+func floorCells(per1000 time.Duration, ratio float64) (string, string) {
+	if per1000 <= 0 {
+		return "n/a", "n/a"
+	}
+	return per1000.Round(time.Microsecond).String(), fmt.Sprintf("%.2f", ratio)
 }
 
 // orAll names an unpinned process's CPUs.
