@@ -81,16 +81,6 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return nil
-}
-
 // dbEnv names the variable that says which store to use when --db does
 // not (run, backfill, export): a SQLite file or a postgres:// URL.
 const dbEnv = "CANDLEWIRE_DB"

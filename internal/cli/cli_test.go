@@ -34,7 +34,15 @@ func TestExitCodesAndErrors(t *testing.T) {
 	}{
 		{args: []string{"help"}, code: 0, want: "candlewire run"},
 		{args: []string{"frobnicate"}, code: 2, want: `unknown command "frobnicate"`},
-		{args: []string{"run", "--bogus"}, code: 2, want: "flag provided but not defined"},
+		{args: []string{"run", "--bogus"}, code: 2, want: "unknown flag --bogus\nRun 'candlewire run -h' for its flags."},
+		{args: []string{"run", "--market", "x"}, code: 2, want: "candlewire run: unknown flag --market (did you mean --markets?)\n"},
+		{args: []string{"run", "-h"}, code: 0, want: "-markets string"},
+		{args: []string{"export", "--help"}, code: 0, want: "Usage of candlewire export:"},
+		{args: []string{"export", "binance:BTCUSDT"}, code: 2, want: `unexpected argument "binance:BTCUSDT" (candlewire export takes flags only)`},
+		{args: []string{"export", "--from"}, code: 2, want: "flag needs an argument: --from"},
+		{args: []string{"sim", "--speed", "fast"}, code: 2, want: `invalid value "fast" for flag --speed`},
+		{args: []string{"watch", "--json=maybe"}, code: 2, want: `invalid boolean value "maybe" for --json`},
+		{args: []string{"replay", "--listen", "127.0.0.1:0", "--speed", "-1", "x.zst"}, code: 2, want: "replay needs recording files"},
 		{args: []string{"run", "--markets", "BTCUSDT"}, code: 2, want: "venue:SYMBOL"},
 		{args: []string{"run", "--markets", "nosuchvenue:XBTUSD", "--db", filepath.Join(dir, "a.db")}, code: 2, want: `unknown venue "nosuchvenue"`},
 		{args: []string{"run", "--markets", "bitmex:XBTUSD", "--db", filepath.Join(dir, "b.db")}, code: 1, want: "BitMEX closed on 2026-09-23"},
@@ -68,6 +76,44 @@ func TestExitCodesAndErrors(t *testing.T) {
 		cancel()
 		if code != c.code || !strings.Contains(out+errs, c.want) {
 			t.Errorf("%v: exit %d, output %q; want exit %d containing %q", c.args, code, out+errs, c.code, c.want)
+		}
+	}
+}
+
+// TestFlagsAnywhere: flags stand before, between or after the arguments,
+// and "--" ends them.
+func TestFlagsAnywhere(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		rest string
+		sim  bool
+		json string
+	}{
+		{args: nil},
+		{args: []string{"binance", "--sim"}, rest: "binance", sim: true},
+		{args: []string{"--sim", "bitmex:XBTUSD", "--json", "x", "okx:BTC-USDT"}, rest: "bitmex:XBTUSD okx:BTC-USDT", sim: true, json: "x"},
+		{args: []string{"a", "--json=y", "b", "--", "--sim", "-h"}, rest: "a b --sim -h", json: "y"},
+		{args: []string{"-", "--sim=false"}, rest: "-"},
+	} {
+		fs := newFlags("t", io.Discard)
+		sim := fs.Bool("sim", false, "")
+		js := fs.String("json", "", "")
+		rest, err := parseArgs(fs, c.args)
+		if err != nil || strings.Join(rest, " ") != c.rest || *sim != c.sim || *js != c.json {
+			t.Errorf("%q: arguments %q, --sim %v, --json %q, %v; want %q, %v, %q", c.args, rest, *sim, *js, err, c.rest, c.sim, c.json)
+		}
+	}
+}
+
+func TestNearestFlag(t *testing.T) {
+	fs := newFlags("t", io.Discard)
+	for _, name := range []string{"markets", "db", "listen", "rest-url", "ws-url", "speed"} {
+		fs.String(name, "", "")
+	}
+	for in, want := range map[string]string{"market": "markets", "marktes": "markets", "d": "db", "lsiten": "listen",
+		"rest_url": "rest-url", "wsurl": "ws-url", "Speed": "speed", "zzz": "", "config": ""} {
+		if got := nearestFlag(fs, in); got != want {
+			t.Errorf("nearestFlag(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,7 +35,7 @@ func clusterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("cluster "+verb, stderr)
 	nats := fs.String("nats", "", "the cluster's NATS servers, comma-separated (default: the config's cluster.nats)")
 	cfgPath := fs.String("config", "", "YAML config file with the cluster section")
-	rest, err := parseMixed(fs, args[1:])
+	rest, err := parseArgs(fs, args[1:])
 	if err != nil {
 		return err
 	}
@@ -163,19 +162,4 @@ func printStatus(ctx context.Context, w io.Writer, conn *cluster.Conn, members, 
 		}
 	}
 	return nil
-}
-
-// parseMixed parses flags that may come before, between or after the
-// arguments, and returns the arguments.
-func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return rest, nil
-		}
-		rest, args = append(rest, fs.Arg(0)), fs.Args()[1:]
-	}
 }

@@ -18,13 +18,14 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	var vf venueFlags
 	vf.register(fs, "list an in-process simulator's instruments", false)
-	if err := parseFlags(fs, args); err != nil {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(rest) != 1 {
 		return fmt.Errorf("%w: markets needs one venue (%s)", errUsage, strings.Join(slices.Sorted(slices.Values(registry.Names())), ", "))
 	}
-	venue := fs.Arg(0)
+	venue := rest[0]
 	if _, err := registry.Lookup(venue); err != nil {
 		return err
 	}

@@ -18,15 +18,16 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	listen := fs.String("listen", "127.0.0.1:9200", "address")
 	speed := fs.Float64("speed", 1, "recorded seconds per real second; 0 plays without waiting")
 	level := fs.String("log", "info", "log level")
-	if err := parseFlags(fs, args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 || *speed < 0 {
+	if len(files) == 0 || *speed < 0 {
 		return fmt.Errorf("%w: replay needs recording files (and a --speed of 0 or more)", errUsage)
 	}
 	log := newLogger(stderr, *level)
 	var sessions []replay.Session
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		lines, err := record.ReadFile(path)
 		if err != nil {
 			return err

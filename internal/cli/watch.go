@@ -29,7 +29,8 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	level := fs.String("log", "warn", "log level: debug, info, warn, error")
 	var o watchOptions
 	o.venues.register(fs, "watch an in-process exchange simulator (no network needed)", true)
-	if err := parseFlags(fs, args); err != nil {
+	markets, err := parseArgs(fs, args)
+	if err != nil {
 		return o, err
 	}
 	o.format, o.db, o.log = "text", *db, *level
@@ -37,10 +38,9 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 		o.format = "jsonl"
 	}
 	list := market.Default.String()
-	if fs.NArg() > 0 {
-		list = strings.Join(fs.Args(), ",")
+	if len(markets) > 0 {
+		list = strings.Join(markets, ",")
 	}
-	var err error
 	if o.Markets, err = market.ParseMarkets(list); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// misuse is a command-line mistake told in one line with a hint; it is an
+// errUsage (exit status 2).
+type misuse struct{ msg string }
+
+func (m misuse) Error() string        { return m.msg }
+func (m misuse) Is(target error) bool { return target == errUsage }
+
+// parseArgs parses a command's flags wherever they stand among its
+// arguments (`watch bitmex:XBTUSD --sim` as well as `watch --sim
+// bitmex:XBTUSD`) and returns the arguments in order; after "--" every
+// word is an argument. -h and --help print the command's flags and return
+// flag.ErrHelp. Any other mistake is one line naming it, with a hint.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := parseOnce(fs, args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if used := len(args) - len(left); used > 0 && args[used-1] == "--" {
+			return append(rest, left...), nil
+		}
+		if len(left) == 0 {
+			return rest, nil
+		}
+		rest, args = append(rest, left[0]), left[1:]
+	}
+}
+
+// parseFlags is parseArgs for a command that takes no arguments: any is a
+// mistake.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	rest, err := parseArgs(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = misuse{fmt.Sprintf("unexpected argument %q (%s takes flags only)\n%s", rest[0], fs.Name(), helpHint(fs))}
+	}
+	return err
+}
+
+// parseOnce parses up to the first argument, keeping the flag package's
+// own usage dump for -h alone.
+func parseOnce(fs *flag.FlagSet, args []string) error {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		printHelp(fs)
+		return err
+	}
+	return misuse{explain(fs, err.Error()) + "\n" + helpHint(fs)}
+}
+
+// printHelp writes the command's help: its own Usage if it set one, else
+// its flags.
+func printHelp(fs *flag.FlagSet) {
+	if fs.Usage != nil {
+		fs.Usage()
+		return
+	}
+	fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
+	fs.PrintDefaults()
+}
+
+func helpHint(fs *flag.FlagSet) string {
+	return fmt.Sprintf("Run '%s -h' for its flags.", fs.Name())
+}
+
+// explain rewrites the flag package's error in the words users type:
+// --name, and a suggestion for a flag that does not exist.
+func explain(fs *flag.FlagSet, msg string) string {
+	const unknown = "flag provided but not defined: -"
+	if name, ok := strings.CutPrefix(msg, unknown); ok {
+		if near := nearestFlag(fs, name); near != "" {
+			return fmt.Sprintf("unknown flag --%s (did you mean --%s?)", name, near)
+		}
+		return fmt.Sprintf("unknown flag --%s", name)
+	}
+	for _, p := range []string{"flag needs an argument: -", "for flag -", " for -"} {
+		if i := strings.Index(msg, p); i >= 0 && !strings.HasPrefix(msg[i+len(p):], "-") {
+			msg = msg[:i+len(p)] + "-" + msg[i+len(p):]
+		}
+	}
+	return msg
+}
+
+// nearestFlag is the defined flag closest to name, or "" if none is
+// close: a prefix either way, or a few letters apart.
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestDist := "", 0
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(strings.ToLower(name), f.Name)
+		if strings.HasPrefix(f.Name, name) || strings.HasPrefix(name, f.Name) {
+			d = min(d, 1)
+		}
+		if d <= max(1, len(f.Name)/3) && (best == "" || d < bestDist) {
+			best, bestDist = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
