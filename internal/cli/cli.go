@@ -36,6 +36,7 @@ Usage:
   candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
   candlewire bench    collect [--markets 300] [--speed X] [--duration 5m] [--fault F]
   candlewire bench    soak [--ws 5000] [--sse 500] [--poll 500] [--duration 1h] [--every 1m] [--fault-every 3m]
+  candlewire version
 
 Markets are venue:SYMBOL (default binance:BTCUSDT). Times are RFC 3339, YYYY-MM-DD,
 Unix milliseconds, "now", or a duration before now such as 6h.
@@ -55,7 +56,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
 		"record": recordCmd, "replay": replayCmd, "markets": marketsCmd, "migrate": migrateCmd,
-		"collect": collectCmd, "serve": serveCmd, "cluster": clusterCmd,
+		"collect": collectCmd, "serve": serveCmd, "cluster": clusterCmd, "version": versionCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

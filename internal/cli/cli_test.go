@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +39,8 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"run", "--bogus"}, code: 2, want: "unknown flag --bogus\nRun 'candlewire run -h' for its flags."},
 		{args: []string{"run", "--market", "x"}, code: 2, want: "candlewire run: unknown flag --market (did you mean --markets?)\n"},
 		{args: []string{"run", "-h"}, code: 0, want: "-markets string"},
+		{args: []string{"version"}, code: 0, want: "candlewire "},
+		{args: []string{"version", "--short"}, code: 2, want: "unknown flag --short"},
 		{args: []string{"export", "--help"}, code: 0, want: "Usage of candlewire export:"},
 		{args: []string{"export", "binance:BTCUSDT"}, code: 2, want: `unexpected argument "binance:BTCUSDT" (candlewire export takes flags only)`},
 		{args: []string{"export", "--from"}, code: 2, want: "flag needs an argument: --from"},
@@ -114,6 +118,33 @@ func TestNearestFlag(t *testing.T) {
 		"rest_url": "rest-url", "wsurl": "ws-url", "Speed": "speed", "zzz": "", "config": ""} {
 		if got := nearestFlag(fs, in); got != want {
 			t.Errorf("nearestFlag(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestVersionLine(t *testing.T) {
+	set := func(kv ...string) []debug.BuildSetting {
+		var out []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return out
+	}
+	arch := " go1.26.8 " + runtime.GOOS + "/" + runtime.GOARCH
+	for _, c := range []struct {
+		info debug.BuildInfo
+		want string
+	}{
+		{debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v0.4.0"}}, "candlewire v0.4.0" + arch},
+		{debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+			Settings: set("vcs.revision", "5108bc3aa", "vcs.time", "2026-11-29T13:00:00Z", "vcs.modified", "false")},
+			"candlewire (devel) commit 5108bc3aa (2026-11-29T13:00:00Z)" + arch},
+		{debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+			Settings: set("vcs.revision", "5108bc3aa", "vcs.time", "2026-11-29T13:00:00Z", "vcs.modified", "true")},
+			"candlewire (devel) commit 5108bc3aa (2026-11-29T13:00:00Z, modified)" + arch},
+	} {
+		if got := versionLine(&c.info); got != c.want {
+			t.Errorf("versionLine = %q, want %q", got, c.want)
 		}
 	}
 }
