@@ -39,7 +39,7 @@ Usage:
   candlewire version
 
 Markets are venue:SYMBOL (default binance:BTCUSDT). Times are RFC 3339, YYYY-MM-DD,
-Unix milliseconds, "now", or a duration before now such as 6h.
+Unix milliseconds, "now", or a duration before now such as 6h, 3d or 2w.
 Run "candlewire COMMAND -h" for a command's flags.
 `
 
