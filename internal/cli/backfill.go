@@ -14,6 +14,7 @@ import (
 type backfillOptions struct {
 	node.BackfillConfig
 	venues venueFlags
+	log    logFlags
 }
 
 func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
@@ -23,6 +24,7 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	toS := fs.String("to", "now", "end time")
 	var o backfillOptions
 	db := fs.String("db", "", dbUsage)
+	o.log.register(fs, "warn")
 	o.venues.register(fs, "backfill from an in-process simulator", false)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
@@ -44,6 +46,7 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	}
 	cfg, eps, err := o.venues.load()
 	o.Endpoints, o.DB = eps, dbOf(*db, cfg.DB)
+	o.log.withConfig(cfg.Log, cfg.LogFormat)
 	return o, err
 }
 
@@ -52,7 +55,10 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, "warn")
+	log, err := o.log.logger(stderr)
+	if err != nil {
+		return err
+	}
 	var stop func()
 	if o.Endpoints, stop, err = o.venues.start(o.Endpoints, log); err != nil {
 		return err

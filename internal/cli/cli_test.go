@@ -40,6 +40,10 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"run", "--market", "x"}, code: 2, want: "candlewire run: unknown flag --market (did you mean --markets?)\n"},
 		{args: []string{"run", "-h"}, code: 0, want: "-markets string"},
 		{args: []string{"version"}, code: 0, want: "candlewire "},
+		{args: []string{"sim", "--log-format", "yaml"}, code: 2, want: `--log-format "yaml": want text or json`},
+		{args: []string{"run", "--log", "loud", "--db", filepath.Join(dir, "g.db")}, code: 2, want: `--log "loud": want debug, info, warn or error`},
+		{args: []string{"run", "--config", writeFile(t, dir, "fmt.yaml", "log_format: xml"), "--db", filepath.Join(dir, "h.db")}, code: 2, want: `log_format: "xml" is neither text nor json`},
+		{args: []string{"backfill", "--from", "1h", "--log", "loud"}, code: 2, want: `--log "loud"`},
 		{args: []string{"version", "--short"}, code: 2, want: "unknown flag --short"},
 		{args: []string{"export", "--help"}, code: 0, want: "Usage of candlewire export:"},
 		{args: []string{"export", "binance:BTCUSDT"}, code: 2, want: `unexpected argument "binance:BTCUSDT" (candlewire export takes flags only)`},
@@ -118,6 +122,30 @@ func TestNearestFlag(t *testing.T) {
 		"rest_url": "rest-url", "wsurl": "ws-url", "Speed": "speed", "zzz": "", "config": ""} {
 		if got := nearestFlag(fs, in); got != want {
 			t.Errorf("nearestFlag(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestJSONLogs: --log-format json writes one JSON object per line, and
+// the config's log_format does the same when no flag is given.
+func TestJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"watch", "--sim", "--log", "info", "--log-format", "json"},
+		{"watch", "--sim", "--config", writeFile(t, dir, "json.yaml", "log: info\nlog_format: json")},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		code, _, errs := run(t, ctx, args...)
+		cancel()
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if code != 0 || len(lines) == 0 || lines[0] == "" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, errs)
+		}
+		for _, line := range lines {
+			var rec struct{ Time, Level, Msg string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Time == "" || rec.Level == "" || rec.Msg == "" {
+				t.Errorf("%v: log line %q is not a JSON record (%v)", args, line, err)
+			}
 		}
 	}
 }

@@ -79,7 +79,10 @@ func tryReport(url string) (int, healthAnswer, error) {
 func TestRunLogHoldsBackRepeats(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
-	log, flush := runLogger(&b, "info")
+	log, flush, err := runLogger(&b, logFlags{fallback: "info"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	full := errors.New("database or disk is full")
 	for range 40 {
 		log.With("component", "writer").Error("store write failed; will retry", "err", full)

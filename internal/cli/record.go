@@ -17,7 +17,7 @@ type recordOptions struct {
 	duration time.Duration
 	eps      node.Endpoints
 	venues   venueFlags
-	log      string
+	log      logFlags
 }
 
 func parseRecord(args []string, stderr io.Writer) (recordOptions, error) {
@@ -27,8 +27,8 @@ func parseRecord(args []string, stderr io.Writer) (recordOptions, error) {
 	rotate := fs.Duration("rotate", time.Hour, "start a new file after this long")
 	maxMB := fs.Int64("max-size", 256, "or after this many MiB of lines")
 	dur := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
-	level := fs.String("log", "info", "log level")
 	var o recordOptions
+	o.log.register(fs, "info")
 	o.venues.register(fs, "record an in-process exchange simulator", true)
 	o.venues.seed = 0 // record's simulator has always used seed 0
 	if err := parseFlags(fs, args); err != nil {
@@ -38,8 +38,10 @@ func parseRecord(args []string, stderr io.Writer) (recordOptions, error) {
 	if err != nil || *rotate <= 0 || *maxMB <= 0 || *dur < 0 {
 		return o, fmt.Errorf("%w: --markets, --rotate, --max-size or --duration: %v", errUsage, err)
 	}
-	o.markets, o.rec, o.duration, o.log = ms, record.Config{Dir: *dir, Rotate: *rotate, MaxBytes: *maxMB << 20}, *dur, *level
-	_, o.eps, err = o.venues.load()
+	o.markets, o.rec, o.duration = ms, record.Config{Dir: *dir, Rotate: *rotate, MaxBytes: *maxMB << 20}, *dur
+	cfg, eps, err := o.venues.load()
+	o.eps = eps
+	o.log.withConfig(cfg.Log, cfg.LogFormat)
 	return o, err
 }
 
@@ -50,7 +52,10 @@ func recordCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, o.log)
+	log, err := o.log.logger(stderr)
+	if err != nil {
+		return err
+	}
 	eps, stop, err := o.venues.start(o.eps, log)
 	if err != nil {
 		return err

@@ -17,7 +17,8 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlags("replay", stderr)
 	listen := fs.String("listen", "127.0.0.1:9200", "address")
 	speed := fs.Float64("speed", 1, "recorded seconds per real second; 0 plays without waiting")
-	level := fs.String("log", "info", "log level")
+	var lf logFlags
+	lf.register(fs, "info")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -25,7 +26,10 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(files) == 0 || *speed < 0 {
 		return fmt.Errorf("%w: replay needs recording files (and a --speed of 0 or more)", errUsage)
 	}
-	log := newLogger(stderr, *level)
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
 	var sessions []replay.Session
 	for _, path := range files {
 		lines, err := record.ReadFile(path)

@@ -15,20 +15,21 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 )
 
-// parseRun reads run's flags and config into the node's settings and the
-// log level.
-func parseRun(args []string, stderr io.Writer) (node.Config, string, error) {
+// parseRun reads run's flags and config into the node's settings and how
+// it logs.
+func parseRun(args []string, stderr io.Writer) (node.Config, logFlags, error) {
 	return parseNode("run", node.Single, args, stderr)
 }
 
 // parseNode reads the flags and config of a node command (run, collect,
 // serve) of role.
-func parseNode(name string, role node.Role, args []string, stderr io.Writer) (node.Config, string, error) {
+func parseNode(name string, role node.Role, args []string, stderr io.Writer) (node.Config, logFlags, error) {
 	fs := newFlags(name, stderr)
 	markets := fs.String("markets", "", "comma-separated markets, venue:SYMBOL (default binance:BTCUSDT)")
 	db := fs.String("db", "", dbUsage)
 	listen := fs.String("listen", "", "HTTP address for /metrics and /healthz (default 127.0.0.1:8080)")
-	level := fs.String("log", "", "log level: debug, info, warn, error (default info)")
+	var lf logFlags
+	lf.register(fs, "info")
 	nats := fs.String("nats", "", "join a cluster: NATS servers, comma-separated nats://HOST:PORT (default: the config's cluster.nats)")
 	nodeName := fs.String("node", "", "this node's name in the cluster (default: the config's cluster.node, else the host's name)")
 	var vf venueFlags
@@ -39,25 +40,27 @@ func parseNode(name string, role node.Role, args []string, stderr io.Writer) (no
 		fs.StringVar(&vf.config, "config", "", "YAML config file; flags override it")
 	}
 	if err := parseFlags(fs, args); err != nil {
-		return node.Config{}, "", err
+		return node.Config{}, lf, err
 	}
 	cfg, eps, err := vf.load()
 	if err != nil {
-		return node.Config{}, "", err
+		return node.Config{}, lf, err
 	}
+	lf.withConfig(cfg.Log, cfg.LogFormat)
 	o := node.Config{Serve: cfg.Serve, DB: dbOf(*db, cfg.DB), Listen: cmp.Or(*listen, cfg.Listen, "127.0.0.1:8080"),
 		Endpoints: eps, Lookback: cfg.RepairLookback, Retention: cfg.Retention, Role: role, Cluster: cfg.Cluster}
 	if err := clusterFlags(&o.Cluster, *nats, *nodeName); err != nil {
-		return o, "", err
+		return o, lf, err
 	}
 	if vf.sim {
 		o.Sim = &sim.Config{Seed: vf.seed, Speed: vf.speed}
 	}
 	list := cmp.Or(*markets, strings.Join(cfg.Markets, ","), market.Default.String())
 	if o.Markets, err = market.ParseMarkets(list); err != nil {
-		return o, "", fmt.Errorf("%w: %v", errUsage, err)
+		return o, lf, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return o, cmp.Or(*level, cfg.Log, "info"), nil
+	_, err = lf.handler(io.Discard) // a mistake in either is told before anything starts
+	return o, lf, err
 }
 
 // clusterFlags applies --nats and --node over the config's cluster
@@ -89,11 +92,14 @@ func serveCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 // nodeCmd runs a node of role until ctx ends.
 func nodeCmd(ctx context.Context, name string, role node.Role, args []string, stderr io.Writer) error {
-	o, level, err := parseNode(name, role, args, stderr)
+	o, lf, err := parseNode(name, role, args, stderr)
 	if err != nil {
 		return err
 	}
-	log, flush := runLogger(stderr, level)
+	log, flush, err := runLogger(stderr, lf)
+	if err != nil {
+		return err
+	}
 	defer flush()
 	return node.Run(ctx, o, log)
 }
@@ -101,7 +107,11 @@ func nodeCmd(ctx context.Context, name string, role node.Role, args []string, st
 // runLogger is run's logger. A failing store or venue logs the same line
 // many times a second: it logs it once per 10 s, then how often it
 // repeated; flush logs the counts still held back.
-func runLogger(w io.Writer, level string) (log *slog.Logger, flush func()) {
-	h := logdedup.New(newLogger(w, level).Handler(), logdedup.Options{})
-	return slog.New(h), h.Close
+func runLogger(w io.Writer, lf logFlags) (log *slog.Logger, flush func(), err error) {
+	inner, err := lf.handler(w)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := logdedup.New(inner, logdedup.Options{})
+	return slog.New(h), h.Close, nil
 }

@@ -28,7 +28,8 @@ func parseSim(args []string, stderr io.Writer) (node.SimConfig, error) {
 	fs.DurationVar(&o.Sim.BinDelay, "bin-delay", 15*time.Second, "simulated delay before a BitMEX bin is published")
 	symbols := fs.String("symbols", demoSymbols(), "instruments to list, venue:SYMBOL (others are created on first use)")
 	startS := fs.String("start", "now", "simulated start time")
-	level := fs.String("log", "info", "log level")
+	var lf logFlags
+	lf.register(fs, "info")
 	var faults multiFlag
 	fs.Var(&faults, "fault", "inject a fault at a simulated offset: venue:kind@at[+for], e.g. binance:drop@2m (repeatable); kinds: "+
 		strings.Join(sim.FaultKinds, ", "))
@@ -39,7 +40,10 @@ func parseSim(args []string, stderr io.Writer) (node.SimConfig, error) {
 	if err != nil {
 		return o, err
 	}
-	o.Sim.Start, o.Sim.Logger = market.I1m.Truncate(start), newLogger(stderr, *level)
+	o.Sim.Start = market.I1m.Truncate(start)
+	if o.Sim.Logger, err = lf.logger(stderr); err != nil {
+		return o, err
+	}
 	if o.Symbols, err = market.ParseMarkets(*symbols); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -17,7 +17,7 @@ type watchOptions struct {
 	node.WatchConfig
 	format string // export's: "text" or "jsonl"
 	db     string
-	log    string
+	log    logFlags
 	venues venueFlags
 }
 
@@ -26,14 +26,14 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	asJSON := fs.Bool("json", false, "print JSON lines (the native candle wire format)")
 	db := fs.String("db", "", "also store candles in this SQLite file or postgres:// database (default: memory only)")
 	ivName := fs.String("interval", "1m", `intervals to print, comma-separated, or "all"`)
-	level := fs.String("log", "warn", "log level: debug, info, warn, error")
 	var o watchOptions
+	o.log.register(fs, "warn")
 	o.venues.register(fs, "watch an in-process exchange simulator (no network needed)", true)
 	markets, err := parseArgs(fs, args)
 	if err != nil {
 		return o, err
 	}
-	o.format, o.db, o.log = "text", *db, *level
+	o.format, o.db = "text", *db
 	if *asJSON {
 		o.format = "jsonl"
 	}
@@ -44,9 +44,12 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	if o.Markets, err = market.ParseMarkets(list); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if _, o.Endpoints, err = o.venues.load(); err != nil {
+	cfg, eps, err := o.venues.load()
+	if err != nil {
 		return o, err
 	}
+	o.Endpoints = eps
+	o.log.withConfig(cfg.Log, cfg.LogFormat)
 	if o.Intervals, err = market.ParseIntervals(*ivName); err != nil {
 		return o, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -60,7 +63,10 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, o.log)
+	log, err := o.log.logger(stderr)
+	if err != nil {
+		return err
+	}
 	eps, stop, err := o.venues.start(o.Endpoints, log)
 	if err != nil {
 		return err

@@ -24,7 +24,9 @@ type Config struct {
 	Listen  string           `yaml:"listen"`  // HTTP address
 	Venues  map[string]Venue `yaml:"venues"`  // per-venue endpoints, keyed by venue name
 	Log     string           `yaml:"log"`     // debug, info, warn, error
-	Serve   Serve            `yaml:"serve"`   // how clients are served
+	// LogFormat is text (key=value, the default) or json.
+	LogFormat string `yaml:"log_format"`
+	Serve     Serve  `yaml:"serve"` // how clients are served
 	// RepairLookback is how far back, before the newest stored minute, gap
 	// repair looks for minutes that are not final (and how long a history
 	// gap it fetches); zero keeps the default, 7 days (168h).
@@ -139,6 +141,9 @@ func Parse(b []byte) (Config, error) {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return Config{}, fmt.Errorf("log: unknown level %q", c.Log)
+	}
+	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
+		return Config{}, fmt.Errorf("log_format: %q is neither text nor json", c.LogFormat)
 	}
 	return c, nil
 }
