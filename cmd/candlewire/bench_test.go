@@ -15,7 +15,7 @@ import (
 
 // TestBenchTransportsRuns runs `candlewire bench transports` small: four
 // results, every client connected, updates delivered, bytes and CPU
-// measured, and no floor when asked for none. (The figures themselves are
+// measured, no idle memory for polling, and no floor when asked for none. (The figures themselves are
 // in docs/benchmarks.md.)
 func TestBenchTransportsRuns(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "bench", "transports", "--clients", "5", "--rate", "5", "--duration", "2500ms", "--warmup", "500ms", "--json", "--no-floor")
@@ -33,6 +33,7 @@ func TestBenchTransportsRuns(t *testing.T) {
 		ServerCPU      int64   `json:"server_cpu"`
 		P50            int64   `json:"p50"`
 		Floor          int64   `json:"floor_per_1000_writes"`
+		IdleRSS        float64 `json:"idle_rss_bytes_per_conn"`
 	}
 	if err := json.Unmarshal(out, &rs); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -43,6 +44,9 @@ func TestBenchTransportsRuns(t *testing.T) {
 	for _, r := range rs {
 		if r.Connected != 5 || r.Deliveries < 5 || r.BytesPerUpdate <= 0 || r.ServerCPU <= 0 || r.P50 <= 0 || r.Floor != 0 {
 			t.Errorf("%s: %+v", r.Transport, r)
+		}
+		if r.Transport == "poll" && r.IdleRSS != 0 {
+			t.Errorf("poll: idle RSS per connection %v; polling clients hold no connection to measure", r.IdleRSS)
 		}
 	}
 }

@@ -63,10 +63,13 @@ type Result struct {
 	BytesPerUpdate float64       `json:"bytes_per_update"`
 	Requests       int64         `json:"requests"`
 	RequestsPerSec float64       `json:"requests_per_sec"`
-	IdleRSSPerConn float64       `json:"idle_rss_bytes_per_conn"`
-	IdleMemPerConn float64       `json:"idle_go_bytes_per_conn"` // Go heap and stacks
-	ServerCPUs     string        `json:"server_cpus,omitempty"`  // pinned to, or "" for unpinned
-	ClientCPUs     string        `json:"client_cpus,omitempty"`
+	// IdleRSSPerConn and IdleMemPerConn (Go heap and stacks) are what
+	// each idle client costs the server; 0 for polling, whose clients hold
+	// nothing between requests.
+	IdleRSSPerConn float64 `json:"idle_rss_bytes_per_conn,omitempty"`
+	IdleMemPerConn float64 `json:"idle_go_bytes_per_conn,omitempty"`
+	ServerCPUs     string  `json:"server_cpus,omitempty"` // pinned to, or "" for unpinned
+	ClientCPUs     string  `json:"client_cpus,omitempty"`
 	// FloorPer1000 is the CPU of 1,000 bare writes of an update's size to
 	// loopback sockets nobody reads (Floor), measured by this process on
 	// its CPUs right after the run; FloorRatio is CPUPer1000 over it.
@@ -113,7 +116,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if r.Connected > 0 {
+	if r.Connected > 0 && holdsConnections(o.Transport) {
 		r.IdleRSSPerConn, r.IdleMemPerConn = float64(rss1-rss0)/float64(r.Connected), float64(mem1-mem0)/float64(r.Connected)
 	}
 	o.logf("%s: %d connected; publishing %g updates/s", o.Transport, r.Connected, o.Rate)
@@ -129,6 +132,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	return r, nil
 }
+
+// holdsConnections reports whether transport's idle clients each hold a
+// connection (and memory) on the server: all but polling.
+func holdsConnections(transport string) bool { return transport != "poll" }
 
 // pinned reports whether the run pins a process (Run fills ClientCPUs in
 // any case).

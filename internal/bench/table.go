@@ -44,9 +44,13 @@ func PrintTable(stdout io.Writer, results []Result) {
 		}
 		floor, times := floorCells(x.FloorPer1000, x.FloorRatio)
 		live, liveTimes := floorCells(x.LiveFloorPer1000, x.LiveFloorRatio)
-		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %s | %s | %s | %s | %.0f | %.1f | %.1f KiB | %.1f KiB | %s / %s |\n",
+		idleRSS, idleMem := "n/a", "n/a" // polling clients hold nothing between requests
+		if holdsConnections(x.Transport) {
+			idleRSS, idleMem = fmt.Sprintf("%.1f KiB", x.IdleRSSPerConn/1024), fmt.Sprintf("%.1f KiB", x.IdleMemPerConn/1024)
+		}
+		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s | %s / %s |\n",
 			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), arrival, 100*x.CPUShare, 100*x.ClientCPU.Seconds()/x.Duration.Seconds(),
-			x.CPUPer1000.Round(time.Microsecond), floor, times, live, liveTimes, x.BytesPerUpdate, x.RequestsPerSec, x.IdleRSSPerConn/1024, x.IdleMemPerConn/1024,
+			x.CPUPer1000.Round(time.Microsecond), floor, times, live, liveTimes, x.BytesPerUpdate, x.RequestsPerSec, idleRSS, idleMem,
 			orAll(x.ServerCPUs), orAll(x.ClientCPUs))
 	}
 }
