@@ -31,6 +31,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 	dir := t.TempDir()
 	cases := []struct {
 		args []string
+		env  string // NAME=VALUE set for the case
 		code int
 		want string
 	}{
@@ -44,6 +45,9 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"run", "--log", "loud", "--db", filepath.Join(dir, "g.db")}, code: 2, want: `--log "loud": want debug, info, warn or error`},
 		{args: []string{"run", "--config", writeFile(t, dir, "fmt.yaml", "log_format: xml"), "--db", filepath.Join(dir, "h.db")}, code: 2, want: `log_format: "xml" is neither text nor json`},
 		{args: []string{"backfill", "--from", "1h", "--log", "loud"}, code: 2, want: `--log "loud"`},
+		{args: []string{"run", "--sim", "--db", filepath.Join(dir, "i.db"), "--listen", "127.0.0.1:0"}, env: "CANDLEWIRE_LISTN=:8080", code: 2,
+			want: "CANDLEWIRE_LISTN: no such setting (did you mean CANDLEWIRE_LISTEN?)"},
+		{args: []string{"markets", "okx", "--sim"}, env: "CANDLEWIRE_VENUES_OKX_REST_URL=ftp://x", code: 2, want: "venues.okx.rest_url"},
 		{args: []string{"version", "--short"}, code: 2, want: "unknown flag --short"},
 		{args: []string{"export", "--help"}, code: 0, want: "Usage of candlewire export:"},
 		{args: []string{"export", "binance:BTCUSDT"}, code: 2, want: `unexpected argument "binance:BTCUSDT" (candlewire export takes flags only)`},
@@ -80,7 +84,13 @@ func TestExitCodesAndErrors(t *testing.T) {
 	for _, c := range cases {
 		// A mistake that is not refused runs until the timeout, then fails the case.
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		if name, value, ok := strings.Cut(c.env, "="); ok {
+			os.Setenv(name, value)
+		}
 		code, out, errs := run(t, ctx, c.args...)
+		if name, _, ok := strings.Cut(c.env, "="); ok {
+			os.Unsetenv(name)
+		}
 		cancel()
 		if code != c.code || !strings.Contains(out+errs, c.want) {
 			t.Errorf("%v: exit %d, output %q; want exit %d containing %q", c.args, code, out+errs, c.code, c.want)
@@ -113,27 +123,19 @@ func TestFlagsAnywhere(t *testing.T) {
 	}
 }
 
-func TestNearestFlag(t *testing.T) {
-	fs := newFlags("t", io.Discard)
-	for _, name := range []string{"markets", "db", "listen", "rest-url", "ws-url", "speed"} {
-		fs.String(name, "", "")
-	}
-	for in, want := range map[string]string{"market": "markets", "marktes": "markets", "d": "db", "lsiten": "listen",
-		"rest_url": "rest-url", "wsurl": "ws-url", "Speed": "speed", "zzz": "", "config": ""} {
-		if got := nearestFlag(fs, in); got != want {
-			t.Errorf("nearestFlag(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestJSONLogs: --log-format json writes one JSON object per line, and
-// the config's log_format does the same when no flag is given.
+// the config's log_format and $CANDLEWIRE_LOG_FORMAT do the same when no
+// flag is given.
 func TestJSONLogs(t *testing.T) {
 	dir := t.TempDir()
-	for _, args := range [][]string{
+	for i, args := range [][]string{
 		{"watch", "--sim", "--log", "info", "--log-format", "json"},
 		{"watch", "--sim", "--config", writeFile(t, dir, "json.yaml", "log: info\nlog_format: json")},
+		{"watch", "--sim", "--log", "info"}, // CANDLEWIRE_LOG_FORMAT=json, below
 	} {
+		if i == 2 {
+			t.Setenv("CANDLEWIRE_LOG_FORMAT", "json")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		code, _, errs := run(t, ctx, args...)
 		cancel()

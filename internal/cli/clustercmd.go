@@ -51,19 +51,16 @@ func clusterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprint(stderr, clusterUsage)
 		return fmt.Errorf("%w: cluster %v", errUsage, args)
 	}
-	var cc config.Cluster
-	if *cfgPath != "" {
-		cfg, err := config.Load(*cfgPath)
-		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		cc = cfg.Cluster
+	cfg, err := config.Load(*cfgPath) // the file if named, and CANDLEWIRE_* over it
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	cc := cfg.Cluster
 	if err := clusterFlags(&cc, *nats, ""); err != nil {
 		return err
 	}
 	if !cc.On() {
-		return fmt.Errorf("%w: name the cluster's NATS servers (--nats or the config's cluster.nats)", errUsage)
+		return fmt.Errorf("%w: name the cluster's NATS servers (--nats, $CANDLEWIRE_CLUSTER_NATS or the config's cluster.nats)", errUsage)
 	}
 	conn, err := cluster.Connect(ctx, cc, 5*time.Second, slog.New(slog.DiscardHandler))
 	if err != nil {

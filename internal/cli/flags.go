@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/candlewire/candlewire/internal/spell"
 )
 
 // misuse is a command-line mistake told in one line with a hint; it is an
@@ -100,38 +102,9 @@ func explain(fs *flag.FlagSet, msg string) string {
 }
 
 // nearestFlag is the defined flag closest to name, or "" if none is
-// close: a prefix either way, or a few letters apart.
+// close.
 func nearestFlag(fs *flag.FlagSet, name string) string {
-	best, bestDist := "", 0
-	fs.VisitAll(func(f *flag.Flag) {
-		d := editDistance(strings.ToLower(name), f.Name)
-		if strings.HasPrefix(f.Name, name) || strings.HasPrefix(name, f.Name) {
-			d = min(d, 1)
-		}
-		if d <= max(1, len(f.Name)/3) && (best == "" || d < bestDist) {
-			best, bestDist = f.Name, d
-		}
-	})
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return spell.Nearest(name, names)
 }

@@ -39,12 +39,9 @@ func (v *venueFlags) register(fs *flag.FlagSet, simUsage string, withSpeed bool)
 // load reads the config file, if any, and returns it with the venues'
 // endpoints, the URL flags applied over them.
 func (v *venueFlags) load() (config.Config, node.Endpoints, error) {
-	var cfg config.Config
-	if v.config != "" {
-		var err error
-		if cfg, err = config.Load(v.config); err != nil {
-			return cfg, nil, fmt.Errorf("%w: %v", errUsage, err)
-		}
+	cfg, err := config.Load(v.config) // the file if named, and CANDLEWIRE_* over it
+	if err != nil {
+		return cfg, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	eps := node.Endpoints(cfg.Venues).Override(v.ws, v.rest)
 	return cfg, eps, eps.Check()

@@ -91,61 +91,95 @@ type Venue struct {
 	BackoffMax time.Duration `yaml:"backoff_max"`
 }
 
-// Load reads and validates a config file.
-func Load(path string) (Config, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("read config: %w", err)
+// Load reads the config file at path ("" for none), then the
+// CANDLEWIRE_* variables of the process's environment over it (FromEnv),
+// and validates the result.
+func Load(path string) (Config, error) { return LoadFrom(path, os.Environ()) }
+
+// LoadFrom is Load with the environment given.
+func LoadFrom(path string, environ []string) (Config, error) {
+	var b []byte
+	if path != "" {
+		var err error
+		if b, err = os.ReadFile(path); err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
 	}
-	c, err := Parse(b)
+	c, err := decode(b)
+	if err == nil {
+		err = FromEnv(&c, environ)
+	}
+	if err == nil {
+		err = c.check()
+	}
 	if err == nil {
 		err = c.Serve.checkTLS()
 	}
-	if err != nil {
+	switch {
+	case err != nil && path != "":
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	case err != nil:
+		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
 }
 
 // Parse decodes and validates YAML config text.
 func Parse(b []byte) (Config, error) {
+	c, err := decode(b)
+	if err == nil {
+		err = c.check()
+	}
+	if err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// decode reads YAML config text, refusing keys it does not know.
+func decode(b []byte) (Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, err
 	}
+	return c, nil
+}
+
+// check validates every section.
+func (c Config) check() error {
 	for _, m := range c.Markets {
 		if _, err := market.ParseMarket(m); err != nil {
-			return Config{}, err
+			return err
 		}
 	}
 	for name, v := range c.Venues {
 		if err := v.check(); err != nil {
-			return Config{}, fmt.Errorf("venues.%s.%w", name, err)
+			return fmt.Errorf("venues.%s.%w", name, err)
 		}
 	}
 	if err := c.Serve.check(); err != nil {
-		return Config{}, err
+		return err
 	}
 	if err := c.Cluster.Check(); err != nil {
-		return Config{}, err
+		return err
 	}
 	if c.Retention.Changes < 0 || c.Retention.Candles < 0 {
-		return Config{}, fmt.Errorf("retention: %s, %s: negative", c.Retention.Changes, c.Retention.Candles)
+		return fmt.Errorf("retention: %s, %s: negative", c.Retention.Changes, c.Retention.Candles)
 	}
 	if c.RepairLookback < 0 {
-		return Config{}, fmt.Errorf("repair_lookback: %s is negative", c.RepairLookback)
+		return fmt.Errorf("repair_lookback: %s is negative", c.RepairLookback)
 	}
 	switch c.Log {
 	case "", "debug", "info", "warn", "error":
 	default:
-		return Config{}, fmt.Errorf("log: unknown level %q", c.Log)
+		return fmt.Errorf("log: unknown level %q", c.Log)
 	}
 	if c.LogFormat != "" && c.LogFormat != "text" && c.LogFormat != "json" {
-		return Config{}, fmt.Errorf("log_format: %q is neither text nor json", c.LogFormat)
+		return fmt.Errorf("log_format: %q is neither text nor json", c.LogFormat)
 	}
-	return c, nil
+	return nil
 }
 
 // check validates the serve section.
