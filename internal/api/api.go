@@ -51,6 +51,10 @@ type Config struct {
 	// Writers is how many goroutines write to WebSocket clients; default
 	// twice GOMAXPROCS.
 	Writers int
+	// WriteBatch is how many WebSocket writes a writer gathers into one
+	// system call (io_uring, where the kernel allows it); default 256,
+	// negative for a write(2) each.
+	WriteBatch int
 	// Registerer, when set, gets the API's metrics.
 	Registerer prometheus.Registerer
 }
@@ -62,6 +66,7 @@ type API struct {
 	guard    *guard
 	met      *apiMetrics
 	writers  *runq.Queue // run the WebSocket sessions
+	batches  *batchPool  // the writers' batches
 	upgrader *wsconn.Upgrader
 }
 
@@ -88,9 +93,21 @@ func New(cfg Config) *API {
 	if cfg.Writers <= 0 {
 		cfg.Writers = 2 * runtime.GOMAXPROCS(0)
 	}
+	if cfg.WriteBatch == 0 {
+		cfg.WriteBatch = 256
+	}
+	pool := &batchPool{size: cfg.WriteBatch, keep: cfg.Writers}
 	return &API{cfg: cfg, markets: marketSet(cfg.Markets), guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP),
-		met: newMetrics(cfg.Registerer), writers: runq.New(cfg.Writers),
+		met: newMetrics(cfg.Registerer), writers: runq.NewBatched(cfg.Writers, pool.get, pool.put), batches: pool,
 		upgrader: wsconn.NewUpgrader(wsconn.Config{MaxMessage: cfg.MaxMessage, Origins: cfg.Origins})}
+}
+
+// Batched reports whether WebSocket writes are gathered into one system
+// call per batch (io_uring), and if not, why. It sets up the first batch
+// to find out.
+func (a *API) Batched() (bool, error) {
+	a.batches.put(a.batches.get())
+	return a.batches.batched()
 }
 
 // Register mounts the routes on mux.

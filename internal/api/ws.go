@@ -76,7 +76,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	a.met.open("ws", 1)
 	s := &wsSession{a: a, c: c, release: release, ops: make(chan []byte, maxPendingOps)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.job = a.writers.Job(s.step)
+	s.job = a.writers.JobIn(s.step)
 	s.f = newSubscription(a.cfg.Store, a.cfg.Hub)
 	s.f.sub.OnReady(s.job.Schedule)
 	s.ping = time.AfterFunc(a.cfg.PingEvery, s.pingTick)
@@ -97,6 +97,7 @@ type wsSession struct {
 	mu    sync.Mutex // one step at a time, and against Closed
 	f     *subscription
 	ended bool
+	batch *wsconn.Batch // the writer's, during a step
 }
 
 // Message queues a client message for the session's next step; a client
@@ -143,10 +144,13 @@ func (s *wsSession) pingTick() {
 }
 
 // step runs on a shared writer: it answers queued ops, then writes the
-// changes that are ready, as few writes as possible.
-func (s *wsSession) step() {
+// changes that are ready, as few writes as possible, into the writer's
+// batch (sent with other sessions' in one system call).
+func (s *wsSession) step(b runq.Batch) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.batch, _ = b.(*wsconn.Batch)
+	defer func() { s.batch = nil }()
 	if s.ended || s.c.Writing() { // Writable schedules the next step
 		return
 	}
@@ -233,7 +237,7 @@ func (s *wsSession) flush(one []byte, buf *[]byte, n, size int) error {
 		return nil
 	}
 	s.a.met.sent("ws", n, size)
-	return s.c.Write(b)
+	return s.c.WriteIn(s.batch, b, buf != nil) // the scratch buffer goes back to its pool at once
 }
 
 // wsFrame is an update's WebSocket frame.

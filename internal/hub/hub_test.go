@@ -217,7 +217,8 @@ func TestSharedOneEncoding(t *testing.T) {
 	}
 }
 
-// TestOnReady: the callback runs for each queued update and at the end.
+// TestOnReady: the callback runs for each queued update and at the end,
+// in place of Ready.
 func TestOnReady(t *testing.T) {
 	h := New(Config{})
 	s := h.Subscribe()
@@ -227,6 +228,14 @@ func TestOnReady(t *testing.T) {
 	h.Publish([]market.Candle{change(btc1m, 0, 1, "1"), change(xbt1m, 0, 2, "1"), change(btc1m, 60_000, 3, "1")})
 	if calls != 2 {
 		t.Fatalf("%d calls after two updates of its stream, want 2", calls)
+	}
+	select {
+	case <-s.Ready():
+		t.Fatal("Ready was signalled for a subscriber driven by OnReady")
+	default:
+	}
+	if u, err := s.TryNext(); u == nil || err != nil {
+		t.Fatalf("TryNext: %v, %v", u, err)
 	}
 	h.Close()
 	if calls != 3 {

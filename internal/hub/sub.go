@@ -32,8 +32,10 @@ type Sub struct {
 
 // OnReady sets f to be called whenever an update is queued or the
 // subscription ends, for subscribers driven by a scheduler rather than a
-// goroutine of their own. f must not block: it runs under the hub's locks.
-// Set it before adding streams.
+// goroutine of their own; Ready is then not signalled (a fan-out to
+// thousands saves a channel send each), so take updates with TryNext. f
+// must not block: it runs under the hub's locks. Set it before adding
+// streams.
 func (s *Sub) OnReady(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -61,12 +63,13 @@ func (s *Sub) push(u *Update) bool {
 	s.live++
 	s.bytes += len(u.JSON)
 	s.compact()
-	select {
-	case s.ready <- struct{}{}:
-	default:
-	}
 	if s.woken != nil {
 		s.woken()
+	} else {
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
 	}
 	return s.live <= s.maxMsgs && s.bytes <= s.maxBytes
 }

@@ -47,6 +47,9 @@ func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 	if !web.Built() {
 		n.log.Warn("the chart page was not built into this binary; run ./scripts/build-web (or ./scripts/demo) to have it at /")
 	}
+	if ok, err := a.Batched(); !ok && err != nil {
+		n.log.Info("WebSocket writes take a system call each", "why", err.Error())
+	}
 	n.log.Info("candlewire running", "role", n.Role.String(), "markets", fmt.Sprint(n.Markets), "db", dbName(n.DB), "http", srv.URL(),
 		"bitmex_symbols", strings.Join(compat.Symbols(), ","))
 	return srv, nil

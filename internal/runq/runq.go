@@ -13,16 +13,29 @@ const (
 	again          // running, and scheduled again meanwhile
 )
 
-// Job is one unit of recurring work. Create it with Queue.Job.
+// Job is one unit of recurring work. Create it with Queue.Job or
+// Queue.JobIn.
 type Job struct {
 	q     *Queue
-	run   func()
+	run   func(Batch)
 	state atomic.Int32
+}
+
+// Batch is what a worker carries from job to job: work its jobs leave to
+// be done together, such as writes sent with one system call. The worker
+// flushes it after a job when it is due, and always before it waits or
+// ends, so nothing is left in it when the queue is idle.
+type Batch interface {
+	Due() bool     // it should be flushed now
+	Pending() bool // something is left in it
+	Flush()
 }
 
 // Queue holds scheduled jobs and the workers that run them.
 type Queue struct {
 	max     int
+	get     func() Batch // a worker's batch; nil for none
+	put     func(Batch)  // takes it back when the worker ends
 	mu      sync.Mutex
 	jobs    []*Job // scheduled, in order
 	head    int
@@ -37,8 +50,20 @@ func New(workers int) *Queue {
 	return q
 }
 
+// NewBatched returns a queue whose workers each carry a batch: from get
+// when the worker starts, given back to put when it ends.
+func NewBatched(workers int, get func() Batch, put func(Batch)) *Queue {
+	q := New(workers)
+	q.get, q.put = get, put
+	return q
+}
+
 // Job returns a job that calls run each time it is scheduled.
-func (q *Queue) Job(run func()) *Job { return &Job{q: q, run: run} }
+func (q *Queue) Job(run func()) *Job { return &Job{q: q, run: func(Batch) { run() }} }
+
+// JobIn returns a job that calls run with its worker's batch (nil on a
+// queue without batches) each time it is scheduled.
+func (q *Queue) JobIn(run func(Batch)) *Job { return &Job{q: q, run: run} }
 
 // Schedule makes the job run soon: now if a worker is free, after its
 // current run if it is running. It never blocks.
@@ -73,12 +98,15 @@ func (q *Queue) push(j *Job) {
 	}
 }
 
-// pop returns the next job, or nil after ending the worker when there is
-// none.
-func (q *Queue) pop() *Job {
+// pop returns the next job. When there is none it returns nil, having
+// ended the worker if end is set.
+func (q *Queue) pop(end bool) *Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.jobs) {
+		if !end {
+			return nil
+		}
 		q.jobs, q.head = q.jobs[:0], 0
 		if q.workers--; q.workers == 0 {
 			q.idle.Broadcast()
@@ -97,12 +125,28 @@ func (q *Queue) pop() *Job {
 }
 
 func (q *Queue) work() {
-	for j := q.pop(); j != nil; j = q.pop() {
+	var b Batch
+	if q.get != nil {
+		b = q.get()
+		defer q.put(b)
+	}
+	for {
+		j := q.pop(b == nil || !b.Pending())
+		if j == nil && b != nil && b.Pending() {
+			b.Flush() // before the worker waits: what its jobs left goes now
+			continue
+		}
+		if j == nil {
+			return
+		}
 		j.state.Store(running)
-		j.run()
+		j.run(b)
 		if !j.state.CompareAndSwap(running, idle) { // scheduled while running
 			j.state.Store(queued)
 			q.push(j)
+		}
+		if b != nil && b.Due() {
+			b.Flush()
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package runq
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -115,4 +116,67 @@ func BenchmarkSchedule(b *testing.B) {
 		jobs[i%len(jobs)].Schedule()
 	}
 	q.Wait()
+}
+
+// countBatch is an in-memory Batch: jobs add to it, Flush moves what it
+// holds to flushed; it is due at due entries.
+type countBatch struct {
+	mu      sync.Mutex
+	held    int
+	due     int
+	flushed *atomic.Int64
+	flushes *atomic.Int64
+}
+
+func (b *countBatch) add()          { b.mu.Lock(); b.held++; b.mu.Unlock() }
+func (b *countBatch) Due() bool     { b.mu.Lock(); defer b.mu.Unlock(); return b.held >= b.due }
+func (b *countBatch) Pending() bool { b.mu.Lock(); defer b.mu.Unlock(); return b.held > 0 }
+func (b *countBatch) Flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.flushed.Add(int64(b.held))
+	b.flushes.Add(1)
+	b.held = 0
+}
+
+// TestBatchesFlushBeforeIdle: what jobs leave in their worker's batch is
+// flushed when it is due and always before the queue goes idle, and every
+// batch goes back when its worker ends.
+func TestBatchesFlushBeforeIdle(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		workers, jobs int
+		due           int
+	}{
+		{"one worker, due at 4", 1, 50, 4},
+		{"four workers, never due", 4, 200, 1 << 30},
+		{"two workers, due at once", 2, 30, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var flushed, flushes, out, back atomic.Int64
+			q := NewBatched(tc.workers, func() Batch {
+				out.Add(1)
+				return &countBatch{due: tc.due, flushed: &flushed, flushes: &flushes}
+			}, func(Batch) { back.Add(1) })
+			jobs := make([]*Job, tc.jobs)
+			for i := range jobs {
+				jobs[i] = q.JobIn(func(b Batch) { b.(*countBatch).add() })
+			}
+			for round := 1; round <= 3; round++ {
+				for _, j := range jobs {
+					j.Schedule()
+				}
+				q.Wait()
+				if got := flushed.Load(); got != int64(round*tc.jobs) {
+					t.Fatalf("round %d: %d flushed after Wait, want %d", round, got, round*tc.jobs)
+				}
+			}
+			if tc.due == 1 && flushes.Load() != flushed.Load() {
+				t.Errorf("due at once: %d flushes for %d entries", flushes.Load(), flushed.Load())
+			}
+			for out.Load() != back.Load() { // put runs as the worker ends, just after Wait may return
+				runtime.Gosched()
+			}
+		})
+	}
 }

@@ -100,6 +100,7 @@ type Conn struct {
 	waiting atomic.Bool // a ping was sent and no pong came yet
 
 	writing atomic.Bool // a goroutine is writing out; changed under mu
+	inBatch bool        // a write waits in a Batch: later ones queue in out, and the socket stays open
 
 	mu      sync.Mutex
 	out     []byte // frames waiting for the client
@@ -121,11 +122,15 @@ func newConn(nc net.Conn, r io.Reader, cfg *Config) *Conn {
 
 // closeSocketLocked closes the socket under mu. The socket is written
 // through its descriptor only under mu and while it is open, so a write
-// can never reach a descriptor reused by another file.
+// can never reach a descriptor reused by another file. A socket with a
+// write in a Batch is closed when the batch has sent it (settle), for the
+// same reason.
 func (c *Conn) closeSocketLocked() {
 	if !c.closed {
 		c.closed = true
-		c.nc.Close()
+		if !c.inBatch {
+			c.nc.Close()
+		}
 	}
 }
 
@@ -157,7 +162,7 @@ func (c *Conn) Write(b []byte) error {
 }
 
 func (c *Conn) writeLocked(b []byte) error {
-	if c.writing.Load() {
+	if c.writing.Load() || c.inBatch {
 		if len(c.out)+len(b) > c.cfg.MaxBacklog {
 			c.overflowLocked()
 			return ErrBacklog
@@ -345,7 +350,7 @@ func (c *Conn) closeWith(e *CloseError, code ws.StatusCode) {
 	if len(reason) > 123 { // a control frame's payload is at most 125 bytes
 		reason = reason[:123]
 	}
-	if c.writeLocked(ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))) == nil && !c.writing.Load() {
+	if c.writeLocked(ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))) == nil && !c.writing.Load() && !c.inBatch {
 		c.shutdownLocked()
 	}
 }

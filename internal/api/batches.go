@@ -1,0 +1,59 @@
+package api
+
+import (
+	"sync"
+
+	"github.com/candlewire/candlewire/internal/runq"
+	"github.com/candlewire/candlewire/internal/wsconn"
+)
+
+// batchPool keeps the WebSocket writers' batches between their bursts of
+// work: a batch holds an io_uring, which is costly to set up per burst.
+// A batch the pool does not keep, or that is left when the API is
+// dropped, releases its ring when it is collected (wsconn.NewBatch).
+type batchPool struct {
+	size int // writes per batch; negative: no batching
+	keep int // batches kept idle
+
+	mu   sync.Mutex
+	free []*wsconn.Batch
+	err  error // why batches write at once; set by the first that could not batch
+}
+
+func (p *batchPool) get() runq.Batch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b
+	}
+	if p.size < 0 || p.err != nil {
+		return (*wsconn.Batch)(nil) // writes at once
+	}
+	b, err := wsconn.NewBatch(p.size)
+	if err != nil {
+		p.err = err
+	}
+	return b
+}
+
+func (p *batchPool) put(rb runq.Batch) {
+	b, _ := rb.(*wsconn.Batch)
+	if !b.Batched() {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) < p.keep {
+		p.free = append(p.free, b)
+		return
+	}
+	b.Close()
+}
+
+func (p *batchPool) batched() (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.size > 0 && p.err == nil, p.err
+}
