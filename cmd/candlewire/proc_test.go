@@ -36,7 +36,10 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	goleak.VerifyTestMain(m, natstest.Lingering()...)
+	goleak.VerifyTestMain(m, append(natstest.Lingering(), goleak.Cleanup(func(code int) {
+		removeRelease()
+		os.Exit(code)
+	}))...)
 }
 
 // proc is one running `candlewire` process.
@@ -48,7 +51,7 @@ type proc struct {
 	done chan struct{} // closed when its stderr ends
 }
 
-var listening = regexp.MustCompile(`http=http://(\S+)`)
+var listening = regexp.MustCompile(`"?http"?[=:]"?http://([^\s"]+)`) // text or JSON logs
 
 // start runs candlewire (this test binary acting as it) with args and
 // waits until it serves HTTP.
@@ -59,18 +62,14 @@ func start(t *testing.T, args ...string) *proc {
 
 // loadBinary returns a candlewire binary for load tests: this test binary,
 // unless it was built with the race detector, which slows a server under
-// thousands of requests a second far below what it does in use; then one
-// built without it.
+// thousands of requests a second far below what it does in use; then the
+// release build (scripts/build).
 func loadBinary(t *testing.T) string {
 	t.Helper()
 	if !raceEnabled {
 		return os.Args[0]
 	}
-	exe := filepath.Join(t.TempDir(), "candlewire")
-	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build candlewire without the race detector: %v\n%s", err, out)
-	}
-	return exe
+	return releaseBinary(t)
 }
 
 // withoutRace runs the calling test in a copy of this test binary built
@@ -101,8 +100,14 @@ func withoutRace(t *testing.T) bool {
 // HTTP.
 func startExe(t *testing.T, exe string, args ...string) *proc {
 	t.Helper()
+	return startExeEnv(t, exe, append(os.Environ(), childEnv+"=1"), args...)
+}
+
+// startExeEnv is startExe with the process's whole environment given.
+func startExeEnv(t *testing.T, exe string, env []string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

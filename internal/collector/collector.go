@@ -120,6 +120,9 @@ func (c *Collector) Run(ctx context.Context) error {
 		if err != nil {
 			stopWriter()
 			writerDone.Wait()
+			if ctx.Err() != nil {
+				return nil // stopped while starting: nothing was collected yet
+			}
 			return err
 		}
 		reps = append(reps, rep)

@@ -184,3 +184,31 @@ func TestTradesOnlyRepairsTheJoinedMinute(t *testing.T) {
 		}
 	}
 }
+
+// TestStopWhileStarting: a collector stopped before it has read where its
+// markets stopped (SIGTERM right after start) returns cleanly: there is
+// nothing collected to lose, and no error to report.
+func TestStopWhileStarting(t *testing.T) {
+	m := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
+	c, err := New(Config{Store: ctxStore{store.NewMemory(nil)}, FlushEvery: 10 * time.Millisecond, Venues: []Venue{{Name: "okx", Feed: scriptFeed{m},
+		REST: restAll{}, Markets: []market.Market{m}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := c.Run(ctx); err != nil {
+		t.Fatalf("Run after a stop while starting: %v", err)
+	}
+}
+
+// ctxStore is a memory store whose reads fail once their context has
+// ended, as SQLite's and PostgreSQL's do.
+type ctxStore struct{ *store.Memory }
+
+func (s ctxStore) Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.Memory.Page(ctx, m, iv, from, to, limit)
+}
