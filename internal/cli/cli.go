@@ -32,6 +32,7 @@ Usage:
   candlewire replay   FILE... [--listen ADDR] [--speed X]
   candlewire markets  VENUE [--json] [--sim] [--rest-url VENUE=URL]
   candlewire migrate  --from FILE.db --to postgres://USER@HOST/DB
+  candlewire backup   [--db FILE] COPY.db
   candlewire bench    fanout [--clients 10000] [--rate 10] [--duration 30s]
   candlewire bench    transports [--clients 1000] [--rate 1] [--duration 30s] [--png FILE]
   candlewire bench    collect [--markets 300] [--speed X] [--duration 5m] [--fault F]
@@ -57,6 +58,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"run": runCmd, "watch": watchCmd, "sim": simCmd, "backfill": backfillCmd, "export": exportCmd, "bench": benchCmd,
 		"record": recordCmd, "replay": replayCmd, "markets": marketsCmd, "migrate": migrateCmd,
 		"collect": collectCmd, "serve": serveCmd, "cluster": clusterCmd, "version": versionCmd,
+		"backup": backupCmd,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
