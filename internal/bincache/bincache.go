@@ -44,6 +44,14 @@ type rows struct {
 // New returns an empty cache.
 func New() *Cache { return &Cache{series: map[seriesKey]*rows{}} }
 
+// Forget drops what the cache knows of a series (the store deleted some of
+// its rows); it learns it again from the store when next written.
+func (c *Cache) Forget(m market.Market, iv market.Interval) {
+	if c != nil {
+		delete(c.series, seriesKey{m, iv})
+	}
+}
+
 // Tx is one write transaction's view of the cache: what it loaded and
 // wrote stays its own until Commit.
 type Tx struct {

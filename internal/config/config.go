@@ -37,15 +37,33 @@ type Config struct {
 	Cluster Cluster `yaml:"cluster"`
 }
 
-// Retention is how long a PostgreSQL store keeps its change log and its
-// candles.
+// Retention is how long a store keeps what it keeps.
 type Retention struct {
 	// Changes is how old a client's cursor may be and still resume; an
 	// older one is told to resync. Zero keeps the default, 7 days (168h).
+	// A PostgreSQL store's.
 	Changes time.Duration `yaml:"changes"`
-	// Candles, when set, is how long candles are kept, by open time;
-	// zero keeps them all.
+	// Candles, when set, is how long a PostgreSQL store keeps candles of
+	// every interval, by open time; zero keeps them all.
 	Candles time.Duration `yaml:"candles"`
+	// Intervals is how long candles of each interval named are kept, in
+	// any store ({1m: 90d}): bins that ended longer ago are deleted in the
+	// background. An interval not named is kept for ever.
+	Intervals map[string]Duration `yaml:"intervals"`
+}
+
+// Duration is a config duration that may count days and weeks too
+// (90d, 2w, 36h; market.ParseDuration).
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := market.ParseDuration(n.Value)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // Serve protects the serving endpoints.
@@ -171,6 +189,9 @@ func (c Config) check() error {
 	if c.RepairLookback < 0 {
 		return fmt.Errorf("repair_lookback: %s is negative", c.RepairLookback)
 	}
+	if err := c.Retention.checkIntervals(c.RepairLookback); err != nil {
+		return err
+	}
 	switch c.Log {
 	case "", "debug", "info", "warn", "error":
 	default:
@@ -243,4 +264,38 @@ func CheckURL(raw string, schemes ...string) error {
 		}
 	}
 	return fmt.Errorf("bad URL %q: want %s://HOST[/PATH]", raw, strings.Join(schemes, ":// or "))
+}
+
+// DefaultRepairLookback is how far back gap repair looks when the config
+// does not say.
+const DefaultRepairLookback = 7 * 24 * time.Hour
+
+// checkIntervals refuses an interval retention that names no interval,
+// or that is shorter than gap repair's look-back and a day: repair would
+// fetch again, as missing, the bins retention deleted.
+func (r Retention) checkIntervals(lookback time.Duration) error {
+	if lookback <= 0 {
+		lookback = DefaultRepairLookback
+	}
+	for name, d := range r.Intervals {
+		if _, err := market.ParseInterval(name); err != nil {
+			return fmt.Errorf("retention.intervals.%s: %w", name, err)
+		}
+		if least := lookback + 24*time.Hour; time.Duration(d) < least {
+			return fmt.Errorf("retention.intervals.%s: %s is shorter than repair_lookback (%s) and a day: gap repair would fetch again what retention deletes; keep at least %s",
+				name, time.Duration(d), lookback, least)
+		}
+	}
+	return nil
+}
+
+// IntervalSpans is Intervals by interval (checked by Load and Parse).
+func (r Retention) IntervalSpans() map[market.Interval]time.Duration {
+	out := map[market.Interval]time.Duration{}
+	for name, d := range r.Intervals {
+		if iv, err := market.ParseInterval(name); err == nil {
+			out[iv] = time.Duration(d)
+		}
+	}
+	return out
 }

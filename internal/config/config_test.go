@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
 )
 
 func TestParse(t *testing.T) {
@@ -95,4 +98,29 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		Parse(b) //nolint:errcheck // any input must return, never panic
 	})
+}
+
+func TestRetentionIntervals(t *testing.T) {
+	t.Parallel()
+	c, err := Parse([]byte("retention: {intervals: {1m: 90d, 5m: 2w, 1h: 4000h}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := c.Retention.IntervalSpans()
+	if len(spans) != 3 || spans[market.I1m] != 90*24*time.Hour || spans[market.I5m] != 14*24*time.Hour || spans[market.I1h] != 4000*time.Hour {
+		t.Fatalf("spans %v", spans)
+	}
+	for in, want := range map[string]string{
+		"retention: {intervals: {2m: 90d}}":                       "retention.intervals.2m",
+		"retention: {intervals: {1m: 3d}}":                        "shorter than repair_lookback (168h0m0s) and a day",
+		"repair_lookback: 24h\nretention: {intervals: {1m: 36h}}": "shorter than repair_lookback (24h0m0s) and a day",
+		"retention: {intervals: {1m: soon}}":                      `cannot read duration "soon"`,
+	} {
+		if _, err := Parse([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
+	}
+	if _, err := Parse([]byte("repair_lookback: 24h\nretention: {intervals: {1m: 2d}}")); err != nil {
+		t.Errorf("two days with a day's look-back: %v", err)
+	}
 }

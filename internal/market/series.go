@@ -1,6 +1,7 @@
 package market
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -51,4 +52,11 @@ func ParseSeriesList(list string) ([]Series, error) {
 		return nil, fmt.Errorf("no streams given (want MARKET@INTERVAL,…, e.g. binance:BTCUSDT@1m)")
 	}
 	return out, nil
+}
+
+// Compare orders series by venue, symbol and interval name (the stores'
+// key order): -1, 0 or +1.
+func (s Series) Compare(o Series) int {
+	return cmp.Or(cmp.Compare(s.Market.Venue, o.Market.Venue), cmp.Compare(s.Market.Symbol, o.Market.Symbol),
+		cmp.Compare(s.Interval, o.Interval))
 }

@@ -26,6 +26,7 @@ type Metrics struct {
 	RESTRequests   *prometheus.CounterVec // venue, status
 	EngineCounters *prometheus.CounterVec // market, kind (duplicate|late|seqgap)
 	StoreWrite     prometheus.Histogram   // seconds per store transaction
+	Retained       *prometheus.CounterVec // interval: candles deleted by retention
 	budgets        *budgetCollector       // venue: connects the budget allows now
 }
 
@@ -55,11 +56,12 @@ func New(reg prometheus.Registerer) *Metrics {
 		EngineCounters: cv("engine_events_total", "Trade-level anomalies seen by the candle engine.", "market", "kind"),
 		StoreWrite: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "candlewire", Name: "store_write_seconds",
 			Help: "Time to store one batch of candle versions (one transaction).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		Retained: cv("retention_deleted_total", "Candles deleted by retention (retention.intervals), by interval.", "interval"),
 		budgets: &budgetCollector{desc: prometheus.NewDesc("candlewire_upstream_connect_budget_left",
 			"Upstream connects the venue's rolling connect budget allows right now.", []string{"venue"}, nil), left: map[string]func() int{}},
 	}
 	reg.MustRegister(m.Connects, m.Reconnects, m.Connected, m.Messages, m.DecodeErrors, m.SlowFrames, m.BinLag, m.GapsFound,
-		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters, m.StoreWrite, m.budgets)
+		m.GapsFilled, m.MinutesFilled, m.Corrections, m.CandleWrites, m.QueueDepth, m.Drops, m.RESTRequests, m.EngineCounters, m.StoreWrite, m.Retained, m.budgets)
 	return m
 }
 

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/metrics"
 	"github.com/candlewire/candlewire/internal/postgres"
+	"github.com/candlewire/candlewire/internal/retention"
 	"github.com/candlewire/candlewire/internal/sim"
 	"github.com/candlewire/candlewire/internal/store"
 	"github.com/candlewire/candlewire/internal/upstream"
@@ -38,7 +40,7 @@ type Config struct {
 	Endpoints Endpoints
 	Serve     config.Serve
 	Lookback  time.Duration    // gap repair's look-back; 0: the collector's default
-	Retention config.Retention // a PostgreSQL store's
+	Retention config.Retention // what the store keeps (intervals: any store; changes, candles: PostgreSQL)
 	Role      Role
 	Cluster   config.Cluster // NATS servers to join, when any
 	// Sim, when set, is an in-process simulator every venue points at.
@@ -175,6 +177,10 @@ func (n *node) run(ctx context.Context) error {
 	add(&g, srv.Run)
 	if upkeep, ok := n.st.(interface{ Run(context.Context) error }); ok {
 		add(&g, upkeep.Run) // a PostgreSQL store's retention
+	}
+	if rs, ok := n.st.(retention.Store); ok && n.Role.collects() && len(n.Retention.Intervals) > 0 {
+		add(&g, retention.New(rs, retention.Config{Spans: n.Retention.IntervalSpans(), Deleted: n.met.Retained,
+			Keep: cmp.Or(n.Lookback, config.DefaultRepairLookback) + 24*time.Hour, Logger: n.log.With("component", "retention")}).Run)
 	}
 	err = g.Run()
 	n.log.Info("stopped; everything collected is stored")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/candlewire/candlewire/internal/market"
 )
 
 // DefaultChangeRetention is how old a cursor may be by default and still
@@ -54,4 +56,38 @@ func (s *Store) Retain(ctx context.Context) error {
 		return fmt.Errorf("apply the candle retention: %w", err)
 	}
 	return nil
+}
+
+// Series lists the stored series (retention).
+func (s *Store) Series(ctx context.Context) ([]market.Series, error) {
+	rows, err := s.pool.Query(ctx, `SELECT venue, symbol, interval FROM series ORDER BY venue, symbol, interval`)
+	if err != nil {
+		return nil, fmt.Errorf("list stored series: %w", err)
+	}
+	defer rows.Close()
+	var out []market.Series
+	for rows.Next() {
+		var sr market.Series
+		var iv string
+		if err := rows.Scan(&sr.Market.Venue, &sr.Market.Symbol, &iv); err != nil {
+			return nil, fmt.Errorf("list stored series: %w", err)
+		}
+		sr.Interval = market.Interval(iv)
+		out = append(out, sr)
+	}
+	return out, rows.Err()
+}
+
+// DeleteBefore deletes at most limit bins of sr that opened before
+// before, oldest first (retention). A writer that read one of them before
+// it went finds its guard refused and retries (ErrLostGuard).
+func (s *Store) DeleteBefore(ctx context.Context, sr market.Series, before int64, limit int) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `WITH sr AS (SELECT id FROM series WHERE venue = $1 AND symbol = $2 AND interval = $3),
+		old AS (SELECT c.series, c.open_time FROM candles c, sr WHERE c.series = sr.id AND c.open_time < $4 ORDER BY c.open_time LIMIT $5)
+		DELETE FROM candles c USING old WHERE c.series = old.series AND c.open_time = old.open_time`,
+		sr.Market.Venue, sr.Market.Symbol, string(sr.Interval), before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
+	}
+	return tag.RowsAffected(), nil
 }

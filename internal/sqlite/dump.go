@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,24 +11,47 @@ import (
 	"github.com/candlewire/candlewire/internal/store"
 )
 
-// Series lists every stored market and interval (candlewire migrate).
+// Series lists every stored market and interval (migrate, retention), in
+// order: one seek of the primary key per series, not a scan of every row.
 func (s *Store) Series(ctx context.Context) ([]market.Series, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT venue, symbol, interval FROM candles ORDER BY venue, symbol, interval`)
-	if err != nil {
-		return nil, fmt.Errorf("list stored series: %w", err)
-	}
-	defer rows.Close()
 	var out []market.Series
-	for rows.Next() {
-		var sr market.Series
-		var iv string
-		if err := rows.Scan(&sr.Market.Venue, &sr.Market.Symbol, &iv); err != nil {
+	var v, sym, iv string
+	for {
+		err := s.db.QueryRowContext(ctx, `SELECT venue, symbol, interval FROM candles WHERE (venue, symbol, interval) > (?, ?, ?)
+			ORDER BY venue, symbol, interval LIMIT 1`, v, sym, iv).Scan(&v, &sym, &iv)
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
 			return nil, fmt.Errorf("list stored series: %w", err)
 		}
-		sr.Interval = market.Interval(iv)
-		out = append(out, sr)
+		out = append(out, market.Series{Market: market.Market{Venue: v, Symbol: sym}, Interval: market.Interval(iv)})
 	}
-	return out, rows.Err()
+}
+
+// DeleteBefore deletes at most limit bins of sr that opened before
+// before, oldest first (retention), under the writer's lock, and forgets
+// what the writer's cache knew of sr.
+func (s *Store) DeleteBefore(ctx context.Context, sr market.Series, before int64, limit int) (int64, error) {
+	if s.shared {
+		return 0, errShared
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	key := []any{sr.Market.Venue, sr.Market.Symbol, string(sr.Interval)}
+	bound := before // the limit-th oldest bin before it, if there is one, bounds this chunk
+	err := s.db.QueryRowContext(ctx, `SELECT open_time FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time < ?
+		ORDER BY open_time LIMIT 1 OFFSET ?`, append(key, before, limit)...).Scan(&bound)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time < ?`, append(key, bound)...)
+	if err != nil {
+		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
+	}
+	s.bins.Forget(sr.Market, sr.Interval)
+	n, err := res.RowsAffected()
+	return n, err
 }
 
 // Count is how many candles are stored.
