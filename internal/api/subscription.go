@@ -234,6 +234,12 @@ func (f *subscription) deliver(u *hub.Update) bool {
 	return true
 }
 
+// readsStore reports whether the next delivery reads the store (a
+// snapshot or a page of changes to catch up on): a wait of its own.
+func (f *subscription) readsStore() bool {
+	return f.taken == len(f.backlog) && (len(f.snaps) > 0 || len(f.reading) > 0)
+}
+
 // take removes the next backlog entry, leaving nothing delivered referenced.
 func (f *subscription) take() item {
 	it := f.backlog[f.taken]

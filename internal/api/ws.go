@@ -154,6 +154,9 @@ func (s *wsSession) step(b runq.Batch) {
 	if s.ended || s.c.Writing() { // Writable schedules the next step
 		return
 	}
+	if s.batch.Pending() && (len(s.ops) > 0 || s.f.readsStore()) {
+		s.batch.Flush() // other clients' frames do not wait for this one's store reads
+	}
 	for range maxPendingOps {
 		select {
 		case data := <-s.ops:

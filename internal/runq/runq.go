@@ -128,7 +128,12 @@ func (q *Queue) work() {
 	var b Batch
 	if q.get != nil {
 		b = q.get()
-		defer q.put(b)
+		defer func() {
+			if b.Pending() { // normally empty already; after a recovered panic, its writes still go
+				b.Flush()
+			}
+			q.put(b)
+		}()
 	}
 	for {
 		j := q.pop(b == nil || !b.Pending())

@@ -13,8 +13,6 @@ import (
 
 // The kernel's interface (include/uapi/linux/io_uring.h).
 const (
-	sysSetup        = 425
-	sysEnter        = 426
 	opSend          = 26
 	enterGetEvents  = 1 << 0
 	setupSubmitAll  = 1 << 7
@@ -36,11 +34,14 @@ type params struct {
 type Ring struct {
 	fd                     int
 	ring, sqes             []byte // the mapped rings, and the submission entries
-	sqTail, sqMask         *uint32
+	sqHead, sqTail, sqMask *uint32
 	sqArray                []uint32
 	cqHead, cqTail, cqMask *uint32
 	cqes                   []byte
 	entries                int
+	gen                    uint64 // counts Send calls: the high half of each entry's user data
+	broken                 error  // why the ring is no longer used
+	probeBuf               []byte // the probe's bytes, on the heap
 }
 
 // New sets up a ring for up to entries sends at once (rounded up to a
@@ -48,7 +49,7 @@ type Ring struct {
 func New(entries int) (*Ring, error) {
 	p := params{flags: setupSubmitAll}
 	fd, err := setup(entries, &p)
-	if errors.Is(err, unix.EINVAL) { // a kernel before 5.18: without SUBMIT_ALL a bad entry stops the rest, which Send reports
+	if errors.Is(err, unix.EINVAL) { // a kernel before 5.18: without SUBMIT_ALL a bad entry stops the rest (Send withdraws them)
 		p = params{}
 		fd, err = setup(entries, &p)
 	}
@@ -81,29 +82,30 @@ func (r *Ring) probe() error {
 	}
 	defer unix.Close(sp[0])
 	defer unix.Close(sp[1])
-	chunk := make([]byte, 64<<10)
+	r.probeBuf = make([]byte, 64<<10)
 	for {
-		if _, err := unix.Write(sp[0], chunk); err != nil {
+		if _, err := unix.Write(sp[0], r.probeBuf); err != nil {
 			break
 		}
 	}
 	tail := atomic.LoadUint32(r.sqTail)
 	idx := tail & *r.sqMask
-	r.prepSend(idx, sp[0], chunk[:1], 0)
+	r.prepSend(idx, sp[0], r.probeBuf[:1], 0) // generation 0: Send's calls count from 1
 	r.sqArray[idx] = idx
 	atomic.StoreUint32(r.sqTail, tail+1)
-	if _, _, errno := syscall.Syscall6(sysEnter, uintptr(r.fd), 1, 0, 0, 0, 0); errno != 0 {
+	if _, _, errno := syscall.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 1, 0, 0, 0, 0); errno != 0 {
 		return fmt.Errorf("io_uring probe: %w", errno)
 	}
 	res := []int32{0}
-	if r.reap(res) != 1 || res[0] != -int32(unix.EAGAIN) {
+	if got, _ := r.reap(res); got != 1 || res[0] != -int32(unix.EAGAIN) {
 		return fmt.Errorf("io_uring: %w: a send to a full socket waits instead of failing with EAGAIN", errors.ErrUnsupported)
 	}
+	r.probeBuf = nil
 	return nil
 }
 
 func setup(entries int, p *params) (int, error) {
-	fd, _, errno := syscall.Syscall(sysSetup, uintptr(entries), uintptr(unsafe.Pointer(p)), 0)
+	fd, _, errno := syscall.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(p)), 0)
 	if errno != 0 {
 		return -1, errno
 	}
@@ -120,7 +122,7 @@ func (r *Ring) mmap(p *params) error {
 		return fmt.Errorf("io_uring: map the entries: %w", err)
 	}
 	at := func(off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&r.ring[off])) }
-	r.sqTail, r.sqMask = at(p.sqOff[1]), at(p.sqOff[2])
+	r.sqHead, r.sqTail, r.sqMask = at(p.sqOff[0]), at(p.sqOff[1]), at(p.sqOff[2])
 	r.sqArray = unsafe.Slice(at(p.sqOff[6]), p.sqEntries)
 	r.cqHead, r.cqTail, r.cqMask = at(p.cqOff[0]), at(p.cqOff[1]), at(p.cqOff[2])
 	r.cqes = r.ring[p.cqOff[5]:]
@@ -131,32 +133,75 @@ func (r *Ring) mmap(p *params) error {
 func (r *Ring) Entries() int { return r.entries }
 
 // Send sends bufs[i] on socket fds[i] for every i, entering the kernel
-// once, and sets res[i] to the bytes sent or to minus the error number
-// (-EAGAIN for a socket that takes nothing now). Each send is tried once,
-// without waiting. Every buffer must be non-empty and stay unchanged until
-// Send returns; at most Entries at once.
+// once, and sets res[i] to the bytes sent or to minus the error number.
+// Each send is tried once, without waiting: a socket that takes nothing
+// now answers -EAGAIN, and so does a send the kernel did not take (never
+// sent, so it may be written again). A send the kernel took whose outcome
+// is unknown (it did not complete) answers -ECANCELED: whether its bytes
+// went out cannot be known, so the caller must not write them again. An
+// error says the ring is no longer usable; res holds what is known. Every
+// buffer must be non-empty, on the heap (not a stack variable: the kernel
+// gets its address), and unchanged until Send returns; at most Entries.
 func (r *Ring) Send(fds []int, bufs [][]byte, res []int32) error {
 	n := len(fds)
 	if n > r.entries || len(bufs) != n || len(res) < n {
 		return fmt.Errorf("io_uring: %d sends for a ring of %d", n, r.entries)
 	}
+	if r.broken == nil && r.fd < 0 {
+		r.broken = errors.New("io_uring: the ring is closed")
+	}
+	if r.broken != nil {
+		for i := range n {
+			res[i] = -int32(unix.EAGAIN) // not taken
+		}
+		return r.broken
+	}
+	r.gen++
 	tail := atomic.LoadUint32(r.sqTail)
+	if head := atomic.LoadUint32(r.sqHead); head != tail {
+		return r.fail(fmt.Errorf("io_uring: %d entries of an earlier call were never taken", tail-head))
+	}
 	for i := range n {
 		idx := (tail + uint32(i)) & *r.sqMask
-		r.prepSend(idx, fds[i], bufs[i], uint64(i))
+		r.prepSend(idx, fds[i], bufs[i], r.gen<<32|uint64(i))
 		r.sqArray[idx] = idx
-		res[i] = -int32(unix.ECANCELED) // until its completion says otherwise
+		res[i] = -int32(unix.EAGAIN) // not sent, until the kernel takes it
 	}
 	atomic.StoreUint32(r.sqTail, tail+uint32(n))
-	submitted, err := r.enter(n)
-	runtime.KeepAlive(bufs)
-	if err != nil {
-		return err
+	submitted, err := r.enter(n, n)
+	took := int(atomic.LoadUint32(r.sqHead) - tail) // what the kernel read, whatever enter said
+	if took < n {
+		atomic.StoreUint32(r.sqTail, tail+uint32(took)) // the rest are withdrawn: never sent
 	}
-	if got := r.reap(res[:n]); got != submitted {
-		return fmt.Errorf("io_uring: %d of %d sends completed", got, submitted)
+	for i := range took {
+		res[i] = -int32(unix.ECANCELED) // taken: its completion says what became of it
+	}
+	if err == nil && submitted != took {
+		err = fmt.Errorf("io_uring: enter took %d entries, the ring says %d", submitted, took)
+	}
+	got, stale := r.reap(res[:n])
+	for err == nil && got < took { // a short submission returns before waiting
+		if _, err = r.enter(0, took-got); err == nil {
+			more, st := r.reap(res[:n])
+			got, stale = got+more, stale+st
+		}
+	}
+	runtime.KeepAlive(bufs)
+	switch {
+	case err != nil:
+		return r.fail(err)
+	case stale > 0:
+		return r.fail(fmt.Errorf("io_uring: %d completions of an earlier call", stale))
+	case took < n:
+		return r.fail(fmt.Errorf("io_uring: the kernel took %d of %d sends", took, n))
 	}
 	return nil
+}
+
+// fail marks the ring unusable with err, and returns it.
+func (r *Ring) fail(err error) error {
+	r.broken = err
+	return err
 }
 
 // prepSend fills submission entry idx with a send of b on fd.
@@ -171,11 +216,11 @@ func (r *Ring) prepSend(idx uint32, fd int, b []byte, data uint64) {
 	*(*uint64)(unsafe.Pointer(&e[32])) = data
 }
 
-// enter submits n entries and waits for as many completions as were
-// submitted: sends that do not wait complete in the call itself.
-func (r *Ring) enter(n int) (int, error) {
+// enter submits n entries and waits for wait completions (it returns
+// early, without waiting, when it could not submit them all).
+func (r *Ring) enter(n, wait int) (int, error) {
 	for {
-		got, _, errno := syscall.Syscall6(sysEnter, uintptr(r.fd), uintptr(n), uintptr(n), enterGetEvents, 0, 0)
+		got, _, errno := syscall.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), uintptr(wait), enterGetEvents, 0, 0)
 		switch {
 		case errno == unix.EINTR:
 			continue
@@ -186,19 +231,22 @@ func (r *Ring) enter(n int) (int, error) {
 	}
 }
 
-// reap reads the completions into res by their entry's index.
-func (r *Ring) reap(res []int32) int {
+// reap reads the completions of this call into res by their entry's
+// index, and counts those of earlier calls (stale), which it drops.
+func (r *Ring) reap(res []int32) (got, stale int) {
 	head, tail := atomic.LoadUint32(r.cqHead), atomic.LoadUint32(r.cqTail)
-	got := 0
 	for ; head != tail; head++ {
 		c := r.cqes[(head&*r.cqMask)*cqeLen:]
-		if i := *(*uint64)(unsafe.Pointer(&c[0])); i < uint64(len(res)) {
+		data := *(*uint64)(unsafe.Pointer(&c[0]))
+		if i := data & (1<<32 - 1); data>>32 == r.gen&(1<<32-1) && i < uint64(len(res)) {
 			res[i] = *(*int32)(unsafe.Pointer(&c[8]))
 			got++
+		} else {
+			stale++
 		}
 	}
 	atomic.StoreUint32(r.cqHead, head)
-	return got
+	return got, stale
 }
 
 // Close releases the ring; later calls do nothing (its descriptor is
@@ -217,4 +265,16 @@ func (r *Ring) Close() error {
 	fd := r.fd
 	r.fd = -1
 	return unix.Close(fd)
+}
+
+// Available reports whether the kernel sets up an io_uring for this
+// process at all (it may still fail New's probe).
+func Available() bool {
+	var p params
+	fd, err := setup(1, &p)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }

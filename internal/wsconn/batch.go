@@ -21,7 +21,8 @@ const batchWait = time.Millisecond
 //
 // Where io_uring is not available a Batch writes at once, as Write does.
 type Batch struct {
-	ring  *uring.Ring
+	ring  *uring.Ring // nil: writes at once
+	err   error       // why ring was given up, if it was
 	conns []*Conn
 	bufs  [][]byte
 	fds   []int
@@ -78,6 +79,7 @@ func (c *Conn) WriteIn(b *Batch, p []byte, copy bool) error {
 		b.first = time.Now()
 	}
 	c.inBatch = true
+	c.batched.Store(true)
 	b.conns, b.bufs, b.fds = append(b.conns, c), append(b.bufs, p), append(b.fds, c.fd)
 	return nil
 }
@@ -92,16 +94,35 @@ func (b *Batch) Flush() {
 	n := len(b.conns)
 	b.res = append(b.res[:0], make([]int32, n)...)
 	if err := b.ring.Send(b.fds, b.bufs, b.res); err != nil {
-		for i := range b.res { // the ring failed as a whole: the sockets are written one by one
-			b.res[i] = -int32(syscall.EAGAIN)
-		}
+		// What the kernel never took is -EAGAIN (written again, one by one),
+		// what it took without an outcome -ECANCELED (that client is closed
+		// and resumes from its cursor: a frame is never sent twice). The
+		// ring is not used again.
+		b.ring.Close() //nolint:errcheck // given up
+		b.ring, b.err = nil, err
 	}
 	for i, c := range b.conns {
 		c.settle(b.bufs[i], b.res[i])
 	}
 	clear(b.conns)
 	clear(b.bufs)
-	b.conns, b.bufs, b.fds, b.arena = b.conns[:0], b.bufs[:0], b.fds[:0], b.arena[:0]
+	b.conns, b.bufs, b.fds = b.conns[:0], b.bufs[:0], b.fds[:0]
+	if cap(b.arena) > maxArena { // a burst's copies are not kept
+		b.arena = nil
+	}
+	b.arena = b.arena[:0]
+}
+
+// maxArena is the most copy space a batch keeps between flushes.
+const maxArena = 1 << 20
+
+// Err says why the batch stopped using io_uring, if it did (a failed
+// submission); its writes are then each a write(2).
+func (b *Batch) Err() error {
+	if b == nil {
+		return nil
+	}
+	return b.err
 }
 
 // Close flushes the batch and releases its ring.
@@ -115,31 +136,42 @@ func (b *Batch) Close() {
 
 // settle ends the connection's part in a batch: res is what the socket
 // took of p, or minus an error number. What it did not take, and what was
-// written meanwhile, goes out as after a write that had to wait.
+// written meanwhile, goes out as after a write that had to wait; a caller
+// told Writing meanwhile hears Writable.
 func (c *Conn) settle(p []byte, res int32) {
+	if c.settleLocked(p, res) {
+		c.h.Writable()
+	}
+}
+
+// settleLocked is settle under mu; true when Writable is owed.
+func (c *Conn) settleLocked(p []byte, res int32) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inBatch = false
+	c.batched.Store(false)
+	owed := c.askedInBatch.Swap(false)
 	if c.closed { // closed meanwhile: the close waited for the batch
 		c.nc.Close()
 		c.out = nil
-		return
+		return false
 	}
 	n := 0
 	switch {
 	case res >= 0:
 		n = int(res)
 	case res == -int32(syscall.EAGAIN) || res == -int32(syscall.EINTR):
-	default:
+	default: // an error, or a send whose outcome is unknown (-ECANCELED)
 		c.closeSocketLocked() // the reader sees it and ends the connection
 		c.out = nil
-		return
+		return false
 	}
 	if n == len(p) && len(c.out) == 0 {
 		if c.closing != nil {
 			c.shutdownLocked()
+			return false
 		}
-		return
+		return owed
 	}
 	rest := p[n:]
 	if c.closing != nil && c.closing.Code == StatusSlow { // ended as slow meanwhile: only the frame on the wire goes before the close frame
@@ -148,5 +180,6 @@ func (c *Conn) settle(p []byte, res int32) {
 	c.out = append(append([]byte(nil), rest...), c.out...)
 	c.cut = frameEnd(p, 0, n) - n
 	c.writing.Store(true)
-	go c.flush()
+	go c.flush() // calls Writable when it is done
+	return false
 }

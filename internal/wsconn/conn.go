@@ -101,6 +101,9 @@ type Conn struct {
 
 	writing atomic.Bool // a goroutine is writing out; changed under mu
 	inBatch bool        // a write waits in a Batch: later ones queue in out, and the socket stays open
+	// batched mirrors inBatch for Writing, which takes no lock;
+	// askedInBatch records that Writing said true for it (Writable is owed).
+	batched, askedInBatch atomic.Bool
 
 	mu      sync.Mutex
 	out     []byte // frames waiting for the client
@@ -144,8 +147,20 @@ func (c *Conn) Serve(h Handler) {
 // Closing is closed once the connection starts closing.
 func (c *Conn) Closing() <-chan struct{} { return c.done }
 
-// Writing reports whether a write is waiting for the client.
-func (c *Conn) Writing() bool { return c.writing.Load() }
+// Writing reports whether a write is waiting for the client, or in a
+// Batch; Writable follows when it is done.
+func (c *Conn) Writing() bool {
+	if c.writing.Load() {
+		return true
+	}
+	if c.batched.Load() {
+		// settle clears batched before it reads askedInBatch: if batched
+		// still holds after the flag is set, settle will see the flag.
+		c.askedInBatch.Store(true)
+		return c.batched.Load()
+	}
+	return false
+}
 
 // Write sends b, which holds whole unmasked frames (see AppendText). It
 // never blocks: what the socket does not take at once is written by a
