@@ -39,6 +39,7 @@ type Server struct {
 	cfg      Config
 	aliases  map[string]market.Market
 	trades   tradeFanout
+	recent   tradeWindow // for GET /api/v1/trade
 	upgrader *wsconn.Upgrader
 }
 
@@ -100,10 +101,11 @@ func (s *Server) lookup(symbol string) (market.Market, string) {
 	return market.Market{}, "Unknown symbol: " + symbol
 }
 
-// Register mounts /realtime, /api/v1/trade/bucketed and
-// /api/v1/instrument/active(AndIndices) on mux.
+// Register mounts /realtime, /api/v1/trade, /api/v1/trade/bucketed,
+// /api/v1/instrument/active(AndIndices) and /api/v1/wallet/assets on mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /realtime", s.serveRealtime)
+	mux.HandleFunc("GET /api/v1/trade", s.serveTrade)
 	mux.HandleFunc("GET /api/v1/trade/bucketed", s.serveBucketed)
 	mux.HandleFunc("GET /api/v1/instrument/active", s.serveInstruments)
 	mux.HandleFunc("GET /api/v1/instrument/activeAndIndices", s.serveInstruments)
@@ -111,8 +113,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 // PublishTrade hands a live trade to the trade-table subscribers of its
-// market (collector.Trades); it never blocks.
-func (s *Server) PublishTrade(t market.Trade) { s.trades.publish(t) }
+// market (collector.Trades) and to the window GET /api/v1/trade reads; it
+// never blocks.
+func (s *Server) PublishTrade(t market.Trade) {
+	s.recent.add(t)
+	s.trades.publish(t)
+}
 
 // tradeFanout is the trade table's subscribers per market.
 type tradeFanout struct {

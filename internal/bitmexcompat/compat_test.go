@@ -363,7 +363,8 @@ func TestTutorialProgram(t *testing.T) {
 
 // TestCCXT runs ccxt's bitmex adapter (testdata/ccxt, installed by
 // scripts/test) against the endpoint with only its URLs changed: it loads
-// the markets, fetches history over REST and watches live bins.
+// the markets, fetches history and recent trades over REST and watches
+// live bins.
 func TestCCXT(t *testing.T) {
 	_, nodeErr := exec.LookPath("node")
 	_, modErr := os.Stat("testdata/ccxt/node_modules/ccxt")
@@ -376,6 +377,10 @@ func TestCCXT(t *testing.T) {
 	r := newRig(t)
 	for m := range 5 {
 		r.final(t, m, fmt.Sprint(64000+m))
+	}
+	for i := range int64(8) { // trades 0..7: ccxt asks for the newest 5
+		r.s.PublishTrade(market.Trade{Market: market.Default, Time: base + i*1000, Price: market.MustDecimal(fmt.Sprint(65000 + i)),
+			Size: market.MustDecimal("0.25"), Quote: market.MustDecimal(fmt.Sprint(16250 + i/4)), Buy: i%2 == 1, LastSeq: 77 + i})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -421,6 +426,8 @@ func TestCCXT(t *testing.T) {
 					t.Errorf("%s bar %v: close is not minute %v's", kind, bar, k)
 				}
 			}
+		case "fetchTrades":
+			checkCCXTTrades(t, data)
 		default:
 			t.Errorf("unexpected output: %s", line)
 		}
@@ -469,6 +476,27 @@ func TestAlias(t *testing.T) {
 		}
 		if got := Alias(m); got != want {
 			t.Errorf("Alias(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// checkCCXTTrades: ccxt's fetchTrades(symbol, undefined, 5) got the
+// newest five of the rig's eight trades, oldest first as ccxt orders them,
+// with their times, prices, sides and BitMEX-sized amounts.
+func checkCCXTTrades(t *testing.T, data string) {
+	t.Helper()
+	var trades [][]any
+	if err := json.Unmarshal([]byte(data), &trades); err != nil || len(trades) != 5 {
+		t.Fatalf("fetchTrades: %s (%v)", data, err)
+	}
+	for j, tr := range trades {
+		i := int64(3 + j)
+		side := "sell"
+		if i%2 == 1 {
+			side = "buy"
+		}
+		if tr[0].(float64) != float64(base+i*1000) || tr[1].(float64) != float64(65000+i) || tr[3] != side || tr[4] == "" {
+			t.Errorf("fetchTrades trade %d: %v, want time %d, price %d, %s", j, tr, base+i*1000, 65000+i, side)
 		}
 	}
 }

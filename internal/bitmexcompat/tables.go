@@ -165,10 +165,7 @@ func (rc *rtConn) bins() error {
 
 // trade inserts a live trade for every symbol of its market.
 func (rc *rtConn) trade(tr market.Trade) error {
-	side := "Sell"
-	if tr.Buy {
-		side = "Buy"
-	}
+	side := sideOf(tr)
 	for t, m := range rc.topics {
 		if t.table != "trade" || m != tr.Market {
 			continue

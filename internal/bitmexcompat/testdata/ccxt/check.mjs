@@ -14,6 +14,8 @@ if (base.startsWith('http:')) {
 const markets = await ex.loadMarkets();
 console.log('markets ' + JSON.stringify(Object.keys(markets)));
 console.log('fetchOHLCV ' + JSON.stringify(await ex.fetchOHLCV('BTC/USD:BTC', '1m', undefined, 5)));
+const trades = await ex.fetchTrades('BTC/USD:BTC', undefined, 5);
+console.log('fetchTrades ' + JSON.stringify(trades.map((t) => [t.timestamp, t.price, t.amount, t.side, t.id])));
 for (let i = 0; i < 2; i++) {
   const live = await ex.watchOHLCV('BTC/USD:BTC', '1m');
   console.log('watchOHLCV ' + JSON.stringify(live[live.length - 1]));
