@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,12 +44,11 @@ func (s *Server) serveBucketed(w http.ResponseWriter, r *http.Request) {
 
 // bucketQuery is a /trade/bucketed request.
 type bucketQuery struct {
-	m                market.Market
-	symbol           string
-	iv               market.Interval
-	count, start     int
-	startT, endT     int64 // bin timestamps (ends), 0 for none
-	reverse, partial bool
+	m       market.Market
+	symbol  string
+	iv      market.Interval
+	page    // startT, endT: bin timestamps (ends)
+	partial bool
 }
 
 // bucketQuery reads the request; on a bad one it returns the status and
@@ -63,16 +63,31 @@ func (s *Server) bucketQuery(r *http.Request) (bucketQuery, int, string) {
 	if msg != "" {
 		return bucketQuery{}, http.StatusNotFound, msg
 	}
-	bq := bucketQuery{m: m, symbol: strings.ToUpper(q.Get("symbol")), iv: iv, reverse: q.Get("reverse") == "true", partial: q.Get("partial") == "true"}
-	var err1, err2, err3, err4 error
-	bq.count, err1 = intArg(q.Get("count"), 100, 1, 1000)
-	bq.start, err2 = intArg(q.Get("start"), 0, 0, maxStart)
-	bq.startT, err3 = timeArg(q.Get("startTime"))
-	bq.endT, err4 = timeArg(q.Get("endTime"))
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	bq := bucketQuery{m: m, symbol: strings.ToUpper(q.Get("symbol")), iv: iv, partial: q.Get("partial") == "true"}
+	var err error
+	if bq.page, err = pageOf(q); err != nil {
 		return bucketQuery{}, http.StatusBadRequest, err.Error()
 	}
 	return bq, 0, ""
+}
+
+// page is what BitMEX's list requests share: count, start, reverse,
+// startTime and endTime.
+type page struct {
+	count, start int
+	startT, endT int64 // 0 for none
+	reverse      bool
+}
+
+// pageOf reads a request's page parameters.
+func pageOf(q url.Values) (page, error) {
+	p := page{reverse: q.Get("reverse") == "true"}
+	var err1, err2, err3, err4 error
+	p.count, err1 = intArg(q.Get("count"), 100, 1, 1000)
+	p.start, err2 = intArg(q.Get("start"), 0, 0, maxStart)
+	p.startT, err3 = timeArg(q.Get("startTime"))
+	p.endT, err4 = timeArg(q.Get("endTime"))
+	return p, errors.Join(err1, err2, err3, err4)
 }
 
 // maxStart is the largest start= offset: a query reads start+count bins.

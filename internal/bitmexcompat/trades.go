@@ -2,7 +2,6 @@ package bitmexcompat
 
 import (
 	"cmp"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -62,10 +61,8 @@ func (w *tradeWindow) of(m market.Market) []market.Trade {
 
 // tradeQuery is a GET /api/v1/trade request.
 type tradeQuery struct {
-	symbols      []string // BitMEX symbols asked for: one, or every served one
-	count, start int
-	startT, endT int64 // trade times, 0 for none
-	reverse      bool
+	symbols []string // BitMEX symbols asked for: one, or every served one
+	page             // startT, endT: trade times
 }
 
 // serveTrade answers GET /api/v1/trade as BitMEX did, from the newest
@@ -124,13 +121,8 @@ func (s *Server) tradeQuery(r *http.Request) (tradeQuery, int, string) {
 		}
 		slices.Sort(q.symbols)
 	}
-	q.reverse = v.Get("reverse") == "true"
-	var err1, err2, err3, err4 error
-	q.count, err1 = intArg(v.Get("count"), 100, 1, 1000)
-	q.start, err2 = intArg(v.Get("start"), 0, 0, maxStart)
-	q.startT, err3 = timeArg(v.Get("startTime"))
-	q.endT, err4 = timeArg(v.Get("endTime"))
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	var err error
+	if q.page, err = pageOf(v); err != nil {
 		return q, http.StatusBadRequest, err.Error()
 	}
 	return q, 0, ""

@@ -96,17 +96,24 @@ func TestBatchKeepsOrder(t *testing.T) {
 	}
 }
 
+// oneClient is a batch of four and one connection whose client the test
+// reads; at the end the client goes and the connection's end is awaited.
+func oneClient(t *testing.T) (*Batch, net.Conn, *echo) {
+	t.Helper()
+	r := newRig(t, Config{})
+	b := newBatch(t, 4)
+	nc := rawClient(t, r)
+	e := <-r.conns
+	t.Cleanup(func() { nc.Close(); closedWith(t, e) })
+	return b, nc, e
+}
+
 // TestBatchCopies: a buffer written with copy set goes out as it was,
 // though the caller reuses it before the flush; one written without copy
 // is sent from where it is.
 func TestBatchCopies(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, Config{})
-	b := newBatch(t, 4)
-	nc := rawClient(t, r)
-	e := <-r.conns
-	defer closedWith(t, e)
-	defer nc.Close()
+	b, nc, e := oneClient(t)
 	scratch := AppendText(nil, []byte("original"))
 	if err := e.c.WriteIn(b, scratch, true); err != nil || !b.Pending() {
 		t.Fatalf("%v, pending %v", err, b.Pending())
@@ -123,12 +130,7 @@ func TestBatchCopies(t *testing.T) {
 // and hears Writable once the batch is sent.
 func TestBatchWritingUntilSent(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, Config{})
-	b := newBatch(t, 4)
-	nc := rawClient(t, r)
-	e := <-r.conns
-	defer closedWith(t, e)
-	defer nc.Close()
+	b, nc, e := oneClient(t)
 	if err := e.c.WriteIn(b, AppendText(nil, []byte("one")), false); err != nil {
 		t.Fatal(err)
 	}
