@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -79,6 +80,12 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"run", "--sim", "--markets", "binance:BTCUSD", "--db", filepath.Join(dir, "d.db")}, code: 2,
 			want: "not listed by its venue: binance:BTCUSD (listed: BTCUSDT"},
 		{args: []string{"markets"}, code: 2, want: "markets needs one venue"},
+		{args: []string{"run", "--markets", "binance:BTCUSDT", "--markets-file", "m.txt"}, code: 2, want: "--markets and --markets-file: name the markets in one place"},
+		{args: []string{"run", "--markets-file", filepath.Join(dir, "none.txt")}, code: 2, want: "markets file: open " + filepath.Join(dir, "none.txt")},
+		{args: []string{"run", "--markets-file", writeFile(t, dir, "dup.txt", "binance:BTCUSDT\nbinance:BTCUSDT\n")}, code: 2,
+			want: "line 2: binance:BTCUSDT is named twice (first on line 1)"},
+		{args: []string{"run", "--config", writeFile(t, dir, "both.yaml", "markets: [binance:BTCUSDT]\nmarkets_file: m.txt")}, code: 2,
+			want: "markets and markets_file: name the markets in one place"},
 		{args: []string{"markets", "nasdaq"}, code: 2, want: `unknown venue "nasdaq"`},
 	}
 	for _, c := range cases {
@@ -369,5 +376,34 @@ func TestWatchStoresIntoDB(t *testing.T) {
 				t.Fatalf("export after watch: exit %d, %d rows: %s", code, strings.Count(out, "\n"), errs)
 			}
 		})
+	}
+}
+
+// TestMarketsFile: `markets VENUE --quote Q --list` writes a markets file
+// that `run --markets-file` (and the config's markets_file) collects,
+// checked against the venue's list.
+func TestMarketsFile(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := run(t, context.Background(), "markets", "binance", "--sim", "--quote", "usdt", "--list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) < 4 || !strings.HasPrefix(lines[0], "# binance markets trading now quoted in USDT") {
+		t.Fatalf("exit %d: %q %s", code, out, errs)
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "binance:") || !strings.HasSuffix(l, "USDT") {
+			t.Fatalf("line %q of the list", l)
+		}
+	}
+	file := writeFile(t, dir, "markets.txt", strings.Join(append(lines[:1], "binance:BTCUSDT", "binance:ETHUSDT # and ether"), "\n"))
+	for i, args := range [][]string{
+		{"--markets-file", file},
+		{"--config", writeFile(t, dir, "c.yaml", "markets_file: "+file)},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		code, _, errs := run(t, ctx, append([]string{"run", "--sim", "--db", filepath.Join(dir, fmt.Sprint(i, ".db")), "--listen", "127.0.0.1:0"}, args...)...)
+		cancel()
+		if code != 0 || !strings.Contains(errs, "markets=\"[binance:BTCUSDT binance:ETHUSDT]\"") {
+			t.Fatalf("run %v: exit %d\n%s", args, code, errs)
+		}
 	}
 }

@@ -26,6 +26,7 @@ func parseRun(args []string, stderr io.Writer) (node.Config, logFlags, error) {
 func parseNode(name string, role node.Role, args []string, stderr io.Writer) (node.Config, logFlags, error) {
 	fs := newFlags(name, stderr)
 	markets := fs.String("markets", "", "comma-separated markets, venue:SYMBOL (default binance:BTCUSDT)")
+	marketsFile := fs.String("markets-file", "", "a file of markets, venue:SYMBOL a line (as `candlewire markets VENUE --list` writes)")
 	db := fs.String("db", "", dbUsage)
 	listen := fs.String("listen", "", "HTTP address for /metrics and /healthz (default 127.0.0.1:8080)")
 	var lf logFlags
@@ -55,9 +56,8 @@ func parseNode(name string, role node.Role, args []string, stderr io.Writer) (no
 	if vf.sim {
 		o.Sim = &sim.Config{Seed: vf.seed, Speed: vf.speed}
 	}
-	list := cmp.Or(*markets, strings.Join(cfg.Markets, ","), market.Default.String())
-	if o.Markets, err = market.ParseMarkets(list); err != nil {
-		return o, lf, fmt.Errorf("%w: %v", errUsage, err)
+	if o.Markets, err = marketsOf(*markets, *marketsFile, cfg); err != nil {
+		return o, lf, err
 	}
 	_, err = lf.handler(io.Discard) // a mistake in either is told before anything starts
 	return o, lf, err
@@ -114,4 +114,25 @@ func runLogger(w io.Writer, lf logFlags) (log *slog.Logger, flush func(), err er
 	}
 	h := logdedup.New(inner, logdedup.Options{})
 	return slog.New(h), h.Close, nil
+}
+
+// marketsOf is the markets a node collects or serves: --markets, else
+// --markets-file, else the config's markets_file or markets, else the
+// default market.
+func marketsOf(flag, file string, cfg config.Config) ([]market.Market, error) {
+	if flag != "" && file != "" {
+		return nil, misuse{"--markets and --markets-file: name the markets in one place"}
+	}
+	if file = cmp.Or(file, cfg.MarketsFile); flag == "" && file != "" {
+		ms, err := config.ReadMarketsFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		return ms, nil
+	}
+	ms, err := market.ParseMarkets(cmp.Or(flag, strings.Join(cfg.Markets, ","), market.Default.String()))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return ms, nil
 }

@@ -20,6 +20,8 @@ import (
 // override it.
 type Config struct {
 	Markets []string         `yaml:"markets"` // venue:SYMBOL
+	// MarketsFile names a markets file (ReadMarketsFile) instead of markets.
+	MarketsFile string `yaml:"markets_file"`
 	DB      string           `yaml:"db"`      // SQLite path
 	Listen  string           `yaml:"listen"`  // HTTP address
 	Venues  map[string]Venue `yaml:"venues"`  // per-venue endpoints, keyed by venue name
@@ -167,6 +169,9 @@ func decode(b []byte) (Config, error) {
 
 // check validates every section.
 func (c Config) check() error {
+	if len(c.Markets) > 0 && c.MarketsFile != "" {
+		return errors.New("markets and markets_file: name the markets in one place")
+	}
 	for _, m := range c.Markets {
 		if _, err := market.ParseMarket(m); err != nil {
 			return err
