@@ -19,13 +19,13 @@ import (
 // Config is the file form of `candlewire run` settings. Command-line flags
 // override it.
 type Config struct {
-	Markets []string         `yaml:"markets"` // venue:SYMBOL
+	Markets []string `yaml:"markets"` // venue:SYMBOL
 	// MarketsFile names a markets file (ReadMarketsFile) instead of markets.
-	MarketsFile string `yaml:"markets_file"`
-	DB      string           `yaml:"db"`      // SQLite path
-	Listen  string           `yaml:"listen"`  // HTTP address
-	Venues  map[string]Venue `yaml:"venues"`  // per-venue endpoints, keyed by venue name
-	Log     string           `yaml:"log"`     // debug, info, warn, error
+	MarketsFile string           `yaml:"markets_file"`
+	DB          string           `yaml:"db"`     // SQLite path
+	Listen      string           `yaml:"listen"` // HTTP address
+	Venues      map[string]Venue `yaml:"venues"` // per-venue endpoints, keyed by venue name
+	Log         string           `yaml:"log"`    // debug, info, warn, error
 	// LogFormat is text (key=value, the default) or json.
 	LogFormat string `yaml:"log_format"`
 	Serve     Serve  `yaml:"serve"` // how clients are served

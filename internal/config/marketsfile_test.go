@@ -21,8 +21,8 @@ func TestReadMarkets(t *testing.T) {
 	}
 	for in, msg := range map[string]string{
 		"binance:BTCUSDT\nokx:X\nbinance:BTCUSDT": "line 3: binance:BTCUSDT is named twice (first on line 1)",
-		"binance:BTCUSDT\nBTCUSDT":                 "line 2:",
-		"# nothing\n\n":                            "names no market",
+		"binance:BTCUSDT\nBTCUSDT":                "line 2:",
+		"# nothing\n\n":                           "names no market",
 	} {
 		if _, err := ReadMarkets(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%q: %v, want %q", in, err, msg)
