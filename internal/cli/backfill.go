@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/backfill"
@@ -64,13 +66,27 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer stop()
-	stored, err := node.Backfill(ctx, o.BackfillConfig, backfill.NewProgress(stderr, o.From, o.To), log)
-	if err != nil {
-		return err
+	r, err := node.Backfill(ctx, o.BackfillConfig, backfill.NewProgress(stderr, o.From, o.To), log)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("stopped at %s, before %s: %d minutes received and stored; run the same command to continue from there",
+			fmtTime(r.Until), fmtTime(o.To), r.Received)
+	case err != nil:
+		return fmt.Errorf("stopped at %s: %w", fmtTime(r.Until), offlineHint(err))
 	}
-	fmt.Fprintf(stdout, "backfilled %s %s .. %s: %d minutes fetched and stored (%d new or changed rows)\n",
-		o.Market, fmtTime(o.From), fmtTime(o.To), (o.To-o.From)/60_000, stored)
+	fmt.Fprintf(stdout, "backfilled %s %s .. %s: %d minutes; %d received from the venue (%d of them new or changed here); %d already final here; %d the venue did not have (minutes without trades, or before its history)\n",
+		o.Market, fmtTime(o.From), fmtTime(o.To), r.Minutes, r.Received, r.Stored, r.Had, r.Missing())
 	return nil
+}
+
+// offlineHint says, as run does, what an error that finds no network
+// means, in place of the request's long story.
+func offlineHint(err error) error {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return fmt.Errorf("cannot resolve %s: no network or DNS (use --sim to run offline)", dns.Name)
+	}
+	return err
 }
 
 // parseMarket reads one venue:SYMBOL flag value.

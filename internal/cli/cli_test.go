@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -405,5 +407,48 @@ func TestMarketsFile(t *testing.T) {
 		if code != 0 || !strings.Contains(errs, "markets=\"[binance:BTCUSDT binance:ETHUSDT]\"") {
 			t.Fatalf("run %v: exit %d\n%s", args, code, errs)
 		}
+	}
+}
+
+// TestBackfillReports: backfill says what it received, what the store
+// had, and what the venue did not have; a second run skips the days
+// already whole; a stopped run says where, in one line.
+func TestBackfillReports(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "b.db")
+	span := func(from time.Time, d time.Duration) []string {
+		return []string{"backfill", "--sim", "--market", "binance:BTCUSDT", "--from", from.Format(time.RFC3339), "--to", from.Add(d).Format(time.RFC3339), "--db", db}
+	}
+	recent := span(time.Now().UTC().Add(-5*time.Hour).Truncate(time.Hour), 2*time.Hour) // the simulator serves its last hours
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{recent, ": 120 minutes; 120 received from the venue (120 of them new or changed here); 0 already final here; 0 the venue did not have"},
+		{recent, ": 120 minutes; 0 received from the venue (0 of them new or changed here); 120 already final here; 0 the venue did not have"},
+		{span(time.Now().UTC().Add(-10*24*time.Hour).Truncate(time.Hour), 2*time.Hour),
+			": 120 minutes; 0 received from the venue (0 of them new or changed here); 0 already final here; 120 the venue did not have"},
+	} {
+		if code, out, errs := run(t, context.Background(), c.args...); code != 0 || !strings.Contains(out, c.want) {
+			t.Fatalf("%v: exit %d: %q %s; want %q", c.args, code, out, errs, c.want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C before the first day
+	code, _, errs := run(t, ctx, recent...)
+	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "stopped at "+recent[5]) ||
+		!strings.Contains(errs, "run the same command to continue from there") {
+		t.Fatalf("a stopped backfill: exit %d, %q", code, errs)
+	}
+}
+
+func TestOfflineHint(t *testing.T) {
+	dns := fmt.Errorf("fetch: GET https://api.binance.com/x: giving up: %w", &net.DNSError{Err: "no such host", Name: "api.binance.com", IsNotFound: true})
+	if got := offlineHint(dns).Error(); got != "cannot resolve api.binance.com: no network or DNS (use --sim to run offline)" {
+		t.Errorf("offlineHint(DNS) = %q", got)
+	}
+	other := errors.New("HTTP 500")
+	if got := offlineHint(other); got != other {
+		t.Errorf("offlineHint(other) = %v", got)
 	}
 }

@@ -21,18 +21,19 @@ type BackfillConfig struct {
 // Backfill fetches cfg.Market's 1m history over REST and stores it, with
 // rollups, in cfg.DB; progress hears each step. It returns how many rows
 // were new or changed.
-func Backfill(ctx context.Context, cfg BackfillConfig, progress *backfill.Progress, log *slog.Logger) (int, error) {
+func Backfill(ctx context.Context, cfg BackfillConfig, progress *backfill.Progress, log *slog.Logger) (backfill.Result, error) {
 	client := NewHTTPClient()
 	defer client.CloseIdleConnections()
 	met := metrics.Discard()
 	fetch, err := cfg.Endpoints.Fetcher(cfg.Market.Venue, Deps{Client: client, Log: log, Metrics: met})
+	none := backfill.Result{Minutes: (cfg.To - cfg.From) / 60_000, Until: cfg.From} // stopped before the first day
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	st, err := OpenStore(ctx, cfg.DB, false)
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	defer st.Close()
-	return backfill.Run(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), cfg.Market, cfg.From, cfg.To, progress)
+	return backfill.Run(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), st, cfg.Market, cfg.From, cfg.To, progress)
 }

@@ -43,6 +43,16 @@ func (b *Bar) Update(at int64) {
 	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%% %s", strings.Repeat("#", n), strings.Repeat(" ", 40-n), frac*100, b.label(at))
 }
 
+// Stop draws the bar at at, where the work stopped short, and ends its
+// line.
+func (b *Bar) Stop(at int64) {
+	if b.tty {
+		b.last = time.Time{}
+		b.Update(at)
+		fmt.Fprintln(b.w)
+	}
+}
+
 // Done draws the bar full and ends its line.
 func (b *Bar) Done() {
 	if b.tty {
