@@ -39,7 +39,7 @@ func Run(ctx context.Context, fetch collector.Fetcher, w *collector.Writer, st S
 	r := Result{Minutes: (to - from) / 60_000, Until: from}
 	for a := from; a < to; a += Chunk.Milliseconds() {
 		b := min(a+Chunk.Milliseconds(), to)
-		if have, err := st.Candles(ctx, m, market.I1m, a, b); err == nil && int64(final(have)) == (b-a)/60_000 {
+		if have, err := st.Candles(ctx, m, market.I1m, a, b); err == nil && int64(market.Finals(have)) == (b-a)/60_000 {
 			r.Had += (b - a) / 60_000
 			r.Until = b
 			continue
@@ -68,17 +68,6 @@ func Run(ctx context.Context, fetch collector.Fetcher, w *collector.Writer, st S
 // Stored is what Run reads of the store: the 1m candles of a range.
 type Stored interface {
 	Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error)
-}
-
-// final counts the reconciled candles of cs.
-func final(cs []market.Candle) int {
-	n := 0
-	for _, c := range cs {
-		if c.State == market.Reconciled {
-			n++
-		}
-	}
-	return n
 }
 
 // Progress is backfill's bar: the span of minutes, each position named by

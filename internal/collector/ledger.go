@@ -134,22 +134,11 @@ func (r *repairer) settle(ctx context.Context, m market.Market, from, to int64, 
 		if len(Missing(rows, g.From, g.To, absent(gaps))) > 0 {
 			continue // still to repair
 		}
-		if _, err := r.resolve(ctx, g, reconciled(rows), coveredBy(g, done)); err != nil {
+		if _, err := r.resolve(ctx, g, market.Finals(rows), coveredBy(g, done)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// reconciled counts the reconciled candles in rows.
-func reconciled(rows []market.Candle) int {
-	n := 0
-	for _, c := range rows {
-		if c.State == market.Reconciled {
-			n++
-		}
-	}
-	return n
 }
 
 // held says whether g is a gap this repair tried and left found.

@@ -103,6 +103,17 @@ func (c Candle) Over() bool { return c.State >= Closed }
 // the wire's "final".
 func (c Candle) Final() bool { return c.State == Reconciled }
 
+// Finals counts the final (reconciled) candles of cs.
+func Finals(cs []Candle) int {
+	n := 0
+	for _, c := range cs {
+		if c.Final() {
+			n++
+		}
+	}
+	return n
+}
+
 // SameValues reports whether two candles carry identical OHLCV values.
 func (c Candle) SameValues(o Candle) bool {
 	return c.Open.Equal(o.Open) && c.High.Equal(o.High) && c.Low.Equal(o.Low) &&

@@ -249,3 +249,19 @@ func TestParseSeries(t *testing.T) {
 		}
 	}
 }
+
+func TestFinals(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		states []State
+		want   int
+	}{{nil, 0}, {[]State{Provisional, Closed}, 0}, {[]State{Reconciled, Provisional, Reconciled}, 2}} {
+		var cs []Candle
+		for _, s := range c.states {
+			cs = append(cs, Candle{State: s})
+		}
+		if got := Finals(cs); got != c.want {
+			t.Errorf("Finals(%v) = %d, want %d", c.states, got, c.want)
+		}
+	}
+}
