@@ -43,22 +43,19 @@ func (f Floor) Per1000() time.Duration {
 // descriptor limit is lower) and writes a frame of size bytes to each,
 // round after round, for at least d, with nothing reading them.
 func MeasureFloor(sockets, size int, d time.Duration) (Floor, error) {
-	return measureFloor(sockets, size, d, nil)
+	return measureFloor(sockets, size, d, false, nil)
 }
 
 // MeasureLiveFloor is MeasureFloor with the receiving ends read as the
 // frames arrive, by reader threads on readerCPUs (none: anywhere) whose
 // CPU is not counted.
 func MeasureLiveFloor(sockets, size int, d time.Duration, readerCPUs []int) (Floor, error) {
-	if readerCPUs == nil {
-		readerCPUs = []int{}
-	}
-	return measureFloor(sockets, size, d, readerCPUs)
+	return measureFloor(sockets, size, d, true, readerCPUs)
 }
 
-// measureFloor is the plain floor when readerCPUs is nil, the live floor
-// otherwise.
-func measureFloor(sockets, size int, d time.Duration, readerCPUs []int) (Floor, error) {
+// measureFloor is the live floor when live is set (readers on readerCPUs),
+// the plain one otherwise.
+func measureFloor(sockets, size int, d time.Duration, live bool, readerCPUs []int) (Floor, error) {
 	servers, clients, closeAll, err := floorPairs(sockets)
 	defer closeAll()
 	if err != nil {
@@ -68,7 +65,7 @@ func measureFloor(sockets, size int, d time.Duration, readerCPUs []int) (Floor, 
 	if err := unix.SchedGetaffinity(0, &w.cpus); err != nil {
 		return Floor{}, fmt.Errorf("floor: the writers' CPUs: %w", err)
 	}
-	if readerCPUs != nil {
+	if live {
 		stop, err := startReaders(clients, readerCPUs, w.n)
 		if err != nil {
 			return Floor{}, err
@@ -86,7 +83,7 @@ func measureFloor(sockets, size int, d time.Duration, readerCPUs []int) (Floor, 
 		f.Wall += time.Since(start)
 		f.CPU += cpu
 		f.Writes += int64(len(servers))
-		if readerCPUs == nil {
+		if !live {
 			drainFDs(clients)
 		}
 	}

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/backfill"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/node"
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 type backfillOptions struct {
@@ -82,9 +82,8 @@ func backfillCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // offlineHint says, as run does, what an error that finds no network
 // means, in place of the request's long story.
 func offlineHint(err error) error {
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return fmt.Errorf("cannot resolve %s: no network or DNS (use --sim to run offline)", dns.Name)
+	if msg, ok := upstream.Offline(err); ok {
+		return errors.New(msg)
 	}
 	return err
 }

@@ -62,21 +62,10 @@ func parseOnce(fs *flag.FlagSet, args []string) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, flag.ErrHelp):
-		printHelp(fs)
+		fs.Usage() // the command's own, or the flag package's list of its flags
 		return err
 	}
 	return misuse{explain(fs, err.Error()) + "\n" + helpHint(fs)}
-}
-
-// printHelp writes the command's help: its own Usage if it set one, else
-// its flags.
-func printHelp(fs *flag.FlagSet) {
-	if fs.Usage != nil {
-		fs.Usage()
-		return
-	}
-	fmt.Fprintf(fs.Output(), "Usage of %s:\n", fs.Name())
-	fs.PrintDefaults()
 }
 
 func helpHint(fs *flag.FlagSet) string {

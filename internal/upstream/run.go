@@ -218,16 +218,26 @@ func (r *runner) failed(ctx context.Context, err error) time.Duration {
 	return -1
 }
 
+// Offline says, when err comes from a name that does not resolve, what
+// that means for a user: no network, and --sim runs without one.
+func Offline(err error) (string, bool) {
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return "cannot resolve " + dns.Name + ": no network or DNS (use --sim to run offline)", true
+	}
+	return "", false
+}
+
 // describe turns a dial error into a short human cause.
 func describe(err error) string {
-	var dns *net.DNSError
 	var op *net.OpError
 	var ra *RetryAfterError
+	offline, isOffline := Offline(err)
 	switch {
 	case errors.As(err, &ra):
 		return "the venue refused the connection (rate limited)"
-	case errors.As(err, &dns):
-		return "cannot resolve " + dns.Name + ": no network or DNS (use --sim to run offline)"
+	case isOffline:
+		return offline
 	case errors.As(err, &op) && op.Op == "dial":
 		return "cannot reach the venue: " + op.Err.Error()
 	case errors.Is(err, context.DeadlineExceeded):

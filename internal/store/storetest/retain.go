@@ -6,20 +6,15 @@ import (
 	"testing"
 
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/retention"
 	"github.com/candlewire/candlewire/internal/store"
 )
-
-// retainer is what retention needs of a store (package retention).
-type retainer interface {
-	Series(ctx context.Context) ([]market.Series, error)
-	DeleteBefore(ctx context.Context, s market.Series, before int64, limit int) (int64, error)
-}
 
 // testDeleteBefore: Series lists what is stored, in order, and
 // DeleteBefore deletes the oldest bins of one series only, at most the
 // limit, before the time given; what is written after still stores.
 func testDeleteBefore(t *testing.T, s store.Store) {
-	r, ok := s.(retainer)
+	r, ok := s.(retention.Store)
 	if !ok {
 		t.Skip("this store has no retention")
 	}
