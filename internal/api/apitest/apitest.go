@@ -86,10 +86,10 @@ func WS(ctx context.Context, base string, streams []string, since int64, out cha
 		}
 		switch m.Type {
 		case "candle":
-			cursor = max(cursor, m.Cursor)
 			if !send(ctx, out, m) {
 				return cursor, ctx.Err()
 			}
+			cursor = max(cursor, m.Cursor) // only once delivered: a resume must not skip it
 		case "error":
 			return cursor, fmt.Errorf("error reply: %s", data)
 		}
@@ -105,7 +105,7 @@ func SSE(ctx context.Context, base string, streams []string, since int64, out ch
 		return since, err
 	}
 	defer resp.Body.Close()
-	cursor := since
+	cursor, id := since, since
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	event := ""
@@ -113,7 +113,9 @@ func SSE(ctx context.Context, base string, streams []string, since int64, out ch
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, "id: "):
-			cursor, _ = strconv.ParseInt(line[4:], 10, 64)
+			// Like EventSource, the id counts only once its event is
+			// dispatched: a stream cut between id and data resumes before it.
+			id, _ = strconv.ParseInt(line[4:], 10, 64)
 		case strings.HasPrefix(line, "event: "):
 			event = line[7:]
 		case strings.HasPrefix(line, "data: ") && event == "candle":
@@ -124,6 +126,7 @@ func SSE(ctx context.Context, base string, streams []string, since int64, out ch
 			if !send(ctx, out, m) {
 				return cursor, ctx.Err()
 			}
+			cursor = id
 		case strings.HasPrefix(line, "data: "):
 			return cursor, fmt.Errorf("%s event: %s", event, line[6:])
 		}
