@@ -28,6 +28,12 @@ func newMetrics(reg prometheus.Registerer) *apiMetrics {
 		refused:  cv("rejected_total", "Connections or requests refused, by reason.", "transport", "reason"),
 	}
 	reg.MustRegister(m.conns, m.messages, m.bytes, m.ends, m.refused)
+	for _, tr := range []string{"ws", "sse", "longpoll"} { // at 0 from the start, for rate() and alerts
+		m.conns.WithLabelValues(tr)
+		m.messages.WithLabelValues(tr)
+		m.bytes.WithLabelValues(tr)
+		m.ends.WithLabelValues(tr, "slow")
+	}
 	return m
 }
 

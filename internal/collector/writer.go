@@ -170,6 +170,7 @@ func (w *Writer) writeResult(ctx context.Context, batch []market.Candle) (store.
 	res, rres, err := w.st.Write(ctx, batch, rollup)
 	w.met.StoreWrite.Observe(time.Since(start).Seconds())
 	if err != nil {
+		w.met.StoreErrors.Inc()
 		return res, err
 	}
 	w.account(res)
@@ -212,6 +213,13 @@ func (w *Writer) Reroll(ctx context.Context, cs []market.Candle) (int, error) {
 }
 
 func (w *Writer) account(r store.Result) {
+	now, last := float64(time.Now().UnixMilli())/1e3, market.Market{}
+	for _, c := range r.Changed { // sorted by market: one Set per market
+		if c.Interval == market.I1m && c.Final() && c.Market != last {
+			w.met.LastFinal.WithLabelValues(c.Market.String()).Set(now)
+			last = c.Market
+		}
+	}
 	w.met.CandleWrites.WithLabelValues("changed").Add(float64(len(r.Changed)))
 	w.met.CandleWrites.WithLabelValues("unchanged").Add(float64(r.Unchanged))
 	w.met.CandleWrites.WithLabelValues("stale").Add(float64(r.Stale))

@@ -31,8 +31,8 @@ func (m *Metrics) ConnectedTo(venue string) bool {
 func (m *Metrics) BudgetLeft(venue string) float64 {
 	m.budgets.mu.Lock()
 	defer m.budgets.mu.Unlock()
-	if left, ok := m.budgets.left[venue]; ok {
-		return float64(left())
+	if b, ok := m.budgets.budgets[venue]; ok {
+		return float64(b.Left())
 	}
 	return 0
 }

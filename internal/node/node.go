@@ -90,6 +90,10 @@ type node struct {
 // sampling, the HTTP server stops.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	n := &node{Config: cfg, hub: &hub.Hub{}, log: log}
+	n.reg, n.met = newMetrics()
+	if cfg.Role.collects() {
+		n.met.Declare(cfg.Markets)
+	}
 	if !postgres.IsDSN(cfg.DB) && (cfg.Role != Single || cfg.Cluster.On()) {
 		return fmt.Errorf("a %s needs a PostgreSQL store that others share (--db postgres://…), not %q", cfg.Role.part(), cfg.DB)
 	}
@@ -105,7 +109,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	var err error
 	if cfg.Role.collects() {
-		if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, log.With("component", "instruments")); err != nil {
+		if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, n.met, log.With("component", "instruments")); err != nil {
 			return err
 		}
 	}
@@ -134,7 +138,6 @@ func (r Role) part() string {
 // open. Interrupts run in the order the components are added, once the
 // first returns (the collector, or the watch of ctx, when ctx ends).
 func (n *node) run(ctx context.Context) error {
-	n.reg, n.met = newMetrics()
 	node := "single"
 	if n.bus != nil {
 		node = n.bus.Node

@@ -116,12 +116,12 @@ func (e Endpoints) List(ctx context.Context, venue string, client *http.Client, 
 
 // Instruments reads the lists of the venues of ms, all at once, and
 // checks ms against them (instrument.Load: a market its venue does not
-// list is instrument.ErrUnlisted).
-func (e Endpoints) Instruments(ctx context.Context, ms []market.Market, log *slog.Logger) (map[market.Market]instrument.Instrument, error) {
+// list is instrument.ErrUnlisted). Its requests count in met.
+func (e Endpoints) Instruments(ctx context.Context, ms []market.Market, met *metrics.Metrics, log *slog.Logger) (map[market.Market]instrument.Instrument, error) {
 	client := NewHTTPClient()
 	defer client.CloseIdleConnections()
 	read := func(ctx context.Context, venue string) (instrument.List, error) {
-		return e.List(ctx, venue, client, metrics.Discard())
+		return e.List(ctx, venue, client, met)
 	}
 	found, err := instrument.Load(ctx, ms, read, log)
 	if err != nil {

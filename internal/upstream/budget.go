@@ -69,6 +69,9 @@ func NewBudget(limit int, window time.Duration, now func() time.Time) *Budget {
 // String describes the budget, for logs.
 func (b *Budget) String() string { return fmt.Sprintf("%d connects per %s", b.limit, b.window) }
 
+// Limit is how many connects the budget allows per window.
+func (b *Budget) Limit() int { return b.limit }
+
 // Left returns how many connects the budget allows right now.
 func (b *Budget) Left() int {
 	b.mu.Lock()

@@ -3,13 +3,17 @@ package upstream
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/candlewire/candlewire/internal/metrics"
 )
 
 // TestTextPingQuietMeansNoBytes: a frame that takes several idle periods to
@@ -169,5 +173,16 @@ func TestServerPingsAreHeard(t *testing.T) {
 	})
 	if !errors.Is(ended, ErrSilent) || lasted < pinging {
 		t.Fatalf("session ended after %s with %v; want silence once the pings stop, after %s", lasted, ended, pinging)
+	}
+}
+
+// TestClassifyNamesDeclared: every reason a session's end is given is one
+// metrics.Declare creates at 0, so dashboards see each from the start.
+func TestClassifyNamesDeclared(t *testing.T) {
+	for _, err := range []error{ErrRedial, &RetryAfterError{After: time.Second, Err: errors.New("429")}, ErrSilent,
+		websocket.ErrMessageTooBig, websocket.CloseError{Code: websocket.StatusGoingAway}, io.EOF} {
+		if r := classify(err); !slices.Contains(metrics.ReconnectReasons, r) {
+			t.Errorf("classify(%v) = %q, not in metrics.ReconnectReasons %v", err, r, metrics.ReconnectReasons)
+		}
 	}
 }

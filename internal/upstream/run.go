@@ -112,7 +112,7 @@ func (r *runner) defaults() {
 	if r.cfg.Metrics == nil {
 		r.cfg.Metrics = metrics.Discard()
 	}
-	r.cfg.Metrics.WatchBudget(r.cfg.Venue, r.cfg.Budget.Left)
+	r.cfg.Metrics.WatchBudget(r.cfg.Venue, r.cfg.Budget)
 }
 
 // once makes one connection and runs one session. It returns the wait
