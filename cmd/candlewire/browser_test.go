@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -53,7 +55,7 @@ func TestChartPage(t *testing.T) {
 	p := start(t, args...)
 	defer func() { p.kill(t) }()
 
-	ctx := browse(t, "http://"+addr+"/")
+	ctx := browse(t, "http://"+addr+"/", 1280)
 	waitJS(t, ctx, "candles drawn", `window.candlewire.bars.size > 0 && document.querySelectorAll('#chart canvas').length > 0`)
 	// binance:BTCUSDT's tick in the venue's list is 0.01: prices at 2 places.
 	waitJS(t, ctx, "prices at the market's own decimals", `window.candlewire.precision === 2`)
@@ -80,6 +82,12 @@ func TestChartPage(t *testing.T) {
 	args[5] = filepath.Join(t.TempDir(), "new.db")
 	p = start(t, args...)
 	waitJS(t, ctx, "the page started again on a new database", fmt.Sprintf(`window.candlewire.stats.ws.updates >= %d`, updates+3))
+	screenshot(t, ctx, "chart-page.png")
+}
+
+// screenshot saves the page as an artifact named name.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -91,33 +99,94 @@ func TestChartPage(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "chart-page.png")
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
 }
 
-// browse opens url in headless Chromium, closed when the test ends; the
-// context is the page's, for two minutes.
-func browse(t *testing.T, url string) context.Context {
+// browse opens url in headless Chromium, in a window width pixels wide,
+// closed when the test ends; the context is the page's, for two minutes.
+func browse(t *testing.T, url string, width int) context.Context {
 	t.Helper()
 	_, err := exec.LookPath(chromium)
 	need(t, err == nil, "Debian's chromium is not installed")
 	need(t, web.Built(), "the chart page is not built (./scripts/build-web)")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800))
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, 800))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelA)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(cancelB)
 	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(cancelT)
+	// A window narrower than headless Chromium's smallest (500 px) is
+	// an emulated phone screen.
+	if _, err := chromedp.Run(ctx, chromedp.EmulateViewport(int64(width), 800)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
 	return ctx
+}
+
+// TestChartPageNarrowAndDisconnected: on a 400 px wide screen nothing
+// overflows sideways (the price axis is inside the window), volume has its
+// own pane, the picker lists the demo's markets; when the venue stops
+// taking connections, a banner says since when, why and when the server
+// tries again, and it goes once the venue is back.
+func TestChartPageNarrowAndDisconnected(t *testing.T) {
+	addr := freePort(t)
+	p := start(t, "run", "--sim", "--sim-speed", "60", "--markets", "binance:BTCUSDT,binance:ETHUSDT,okx:BTC-USDT",
+		"--db", filepath.Join(t.TempDir(), "narrow.db"), "--listen", addr)
+	defer p.stop(t)
+	ctx := browse(t, "http://"+addr+"/", 400)
+	waitJS(t, ctx, "candles drawn", `window.candlewire.bars.size > 0 && document.querySelectorAll('#chart canvas').length > 0`)
+	waitJS(t, ctx, "the stats table drawn", `document.querySelectorAll('#stats tr').length === 5`)
+	if w := eval[int](t, ctx, `window.innerWidth`); w > 400 {
+		t.Fatalf("window %d px wide, want 400", w)
+	}
+	overflow := `(() => {
+		const w = document.documentElement.clientWidth;
+		const out = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w + 0.5 && e.closest('#transports') === null);
+		return document.documentElement.scrollWidth > w ? 'the page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + w :
+			out.length ? out.map((e) => e.tagName + '#' + e.id + ' right ' + e.getBoundingClientRect().right).join(', ') : '';
+	})()`
+	if got := eval[string](t, ctx, overflow); got != "" {
+		t.Fatalf("at 400 px: %s", got)
+	}
+	if got := eval[string](t, ctx, `(() => { const t = document.getElementById('transports'); return t.scrollWidth > t.clientWidth ? 'table ' + t.scrollWidth + ' in ' + t.clientWidth : ''; })()`); got != "" {
+		t.Errorf("the transport table is cut at 400 px: %s", got)
+	}
+	if n := eval[int](t, ctx, `window.candlewire.panes`); n != 2 {
+		t.Errorf("%d chart panes, want candles and volume apart", n)
+	}
+	if n := eval[int](t, ctx, `document.getElementById('market').options.length`); n != 3 {
+		t.Errorf("the market picker lists %d markets, want 3", n)
+	}
+	sim := regexp.MustCompile(`msg="simulator started" addr=(\S+)`).FindStringSubmatch(p.logText())
+	if sim == nil {
+		t.Fatalf("no simulator address in the log:\n%s", p.logText())
+	}
+	// Refuse connects for 20 simulated minutes (20 s at 60x), and cut the
+	// connection there is.
+	for _, q := range []string{"venue=binance&kind=refuse&for=20m", "venue=binance&kind=drop"} {
+		resp, err := http.Post("http://"+sim[1]+"/admin/fault?"+q, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	waitJS(t, ctx, "the banner says the venue is down, why, and when it tries again",
+		`!document.getElementById('banner').hidden && /^binance: not connected for \d+ s: the venue refused the connection \(rate limited\); next attempt in \d+ s/.test(document.getElementById('banner').textContent)`)
+	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 400 {
+		t.Errorf("with the banner the page is %d px wide", w)
+	}
+	screenshot(t, ctx, "chart-page-400px.png")
+	waitJS(t, ctx, "the banner goes once the venue is back", `document.getElementById('banner').hidden`)
 }
 
 func eval[T any](t *testing.T, ctx context.Context, js string) T {

@@ -100,7 +100,7 @@ func TestClusterCollectorsAndGateway(t *testing.T) {
 	waitOwned(t, collectors[1:], len(ms), 2)
 	live := slices.Sorted(slices.Values(names[1:]))
 	checkOwners(t, gateways[1], ms, live...)
-	ctx := browse(t, "http://"+gateways[1].addr+"/")
+	ctx := browse(t, "http://"+gateways[1].addr+"/", 1280)
 	waitJS(t, ctx, "the strip names the market's collector", `/collected by c[0-2]/.test(document.getElementById('quality').textContent)`)
 	end := market.I1m.Truncate(s.Clock.Now())
 	waitSim(s, end+3*time.Minute.Milliseconds()) // the last finals are due

@@ -55,6 +55,7 @@ type Health struct {
 	markets []market.Market
 	venues  map[string]VenueWatch
 	probe   func() reading
+	links   Links // nil, or why a venue has no connection
 	now     func() time.Time
 
 	mu        sync.Mutex
@@ -86,10 +87,12 @@ type Probe interface {
 	CandlesWritten() float64
 }
 
-// NewHealth is the health of markets, collected from venues, read from p
-// and the store's newest finals.
-func NewHealth(f Finals, ms []market.Market, venues map[string]VenueWatch, p Probe) *Health {
-	return newHealth(f, ms, venues, probeOf(p, slices.Sorted(maps.Keys(venues))), time.Now)
+// NewHealth is the health of markets, collected from venues, read from p,
+// the venues' links (nil: none) and the store's newest finals.
+func NewHealth(f Finals, ms []market.Market, venues map[string]VenueWatch, p Probe, links Links) *Health {
+	h := newHealth(f, ms, venues, probeOf(p, slices.Sorted(maps.Keys(venues))), time.Now)
+	h.links = links
+	return h
 }
 
 // probeOf reads a probe of venues from p.
@@ -169,6 +172,7 @@ type healthMarket struct {
 type healthReport struct {
 	Status  string         `json:"status"`
 	Reasons []string       `json:"reasons"`
+	Venues  []venueLink    `json:"venues"`
 	Markets []healthMarket `json:"markets"`
 	down    bool
 }
@@ -190,7 +194,7 @@ func (r *healthReport) code() int {
 func (h *Health) check(ctx context.Context) healthReport {
 	h.sample()
 	now := h.now()
-	r := healthReport{Reasons: []string{}, Markets: []healthMarket{}}
+	r := healthReport{Reasons: []string{}, Markets: []healthMarket{}, Venues: venueLinks(h.links, h.markets)}
 	h.mu.Lock()
 	h.checkWrites(&r, now)
 	h.checkVenues(&r, now)
@@ -225,12 +229,28 @@ func (h *Health) checkVenues(r *healthReport, now time.Time) {
 	for _, v := range slices.Sorted(maps.Keys(h.venues)) {
 		if gone := now.Sub(h.heard[v]); gone > h.venues[v].Silence {
 			down++
-			r.add(false, "venue %s: no connection for %s (silence timeout %s)", v, gone.Round(time.Second), h.venues[v].Silence)
+			r.add(false, "venue %s: no connection for %s (silence timeout %s)%s", v, gone.Round(time.Second), h.venues[v].Silence, h.why(v, now))
 		}
 	}
 	if quiet := now.Sub(h.storedAt); down > 0 && down == len(h.venues) && quiet >= quietDownAfter {
 		r.add(true, "nothing stored for %s and no venue connected", quiet.Round(time.Second))
 	}
+}
+
+// why says why venue has no connection and when it tries again, as its
+// link tells ("" without one).
+func (h *Health) why(venue string, now time.Time) string {
+	if h.links == nil {
+		return ""
+	}
+	l, ok := h.links.Link(venue)
+	if !ok || l.Connected || l.Reason == "" {
+		return ""
+	}
+	if l.Retry.IsZero() {
+		return ": " + l.Reason + "; trying now"
+	}
+	return fmt.Sprintf(": %s; next attempt in %s", l.Reason, max(l.Retry.Sub(now), 0).Round(time.Second))
 }
 
 // checkFinals lists each market's newest final and reports those that

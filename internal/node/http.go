@@ -30,7 +30,11 @@ func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 	if n.members != nil {
 		cl = clusterView{n}
 	}
-	mux.Handle("GET /v1/status", api.StatusHandler(n.met, n.st, n.Markets, n.instruments, cl))
+	status := api.Status{Counts: n.met, Store: n.st, Markets: n.Markets, Instruments: n.instruments, Cluster: cl}
+	if n.Role.collects() {
+		status.Links = &n.links
+	}
+	mux.Handle("GET /v1/status", status.Handler())
 	mux.Handle("GET /healthz", n.health.Handler())
 	a := api.New(api.Config{Store: n.st, Hub: n.hub, Registerer: n.reg, Markets: n.Markets, Tokens: n.Serve.Tokens,
 		Origins: n.Serve.Origins, Hosts: allowedHosts(srv.Addr(), n.Serve.Hosts, n.log), MaxConnsPerIP: n.Serve.MaxConnsPerIP})

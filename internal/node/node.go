@@ -78,6 +78,7 @@ type node struct {
 	hub         *hub.Hub
 	reg         *prometheus.Registry
 	met         *metrics.Metrics
+	links       upstream.Links // the venues' connections, for /healthz and /v1/status
 	health      *api.Health
 	instruments map[market.Market]instrument.Instrument // as the venues list them; a venue whose list could not be read has none
 	log         *slog.Logger
@@ -199,7 +200,7 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 	if n.bus != nil {
 		conns = nodeConnects{log: n.st, node: n.bus.Node}
 	}
-	venues, err := n.Endpoints.Venues(ctx, n.Markets, conns, Deps{Client: client, Log: n.log, Metrics: n.met})
+	venues, err := n.Endpoints.Venues(ctx, n.Markets, conns, Deps{Client: client, Log: n.log, Metrics: n.met, Links: &n.links})
 	if err != nil {
 		return err
 	}
@@ -261,7 +262,11 @@ func (n *node) newHealth() *api.Health {
 			venues[m.Venue] = api.VenueWatch{Silence: d.SilenceOf(n.Endpoints[m.Venue]), Grace: d.Grace}
 		}
 	}
-	return api.NewHealth(n.st, n.Markets, venues, n.met)
+	var links api.Links
+	if n.Role.collects() {
+		links = &n.links
+	}
+	return api.NewHealth(n.st, n.Markets, venues, n.met, links)
 }
 
 // aliases reads the config's BitMEX aliases (validated when loaded).

@@ -25,6 +25,7 @@ type Deps struct {
 	Client  *http.Client // REST requests; NewHTTPClient gives one with its own pool
 	Log     *slog.Logger
 	Metrics *metrics.Metrics
+	Links   *upstream.Links // nil, or keeps the feeds' connection states
 }
 
 // NewHTTPClient returns a REST client with its own connection pool; the
@@ -75,6 +76,7 @@ func (e Endpoints) Venues(ctx context.Context, ms []market.Market, conns upstrea
 		}
 		flog := dp.Log.With("component", "feed")
 		l := link(d, ep, flog, dp.Metrics, nil)
+		l.Links = dp.Links
 		if err := l.Budget.Persist(ctx, conns, name, flog); err != nil {
 			return nil, err
 		}

@@ -32,6 +32,7 @@ type Config struct {
 	Tap         Tap              // nil, or sees every frame (candlewire record)
 	Logger      *slog.Logger     // nil means discard
 	Metrics     *metrics.Metrics // nil means discard
+	Links       *Links           // nil, or keeps whether it is connected, why not and when it retries
 }
 
 // ForVenue returns c for a venue feed: Venue set, and the defaults a feed
@@ -73,9 +74,10 @@ func Run(ctx context.Context, cfg Config, url string, session Session) error {
 	if cfg.Budget == nil {
 		return fmt.Errorf("upstream %s: no connect budget", cfg.Venue)
 	}
-	r := runner{cfg: cfg, url: url}
+	r := runner{cfg: cfg, url: url, down: "connecting"}
 	r.defaults()
 	for attempt := 0; ; {
+		r.cfg.Links.set(cfg.Venue, url, false, r.down, time.Time{})
 		wait, ok := r.once(ctx, session)
 		if ctx.Err() != nil {
 			return nil
@@ -87,6 +89,7 @@ func Run(ctx context.Context, cfg Config, url string, session Session) error {
 			wait = r.cfg.Backoff.Delay(attempt)
 			attempt++
 		}
+		r.cfg.Links.set(cfg.Venue, url, false, r.down, time.Now().Add(wait))
 		if err := Sleep(ctx, wait); err != nil {
 			return nil
 		}
@@ -97,6 +100,7 @@ type runner struct {
 	cfg     Config
 	url     string
 	lastErr string // the last failure logged at warn level
+	down    string // why there is no connection, for Links
 }
 
 func (r *runner) defaults() {
@@ -122,6 +126,7 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 	venue := r.cfg.Venue
 	err := r.cfg.Budget.Wait(ctx, func(d time.Duration) {
 		r.cfg.Logger.Warn("connect budget used up; waiting", "venue", venue, "budget", r.cfg.Budget.String(), "wait", d.Round(time.Second))
+		r.cfg.Links.set(venue, r.url, false, "connect budget used up ("+r.cfg.Budget.String()+")", time.Now().Add(d))
 	})
 	if err != nil {
 		return 0, false
@@ -135,6 +140,7 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 	r.cfg.Metrics.Connected.WithLabelValues(venue).Inc()
 	defer r.cfg.Metrics.Connected.WithLabelValues(venue).Dec()
 	r.lastErr = ""
+	r.cfg.Links.set(venue, r.url, true, "", time.Time{})
 	r.cfg.Logger.Info("connected", "venue", venue, "url", r.url)
 
 	sctx, cancel := ctx, context.CancelFunc(func() {})
@@ -161,6 +167,7 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 		return 0, healthy
 	}
 	reason := classify(err)
+	r.down = "connection lost (" + reason + ")"
 	r.cfg.Metrics.Reconnects.WithLabelValues(venue, reason).Inc()
 	r.cfg.Logger.Warn("disconnected; reconnecting", "venue", venue, "reason", reason, "err", err, "lasted", time.Since(start).Round(time.Millisecond))
 	var ra *RetryAfterError
@@ -205,6 +212,7 @@ func (r *runner) failed(ctx context.Context, err error) time.Duration {
 	}
 	r.cfg.Metrics.Connects.WithLabelValues(r.cfg.Venue, result).Inc()
 	why := describe(err)
+	r.down = why
 	if why != r.lastErr {
 		r.cfg.Logger.Warn("cannot connect; retrying within the connect budget", "venue", r.cfg.Venue,
 			"why", why, "err", err, "budget", r.cfg.Budget.String())

@@ -25,8 +25,11 @@ const chart = createChart($('chart'), {
 const candles = chart.addSeries(CandlestickSeries, {
   upColor: '#26a69a', downColor: '#ef5350', borderVisible: false, wickUpColor: '#26a69a', wickDownColor: '#ef5350',
 });
-const volume = chart.addSeries(HistogramSeries, { priceScaleId: 'vol', priceFormat: { type: 'volume' } });
-chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+// Volume has a pane of its own below the candles, a quarter of the height.
+const volume = chart.addSeries(HistogramSeries, { priceFormat: { type: 'volume' } }, 1);
+chart.panes()[0].setStretchFactor(3);
+chart.panes()[1].setStretchFactor(1);
+state.panes = chart.panes().length;
 
 const stream = () => `${state.market}@${state.interval}`;
 
@@ -221,9 +224,10 @@ function render() {
   const rows = Object.entries(transports).map(([name]) => {
     const s = stats(name);
     const avg = s.updates ? (s.latencySum / s.updates).toFixed(0) : '–';
-    return `<tr class="${name === state.transport ? 'on' : ''}"><td>${name}</td><td>${s.updates}</td><td>${s.latency} ms</td><td>${avg} ms</td><td>${(s.bytes / 1024).toFixed(1)} KiB</td><td>${s.requests}</td></tr>`;
+    return `<tr class="${name === state.transport ? 'on' : ''}"><td>${name}</td><td>${s.updates}</td><td>${s.latency} ms</td><td class="wide">${avg} ms</td><td>${(s.bytes / 1024).toFixed(1)} KiB</td><td class="wide">${s.requests}</td></tr>`;
   });
-  $('stats').innerHTML = '<tr><th>transport</th><th>updates</th><th>latency</th><th>avg</th><th>received</th><th>requests</th></tr>' + rows.join('');
+  $('stats').innerHTML = '<tr><th>transport</th><th>updates</th><th>latency</th><th class="wide">avg</th><th>received</th><th class="wide">requests</th></tr>' + rows.join('');
+  renderBanner();
   const st = state.status && state.status.markets.find((m) => m.market === state.market);
   if (!st) {
     $('quality').textContent = state.status ? 'no data yet' : 'server unreachable: retrying';
@@ -236,6 +240,20 @@ function render() {
   $('quality').innerHTML = `last final bin <b>${bin}</b>, stored <b>${age}</b> ago · gaps found <b>${st.gaps_found}</b> · filled <b>${st.gaps_filled}</b>` +
     ` · reconnects <b>${st.reconnects}</b> · connect budget left <b>${st.budget_left}</b>` +
     (st.owner ? ` · collected by <b>${esc(st.owner)}</b>` + (st.standby ? ` (standby <b>${esc(st.standby)}</b>)` : '') : '');
+}
+
+// renderBanner shows, while the market's venue has had no connection for
+// 2 s or more, since when, why and when the server tries again.
+function renderBanner() {
+  const venue = state.market.split(':')[0];
+  const link = state.status && (state.status.venues || []).find((v) => v.venue === venue);
+  const down = link && !link.connected && state.status.now - link.since >= 2000;
+  $('banner').hidden = !down;
+  if (!down) return;
+  const secs = (ms) => `${Math.max(0, Math.round(ms / 1000))} s`;
+  const next = link.retry_at ? `next attempt in ${secs(link.retry_at - state.status.now)}` : 'trying now';
+  $('banner').textContent = `${venue}: not connected for ${secs(state.status.now - link.since)}: ${link.reason || 'connecting'}; ${next}. ` +
+    'Once it reconnects, the server fetches the missed minutes from the venue and the chart catches up.';
 }
 
 // refreshStatus reads the markets and their data quality every 2 s.
