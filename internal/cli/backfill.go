@@ -27,7 +27,7 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 	var o backfillOptions
 	db := fs.String("db", "", dbUsage)
 	o.log.register(fs, "warn")
-	o.venues.register(fs, "backfill from an in-process simulator", false)
+	o.venues.register(fs, "backfill from an in-process simulator", 0)
 	if err := parseFlags(fs, args); err != nil {
 		return o, err
 	}
@@ -47,7 +47,7 @@ func parseBackfill(args []string, stderr io.Writer) (backfillOptions, error) {
 		return o, fmt.Errorf("%w: the range holds no whole minute", errUsage)
 	}
 	cfg, eps, err := o.venues.load()
-	o.Endpoints, o.DB = eps, dbOf(*db, cfg.DB)
+	o.Endpoints, o.DB, o.Origin = eps, dbOf(*db, cfg.DB), o.venues.origin()
 	o.log.withConfig(cfg.Log, cfg.LogFormat)
 	return o, err
 }

@@ -20,7 +20,7 @@ func marketsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	asList := fs.Bool("list", false, "print the trading markets as a markets file (venue:SYMBOL a line), for run --markets-file")
 	quote := fs.String("quote", "", "only the markets quoted in this currency (USDT, USD, …)")
 	var vf venueFlags
-	vf.register(fs, "list an in-process simulator's instruments", false)
+	vf.register(fs, "list an in-process simulator's instruments", 0)
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -29,7 +29,7 @@ func parseRecord(args []string, stderr io.Writer) (recordOptions, error) {
 	dur := fs.Duration("duration", 0, "stop after this long (default: until interrupted)")
 	var o recordOptions
 	o.log.register(fs, "info")
-	o.venues.register(fs, "record an in-process exchange simulator", true)
+	o.venues.register(fs, "record an in-process exchange simulator", 1)
 	o.venues.seed = 0 // record's simulator has always used seed 0
 	if err := parseFlags(fs, args); err != nil {
 		return o, err

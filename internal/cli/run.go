@@ -35,7 +35,7 @@ func parseNode(name string, role node.Role, args []string, stderr io.Writer) (no
 	nodeName := fs.String("node", "", "this node's name in the cluster (default: the config's cluster.node, else the host's name)")
 	var vf venueFlags
 	if role != node.Gateway {
-		vf.register(fs, "collect from an in-process exchange simulator (no network needed)", true)
+		vf.register(fs, "collect from an in-process exchange simulator (no network needed)", 1)
 		fs.Uint64Var(&vf.seed, "sim-seed", 1, "simulator seed, with --sim")
 	} else {
 		fs.StringVar(&vf.config, "config", "", "YAML config file; flags override it")

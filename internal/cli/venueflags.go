@@ -23,17 +23,26 @@ type venueFlags struct {
 	seed     uint64  // --sim-seed, where the command has it
 }
 
-// register adds the flags to fs; simUsage says what --sim does, and
-// withSpeed adds --sim-speed.
-func (v *venueFlags) register(fs *flag.FlagSet, simUsage string, withSpeed bool) {
+// register adds the flags to fs; simUsage says what --sim does, and a
+// speed other than 0 adds --sim-speed with that default.
+func (v *venueFlags) register(fs *flag.FlagSet, simUsage string, speed float64) {
 	v.ws, v.rest, v.speed, v.seed = map[string]string{}, map[string]string{}, 1, 1
 	fs.StringVar(&v.config, "config", "", "YAML config file; flags override it")
 	fs.Var(venueURL{v.ws, []string{"ws", "wss"}}, "ws-url", "a venue's WebSocket base, VENUE=URL (repeatable)")
 	fs.Var(venueURL{v.rest, []string{"http", "https"}}, "rest-url", "a venue's REST base, VENUE=URL (repeatable)")
 	fs.BoolVar(&v.sim, "sim", false, simUsage)
-	if withSpeed {
-		fs.Float64Var(&v.speed, "sim-speed", 1, "simulated seconds per real second, with --sim")
+	if speed != 0 {
+		fs.Float64Var(&v.speed, "sim-speed", speed, "simulated seconds per real second, with --sim")
 	}
+}
+
+// origin is where the command's candles come from (node.OriginSim or
+// node.OriginLive), for the store it writes.
+func (v *venueFlags) origin() string {
+	if v.sim {
+		return node.OriginSim
+	}
+	return node.OriginLive
 }
 
 // load reads the config file, if any, and returns it with the venues'

@@ -28,7 +28,7 @@ func parseWatch(args []string, stderr io.Writer) (watchOptions, error) {
 	ivName := fs.String("interval", "1m", `intervals to print, comma-separated, or "all"`)
 	var o watchOptions
 	o.log.register(fs, "warn")
-	o.venues.register(fs, "watch an in-process exchange simulator (no network needed)", true)
+	o.venues.register(fs, "watch an in-process exchange simulator (no network needed; 60 simulated seconds a second unless --sim-speed says)", 60)
 	markets, err := parseArgs(fs, args)
 	if err != nil {
 		return o, err
@@ -75,6 +75,10 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.Endpoints, o.Store = eps, store.NewMemory(nil)
 	if o.db != "" {
 		if o.Store, err = node.OpenStore(ctx, o.db, false); err != nil {
+			return err
+		}
+		if err := node.ClaimOrigin(ctx, o.Store, o.db, o.venues.origin()); err != nil {
+			o.Store.Close()
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ type BackfillConfig struct {
 	Market    market.Market
 	From, To  int64 // whole minutes, [From, To)
 	DB        string
+	Origin    string // OriginSim or OriginLive: the store must hold only such candles
 	Endpoints Endpoints
 }
 
@@ -35,5 +36,8 @@ func Backfill(ctx context.Context, cfg BackfillConfig, progress *backfill.Progre
 		return none, err
 	}
 	defer st.Close()
+	if err := ClaimOrigin(ctx, st, cfg.DB, cfg.Origin); err != nil {
+		return none, err
+	}
 	return backfill.Run(ctx, fetch, collector.NewWriter(st, nil, log, met, 0), st, cfg.Market, cfg.From, cfg.To, progress)
 }

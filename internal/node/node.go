@@ -98,26 +98,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if !postgres.IsDSN(cfg.DB) && (cfg.Role != Single || cfg.Cluster.On()) {
 		return fmt.Errorf("a %s needs a PostgreSQL store that others share (--db postgres://…), not %q", cfg.Role.part(), cfg.DB)
 	}
-	if cfg.Sim != nil && cfg.Role.collects() {
-		var stop func()
-		var err error
-		sc := *cfg.Sim
-		sc.Logger = log.With("component", "sim")
-		if n.Endpoints, stop, err = cfg.Endpoints.StartSim(sc, log); err != nil {
-			return err
-		}
-		defer stop()
-	}
 	var err error
-	if cfg.Role.collects() {
-		if n.instruments, err = n.Endpoints.Instruments(ctx, n.Markets, n.met, log.With("component", "instruments")); err != nil {
-			return err
-		}
-	}
 	if n.st, err = openStore(ctx, n.DB, false, postgres.Options{Retention: n.Retention, Logger: log.With("component", "store")}); err != nil {
 		return err
 	}
 	defer n.st.Close()
+	if cfg.Role.collects() {
+		stop, err := n.startVenues(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if cfg.Cluster.On() {
 		if n.bus, err = cluster.Connect(ctx, cfg.Cluster, 15*time.Second, log.With("component", "nats")); err != nil {
 			return err

@@ -142,6 +142,9 @@ var migrations = []string{
 		ALTER trades SET STATISTICS 0, ALTER rev SET STATISTICS 0, ALTER source SET STATISTICS 0,
 		ALTER updated_at SET STATISTICS 0;
 	ANALYZE series, candles;`,
+	// 8: where the candles come from (ClaimOrigin): a simulation's never
+	// mix with live ones.
+	`ALTER TABLE candle_head ADD COLUMN origin text NOT NULL DEFAULT '';`,
 }
 
 // migrateLock is the advisory lock key that makes concurrent starts

@@ -43,6 +43,19 @@ func (s *Store) Close() error {
 // found at its start).
 func (s *Store) Epoch() int64 { return s.epoch.Load() }
 
+// ClaimOrigin records where the store's candles come from (for instance
+// "sim" or "live") unless it has an origin already, and returns the
+// origin it has.
+func (s *Store) ClaimOrigin(ctx context.Context, origin string) (string, error) {
+	var had string
+	err := s.pool.QueryRow(ctx, `UPDATE candle_head SET origin = CASE WHEN origin = '' THEN $1 ELSE origin END
+		WHERE id = 1 RETURNING origin`, origin).Scan(&had)
+	if err != nil {
+		return "", fmt.Errorf("record the candles' origin: %w", err)
+	}
+	return had, nil
+}
+
 // Window implements store.Store; it also reads the epoch, so that Epoch
 // after it is the log's current one.
 func (s *Store) Window(ctx context.Context) (floor, head int64, err error) {

@@ -62,6 +62,33 @@ func newInstrument(seed uint64, venue, symbol string, spec Spec, start int64) *I
 		cur: start, price: spec.Start}
 }
 
+// anchor generates the trades before at and moves their prices by as much
+// as puts the last one at price (rounded down to the tick, at least one
+// tick): the walk goes on from price.
+func (in *Instrument) anchor(at int64, price market.Decimal) {
+	in.Advance(at - 1)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	units, err := price.Mul64(pow10(in.Spec.PricePrec)).Int64()
+	if err != nil || units < in.Spec.Tick {
+		return
+	}
+	delta := units - units%in.Spec.Tick - in.price
+	for i := range in.log {
+		in.log[i].Price = max(in.log[i].Price+delta, in.Spec.Tick)
+	}
+	in.price = max(in.price+delta, in.Spec.Tick)
+}
+
+// pow10 is 10^n.
+func pow10(n uint8) uint64 {
+	p := uint64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
 // minuteRate is the mean trades per second in the minute starting at m:
 // about 8% of minutes are empty, 15% bursty. It depends only on the seed
 // and the minute, so it is the same however the engine is advanced.

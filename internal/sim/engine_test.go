@@ -3,6 +3,8 @@ package sim
 import (
 	"reflect"
 	"testing"
+
+	"github.com/candlewire/candlewire/internal/market"
 )
 
 var btcSpec = Spec{PricePrec: 2, Tick: 1, Start: 6_432_157, SizePrec: 5, Lot: 1}
@@ -59,5 +61,44 @@ func TestBinsHaveEmptyAndBurstyMinutes(t *testing.T) {
 	}
 	if empty == 0 || bursty == 0 {
 		t.Fatalf("180 minutes had %d empty and %d bursty minutes; want some of each", empty, bursty)
+	}
+}
+
+// TestAnchorGoesOnFromPrice: an instrument anchored at a time and price
+// has its last trade before that time at the price (on the tick), and the
+// same trades as without the anchor, at prices moved by one amount.
+func TestAnchorGoesOnFromPrice(t *testing.T) {
+	t.Parallel()
+	const listed, at, span = 1_700_000_040_000, 1_700_000_040_000 + 20*60_000, 30 * 60_000
+	for _, c := range []struct {
+		name  string
+		price string
+		want  int64 // units of the last trade before at
+	}{
+		{"on the tick", "70123.45", 7_012_345},
+		{"below the tick", "70123.456", 7_012_345},
+		{"below the walk", "100", 10_000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			plain := newInstrument(7, "binance", "BTCUSDT", btcSpec, listed)
+			moved := newInstrument(7, "binance", "BTCUSDT", btcSpec, listed)
+			moved.anchor(at, market.MustDecimal(c.price))
+			plain.Advance(at + span)
+			moved.Advance(at + span)
+			before := moved.Trades(listed, at)
+			if len(before) == 0 || before[len(before)-1].Price != c.want {
+				t.Fatalf("last trade before the anchor %+v, want price %d", before[len(before)-1:], c.want)
+			}
+			if len(plain.log) != len(moved.log) {
+				t.Fatalf("%d trades anchored, %d plain", len(moved.log), len(plain.log))
+			}
+			delta := moved.log[0].Price - plain.log[0].Price
+			for i := range plain.log {
+				p, m := plain.log[i], moved.log[i]
+				if p.Time != m.Time || p.Size != m.Size || m.Price != max(p.Price+delta, btcSpec.Tick) {
+					t.Fatalf("trade %d: %+v anchored, %+v plain (prices %d apart)", i, m, p, delta)
+				}
+			}
+		})
 	}
 }

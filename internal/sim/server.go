@@ -23,7 +23,10 @@ type Config struct {
 	Start    int64         // simulated start, UTC ms; default now, truncated to the minute
 	History  time.Duration // trades generated before Start, for REST backfill; default 6h
 	BinDelay time.Duration // simulated delay before a BitMEX bin is published; default 15s
-	Logger   *slog.Logger
+	// Resume gives instruments, by venue:symbol, their price at Start: a
+	// simulation that goes on where a stored one stopped.
+	Resume map[string]market.Decimal
+	Logger *slog.Logger
 }
 
 // Server is the simulator: instruments, clock, faults, admin API, and the
@@ -77,6 +80,9 @@ func (s *Server) Instrument(venue, symbol string, spec Spec) *Instrument {
 	in := s.inst[k]
 	if in == nil {
 		in = newInstrument(s.cfg.Seed, venue, symbol, spec, s.Listed())
+		if p, ok := s.cfg.Resume[k]; ok {
+			in.anchor(s.cfg.Start, p)
+		}
 		s.inst[k] = in
 	}
 	return in

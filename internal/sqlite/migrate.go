@@ -64,6 +64,9 @@ var migrations = []string{
 	// database is created, so a client's cursor of a file since replaced
 	// is known for what it is.
 	`CREATE TABLE meta (epoch INTEGER NOT NULL);`,
+	// 5: where the candles come from (ClaimOrigin): a simulation's never
+	// mix with live ones.
+	`ALTER TABLE meta ADD COLUMN origin TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate brings the schema to the newest version.

@@ -194,6 +194,20 @@ func (s *Store) Head(ctx context.Context) (int64, error) {
 // Epoch implements store.Store.
 func (s *Store) Epoch() int64 { return s.epoch }
 
+// ClaimOrigin records where the database's candles come from (for
+// instance "sim" or "live") unless it has an origin already, and returns
+// the origin it has.
+func (s *Store) ClaimOrigin(ctx context.Context, origin string) (string, error) {
+	if _, err := s.db.ExecContext(ctx, `UPDATE meta SET origin = ? WHERE origin = ''`, origin); err != nil {
+		return "", fmt.Errorf("record the candles' origin: %w", err)
+	}
+	var had string
+	if err := s.db.QueryRowContext(ctx, `SELECT origin FROM meta`).Scan(&had); err != nil {
+		return "", fmt.Errorf("read the candles' origin: %w", err)
+	}
+	return had, nil
+}
+
 // Window implements store.Store: a SQLite store keeps every change.
 func (s *Store) Window(ctx context.Context) (floor, head int64, err error) {
 	head, err = s.readHead(ctx)

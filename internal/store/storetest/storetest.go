@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Unrolled", func(t *testing.T) { testUnrolled(t, open(t)) })
 	t.Run("Before", func(t *testing.T) { testBefore(t, open(t)) })
 	t.Run("DeleteBefore", func(t *testing.T) { testDeleteBefore(t, open(t)) })
+	t.Run("ClaimOrigin", func(t *testing.T) { testClaimOrigin(t, open(t)) })
 }
 
 // testSequence: every stored change gets the next sequence number across
