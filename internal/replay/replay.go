@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,7 @@ type Server struct {
 	cfg    Config
 	mu     sync.Mutex
 	queues map[string][]Session // by path, oldest first, not yet played
+	klines map[string][]kline   // Binance's final 1m klines, by symbol, for REST
 	wg     sync.WaitGroup
 	stop   context.Context // ends every session being played (Close)
 	halt   context.CancelFunc
@@ -69,7 +71,7 @@ func New(cfg Config, sessions []Session) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, queues: map[string][]Session{}}
+	s := &Server{cfg: cfg, queues: map[string][]Session{}, klines: klinesOf(sessions)}
 	s.stop, s.halt = context.WithCancel(context.Background())
 	for _, se := range sessions {
 		s.queues[se.Path] = append(s.queues[se.Path], se)
@@ -111,8 +113,18 @@ func (s *Server) next(path string) (Session, bool) {
 }
 
 // ServeHTTP accepts a WebSocket on a recorded path and plays its next
-// session; a path with none left gets 404.
+// session; a path with none left gets 404. GET …/api/v3/klines is
+// Binance's REST, answered from the recorded final klines (a collector
+// repairs its gaps with it); other REST paths are not in a recording: 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/api/v3/klines") {
+		s.serveKlines(w, r)
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		http.Error(w, "not in the recording: a recording holds what venues sent over WebSocket; the replay answers Binance's GET …/api/v3/klines from it, no other REST", http.StatusNotFound)
+		return
+	}
 	se, ok := s.next(r.URL.Path)
 	if !ok {
 		http.Error(w, "no recorded session left for "+r.URL.Path, http.StatusNotFound)
