@@ -17,9 +17,9 @@ import (
 
 // TestDemoGoesOn: a second simulation on the database of a first goes on
 // where the first stopped, in time and in price, so the chart joins one
-// series: every minute once, no bin overwritten, the first new bin opening
-// at the last stored close (within a few moves). Live candlewire refuses
-// that database, and the simulator refuses a live one.
+// series: every minute once, no bin of the first rewritten, the first new
+// bin opening at the last stored close (within a few moves). So does
+// `watch --sim --db`. Live candlewire refuses that database.
 func TestDemoGoesOn(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -31,38 +31,65 @@ func TestDemoGoesOn(t *testing.T) {
 	// started from the clock would store nothing new for half a minute at
 	// 120x, and its prices would not join.
 	runFor(t, args("1200"), 60, time.Minute)
-	var seam market.Candle // the first run's newest final
+	goesOn(t, db, "run --sim", func() { runFor(t, args("120"), 3, 15*time.Second) })
+	goesOn(t, db, "watch --sim", func() { watchFor(t, db, 5*time.Second) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	live := exec.CommandContext(ctx, os.Args[0], "run", "--db", db, "--listen", "127.0.0.1:0", "--ws-url", "binance=ws://127.0.0.1:1", "--rest-url", "binance=http://127.0.0.1:1")
+	live.Env = append(os.Environ(), childEnv+"=1")
+	out, err := live.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "holds simulated candles") {
+		t.Fatalf("live run on the simulation's database: %v\n%s", err, out)
+	}
+}
+
+// goesOn checks that what run stores in db goes on from what db held: no
+// hole, no stored bin up to the newest final changed, the next bin opening
+// near that final's close, and three minutes more.
+func goesOn(t *testing.T, db, what string, run func()) {
+	t.Helper()
+	rev := map[int64]int64{}
+	var seam market.Candle // the newest final before
 	for _, c := range demoBins(t, db) {
+		rev[c.OpenTime] = c.Rev
 		if c.Final() {
 			seam = c
 		}
 	}
-	startedAt := time.Now().UnixMilli()
-	runFor(t, args("120"), 3, 15*time.Second)
+	run()
 	all := demoBins(t, db)
 	for i, c := range all {
 		if i > 0 && c.OpenTime != all[i-1].OpenTime+60_000 {
-			t.Fatalf("bin %s after %s: the series has a hole", at(c.OpenTime), at(all[i-1].OpenTime))
+			t.Fatalf("%s: bin %s after %s: the series has a hole", what, at(c.OpenTime), at(all[i-1].OpenTime))
 		}
-		if c.OpenTime <= seam.OpenTime && c.Updated >= startedAt {
-			t.Errorf("bin %s of the first run was rewritten by the second", at(c.OpenTime))
+		if r, had := rev[c.OpenTime]; had && c.OpenTime <= seam.OpenTime && c.Rev != r {
+			t.Errorf("%s rewrote bin %s (revision %d, was %d)", what, at(c.OpenTime), c.Rev, r)
 		}
 		// BTCUSDT's simulated trades move about 0.32 a trade: five times
 		// that is a jump, not a move.
 		if c.OpenTime == seam.OpenTime+60_000 {
 			if d := c.Open.Sub(seam.Close).Abs(); d.GreaterThan(market.MustDecimal("1.6")) {
-				t.Errorf("the second run opens at %s, the first closed at %s", c.Open, seam.Close)
+				t.Errorf("%s opens at %s, the stored simulation closed at %s", what, c.Open, seam.Close)
 			}
 		}
 	}
 	if last := all[len(all)-1]; last.OpenTime < seam.OpenTime+3*60_000 {
-		t.Fatalf("the second run stored up to %s, the first up to %s", at(last.OpenTime), at(seam.OpenTime))
+		t.Fatalf("%s stored up to %s, the simulation before up to %s", what, at(last.OpenTime), at(seam.OpenTime))
 	}
-	live := exec.Command(os.Args[0], "run", "--db", db, "--listen", "127.0.0.1:0", "--ws-url", "binance=ws://127.0.0.1:1", "--rest-url", "binance=http://127.0.0.1:1")
-	live.Env = append(os.Environ(), childEnv+"=1")
-	out, err := live.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "holds simulated candles") {
-		t.Fatalf("live run on the simulation's database: %v\n%s", err, out)
+}
+
+// watchFor runs `watch --sim --db db` (60x) for d, then interrupts it.
+func watchFor(t *testing.T, db string, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "watch", "--sim", "--db", db)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 20 * time.Second
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() == nil || strings.Count(string(out), "binance:BTCUSDT") < 3 {
+		t.Fatalf("watch --sim --db: %v\n%s", err, out)
 	}
 }
 

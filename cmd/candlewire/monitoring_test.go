@@ -45,22 +45,7 @@ var metricName = regexp.MustCompile(`\b(?:candlewire|process|go)_[a-z0-9_]+\b`)
 // there at 0 from the first scrape.
 func TestMonitoringNamesExist(t *testing.T) {
 	t.Parallel()
-	names := map[string]string{} // name: where
-	for _, e := range dashboardExprs(t) {
-		for _, n := range metricName.FindAllString(e, -1) {
-			names[n] = dashboard
-		}
-	}
-	rules, err := os.ReadFile(alertRules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range metricName.FindAllString(string(rules), -1) {
-		names[n] = alertRules
-	}
-	if len(names) < 10 {
-		t.Fatalf("only %d metric names found in the dashboard and the rules: %v", len(names), names)
-	}
+	names := namedMetrics(t)
 	markets, dir := []string{"binance:BTCUSDT", "okx:BTC-USDT"}, t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
 	if err := os.WriteFile(cfg, []byte("retention: {intervals: {1m: 90d}}\n"), 0o600); err != nil {
@@ -87,9 +72,39 @@ func TestMonitoringNamesExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if missing := missingNames(t, p.addr, names); len(missing) > 0 {
+		t.Errorf("named but not in /metrics: %s", strings.Join(missing, ", "))
+	}
+}
+
+// namedMetrics returns the metric names the dashboard and the rules use,
+// each with the file that names it.
+func namedMetrics(t *testing.T) map[string]string {
+	names := map[string]string{}
+	for _, e := range dashboardExprs(t) {
+		for _, n := range metricName.FindAllString(e, -1) {
+			names[n] = dashboard
+		}
+	}
+	rules, err := os.ReadFile(alertRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range metricName.FindAllString(string(rules), -1) {
+		names[n] = alertRules
+	}
+	if len(names) < 10 {
+		t.Fatalf("only %d metric names found in the dashboard and the rules: %v", len(names), names)
+	}
+	return names
+}
+
+// missingNames returns, sorted, the names that /metrics at addr still
+// lacks after 30 s.
+func missingNames(t *testing.T, addr string, names map[string]string) []string {
 	var missing []string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		body := scrape(t, p.addr)
+		body := scrape(t, addr)
 		missing = missing[:0]
 		for n := range names {
 			if !hasSeries(body, n) {
@@ -97,12 +112,9 @@ func TestMonitoringNamesExist(t *testing.T) {
 			}
 		}
 		if len(missing) == 0 || time.Now().After(deadline) {
-			break
+			slices.Sort(missing)
+			return missing
 		}
-	}
-	slices.Sort(missing)
-	if len(missing) > 0 {
-		t.Errorf("named but not in /metrics: %s", strings.Join(missing, ", "))
 	}
 }
 

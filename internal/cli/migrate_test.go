@@ -16,7 +16,8 @@ import (
 // TestMigrateSQLiteToPostgres: a SQLite store filled by a simulated run
 // (candles through several revisions, rollups, connects) plus ledger
 // entries is copied into PostgreSQL; export shows identical candles in
-// every interval, and copying again copies nothing.
+// every interval, copying again copies nothing, and the copy keeps the
+// file's origin: a live run refuses it.
 func TestMigrateSQLiteToPostgres(t *testing.T) {
 	pg := pgtest.Fresh(t)
 	file := filepath.Join(t.TempDir(), "c.db")
@@ -40,6 +41,10 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	if _, out, _ = run(t, context.Background(), "migrate", "--from", file, "--to", pg); !strings.HasPrefix(out, "copied 0 of ") ||
 		!strings.Contains(out, "0 of 2 gaps") || !strings.Contains(out, ", 0 of ") {
 		t.Fatalf("second migrate: %s", out)
+	}
+	code, _, errs = run(t, context.Background(), "run", "--db", pg, "--listen", "127.0.0.1:0", "--ws-url", "binance=ws://127.0.0.1:1", "--rest-url", "binance=http://127.0.0.1:1")
+	if code == 0 || !strings.Contains(errs, "holds simulated candles") {
+		t.Fatalf("live run on the copy of a simulation: exit %d: %s", code, errs)
 	}
 }
 

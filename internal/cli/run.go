@@ -12,7 +12,6 @@ import (
 	"github.com/candlewire/candlewire/internal/logdedup"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/node"
-	"github.com/candlewire/candlewire/internal/sim"
 )
 
 // parseRun reads run's flags and config into the node's settings and how
@@ -54,7 +53,8 @@ func parseNode(name string, role node.Role, args []string, stderr io.Writer) (no
 		return o, lf, err
 	}
 	if vf.sim {
-		o.Sim = &sim.Config{Seed: vf.seed, Speed: vf.speed}
+		sc := vf.simConfig()
+		o.Sim = &sc
 	}
 	if o.Markets, err = marketsOf(*markets, *marketsFile, cfg); err != nil {
 		return o, lf, err

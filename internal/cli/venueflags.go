@@ -62,8 +62,13 @@ func (v *venueFlags) start(eps node.Endpoints, log *slog.Logger) (_ node.Endpoin
 	if !v.sim {
 		return eps, func() {}, nil
 	}
-	return eps.StartSim(sim.Config{Seed: v.seed, Speed: v.speed, Logger: log.With("component", "sim")}, log)
+	sc := v.simConfig()
+	sc.Logger = log.With("component", "sim")
+	return eps.StartSim(sc, log)
 }
+
+// simConfig is the simulator the flags ask for.
+func (v *venueFlags) simConfig() sim.Config { return sim.Config{Seed: v.seed, Speed: v.speed} }
 
 // venueURL is one VENUE=URL flag kind; it checks the venue is known and the
 // URL has one of the schemes.

@@ -67,22 +67,24 @@ func watchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	eps, stop, err := o.venues.start(o.Endpoints, log)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	o.Endpoints, o.Store = eps, store.NewMemory(nil)
+	o.Store = store.NewMemory(nil)
 	if o.db != "" {
 		if o.Store, err = node.OpenStore(ctx, o.db, false); err != nil {
 			return err
 		}
-		if err := node.ClaimOrigin(ctx, o.Store, o.db, o.venues.origin()); err != nil {
-			o.Store.Close()
+	}
+	defer o.Store.Close()
+	// A simulation goes on where the one stored in --db stopped.
+	stop := func() {}
+	if o.venues.sim {
+		if o.Endpoints, stop, err = node.StartSimOn(ctx, o.Store, o.Markets, o.Endpoints, o.venues.simConfig(), log); err != nil {
 			return err
 		}
 	}
-	defer o.Store.Close()
+	defer stop()
+	if err := node.ClaimOrigin(ctx, o.Store, o.db, o.venues.origin()); err != nil {
+		return err
+	}
 	out := bufio.NewWriter(stdout)
 	write := export.Writer(out, o.format)
 	return node.Watch(ctx, o.WatchConfig, func(c market.Candle) error {

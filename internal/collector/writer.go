@@ -38,6 +38,9 @@ type Writer struct {
 	pending  map[market.Key]market.Candle
 	wake     chan struct{}
 	flushMu  sync.Mutex // one flush at a time
+
+	finalMu sync.Mutex
+	finals  map[market.Market]int64 // open time of each market's newest final 1m bin stored
 }
 
 // NewWriter returns a writer that flushes every `every` (default 100ms).
@@ -46,7 +49,7 @@ func NewWriter(st store.Store, pub Publisher, log *slog.Logger, met *metrics.Met
 		every = 100 * time.Millisecond
 	}
 	w := &Writer{st: st, pub: pub, log: log, met: met, every: every, maxPending: 100_000,
-		pending: map[market.Key]market.Candle{}, wake: make(chan struct{}, 1)}
+		pending: map[market.Key]market.Candle{}, wake: make(chan struct{}, 1), finals: map[market.Market]int64{}}
 	w.room = sync.NewCond(&w.mu)
 	return w
 }
@@ -213,19 +216,33 @@ func (w *Writer) Reroll(ctx context.Context, cs []market.Candle) (int, error) {
 }
 
 func (w *Writer) account(r store.Result) {
-	now, last := float64(time.Now().UnixMilli())/1e3, market.Market{}
-	for _, c := range r.Changed { // sorted by market: one Set per market
-		if c.Interval == market.I1m && c.Final() && c.Market != last {
-			w.met.LastFinal.WithLabelValues(c.Market.String()).Set(now)
-			last = c.Market
-		}
-	}
+	w.newestFinals(r.Changed)
 	w.met.CandleWrites.WithLabelValues("changed").Add(float64(len(r.Changed)))
 	w.met.CandleWrites.WithLabelValues("unchanged").Add(float64(r.Unchanged))
 	w.met.CandleWrites.WithLabelValues("stale").Add(float64(r.Stale))
 	w.met.CandleWrites.WithLabelValues("invalid").Add(float64(len(r.Invalid)))
 	for _, err := range r.Invalid {
 		w.log.Warn("candle rejected", "err", err)
+	}
+}
+
+// newestFinals sets the time of each market's newest final 1m bin stored,
+// when changed holds a newer one (a repair of older minutes is not news).
+func (w *Writer) newestFinals(changed []market.Candle) {
+	w.finalMu.Lock()
+	defer w.finalMu.Unlock()
+	var newer []market.Market
+	for _, c := range changed {
+		if c.Interval == market.I1m && c.Final() && c.OpenTime > w.finals[c.Market] {
+			if !slices.Contains(newer, c.Market) {
+				newer = append(newer, c.Market)
+			}
+			w.finals[c.Market] = c.OpenTime
+		}
+	}
+	now := float64(time.Now().UnixMilli()) / 1e3
+	for _, m := range newer {
+		w.met.LastFinal.WithLabelValues(m.String()).Set(now)
 	}
 }
 

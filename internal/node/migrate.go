@@ -28,6 +28,14 @@ func Migrate(ctx context.Context, from, to string, progress io.Writer) (migrate.
 		return migrate.Report{}, err
 	}
 	defer dst.Close()
+	// The copy keeps the file's origin: simulated candles never mix with live ones.
+	origin, err := src.Origin(ctx)
+	if err == nil {
+		err = ClaimOrigin(ctx, dst, to, origin)
+	}
+	if err != nil {
+		return migrate.Report{}, fmt.Errorf("migrate %s: %w", from, err)
+	}
 	abs, err := filepath.Abs(from) // the gaps' origin: the same file however it is named
 	if err != nil {
 		return migrate.Report{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,9 +14,9 @@ import (
 	"github.com/candlewire/candlewire/internal/store"
 )
 
-// TestClaimOrigin: a database takes the origin of its first writer, and
-// refuses the other with what to do; a store that keeps no origin (memory)
-// takes both.
+// TestClaimOrigin: a database that holds candles keeps the origin of its
+// writer, and refuses the other with what to do; a store that keeps no
+// origin (memory) takes both.
 func TestClaimOrigin(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -25,7 +26,7 @@ func TestClaimOrigin(t *testing.T) {
 		{OriginSim, OriginSim, ""},
 		{OriginLive, OriginLive, ""},
 		{OriginSim, OriginLive, "holds simulated candles (written with --sim), and live ones would mix with them: use another database"},
-		{OriginLive, OriginSim, "holds live candles, and the simulator's would mix with them: give --sim a database of its own"},
+		{OriginLive, OriginSim, "holds live candles, and the simulator's would mix with them: give --sim a database of its own (another --db)"},
 		{OriginSim, "", ""},
 	} {
 		t.Run(c.first+"-then-"+c.then, func(t *testing.T) {
@@ -36,6 +37,10 @@ func TestClaimOrigin(t *testing.T) {
 			}
 			defer st.Close()
 			if err := ClaimOrigin(ctx, st, db, c.first); err != nil {
+				t.Fatal(err)
+			}
+			p := market.MustDecimal("1")
+			if _, err := st.Upsert(ctx, []market.Candle{{Market: market.Default, Interval: market.I1m, Open: p, High: p, Low: p, Close: p, Volume: p, Quote: p, State: market.Closed}}); err != nil {
 				t.Fatal(err)
 			}
 			err = ClaimOrigin(ctx, st, db, c.then)
@@ -51,8 +56,8 @@ func TestClaimOrigin(t *testing.T) {
 }
 
 // TestResume: the simulation starts after the newest final of all the
-// markets, each at its newest final's close; a set start, or a store
-// without finals, leaves the config as it was.
+// markets, each anchored after its own newest final at its close; a set
+// start stays; a store without finals leaves the config as it was.
 func TestResume(t *testing.T) {
 	ctx := context.Background()
 	btc, eth := market.Default, market.Market{Venue: "binance", Symbol: "ETHUSDT"}
@@ -74,12 +79,13 @@ func TestResume(t *testing.T) {
 	if err := Resume(ctx, st, []market.Market{btc, eth}, &sc, log); err != nil {
 		t.Fatal(err)
 	}
-	if sc.Start != 180_000 || len(sc.Resume) != 2 || !sc.Resume["binance:BTCUSDT"].Equal(market.MustDecimal("11")) ||
-		!sc.Resume["binance:ETHUSDT"].Equal(market.MustDecimal("5")) {
-		t.Fatalf("resumed %+v", sc)
+	want := map[string]sim.Anchor{"binance:BTCUSDT": {At: 180_000, Price: market.MustDecimal("11")},
+		"binance:ETHUSDT": {At: 120_000, Price: market.MustDecimal("5")}}
+	if sc.Start != 180_000 || !reflect.DeepEqual(sc.Resume, want) {
+		t.Fatalf("resumed %+v, want start 180000 and %+v", sc, want)
 	}
 	set := sim.Config{Start: 42}
-	if err := Resume(ctx, st, []market.Market{btc}, &set, log); err != nil || set.Start != 42 || set.Resume != nil {
+	if err := Resume(ctx, st, []market.Market{btc}, &set, log); err != nil || set.Start != 42 || len(set.Resume) != 1 {
 		t.Fatalf("a set start: %+v, %v", set, err)
 	}
 }

@@ -44,12 +44,12 @@ func (s *Store) Close() error {
 func (s *Store) Epoch() int64 { return s.epoch.Load() }
 
 // ClaimOrigin records where the store's candles come from (for instance
-// "sim" or "live") unless it has an origin already, and returns the
-// origin it has.
+// "sim" or "live") unless it has candles of an origin already, and
+// returns the origin it has.
 func (s *Store) ClaimOrigin(ctx context.Context, origin string) (string, error) {
 	var had string
-	err := s.pool.QueryRow(ctx, `UPDATE candle_head SET origin = CASE WHEN origin = '' THEN $1 ELSE origin END
-		WHERE id = 1 RETURNING origin`, origin).Scan(&had)
+	err := s.pool.QueryRow(ctx, `UPDATE candle_head SET origin = CASE WHEN origin = '' OR NOT EXISTS (SELECT 1 FROM candles)
+		THEN $1 ELSE origin END WHERE id = 1 RETURNING origin`, origin).Scan(&had)
 	if err != nil {
 		return "", fmt.Errorf("record the candles' origin: %w", err)
 	}

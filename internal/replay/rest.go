@@ -3,10 +3,12 @@ package replay
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,11 +50,17 @@ type binanceKline struct {
 	} `json:"k"`
 }
 
-// klinesOf collects the final 1m klines of the Binance sessions, by
-// symbol, in open-time order, each once (the last recorded wins).
+// klinesOf collects the final 1m klines of the Binance spot sessions, by
+// REST prefix and symbol (klineKey), in open-time order, each once (the
+// last recorded wins). Futures sessions (fstream., dstream.) are left out:
+// their REST is not /api/v3.
 func klinesOf(sessions []Session) map[string][]kline {
 	out := map[string][]kline{}
 	for _, se := range sessions {
+		if u, err := url.Parse(se.URL); err == nil && (strings.HasPrefix(u.Host, "fstream.") || strings.HasPrefix(u.Host, "dstream.")) {
+			continue
+		}
+		prefix := strings.TrimSuffix(path.Dir(se.Path), "/")
 		for _, f := range se.Frames {
 			if !bytes.Contains(f.Text, []byte(`"kline"`)) {
 				continue
@@ -69,7 +77,8 @@ func klinesOf(sessions []Session) map[string][]kline {
 				continue
 			}
 			row, _ := json.Marshal([]any{k.T, k.O, k.H, k.L, k.C, k.V, k.Close, k.Q, k.N, k.TakerV, k.TakerQ, "0"})
-			out[k.Symbol] = append(out[k.Symbol], kline{open: k.T, row: row})
+			key := klineKey(prefix, k.Symbol)
+			out[key] = append(out[key], kline{open: k.T, row: row})
 		}
 	}
 	for s, ks := range out {
@@ -86,6 +95,11 @@ func klinesOf(sessions []Session) map[string][]kline {
 	}
 	return out
 }
+
+// klineKey keys klines by the REST prefix of their recorded path (the
+// path without its last element: /binance/stream gives /binance) and
+// symbol.
+func klineKey(prefix, symbol string) string { return prefix + " " + strings.ToUpper(symbol) }
 
 // serveKlines answers GET …/api/v3/klines?symbol=S&interval=1m
 // [&startTime=MS][&endTime=MS][&limit=N] from the recording, as Binance
@@ -107,7 +121,7 @@ func (s *Server) serveKlines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rows []string
-	ks := s.klines[strings.ToUpper(q.Get("symbol"))]
+	ks := s.klines[klineKey(strings.TrimSuffix(r.URL.Path, "/api/v3/klines"), q.Get("symbol"))]
 	if n := len(ks); n > 0 {
 		// The venue's clock is the recording's: its klines are over even
 		// when a simulator recorded them ahead of this machine's clock.

@@ -26,7 +26,8 @@ func klineFrame(symbol string, open int64, closePrice string, final bool) record
 // recording's final 1m klines, each minute once (the last recorded),
 // within startTime, endTime and limit, as Reconciled candles to the
 // collector's own Binance client, whose clock (Date) is the recording's,
-// ahead of this machine's; other REST paths are 404.
+// ahead of this machine's; a futures session's klines, or another path's,
+// are not mixed in; other REST paths are 404.
 func TestReplayServesKlines(t *testing.T) {
 	future := market.I1m.Truncate(time.Now().Add(48 * time.Hour).UnixMilli()) // a simulator at 60x records ahead
 	frames := []record.Line{
@@ -38,7 +39,12 @@ func TestReplayServesKlines(t *testing.T) {
 		klineFrame("BTCUSDT", future+60_000, "100.80", true), // a reconnect repeats it: the last wins
 		klineFrame("BTCUSDT", future+120_000, "100.90", true),
 	}
-	srv := httptest.NewServer(New(Config{}, []Session{{Path: "/binance/stream", Frames: frames}}))
+	other := []record.Line{klineFrame("BTCUSDT", future, "999.00", true)}
+	srv := httptest.NewServer(New(Config{}, []Session{
+		{URL: "ws://127.0.0.1:9100/binance/stream", Path: "/binance/stream", Frames: frames},
+		{URL: "wss://fstream.binance.com/stream", Path: "/binance/stream", Frames: other}, // futures: its REST is not /api/v3
+		{URL: "ws://127.0.0.1:9100/elsewhere/stream", Path: "/elsewhere/stream", Frames: other},
+	}))
 	defer srv.Close()
 	rest := &binance.REST{Base: srv.URL + "/binance", HTTP: &upstream.HTTP{Venue: "binance", Client: srv.Client()}}
 	ctx := context.Background()

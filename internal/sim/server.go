@@ -23,10 +23,16 @@ type Config struct {
 	Start    int64         // simulated start, UTC ms; default now, truncated to the minute
 	History  time.Duration // trades generated before Start, for REST backfill; default 6h
 	BinDelay time.Duration // simulated delay before a BitMEX bin is published; default 15s
-	// Resume gives instruments, by venue:symbol, their price at Start: a
-	// simulation that goes on where a stored one stopped.
-	Resume map[string]market.Decimal
+	// Resume gives instruments, by venue:symbol, a time and their price
+	// then: a simulation that goes on where a stored one stopped.
+	Resume map[string]Anchor
 	Logger *slog.Logger
+}
+
+// Anchor is a time (UTC ms) and an instrument's price then (Config.Resume).
+type Anchor struct {
+	At    int64
+	Price market.Decimal
 }
 
 // Server is the simulator: instruments, clock, faults, admin API, and the
@@ -80,8 +86,8 @@ func (s *Server) Instrument(venue, symbol string, spec Spec) *Instrument {
 	in := s.inst[k]
 	if in == nil {
 		in = newInstrument(s.cfg.Seed, venue, symbol, spec, s.Listed())
-		if p, ok := s.cfg.Resume[k]; ok {
-			in.anchor(s.cfg.Start, p)
+		if a, ok := s.cfg.Resume[k]; ok {
+			in.anchor(a.At, a.Price)
 		}
 		s.inst[k] = in
 	}

@@ -195,17 +195,22 @@ func (s *Store) Head(ctx context.Context) (int64, error) {
 func (s *Store) Epoch() int64 { return s.epoch }
 
 // ClaimOrigin records where the database's candles come from (for
-// instance "sim" or "live") unless it has an origin already, and returns
-// the origin it has.
+// instance "sim" or "live") unless it has candles of an origin already,
+// and returns the origin it has.
 func (s *Store) ClaimOrigin(ctx context.Context, origin string) (string, error) {
-	if _, err := s.db.ExecContext(ctx, `UPDATE meta SET origin = ? WHERE origin = ''`, origin); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE meta SET origin = ? WHERE origin = '' OR NOT EXISTS (SELECT 1 FROM candles)`, origin); err != nil {
 		return "", fmt.Errorf("record the candles' origin: %w", err)
 	}
-	var had string
-	if err := s.db.QueryRowContext(ctx, `SELECT origin FROM meta`).Scan(&had); err != nil {
+	return s.Origin(ctx)
+}
+
+// Origin is where the database's candles come from ("" before a claim).
+func (s *Store) Origin(ctx context.Context) (string, error) {
+	var o string
+	if err := s.db.QueryRowContext(ctx, `SELECT origin FROM meta`).Scan(&o); err != nil {
 		return "", fmt.Errorf("read the candles' origin: %w", err)
 	}
-	return had, nil
+	return o, nil
 }
 
 // Window implements store.Store: a SQLite store keeps every change.

@@ -21,29 +21,52 @@ type Link struct {
 // nothing.
 type Links struct {
 	mu    sync.Mutex
-	conns map[string]map[string]Link // venue: url: state
+	last  int                     // the newest connection's number
+	conns map[string]map[int]Link // venue: connection (one Run): state
 }
 
-// set records the state of venue's connection to url, changing Since only
-// when the connection comes up or goes down.
-func (l *Links) set(venue, url string, up bool, reason string, retry time.Time) {
+// open numbers a new connection of venue (one Run call; several may share
+// a URL).
+func (l *Links) open() int {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.last++
+	return l.last
+}
+
+// set records the state of venue's connection id, changing Since only when
+// the connection comes up or goes down.
+func (l *Links) set(venue string, id int, up bool, reason string, retry time.Time) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conns == nil {
-		l.conns = map[string]map[string]Link{}
+		l.conns = map[string]map[int]Link{}
 	}
 	if l.conns[venue] == nil {
-		l.conns[venue] = map[string]Link{}
+		l.conns[venue] = map[int]Link{}
 	}
-	old, seen := l.conns[venue][url]
+	old, seen := l.conns[venue][id]
 	since := old.Since
 	if !seen || old.Connected != up {
 		since = time.Now()
 	}
-	l.conns[venue][url] = Link{Connected: up, Since: since, Reason: reason, Retry: retry}
+	l.conns[venue][id] = Link{Connected: up, Since: since, Reason: reason, Retry: retry}
+}
+
+// close forgets venue's connection id (its Run returned).
+func (l *Links) close(venue string, id int) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.conns[venue], id)
 }
 
 // Link returns the state of venue's feed, and false before Run started one.

@@ -19,19 +19,7 @@ import (
 // the loss, not from the last failed attempt.
 func TestLinksFollowRun(t *testing.T) {
 	var refuse atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if refuse.Load() {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "slow down", http.StatusTooManyRequests)
-			return
-		}
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		c.Read(r.Context()) //nolint:errcheck // until the client goes
-	}))
+	srv := refusing(&refuse)
 	defer srv.Close()
 	links := &Links{}
 	if _, ok := links.Link("test"); ok {
@@ -53,17 +41,7 @@ func TestLinksFollowRun(t *testing.T) {
 			}
 		})
 	}()
-	wait := func(what string, ok func(Link) bool) Link {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			if l, found := links.Link("test"); found && ok(l) {
-				return l
-			}
-		}
-		l, _ := links.Link("test")
-		t.Fatalf("%s: the link stays %+v", what, l)
-		return l
-	}
+	wait := func(what string, ok func(Link) bool) Link { t.Helper(); return waitLink(t, links, what, ok) }
 	up := wait("connected", func(l Link) bool { return l.Connected })
 	if up.Reason != "" || !up.Retry.IsZero() {
 		t.Errorf("connected link %+v has a reason or a retry", up)
@@ -83,6 +61,68 @@ func TestLinksFollowRun(t *testing.T) {
 	}
 	cancel()
 	<-done
+	if l, ok := links.Link("test"); ok {
+		t.Errorf("Run returned and its link stays: %+v", l)
+	}
+}
+
+// TestLinksOfSeveralConnections: a venue is connected while all its
+// connections are (several may share one URL), else it is the one down
+// longest; a connection that ends is forgotten.
+func TestLinksOfSeveralConnections(t *testing.T) {
+	var l Links
+	a, b := l.open(), l.open()
+	l.set("v", a, true, "", time.Time{})
+	l.set("v", b, true, "", time.Time{})
+	if got, _ := l.Link("v"); !got.Connected {
+		t.Fatalf("both up: %+v", got)
+	}
+	l.set("v", b, false, "connection lost (silent)", time.Now().Add(time.Second))
+	got, _ := l.Link("v")
+	if got.Connected || got.Reason != "connection lost (silent)" {
+		t.Fatalf("one of two down: %+v", got)
+	}
+	since := got.Since
+	l.set("v", a, true, "", time.Time{}) // the other one's news does not hide it
+	l.set("v", b, false, "cannot reach the venue", time.Now().Add(2*time.Second))
+	if got, _ := l.Link("v"); got.Connected || !got.Since.Equal(since) || got.Reason != "cannot reach the venue" {
+		t.Fatalf("still down: %+v, down since %s", got, since)
+	}
+	l.close("v", b)
+	if got, _ := l.Link("v"); !got.Connected {
+		t.Fatalf("the down one ended: %+v", got)
+	}
 }
 
 var errTest = errors.New("test session ends")
+
+// refusing is a WebSocket server that answers 429 (retry after 1 s) while
+// refuse is set.
+func refusing(refuse *atomic.Bool) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.Read(r.Context()) //nolint:errcheck // until the client goes
+	}))
+}
+
+// waitLink waits until the link of venue "test" is as ok wants.
+func waitLink(t *testing.T, links *Links, what string, ok func(Link) bool) Link {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if l, found := links.Link("test"); found && ok(l) {
+			return l
+		}
+	}
+	l, _ := links.Link("test")
+	t.Fatalf("%s: the link stays %+v", what, l)
+	return l
+}

@@ -74,10 +74,11 @@ func Run(ctx context.Context, cfg Config, url string, session Session) error {
 	if cfg.Budget == nil {
 		return fmt.Errorf("upstream %s: no connect budget", cfg.Venue)
 	}
-	r := runner{cfg: cfg, url: url, down: "connecting"}
+	r := runner{cfg: cfg, url: url, down: "connecting", link: cfg.Links.open()}
 	r.defaults()
+	defer cfg.Links.close(cfg.Venue, r.link)
 	for attempt := 0; ; {
-		r.cfg.Links.set(cfg.Venue, url, false, r.down, time.Time{})
+		r.cfg.Links.set(cfg.Venue, r.link, false, r.down, time.Time{})
 		wait, ok := r.once(ctx, session)
 		if ctx.Err() != nil {
 			return nil
@@ -89,7 +90,7 @@ func Run(ctx context.Context, cfg Config, url string, session Session) error {
 			wait = r.cfg.Backoff.Delay(attempt)
 			attempt++
 		}
-		r.cfg.Links.set(cfg.Venue, url, false, r.down, time.Now().Add(wait))
+		r.cfg.Links.set(cfg.Venue, r.link, false, r.down, time.Now().Add(wait))
 		if err := Sleep(ctx, wait); err != nil {
 			return nil
 		}
@@ -101,6 +102,7 @@ type runner struct {
 	url     string
 	lastErr string // the last failure logged at warn level
 	down    string // why there is no connection, for Links
+	link    int    // its number in Links
 }
 
 func (r *runner) defaults() {
@@ -126,7 +128,7 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 	venue := r.cfg.Venue
 	err := r.cfg.Budget.Wait(ctx, func(d time.Duration) {
 		r.cfg.Logger.Warn("connect budget used up; waiting", "venue", venue, "budget", r.cfg.Budget.String(), "wait", d.Round(time.Second))
-		r.cfg.Links.set(venue, r.url, false, "connect budget used up ("+r.cfg.Budget.String()+")", time.Now().Add(d))
+		r.cfg.Links.set(venue, r.link, false, "connect budget used up ("+r.cfg.Budget.String()+")", time.Now().Add(d))
 	})
 	if err != nil {
 		return 0, false
@@ -140,36 +142,15 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 	r.cfg.Metrics.Connected.WithLabelValues(venue).Inc()
 	defer r.cfg.Metrics.Connected.WithLabelValues(venue).Dec()
 	r.lastErr = ""
-	r.cfg.Links.set(venue, r.url, true, "", time.Time{})
+	r.cfg.Links.set(venue, r.link, true, "", time.Time{})
 	r.cfg.Logger.Info("connected", "venue", venue, "url", r.url)
-
-	sctx, cancel := ctx, context.CancelFunc(func() {})
-	if r.cfg.MaxLifetime > 0 {
-		sctx, cancel = context.WithTimeoutCause(ctx, r.cfg.MaxLifetime, ErrRedial)
-	}
 	start := time.Now()
-	var tap ConnTap
-	if r.cfg.Tap != nil {
-		tap = r.cfg.Tap.Open(r.url, start)
-	}
-	c = NewConn(conn, tap)
-	err = session(sctx, c)
-	if tap != nil {
-		tap.Close()
-	}
-	cancel()
-	if context.Cause(sctx) == ErrRedial && ctx.Err() == nil {
-		err = fmt.Errorf("connection lifetime %s reached: %w", r.cfg.MaxLifetime, ErrRedial)
-	}
-	closeConn(conn, err)
+	err = r.session(ctx, conn, &c, session)
 	healthy := time.Since(start) >= r.cfg.Healthy
 	if ctx.Err() != nil {
 		return 0, healthy
 	}
-	reason := classify(err)
-	r.down = "connection lost (" + reason + ")"
-	r.cfg.Metrics.Reconnects.WithLabelValues(venue, reason).Inc()
-	r.cfg.Logger.Warn("disconnected; reconnecting", "venue", venue, "reason", reason, "err", err, "lasted", time.Since(start).Round(time.Millisecond))
+	r.ended(err, start)
 	var ra *RetryAfterError
 	switch {
 	case errors.Is(err, ErrRedial):
@@ -178,6 +159,39 @@ func (r *runner) once(ctx context.Context, session Session) (time.Duration, bool
 		return ra.After, false
 	}
 	return -1, healthy
+}
+
+// session runs session on conn (as *c, which pings reach), within the
+// connection's lifetime, and closes conn; it returns why it ended.
+func (r *runner) session(ctx context.Context, conn *websocket.Conn, c **Conn, session Session) error {
+	sctx, cancel := ctx, context.CancelFunc(func() {})
+	if r.cfg.MaxLifetime > 0 {
+		sctx, cancel = context.WithTimeoutCause(ctx, r.cfg.MaxLifetime, ErrRedial)
+	}
+	var tap ConnTap
+	if r.cfg.Tap != nil {
+		tap = r.cfg.Tap.Open(r.url, time.Now())
+	}
+	*c = NewConn(conn, tap)
+	err := session(sctx, *c)
+	if tap != nil {
+		tap.Close()
+	}
+	cancel()
+	if context.Cause(sctx) == ErrRedial && ctx.Err() == nil {
+		err = fmt.Errorf("connection lifetime %s reached: %w", r.cfg.MaxLifetime, ErrRedial)
+	}
+	closeConn(conn, err)
+	return err
+}
+
+// ended counts and logs a session's end.
+func (r *runner) ended(err error, start time.Time) {
+	venue := r.cfg.Venue
+	reason := classify(err)
+	r.down = "connection lost (" + reason + ")"
+	r.cfg.Metrics.Reconnects.WithLabelValues(venue, reason).Inc()
+	r.cfg.Logger.Warn("disconnected; reconnecting", "venue", venue, "reason", reason, "err", err, "lasted", time.Since(start).Round(time.Millisecond))
 }
 
 // dial connects; onPing runs on every ping frame from the server (while
