@@ -55,11 +55,13 @@ func runExport(t *testing.T, e *docEnv, cmd string) {
 	}
 }
 
-// runWatch: watch prints changes of the market within a minute.
+// runWatch: watch prints the market's candle changes, a final one within
+// a minute.
 func runWatch(market string) func(t *testing.T, e *docEnv, cmd string) {
+	final := regexp.MustCompile(`(?m)^\S+ ` + regexp.QuoteMeta(market) + ` 1m +o=\S+ h=\S+ l=\S+ c=\S+ v=\S+ n=\d+ reconciled rev=`)
 	return func(t *testing.T, e *docEnv, cmd string) {
 		p := e.start(t, e.dir, cmd)
-		p.wait(t, "candle lines of "+market, time.Minute, func(out string) bool { return strings.Count(out, market) >= 2 })
+		p.wait(t, "a final candle of "+market, time.Minute, final.MatchString)
 		p.interrupt(t)
 	}
 }

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/candlewire/candlewire/internal/api"
 	"github.com/candlewire/candlewire/internal/bitmexcompat"
+	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/postgres"
 	"github.com/candlewire/candlewire/internal/web"
 )
@@ -40,7 +40,7 @@ func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 		Origins: n.Serve.Origins, Hosts: allowedHosts(srv.Addr(), n.Serve.Hosts, n.log), MaxConnsPerIP: n.Serve.MaxConnsPerIP})
 	srv.Handler = a.Protect(mux)
 	if compat == nil {
-		n.log.Info("candlewire collecting", "role", n.Role.String(), "markets", fmt.Sprint(n.Markets), "db", dbName(n.DB),
+		n.log.Info("candlewire collecting", "role", n.Role.String(), "markets", marketNames(n.Markets), "db", dbName(n.DB),
 			"http", srv.URL())
 		return srv, nil
 	}
@@ -54,7 +54,7 @@ func (n *node) startHTTP(compat *bitmexcompat.Server) (*api.Server, error) {
 	if ok, err := a.Batched(); !ok && err != nil {
 		n.log.Info("WebSocket writes take a system call each", "why", err.Error())
 	}
-	n.log.Info("candlewire running", "role", n.Role.String(), "markets", fmt.Sprint(n.Markets), "db", dbName(n.DB), "http", srv.URL(),
+	n.log.Info("candlewire running", "role", n.Role.String(), "markets", marketNames(n.Markets), "db", dbName(n.DB), "http", srv.URL(),
 		"bitmex_symbols", strings.Join(compat.Symbols(), ","))
 	return srv, nil
 }
@@ -79,4 +79,13 @@ func dbName(db string) string {
 		return postgres.Redact(db)
 	}
 	return db
+}
+
+// marketNames are the markets' names, for logs (a list in JSON logs).
+func marketNames(ms []market.Market) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.String()
+	}
+	return out
 }
