@@ -139,6 +139,7 @@ func browse(t *testing.T, url string, width int) context.Context {
 // taking connections, a banner says since when, why and when the server
 // tries again, and it goes once the venue is back.
 func TestChartPageNarrowAndDisconnected(t *testing.T) {
+	t.Parallel()
 	addr := freePort(t)
 	p := start(t, "run", "--sim", "--sim-speed", "60", "--markets", "binance:BTCUSDT,binance:ETHUSDT,okx:BTC-USDT",
 		"--db", filepath.Join(t.TempDir(), "narrow.db"), "--listen", addr)
@@ -171,9 +172,9 @@ func TestChartPageNarrowAndDisconnected(t *testing.T) {
 	if sim == nil {
 		t.Fatalf("no simulator address in the log:\n%s", p.logText())
 	}
-	// Refuse connects for 20 simulated minutes (20 s at 60x), and cut the
+	// Refuse connects for 8 simulated minutes (8 s at 60x), and cut the
 	// connection there is.
-	for _, q := range []string{"venue=binance&kind=refuse&for=20m", "venue=binance&kind=drop"} {
+	for _, q := range []string{"venue=binance&kind=refuse&for=8m", "venue=binance&kind=drop"} {
 		resp, err := http.Post("http://"+sim[1]+"/admin/fault?"+q, "", nil)
 		if err != nil {
 			t.Fatal(err)

@@ -112,7 +112,7 @@ func runReplayed(t *testing.T, e *docEnv, cmd string) {
 	}
 	p := e.start(t, e.dir, cmd)
 	p.wait(t, "the recording's minutes stored, to its end", time.Minute, func(out string) bool {
-		return finals(out) >= 15 && strings.Contains(out, "end of recording")
+		return finals(out) >= 7 && strings.Contains(out, "end of recording")
 	})
 	out := p.interrupt(t)
 	if strings.Contains(out, "binance.com") || !strings.Contains(out, "everything collected is stored") {

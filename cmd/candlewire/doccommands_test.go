@@ -36,7 +36,7 @@ var docCommands = map[string]docProof{
 	"curl 'localhost:8080/v1/poll?streams=binance:BTCUSDT@1m&cursor=0&timeout=5s'":                                                                                         {run: runCurl(`"candles":[{`)},
 	"curl -H 'Accept: text/csv' 'localhost:8080/v1/candles?market=binance:BTCUSDT&interval=5m&limit=10'":                                                                   {run: runCurl("t,o,h,l,c,v")},
 	"go run ./cmd/candlewire watch --sim bitmex:XBTUSD":                                                                                                                    {run: runWatch("bitmex:XBTUSD")},
-	"go run ./cmd/candlewire record --sim --sim-speed 60 --markets binance:BTCUSDT,okx:BTC-USDT --duration 20s --dir rec":                                                  {run: runRecord},
+	"go run ./cmd/candlewire record --sim --sim-speed 60 --markets binance:BTCUSDT,okx:BTC-USDT --duration 10s --dir rec":                                                  {run: runRecord},
 	"go run ./cmd/candlewire replay rec/*.zst":                                                                                                                             {run: runReplay},
 	"go run ./cmd/candlewire run --markets binance:BTCUSDT --db replayed.db --ws-url binance=ws://127.0.0.1:9200/binance --rest-url binance=http://127.0.0.1:9200/binance": {run: runReplayed},
 	"./scripts/postgres start ./pgdata":                                                                                                                                    {run: runPostgresStart},
@@ -160,11 +160,39 @@ func TestDocCommands(t *testing.T) {
 		return
 	}
 	e := newDocEnv(t)
+	// The chains share nothing but the directory: each runs its commands
+	// in the pages' order, beside the others.
+	chains := map[string][]string{}
 	for _, c := range order {
-		if p := docCommands[c]; p.run != nil {
-			t.Run(shown[c]+": "+c, func(t *testing.T) { p.run(t, e, c) })
+		if docCommands[c].run != nil {
+			chains[docChain(c)] = append(chains[docChain(c)], c)
 		}
 	}
+	for name, cmds := range chains {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range cmds {
+				t.Run(shown[c]+": "+c, func(t *testing.T) { docCommands[c].run(t, e, c) })
+			}
+		})
+	}
+}
+
+// docChain names the commands that must run one after another: record,
+// replay and the run on it; the README's PostgreSQL; a markets file and
+// the run on it; the rest.
+func docChain(cmd string) string {
+	for _, c := range []struct{ chain, has string }{
+		{"replay", "record "}, {"replay", "replay "}, {"replay", "replayed.db"},
+		{"postgres", "55432"}, {"postgres", "pgdata"},
+		{"markets", "markets.txt"},
+		{"benchmarks", "go test "},
+	} {
+		if strings.Contains(cmd, c.has) {
+			return c.chain
+		}
+	}
+	return "pages"
 }
 
 // testNames lists the Test functions of the module's test files.
