@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -97,6 +98,22 @@ func (it *Iter) key(escaped bool) ([]byte, bool) {
 	}
 	it.i = skipWS(it.b, i+1)
 	return k.Raw, true
+}
+
+// atKey reads the key at the current item, and the colon after it, when
+// it is key spelled plainly (the key a shape expects next); otherwise it
+// leaves the walk where it was. It spares the scan of the key's string.
+func (it *Iter) atKey(key string) bool {
+	b, i, n := it.b, it.i, len(key)
+	if i+n+2 > len(b) || b[i] != '"' || b[i+n+1] != '"' || string(b[i+1:i+1+n]) != key {
+		return false
+	}
+	j := skipWS(b, i+n+2)
+	if j >= len(b) || b[j] != ':' {
+		return false
+	}
+	it.i = skipWS(b, j+1)
+	return true
 }
 
 // Value reads the value after Key or Next.
@@ -248,14 +265,16 @@ var special = func() (t [256]bool) {
 
 // plain skips, eight bytes at a time, the bytes from j on that are none of
 // '"', '\\', a control character or a byte of 0x80 and above, and returns
-// where the first such byte may be (or where fewer than eight are left).
+// where the first such byte is (or where fewer than eight are left). The
+// lowest flagged byte of a word is exact: the zero-byte test's borrow only
+// flags bytes above a true one.
 func plain(b []byte, j int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; j+8 <= len(b); j += 8 {
 		x := binary.LittleEndian.Uint64(b[j:])
 		quote, backslash := x^(ones*'"'), x^(ones*'\\')
-		if (x|(quote-ones)&^quote|(backslash-ones)&^backslash|(x-ones*0x20)&^x)&highs != 0 {
-			return j
+		if m := (x | (quote-ones)&^quote | (backslash-ones)&^backslash | (x-ones*0x20)&^x) & highs; m != 0 {
+			return j + bits.TrailingZeros64(m)/8
 		}
 	}
 	return j

@@ -73,24 +73,28 @@ func hashKey(k []byte) int {
 func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 	clear(vals)
 	for next := 0; ; {
-		k, v, ok := it.Member()
-		if !ok {
+		if !it.next() {
 			return !it.Err()
 		}
-		i := next // keys in the order of the shape need no lookup
-		if next >= len(s.keys) || !same(s.keys[next], k) {
-			i = s.Index(k)
+		i := next // keys in the order of the shape need no scan and no lookup
+		if next >= len(s.keys) || !it.atKey(s.keys[next]) {
+			k, ok := it.key(false)
+			if !ok {
+				return false
+			}
+			if i = s.Index(k); i < 0 && (s.strict || s.Folds(k)) {
+				return false
+			}
 		}
-		if i >= 0 {
-			next = i + 1
-		}
+		v, ok := it.Value()
 		switch {
-		case i >= 0 && vals[i].Kind != Invalid:
+		case !ok:
 			return false
-		case i >= 0:
-			vals[i] = v
-		case s.strict || s.Folds(k):
+		case i < 0:
+		case vals[i].Kind != Invalid:
 			return false
+		default:
+			vals[i], next = v, i+1
 		}
 	}
 }
