@@ -18,6 +18,7 @@ type Interner struct {
 	// (Kraken's "XBT/USD" is BTC-USD).
 	Name  func(raw string) string
 	table map[string]interned
+	last  interned // the newest looked up: a frame's rows are mostly of one market
 }
 
 type interned struct {
@@ -33,7 +34,11 @@ func (in *Interner) Market(raw []byte) Market { return in.lookup(raw).m }
 func (in *Interner) Raw(raw []byte) string { return in.lookup(raw).raw }
 
 func (in *Interner) lookup(raw []byte) interned {
+	if in.last.raw != "" && string(raw) == in.last.raw {
+		return in.last
+	}
 	if e, ok := in.table[string(raw)]; ok { // string(raw) in a map index does not allocate
+		in.last = e
 		return e
 	}
 	e := interned{raw: string(raw)}
@@ -50,5 +55,6 @@ func (in *Interner) lookup(raw []byte) interned {
 	if len(in.table) < maxInterned {
 		in.table[e.raw] = e
 	}
+	in.last = e
 	return e
 }

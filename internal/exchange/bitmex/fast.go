@@ -59,27 +59,29 @@ func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	return !rows.Err() && len(d.trades) > 0
 }
 
-// tradeShape is a trade row's keys the full decoder declares, in the order
-// BitMEX sends them (tickDirection, grossValue and homeNotional, between
-// them, are skipped).
-var tradeShape = jsonscan.NewShape([]string{"timestamp", "symbol", "side", "size", "price", "trdMatchID", "foreignNotional", "pool"})
+// tradeShape is a trade row's keys in the order BitMEX sends them: the
+// ones the full decoder declares, and between them tickDirection,
+// grossValue and homeNotional, which are not read (their slots let every
+// key of a real row be matched in place).
+var tradeShape = jsonscan.NewShape([]string{"timestamp", "symbol", "side", "size", "price", "tickDirection",
+	"trdMatchID", "grossValue", "homeNotional", "foreignNotional", "pool"})
 
-// Slots of tradeShape's keys.
+// Slots of tradeShape's keys that are read.
 const (
-	tTimestamp = iota
-	tSymbol
-	tSide
-	tSize
-	tPrice
-	tMatchID
-	tNotional
-	tPool
+	tTimestamp = 0
+	tSymbol    = 1
+	tSide      = 2
+	tSize      = 3
+	tPrice     = 4
+	tMatchID   = 6
+	tNotional  = 9
+	tPool      = 10
 )
 
 // trade reads one row; ok is false for anything the fast path leaves to
 // the full decoder.
 func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
-	var f [8]jsonscan.Value
+	var f [11]jsonscan.Value
 	if !tradeShape.ReadObject(row, f[:]) || f[tTimestamp].Kind != jsonscan.String || f[tSymbol].Kind != jsonscan.String ||
 		len(f[tSymbol].Raw) == 0 || f[tSize].Kind != jsonscan.Number || f[tPrice].Kind != jsonscan.Number {
 		return market.Trade{}, false
