@@ -3,6 +3,8 @@ package jsonscan
 import (
 	"bytes"
 	"slices"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -41,8 +43,11 @@ func NewShape(keys []string, opts ...ShapeOption) *Shape {
 		panic("jsonscan: a shape of more than 32 keys")
 	}
 	s := &Shape{keys: keys}
-	if slices.Contains(keys, "") {
-		panic("jsonscan: a shape with an empty key")
+	for _, k := range keys {
+		// atKey matches a key's bytes as they are: a key must spell itself.
+		if k == "" || strings.ContainsFunc(k, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 || r >= 0x80 }) {
+			panic("jsonscan: a shape key must be plain ASCII text, not empty: " + strconv.Quote(k))
+		}
 	}
 	for _, o := range opts {
 		o(s)

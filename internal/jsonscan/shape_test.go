@@ -99,3 +99,20 @@ func TestEachObjectAndLast(t *testing.T) {
 		}
 	}
 }
+
+// TestShapeRefusesKeysThatDoNotSpellThemselves: a shape matches the key
+// it expects next by its bytes, so a key that JSON would write otherwise
+// (empty, a quote, a backslash, a control or non-ASCII character) is a
+// programming error.
+func TestShapeRefusesKeysThatDoNotSpellThemselves(t *testing.T) {
+	for _, k := range []string{"", `a"`, `a\`, "a\n", "é"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewShape accepted key %q", k)
+				}
+			}()
+			NewShape([]string{"ok", k})
+		}()
+	}
+}
