@@ -159,9 +159,8 @@ func TestDocCommands(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	e := newDocEnv(t)
-	// The chains share nothing but the directory: each runs its commands
-	// in the pages' order, beside the others.
+	// Each chain runs its commands in the pages' order, in a directory of
+	// its own (two would share ./candlewire.db), beside the others.
 	chains := map[string][]string{}
 	for _, c := range order {
 		if docCommands[c].run != nil {
@@ -171,6 +170,7 @@ func TestDocCommands(t *testing.T) {
 	for name, cmds := range chains {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			e := newDocEnv(t)
 			for _, c := range cmds {
 				t.Run(shown[c]+": "+c, func(t *testing.T) { docCommands[c].run(t, e, c) })
 			}
