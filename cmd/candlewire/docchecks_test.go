@@ -258,16 +258,14 @@ func runBenchmark(t *testing.T, e *docEnv, cmd string) {
 	}
 	cmd = regexp.MustCompile(`-benchtime \S+`).ReplaceAllString(cmd, "-benchtime 1x")
 	cmd = regexp.MustCompile(`-count \d+`).ReplaceAllString(cmd, "-count 1")
-	ctxCmd := e.start(t, e.root, cmd)
-	ctxCmd.wait(t, "the benchmark ends", 5*time.Minute, func(string) bool {
-		select {
-		case <-ctxCmd.done:
-			return true
-		default:
-			return false
-		}
-	})
-	if out := ctxCmd.output(); ctxCmd.cmd.ProcessState.ExitCode() != 0 || !strings.Contains(out, "ns/op") {
+	p := e.start(t, e.root, cmd)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Minute):
+		p.interrupt(t)
+		t.Fatalf("`%s` did not end in 5 minutes", cmd)
+	}
+	if out := p.output(); p.cmd.ProcessState.ExitCode() != 0 || !strings.Contains(out, "ns/op") {
 		t.Fatalf("`%s`:\n%s", cmd, tail(out))
 	}
 }

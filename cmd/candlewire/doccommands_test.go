@@ -200,30 +200,22 @@ func testNames(t *testing.T) []string {
 	var out []string
 	re := regexp.MustCompile(`(?m)^func (Test\w+)\(t \*testing\.T\)`)
 	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git") {
-			return cmpSkip(d, err)
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git"):
+			return filepath.SkipDir
+		case !strings.HasSuffix(path, "_test.go"):
+			return nil
 		}
-		if strings.HasSuffix(path, "_test.go") {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
-				out = append(out, m[1])
-			}
+		b, err := os.ReadFile(path)
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			out = append(out, m[1])
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// cmpSkip skips a directory walk need not enter, or stops on an error.
-func cmpSkip(d os.DirEntry, err error) error {
-	if err != nil {
-		return err
-	}
-	return filepath.SkipDir
 }
