@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -54,12 +53,12 @@ func TestMonitoringNamesExist(t *testing.T) {
 	p := start(t, "run", "--sim", "--sim-speed", "60", "--markets", strings.Join(markets, ","), "--db", filepath.Join(dir, "m.db"),
 		"--config", cfg, "--listen", "127.0.0.1:0")
 	defer p.stop(t)
-	first := scrape(t, p.addr)
+	first := p.scrape(t)
 	for _, m := range markets {
-		for _, series := range []string{`candlewire_gaps_found_total{market="` + m + `"} 0`,
-			`candlewire_gaps_resolved_total{market="` + m + `",status="unfillable"} 0`, `candlewire_corrections_total{market="` + m + `"} 0`} {
-			if !strings.Contains(first, "\n"+series+"\n") {
-				t.Errorf("the first scrape has no %s", series)
+		for _, series := range []string{`candlewire_gaps_found_total{market="` + m + `"}`,
+			`candlewire_gaps_resolved_total{market="` + m + `",status="unfillable"}`, `candlewire_corrections_total{market="` + m + `"}`} {
+			if v, ok := first[series]; !ok || v != 0 {
+				t.Errorf("the first scrape has no %s 0", series)
 			}
 		}
 	}
@@ -72,7 +71,7 @@ func TestMonitoringNamesExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if missing := missingNames(t, p.addr, names); len(missing) > 0 {
+	if missing := missingNames(t, p, names); len(missing) > 0 {
 		t.Errorf("named but not in /metrics: %s", strings.Join(missing, ", "))
 	}
 }
@@ -99,15 +98,15 @@ func namedMetrics(t *testing.T) map[string]string {
 	return names
 }
 
-// missingNames returns, sorted, the names that /metrics at addr still
-// lacks after 30 s.
-func missingNames(t *testing.T, addr string, names map[string]string) []string {
+// missingNames returns, sorted, the names that p's /metrics still lacks
+// after 30 s.
+func missingNames(t *testing.T, p *proc, names map[string]string) []string {
 	var missing []string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		body := scrape(t, addr)
+		got := p.scrape(t)
 		missing = missing[:0]
 		for n := range names {
-			if !hasSeries(body, n) {
+			if !got.has(n) {
 				missing = append(missing, n+" (in "+filepath.Base(names[n])+")")
 			}
 		}
@@ -163,25 +162,4 @@ func dashboardExprs(t *testing.T) []string {
 		}
 	}
 	return exprs
-}
-
-// scrape reads /metrics.
-func scrape(t *testing.T, addr string) string {
-	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "\n" + string(b)
-}
-
-// hasSeries says whether the exposition has a sample of name (a
-// histogram's _bucket, _sum and _count are its own names there).
-func hasSeries(body, name string) bool {
-	return strings.Contains(body, "\n"+name+"{") || strings.Contains(body, "\n"+name+" ")
 }

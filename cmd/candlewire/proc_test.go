@@ -206,6 +206,17 @@ func (p *proc) scrape(t *testing.T) series {
 // series is one scrape of /metrics.
 type series map[string]float64
 
+// has says whether the scrape has a sample of metric name (a histogram's
+// _bucket, _sum and _count are names of their own).
+func (s series) has(name string) bool {
+	for k := range s {
+		if k == name || strings.HasPrefix(k, name+"{") {
+			return true
+		}
+	}
+	return false
+}
+
 // sum adds the series of metric name whose labels include every given
 // label="value" pair.
 func (s series) sum(name string, labels ...string) float64 {
