@@ -186,16 +186,7 @@ func (r *rows) put(c market.Candle) {
 
 // trim forgets the rows before the windows around the newest bin.
 func (r *rows) trim(iv market.Interval) {
-	from := windowStart(iv, r.newest-keep(iv))
-	if from <= r.from {
-		return
-	}
-	for at := range r.at {
-		if at < from {
-			delete(r.at, at)
-		}
-	}
-	r.from = from
+	r.cut(windowStart(iv, r.newest-keep(iv)))
 }
 
 // windowStart is where the earliest window that a rollup reads around at
@@ -217,4 +208,59 @@ func keep(iv market.Interval) int64 {
 		w = max(w, p.Millis())
 	}
 	return 2 * w
+}
+
+// ForgetMarket drops what the cache, and this transaction's loads, know of
+// every series of m (another writer stored some of its rows); the rows the
+// transaction wrote stay, to be applied at Commit to a series it learns
+// again.
+func (t *Tx) ForgetMarket(m market.Market) {
+	if t.c == nil {
+		return
+	}
+	for _, series := range []map[seriesKey]*rows{t.c.series, t.loaded} {
+		for sk := range series {
+			if sk.m == m {
+				delete(series, sk)
+			}
+		}
+	}
+}
+
+// Cut forgets, in the cache and this transaction's loads, every row that
+// opened before before (the store deleted rows below it): each series is
+// then known from before on.
+func (t *Tx) Cut(before int64) {
+	if t.c == nil {
+		return
+	}
+	for _, series := range []map[seriesKey]*rows{t.c.series, t.loaded} {
+		for _, r := range series {
+			r.cut(before)
+		}
+	}
+}
+
+// cut forgets the rows before from.
+func (r *rows) cut(from int64) {
+	if from <= r.from {
+		return
+	}
+	for at := range r.at {
+		if at < from {
+			delete(r.at, at)
+		}
+	}
+	r.from = from
+	r.newest = max(r.newest, from)
+}
+
+// ForgetAll drops what the cache, and this transaction's loads, know (the
+// store was restored); the rows the transaction wrote stay, as in
+// ForgetMarket.
+func (t *Tx) ForgetAll() {
+	if t.c != nil {
+		clear(t.c.series)
+		clear(t.loaded)
+	}
 }

@@ -14,6 +14,7 @@
 // The cache is exact only while every write to the store goes through the
 // one writer that owns it: a SQLite file has one writer (a lock), and its
 // Store is that writer. A store that other processes write (PostgreSQL)
-// must not use it without checking that no one else wrote the series
-// since.
+// must check, in each transaction, that no one else wrote a market's
+// series since it last knew them, forget those someone did
+// (Tx.ForgetMarket), and forget rows below what anyone deleted (Tx.Cut).
 package bincache

@@ -212,7 +212,7 @@ func TestReadAheadSeesAWriteInBetween(t *testing.T) {
 			}
 			now := time.Now()
 			var settled bool
-			err := s.locked(ctx, now, func(b *batch) error {
+			err := s.locked(ctx, now, nil, func(b *batch) error {
 				h, have, err := b.readAhead(ctx, []market.Candle{c.mine})
 				if err != nil {
 					return err

@@ -17,7 +17,7 @@ import (
 // copying the same candles again writes none.
 func (s *Store) Import(ctx context.Context, cs []market.Candle) (int, error) {
 	var n int
-	err := s.locked(ctx, s.now(), func(b *batch) error {
+	err := s.locked(ctx, s.now(), nil, func(b *batch) error {
 		if err := b.lock(ctx); err != nil {
 			return err
 		}

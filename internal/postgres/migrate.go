@@ -145,6 +145,9 @@ var migrations = []string{
 	// 8: where the candles come from (ClaimOrigin): a simulation's never
 	// mix with live ones.
 	`ALTER TABLE candle_head ADD COLUMN origin text NOT NULL DEFAULT '';`,
+	// 9: the open time below which candles were deleted (retention): a
+	// writer's cache of recent bins forgets what lies below it.
+	`ALTER TABLE candle_head ADD COLUMN cut bigint NOT NULL DEFAULT 0;`,
 }
 
 // migrateLock is the advisory lock key that makes concurrent starts

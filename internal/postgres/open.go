@@ -70,7 +70,7 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
 	}
-	s := &Store{pool: pool, now: o.Now, retain: o.Retention, log: o.Logger}
+	s := &Store{pool: pool, now: o.Now, retain: o.Retention, log: o.Logger, recent: newRecent()}
 	s.stats.stop, s.stats.halt = context.WithCancel(context.Background())
 	if _, err := restored(ctx, pool, o.Logger); err != nil {
 		pool.Close()

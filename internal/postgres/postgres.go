@@ -24,8 +24,12 @@ type Store struct {
 	epoch  atomic.Int64 // as last read (Open, Window)
 	stats  analyzer
 	known  seriesSet // series seen committed, which writes need not add
-	retain config.Retention
-	log    *slog.Logger
+	recent *recent   // the rows this process last knew stored, which writes merge against
+	// readBack counts the stored rows writes read (to merge and to roll
+	// up): what the cache of recent rows saves.
+	readBack atomic.Int64
+	retain   config.Retention
+	log      *slog.Logger
 }
 
 var _ store.Store = (*Store)(nil)

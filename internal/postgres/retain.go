@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/candlewire/candlewire/internal/market"
 )
 
@@ -52,10 +54,45 @@ func (s *Store) Retain(ctx context.Context) error {
 		return nil
 	}
 	cutoff = s.now().Add(-s.retain.Candles - 24*time.Hour).UnixMilli()
-	if _, err := s.pool.Exec(ctx, `DELETE FROM candles WHERE open_time < $1`, cutoff); err != nil {
-		return fmt.Errorf("apply the candle retention: %w", err)
+	for {
+		n, err := s.cut(ctx, cutoff, `WITH old AS (SELECT c.series, c.open_time FROM series sr CROSS JOIN LATERAL
+				(SELECT series, open_time FROM candles WHERE series = sr.id AND open_time < $2 ORDER BY open_time LIMIT $1) c
+				LIMIT $1)
+			DELETE FROM candles c USING old WHERE c.series = old.series AND c.open_time = old.open_time`, retainChunk)
+		if err != nil {
+			return fmt.Errorf("apply the candle retention: %w", err)
+		}
+		if n < retainChunk {
+			return nil
+		}
 	}
-	return nil
+}
+
+// retainChunk is the most candles one pass of the candle retention deletes
+// in one transaction, which holds the head lock.
+const retainChunk = 10_000
+
+// cut runs a delete of candles that opened before before, in a transaction
+// of its own that holds the head lock (as every write does, so neither
+// waits for the other's rows while holding its own), and when it deleted
+// any, raises the head's cut to before: a writer's cache of recent rows
+// forgets those below the cut (recent).
+func (s *Store) cut(ctx context.Context, before int64, del string, args ...any) (deleted int64, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM candle_head WHERE id = 1 FOR UPDATE`); err != nil {
+			return fmt.Errorf("lock the head: %w", err)
+		}
+		tag, err := tx.Exec(ctx, del, append(args, before)...)
+		if err != nil {
+			return err
+		}
+		if deleted = tag.RowsAffected(); deleted == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE candle_head SET cut = greatest(cut, $1) WHERE id = 1`, before)
+		return err
+	})
+	return deleted, err
 }
 
 // Series lists the stored series (retention).
@@ -80,14 +117,15 @@ func (s *Store) Series(ctx context.Context) ([]market.Series, error) {
 
 // DeleteBefore deletes at most limit bins of sr that opened before
 // before, oldest first (retention). A writer that read one of them before
-// it went finds its guard refused and retries (ErrLostGuard).
+// it went finds its guard refused and retries (ErrLostGuard); one that
+// cached it finds the cut moved and forgets its cache.
 func (s *Store) DeleteBefore(ctx context.Context, sr market.Series, before int64, limit int) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `WITH sr AS (SELECT id FROM series WHERE venue = $1 AND symbol = $2 AND interval = $3),
-		old AS (SELECT c.series, c.open_time FROM candles c, sr WHERE c.series = sr.id AND c.open_time < $4 ORDER BY c.open_time LIMIT $5)
+	n, err := s.cut(ctx, before, `WITH sr AS (SELECT id FROM series WHERE venue = $1 AND symbol = $2 AND interval = $3),
+		old AS (SELECT c.series, c.open_time FROM candles c, sr WHERE c.series = sr.id AND c.open_time < $5 ORDER BY c.open_time LIMIT $4)
 		DELETE FROM candles c USING old WHERE c.series = old.series AND c.open_time = old.open_time`,
-		sr.Market.Venue, sr.Market.Symbol, string(sr.Interval), before, limit)
+		sr.Market.Venue, sr.Market.Symbol, string(sr.Interval), limit)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }

@@ -30,6 +30,7 @@ type windowReader struct {
 	tx    pgx.Tx
 	spans map[market.Series]span
 	rows  map[market.Series][]market.Candle // by open time
+	n     int                               // rows read
 }
 
 // readWindows reads every window a rollup of changed reads (for each
@@ -53,6 +54,7 @@ func readWindows(ctx context.Context, tx pgx.Tx, changed []market.Candle) (*wind
 	if err != nil {
 		return nil, err
 	}
+	r.n = len(got)
 	for _, c := range got {
 		sr := market.Series{Market: c.Market, Interval: c.Interval}
 		r.rows[sr] = append(r.rows[sr], c)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/candlewire/candlewire/internal/bincache"
 	"github.com/candlewire/candlewire/internal/market"
 	"github.com/candlewire/candlewire/internal/store"
 )
@@ -35,7 +37,11 @@ func (s *Store) Upsert(ctx context.Context, cs []market.Candle) (store.Result, e
 // head moves past their sequence numbers, in one transaction.
 func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Derive) (res, derived store.Result, err error) {
 	now := s.now()
-	err = s.locked(ctx, now, func(b *batch) error {
+	if s.recent != nil {
+		s.recent.mu.Lock() // the cache is one write's at a time
+		defer s.recent.mu.Unlock()
+	}
+	err = s.locked(ctx, now, s.recent, func(b *batch) error {
 		var err error
 		if res, err = b.merge(ctx, cs, now); err != nil {
 			return err
@@ -43,11 +49,12 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 		if derive == nil {
 			return nil
 		}
-		windows, err := readWindows(ctx, b.tx, res.Changed)
-		if err != nil {
-			return err
+		if b.held && b.view != nil { // the rollups read the rows of the changed markets from the cache
+			if _, err := b.trust(ctx, marketsOf(res.Changed)); err != nil {
+				return err
+			}
 		}
-		more, err := derive(ctx, windows, res.Changed)
+		more, err := derive(ctx, &cachedWindows{b: b, changed: res.Changed}, res.Changed)
 		if err != nil {
 			return fmt.Errorf("derive from %d changed candles: %w", len(res.Changed), err)
 		}
@@ -66,22 +73,36 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 // numbers the rows it changes after seq (start when it took the lock),
 // counts the new bins in added, and names the series it added.
 type batch struct {
-	tx      pgx.Tx
-	held    bool
-	start   int64
-	seq     int64
-	added   int
-	series  []market.Series
-	known   *seriesSet
-	analyze bool // the rows grew enough for an ANALYZE
+	tx       pgx.Tx
+	held     bool
+	start    int64
+	stamp    stamp // the head's when it took the lock
+	seq      int64
+	added    int
+	series   []market.Series
+	known    *seriesSet
+	analyze  bool          // the rows grew enough for an ANALYZE
+	readBack *atomic.Int64 // the store's count of stored rows writes read
+
+	// The writer's cache of stored rows (recent), when the batch uses it:
+	// its view, the markets whose cached rows it checked under the lock,
+	// and those it checked without it (at which head).
+	recent     *recent
+	view       *bincache.Tx
+	trusted    map[market.Market]bool
+	unlockedAt map[market.Market]int64
 }
 
 // locked runs body in one transaction, which takes the head lock (every
 // writer's, see the package doc) before it writes. The head then moves
 // past the numbers body gave (marked at now's minute), and after the
-// commit the planner's statistics hear of the new bins.
-func (s *Store) locked(ctx context.Context, now time.Time, body func(b *batch) error) error {
-	b := &batch{known: &s.known}
+// commit the planner's statistics hear of the new bins. With a cache of
+// recent rows (r, held by the caller), the batch merges against it.
+func (s *Store) locked(ctx context.Context, now time.Time, r *recent, body func(b *batch) error) error {
+	b := &batch{known: &s.known, recent: r, readBack: &s.readBack}
+	if r != nil {
+		r.begin(b)
+	}
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error { // each statement its snapshot
 		b.tx = tx
 		if err := body(b); err != nil || !b.held || b.seq == b.start {
@@ -89,6 +110,9 @@ func (s *Store) locked(ctx context.Context, now time.Time, body func(b *batch) e
 		}
 		return b.moveHead(ctx, now)
 	})
+	if r != nil {
+		r.done(b, err == nil, b.seq)
+	}
 	if err != nil {
 		s.known.forget() // a restore may have taken series away
 		return err
@@ -105,7 +129,8 @@ func (b *batch) lock(ctx context.Context) error {
 	if b.held {
 		return nil
 	}
-	if err := b.tx.QueryRow(ctx, `SELECT seq FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(&b.seq); err != nil {
+	if err := b.tx.QueryRow(ctx, `SELECT seq, cut, epoch FROM candle_head WHERE id = 1 FOR UPDATE`).Scan(
+		&b.seq, &b.stamp.cut, &b.stamp.epoch); err != nil {
 		return fmt.Errorf("lock the head: %w", err)
 	}
 	b.start, b.held = b.seq, true
@@ -148,6 +173,9 @@ func (b *batch) merge(ctx context.Context, cs []market.Candle, now time.Time) (s
 	if len(cs) == 0 {
 		return store.Result{Changed: []market.Candle{}}, nil
 	}
+	if r, done, err := b.cached(ctx, cs, now); done || err != nil {
+		return r, err
+	}
 	if !b.held && b.known.hasAll(cs) {
 		if r, done, err := b.ahead(ctx, cs, now); done || err != nil {
 			return r, err
@@ -165,7 +193,15 @@ func (b *batch) merge(ctx context.Context, cs []market.Candle, now time.Time) (s
 		return store.Result{}, err
 	}
 	b.added += added
+	b.wrote(pw)
 	return r, pw.write(ctx, b.tx)
+}
+
+// wrote tells the batch's cache view, if any, of the rows it writes.
+func (b *batch) wrote(pw *pending) {
+	if b.view != nil {
+		b.view.Wrote(pw.rows)
+	}
 }
 
 // ahead merges cs against the rows stored when the head was at some h,
@@ -207,6 +243,7 @@ func (b *batch) settle(ctx context.Context, cs []market.Candle, now time.Time, h
 	}
 	b.seq += n
 	b.added += added
+	b.wrote(pw)
 	return r, true, pw.write(ctx, b.tx)
 }
 
@@ -253,6 +290,7 @@ func (b *batch) stored(ctx context.Context, cs []market.Candle) (map[market.Key]
 	if err != nil {
 		return nil, err
 	}
+	b.readBack.Add(int64(len(rows)))
 	return byKey(rows), nil
 }
 
@@ -265,6 +303,7 @@ func (b *batch) readAhead(ctx context.Context, cs []market.Candle) (h int64, hav
 	q.Queue(storedSQL, keys(cs)...).Query(func(rows pgx.Rows) error {
 		got, err := collectRows(rows)
 		have = byKey(got)
+		b.readBack.Add(int64(len(got)))
 		return err
 	})
 	if err := b.tx.SendBatch(ctx, &q).Close(); err != nil {
