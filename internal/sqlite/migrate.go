@@ -67,6 +67,10 @@ var migrations = []string{
 	// 5: where the candles come from (ClaimOrigin): a simulation's never
 	// mix with live ones.
 	`ALTER TABLE meta ADD COLUMN origin TEXT NOT NULL DEFAULT '';`,
+	// 6: the reconciled bins' index holds them alone, so that a write of a
+	// provisional or closed bin (every flush's) leaves it alone.
+	`DROP INDEX candles_reconciled;
+	CREATE INDEX candles_final ON candles (venue, symbol, interval, open_time) WHERE state = 3;`,
 }
 
 // migrate brings the schema to the newest version.

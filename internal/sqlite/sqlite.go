@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +28,9 @@ type Store struct {
 	wmu sync.Mutex // one writer at a time; readers run concurrently (WAL)
 	seq int64      // newest sequence number, under wmu
 	// Statements prepared once: compiling one costs more than running it.
-	rangeQ, sinceQ, pointQ, upsertQ, upsertOneQ *sql.Stmt
-	lock                                        *os.File // holds the writer lock; nil for OpenShared
+	rangeQ, sinceQ, pointQ *sql.Stmt
+	upserts                [len(writeSizes)]*sql.Stmt // one of writeSizes rows each
+	lock                   *os.File                   // holds the writer lock; nil for OpenShared
 	// committed is seq once its transaction has committed: readers bound
 	// their reads by it without waiting for the writer's lock.
 	committed atomic.Int64
@@ -57,10 +59,12 @@ func (s *Store) prepare(ctx context.Context) error {
 		sql string
 	}{{&s.rangeQ, rangeSQL}, {&s.sinceQ, sinceSQL}, {&s.pointQ, pointSQL}}
 	if !s.shared {
-		want = append(want, []struct {
-			to  **sql.Stmt
-			sql string
-		}{{&s.upsertQ, upsertSQL}, {&s.upsertOneQ, upsertOneSQL}}...)
+		for i, n := range writeSizes {
+			want = append(want, struct {
+				to  **sql.Stmt
+				sql string
+			}{&s.upserts[i], upsertSQL(n)})
+		}
 	}
 	for _, w := range want {
 		st, err := s.db.PrepareContext(ctx, w.sql)
@@ -75,7 +79,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 func (s *Store) closeStmts() error {
 	var err error
-	for _, st := range []*sql.Stmt{s.rangeQ, s.sinceQ, s.pointQ, s.upsertQ, s.upsertOneQ} {
+	for _, st := range append([]*sql.Stmt{s.rangeQ, s.sinceQ, s.pointQ}, s.upserts[:]...) {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}
@@ -258,11 +262,16 @@ func collect(rows *sql.Rows, m market.Market, iv market.Interval) ([]market.Cand
 	return out, nil
 }
 
+// lastReconciledSQL reads a series' newest reconciled bin, with
+// market.Reconciled written into the statement so that the planner uses
+// the index of reconciled bins (candles_final).
+var lastReconciledSQL = `SELECT MAX(open_time) FROM candles WHERE venue=? AND symbol=? AND interval=? AND state=` +
+	strconv.Itoa(int(market.Reconciled))
+
 // LastReconciled implements store.Store.
 func (s *Store) LastReconciled(ctx context.Context, m market.Market, iv market.Interval) (int64, bool, error) {
 	var t sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT MAX(open_time) FROM candles WHERE venue=? AND symbol=? AND interval=? AND state=?`,
-		m.Venue, m.Symbol, string(iv), int(market.Reconciled)).Scan(&t)
+	err := s.db.QueryRowContext(ctx, lastReconciledSQL, m.Venue, m.Symbol, string(iv)).Scan(&t)
 	if err != nil {
 		return 0, false, fmt.Errorf("read last reconciled %s %s: %w", m, iv, err)
 	}

@@ -295,3 +295,28 @@ func TestSinceNeverPassesAChange(t *testing.T) {
 		t.Fatalf("resuming from cursors received %d of %d bins", len(got), 2*batches)
 	}
 }
+
+// TestLastReconciledReadsTheFinalsIndex: the newest reconciled bin is
+// found through the index that holds reconciled bins alone (which writes
+// of provisional and closed bins leave alone), not by a scan of the
+// market's rows.
+func TestLastReconciledReadsTheFinalsIndex(t *testing.T) {
+	s := openTemp(t)
+	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+lastReconciledSQL, "v", "s", "1m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "candles_final") {
+		t.Fatalf("plan %q, want a search of candles_final", plan)
+	}
+}

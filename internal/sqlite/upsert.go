@@ -18,16 +18,19 @@ import (
 // (open times in chunks), and changed rows written with multi-row INSERTs.
 // Per-row statements cost about 19 µs a row through database/sql; batched
 // ones a few µs (docs/benchmarks.md).
-const (
-	readChunk  = 500 // open times per SELECT … IN (…)
-	writeChunk = 64  // rows per INSERT (16 parameters each, far below SQLite's 32766)
-)
+const readChunk = 500 // open times per SELECT … IN (…)
 
-var (
-	upsertSQL    = `INSERT INTO candles (` + cols + `) VALUES ` + tuples(writeChunk) + upsertTail
-	upsertOneSQL = `INSERT INTO candles (` + cols + `) VALUES ` + tuples(1) + upsertTail
-	pointSQL     = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time=?`
-)
+// writeSizes are the rows of the prepared multi-row INSERTs, largest
+// first (16 parameters a row, far below SQLite's 32766): a write takes
+// the largest that fits what is left, so 45 rows are 4 statements, not 45.
+var writeSizes = [...]int{64, 16, 4, 1}
+
+var pointSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time=?`
+
+// upsertSQL writes n rows.
+func upsertSQL(n int) string {
+	return `INSERT INTO candles (` + cols + `) VALUES ` + tuples(n) + upsertTail
+}
 
 const upsertTail = ` ON CONFLICT (venue, symbol, interval, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
 	low=excluded.low, close=excluded.close, volume=excluded.volume, quote=excluded.quote, trades=excluded.trades,
@@ -260,15 +263,16 @@ func (w *pendingWrites) add(c market.Candle) {
 	w.rows = append(w.rows, c)
 }
 
-// write stores the rows with the prepared INSERTs: multi-row ones of
-// writeChunk rows, then one row at a time.
+// write stores the rows with the prepared INSERTs, each time the largest
+// of writeSizes that fits the rows left.
 func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
-	args := make([]any, 0, 16*writeChunk)
+	args := make([]any, 0, 16*writeSizes[0])
 	for i := 0; i < len(pw.rows); {
-		n, q := writeChunk, w.s.upsertQ
-		if len(pw.rows)-i < writeChunk {
-			n, q = 1, w.s.upsertOneQ
+		k := 0
+		for writeSizes[k] > len(pw.rows)-i {
+			k++
 		}
+		n, q := writeSizes[k], w.s.upserts[k]
 		args = args[:0]
 		for _, c := range pw.rows[i : i+n] {
 			args = append(args, c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime,
