@@ -124,8 +124,11 @@ func startExeEnv(t *testing.T, exe string, env []string, args ...string) *proc {
 		cmd.Wait() //nolint:errcheck // reporting its log instead
 		t.Fatalf("candlewire %v exited before serving:\n%s", args, p.logText())
 	case <-time.After(30 * time.Second):
-		p.kill(t)
-		t.Fatalf("candlewire %v did not start serving:\n%s", args, p.logText())
+		p.dump()
+		p.cmd.Process.Kill() //nolint:errcheck // it may have ended on the dump
+		p.cmd.Wait()         //nolint:errcheck // killed on purpose
+		<-p.done
+		t.Fatalf("candlewire %v did not start serving (its goroutines at the end of its log):\n%s", args, p.logText())
 	}
 	return p
 }
@@ -156,6 +159,17 @@ func (p *proc) logText() string {
 }
 
 // kill ends the process with SIGKILL (kill -9) and reaps it.
+// dump has the process print its goroutines to its log (SIGQUIT), and
+// waits a little for it to end.
+func (p *proc) dump() {
+	if p.cmd.Process.Signal(syscall.SIGQUIT) == nil {
+		select {
+		case <-p.done:
+		case <-time.After(3 * time.Second):
+		}
+	}
+}
+
 func (p *proc) kill(t *testing.T) {
 	t.Helper()
 	if err := p.cmd.Process.Kill(); err != nil {
