@@ -72,8 +72,10 @@ func TestWritesReadNothingBack(t *testing.T) {
 					}
 				}
 			}
-			if read := s.readBack.Load() - warm; read < c.atLeast || read > c.atMost {
-				t.Errorf("the flushes after the first 3 minutes read %d stored rows, want %d to %d", read, c.atLeast, c.atMost)
+			read := s.readBack.Load() - warm
+			t.Logf("the 111 flushes after the first 3 minutes read %d stored rows", read)
+			if read < c.atLeast || read > c.atMost {
+				t.Errorf("they should read %d to %d", c.atLeast, c.atMost)
 			}
 			for _, m := range ms {
 				if bad := storetest.WrongRollups(t, s, m); len(bad) > 0 {
