@@ -38,8 +38,6 @@ type Writer struct {
 	pending  map[market.Key]market.Candle
 	wake     chan struct{}
 	flushMu  sync.Mutex // one flush at a time
-	cadence  cadence    // when coarser bins are rebuilt; under flushMu
-	now      func() time.Time
 
 	finalMu sync.Mutex
 	finals  map[market.Market]int64 // open time of each market's newest final 1m bin stored
@@ -50,7 +48,7 @@ func NewWriter(st store.Store, pub Publisher, log *slog.Logger, met *metrics.Met
 	if every <= 0 {
 		every = 100 * time.Millisecond
 	}
-	w := &Writer{st: st, pub: pub, log: log, met: met, every: every, maxPending: 100_000, now: time.Now,
+	w := &Writer{st: st, pub: pub, log: log, met: met, every: every, maxPending: 100_000,
 		pending: map[market.Key]market.Candle{}, wake: make(chan struct{}, 1), finals: map[market.Market]int64{}}
 	w.room = sync.NewCond(&w.mu)
 	return w
@@ -103,7 +101,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			err := w.flush(fctx, true)
+			err := w.Flush(fctx)
 			if err != nil {
 				w.log.Error("final flush failed; unsaved candles will be refilled by gap repair", "err", err)
 			}
@@ -121,14 +119,8 @@ func (w *Writer) Run(ctx context.Context) error {
 	}
 }
 
-// Flush stores everything queued, with the coarser bins that are due
-// (rollEvery). On failure the batch is queued again.
-func (w *Writer) Flush(ctx context.Context) error { return w.flush(ctx, false) }
-
-// FlushAll is Flush, with every coarser bin a stored minute still owes.
-func (w *Writer) FlushAll(ctx context.Context) error { return w.flush(ctx, true) }
-
-func (w *Writer) flush(ctx context.Context, all bool) error {
+// Flush stores everything queued. On failure the batch is queued again.
+func (w *Writer) Flush(ctx context.Context) error {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
 	w.mu.Lock()
@@ -140,10 +132,10 @@ func (w *Writer) flush(ctx context.Context, all bool) error {
 	w.room.Broadcast()
 	w.met.QueueDepth.Set(0)
 	w.mu.Unlock()
-	if len(batch) == 0 && !(all && w.cadence.owes()) && !w.cadence.due(w.now()) {
+	if len(batch) == 0 {
 		return nil
 	}
-	if _, err := w.writeResult(ctx, batch, all); err != nil {
+	if err := w.write(ctx, batch); err != nil {
 		w.requeue(batch)
 		return err
 	}
@@ -165,26 +157,34 @@ func (w *Writer) requeue(batch []market.Candle) {
 func (w *Writer) WriteNow(ctx context.Context, cs []market.Candle) (store.Result, error) {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
-	return w.writeResult(ctx, cs, false)
+	return w.writeResult(ctx, cs)
 }
 
-// writeResult stores the batch and the rollups the cadence picks (all:
-// every one owed) in one transaction, then publishes every change.
-func (w *Writer) writeResult(ctx context.Context, batch []market.Candle, all bool) (store.Result, error) {
+func (w *Writer) write(ctx context.Context, batch []market.Candle) error {
+	_, err := w.writeResult(ctx, batch)
+	return err
+}
+
+// writeResult stores the batch and its rollups in one transaction, then
+// publishes every change.
+func (w *Writer) writeResult(ctx context.Context, batch []market.Candle) (store.Result, error) {
 	slices.SortFunc(batch, compareCandles)
-	start, at := time.Now(), w.now()
-	var picked rolls
-	res, rres, err := w.st.Write(ctx, batch, w.cadence.deriveWith(at, all, &picked))
+	start := time.Now()
+	res, rres, err := w.st.Write(ctx, batch, rollup)
 	w.met.StoreWrite.Observe(time.Since(start).Seconds())
 	if err != nil {
 		w.met.StoreErrors.Inc()
 		return res, err
 	}
-	w.cadence.apply(picked, at)
 	w.account(res)
 	w.account(rres)
 	w.publish(append(res.Changed, rres.Changed...))
 	return res, nil
+}
+
+// rollup derives the coarser bins of changed candles (store.Derive).
+func rollup(ctx context.Context, r store.Reader, changed []market.Candle) ([]market.Candle, error) {
+	return candle.Rollup(ctx, r, changed)
 }
 
 func (w *Writer) publish(changed []market.Candle) {

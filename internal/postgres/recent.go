@@ -269,10 +269,9 @@ func marketsOf(cs []market.Candle) []market.Market {
 	return ms
 }
 
-// cachedWindows answers a rollup's reads (store.Reader) from the cache,
-// trusting a market under the head lock first if the write has not, and
-// what the cache cannot answer from the windows read in one statement
-// (readWindows), read when first needed.
+// cachedWindows answers a rollup's reads (store.Reader) from the cache for
+// the markets the write trusts, and otherwise from the windows read in
+// one statement (readWindows), read when first needed.
 type cachedWindows struct {
 	b       *batch
 	changed []market.Candle
@@ -281,15 +280,7 @@ type cachedWindows struct {
 
 // Candles implements store.Reader.
 func (r *cachedWindows) Candles(ctx context.Context, m market.Market, iv market.Interval, from, to int64) ([]market.Candle, error) {
-	if r.b.view != nil {
-		if !r.b.trusted[m] { // a market the batch did not change (a rollup the writer owed it)
-			if err := r.b.lock(ctx); err != nil {
-				return nil, err
-			}
-			if _, err := r.b.trust(ctx, []market.Market{m}); err != nil {
-				return nil, err
-			}
-		}
+	if r.b.view != nil && r.b.trusted[m] {
 		if cs, known, err := r.b.view.Range(ctx, m, iv, from, to); known || err != nil {
 			return cs, err
 		}
