@@ -235,12 +235,7 @@ func (b *batch) settle(ctx context.Context, cs []market.Candle, now time.Time, h
 			return store.Result{}, false, err
 		}
 	}
-	for i := range pw.rows {
-		pw.rows[i].Seq += b.seq
-	}
-	for i := range r.Changed {
-		r.Changed[i].Seq += b.seq
-	}
+	renumber(r, pw, b.seq)
 	b.seq += n
 	b.added += added
 	b.wrote(pw)
