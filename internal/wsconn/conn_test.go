@@ -206,6 +206,9 @@ func rawClient(t *testing.T, r *rig) net.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Held to the test's end: a client dropped unreferenced would be
+	// closed by its finalizer at a garbage collection, under the test.
+	t.Cleanup(func() { nc.Close() })
 	fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	buf := make([]byte, 1024)
 	n, err := nc.Read(buf)
