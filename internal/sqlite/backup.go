@@ -80,7 +80,7 @@ func checkCopy(ctx context.Context, path string) (BackupInfo, error) {
 		return BackupInfo{}, err
 	}
 	var info BackupInfo
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM candles`).Scan(&info.Candles, &info.Head); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM bins`).Scan(&info.Candles, &info.Head); err != nil {
 		return BackupInfo{}, fmt.Errorf("read the copy: %w", err)
 	}
 	fi, err := os.Stat(path)

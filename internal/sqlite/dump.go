@@ -12,21 +12,26 @@ import (
 )
 
 // Series lists every stored market and interval (migrate, retention), in
-// order: one seek of the primary key per series, not a scan of every row.
+// order: every numbered series with a stored bin.
 func (s *Store) Series(ctx context.Context) ([]market.Series, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT venue, symbol, interval FROM series s
+		WHERE EXISTS (SELECT 1 FROM bins WHERE series = s.id) ORDER BY venue, symbol, interval`)
+	if err != nil {
+		return nil, fmt.Errorf("list stored series: %w", err)
+	}
+	defer rows.Close()
 	var out []market.Series
-	var v, sym, iv string
-	for {
-		err := s.db.QueryRowContext(ctx, `SELECT venue, symbol, interval FROM candles WHERE (venue, symbol, interval) > (?, ?, ?)
-			ORDER BY venue, symbol, interval LIMIT 1`, v, sym, iv).Scan(&v, &sym, &iv)
-		if errors.Is(err, sql.ErrNoRows) {
-			return out, nil
-		}
-		if err != nil {
+	for rows.Next() {
+		var v, sym, iv string
+		if err := rows.Scan(&v, &sym, &iv); err != nil {
 			return nil, fmt.Errorf("list stored series: %w", err)
 		}
 		out = append(out, market.Series{Market: market.Market{Venue: v, Symbol: sym}, Interval: market.Interval(iv)})
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list stored series: %w", err)
+	}
+	return out, nil
 }
 
 // DeleteBefore deletes at most limit bins of sr that opened before
@@ -40,12 +45,12 @@ func (s *Store) DeleteBefore(ctx context.Context, sr market.Series, before int64
 	defer s.wmu.Unlock()
 	key := []any{sr.Market.Venue, sr.Market.Symbol, string(sr.Interval)}
 	bound := before // the limit-th oldest bin before it, if there is one, bounds this chunk
-	err := s.db.QueryRowContext(ctx, `SELECT open_time FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time < ?
+	err := s.db.QueryRowContext(ctx, `SELECT open_time FROM bins WHERE `+seriesIDWhere+` AND open_time < ?
 		ORDER BY open_time LIMIT 1 OFFSET ?`, append(key, before, limit)...).Scan(&bound)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time < ?`, append(key, bound)...)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM bins WHERE `+seriesIDWhere+` AND open_time < ?`, append(key, bound)...)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
 	}
@@ -57,7 +62,7 @@ func (s *Store) DeleteBefore(ctx context.Context, sr market.Series, before int64
 // Count is how many candles are stored.
 func (s *Store) Count(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM candles`).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM bins`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count stored candles: %w", err)
 	}
 	return n, nil

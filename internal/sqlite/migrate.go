@@ -71,6 +71,45 @@ var migrations = []string{
 	// provisional or closed bin (every flush's) leaves it alone.
 	`DROP INDEX candles_reconciled;
 	CREATE INDEX candles_final ON candles (venue, symbol, interval, open_time) WHERE state = 3;`,
+	// 7: bins are keyed by a series number, not by three strings: every
+	// write seeks and compares an integer, and its index entries shrink
+	// (the writer's flush is mostly B-tree work). candles stays, as a
+	// view, for every reader.
+	`CREATE TABLE series (
+		id       INTEGER PRIMARY KEY,
+		venue    TEXT NOT NULL,
+		symbol   TEXT NOT NULL,
+		interval TEXT NOT NULL,
+		UNIQUE (venue, symbol, interval)
+	);
+	INSERT INTO series (venue, symbol, interval)
+		SELECT DISTINCT venue, symbol, interval FROM candles ORDER BY venue, symbol, interval;
+	CREATE TABLE bins (
+		series     INTEGER NOT NULL,
+		open_time  INTEGER NOT NULL,
+		open       TEXT    NOT NULL,
+		high       TEXT    NOT NULL,
+		low        TEXT    NOT NULL,
+		close      TEXT    NOT NULL,
+		volume     TEXT    NOT NULL,
+		quote      TEXT    NOT NULL,
+		trades     INTEGER NOT NULL,
+		state      INTEGER NOT NULL,
+		rev        INTEGER NOT NULL,
+		source     TEXT    NOT NULL,
+		updated_at INTEGER NOT NULL,
+		seq        INTEGER NOT NULL,
+		PRIMARY KEY (series, open_time)
+	) WITHOUT ROWID;
+	INSERT INTO bins SELECT s.id, c.open_time, c.open, c.high, c.low, c.close, c.volume, c.quote, c.trades,
+		c.state, c.rev, c.source, c.updated_at, c.seq
+		FROM candles c JOIN series s ON s.venue = c.venue AND s.symbol = c.symbol AND s.interval = c.interval;
+	DROP TABLE candles;
+	CREATE INDEX bins_seq ON bins (series, seq);
+	CREATE INDEX bins_final ON bins (series, open_time) WHERE state = 3;
+	CREATE VIEW candles AS SELECT s.venue, s.symbol, s.interval, b.open_time, b.open, b.high, b.low, b.close,
+		b.volume, b.quote, b.trades, b.state, b.rev, b.source, b.updated_at, b.seq
+		FROM bins b JOIN series s ON s.id = b.series;`,
 }
 
 // migrate brings the schema to the newest version.

@@ -39,6 +39,7 @@ type Store struct {
 	// bins are the recent bins as stored, under wmu: this store is the
 	// file's only writer (the lock), so they cannot drift from the file.
 	bins *bincache.Cache
+	ids  map[market.Series]int64 // series numbers (series.go), under wmu
 }
 
 var _ store.Store = (*Store)(nil)
@@ -46,7 +47,7 @@ var _ store.Store = (*Store)(nil)
 // prepare reads the newest sequence number and prepares the hot
 // statements (the writes only when this store writes).
 func (s *Store) prepare(ctx context.Context) error {
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&s.seq); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM bins`).Scan(&s.seq); err != nil {
 		return fmt.Errorf("read sequence: %w", err)
 	}
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE((SELECT epoch FROM meta), 0)`).Scan(&s.epoch); err != nil {
@@ -171,10 +172,12 @@ func (s *Store) Latest(ctx context.Context, m market.Market, iv market.Interval,
 	return s.Before(ctx, m, iv, math.MaxInt64, n)
 }
 
+const beforeSQL = `SELECT * FROM (SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=?
+	AND open_time < ? ORDER BY open_time DESC LIMIT ?) ORDER BY open_time`
+
 // Before implements store.Store.
 func (s *Store) Before(ctx context.Context, m market.Market, iv market.Interval, to int64, n int) ([]market.Candle, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT * FROM (SELECT `+cols+` FROM candles WHERE venue=? AND symbol=? AND interval=?
-		AND open_time < ? ORDER BY open_time DESC LIMIT ?) ORDER BY open_time`, m.Venue, m.Symbol, string(iv), to, n)
+	rows, err := s.db.QueryContext(ctx, beforeSQL, m.Venue, m.Symbol, string(iv), to, n)
 	if err != nil {
 		return nil, fmt.Errorf("read the newest %s %s before %d: %w", m, iv, to, err)
 	}
@@ -230,7 +233,7 @@ func (s *Store) readHead(ctx context.Context) (int64, error) {
 		return s.committed.Load(), nil
 	}
 	var head int64
-	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM candles`).Scan(&head); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM bins`).Scan(&head); err != nil {
 		return 0, fmt.Errorf("read the newest sequence number: %w", err)
 	}
 	return max(head, s.epoch<<store.EpochShift), nil
@@ -264,8 +267,8 @@ func collect(rows *sql.Rows, m market.Market, iv market.Interval) ([]market.Cand
 
 // lastReconciledSQL reads a series' newest reconciled bin, with
 // market.Reconciled written into the statement so that the planner uses
-// the index of reconciled bins (candles_final).
-var lastReconciledSQL = `SELECT MAX(open_time) FROM candles WHERE venue=? AND symbol=? AND interval=? AND state=` +
+// the index of reconciled bins (bins_final).
+var lastReconciledSQL = `SELECT MAX(open_time) FROM bins WHERE ` + seriesIDWhere + ` AND state=` +
 	strconv.Itoa(int(market.Reconciled))
 
 // LastReconciled implements store.Store.

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -118,19 +117,7 @@ func BenchmarkUpsertUpdate(b *testing.B) {
 func TestMigrationNumbersExistingRows(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for v, m := range migrations[:2] {
-		if _, err := db.ExecContext(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
-			INSERT INTO schema_migrations VALUES (?, 0)`, v+1); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db := oldFile(t, path, 2)
 	for i, updated := range []int64{300, 100, 200} {
 		if _, err := db.ExecContext(ctx, `INSERT INTO candles VALUES ('binance','BTCUSDT','1m',?,'1','1','1','1','0','0',0,3,1,'rest',?)`,
 			int64(i)*60_000, updated); err != nil {
@@ -296,27 +283,47 @@ func TestSinceNeverPassesAChange(t *testing.T) {
 	}
 }
 
-// TestLastReconciledReadsTheFinalsIndex: the newest reconciled bin is
-// found through the index that holds reconciled bins alone (which writes
-// of provisional and closed bins leave alone), not by a scan of the
-// market's rows.
-func TestLastReconciledReadsTheFinalsIndex(t *testing.T) {
+// TestHotQueriesSeekTheirIndexes: every query of a series finds its
+// series number once and seeks its rows by it, never scanning the bins;
+// a series' newest reconciled bin is found through the index that holds
+// reconciled bins alone (which writes of provisional and closed bins leave
+// alone), not by a walk over the market's rows.
+func TestHotQueriesSeekTheirIndexes(t *testing.T) {
 	s := openTemp(t)
-	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+lastReconciledSQL, "v", "s", "1m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if len(plan) != 1 || !strings.Contains(plan[0], "candles_final") {
-		t.Fatalf("plan %q, want a search of candles_final", plan)
+	for _, tc := range []struct {
+		name, sql, want string
+	}{
+		{"last reconciled", lastReconciledSQL, "SEARCH bins USING COVERING INDEX bins_final (series=?)"},
+		{"range", rangeSQL, "SEARCH b USING PRIMARY KEY (series=? AND open_time>? AND open_time<?)"},
+		{"since", sinceSQL, "SEARCH b USING INDEX bins_seq (series=? AND seq>? AND seq<?)"},
+		{"point", pointSQL, "SEARCH b USING PRIMARY KEY (series=? AND open_time=?)"},
+		{"before", beforeSQL, "SEARCH b USING PRIMARY KEY (series=? AND open_time<?)"},
+		{"unrolled", unrolledSQL, "SEARCH p USING PRIMARY KEY (series=? AND open_time=?)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := make([]any, strings.Count(tc.sql, "?"))
+			for i := range args {
+				args[i] = "x"
+			}
+			rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+tc.sql, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			joined := strings.Join(plan, "; ")
+			if !strings.Contains(joined, tc.want) || strings.Contains(joined, "SCAN b") || strings.Contains(joined, "SCAN s") ||
+				strings.Contains(joined, "SCAN bins") || strings.Contains(joined, "SCAN series") {
+				t.Fatalf("plan %q, want %q and no scan of bins or series", plan, tc.want)
+			}
+		})
 	}
 }

@@ -21,7 +21,7 @@ import (
 const readChunk = 500 // open times per SELECT … IN (…)
 
 // writeSizes are the rows of the prepared multi-row INSERTs, largest
-// first (16 parameters a row, far below SQLite's 32766): a write takes
+// first (14 parameters a row, far below SQLite's 32766): a write takes
 // the largest that fits what is left, so 45 rows are 4 statements, not 45.
 var writeSizes = [...]int{64, 16, 4, 1}
 
@@ -29,15 +29,18 @@ var pointSQL = `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND 
 
 // upsertSQL writes n rows.
 func upsertSQL(n int) string {
-	return `INSERT INTO candles (` + cols + `) VALUES ` + tuples(n) + upsertTail
+	return `INSERT INTO bins (` + binCols + `) VALUES ` + tuples(n) + upsertTail
 }
 
-const upsertTail = ` ON CONFLICT (venue, symbol, interval, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
+// binCols are the columns of the bins table, written in this order.
+const binCols = `series, open_time, open, high, low, close, volume, quote, trades, state, rev, source, updated_at, seq`
+
+const upsertTail = ` ON CONFLICT (series, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
 	low=excluded.low, close=excluded.close, volume=excluded.volume, quote=excluded.quote, trades=excluded.trades,
 	state=excluded.state, rev=excluded.rev, source=excluded.source, updated_at=excluded.updated_at, seq=excluded.seq`
 
 func tuples(n int) string {
-	return strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+	return strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
 }
 
 // Upsert implements store.Store: one transaction; every row is merged
@@ -83,6 +86,7 @@ func (s *Store) Write(ctx context.Context, cs []market.Candle, derive store.Deri
 		return store.Result{}, store.Result{}, fmt.Errorf("upsert %d candles: commit: %w", len(cs), err)
 	}
 	wt.bins.Commit()
+	wt.keepIDs()
 	s.seq = seq
 	s.committed.Store(seq)
 	return res, derived, nil
@@ -96,6 +100,8 @@ type writeTx struct {
 	s     *Store
 	bound map[*sql.Stmt]*sql.Stmt
 	bins  *bincache.Tx // the store's recent bins: merges and rollups read them, not the file
+	// newIDs are the series numbers this transaction gave (keepIDs).
+	newIDs map[market.Series]int64
 }
 
 // loadSeries reads a series' rows from from on, at most limit, for the bin
@@ -266,7 +272,7 @@ func (w *pendingWrites) add(c market.Candle) {
 // write stores the rows with the prepared INSERTs, each time the largest
 // of writeSizes that fits the rows left.
 func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
-	args := make([]any, 0, 16*writeSizes[0])
+	args := make([]any, 0, 14*writeSizes[0])
 	for i := 0; i < len(pw.rows); {
 		k := 0
 		for writeSizes[k] > len(pw.rows)-i {
@@ -275,7 +281,11 @@ func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
 		n, q := writeSizes[k], w.s.upserts[k]
 		args = args[:0]
 		for _, c := range pw.rows[i : i+n] {
-			args = append(args, c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime,
+			id, err := w.seriesID(ctx, market.SeriesOf(c))
+			if err != nil {
+				return err
+			}
+			args = append(args, id, c.OpenTime,
 				c.Open.String(), c.High.String(), c.Low.String(), c.Close.String(), c.Volume.String(), c.Quote.String(),
 				c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated, c.Seq)
 		}
@@ -292,14 +302,14 @@ func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
 // missing or was last stored before them (a lower sequence number).
 var unrolledSQL = `SELECT c.` + strings.ReplaceAll(cols, ", ", ", c.") + ` FROM candles c
 	WHERE c.venue=? AND c.symbol=? AND c.interval=? AND c.open_time >= ? AND NOT EXISTS (
-		SELECT 1 FROM candles p WHERE p.venue=c.venue AND p.symbol=c.symbol AND p.interval=?
+		SELECT 1 FROM bins p WHERE p.` + seriesIDWhere + `
 		AND p.open_time = c.open_time - (c.open_time % ?) AND p.seq >= c.seq)`
 
 // Unrolled implements store.Store, with one indexed anti-join per interval
 // and parent.
 func (s *Store) Unrolled(ctx context.Context, m market.Market, from int64) ([]market.Candle, error) {
 	return store.ByParent(func(iv, p market.Interval) ([]market.Candle, error) {
-		rows, err := s.db.QueryContext(ctx, unrolledSQL, m.Venue, m.Symbol, string(iv), from, string(p), p.Millis())
+		rows, err := s.db.QueryContext(ctx, unrolledSQL, m.Venue, m.Symbol, string(iv), from, m.Venue, m.Symbol, string(p), p.Millis())
 		if err != nil {
 			return nil, fmt.Errorf("find %s %s candles newer than their %s rollup: %w", m, iv, p, err)
 		}
