@@ -22,6 +22,37 @@ func BenchmarkFlush100Markets(b *testing.B) { benchFlush(b, 100) }
 // compiling statements would cost more than running them.
 func BenchmarkFlush5Markets(b *testing.B) { benchFlush(b, 5) }
 
+// BenchmarkFlushLive is a flush as `bench collect --markets 300 --speed 1`
+// makes them: 300 markets, of which a fifth changed since the last flush
+// (a different fifth each time), ten flushes a second, so that a minute is
+// 600 flushes; the store starts empty.
+func BenchmarkFlushLive(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
+	ms := make([]market.Market, 300)
+	for i := range ms {
+		ms[i] = market.Market{Venue: "binance", Symbol: fmt.Sprintf("SYM%03dUSDT", i)}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		px := market.MustDecimal(fmt.Sprintf("%d.5", 100+i%50))
+		open := int64(i/600) * 60_000
+		for j := range 60 {
+			m := ms[(i*60+j*7)%len(ms)]
+			w.Put(market.Candle{Market: m, Interval: market.I1m, OpenTime: open, Open: px, High: px, Low: px, Close: px,
+				Volume: px, Quote: px, Trades: int64(i), State: market.Provisional, Source: market.SourceTrades})
+		}
+		if err := w.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func benchFlush(b *testing.B, markets int) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"), nil)

@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -12,13 +14,13 @@ import (
 // them. A number given in a transaction that rolls back is forgotten
 // with it.
 
-const (
-	addSeriesSQL  = `INSERT INTO series (venue, symbol, interval) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-	seriesIDSQL   = `SELECT id FROM series WHERE venue = ? AND symbol = ? AND interval = ?`
-	seriesIDWhere = `series = (` + seriesIDSQL + `)`
-)
+const seriesIDWhere = `series = (SELECT id FROM series WHERE venue = ? AND symbol = ? AND interval = ?)`
 
-// seriesID is sr's number, given now when sr has none.
+// seriesID is sr's number. A market's first write numbers all its
+// intervals at once, finest first, so that its series are neighbours in
+// the bins' B-tree, as they were when keyed by name: a flush that changes
+// a market's minute and its coarser bins then dirties few pages (each one
+// a WAL frame at commit).
 func (w *writeTx) seriesID(ctx context.Context, sr market.Series) (int64, error) {
 	if id, ok := w.s.ids[sr]; ok {
 		return id, nil
@@ -26,18 +28,42 @@ func (w *writeTx) seriesID(ctx context.Context, sr market.Series) (int64, error)
 	if id, ok := w.newIDs[sr]; ok {
 		return id, nil
 	}
-	args := []any{sr.Market.Venue, sr.Market.Symbol, string(sr.Interval)}
-	if _, err := w.tx.ExecContext(ctx, addSeriesSQL, args...); err != nil {
-		return 0, fmt.Errorf("number series %s: %w", sr, err)
+	m := sr.Market
+	ivs := market.Intervals
+	if !slices.Contains(ivs, sr.Interval) {
+		ivs = append(slices.Clip(ivs), sr.Interval)
 	}
-	var id int64
-	if err := w.tx.QueryRowContext(ctx, seriesIDSQL, args...).Scan(&id); err != nil {
-		return 0, fmt.Errorf("number series %s: %w", sr, err)
+	args := make([]any, 0, 3*len(ivs))
+	for _, iv := range ivs {
+		args = append(args, m.Venue, m.Symbol, string(iv))
 	}
+	q := `INSERT INTO series (venue, symbol, interval) VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, len(ivs)-1) + ` ON CONFLICT DO NOTHING`
+	if _, err := w.tx.ExecContext(ctx, q, args...); err != nil {
+		return 0, fmt.Errorf("number the series of %s: %w", m, err)
+	}
+	rows, err := w.tx.QueryContext(ctx, `SELECT interval, id FROM series WHERE venue = ? AND symbol = ?`, m.Venue, m.Symbol)
+	if err != nil {
+		return 0, fmt.Errorf("number the series of %s: %w", m, err)
+	}
+	defer rows.Close()
 	if w.newIDs == nil {
 		w.newIDs = map[market.Series]int64{}
 	}
-	w.newIDs[sr] = id
+	for rows.Next() {
+		var iv string
+		var id int64
+		if err := rows.Scan(&iv, &id); err != nil {
+			return 0, fmt.Errorf("number the series of %s: %w", m, err)
+		}
+		w.newIDs[market.Series{Market: m, Interval: market.Interval(iv)}] = id
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("number the series of %s: %w", m, err)
+	}
+	id, ok := w.newIDs[sr]
+	if !ok {
+		return 0, fmt.Errorf("number series %s: not found after it was added", sr)
+	}
 	return id, nil
 }
 

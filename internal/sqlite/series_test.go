@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -111,5 +112,29 @@ func TestMigrationKeysBinsBySeries(t *testing.T) {
 	}
 	if cs, err := s.Candles(ctx, sol.Market, market.I1m, 0, 1<<50); err != nil || len(cs) != 2 {
 		t.Fatalf("new series = %+v %v, want 2 bins", cs, err)
+	}
+	var ivs []market.Interval // a new market's series are numbered together, finest first
+	rows, err := s.db.QueryContext(ctx, `SELECT interval, id FROM series WHERE venue = 'okx' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	first := int64(-1)
+	for rows.Next() {
+		var iv string
+		var id int64
+		if err := rows.Scan(&iv, &id); err != nil {
+			t.Fatal(err)
+		}
+		if first < 0 {
+			first = id
+		}
+		if id != first+int64(len(ivs)) {
+			t.Fatalf("series %s numbered %d, want %d: a market's numbers run together", iv, id, first+int64(len(ivs)))
+		}
+		ivs = append(ivs, market.Interval(iv))
+	}
+	if !slices.Equal(ivs, market.Intervals) {
+		t.Fatalf("a new market's series %v, want %v", ivs, market.Intervals)
 	}
 }
