@@ -11,11 +11,22 @@ import (
 	"github.com/candlewire/candlewire/internal/store"
 )
 
+// storedSeriesSQL lists the numbered series with a stored bin, in order.
+const storedSeriesSQL = `SELECT venue, symbol, interval FROM series s
+	WHERE EXISTS (SELECT 1 FROM bins WHERE series = s.id) ORDER BY venue, symbol, interval`
+
+// Oldest bins of a series, for retention: the limit-th oldest before a
+// time (venue, symbol, interval, before, limit), and a delete of those
+// before it (venue, symbol, interval, bound).
+const (
+	chunkBoundSQL = `SELECT open_time FROM bins WHERE ` + seriesIDWhere + ` AND open_time < ? ORDER BY open_time LIMIT 1 OFFSET ?`
+	deleteOldSQL  = `DELETE FROM bins WHERE ` + seriesIDWhere + ` AND open_time < ?`
+)
+
 // Series lists every stored market and interval (migrate, retention), in
 // order: every numbered series with a stored bin.
 func (s *Store) Series(ctx context.Context) ([]market.Series, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT venue, symbol, interval FROM series s
-		WHERE EXISTS (SELECT 1 FROM bins WHERE series = s.id) ORDER BY venue, symbol, interval`)
+	rows, err := s.db.QueryContext(ctx, storedSeriesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("list stored series: %w", err)
 	}
@@ -45,12 +56,11 @@ func (s *Store) DeleteBefore(ctx context.Context, sr market.Series, before int64
 	defer s.wmu.Unlock()
 	key := []any{sr.Market.Venue, sr.Market.Symbol, string(sr.Interval)}
 	bound := before // the limit-th oldest bin before it, if there is one, bounds this chunk
-	err := s.db.QueryRowContext(ctx, `SELECT open_time FROM bins WHERE `+seriesIDWhere+` AND open_time < ?
-		ORDER BY open_time LIMIT 1 OFFSET ?`, append(key, before, limit)...).Scan(&bound)
+	err := s.db.QueryRowContext(ctx, chunkBoundSQL, append(key, before, limit)...).Scan(&bound)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM bins WHERE `+seriesIDWhere+` AND open_time < ?`, append(key, bound)...)
+	res, err := s.db.ExecContext(ctx, deleteOldSQL, append(key, bound)...)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s before %d: %w", sr, before, err)
 	}

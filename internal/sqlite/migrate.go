@@ -133,7 +133,15 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	// A database with candles keeps its numbers: epoch 0.
 	_, err := db.ExecContext(ctx, `INSERT INTO meta (epoch) SELECT CASE WHEN EXISTS (SELECT 1 FROM candles) THEN 0 ELSE ? END
 		WHERE NOT EXISTS (SELECT 1 FROM meta)`, store.NewEpoch(0))
-	return err
+	if err != nil || have == 0 || have == len(migrations) {
+		return err
+	}
+	// A migration may rewrite every row (7 did) through the WAL: give its
+	// space back rather than keep a file as large as the database.
+	if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("checkpoint after migrating from version %d: %w", have, err)
+	}
+	return nil
 }
 
 func apply(ctx context.Context, db *sql.DB, v int) error {

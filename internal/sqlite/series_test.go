@@ -3,12 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/store"
 )
 
 // oldFile makes a database at schema version v, as an older candlewire
@@ -48,13 +52,17 @@ func TestMigrationKeysBinsBySeries(t *testing.T) {
 	for i, sr := range []market.Series{{Market: market.Default, Interval: market.I1m}, {Market: market.Default, Interval: market.I5m},
 		{Market: eth, Interval: market.I1m}} {
 		for j := range 3 {
+			// Every column its own value, so a column copied into another's place shows.
 			c := testCandle(int64(j) * sr.Interval.Millis())
-			c.Market, c.Interval = sr.Market, sr.Interval
-			c.High, c.Trades, c.State, c.Rev, c.Source = market.MustDecimal("2.5"), int64(10*i+j), market.State(1+j), int64(j+1), market.SourceTrades
+			c.Market, c.Interval, c.Source = sr.Market, sr.Interval, market.SourceTrades
+			c.Open, c.High, c.Low, c.Close = market.MustDecimal("1.25"), market.MustDecimal("2.5"), market.MustDecimal("0.75"), market.MustDecimal("1.5")
+			c.Volume, c.Quote = market.MustDecimal(fmt.Sprintf("7.%d", j+1)), market.MustDecimal(fmt.Sprintf("9.%d", i+1))
+			c.Trades, c.State, c.Rev = int64(10*i+j+20), market.State(1+j), int64(j+5)
 			c.Seq, c.Updated = int64(3*i+j+1), int64(1000+j)
 			want = append(want, c)
-			if _, err := db.ExecContext(ctx, `INSERT INTO candles VALUES (?,?,?,?,'1','2.5','1','1','0','0',?,?,?,?,?,?)`,
-				c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime, c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated, c.Seq); err != nil {
+			if _, err := db.ExecContext(ctx, `INSERT INTO candles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				c.Market.Venue, c.Market.Symbol, string(c.Interval), c.OpenTime, c.Open.String(), c.High.String(), c.Low.String(),
+				c.Close.String(), c.Volume.String(), c.Quote.String(), c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated, c.Seq); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -63,6 +71,9 @@ func TestMigrationKeysBinsBySeries(t *testing.T) {
 	s, err := Open(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
+		t.Fatalf("the WAL after migrating: %v, %v; want it truncated", fi, err)
 	}
 	var got []market.Candle
 	for _, sr := range []market.Series{{Market: market.Default, Interval: market.I1m}, {Market: market.Default, Interval: market.I5m},
@@ -136,5 +147,34 @@ func TestMigrationKeysBinsBySeries(t *testing.T) {
 	}
 	if !slices.Equal(ivs, market.Intervals) {
 		t.Fatalf("a new market's series %v, want %v", ivs, market.Intervals)
+	}
+}
+
+// TestRolledBackNumbersAreForgotten: the numbers a transaction gave a new
+// market are forgotten when it rolls back, so the next market, which is
+// given the same numbers, keeps its rows to itself.
+func TestRolledBackNumbersAreForgotten(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	a, b := testCandle(0), testCandle(0)
+	a.Market, b.Market = market.Market{Venue: "binance", Symbol: "AAAUSDT"}, market.Market{Venue: "binance", Symbol: "BBBUSDT"}
+	b.Close = market.MustDecimal("2")
+	b.High = b.Close
+	fail := func(context.Context, store.Reader, []market.Candle) ([]market.Candle, error) {
+		return nil, errors.New("derive failed")
+	}
+	if _, _, err := s.Write(ctx, []market.Candle{a}, fail); err == nil {
+		t.Fatal("a write whose derive failed committed")
+	}
+	for _, c := range []market.Candle{b, a} {
+		if _, err := s.Upsert(ctx, []market.Candle{c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []market.Candle{a, b} {
+		got, err := s.Candles(ctx, c.Market, market.I1m, 0, 1<<50)
+		if err != nil || len(got) != 1 || !got[0].Close.Equal(c.Close) {
+			t.Fatalf("%s reads %+v %v, want its one bin closing at %s", c.Market, got, err, c.Close)
+		}
 	}
 }

@@ -172,6 +172,7 @@ func (s *Store) Latest(ctx context.Context, m market.Market, iv market.Interval,
 	return s.Before(ctx, m, iv, math.MaxInt64, n)
 }
 
+// beforeSQL reads a series' newest n bins before a time, oldest first.
 const beforeSQL = `SELECT * FROM (SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=?
 	AND open_time < ? ORDER BY open_time DESC LIMIT ?) ORDER BY open_time`
 

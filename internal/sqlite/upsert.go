@@ -205,15 +205,19 @@ func (w *writeTx) stored(ctx context.Context, cs []market.Candle) (map[market.Ke
 		}
 		for i := 0; i < len(ts); i += readChunk {
 			chunk := ts[i:min(i+readChunk, len(ts))]
-			q := `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time IN (?` +
-				strings.Repeat(",?", len(chunk)-1) + `)`
 			args := append([]any{sr.m.Venue, sr.m.Symbol, string(sr.iv)}, chunk...)
-			if err := readInto(ctx, w.tx, have, q, args); err != nil {
+			if err := readInto(ctx, w.tx, have, inSQL(len(chunk)), args); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return have, nil
+}
+
+// inSQL reads n bins of one series by open time.
+func inSQL(n int) string {
+	return `SELECT ` + cols + ` FROM candles WHERE venue=? AND symbol=? AND interval=? AND open_time IN (?` +
+		strings.Repeat(",?", n-1) + `)`
 }
 
 // pointLookups is the most bins of one series read one by one: below it a
@@ -290,7 +294,7 @@ func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
 				c.Trades, int(c.State), c.Rev, string(c.Source), c.Updated, c.Seq)
 		}
 		if _, err := w.stmt(ctx, q).ExecContext(ctx, args...); err != nil {
-			return err
+			return fmt.Errorf("write %d rows: %w", n, err)
 		}
 		i += n
 	}
