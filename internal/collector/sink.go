@@ -59,7 +59,7 @@ func (s *venueSink) Trade(t market.Trade) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	out := ms.eng.Trade(t) // valid until the engine's next call, so put under the lock
-	s.after(t.Market, ms)
+	s.after(t.Market, ms, out)
 	s.w.Put(out...)
 	if s.trades != nil {
 		s.trades.PublishTrade(t)
@@ -83,7 +83,7 @@ func (s *venueSink) Bin(c market.Candle) {
 		s.met.BinLag.WithLabelValues(c.Market.String()).Set(float64(lag) / 1000)
 	}
 	out := ms.eng.Bin(c)
-	s.after(c.Market, ms)
+	s.after(c.Market, ms, out)
 	s.w.Put(out...)
 	ms.mu.Unlock()
 }
@@ -135,10 +135,18 @@ func (s *venueSink) Skip(venue, reason string, err error) {
 // after runs with ms.mu held after every event: it exports engine counters
 // and asks for a repair after a (re)connect or when a final is overdue by
 // exchange time.
-func (s *venueSink) after(m market.Market, ms *marketState) {
+func (s *venueSink) after(m market.Market, ms *marketState, out []market.Candle) {
 	now := ms.eng.Now()
 	if ms.first == 0 {
 		ms.first = market.I1m.Truncate(now)
+	}
+	for _, c := range out {
+		// A minute stored before the first event's (a venue's two
+		// connections deliver out of step at a start) is the collector's
+		// to make final too: the first repair covers it.
+		if c.Interval == market.I1m && c.State != market.Reconciled && c.OpenTime < ms.first {
+			ms.first = c.OpenTime
+		}
 	}
 	st := ms.eng.Stats()
 	if st != ms.stats {
