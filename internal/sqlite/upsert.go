@@ -21,7 +21,7 @@ import (
 const readChunk = 500 // open times per SELECT … IN (…)
 
 // writeSizes are the rows of the prepared multi-row INSERTs, largest
-// first (14 parameters a row, far below SQLite's 32766): a write takes
+// first (rowParams, 14, a row: far below SQLite's 32766 parameters): a write takes
 // the largest that fits what is left, so 45 rows are 4 statements, not 45.
 var writeSizes = [...]int{64, 16, 4, 1}
 
@@ -32,15 +32,19 @@ func upsertSQL(n int) string {
 	return `INSERT INTO bins (` + binCols + `) VALUES ` + tuples(n) + upsertTail
 }
 
-// binCols are the columns of the bins table, written in this order.
+// binCols are the columns of the bins table, written in this order, one
+// parameter each.
 const binCols = `series, open_time, open, high, low, close, volume, quote, trades, state, rev, source, updated_at, seq`
+
+var rowParams = strings.Count(binCols, ",") + 1
 
 const upsertTail = ` ON CONFLICT (series, open_time) DO UPDATE SET open=excluded.open, high=excluded.high,
 	low=excluded.low, close=excluded.close, volume=excluded.volume, quote=excluded.quote, trades=excluded.trades,
 	state=excluded.state, rev=excluded.rev, source=excluded.source, updated_at=excluded.updated_at, seq=excluded.seq`
 
 func tuples(n int) string {
-	return strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?,?,?),", n), ",")
+	row := "(" + strings.Repeat("?,", rowParams-1) + "?)"
+	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
 
 // Upsert implements store.Store: one transaction; every row is merged
@@ -276,7 +280,7 @@ func (w *pendingWrites) add(c market.Candle) {
 // write stores the rows with the prepared INSERTs, each time the largest
 // of writeSizes that fits the rows left.
 func (pw *pendingWrites) write(ctx context.Context, w *writeTx) error {
-	args := make([]any, 0, 14*writeSizes[0])
+	args := make([]any, 0, rowParams*writeSizes[0])
 	for i := 0; i < len(pw.rows); {
 		k := 0
 		for writeSizes[k] > len(pw.rows)-i {
