@@ -42,7 +42,7 @@ type Driver struct {
 	Refills bool
 	// LateFinals: a final may come after its grace as a matter of course
 	// (on another connection than the trades, or only once a later minute
-	// trades), so a one-minute overdue repair is routine.
+	// trades), so an overdue repair is routine.
 	LateFinals bool
 	// NewFeed builds the feed from the venue's settings (URLs and timeouts
 	// defaulted) and the shared connection settings.
