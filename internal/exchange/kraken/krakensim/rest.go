@@ -31,7 +31,7 @@ func (fe *FrontEnd) serveOHLC(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	pair := strings.ToUpper(q.Get("pair"))
-	if q.Get("interval") != "1" || len(pair) < 6 {
+	if q.Get("interval") != "1" || len(pair) < 4 { // a base of one letter or more, a quote of three
 		fmt.Fprint(w, `{"error":["EQuery:Unknown asset pair"]}`)
 		return
 	}

@@ -125,3 +125,28 @@ func TestHeartbeatWhenIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestOHLCOfShortPairs: a pair whose base is shorter than three letters
+// (Kraken lists SCUSD; bench collect's C0/USD) is answered, and a pair
+// too short to hold a quote is refused.
+func TestOHLCOfShortPairs(t *testing.T) {
+	s := sim.New(sim.Config{Seed: 9, History: 3 * time.Minute})
+	krakensim.Mount(s, "/kraken")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	for _, tc := range []struct {
+		pair string
+		ok   bool
+	}{{"C0USD", true}, {"SCUSD", true}, {"XBTUSD", true}, {"USD", false}} {
+		resp, err := http.Get(srv.URL + "/kraken/0/public/OHLC?pair=" + tc.pair + "&interval=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		rows, err := kraken.DecodeOHLC(market.Market{Venue: "kraken", Symbol: tc.pair}, body)
+		if got := err == nil && len(rows) > 1; got != tc.ok {
+			t.Errorf("OHLC of %s: %d rows, %v (%s); want rows: %v", tc.pair, len(rows), err, body, tc.ok)
+		}
+	}
+}
