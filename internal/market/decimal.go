@@ -46,6 +46,9 @@ func ParseDecimal(s string) (Decimal, error) {
 // ParseDecimalBytes is ParseDecimal for text in a byte slice. Without an
 // exponent it does not allocate, so decoders call it on frame bytes.
 func ParseDecimalBytes(b []byte) (Decimal, error) {
+	if d, ok := parsePlain(b); ok {
+		return d, nil
+	}
 	for _, c := range b {
 		if c == 'e' || c == 'E' {
 			return ParseDecimal(string(b))
@@ -95,4 +98,37 @@ func expandExponent(mant, exp string) (string, error) {
 		out = "-" + out
 	}
 	return out, nil
+}
+
+// parsePlain reads what exchanges send almost always, [-]digits[.digits]
+// of at most 19 digits, in one pass and without udecimal's checks for the
+// forms it cannot hold; ok is false for anything else, which is left to
+// udecimal's parser (FuzzParseDecimal checks the two agree).
+func parsePlain(b []byte) (Decimal, bool) {
+	i, neg := 0, len(b) > 0 && b[0] == '-'
+	if neg {
+		i = 1
+	}
+	var coef uint64
+	digits, point := 0, -1 // point: digits before the '.'
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9':
+			coef = coef*10 + uint64(c-'0')
+			digits++
+		case c == '.' && point < 0 && digits > 0:
+			point = digits
+		default:
+			return Zero, false
+		}
+	}
+	prec := 0
+	if point >= 0 {
+		prec = digits - point
+	}
+	if digits == 0 || digits > 19 || point >= 0 && prec == 0 {
+		return Zero, false
+	}
+	d, err := udecimal.NewFromHiLo(neg, 0, coef, uint8(prec))
+	return d, err == nil
 }

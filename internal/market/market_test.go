@@ -2,6 +2,7 @@ package market
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -41,13 +42,14 @@ func TestParseDecimal(t *testing.T) {
 }
 
 func FuzzParseDecimal(f *testing.F) {
-	for _, s := range []string{"1", "0.1", "1e-5", "-3.25E+2", "9999999999999999999999.1"} {
+	for _, s := range []string{"1", "0.1", "1e-5", "-3.25E+2", "9999999999999999999999.1", "-0", "-0.000", "007.50",
+		"1.", ".5", "-", "+1", "1..2", "9999999999999999999", "18446744073709551616", "0.0000000000000000001", "1.00000000000000000000"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDecimal(s)
 		db, errb := ParseDecimalBytes([]byte(s))
-		if (err == nil) != (errb == nil) || (err == nil && (!d.Equal(db) || d.String() != db.String())) {
+		if (err == nil) != (errb == nil) || (err == nil && (!d.Equal(db) || d.String() != db.String() || !reflect.DeepEqual(d, db))) {
 			t.Fatalf("%q: ParseDecimal %v %v, ParseDecimalBytes %v %v", s, d, err, db, errb)
 		}
 		if err != nil {

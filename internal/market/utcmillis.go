@@ -78,3 +78,25 @@ func digitsOf(b []byte) (int, bool) {
 	}
 	return v, len(b) <= 9
 }
+
+// UTCMemo is UTCMillis that remembers the last text it read: the rows of
+// one frame, and frames in a burst, often carry the same timestamp, and
+// comparing it costs less than reading it again. The zero value is ready;
+// a UTCMemo is used by one goroutine at a time.
+type UTCMemo struct {
+	text [32]byte
+	n    int // length of text; 0: nothing remembered
+	ms   int64
+}
+
+// Millis is UTCMillis(b), from memory when b is the text last read.
+func (m *UTCMemo) Millis(b []byte) (int64, bool) {
+	if m.n > 0 && string(b) == string(m.text[:m.n]) {
+		return m.ms, true
+	}
+	ms, ok := UTCMillis(b)
+	if ok && len(b) <= len(m.text) {
+		m.n, m.ms = copy(m.text[:], b), ms
+	}
+	return ms, ok
+}

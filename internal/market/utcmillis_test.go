@@ -50,3 +50,38 @@ func FuzzUTCMillis(f *testing.F) {
 		}
 	})
 }
+
+// TestUTCMemo: a memo answers as UTCMillis does, whatever it read before:
+// the same text again, a text that differs in its last digit or only in
+// length, a text it refused, and one too long to remember.
+func TestUTCMemo(t *testing.T) {
+	seq := []string{
+		"2021-07-22T22:36:11.685Z", "2021-07-22T22:36:11.685Z", "2021-07-22T22:36:11.686Z",
+		"2021-07-22T22:36:11.68Z", "2021-04-31T00:00:00Z", "2021-04-31T00:00:00Z", "2021-07-22T22:36:11.68Z",
+		"2026-11-29T10:17:00.000000000Z", "2026-11-29T10:17:00.000000000Z", "", "2021-07-22T22:36:11.685",
+		"2021-07-22T22:36:11.685Z",
+	}
+	var m UTCMemo
+	for i, s := range seq {
+		got, ok := m.Millis([]byte(s))
+		want, wok := UTCMillis([]byte(s))
+		if got != want || ok != wok {
+			t.Errorf("read %d, %q: %d, %v; UTCMillis says %d, %v", i, s, got, ok, want, wok)
+		}
+	}
+}
+
+// FuzzUTCMemo: a memo that read a first text answers for a second as
+// UTCMillis does.
+func FuzzUTCMemo(f *testing.F) {
+	f.Add("2021-07-22T22:36:11.685Z", "2021-07-22T22:36:11.685Z")
+	f.Add("2021-07-22T22:36:11.685Z", "2021-07-22T22:36:11.68Z")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var m UTCMemo
+		m.Millis([]byte(a))
+		got, ok := m.Millis([]byte(b))
+		if want, wok := UTCMillis([]byte(b)); got != want || ok != wok {
+			t.Fatalf("after %q, %q: %d, %v; UTCMillis says %d, %v", a, b, got, ok, want, wok)
+		}
+	})
+}

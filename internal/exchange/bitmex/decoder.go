@@ -14,6 +14,7 @@ type Decoder struct {
 	trades []market.Trade
 	bins   []market.Candle
 	syms   market.Interner
+	ts     market.UTCMemo
 }
 
 // Decode decodes one frame. A trade or tradeBin1m insert that the fast

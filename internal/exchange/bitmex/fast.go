@@ -99,7 +99,7 @@ func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
 			return market.Trade{}, false
 		}
 	}
-	ts, ok := market.UTCMillis(f[tTimestamp].Raw)
+	ts, ok := d.ts.Millis(f[tTimestamp].Raw)
 	price, err1 := market.ParseDecimalBytes(f[tPrice].Raw)
 	size, err2 := market.ParseDecimalBytes(f[tSize].Raw)
 	if !ok || err1 != nil || err2 != nil || price.Sign() <= 0 || size.Sign() <= 0 {

@@ -25,7 +25,7 @@ func (d *Decoder) fastBins(rows *jsonscan.Iter) bool {
 // bin converts one row as binFrom does: stamped with its bin's end, keyed
 // by its open time.
 func (d *Decoder) bin(v *[10]jsonscan.Value) (market.Candle, bool) {
-	end, ok := market.UTCMillis(v[0].Raw)
+	end, ok := d.ts.Millis(v[0].Raw)
 	pool := v[9]
 	if !ok || v[0].Kind != jsonscan.String || v[1].Kind != jsonscan.String || len(v[1].Raw) == 0 ||
 		pool.Kind != jsonscan.Invalid && (pool.Kind != jsonscan.String || !ownPool(string(pool.Raw))) {

@@ -75,6 +75,7 @@ type Decoder struct {
 	f          frame
 	subscribed []string
 	products   market.Interner
+	ts         market.UTCMemo
 }
 
 // Decode decodes one frame with a fresh Decoder, on the full path only.

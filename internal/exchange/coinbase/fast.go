@@ -53,7 +53,7 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 // match reads a match as Trade does.
 func (d *Decoder) match(v *[11]jsonscan.Value) (Event, bool) {
 	id, ok1 := jsonscan.Int(v[fTradeID])
-	ts, ok2 := market.UTCMillis(v[fTime].Raw)
+	ts, ok2 := d.ts.Millis(v[fTime].Raw)
 	px, err1 := decimal(v[fPrice])
 	sz, err2 := decimal(v[fSize])
 	side, product := string(v[fSide].Raw), v[fProduct].Raw
@@ -72,7 +72,7 @@ func (d *Decoder) match(v *[11]jsonscan.Value) (Event, bool) {
 // heartbeat reads a heartbeat as the full decoder does.
 func (d *Decoder) heartbeat(v *[11]jsonscan.Value) (Event, bool) {
 	last, ok1 := jsonscan.Int(v[fLastTradeID])
-	ts, ok2 := market.UTCMillis(v[fTime].Raw)
+	ts, ok2 := d.ts.Millis(v[fTime].Raw)
 	for _, i := range [...]int{fTradeID, fSide, fSize, fPrice} {
 		if v[i].Kind != jsonscan.Invalid {
 			return Event{}, false

@@ -95,6 +95,7 @@ type Decoder struct {
 	ohlc    []ohlcRow
 	rows    []tradeRow
 	pairs   market.Interner
+	ts      market.UTCMemo
 	v1      [][4][]byte // v1 trade rows' price, volume, time and side
 }
 

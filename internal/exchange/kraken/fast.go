@@ -60,7 +60,7 @@ func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	var v [6]jsonscan.Value
 	return tradeShape.EachObject(rows, v[:], func() bool {
 		id, ok1 := jsonscan.Int(v[4])
-		ms, ok2 := market.UTCMillis(v[5].Raw)
+		ms, ok2 := d.ts.Millis(v[5].Raw)
 		side := string(v[1].Raw)
 		if !ok1 || !ok2 || id <= 0 || v[0].Kind != jsonscan.String || v[1].Kind != jsonscan.String || v[5].Kind != jsonscan.String {
 			return false
@@ -98,7 +98,7 @@ func (d *Decoder) fastOHLC(rows *jsonscan.Iter) bool {
 func (d *Decoder) candle(v *[10]jsonscan.Value) (market.Candle, bool) {
 	interval, ok1 := jsonscan.Int(v[9])
 	trades, ok2 := jsonscan.Int(v[7])
-	begin, ok3 := market.UTCMillis(v[8].Raw)
+	begin, ok3 := d.ts.Millis(v[8].Raw)
 	if !ok1 || !ok2 || !ok3 || interval != 1 || v[0].Kind != jsonscan.String || v[8].Kind != jsonscan.String {
 		return market.Candle{}, false
 	}
