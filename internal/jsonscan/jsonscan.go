@@ -116,6 +116,43 @@ func (it *Iter) atKey(key string) bool {
 	return true
 }
 
+// quoted is a key with its quotes, "key", as two little-endian words of
+// its first sixteen bytes and their masks, for atQuoted.
+type quoted struct {
+	w, mask [2]uint64
+	text    string // "key"
+}
+
+func quote(key string) quoted {
+	q := quoted{text: `"` + key + `"`}
+	for i := 0; i < len(q.text) && i < 16; i++ {
+		q.w[i/8] |= uint64(q.text[i]) << (8 * (i % 8))
+		q.mask[i/8] |= 0xff << (8 * (i % 8))
+	}
+	return q
+}
+
+// atQuoted is atKey for a key prepared by quote: its first sixteen bytes,
+// quotes included, are compared as two words.
+func (it *Iter) atQuoted(q *quoted, key string) bool {
+	b, i, n := it.b, it.i, len(q.text)
+	if i+16 > len(b) || i+n >= len(b) {
+		return it.atKey(key)
+	}
+	x0, x1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
+	if x0&q.mask[0] != q.w[0] || x1&q.mask[1] != q.w[1] || n > 16 && string(b[i+16:i+n]) != q.text[16:] {
+		return false
+	}
+	j := i + n
+	if b[j] != ':' {
+		if j = skipWS(b, j); j >= len(b) || b[j] != ':' {
+			return false
+		}
+	}
+	it.i = skipWS(b, j+1)
+	return true
+}
+
 // Value reads the value after Key or Next.
 func (it *Iter) Value() (Value, bool) {
 	if it.failed {
@@ -128,6 +165,27 @@ func (it *Iter) Value() (Value, bool) {
 	}
 	it.i = i
 	return v, true
+}
+
+// member is Value for a member's value, with the values venues send most,
+// strings and non-negative numbers, read without the calls between.
+func (it *Iter) member() (Value, bool) {
+	b, i := it.b, it.i
+	if i < len(b) && !it.failed {
+		switch c := b[i]; {
+		case c == '"':
+			if v, j := scanString(b, i); v.Kind != Invalid {
+				it.i = j
+				return v, true
+			}
+		case c >= '0' && c <= '9':
+			if j := scanNumber(b, i); j > 0 {
+				it.i = j
+				return Value{Kind: Number, Raw: b[i:j]}, true
+			}
+		}
+	}
+	return it.Value()
 }
 
 // Next moves to the next element of an array, leaving the walk at it:

@@ -15,6 +15,7 @@ import (
 // one with NewShape; it is read-only after, so decoders share it.
 type Shape struct {
 	keys     []string
+	quoted   []quoted // keys as atQuoted reads them
 	strict   bool
 	declared []string
 	table    [shapeTable]int8 // open addressing over keys: index+1, 0 empty
@@ -52,6 +53,9 @@ func NewShape(keys []string, opts ...ShapeOption) *Shape {
 	for _, o := range opts {
 		o(s)
 	}
+	for _, k := range keys {
+		s.quoted = append(s.quoted, quote(k))
+	}
 	for _, k := range append(slices.Clone(keys), s.declared...) {
 		s.lens |= 1 << min(len(k), 63)
 	}
@@ -82,7 +86,7 @@ func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 			return !it.Err()
 		}
 		i := next // keys in the order of the shape need no scan and no lookup
-		if next >= len(s.keys) || !it.atKey(s.keys[next]) {
+		if next >= len(s.keys) || !it.atQuoted(&s.quoted[next], s.keys[next]) {
 			k, ok := it.key(false)
 			if !ok {
 				return false
@@ -91,7 +95,7 @@ func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 				return false
 			}
 		}
-		v, ok := it.Value()
+		v, ok := it.member()
 		switch {
 		case !ok:
 			return false

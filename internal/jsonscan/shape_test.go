@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -8,6 +9,7 @@ import (
 func TestShapeReadObject(t *testing.T) {
 	loose := NewShape([]string{"type", "time", "trade_id", "T", "t"}, Declared("channels"))
 	strict := NewShape([]string{"e", "E", "s"}, Strict)
+	long := NewShape([]string{"foreignNotional", "timestamp", "symbol"})
 	for _, c := range []struct {
 		name  string
 		shape *Shape
@@ -24,6 +26,12 @@ func TestShapeReadObject(t *testing.T) {
 		{"strict refuses others", strict, `{"e":"kline","x":1}`, false, nil},
 		{"strict, exact", strict, `{"E":1,"e":"kline","s":"BTC"}`, true, []string{"kline", "1", "BTC"}},
 		{"grammar error", loose, `{"type":"a",}`, false, nil},
+		{"long keys in order", long, `{"foreignNotional":1,"foreignNotionaX":2,"timestamp":"t","symbol":"s"}`, true, []string{"1", "t", "s"}},
+		{"long key differing after sixteen bytes", long, `{"foreignNotionalX":1,"timestamp":"t"}`, true, []string{"", "t", ""}},
+		{"key a prefix of the one sent", long, `{"timestamps":1,"symbol":"s"}`, true, []string{"", "", "s"}},
+		{"space before the colon", long, `{"foreignNotional" :1, "timestamp"	:"t"}`, true, []string{"1", "t", ""}},
+		{"key at the end of the input", long, `{"foreignNotional":1,"timestamp":"t","symbol"`, false, nil},
+		{"short input", long, `{"symbol":1}`, true, []string{"", "", "1"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			it, _ := Members([]byte(c.in))
@@ -115,4 +123,36 @@ func TestShapeRefusesKeysThatDoNotSpellThemselves(t *testing.T) {
 			NewShape([]string{"ok", k})
 		}()
 	}
+}
+
+// FuzzShapeReadObject: where a shape reads an object, encoding/json reads
+// the same values under the shape's keys, and no key it would take is
+// skipped.
+func FuzzShapeReadObject(f *testing.F) {
+	for _, s := range []string{`{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","size":100,"price":32180.5}`,
+		`{"foreignNotional":1,"timestamp":"t"}`, `{"symbol" : "a" , "size":-1e5}`, `{"Size":1}`, `{"price":[1,{"a":null}]}`} {
+		f.Add(s)
+	}
+	shape := NewShape([]string{"timestamp", "symbol", "size", "price", "foreignNotional"})
+	f.Fuzz(func(t *testing.T, s string) {
+		it, ok := Members([]byte(s))
+		vals := make([]Value, len(shape.keys))
+		if !ok || !shape.ReadObject(&it, vals) || !it.End() {
+			return
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(s), &want); err != nil {
+			t.Fatalf("%q read, but encoding/json refuses it: %v", s, err)
+		}
+		for i, k := range shape.keys {
+			w, has := want[k]
+			got := vals[i]
+			if got.Kind == String || got.Kind == Escaped {
+				got.Raw = []byte(`"` + string(got.Raw) + `"`)
+			}
+			if has != (vals[i].Kind != Invalid) || has && string(w) != string(got.Raw) {
+				t.Fatalf("%q: slot %s = %q (%v), encoding/json %q (%v)", s, k, got.Raw, vals[i].Kind, w, has)
+			}
+		}
+	})
 }
