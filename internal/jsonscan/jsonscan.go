@@ -425,7 +425,19 @@ func scanNumber(b []byte, i int) int {
 	return i
 }
 
+// digits returns where the run of ASCII digits from b[i] ends, eight
+// bytes at a time while eight are left: a byte below '0' borrows into its
+// high bit when '0' is taken from it, and one above '9' carries into it
+// when 0x46 is added (bytes of 0x80 and above have it set already). The
+// lowest flagged byte of a word is exact, as in plain.
 func digits(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if m := (x | (x&^highs - ones*'0') | (x&^highs + ones*0x46)) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
 	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 		i++
 	}

@@ -168,3 +168,23 @@ func TestScanStringFindsEverySpecialByte(t *testing.T) {
 		}
 	}
 }
+
+// TestDigitsEveryByte: the word-at-a-time digit scan stops where a byte
+// loop does, for every byte value at every place of a word and after it.
+func TestDigitsEveryByte(t *testing.T) {
+	for n := 1; n <= 18; n++ {
+		for p := range n {
+			for c := range 256 {
+				b := []byte(strings.Repeat("7", n))
+				b[p] = byte(c)
+				want := 0
+				for want < len(b) && b[want] >= '0' && b[want] <= '9' {
+					want++
+				}
+				if got := digits(b, 0); got != want {
+					t.Fatalf("digits(%q) = %d, want %d", b, got, want)
+				}
+			}
+		}
+	}
+}
