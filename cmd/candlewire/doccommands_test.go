@@ -69,8 +69,9 @@ var docCommands = map[string]docProof{
 	"promtool test rules candlewire-alerts.test.yml":                         {test: "TestAlertRulesCheck"},
 
 	// docs/benchmarks.md: the benchmarks that make its figures.
-	"go test -run XXX -bench BenchmarkFrames -benchtime 1s -count 3 ./internal/exchange/...": {run: runBenchmark},
-	"scripts/postgres start /tmp/pg 55433":                                                   {skip: "the page's own PostgreSQL for its benchmarks (scripts/test starts one the same way)"},
+	"go test -run XXX -bench BenchmarkFrames -benchtime 1s -count 3 ./internal/exchange/...":                               {run: runBenchmark},
+	"go test -exec 'taskset -c 1' -run XXX -bench BenchmarkFrames -benchtime 0.2s -count 6 -cpu 1 ./internal/exchange/...": {run: runBenchmark},
+	"scripts/postgres start /tmp/pg 55433": {skip: "the page's own PostgreSQL for its benchmarks (scripts/test starts one the same way)"},
 	"CANDLEWIRE_TEST_POSTGRES='postgres://postgres@127.0.0.1:55433/postgres?sslmode=disable' go test -run XXX -bench BenchmarkUpsert -benchtime 5s -count 2 ./internal/postgres":      {run: runBenchmark},
 	"CANDLEWIRE_TEST_POSTGRES='postgres://postgres@127.0.0.1:55433/postgres?sslmode=disable' go test -run XXX -bench BenchmarkSince -benchtime 200x -timeout 30m ./internal/postgres": {skip: "its setup writes ten million rows: 7 minutes even at -benchtime 1x (docs/benchmarks.md has its output)"},
 	"candlewire bench collect --markets 300 --speed 1 --db 'postgres://postgres@127.0.0.1:55433/bench_collect?sslmode=disable'":                                                       {test: "TestBenchCollect"},
