@@ -26,11 +26,6 @@ const (
 // Intervals lists every supported interval, finest first.
 var Intervals = []Interval{I1m, I3m, I5m, I15m, I30m, I1h, I2h, I4h, I1d}
 
-var intervalMillis = map[Interval]int64{
-	I1m: 60_000, I3m: 180_000, I5m: 300_000, I15m: 900_000, I30m: 1_800_000,
-	I1h: 3_600_000, I2h: 7_200_000, I4h: 14_400_000, I1d: 86_400_000,
-}
-
 // rollupSource says which finer interval each coarser one is built from, so
 // that every rebuild reads at most six rows.
 var rollupSource = map[Interval]Interval{
@@ -39,7 +34,7 @@ var rollupSource = map[Interval]Interval{
 
 // ParseInterval validates an interval name.
 func ParseInterval(s string) (Interval, error) {
-	if _, ok := intervalMillis[Interval(s)]; !ok {
+	if Interval(s).Millis() == 0 {
 		return "", fmt.Errorf("unknown interval %q (want one of %v)", s, Intervals)
 	}
 	return Interval(s), nil
@@ -62,20 +57,51 @@ func ParseIntervals(s string) ([]Interval, error) {
 	return out, nil
 }
 
-// Millis is the interval's width in milliseconds.
-func (i Interval) Millis() int64 { return intervalMillis[i] }
+// Millis is the interval's width in milliseconds, 0 for an interval that
+// does not exist. A switch, not a map: every trade and every candle
+// written asks it (Truncate, Validate).
+func (i Interval) Millis() int64 {
+	switch i {
+	case I1m:
+		return 60_000
+	case I3m:
+		return 180_000
+	case I5m:
+		return 300_000
+	case I15m:
+		return 900_000
+	case I30m:
+		return 1_800_000
+	case I1h:
+		return 3_600_000
+	case I2h:
+		return 7_200_000
+	case I4h:
+		return 14_400_000
+	case I1d:
+		return 86_400_000
+	}
+	return 0
+}
 
 // Duration is the interval's width.
 func (i Interval) Duration() time.Duration { return time.Duration(i.Millis()) * time.Millisecond }
 
 // Truncate returns the open time of the bin that contains t (UTC ms).
 func (i Interval) Truncate(t int64) int64 {
-	m := i.Millis()
+	if i == I1m {
+		return t - mod(t, 60_000) // a constant divisor: no division instruction
+	}
+	return t - mod(t, i.Millis())
+}
+
+// mod is t modulo m, in [0, m).
+func mod(t, m int64) int64 {
 	r := t % m
 	if r < 0 {
 		r += m
 	}
-	return t - r
+	return r
 }
 
 // Source is the finer interval this one is rolled up from, and false for 1m.

@@ -267,3 +267,37 @@ func TestFinals(t *testing.T) {
 		}
 	}
 }
+
+// TestIntervalWidths: every interval's width, none for names that are not
+// intervals, and Truncate to the start of the bin for times on both sides
+// of the epoch and of bin edges.
+func TestIntervalWidths(t *testing.T) {
+	want := map[Interval]int64{I1m: 60_000, I3m: 180_000, I5m: 300_000, I15m: 900_000, I30m: 1_800_000,
+		I1h: 3_600_000, I2h: 7_200_000, I4h: 14_400_000, I1d: 86_400_000}
+	if len(want) != len(Intervals) {
+		t.Fatalf("%d intervals, %d widths known to the test", len(Intervals), len(want))
+	}
+	for _, iv := range Intervals {
+		if iv.Millis() != want[iv] {
+			t.Errorf("%s.Millis() = %d, want %d", iv, iv.Millis(), want[iv])
+		}
+		w := want[iv]
+		for _, tm := range []int64{0, 1, w - 1, w, w + 1, -1, -w, -w - 1, 1_700_000_123_456, -1_700_000_123_456} {
+			start := tm / w * w
+			if start > tm {
+				start -= w
+			}
+			if got := iv.Truncate(tm); got != start {
+				t.Errorf("%s.Truncate(%d) = %d, want %d", iv, tm, got, start)
+			}
+		}
+	}
+	for _, name := range []string{"", "2m", "1M", "1w", "60s", "1m "} {
+		if ms := Interval(name).Millis(); ms != 0 {
+			t.Errorf("Interval(%q).Millis() = %d, want 0", name, ms)
+		}
+		if _, err := ParseInterval(name); err == nil {
+			t.Errorf("ParseInterval(%q) accepted", name)
+		}
+	}
+}
