@@ -480,6 +480,30 @@ func checkLedger(t *testing.T, st store.Store, d exchange.Driver, begin, end int
 		}
 	}
 	restInGaps(t, st, m, gaps, begin, end)
+	liveMostly(t, st, m, begin, end)
+}
+
+// liveMostly: most minutes of m's session were made final by the venue's
+// live feed, not by REST. Faults cost minutes, and a venue whose finals
+// come late has some repaired as overdue (each one routine), but a feed
+// that never delivers finals would have every minute repaired, every one
+// exact and in a gap, and only this check notices.
+func liveMostly(t *testing.T, st store.Store, m market.Market, begin, end int64) {
+	t.Helper()
+	rows, err := st.Candles(context.Background(), m, market.I1m, begin, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest := 0
+	for _, c := range rows {
+		if c.Source == market.SourceREST {
+			rest++
+		}
+	}
+	t.Logf("%d of %d minutes made final over REST", rest, len(rows))
+	if rest > len(rows)/2 {
+		t.Errorf("%d of %d minutes were made final over REST: the live feed's finals did not arrive", rest, len(rows))
+	}
 }
 
 // restInGaps: every minute of m in [begin, end) stored from REST lies in
