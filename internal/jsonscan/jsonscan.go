@@ -134,10 +134,10 @@ func quote(key string) quoted {
 
 // atQuoted is atKey for a key prepared by quote: its first sixteen bytes,
 // quotes included, are compared as two words.
-func (it *Iter) atQuoted(q *quoted, key string) bool {
+func (it *Iter) atQuoted(q *quoted) bool {
 	b, i, n := it.b, it.i, len(q.text)
 	if i+16 > len(b) || i+n >= len(b) {
-		return it.atKey(key)
+		return it.atKey(q.text[1 : n-1])
 	}
 	x0, x1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
 	if x0&q.mask[0] != q.w[0] || x1&q.mask[1] != q.w[1] || n > 16 && string(b[i+16:i+n]) != q.text[16:] {

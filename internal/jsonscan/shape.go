@@ -86,7 +86,7 @@ func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 			return !it.Err()
 		}
 		i := next // keys in the order of the shape need no scan and no lookup
-		if next >= len(s.keys) || !it.atQuoted(&s.quoted[next], s.keys[next]) {
+		if next >= len(s.keys) || !it.atQuoted(&s.quoted[next]) {
 			k, ok := it.key(false)
 			if !ok {
 				return false
