@@ -123,8 +123,12 @@ type quoted struct {
 	text    string // "key"
 }
 
-func quote(key string) quoted {
-	q := quoted{text: `"` + key + `"`}
+func quote(key string) quoted { return words(`"` + key + `"`) }
+
+// words prepares text for a compare of its first sixteen bytes as two
+// words.
+func words(text string) quoted {
+	q := quoted{text: text}
 	for i := 0; i < len(q.text) && i < 16; i++ {
 		q.w[i/8] |= uint64(q.text[i]) << (8 * (i % 8))
 		q.mask[i/8] |= 0xff << (8 * (i % 8))
@@ -150,6 +154,23 @@ func (it *Iter) atQuoted(q *quoted) bool {
 		}
 	}
 	it.i = skipWS(b, j+1)
+	return true
+}
+
+// atSep moves past the separator, key and colon ,"key": when the walk is
+// at exactly those bytes, as compact JSON has them, with sep prepared by
+// words: next and atQuoted in one compare. Otherwise it leaves the walk
+// where it was, for them to read it.
+func (it *Iter) atSep(sep *quoted) bool {
+	b, i, n := it.b, it.i, len(sep.text)
+	if it.first || it.failed || it.done || i+16 > len(b) || i+n > len(b) {
+		return false
+	}
+	x0, x1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
+	if x0&sep.mask[0] != sep.w[0] || x1&sep.mask[1] != sep.w[1] || n > 16 && string(b[i+16:i+n]) != sep.text[16:] {
+		return false
+	}
+	it.i = skipWS(b, i+n)
 	return true
 }
 

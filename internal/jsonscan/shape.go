@@ -16,6 +16,7 @@ import (
 type Shape struct {
 	keys     []string
 	quoted   []quoted // keys as atQuoted reads them
+	sep      []quoted // ,"key": as atSep reads them
 	strict   bool
 	declared []string
 	table    [shapeTable]int8 // open addressing over keys: index+1, 0 empty
@@ -55,6 +56,7 @@ func NewShape(keys []string, opts ...ShapeOption) *Shape {
 	}
 	for _, k := range keys {
 		s.quoted = append(s.quoted, quote(k))
+		s.sep = append(s.sep, words(`,"`+k+`":`))
 	}
 	for _, k := range append(slices.Clone(keys), s.declared...) {
 		s.lens |= 1 << min(len(k), 63)
@@ -82,17 +84,21 @@ func hashKey(k []byte) int {
 func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 	clear(vals)
 	for next := 0; ; {
-		if !it.next() {
-			return !it.Err()
-		}
-		i := next // keys in the order of the shape need no scan and no lookup
-		if next >= len(s.keys) || !it.atQuoted(&s.quoted[next]) {
-			k, ok := it.key(false)
-			if !ok {
-				return false
+		// Keys in the order of the shape need no scan and no lookup; in
+		// compact JSON, not even a look at the separator on its own.
+		i := next
+		if next >= len(s.keys) || !it.atSep(&s.sep[next]) {
+			if !it.next() {
+				return !it.Err()
 			}
-			if i = s.Index(k); i < 0 && (s.strict || s.Folds(k)) {
-				return false
+			if next >= len(s.keys) || !it.atQuoted(&s.quoted[next]) {
+				k, ok := it.key(false)
+				if !ok {
+					return false
+				}
+				if i = s.Index(k); i < 0 && (s.strict || s.Folds(k)) {
+					return false
+				}
 			}
 		}
 		v, ok := it.member()

@@ -32,6 +32,13 @@ func TestShapeReadObject(t *testing.T) {
 		{"space before the colon", long, `{"foreignNotional" :1, "timestamp"	:"t"}`, true, []string{"1", "t", ""}},
 		{"key at the end of the input", long, `{"foreignNotional":1,"timestamp":"t","symbol"`, false, nil},
 		{"short input", long, `{"symbol":1}`, true, []string{"", "", "1"}},
+		{"compact, in order", long, `{"foreignNotional":1,"timestamp":"t","symbol":"s","x":0}`, true, []string{"1", "t", "s"}},
+		{"space after the comma", long, `{"foreignNotional":1, "timestamp":"t",` + "\n" + `"symbol":"s"}`, true, []string{"1", "t", "s"}},
+		{"space after the colon", long, `{"foreignNotional":1,"timestamp": "t","symbol":` + "\t" + `"s"}`, true, []string{"1", "t", "s"}},
+		{"separator then a longer key", long, `{"foreignNotional":1,"timestampX":"t","symbol":"s"}`, true, []string{"1", "", "s"}},
+		{"separator then the key repeated", long, `{"foreignNotional":1,"timestamp":"t","timestamp":"u"}`, false, nil},
+		{"separator at the end of the input", long, `{"foreignNotional":1,"timestamp":`, false, nil},
+		{"two separators", long, `{"foreignNotional":1,,"timestamp":"t"}`, false, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			it, _ := Members([]byte(c.in))

@@ -43,7 +43,10 @@ func TestParseDecimal(t *testing.T) {
 
 func FuzzParseDecimal(f *testing.F) {
 	for _, s := range []string{"1", "0.1", "1e-5", "-3.25E+2", "9999999999999999999999.1", "-0", "-0.000", "007.50",
-		"1.", ".5", "-", "+1", "1..2", "9999999999999999999", "18446744073709551616", "0.0000000000000000001", "1.00000000000000000000"} {
+		"1.", ".5", "-", "+1", "1..2", "9999999999999999999", "18446744073709551616", "0.0000000000000000001", "1.00000000000000000000",
+		// Long runs of digits, and bytes just outside '0'..'9' in them.
+		"12345678", "87654321.12345678", "1234567812345678.123", "1234567:", "1234567/", "12345678.9012345/", "@2345678", "-0000000000000000001",
+		"289.39639639639637", "0.35270000", "1234567\x80", "12345678.87654321\xb9"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -298,6 +301,26 @@ func TestIntervalWidths(t *testing.T) {
 		}
 		if _, err := ParseInterval(name); err == nil {
 			t.Errorf("ParseInterval(%q) accepted", name)
+		}
+	}
+}
+
+// TestParsePlainEveryByte puts every byte value at every place of plain
+// decimals, short and long: ParseDecimalBytes, which reads them itself,
+// must answer as udecimal's parser does (ParseDecimal) for each.
+func TestParsePlainEveryByte(t *testing.T) {
+	for _, base := range []string{"12345678", "9876543210987654", "1234.5678", "12345678.87654321", "-98765432.1"} {
+		for i := range len(base) {
+			for c := range 256 {
+				s := base[:i] + string(rune(0)) + base[i+1:]
+				b := []byte(s)
+				b[i] = byte(c)
+				want, werr := ParseDecimal(string(b))
+				got, gerr := ParseDecimalBytes(b)
+				if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(want, got) {
+					t.Fatalf("%q: ParseDecimal %v %v, ParseDecimalBytes %v %v", b, want, werr, got, gerr)
+				}
+			}
 		}
 	}
 }
