@@ -7,24 +7,34 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
-// frameShape is the keys the full decoder declares; the fast path reads
-// the first eight and leaves a frame with any of the others to it.
+// frameShape is the keys the full decoder declares, in the order Coinbase
+// sends a match's, with slots that are not read for maker_order_id,
+// taker_order_id and sequence (they let every key of a real match be
+// matched in place). The fast path leaves a frame with any of the last
+// three keys to the full decoder.
 var frameShape = jsonscan.NewShape([]string{
-	"type", "trade_id", "side", "size", "price", "product_id", "time", "last_trade_id",
-	"message", "reason", "channels"})
+	"type", "trade_id", "maker_order_id", "taker_order_id", "side", "size", "price", "product_id", "sequence", "time",
+	"last_trade_id", "message", "reason", "channels"})
 
 // Slots of frameShape's keys.
 const (
 	fType = iota
 	fTradeID
+	fMaker // not read
+	fTaker // not read
 	fSide
 	fSize
 	fPrice
 	fProduct
+	fSequence // not read
 	fTime
 	fLastTradeID
 	fRest // message, reason, channels: absent from matches and heartbeats
+	fKeys = fRest + 3
 )
+
+// frameVals is a frame's values by frameShape's slots.
+type frameVals = [fKeys]jsonscan.Value
 
 // fast reads a match or a heartbeat; ok is false for anything else.
 func (d *Decoder) fast(data []byte) (Event, bool) {
@@ -32,7 +42,7 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 		d.products = market.Interner{Venue: Venue}
 	}
 	it, ok := jsonscan.Members(data)
-	var v [11]jsonscan.Value
+	var v frameVals
 	if !ok || !frameShape.ReadObject(&it, v[:]) || !it.End() {
 		return Event{}, false
 	}
@@ -51,7 +61,7 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 }
 
 // match reads a match as Trade does.
-func (d *Decoder) match(v *[11]jsonscan.Value) (Event, bool) {
+func (d *Decoder) match(v *frameVals) (Event, bool) {
 	id, ok1 := jsonscan.Int(v[fTradeID])
 	ts, ok2 := d.ts.Millis(v[fTime].Raw)
 	px, err1 := decimal(v[fPrice])
@@ -70,7 +80,7 @@ func (d *Decoder) match(v *[11]jsonscan.Value) (Event, bool) {
 }
 
 // heartbeat reads a heartbeat as the full decoder does.
-func (d *Decoder) heartbeat(v *[11]jsonscan.Value) (Event, bool) {
+func (d *Decoder) heartbeat(v *frameVals) (Event, bool) {
 	last, ok1 := jsonscan.Int(v[fLastTradeID])
 	ts, ok2 := d.ts.Millis(v[fTime].Raw)
 	for _, i := range [...]int{fTradeID, fSide, fSize, fPrice} {

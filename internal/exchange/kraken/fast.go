@@ -8,11 +8,41 @@ import (
 )
 
 var (
-	// tradeShape is a v2 trade row, every key the full decoder declares.
-	tradeShape = jsonscan.NewShape([]string{"symbol", "side", "price", "qty", "trade_id", "timestamp"})
-	// ohlcShape is a v2 ohlc row, every key the full decoder declares.
-	ohlcShape = jsonscan.NewShape([]string{"symbol", "open", "high", "low", "close", "volume", "vwap", "trades", "interval_begin", "interval"})
+	// tradeShape is a v2 trade row's keys in the order Kraken sends them:
+	// every key the full decoder declares, and ord_type, which is not read
+	// (its slot lets every key of a real row be matched in place).
+	tradeShape = jsonscan.NewShape([]string{"symbol", "side", "price", "qty", "ord_type", "trade_id", "timestamp"})
+	// ohlcShape is a v2 ohlc row's keys in the order Kraken sends them:
+	// every key the full decoder declares, and the deprecated timestamp
+	// (the bin's end), which is not read.
+	ohlcShape = jsonscan.NewShape([]string{"symbol", "open", "high", "low", "close", "trades", "volume", "vwap",
+		"interval_begin", "interval", "timestamp"})
 )
+
+// Slots of tradeShape's keys that are read.
+const (
+	tSymbol    = 0
+	tSide      = 1
+	tPrice     = 2
+	tQty       = 3
+	tID        = 5
+	tTimestamp = 6
+)
+
+// Slots of ohlcShape's keys that are read.
+const (
+	oSymbol   = 0
+	oOpen     = 1 // then high, low and close
+	oTrades   = 5
+	oVolume   = 6
+	oVWAP     = 7
+	oBegin    = 8
+	oInterval = 9
+)
+
+// oDecimals are the slots of a bin's open, high, low, close, volume and
+// vwap, as Candle takes them.
+var oDecimals = [6]int{oOpen, oOpen + 1, oOpen + 2, oOpen + 3, oVolume, oVWAP}
 
 // fast reads v2 {"channel":"trade"|"ohlc","type":…,"data":[rows]} in that
 // key order, as Kraken sends it, and v1 trade arrays; ok is false for
@@ -57,15 +87,16 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 // fastTrades reads v2 trade rows into d.trades; ok is false for none.
 func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	d.trades = d.trades[:0]
-	var v [6]jsonscan.Value
+	var v [7]jsonscan.Value
 	return tradeShape.EachObject(rows, v[:], func() bool {
-		id, ok1 := jsonscan.Int(v[4])
-		ms, ok2 := d.ts.Millis(v[5].Raw)
-		side := string(v[1].Raw)
-		if !ok1 || !ok2 || id <= 0 || v[0].Kind != jsonscan.String || v[1].Kind != jsonscan.String || v[5].Kind != jsonscan.String {
+		id, ok1 := jsonscan.Int(v[tID])
+		ms, ok2 := d.ts.Millis(v[tTimestamp].Raw)
+		pair, side := v[tSymbol], v[tSide]
+		if !ok1 || !ok2 || id <= 0 || pair.Kind != jsonscan.String || side.Kind != jsonscan.String || v[tTimestamp].Kind != jsonscan.String {
 			return false
 		}
-		t, ok := d.trade(v[0].Raw, v[2], v[3], side == "buy", side == "buy" || side == "sell", ms)
+		buy := string(side.Raw) == "buy"
+		t, ok := d.trade(pair.Raw, v[tPrice], v[tQty], buy, buy || string(side.Raw) == "sell", ms)
 		t.FirstSeq, t.LastSeq = id, id
 		d.trades = append(d.trades, t)
 		return ok
@@ -86,7 +117,7 @@ func (d *Decoder) trade(pair []byte, price, qty jsonscan.Value, buy, sided bool,
 // false for none, and for other intervals (the full decoder's KindOther).
 func (d *Decoder) fastOHLC(rows *jsonscan.Iter) bool {
 	d.candles = d.candles[:0]
-	var v [10]jsonscan.Value
+	var v [11]jsonscan.Value
 	return ohlcShape.EachObject(rows, v[:], func() bool {
 		c, ok := d.candle(&v)
 		d.candles = append(d.candles, c)
@@ -95,21 +126,21 @@ func (d *Decoder) fastOHLC(rows *jsonscan.Iter) bool {
 }
 
 // candle converts one ohlc row as Candle does.
-func (d *Decoder) candle(v *[10]jsonscan.Value) (market.Candle, bool) {
-	interval, ok1 := jsonscan.Int(v[9])
-	trades, ok2 := jsonscan.Int(v[7])
-	begin, ok3 := d.ts.Millis(v[8].Raw)
-	if !ok1 || !ok2 || !ok3 || interval != 1 || v[0].Kind != jsonscan.String || v[8].Kind != jsonscan.String {
+func (d *Decoder) candle(v *[11]jsonscan.Value) (market.Candle, bool) {
+	interval, ok1 := jsonscan.Int(v[oInterval])
+	trades, ok2 := jsonscan.Int(v[oTrades])
+	begin, ok3 := d.ts.Millis(v[oBegin].Raw)
+	if !ok1 || !ok2 || !ok3 || interval != 1 || v[oSymbol].Kind != jsonscan.String || v[oBegin].Kind != jsonscan.String {
 		return market.Candle{}, false
 	}
 	var x [6]market.Decimal
-	for i := range x {
+	for i, slot := range oDecimals {
 		var ok bool
-		if x[i], ok = number(v[1+i]); !ok {
+		if x[i], ok = number(v[slot]); !ok {
 			return market.Candle{}, false
 		}
 	}
-	c := market.Candle{Market: d.pairs.Market(v[0].Raw), Interval: market.I1m, OpenTime: begin, Open: x[0], High: x[1],
+	c := market.Candle{Market: d.pairs.Market(v[oSymbol].Raw), Interval: market.I1m, OpenTime: begin, Open: x[0], High: x[1],
 		Low: x[2], Close: x[3], Volume: x[4], Quote: x[5].Mul(x[4]), Trades: trades, State: market.Provisional,
 		Source: market.SourceKline}
 	return c, c.Validate() == nil
