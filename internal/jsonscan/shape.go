@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -21,6 +22,7 @@ type Shape struct {
 	declared []string
 	table    [shapeTable]int8 // open addressing over keys: index+1, 0 empty
 	lens     uint64           // bit n: a read or declared key is n bytes long (n < 64)
+	misses   atomic.Uint64
 }
 
 const shapeTable = 64
@@ -92,6 +94,7 @@ func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 				return !it.Err()
 			}
 			if next >= len(s.keys) || !it.atQuoted(&s.quoted[next]) {
+				s.misses.Add(1)
 				k, ok := it.key(false)
 				if !ok {
 					return false
@@ -113,6 +116,11 @@ func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 		}
 	}
 }
+
+// Misses counts the keys ReadObject could not match in place, as the key
+// the shape expects next: keys out of the shape's order, and keys it does
+// not read. Each is scanned and looked up, which costs more.
+func (s *Shape) Misses() uint64 { return s.misses.Load() }
 
 // Index is the slot of key k in the shape's keys, or -1.
 func (s *Shape) Index(k []byte) int {

@@ -191,6 +191,7 @@ func TestFastPathTakesRealFrames(t *testing.T) {
 					t.Fatalf("frame %s: fast %v %+v, Decode %v %+v", f, ok, fast, err, slow)
 				}
 			}
+			exchangetest.InPlace(t, frames, d.fast, klineBodyShape)
 			t.Logf("%s: %d %s frames", rec, len(frames), kind)
 		}
 	}

@@ -245,14 +245,14 @@ func FuzzFastMatchesDecode(f *testing.F) {
 // the same event as Decode.
 func TestFastPathTakesRealFrames(t *testing.T) {
 	var d Decoder
-	exchangetest.FastTakes(t, realdata.Frames(t, "BITMEX.ws.1.0", realdata.Has(`{"table":"trade","action":"insert"`)), d.fast, Decode)
+	exchangetest.FastTakes(t, realdata.Frames(t, "BITMEX.ws.1.0", realdata.Has(`{"table":"trade","action":"insert"`)), d.fast, Decode, tradeShape)
 	var bins [][]byte
 	for _, q := range realdata.QuotedBins(t) {
 		if q.Kind == "ws" {
 			bins = append(bins, []byte(q.Message))
 		}
 	}
-	exchangetest.FastTakes(t, realdata.Distinct(bins, realdata.Has(`{"table":"tradeBin1m","action":"insert"`)), d.fast, Decode)
+	exchangetest.FastTakes(t, realdata.Distinct(bins, realdata.Has(`{"table":"tradeBin1m","action":"insert"`)), d.fast, Decode, binShape)
 }
 
 const tradeInsert = `{"table":"trade","action":"insert","data":[{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","side":"Buy","size":100,"price":32180.5,"tickDirection":"PlusTick","trdMatchID":"6e70bebe-235e-08a6-d11b-e1042bf1f2ed","grossValue":310747,"homeNotional":0.00310747,"foreignNotional":100}]}`

@@ -28,8 +28,8 @@ func FuzzFastMatchesDecode(f *testing.F) {
 func TestFastPathTakesRealFrames(t *testing.T) {
 	var d Decoder
 	exchangetest.FastTakes(t, v1Trades(t), d.fast, Decode)
-	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "kraken.sim.ws.zst", realdata.Has(`"channel":"trade","type"`)), d.fast, Decode)
-	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "kraken.sim.ws.zst", realdata.Has(`"channel":"ohlc","type"`)), d.fast, Decode)
+	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "kraken.sim.ws.zst", realdata.Has(`"channel":"trade","type"`)), d.fast, Decode, tradeShape)
+	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "kraken.sim.ws.zst", realdata.Has(`"channel":"ohlc","type"`)), d.fast, Decode, ohlcShape)
 }
 
 // v1Trades are the distinct trade frames of the three real (v1) sessions.

@@ -26,8 +26,8 @@ func FuzzFastMatchesDecode(f *testing.F) {
 // decoder's event.
 func TestFastPathTakesRealFrames(t *testing.T) {
 	var d Decoder
-	exchangetest.FastTakes(t, realdata.Frames(t, "OKX.ws.1.0", realdata.Has(`"channel":"trades"`, `"data"`)), d.fast, Decode)
-	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "okx-business.sim.ws.zst", realdata.Has(`"channel":"candle1m"`, `"data"`)), d.fast, Decode)
+	exchangetest.FastTakes(t, realdata.Frames(t, "OKX.ws.1.0", realdata.Has(`"channel":"trades"`, `"data"`)), d.fast, Decode, argShape, tradeShape)
+	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "okx-business.sim.ws.zst", realdata.Has(`"channel":"candle1m"`, `"data"`)), d.fast, Decode, argShape)
 }
 
 // TestSlowFramesAreNamed: a trades or candle1m push in a form the fast path
