@@ -23,8 +23,8 @@ const keepClosed = 16
 // Engine builds the 1-minute candles of one market.
 type Engine struct {
 	market  market.Market
-	cur     *market.Candle            // the forming 1m candle (points at forming), or nil
-	forming market.Candle             // where cur points, so a new minute does not allocate
+	cur     *market.Candle            // the forming 1m candle (points at forming[0]), or nil
+	forming [1]market.Candle          // where cur points: a new minute does not allocate, and Trade returns it as is
 	lastSeq int64                     // last venue trade id included in cur
 	now     int64                     // latest exchange time seen
 	closed  [keepClosed]market.Candle // trade-built minutes awaiting the venue's final, by minute
@@ -134,6 +134,9 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 		e.lastSeq, c.LastSeq = t.LastSeq, t.LastSeq
 	}
 	e.stats.Trades++
+	if len(out) == 0 {
+		return e.forming[:] // the forming candle alone: no copy (callers do not write to what they get)
+	}
 	return e.emit(append(out, *c))
 }
 
@@ -145,8 +148,8 @@ func (e *Engine) fresh(open int64, t market.Trade) *market.Candle {
 
 // adopt makes c the forming candle.
 func (e *Engine) adopt(c market.Candle) *market.Candle {
-	e.forming = c
-	return &e.forming
+	e.forming[0] = c
+	return &e.forming[0]
 }
 
 // tradeCount is how many venue trades one reported trade stands for
