@@ -6,16 +6,44 @@ package market
 // ok is false for any other form, which a fast decoder then leaves to
 // time.Parse; where ok is true the two agree.
 func UTCMillis(b []byte) (int64, bool) {
-	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+	day, ok := utcDay(b)
+	if !ok {
 		return 0, false
 	}
-	var n [6]int
-	for i, span := range [...][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
-		v, ok := digitsOf(b[span[0]:span[1]])
-		if !ok {
-			return 0, false
-		}
-		n[i] = v
+	ms, ok := utcTime(b)
+	if !ok {
+		return 0, false
+	}
+	return day + ms, true
+}
+
+// utcDay reads the date of a UTCMillis text, 2021-07-22T…, as the
+// milliseconds of its midnight; ok is false unless the text has the
+// form's length and a real date.
+func utcDay(b []byte) (int64, bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' {
+		return 0, false
+	}
+	y, ok1 := digitsOf(b[0:4])
+	m, ok2 := digitsOf(b[5:7])
+	d, ok3 := digitsOf(b[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, false // 31 April and such: time.Parse refuses them
+	}
+	return daysFromCivil(y, m, d) * 86_400_000, true
+}
+
+// utcTime reads the time of day of a UTCMillis text, …T22:36:11.685Z, in
+// milliseconds (the fraction truncated); b must be at least 20 bytes.
+func utcTime(b []byte) (int64, bool) {
+	if b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+		return 0, false
+	}
+	h, ok1 := digitsOf(b[11:13])
+	m, ok2 := digitsOf(b[14:16])
+	sec, ok3 := digitsOf(b[17:19])
+	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || sec > 59 {
+		return 0, false
 	}
 	ns := 0
 	if frac := b[19 : len(b)-1]; len(frac) > 0 {
@@ -28,11 +56,7 @@ func UTCMillis(b []byte) (int64, bool) {
 		}
 		ns = v
 	}
-	if n[1] < 1 || n[1] > 12 || n[2] < 1 || n[2] > daysIn(n[0], n[1]) || n[3] > 23 || n[4] > 59 || n[5] > 59 {
-		return 0, false // 31 April and such: time.Parse refuses them
-	}
-	secs := daysFromCivil(n[0], n[1], n[2])*86400 + int64(n[3]*3600+n[4]*60+n[5])
-	return secs*1000 + int64(ns/1_000_000), true
+	return int64(h*3600+m*60+sec)*1000 + int64(ns/1_000_000), true
 }
 
 // daysIn is the number of days in a month of the proleptic Gregorian
@@ -81,22 +105,34 @@ func digitsOf(b []byte) (int, bool) {
 
 // UTCMemo is UTCMillis that remembers the last text it read: the rows of
 // one frame, and frames in a burst, often carry the same timestamp, and
-// comparing it costs less than reading it again. The zero value is ready;
-// a UTCMemo is used by one goroutine at a time.
+// comparing it costs less than reading it again. A text of the same day
+// has only its time read. The zero value is ready; a UTCMemo is used by
+// one goroutine at a time.
 type UTCMemo struct {
 	text [32]byte
 	n    int // length of text; 0: nothing remembered
 	ms   int64
+	day  int64 // midnight of text's date
 }
 
-// Millis is UTCMillis(b), from memory when b is the text last read.
+// Millis is UTCMillis(b), from memory when b is the text last read, or
+// of its day.
 func (m *UTCMemo) Millis(b []byte) (int64, bool) {
 	if m.n > 0 && string(b) == string(m.text[:m.n]) {
 		return m.ms, true
 	}
-	ms, ok := UTCMillis(b)
-	if ok && len(b) <= len(m.text) {
-		m.n, m.ms = copy(m.text[:], b), ms
+	day, ok := m.day, m.n > 0 && len(b) >= 20 && string(b[:11]) == string(m.text[:11])
+	if !ok {
+		if day, ok = utcDay(b); !ok {
+			return 0, false
+		}
 	}
-	return ms, ok
+	ms, ok := utcTime(b)
+	if !ok {
+		return 0, false
+	}
+	if len(b) <= len(m.text) {
+		m.n, m.ms, m.day = copy(m.text[:], b), day+ms, day
+	}
+	return day + ms, true
 }

@@ -53,13 +53,18 @@ func FuzzUTCMillis(f *testing.F) {
 
 // TestUTCMemo: a memo answers as UTCMillis does, whatever it read before:
 // the same text again, a text that differs in its last digit or only in
-// length, a text it refused, and one too long to remember.
+// length, a text it refused, one too long to remember, and texts of the
+// day it remembers.
 func TestUTCMemo(t *testing.T) {
 	seq := []string{
 		"2021-07-22T22:36:11.685Z", "2021-07-22T22:36:11.685Z", "2021-07-22T22:36:11.686Z",
 		"2021-07-22T22:36:11.68Z", "2021-04-31T00:00:00Z", "2021-04-31T00:00:00Z", "2021-07-22T22:36:11.68Z",
 		"2026-11-29T10:17:00.000000000Z", "2026-11-29T10:17:00.000000000Z", "", "2021-07-22T22:36:11.685",
 		"2021-07-22T22:36:11.685Z",
+		// The same day: only the time is read, and must still be checked.
+		"2021-07-22T23:59:59.999Z", "2021-07-22T24:00:00Z", "2021-07-22T00:00:00Z", "2021-07-22T12:60:00Z",
+		"2021-07-22T1Z", "2021-07-22T12:00:00.Z", "2021-07-22T12:00:00.1234567891Z", "2021-07-23T00:00:00Z",
+		"2021-07-22T22:36:11+00:00", "2021-07-22T22:36:11.685Z",
 	}
 	var m UTCMemo
 	for i, s := range seq {
