@@ -88,7 +88,8 @@ func (e *Engine) observe(t int64) {
 
 // Trade applies one trade and returns the candle versions it produced (the
 // previous bin closed, and the updated forming bin). The slice is valid
-// until the engine's next call; copy what must be kept.
+// until the engine's next call; copy what must be kept. It may be the
+// engine's own forming candle: read it, never write to it.
 func (e *Engine) Trade(t market.Trade) []market.Candle {
 	e.observe(t.Time)
 	if t.LastSeq > 0 && t.LastSeq <= e.lastSeq {
@@ -119,7 +120,19 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	if t.FirstSeq > 0 && e.lastSeq > 0 && t.FirstSeq > e.lastSeq+1 {
 		e.stats.SeqGaps++
 	}
-	c := e.cur
+	add(e.cur, &t)
+	if t.LastSeq > 0 {
+		e.lastSeq = t.LastSeq
+	}
+	e.stats.Trades++
+	if len(out) == 0 {
+		return e.forming[:] // the forming candle alone, not copied
+	}
+	return e.emit(append(out, *e.cur))
+}
+
+// add puts trade t into candle c.
+func add(c *market.Candle, t *market.Trade) {
 	if t.Price.GreaterThan(c.High) {
 		c.High = t.Price
 	}
@@ -129,15 +142,10 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	c.Close, c.Source = t.Price, market.SourceTrades
 	c.Volume = c.Volume.Add(t.Size)
 	c.Quote = c.Quote.Add(t.Quote)
-	c.Trades += tradeCount(t)
+	c.Trades += tradeCount(*t)
 	if t.LastSeq > 0 {
-		e.lastSeq, c.LastSeq = t.LastSeq, t.LastSeq
+		c.LastSeq = t.LastSeq
 	}
-	e.stats.Trades++
-	if len(out) == 0 {
-		return e.forming[:] // the forming candle alone: no copy (callers do not write to what they get)
-	}
-	return e.emit(append(out, *c))
 }
 
 // fresh starts the minute at open with trade t as its open, high and low.

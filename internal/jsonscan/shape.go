@@ -13,7 +13,8 @@ import (
 // what its full decoder would read the same way. A full decoder built on
 // encoding/json or go-json matches keys without regard to case and keeps
 // the last of repeated keys; a fast path leaves such objects to it. Make
-// one with NewShape; it is read-only after, so decoders share it.
+// one with NewShape; its keys are read-only after, and it counts its
+// misses atomically, so decoders share it.
 type Shape struct {
 	keys     []string
 	quoted   []quoted // keys as atQuoted reads them

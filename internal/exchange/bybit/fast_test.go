@@ -25,8 +25,8 @@ func FuzzFastMatchesDecode(f *testing.F) {
 // takes the fast path to the full decoder's event.
 func TestFastPathTakesRealFrames(t *testing.T) {
 	var d Decoder
-	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "bybit.sim.ws.zst", realdata.Has(`"topic":"publicTrade.`)), d.fast, Decode, envelopeShape, tradeShape)
-	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "bybit.sim.ws.zst", realdata.Has(`"topic":"kline.1.`)), d.fast, Decode, envelopeShape, klineShape)
+	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "bybit.sim.ws.zst", realdata.Has(`"topic":"publicTrade.`)), d.fast, Decode, tradeShape)
+	exchangetest.FastTakes(t, exchangetest.SimFrames(t, "bybit.sim.ws.zst", realdata.Has(`"topic":"kline.1.`)), d.fast, Decode, klineShape)
 }
 
 // TestSlowFramesAreNamed: a publicTrade or kline push in a form the fast
