@@ -120,7 +120,7 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	if t.FirstSeq > 0 && e.lastSeq > 0 && t.FirstSeq > e.lastSeq+1 {
 		e.stats.SeqGaps++
 	}
-	add(e.cur, &t)
+	addTrade(e.cur, &t)
 	if t.LastSeq > 0 {
 		e.lastSeq = t.LastSeq
 	}
@@ -131,8 +131,8 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	return e.emit(append(out, *e.cur))
 }
 
-// add puts trade t into candle c.
-func add(c *market.Candle, t *market.Trade) {
+// addTrade puts trade t into candle c.
+func addTrade(c *market.Candle, t *market.Trade) {
 	if t.Price.GreaterThan(c.High) {
 		c.High = t.Price
 	}
