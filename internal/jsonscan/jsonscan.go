@@ -136,6 +136,14 @@ func words(text string) quoted {
 	return q
 }
 
+// at reports whether b holds q's text at i, comparing its first sixteen
+// bytes as two words; b must have sixteen bytes, and the text, from i.
+func (q *quoted) at(b []byte, i int) bool {
+	x0, x1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
+	n := len(q.text)
+	return x0&q.mask[0] == q.w[0] && x1&q.mask[1] == q.w[1] && (n <= 16 || string(b[i+16:i+n]) == q.text[16:])
+}
+
 // atQuoted is atKey for a key prepared by quote: its first sixteen bytes,
 // quotes included, are compared as two words.
 func (it *Iter) atQuoted(q *quoted) bool {
@@ -143,8 +151,7 @@ func (it *Iter) atQuoted(q *quoted) bool {
 	if i+16 > len(b) || i+n >= len(b) {
 		return it.atKey(q.text[1 : n-1])
 	}
-	x0, x1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
-	if x0&q.mask[0] != q.w[0] || x1&q.mask[1] != q.w[1] || n > 16 && string(b[i+16:i+n]) != q.text[16:] {
+	if !q.at(b, i) {
 		return false
 	}
 	j := i + n
@@ -163,11 +170,7 @@ func (it *Iter) atQuoted(q *quoted) bool {
 // where it was, for them to read it.
 func (it *Iter) atSep(sep *quoted) bool {
 	b, i, n := it.b, it.i, len(sep.text)
-	if it.first || it.failed || it.done || i+16 > len(b) || i+n > len(b) {
-		return false
-	}
-	x0, x1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
-	if x0&sep.mask[0] != sep.w[0] || x1&sep.mask[1] != sep.w[1] || n > 16 && string(b[i+16:i+n]) != sep.text[16:] {
+	if it.first || it.failed || it.done || i+16 > len(b) || i+n > len(b) || !sep.at(b, i) {
 		return false
 	}
 	it.i = skipWS(b, i+n)

@@ -24,22 +24,10 @@ func FastMatchesFull[E any](t *testing.T, data []byte, fast func([]byte) (E, boo
 
 // FastTakes fails t unless the fast path takes every frame, to the full
 // decoder's event: real frames must not miss it. With shapes, it also
-// fails unless each frame's keys are matched in place by them (InPlace).
+// fails unless each frame's keys are all matched in place by them
+// (jsonscan.Shape.Misses): the shapes list the keys in the order the venue
+// sends them. Run it outside parallel tests.
 func FastTakes[E any](t *testing.T, frames [][]byte, fast func([]byte) (E, bool), full func([]byte) (E, error), shapes ...*jsonscan.Shape) {
-	t.Helper()
-	for _, f := range frames {
-		if _, ok := fast(f); !ok {
-			t.Fatalf("the fast path refuses a real frame: %s", f)
-		}
-		FastMatchesFull(t, f, fast, full)
-	}
-	InPlace(t, frames, fast, shapes...)
-}
-
-// InPlace fails t unless fast reads every frame with each key matched in
-// place by the shapes (jsonscan.Shape.Misses): the shapes list the keys in
-// the order the venue sends them. Run it outside parallel tests.
-func InPlace[E any](t *testing.T, frames [][]byte, fast func([]byte) (E, bool), shapes ...*jsonscan.Shape) {
 	t.Helper()
 	misses := func() (n uint64) {
 		for _, s := range shapes {
@@ -49,10 +37,13 @@ func InPlace[E any](t *testing.T, frames [][]byte, fast func([]byte) (E, bool), 
 	}
 	for _, f := range frames {
 		before := misses()
-		fast(f)
+		if _, ok := fast(f); !ok {
+			t.Fatalf("the fast path refuses a real frame: %s", f)
+		}
 		if n := misses() - before; n > 0 {
 			t.Fatalf("%d keys out of the shapes' order in a frame the venue sends: %s", n, f)
 		}
+		FastMatchesFull(t, f, fast, full)
 	}
 }
 
