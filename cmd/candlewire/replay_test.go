@@ -128,9 +128,7 @@ type fileFeed struct{ frames []decoded }
 func (f fileFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sink) error {
 	sink.Live(ms)
 	for _, d := range f.frames {
-		for _, t := range d.trades {
-			sink.Trade(t)
-		}
+		sink.Trades(d.trades)
 		for _, c := range d.bins {
 			sink.Bin(c)
 		}

@@ -121,8 +121,8 @@ func (f *seventhFeed) poll(ctx context.Context, m market.Market, sink upstream.S
 			return err
 		}
 		seq[m], bin[m] = t.Seq, cmp.Or(bin[m], market.I1m.Truncate(t.Time))
-		sink.Trade(market.Trade{Market: m, Time: t.Time, Price: market.MustDecimal(t.Price), Size: market.MustDecimal(t.Size),
-			Quote: market.MustDecimal(t.Quote), Buy: t.Buy, FirstSeq: t.Seq, LastSeq: t.Seq})
+		sink.Trades([]market.Trade{{Market: m, Time: t.Time, Price: market.MustDecimal(t.Price), Size: market.MustDecimal(t.Size),
+			Quote: market.MustDecimal(t.Quote), Buy: t.Buy, FirstSeq: t.Seq, LastSeq: t.Seq}})
 		return nil
 	})
 	if err != nil || bin[m] == 0 {

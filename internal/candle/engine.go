@@ -91,24 +91,52 @@ func (e *Engine) observe(t int64) {
 // until the engine's next call; copy what must be kept. It may be the
 // engine's own forming candle: read it, never write to it.
 func (e *Engine) Trade(t market.Trade) []market.Candle {
+	one := [1]market.Trade{t}
+	return e.Trades(one[:])
+}
+
+// Trades applies trades in order, as Trade would one by one, and returns
+// the versions they produced: each bin they closed, then the forming bin
+// once, as the last trade left it (the versions between are conflated, as
+// every consumer of forming candles does). Nil when none applied. The
+// slice is valid until the engine's next call, as for Trade.
+func (e *Engine) Trades(ts []market.Trade) []market.Candle {
+	out, applied := e.out[:0], false
+	for i := range ts {
+		var ok bool
+		if out, ok = e.apply(&ts[i], out); ok {
+			applied = true
+		}
+	}
+	switch {
+	case !applied:
+		return nil // nothing closed either: only an applied trade closes a bin
+	case len(out) == 0:
+		return e.forming[:] // the forming candle alone, not copied
+	}
+	return e.emit(append(out, *e.cur))
+}
+
+// apply puts one trade into the forming candle, first appending to out the
+// bin it closes; ok is false for a duplicate or late trade.
+func (e *Engine) apply(t *market.Trade, out []market.Candle) ([]market.Candle, bool) {
 	e.observe(t.Time)
 	if t.LastSeq > 0 && t.LastSeq <= e.lastSeq {
 		e.stats.Duplicates++
-		return nil
+		return out, false
 	}
 	open := market.I1m.Truncate(t.Time)
 	if e.resync {
 		e.resync, e.trusted = false, open+market.I1m.Millis()
 	}
-	out := e.out[:0]
 	switch {
 	case e.cur != nil && open < e.cur.OpenTime:
 		e.stats.LateTrades++
-		return nil
+		return out, false
 	case open < e.finalTo: // the venue's final, already in, includes it
 		e.stats.LateTrades++
 		e.lastSeq = max(e.lastSeq, t.LastSeq)
-		return nil
+		return out, false
 	case e.cur == nil || open > e.cur.OpenTime:
 		out = e.closeCurrent(out)
 		e.cur = e.fresh(open, t)
@@ -120,15 +148,12 @@ func (e *Engine) Trade(t market.Trade) []market.Candle {
 	if t.FirstSeq > 0 && e.lastSeq > 0 && t.FirstSeq > e.lastSeq+1 {
 		e.stats.SeqGaps++
 	}
-	addTrade(e.cur, &t)
+	addTrade(e.cur, t)
 	if t.LastSeq > 0 {
 		e.lastSeq = t.LastSeq
 	}
 	e.stats.Trades++
-	if len(out) == 0 {
-		return e.forming[:] // the forming candle alone, not copied
-	}
-	return e.emit(append(out, *e.cur))
+	return out, true
 }
 
 // addTrade puts trade t into candle c.
@@ -142,14 +167,14 @@ func addTrade(c *market.Candle, t *market.Trade) {
 	c.Close, c.Source = t.Price, market.SourceTrades
 	c.Volume = c.Volume.Add(t.Size)
 	c.Quote = c.Quote.Add(t.Quote)
-	c.Trades += tradeCount(*t)
+	c.Trades += tradeCount(t)
 	if t.LastSeq > 0 {
 		c.LastSeq = t.LastSeq
 	}
 }
 
 // fresh starts the minute at open with trade t as its open, high and low.
-func (e *Engine) fresh(open int64, t market.Trade) *market.Candle {
+func (e *Engine) fresh(open int64, t *market.Trade) *market.Candle {
 	return e.adopt(market.Candle{Market: e.market, Interval: market.I1m, OpenTime: open,
 		Open: t.Price, High: t.Price, Low: t.Price, State: market.Provisional, Source: market.SourceTrades})
 }
@@ -162,7 +187,7 @@ func (e *Engine) adopt(c market.Candle) *market.Candle {
 
 // tradeCount is how many venue trades one reported trade stands for
 // (Binance aggregates fills of one order: l-f+1).
-func tradeCount(t market.Trade) int64 {
+func tradeCount(t *market.Trade) int64 {
 	if t.FirstSeq > 0 && t.LastSeq >= t.FirstSeq {
 		return t.LastSeq - t.FirstSeq + 1
 	}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -50,19 +51,30 @@ func newVenueSink(v Venue, w *Writer, log *slog.Logger, met *metrics.Metrics) *v
 
 var errUnconfigured = errors.New("market is not configured")
 
-func (s *venueSink) Trade(t market.Trade) {
-	ms := s.mkts[t.Market]
+func (s *venueSink) Trades(ts []market.Trade) {
+	for run := range market.Runs(ts) {
+		s.apply(run)
+	}
+}
+
+// apply applies trades of one market: one lock, and one version of the
+// forming candle for them all.
+func (s *venueSink) apply(run []market.Trade) {
+	m := run[0].Market
+	ms := s.mkts[m]
 	if ms == nil {
-		s.Skip(s.v.Name, "unconfigured-market", errUnconfigured)
+		s.Skip(s.v.Name, "unconfigured-market", fmt.Errorf("%d trades of %s: %w", len(run), m, errUnconfigured))
 		return
 	}
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	out := ms.eng.Trade(t) // valid until the engine's next call, so put under the lock
-	s.after(t.Market, ms, out)
+	out := ms.eng.Trades(run) // valid until the engine's next call, so put under the lock
+	s.after(m, ms, out)
 	s.w.Put(out...)
 	if s.trades != nil {
-		s.trades.PublishTrade(t)
+		for _, t := range run {
+			s.trades.PublishTrade(t)
+		}
 	}
 }
 

@@ -56,10 +56,10 @@ type countingSink struct {
 	frames, skipped atomic.Int64
 }
 
-func (s *countingSink) Trade(market.Trade)   { s.frames.Add(1) }
-func (s *countingSink) Bin(market.Candle)    { s.frames.Add(1) }
-func (s *countingSink) Live([]market.Market) {}
-func (s *countingSink) Down([]market.Market) {}
+func (s *countingSink) Trades([]market.Trade) { s.frames.Add(1) }
+func (s *countingSink) Bin(market.Candle)     { s.frames.Add(1) }
+func (s *countingSink) Live([]market.Market)  {}
+func (s *countingSink) Down([]market.Market)  {}
 func (s *countingSink) Skip(venue, reason string, err error) {
 	s.skipped.Add(1)
 	s.log.Debug("frame not decoded (it is recorded all the same)", "venue", venue, "reason", reason, "err", err)

@@ -5,8 +5,9 @@ import "github.com/candlewire/candlewire/internal/market"
 // Sink receives what a venue feed decodes. Calls for one market always come
 // from one goroutine; different markets may be delivered concurrently.
 type Sink interface {
-	// Trade delivers one trade.
-	Trade(t market.Trade)
+	// Trades delivers a frame's trades, in the venue's order. The slice is
+	// valid only during the call, and is not written to.
+	Trades(ts []market.Trade)
 	// Bin delivers a venue 1-minute candle: forming (State Provisional) or
 	// the venue's final value (State Reconciled).
 	Bin(c market.Candle)

@@ -97,7 +97,8 @@ type conn struct {
 	later   []string // streams subscribed with SUBSCRIBE after connecting
 	sink    upstream.Sink
 	nextID  int64
-	dec     Decoder // used by the session's reading goroutine only
+	dec     Decoder         // used by the session's reading goroutine only
+	one     [1]market.Trade // the trade a frame carries, handed to the sink without allocating
 }
 
 // session reads until the connection fails or hears nothing, not even
@@ -144,7 +145,8 @@ func (c *conn) handle(data []byte) error {
 	}
 	switch e.Kind {
 	case KindTrade:
-		c.sink.Trade(e.Trade)
+		c.one[0] = e.Trade
+		c.sink.Trades(c.one[:])
 	case KindKline:
 		c.sink.Bin(e.Candle)
 	case KindShutdown:

@@ -42,21 +42,15 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 	return ev, ok && it.Last(&rows)
 }
 
-// fastTrades reads trade rows into d.trades; ok is false for none.
+// fastTrades reads trade rows into d.trades, each in place; ok is false
+// for none.
 func (d *Decoder) fastTrades(rows *jsonscan.Iter) bool {
 	d.trades = d.trades[:0]
-	for rows.Next() {
-		row, ok := rows.Members()
-		if !ok {
-			return false
-		}
-		t, ok := d.trade(&row)
-		if !ok || !rows.Resume(&row) {
-			return false
-		}
-		d.trades = append(d.trades, t)
-	}
-	return !rows.Err() && len(d.trades) > 0
+	var f [11]jsonscan.Value
+	return tradeShape.EachObject(rows, f[:], func() bool {
+		d.trades = append(d.trades, market.Trade{})
+		return d.trade(&f, &d.trades[len(d.trades)-1])
+	})
 }
 
 // tradeShape is a trade row's keys in the order BitMEX sends them: the
@@ -78,33 +72,33 @@ const (
 	tPool      = 10
 )
 
-// trade reads one row; ok is false for anything the fast path leaves to
-// the full decoder.
-func (d *Decoder) trade(row *jsonscan.Iter) (market.Trade, bool) {
-	var f [11]jsonscan.Value
-	if !tradeShape.ReadObject(row, f[:]) || f[tTimestamp].Kind != jsonscan.String || f[tSymbol].Kind != jsonscan.String ||
+// trade converts one row's values f into t; ok is false for anything the
+// fast path leaves to the full decoder.
+func (d *Decoder) trade(f *[11]jsonscan.Value, t *market.Trade) bool {
+	if f[tTimestamp].Kind != jsonscan.String || f[tSymbol].Kind != jsonscan.String ||
 		len(f[tSymbol].Raw) == 0 || f[tSize].Kind != jsonscan.Number || f[tPrice].Kind != jsonscan.Number {
-		return market.Trade{}, false
+		return false
 	}
 	pool, side, id := f[tPool], f[tSide], f[tMatchID].Kind
 	if pool.Kind != jsonscan.Invalid && (pool.Kind != jsonscan.String || !ownPool(string(pool.Raw))) ||
 		side.Kind != jsonscan.Invalid && side.Kind != jsonscan.String ||
 		id != jsonscan.Invalid && id != jsonscan.String && id != jsonscan.Escaped && id != jsonscan.Null { // not read, but the full decoder would refuse it
-		return market.Trade{}, false
+		return false
 	}
-	quote := market.Zero
 	if n := f[tNotional]; n.Kind != jsonscan.Invalid {
 		var err error
-		if quote, err = market.ParseDecimalBytes(n.Raw); n.Kind != jsonscan.Number || err != nil {
-			return market.Trade{}, false
+		if t.Quote, err = market.ParseDecimalBytes(n.Raw); n.Kind != jsonscan.Number || err != nil {
+			return false
 		}
 	}
-	ts, ok := d.ts.Millis(f[tTimestamp].Raw)
-	price, err1 := market.ParseDecimalBytes(f[tPrice].Raw)
-	size, err2 := market.ParseDecimalBytes(f[tSize].Raw)
-	if !ok || err1 != nil || err2 != nil || price.Sign() <= 0 || size.Sign() <= 0 {
-		return market.Trade{}, false
+	var ok bool
+	var err1, err2 error
+	t.Time, ok = d.ts.Millis(f[tTimestamp].Raw)
+	t.Price, err1 = market.ParseDecimalBytes(f[tPrice].Raw)
+	t.Size, err2 = market.ParseDecimalBytes(f[tSize].Raw)
+	if !ok || err1 != nil || err2 != nil || t.Price.Sign() <= 0 || t.Size.Sign() <= 0 {
+		return false
 	}
-	return market.Trade{Market: d.syms.Market(f[tSymbol].Raw), Time: ts, Price: price, Size: size, Quote: quote,
-		Buy: string(side.Raw) == "Buy"}, true
+	t.Market, t.Buy = d.syms.Market(f[tSymbol].Raw), string(side.Raw) == "Buy"
+	return true
 }

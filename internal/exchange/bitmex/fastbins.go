@@ -27,46 +27,43 @@ const (
 // and quote volume (foreignNotional).
 var bDecimals = [6]int{bOpen, bOpen + 1, bOpen + 2, bOpen + 3, bVolume, bNotional}
 
-// fastBins reads tradeBin1m rows into d.bins; ok is false for none, and
-// for any row the full decoder would skip.
+// fastBins reads tradeBin1m rows into d.bins, each in place; ok is false
+// for none, and for any row the full decoder would skip.
 func (d *Decoder) fastBins(rows *jsonscan.Iter) bool {
 	d.bins = d.bins[:0]
 	var v [14]jsonscan.Value
 	return binShape.EachObject(rows, v[:], func() bool {
-		c, ok := d.bin(&v)
-		d.bins = append(d.bins, c)
-		return ok
+		d.bins = append(d.bins, market.Candle{})
+		return d.bin(&v, &d.bins[len(d.bins)-1])
 	})
 }
 
-// bin converts one row as binFrom does: stamped with its bin's end, keyed
-// by its open time.
-func (d *Decoder) bin(v *[14]jsonscan.Value) (market.Candle, bool) {
+// bin converts one row into c as binFrom does: stamped with its bin's end,
+// keyed by its open time.
+func (d *Decoder) bin(v *[14]jsonscan.Value, c *market.Candle) bool {
 	end, ok := d.ts.Millis(v[bTimestamp].Raw)
 	pool, sym := v[bPool], v[bSymbol]
 	if !ok || v[bTimestamp].Kind != jsonscan.String || sym.Kind != jsonscan.String || len(sym.Raw) == 0 ||
 		pool.Kind != jsonscan.Invalid && (pool.Kind != jsonscan.String || !ownPool(string(pool.Raw))) {
-		return market.Candle{}, false
+		return false
 	}
-	var x [6]market.Decimal // open, high, low, close, volume, foreignNotional
+	x := [6]*market.Decimal{&c.Open, &c.High, &c.Low, &c.Close, &c.Volume, &c.Quote}
 	for i, slot := range bDecimals {
 		n := v[slot]
 		if n.Kind == jsonscan.Invalid && i >= 4 {
 			continue // volume and foreignNotional default to zero
 		}
 		var err error
-		if x[i], err = market.ParseDecimalBytes(n.Raw); n.Kind != jsonscan.Number || err != nil {
-			return market.Candle{}, false
+		if *x[i], err = market.ParseDecimalBytes(n.Raw); n.Kind != jsonscan.Number || err != nil {
+			return false
 		}
 	}
-	var trades int64
 	if v[bTrades].Kind != jsonscan.Invalid {
-		if trades, ok = jsonscan.Int(v[bTrades]); !ok {
-			return market.Candle{}, false
+		if c.Trades, ok = jsonscan.Int(v[bTrades]); !ok {
+			return false
 		}
 	}
-	c := market.Candle{Market: d.syms.Market(sym.Raw), Interval: market.I1m, OpenTime: end - market.I1m.Millis(),
-		Open: x[0], High: x[1], Low: x[2], Close: x[3], Volume: x[4], Quote: x[5], Trades: trades,
-		State: market.Reconciled, Source: market.SourceBin}
-	return c, c.Validate() == nil
+	c.Market, c.Interval, c.OpenTime = d.syms.Market(sym.Raw), market.I1m, end-market.I1m.Millis()
+	c.State, c.Source = market.Reconciled, market.SourceBin
+	return c.Validate() == nil
 }

@@ -148,9 +148,7 @@ func (s *session) table(e Event) {
 	case e.Table == "trade" && (e.Action == "insert" || e.Action == "update"):
 		// A partial is a snapshot of the last trade, which may already have
 		// been applied before a reconnect; the bin reconciles it anyway.
-		for _, t := range e.Trades {
-			s.sink.Trade(t)
-		}
+		s.sink.Trades(e.Trades)
 	case e.Table == "tradeBin1m" && e.Action != "delete":
 		for _, c := range e.Bins {
 			s.sink.Bin(c)

@@ -28,9 +28,7 @@ func frameKinds(tb testing.TB) []exchangetest.FrameKind {
 
 // apply hands an event to the engines as the collector's sink does.
 func apply(ev Event, cycle int, e *exchangetest.Engines) {
-	for _, t := range ev.Trades {
-		e.Trade(cycle, t)
-	}
+	e.Trades(cycle, ev.Trades)
 	for _, c := range ev.Candles {
 		e.Bin(cycle, c)
 	}

@@ -142,8 +142,6 @@ func (s *session) handle(data []byte) {
 			s.sink.Bin(c)
 		}
 	case KindTrades:
-		for _, t := range e.Trades {
-			s.sink.Trade(t)
-		}
+		s.sink.Trades(e.Trades)
 	}
 }

@@ -67,6 +67,7 @@ type session struct {
 	tapes   *Tapes
 	live    bool // this connection's subscribe was confirmed
 	dec     Decoder
+	one     [1]market.Trade // the trade a frame carries, handed to the sink without allocating
 	// refused are products Coinbase said are not valid; it refuses a whole
 	// subscribe for one, so they are left out and the rest subscribed again.
 	refused map[market.Market]bool
@@ -164,7 +165,8 @@ func (s *session) apply(e Event) {
 		return
 	}
 	if trade {
-		s.sink.Trade(e.Trade)
+		s.one[0] = e.Trade
+		s.sink.Trades(s.one[:])
 	}
 	for _, c := range finals {
 		s.sink.Bin(c)

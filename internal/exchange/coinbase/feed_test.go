@@ -31,7 +31,13 @@ func newFinals() *finals {
 	return &finals{got: map[market.Market][]market.Candle{}, trades: map[market.Market]int{}, live: map[market.Market]int{}}
 }
 
-func (f *finals) Trade(t market.Trade) { f.mu.Lock(); f.trades[t.Market]++; f.mu.Unlock() }
+func (f *finals) Trades(ts []market.Trade) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range ts {
+		f.trades[t.Market]++
+	}
+}
 func (f *finals) Bin(c market.Candle) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

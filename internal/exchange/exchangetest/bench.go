@@ -120,6 +120,7 @@ type Engines struct {
 	engines map[market.Market]*candle.Engine
 	// Versions counts the candle versions the engines produced.
 	Versions int
+	shifted  []market.Trade // a frame's trades moved to their pass
 }
 
 // NewEngines returns engines with the venue's options.
@@ -136,14 +137,27 @@ func (e *Engines) of(m market.Market) *candle.Engine {
 	return eng
 }
 
-// Trade applies a trade of pass cycle.
+// Trade applies one trade of pass cycle, as Trades does.
 func (e *Engines) Trade(cycle int, t market.Trade) {
-	t.Time += int64(cycle) * cycleMillis
-	if t.LastSeq > 0 {
-		t.FirstSeq += int64(cycle) * cycleSeqs
-		t.LastSeq += int64(cycle) * cycleSeqs
+	one := [1]market.Trade{t}
+	e.Trades(cycle, one[:])
+}
+
+// Trades applies a frame's trades of pass cycle, each run of one market
+// at once, as the collector's sink does.
+func (e *Engines) Trades(cycle int, ts []market.Trade) {
+	e.shifted = append(e.shifted[:0], ts...)
+	for i := range e.shifted {
+		t := &e.shifted[i]
+		t.Time += int64(cycle) * cycleMillis
+		if t.LastSeq > 0 {
+			t.FirstSeq += int64(cycle) * cycleSeqs
+			t.LastSeq += int64(cycle) * cycleSeqs
+		}
 	}
-	e.Versions += len(e.of(t.Market).Trade(t))
+	for run := range market.Runs(e.shifted) {
+		e.Versions += len(e.of(run[0].Market).Trades(run))
+	}
 }
 
 // Bin applies a venue candle of pass cycle.

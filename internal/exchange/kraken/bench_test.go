@@ -27,7 +27,9 @@ func frameKinds(tb testing.TB) []exchangetest.FrameKind {
 	}
 }
 
-// apply hands an event to the engines as the collector's sink does.
+// apply hands an event to the engines as the collector's sink does: the
+// feed hands on trades one at a time (the quiet minutes a trade closes
+// come after it).
 func apply(ev Event, cycle int, e *exchangetest.Engines) {
 	for _, t := range ev.Trades {
 		e.Trade(cycle, t)

@@ -31,7 +31,13 @@ func NewSink() *Sink {
 		LiveCount: map[market.Market]int{}, DownCount: map[market.Market]int{}}
 }
 
-func (s *Sink) Trade(t market.Trade) { s.mu.Lock(); s.TradeCount[t.Market]++; s.mu.Unlock() }
+func (s *Sink) Trades(ts []market.Trade) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range ts {
+		s.TradeCount[t.Market]++
+	}
+}
 
 func (s *Sink) Bin(c market.Candle) {
 	s.mu.Lock()
