@@ -56,6 +56,17 @@ func open(b []byte, o, c byte) (Iter, bool) {
 	return Iter{b: b, i: i + 1, close: c, first: true}, true
 }
 
+// After walks the object b from n, as Key leaves a walk after a key: the
+// caller has matched b[:n] itself as the object's opening brace, members,
+// and the key of the member whose value starts at n (whitespace allowed).
+// A frame that begins with a known prefix then skips reading it.
+func After(b []byte, n int) Iter {
+	if n < 2 || n > len(b) || b[0] != '{' || b[n-1] != ':' {
+		return Iter{failed: true} // not the end of a key: the caller's mistake
+	}
+	return Iter{b: b, i: skipWS(b, n), close: '}'}
+}
+
 // Member returns the next key and value of an object. ok is false at the
 // end of the object or on a grammar error; Err tells them apart.
 func (it *Iter) Member() (key []byte, v Value, ok bool) {

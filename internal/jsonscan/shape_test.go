@@ -163,3 +163,36 @@ func FuzzShapeReadObject(f *testing.F) {
 		}
 	})
 }
+
+// TestAfter: a walk started after a prefix the caller matched goes on as a
+// walk that read the prefix itself.
+func TestAfter(t *testing.T) {
+	for _, c := range []struct {
+		in, prefix string
+		want       string // the value, then the members after it, "!" on a failure
+	}{
+		{`{"a":1,"data":[1,2]}`, `{"a":1,"data":`, `[1,2]`},
+		{`{"data": [1] }`, `{"data":`, `[1]`},
+		{`{"data":[1],"x":"y"}`, `{"data":`, `[1] x=y`},
+		{`{"data":[1],}`, `{"data":`, `[1] !`},
+		{`{"data":[1]`, `{"data":`, `[1] !`},
+		{`{"data":`, `{"data":`, `!`},
+		{`{"data":[1]}`, `{"data"`, `!`}, // not the end of a key
+		{`["data":[1]]`, `["data":`, `!`},
+	} {
+		it := After([]byte(c.in), len(c.prefix))
+		var got []string
+		if v, ok := it.Value(); ok {
+			got = append(got, string(v.Raw))
+			for k, v, ok := it.Member(); ok; k, v, ok = it.Member() {
+				got = append(got, string(k)+"="+string(v.Raw))
+			}
+		}
+		if it.Err() || !it.End() {
+			got = append(got, "!")
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s after %d bytes: %q, want %q", c.in, len(c.prefix), strings.Join(got, " "), c.want)
+		}
+	}
+}

@@ -5,39 +5,40 @@ import (
 	"github.com/candlewire/candlewire/internal/market"
 )
 
+// The starts of the inserts the fast path reads, as BitMEX sends them:
+// compared whole, they need no scan.
+const (
+	tradeHead = `{"table":"trade","action":"insert","data":`
+	binHead   = `{"table":"tradeBin1m","action":"insert","data":`
+)
+
 // fast reads {"table":"trade"|"tradeBin1m","action":"insert","data":[rows]}
-// with its keys in that order, as BitMEX sends it; ok is false for
+// starting exactly as BitMEX sends it (tradeHead, binHead); ok is false for
 // anything else, and for rows the full decoder would skip.
 func (d *Decoder) fast(data []byte) (Event, bool) {
 	if d.syms.Venue == "" {
 		d.syms = market.Interner{Venue: Venue, Upper: false}
 	}
-	it, ok := jsonscan.Members(data)
-	var head [2]jsonscan.Value
-	for i, key := range [...]string{"table", "action"} {
-		k, v, more := it.Member()
-		if !ok || !more || string(k) != key || v.Kind != jsonscan.String {
-			return Event{}, false
-		}
-		head[i] = v
-	}
-	if k, ok := it.Key(); !ok || string(k) != "data" || string(head[1].Raw) != "insert" {
+	var it jsonscan.Iter
+	ev := Event{Kind: KindTable, Action: "insert"}
+	switch {
+	case len(data) > len(tradeHead) && string(data[:len(tradeHead)]) == tradeHead:
+		it, ev.Table = jsonscan.After(data, len(tradeHead)), "trade"
+	case len(data) > len(binHead) && string(data[:len(binHead)]) == binHead:
+		it, ev.Table = jsonscan.After(data, len(binHead)), "tradeBin1m"
+	default:
 		return Event{}, false
 	}
 	rows, ok := it.Elements()
 	if !ok {
 		return Event{}, false
 	}
-	ev := Event{Kind: KindTable, Action: "insert"}
-	switch string(head[0].Raw) {
-	case "trade":
-		ev.Table, ok = "trade", d.fastTrades(&rows)
+	if ev.Table == "trade" {
+		ok = d.fastTrades(&rows)
 		ev.Trades = d.trades
-	case "tradeBin1m":
-		ev.Table, ok = "tradeBin1m", d.fastBins(&rows)
+	} else {
+		ok = d.fastBins(&rows)
 		ev.Bins = d.bins
-	default:
-		return Event{}, false
 	}
 	return ev, ok && it.Last(&rows)
 }
