@@ -159,8 +159,9 @@ func (e *Engine) apply(t *market.Trade, out []market.Candle) ([]market.Candle, b
 // addTrade puts trade t into candle c.
 func addTrade(c *market.Candle, t *market.Trade) {
 	if t.Price.GreaterThan(c.High) {
-		c.High = t.Price // and not below Low, which is at most High
-	} else if t.Price.LessThan(c.Low) {
+		c.High = t.Price
+	}
+	if t.Price.LessThan(c.Low) {
 		c.Low = t.Price
 	}
 	c.Close, c.Source = t.Price, market.SourceTrades
