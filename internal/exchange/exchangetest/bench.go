@@ -120,7 +120,6 @@ type Engines struct {
 	engines map[market.Market]*candle.Engine
 	// Versions counts the candle versions the engines produced.
 	Versions int
-	shifted  []market.Trade // a frame's trades moved to their pass
 }
 
 // NewEngines returns engines with the venue's options.
@@ -144,18 +143,20 @@ func (e *Engines) Trade(cycle int, t market.Trade) {
 }
 
 // Trades applies a frame's trades of pass cycle, each run of one market
-// at once, as the collector's sink does.
+// at once, as the collector's sink does. It moves them to their pass in
+// place: they are the decoder's, overwritten by its next call.
 func (e *Engines) Trades(cycle int, ts []market.Trade) {
-	e.shifted = append(e.shifted[:0], ts...)
-	for i := range e.shifted {
-		t := &e.shifted[i]
-		t.Time += int64(cycle) * cycleMillis
-		if t.LastSeq > 0 {
-			t.FirstSeq += int64(cycle) * cycleSeqs
-			t.LastSeq += int64(cycle) * cycleSeqs
+	if cycle > 0 {
+		for i := range ts {
+			t := &ts[i]
+			t.Time += int64(cycle) * cycleMillis
+			if t.LastSeq > 0 {
+				t.FirstSeq += int64(cycle) * cycleSeqs
+				t.LastSeq += int64(cycle) * cycleSeqs
+			}
 		}
 	}
-	for run := range market.Runs(e.shifted) {
+	for run := range market.Runs(ts) {
 		e.Versions += len(e.of(run[0].Market).Trades(run))
 	}
 }
