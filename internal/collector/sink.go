@@ -52,8 +52,10 @@ func newVenueSink(v Venue, w *Writer, log *slog.Logger, met *metrics.Metrics) *v
 var errUnconfigured = errors.New("market is not configured")
 
 func (s *venueSink) Trades(ts []market.Trade) {
-	for run := range market.Runs(ts) {
-		s.apply(run)
+	for len(ts) > 0 {
+		n := market.RunLen(ts)
+		s.apply(ts[:n])
+		ts = ts[n:]
 	}
 }
 

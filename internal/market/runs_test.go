@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestRuns(t *testing.T) {
+func TestRunLen(t *testing.T) {
 	t.Parallel()
 	a, b := Market{Venue: "bitmex", Symbol: "XBTUSD"}, Market{Venue: "bitmex", Symbol: "ETHUSD"}
 	other := Market{Venue: "okx", Symbol: "XBTUSD"}
@@ -25,25 +25,21 @@ func TestRuns(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ts := make([]Trade, len(c.ts))
 			for i, m := range c.ts {
-				ts[i] = Trade{Market: m, Time: int64(i)}
+				ts[i] = Trade{Market: m}
 			}
-			var lens []int
-			next := 0
-			for run := range Runs(ts) {
-				for _, tr := range run {
-					if tr.Market != run[0].Market || tr.Time != int64(next) {
-						t.Fatalf("run %v holds trade %d of %s", lens, tr.Time, tr.Market)
+			lens := []int{}
+			for rest := ts; len(rest) > 0; {
+				n := RunLen(rest)
+				for _, tr := range rest[:n] {
+					if tr.Market != rest[0].Market {
+						t.Fatalf("run %d holds %s and %s", len(lens), rest[0].Market, tr.Market)
 					}
-					next++
 				}
-				lens = append(lens, len(run))
+				lens, rest = append(lens, n), rest[n:]
 			}
-			if fmt.Sprint(lens) != c.want || next != len(ts) {
-				t.Fatalf("runs %v covering %d trades, want %s covering %d", lens, next, c.want, len(ts))
+			if fmt.Sprint(lens) != c.want || RunLen(nil) != 0 {
+				t.Fatalf("runs %v, want %s", lens, c.want)
 			}
 		})
-	}
-	for range Runs([]Trade{{Market: a}, {Market: b}}) {
-		break // stopping early must not panic
 	}
 }

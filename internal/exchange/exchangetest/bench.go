@@ -156,8 +156,10 @@ func (e *Engines) Trades(cycle int, ts []market.Trade) {
 			}
 		}
 	}
-	for run := range market.Runs(ts) {
-		e.Versions += len(e.of(run[0].Market).Trades(run))
+	for len(ts) > 0 {
+		n := market.RunLen(ts)
+		e.Versions += len(e.of(ts[0].Market).Trades(ts[:n]))
+		ts = ts[n:]
 	}
 }
 
