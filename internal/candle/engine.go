@@ -24,7 +24,7 @@ const keepClosed = 16
 type Engine struct {
 	market  market.Market
 	cur     *market.Candle            // the forming 1m candle (points at forming[0]), or nil
-	forming [1]market.Candle          // where cur points: a new minute does not allocate, and Trade returns it as is
+	forming [1]market.Candle          // where cur points: a new minute does not allocate, and Trades returns it as is
 	lastSeq int64                     // last venue trade id included in cur
 	now     int64                     // latest exchange time seen
 	closed  [keepClosed]market.Candle // trade-built minutes awaiting the venue's final, by minute

@@ -23,7 +23,7 @@ func (f scriptFeed) Run(ctx context.Context, ms []market.Market, sink upstream.S
 	trade := func(minute int) {
 		seq++
 		p := market.MustDecimal("100")
-		sink.Trades([]market.Trade{market.Trade{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
+		sink.Trades([]market.Trade{{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
 	}
 	final := func(minute int) {
 		c := market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: market.MustDecimal("100"),
@@ -97,7 +97,7 @@ func (f tradeReconnectFeed) Run(ctx context.Context, ms []market.Market, sink up
 	seq := int64(0)
 	trade := func(minute int) {
 		seq++
-		sink.Trades([]market.Trade{market.Trade{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
+		sink.Trades([]market.Trade{{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
 	}
 	final := func(minute int) {
 		sink.Bin(market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: p, High: p, Low: p,
@@ -153,7 +153,7 @@ func (f joinFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sin
 		if minute > 1 { // the minute before is whole: its final
 			sink.Bin(market.Flat(f.m, at-60_000, p, market.SourceTrades))
 		}
-		sink.Trades([]market.Trade{market.Trade{Market: f.m, Time: at + 30_000, Price: p, Size: p, Quote: p, FirstSeq: int64(minute + 1), LastSeq: int64(minute + 1)}})
+		sink.Trades([]market.Trade{{Market: f.m, Time: at + 30_000, Price: p, Size: p, Quote: p, FirstSeq: int64(minute + 1), LastSeq: int64(minute + 1)}})
 		time.Sleep(20 * time.Millisecond)
 	}
 	<-ctx.Done()

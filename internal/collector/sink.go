@@ -22,7 +22,7 @@ type marketState struct {
 	down    bool   // the connection with its bins ended; Live not yet seen
 	started bool   // Live was seen once: the next repair is a reconnect's
 	reason  string // why the next repair runs
-	pending int64  // minute of the first event after a (re)subscribe; 0: none
+	pending int64  // newest minute of the first event (a run of trades) after a (re)subscribe; 0: none
 	lastDue int64  // newest minute already checked for an overdue final
 	stats   candle.Stats
 }
@@ -88,7 +88,7 @@ type Trades interface {
 func (s *venueSink) Bin(c market.Candle) {
 	ms := s.mkts[c.Market]
 	if ms == nil {
-		s.Skip(s.v.Name, "unconfigured-market", errUnconfigured)
+		s.Skip(s.v.Name, "unconfigured-market", fmt.Errorf("a bin of %s: %w", c.Market, errUnconfigured))
 		return
 	}
 	ms.mu.Lock()

@@ -25,7 +25,7 @@ func TestFirstMinuteCoversWhatWasStored(t *testing.T) {
 	p := market.MustDecimal("100")
 	s.Bin(market.Candle{Market: m, Interval: market.I1m, OpenTime: 11 * minute, Open: p, High: p, Low: p, Close: p,
 		State: market.Provisional, Source: market.SourceKline})
-	s.Trades([]market.Trade{market.Trade{Market: m, Time: 10*minute + 59_000, Price: p, Size: market.MustDecimal("1")}})
+	s.Trades([]market.Trade{{Market: m, Time: 10*minute + 59_000, Price: p, Size: market.MustDecimal("1")}})
 	if first := s.mkts[m].first; first != 10*minute {
 		t.Fatalf("first minute %d, want %d: the minute the trades stored", first, 10*minute)
 	}

@@ -144,7 +144,8 @@ func (e *Engines) Trade(cycle int, t market.Trade) {
 
 // Trades applies a frame's trades of pass cycle, each run of one market
 // at once, as the collector's sink does. It moves them to their pass in
-// place: they are the decoder's, overwritten by its next call.
+// place, which a sink may not do: they are the decoder's, and every pass
+// decodes its frames again.
 func (e *Engines) Trades(cycle int, ts []market.Trade) {
 	if cycle > 0 {
 		for i := range ts {

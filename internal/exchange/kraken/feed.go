@@ -122,7 +122,7 @@ func (s *session) handle(data []byte) {
 		}
 	case KindTrades:
 		for i, t := range e.Trades {
-			s.sink.Trades(e.Trades[i : i+1]) // the quiet minutes a trade closes come after it
+			s.sink.Trades(e.Trades[i : i+1 : i+1]) // the quiet minutes a trade closes come after it
 			for _, c := range s.quiet.apply(t) {
 				s.sink.Bin(c)
 			}
