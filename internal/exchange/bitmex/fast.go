@@ -1,6 +1,8 @@
 package bitmex
 
 import (
+	"bytes"
+
 	"github.com/candlewire/candlewire/internal/jsonscan"
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -19,28 +21,24 @@ func (d *Decoder) fast(data []byte) (Event, bool) {
 	if d.syms.Venue == "" {
 		d.syms = market.Interner{Venue: Venue, Upper: false}
 	}
-	var it jsonscan.Iter
-	ev := Event{Kind: KindTable, Action: "insert"}
 	switch {
-	case len(data) > len(tradeHead) && string(data[:len(tradeHead)]) == tradeHead:
-		it, ev.Table = jsonscan.After(data, len(tradeHead)), "trade"
-	case len(data) > len(binHead) && string(data[:len(binHead)]) == binHead:
-		it, ev.Table = jsonscan.After(data, len(binHead)), "tradeBin1m"
-	default:
-		return Event{}, false
+	case bytes.HasPrefix(data, []byte(tradeHead)):
+		it, rows, ok := insertRows(data, len(tradeHead))
+		ok = ok && d.fastTrades(&rows) && it.Last(&rows)
+		return Event{Kind: KindTable, Table: "trade", Action: "insert", Trades: d.trades}, ok
+	case bytes.HasPrefix(data, []byte(binHead)):
+		it, rows, ok := insertRows(data, len(binHead))
+		ok = ok && d.fastBins(&rows) && it.Last(&rows)
+		return Event{Kind: KindTable, Table: "tradeBin1m", Action: "insert", Bins: d.bins}, ok
 	}
-	rows, ok := it.Elements()
-	if !ok {
-		return Event{}, false
-	}
-	if ev.Table == "trade" {
-		ok = d.fastTrades(&rows)
-		ev.Trades = d.trades
-	} else {
-		ok = d.fastBins(&rows)
-		ev.Bins = d.bins
-	}
-	return ev, ok && it.Last(&rows)
+	return Event{}, false
+}
+
+// insertRows starts the walk of an insert's rows after its head, n bytes.
+func insertRows(data []byte, n int) (it, rows jsonscan.Iter, ok bool) {
+	it = jsonscan.After(data, n)
+	rows, ok = it.Elements()
+	return it, rows, ok
 }
 
 // fastTrades reads trade rows into d.trades, each in place; ok is false
