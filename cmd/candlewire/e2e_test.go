@@ -286,7 +286,8 @@ func inject(t *testing.T, s *sim.Server, p *proc, group []injection) {
 
 // runArgs are the `candlewire run` arguments: the markets, the simulator's
 // URLs through --ws-url/--rest-url, and a config file that makes a silent
-// connection count as half-open after 1 s (3 simulated minutes) and keeps
+// connection count as half-open after 1 s (3 simulated minutes; 1.5 s for
+// Kraken, whose heartbeat comes after 1 s of quiet) and keeps
 // reconnect waits short in real time (at 180x, a 60 s backoff would be
 // three simulated hours).
 func runArgs(t *testing.T, dir, db, base string, venues []exchange.Driver) []string {
@@ -297,7 +298,11 @@ func runArgs(t *testing.T, dir, db, base string, venues []exchange.Driver) []str
 	var urls []string
 	for _, d := range venues {
 		v := d.Name
-		text += fmt.Sprintf("  %s: {silence_timeout: 1s, backoff_max: 300ms, connect_budget: %d}\n", v, e2eBudget)
+		// A venue's own heartbeat (Kraken's, once a real second) must
+		// come well within the timeout, or a quiet stretch of the market
+		// is taken for a dead connection.
+		silence := max(time.Second, d.Sim.Heartbeat*3/2)
+		text += fmt.Sprintf("  %s: {silence_timeout: %s, backoff_max: 300ms, connect_budget: %d}\n", v, silence, e2eBudget)
 		names = append(names, d.Demo().String())
 		urls = append(urls, "--ws-url", v+"="+ws+"/"+v+d.Sim.WSPath, "--rest-url", v+"="+base+"/"+v)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -102,11 +103,28 @@ func (c *bitmexClient) stop() (bins, trades []bitmexRow, early error) {
 	return c.bins, c.trades, early
 }
 
+// waitBin waits until the client has the bin of the minute opening at
+// open, has stopped, or within has passed: the gateway writes to it
+// beside its other clients, so it may be a moment behind them.
+func (c *bitmexClient) waitBin(open int64, within time.Duration) {
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		c.mu.Lock()
+		has := c.err != nil || slices.ContainsFunc(c.bins, func(b bitmexRow) bool {
+			return b.Timestamp.UnixMilli()-time.Minute.Milliseconds() >= open
+		})
+		c.mu.Unlock()
+		if has {
+			return
+		}
+	}
+}
+
 // check: the client got every stored minute of [begin, end) once, in order,
 // with the stored high, low, close and trade count; and live trades in
 // most minutes, each priced within its stored minute.
 func (c *bitmexClient) check(t *testing.T, stored []market.Candle, begin, end int64) {
 	t.Helper()
+	c.waitBin(end-time.Minute.Milliseconds(), 30*time.Second)
 	bins, trades, early := c.stop()
 	if early != nil {
 		t.Errorf("the /realtime client stopped early: %v", early)

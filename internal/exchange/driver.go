@@ -79,6 +79,10 @@ type Sim struct {
 	// Convention is how the venue builds bins from trades, for the
 	// independent check of stored candles against the trade log.
 	Convention oracle.Convention
+	// Heartbeat is how long, in real time, the front-end stays quiet
+	// before it sends a keep-alive of its own (Kraken's heartbeat); 0
+	// when it keeps none. A silence timeout must outlast it.
+	Heartbeat time.Duration
 }
 
 // Endpoint is ep with the venue's own URLs where ep sets none.

@@ -43,5 +43,6 @@ var Driver = exchange.Driver{
 		Symbol:      "BTC-USD",
 		BenchSymbol: func(i int) string { return fmt.Sprintf("C%d-USD", i) },
 		Convention:  oracle.Convention{VWAPPlaces: 5},
+		Heartbeat:   krakensim.Heartbeat,
 	},
 }

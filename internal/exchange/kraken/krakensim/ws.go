@@ -15,10 +15,13 @@ import (
 	"github.com/candlewire/candlewire/internal/sim"
 )
 
+// Heartbeat is how long a connection stays quiet before it gets a
+// heartbeat: a transport rule, in real time.
+const Heartbeat = time.Second
+
 const (
-	tickReal      = 20 * time.Millisecond
-	heartbeatReal = time.Second // when nothing else was sent; a transport rule, real time
-	snapshotRows  = 10          // windows with trades in an ohlc snapshot
+	tickReal     = 20 * time.Millisecond
+	snapshotRows = 10 // windows with trades in an ohlc snapshot
 )
 
 // symState is one subscribed pair's position on one connection.
@@ -137,13 +140,13 @@ var oversized = `{"channel":"trade","pad":"` + strings.Repeat("x", 2<<20) + `"}`
 
 // Frames builds the frames due at simulated time now: each pair's new
 // trades and the ohlc rows of the windows they changed, oldest window
-// first; a heartbeat when nothing was sent for heartbeatReal.
+// first; a heartbeat when nothing was sent for Heartbeat.
 func (c *wsConn) Frames(now int64, quiet time.Duration) ([]string, string) {
 	var out []string
 	for _, pair := range slices.Sorted(maps.Keys(c.syms)) {
 		out = append(out, c.pairFrames(c.syms[pair], now)...)
 	}
-	if len(out) == 0 && quiet >= heartbeatReal {
+	if len(out) == 0 && quiet >= Heartbeat {
 		out = []string{`{"channel":"heartbeat"}`}
 	}
 	return out, ""
