@@ -142,13 +142,21 @@ func (w *Writer) Flush(ctx context.Context) error {
 	return nil
 }
 
+// requeue queues a failed batch again. A version Put while it was being
+// written is newer and stays, as Put would have kept it after the batch's,
+// unless the store would refuse it after the batch's (a final is not
+// given up for a trade-built version, nor a forming bin for one built
+// from less of it).
 func (w *Writer) requeue(batch []market.Candle) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, c := range batch {
-		if _, newer := w.pending[c.Key()]; !newer {
-			w.pending[c.Key()] = c
+		if newer, ok := w.pending[c.Key()]; ok {
+			if _, o := market.Merge(&c, newer); o != market.Stale {
+				continue
+			}
 		}
+		w.pending[c.Key()] = c
 	}
 	w.met.QueueDepth.Set(float64(len(w.pending)))
 }

@@ -15,13 +15,18 @@ import (
 	"github.com/candlewire/candlewire/internal/upstream"
 )
 
-// flakyStore fails writes while broken is set.
+// flakyStore fails writes while broken is set; during, when set, runs
+// inside a write, as a Put that comes while the write waits.
 type flakyStore struct {
 	*store.Memory
 	broken bool
+	during func()
 }
 
 func (f *flakyStore) Write(ctx context.Context, cs []market.Candle, d store.Derive) (store.Result, store.Result, error) {
+	if f.during != nil {
+		f.during()
+	}
 	if f.broken {
 		return store.Result{}, store.Result{}, errors.New("disk on fire")
 	}
@@ -51,31 +56,47 @@ func TestWriterConflatesAndKeepsBatchesOnFailure(t *testing.T) {
 	}
 }
 
-// TestWriterQueueMergesAsTheStore: a forming 1m version built from less of
-// its bin than the queued one (as a venue's forming kline runs ahead of its
-// trades) does not replace it in the queue, as the store would refuse it
-// after the queued one: what is stored does not depend on where the
-// flushes fall.
+// TestWriterQueueMergesAsTheStore: a version the store would refuse after
+// the queued one (a forming 1m version built from less of its bin, as a
+// venue's forming kline runs ahead of its trades; a trade-built version
+// after the venue's final, as from a feed started again on the market)
+// does not replace it in the queue, also when it comes while a write of
+// the queued one fails: what is stored does not depend on where the
+// flushes fall, nor on a failed write between.
 func TestWriterQueueMergesAsTheStore(t *testing.T) {
 	ahead, behind := bin(0, "1", market.Provisional), bin(0, "2", market.Provisional)
 	ahead.Volume, ahead.Trades = market.MustDecimal("9835"), 34
 	behind.Volume, behind.Trades = market.MustDecimal("9816"), 37
-	for _, flushBetween := range []bool{false, true} {
-		st := store.NewMemory(nil)
-		w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
-		w.Put(ahead)
-		if flushBetween {
+	final, partial := bin(0, "3", market.Reconciled), bin(0, "4", market.Provisional)
+	final.Volume, partial.Volume = market.MustDecimal("9944"), market.MustDecimal("9849")
+	for _, pair := range [][2]market.Candle{{ahead, behind}, {final, partial}} {
+		for _, between := range []string{"nothing", "a flush", "a failed flush"} {
+			st := &flakyStore{Memory: store.NewMemory(nil)}
+			w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
+			w.Put(pair[0])
+			switch between {
+			case "a flush":
+				if err := w.Flush(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			case "a failed flush":
+				st.broken, st.during = true, func() { w.Put(pair[1]) }
+				if err := w.Flush(context.Background()); err == nil {
+					t.Fatal("flush into a broken store succeeded")
+				}
+				st.broken, st.during = false, nil
+			}
+			if between != "a failed flush" {
+				w.Put(pair[1])
+			}
 			if err := w.Flush(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-		}
-		w.Put(behind)
-		if err := w.Flush(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		got, _ := st.Candles(context.Background(), market.Default, market.I1m, 0, 1e12)
-		if len(got) != 1 || !got[0].Volume.Equal(ahead.Volume) {
-			t.Fatalf("flush between %v: stored %+v; want the version with more of its bin", flushBetween, got)
+			got, _ := st.Candles(context.Background(), market.Default, market.I1m, 0, 1e12)
+			if len(got) != 1 || !got[0].Volume.Equal(pair[0].Volume) || got[0].State != pair[0].State {
+				t.Fatalf("%s %s, then %s %s with %s between: stored %+v; want the first", pair[0].State, pair[0].Volume,
+					pair[1].State, pair[1].Volume, between, got)
+			}
 		}
 	}
 }
