@@ -98,7 +98,11 @@ func TestFeedBuildsExactFinals(t *testing.T) {
 	}
 	begin := market.I1m.Truncate(s.Clock.Now()) + 60_000
 	end := begin + 4*60_000
-	waitSim(s, begin+2*60_000)
+	// The match lost is the next one the simulator sends on any
+	// connection: mid-minute, so that one a connection's tick sends late
+	// (at 120x a 20 ms tick is 2.4 simulated seconds, more when the
+	// machine is loaded) is of the third minute, not the second's last.
+	waitSim(s, begin+2*60_000+30_000)
 	s.Faults.Inject(Venue, sim.FaultSkipFinal, 0) //nolint:errcheck // a known kind
 	waitSim(s, end+30_000)                        // the last minute's finals are made
 	cancel()
