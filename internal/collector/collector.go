@@ -183,20 +183,41 @@ func (c *Collector) follow(ctx context.Context, v Venue) {
 			}
 			vv := v
 			vv.Markets = collect
-			rep, err := newRepairer(vctx, c, vv)
-			if err != nil {
-				c.log.Warn("cannot start collecting; retrying on the next assignment", "venue", v.Name, "err", err)
-				<-vctx.Done()
-				return
+			if rep := c.startRepairer(vctx, vv); rep != nil {
+				rep.owns = append([]market.Market{}, own...) // not nil: it repairs only these
+				c.collect(vctx, vv, rep)
 			}
-			rep.owns = append([]market.Market{}, own...) // not nil: it repairs only these
-			c.collect(vctx, vv, rep)
 		}()
 		c.awaitChange(ctx, changed, v.Name, collect, own)
 		stop()
 		<-done
 	}
 }
+
+// startRepairer builds v's repairer, which reads where each market's
+// history stands in the store, trying again with backoff while the store
+// fails (an assignment may change while the database restarts); nil when
+// ctx ends first.
+func (c *Collector) startRepairer(ctx context.Context, v Venue) *repairer {
+	for attempt := 0; ; attempt++ {
+		rep, err := newRepairer(ctx, c, v)
+		if err == nil {
+			return rep
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := startBackoff.Delay(attempt)
+		c.log.Warn("cannot start collecting; retrying", "venue", v.Name, "in", wait.Round(time.Millisecond), "err", err)
+		if upstream.Sleep(ctx, wait) != nil {
+			return nil
+		}
+	}
+}
+
+// startBackoff spaces a collector's attempts to start a venue while the
+// store fails.
+var startBackoff = upstream.Backoff{Base: 250 * time.Millisecond, Max: 5 * time.Second}
 
 // awaitChange waits until ctx ends or the assignment of v's markets to
 // this collector is other than collect and own.
