@@ -163,7 +163,8 @@ func (c *Collector) collect(ctx context.Context, v Venue, rep *repairer) {
 // follow collects the markets of v the assignment gives this collector,
 // starting the venue's feed again on those of each new assignment (the
 // pair's other collector keeps the markets that stay stored meanwhile,
-// and gap repair fills any seam), until ctx ends.
+// and gap repair fills any seam), until ctx ends. A change of which of
+// them it owns alone moves the duty to repair in place: the feed goes on.
 func (c *Collector) follow(ctx context.Context, v Venue) {
 	var was []market.Market
 	for ctx.Err() == nil {
@@ -173,6 +174,8 @@ func (c *Collector) follow(ctx context.Context, v Venue) {
 			c.log.Info("assigned markets", "venue", v.Name, "collect", len(collect), "own", len(own))
 		}
 		was = collect
+		owns := &owned{}
+		owns.set(own)
 		vctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
@@ -184,11 +187,16 @@ func (c *Collector) follow(ctx context.Context, v Venue) {
 			vv := v
 			vv.Markets = collect
 			if rep := c.startRepairer(vctx, vv); rep != nil {
-				rep.owns = append([]market.Market{}, own...) // not nil: it repairs only these
+				rep.owns = owns
 				c.collect(vctx, vv, rep)
 			}
 		}()
-		c.awaitChange(ctx, changed, v.Name, collect, own)
+		for moved := false; !moved; {
+			if changed, own, moved = c.awaitChange(ctx, changed, v.Name, collect, own); !moved {
+				owns.set(own)
+				c.log.Info("owned markets changed", "venue", v.Name, "collect", len(collect), "own", len(own))
+			}
+		}
 		stop()
 		<-done
 	}
@@ -220,17 +228,42 @@ func (c *Collector) startRepairer(ctx context.Context, v Venue) *repairer {
 var startBackoff = upstream.Backoff{Base: 250 * time.Millisecond, Max: 5 * time.Second}
 
 // awaitChange waits until ctx ends or the assignment of v's markets to
-// this collector is other than collect and own.
-func (c *Collector) awaitChange(ctx context.Context, changed <-chan struct{}, venue string, collect, own []market.Market) {
+// this collector is other than collect and own. It returns the channel to
+// wait on next, the markets owned now, and whether the markets to collect
+// changed (or ctx ended): otherwise only which of them it owns did.
+func (c *Collector) awaitChange(ctx context.Context, changed <-chan struct{}, venue string, collect, own []market.Market) (<-chan struct{}, []market.Market, bool) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return changed, own, true
 		case <-changed:
 		}
 		changed = c.cfg.Assign.Changed()
-		if nc, no := c.cfg.Assign.Markets(venue); !slices.Equal(nc, collect) || !slices.Equal(no, own) {
-			return
+		nc, no := c.cfg.Assign.Markets(venue)
+		if !slices.Equal(nc, collect) {
+			return changed, no, true
+		}
+		if !slices.Equal(no, own) {
+			return changed, no, false
 		}
 	}
+}
+
+// owned is which of its markets a repairer repairs over REST (a
+// cluster's owner), changed in place while it runs.
+type owned struct {
+	mu sync.Mutex
+	ms []market.Market
+}
+
+func (o *owned) set(ms []market.Market) {
+	o.mu.Lock()
+	o.ms = slices.Clone(ms)
+	o.mu.Unlock()
+}
+
+func (o *owned) has(m market.Market) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Contains(o.ms, m)
 }

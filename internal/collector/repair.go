@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -35,7 +34,7 @@ type repairer struct {
 	mark map[market.Market]int64 // 0: not known yet, start at the first minute seen
 	// owns, when not nil, are the markets it repairs over REST (a
 	// cluster's owner); the others' repairs are their owners'.
-	owns []market.Market
+	owns *owned
 }
 
 func newRepairer(ctx context.Context, c *Collector, v Venue) (*repairer, error) {
@@ -160,7 +159,7 @@ func absent(gaps []store.Gap) func(t int64) bool {
 }
 
 func (r *repairer) repair(ctx context.Context, req repairReq) error {
-	if r.owns != nil && !slices.Contains(r.owns, req.m) {
+	if r.owns != nil && !r.owns.has(req.m) {
 		return nil // its owner's to repair
 	}
 	if err := r.c.writer.Flush(ctx); err != nil {
