@@ -298,9 +298,12 @@ func runArgs(t *testing.T, dir, db, base string, venues []exchange.Driver) []str
 	var urls []string
 	for _, d := range venues {
 		v := d.Name
-		// A venue's own heartbeat (Kraken's, once a real second) must
-		// come well within the timeout, or a quiet stretch of the market
-		// is taken for a dead connection.
+		// A venue's own heartbeat (Kraken's, after a real second of
+		// quiet) must come well within the timeout, or a quiet stretch of
+		// the market is taken for a dead connection. The silence fault
+		// (6 simulated minutes, 2 s) may then end before Kraken's 1.5 s
+		// are noticed; its ohlc snapshot refills the outage either way,
+		// and checkLedger asks Kraken for no gap there.
 		silence := max(time.Second, d.Sim.Heartbeat*3/2)
 		text += fmt.Sprintf("  %s: {silence_timeout: %s, backoff_max: 300ms, connect_budget: %d}\n", v, silence, e2eBudget)
 		names = append(names, d.Demo().String())

@@ -26,11 +26,9 @@ func (fixedAssign) Changed() <-chan struct{}                        { return mak
 type downStore struct {
 	*store.Memory
 	failing atomic.Int32
-	reads   atomic.Int32
 }
 
 func (s *downStore) Page(ctx context.Context, m market.Market, iv market.Interval, from, to int64, limit int) ([]market.Candle, error) {
-	s.reads.Add(1)
 	if s.failing.Add(-1) >= 0 {
 		return nil, errors.New("the database system is starting up")
 	}
@@ -52,20 +50,25 @@ func TestAssignedVenueStartsOnceTheStoreIsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := c.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := st.Candles(context.Background(), m, market.I1m, base, base+14*60_000)
-	if len(got) != 14 || st.reads.Load() < 3 {
-		t.Fatalf("%d minutes stored after %d reads of where the market stood; want 14, after the 2 that failed", len(got), st.reads.Load())
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }() //nolint:errcheck // ends with ctx
+	defer func() { cancel(); <-done }()
+	waitFor(t, "14 minutes stored final", func() bool {
+		return finals(st, m, base, base+14*60_000) == 14
+	})
+}
+
+// finals counts m's reconciled 1m candles in [from, to).
+func finals(st store.Store, m market.Market, from, to int64) int {
+	got, _ := st.Candles(context.Background(), m, market.I1m, from, to)
+	n := 0
 	for _, c := range got {
-		if c.State != market.Reconciled {
-			t.Errorf("minute %d is %s", c.OpenTime, c.State)
+		if c.State == market.Reconciled {
+			n++
 		}
 	}
+	return n
 }
 
 // switchAssign is an assignment the test changes.
@@ -96,7 +99,8 @@ func (a *switchAssign) setOwn(own []market.Market) {
 }
 
 // ownFeed plays scriptFeed's minutes 0-13 (its bins down over minutes
-// 5-9), then, once more is closed, minutes 14-16; it counts its runs.
+// 5-9), then, once more is closed, a minute with its final every 10 ms
+// until it is stopped; it counts its runs.
 type ownFeed struct {
 	m    market.Market
 	more chan struct{}
@@ -114,7 +118,6 @@ func (f *ownFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sin
 			sink.Bin(market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: p, High: p, Low: p,
 				Close: p, Volume: p, Quote: p, State: market.Reconciled, Source: market.SourceKline})
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	sink.Live(ms)
 	for m := range 14 {
@@ -131,16 +134,16 @@ func (f *ownFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sin
 	case <-ctx.Done():
 		return nil
 	}
-	for m := 14; m < 17; m++ {
+	for m := 14; upstream.Sleep(ctx, 10*time.Millisecond) == nil; m++ {
 		play(m, true)
 	}
-	<-ctx.Done()
 	return nil
 }
 
 // TestOwnershipMovesInPlace: a standby that becomes a market's owner
 // keeps its feed (started once) and repairs, over REST, the minutes its
-// connection missed while it only stood by.
+// connection missed while it only stood by, and a gap the last owner
+// found before this collector's first minute.
 func TestOwnershipMovesInPlace(t *testing.T) {
 	m := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
 	st := store.NewMemory(nil)
@@ -156,22 +159,21 @@ func TestOwnershipMovesInPlace(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }() //nolint:errcheck // ends with ctx
 	defer func() { cancel(); <-done }()
-	states := func() map[market.State]int {
-		got, _ := st.Candles(context.Background(), m, market.I1m, base, base+17*60_000)
-		n := map[market.State]int{}
-		for _, c := range got {
-			n[c.State]++
-		}
-		return n
-	}
-	waitFor(t, "minutes 0-4 and 10-13 final", func() bool { return states()[market.Reconciled] == 9 })
+	waitFor(t, "minute 13's final", func() bool { return finals(st, m, base+13*60_000, base+14*60_000) == 1 })
 	time.Sleep(100 * time.Millisecond) // a repair the standby must not make
-	if n := states(); n[market.Reconciled] != 9 {
-		t.Fatalf("a standby repaired: %v", n)
+	if n := finals(st, m, base, base+14*60_000); n != 9 {
+		t.Fatalf("%d of minutes 0-13 final while standing by; want the 9 with the venue's finals", n)
+	}
+	// The owner, before it died, had found minutes it did not live to repair.
+	if _, err := st.AddGap(ctx, store.Gap{Market: m, From: base - 5*60_000, To: base - 3*60_000, Reason: "reconnect",
+		Status: store.GapFound, Found: base}); err != nil {
+		t.Fatal(err)
 	}
 	a.setOwn([]market.Market{m})
 	close(feed.more)
-	waitFor(t, "every minute final once owned", func() bool { return states()[market.Reconciled] == 17 })
+	waitFor(t, "minutes 5-9, and those the last owner left, repaired once owned", func() bool {
+		return finals(st, m, base-5*60_000, base+14*60_000) == 19 // and the 3 minutes between, before the first stored
+	})
 	if n := feed.runs.Load(); n != 1 {
 		t.Errorf("the feed ran %d times; a change of ownership alone must not start it again", n)
 	}
@@ -183,6 +185,40 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not within 10 s: %s", what)
+		}
+	}
+}
+
+// TestOwnedPromotes: a market that comes to be owned in place is promoted
+// until its first repair; one owned from the start, or owned again before
+// that repair, keeps what it had.
+func TestOwnedPromotes(t *testing.T) {
+	a, b, c := market.Market{Venue: "v", Symbol: "A"}, market.Market{Venue: "v", Symbol: "B"}, market.Market{Venue: "v", Symbol: "C"}
+	o := newOwned([]market.Market{a})
+	type want struct{ own, promoted bool }
+	steps := []struct {
+		name    string
+		do      func() bool // reports whether the owned set changed
+		changed bool
+		want    map[market.Market]want
+	}{
+		{"from the start", func() bool { return false }, false, map[market.Market]want{a: {true, false}, b: {}}},
+		{"b comes", func() bool { return o.set([]market.Market{a, b}) }, true, map[market.Market]want{a: {true, false}, b: {true, true}}},
+		{"the same again", func() bool { return o.set([]market.Market{a, b}) }, false, map[market.Market]want{b: {true, true}}},
+		{"c comes, b not yet repaired", func() bool { return o.set([]market.Market{a, b, c}) }, true,
+			map[market.Market]want{a: {true, false}, b: {true, true}, c: {true, true}}},
+		{"b repaired", func() bool { o.settle(b); return false }, false, map[market.Market]want{b: {true, false}, c: {true, true}}},
+		{"a and c go", func() bool { return o.set([]market.Market{b}) }, true, map[market.Market]want{a: {}, b: {true, false}, c: {}}},
+		{"c comes back", func() bool { return o.set([]market.Market{b, c}) }, true, map[market.Market]want{c: {true, true}}},
+	}
+	for _, s := range steps {
+		if got := s.do(); got != s.changed {
+			t.Errorf("%s: changed %v, want %v", s.name, got, s.changed)
+		}
+		for m, w := range s.want {
+			if own, promoted := o.has(m); own != w.own || promoted != w.promoted {
+				t.Errorf("%s: %s owned %v promoted %v, want %v %v", s.name, m, own, promoted, w.own, w.promoted)
+			}
 		}
 	}
 }

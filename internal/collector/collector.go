@@ -174,8 +174,7 @@ func (c *Collector) follow(ctx context.Context, v Venue) {
 			c.log.Info("assigned markets", "venue", v.Name, "collect", len(collect), "own", len(own))
 		}
 		was = collect
-		owns := &owned{}
-		owns.set(own)
+		owns := newOwned(own)
 		vctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
@@ -191,12 +190,7 @@ func (c *Collector) follow(ctx context.Context, v Venue) {
 				c.collect(vctx, vv, rep)
 			}
 		}()
-		for moved := false; !moved; {
-			if changed, own, moved = c.awaitChange(ctx, changed, v.Name, collect, own); !moved {
-				owns.set(own)
-				c.log.Info("owned markets changed", "venue", v.Name, "collect", len(collect), "own", len(own))
-			}
-		}
+		c.awaitChange(ctx, changed, v.Name, collect, owns)
 		stop()
 		<-done
 	}
@@ -227,43 +221,23 @@ func (c *Collector) startRepairer(ctx context.Context, v Venue) *repairer {
 // store fails.
 var startBackoff = upstream.Backoff{Base: 250 * time.Millisecond, Max: 5 * time.Second}
 
-// awaitChange waits until ctx ends or the assignment of v's markets to
-// this collector is other than collect and own. It returns the channel to
-// wait on next, the markets owned now, and whether the markets to collect
-// changed (or ctx ended): otherwise only which of them it owns did.
-func (c *Collector) awaitChange(ctx context.Context, changed <-chan struct{}, venue string, collect, own []market.Market) (<-chan struct{}, []market.Market, bool) {
+// awaitChange waits until ctx ends or the markets of venue to collect
+// are other than collect. A change of which of them this collector owns
+// alone is made in owns.
+func (c *Collector) awaitChange(ctx context.Context, changed <-chan struct{}, venue string, collect []market.Market, owns *owned) {
 	for {
 		select {
 		case <-ctx.Done():
-			return changed, own, true
+			return
 		case <-changed:
 		}
 		changed = c.cfg.Assign.Changed()
 		nc, no := c.cfg.Assign.Markets(venue)
 		if !slices.Equal(nc, collect) {
-			return changed, no, true
+			return
 		}
-		if !slices.Equal(no, own) {
-			return changed, no, false
+		if owns.set(no) {
+			c.log.Info("owned markets changed", "venue", venue, "collect", len(collect), "own", len(no))
 		}
 	}
-}
-
-// owned is which of its markets a repairer repairs over REST (a
-// cluster's owner), changed in place while it runs.
-type owned struct {
-	mu sync.Mutex
-	ms []market.Market
-}
-
-func (o *owned) set(ms []market.Market) {
-	o.mu.Lock()
-	o.ms = slices.Clone(ms)
-	o.mu.Unlock()
-}
-
-func (o *owned) has(m market.Market) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return slices.Contains(o.ms, m)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/candlewire/candlewire/internal/market"
@@ -52,6 +54,66 @@ func newRepairer(ctx context.Context, c *Collector, v Venue) (*repairer, error) 
 		c.met.GapsFound.WithLabelValues(m.String()).Add(float64(held))
 	}
 	return r, nil
+}
+
+// promote readies the repair of m, which this repairer only stood by for
+// until now: it reaches back to where m's history stands in the store now
+// (the first stored minute, or a gap its last owner left found), so it
+// covers whatever m missed meanwhile.
+func (r *repairer) promote(ctx context.Context, m market.Market) error {
+	mark, _, err := startMark(ctx, r.c.cfg.Store, m)
+	if err != nil {
+		return fmt.Errorf("read where %s stands: %w", m, err)
+	}
+	if mark != 0 && (r.mark[m] == 0 || mark < r.mark[m]) {
+		r.mark[m] = mark
+	}
+	return nil
+}
+
+// owned is which of its markets a repairer repairs over REST (a
+// cluster's owner), changed in place while it runs; a market it came to
+// own that way is promoted until its first repair.
+type owned struct {
+	mu       sync.Mutex
+	ms       []market.Market
+	promoted map[market.Market]bool
+}
+
+func newOwned(ms []market.Market) *owned {
+	return &owned{ms: slices.Clone(ms), promoted: map[market.Market]bool{}}
+}
+
+// set makes ms the markets owned and reports whether they changed.
+func (o *owned) set(ms []market.Market) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if slices.Equal(ms, o.ms) {
+		return false
+	}
+	promoted := map[market.Market]bool{} // those it owned already keep theirs; those it no longer owns lose it
+	for _, m := range ms {
+		if !slices.Contains(o.ms, m) || o.promoted[m] {
+			promoted[m] = true
+		}
+	}
+	o.ms, o.promoted = slices.Clone(ms), promoted
+	return true
+}
+
+// has reports whether m is owned, and whether it was promoted since its
+// last repair.
+func (o *owned) has(m market.Market) (own, promoted bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Contains(o.ms, m), o.promoted[m]
+}
+
+// settle records m's first repair since it was promoted.
+func (o *owned) settle(m market.Market) {
+	o.mu.Lock()
+	delete(o.promoted, m)
+	o.mu.Unlock()
 }
 
 // startMark is the first stored minute of m or the start of its earliest
@@ -159,8 +221,17 @@ func absent(gaps []store.Gap) func(t int64) bool {
 }
 
 func (r *repairer) repair(ctx context.Context, req repairReq) error {
-	if r.owns != nil && !r.owns.has(req.m) {
-		return nil // its owner's to repair
+	if r.owns != nil {
+		own, promoted := r.owns.has(req.m)
+		if !own {
+			return nil // its owner's to repair
+		}
+		if promoted {
+			if err := r.promote(ctx, req.m); err != nil {
+				return err
+			}
+			r.owns.settle(req.m)
+		}
 	}
 	if err := r.c.writer.Flush(ctx); err != nil {
 		return fmt.Errorf("flush before repair: %w", err)

@@ -61,41 +61,48 @@ func TestWriterConflatesAndKeepsBatchesOnFailure(t *testing.T) {
 // venue's forming kline runs ahead of its trades; a trade-built version
 // after the venue's final, as from a feed started again on the market)
 // does not replace it in the queue, also when it comes while a write of
-// the queued one fails: what is stored does not depend on where the
-// flushes fall, nor on a failed write between.
+// the queued one fails; one the store would take does: what is stored
+// does not depend on where the flushes fall, nor on a failed write between.
 func TestWriterQueueMergesAsTheStore(t *testing.T) {
 	ahead, behind := bin(0, "1", market.Provisional), bin(0, "2", market.Provisional)
 	ahead.Volume, ahead.Trades = market.MustDecimal("9835"), 34
 	behind.Volume, behind.Trades = market.MustDecimal("9816"), 37
 	final, partial := bin(0, "3", market.Reconciled), bin(0, "4", market.Provisional)
 	final.Volume, partial.Volume = market.MustDecimal("9944"), market.MustDecimal("9849")
-	for _, pair := range [][2]market.Candle{{ahead, behind}, {final, partial}} {
+	for _, tc := range []struct {
+		first, then, want market.Candle
+	}{
+		{ahead, behind, ahead},
+		{behind, ahead, ahead},
+		{final, partial, final},
+		{partial, final, final},
+	} {
 		for _, between := range []string{"nothing", "a flush", "a failed flush"} {
 			st := &flakyStore{Memory: store.NewMemory(nil)}
 			w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
-			w.Put(pair[0])
+			w.Put(tc.first)
 			switch between {
 			case "a flush":
 				if err := w.Flush(context.Background()); err != nil {
 					t.Fatal(err)
 				}
 			case "a failed flush":
-				st.broken, st.during = true, func() { w.Put(pair[1]) }
+				st.broken, st.during = true, func() { w.Put(tc.then) }
 				if err := w.Flush(context.Background()); err == nil {
 					t.Fatal("flush into a broken store succeeded")
 				}
 				st.broken, st.during = false, nil
 			}
 			if between != "a failed flush" {
-				w.Put(pair[1])
+				w.Put(tc.then)
 			}
 			if err := w.Flush(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := st.Candles(context.Background(), market.Default, market.I1m, 0, 1e12)
-			if len(got) != 1 || !got[0].Volume.Equal(pair[0].Volume) || got[0].State != pair[0].State {
-				t.Fatalf("%s %s, then %s %s with %s between: stored %+v; want the first", pair[0].State, pair[0].Volume,
-					pair[1].State, pair[1].Volume, between, got)
+			if len(got) != 1 || !got[0].Volume.Equal(tc.want.Volume) || got[0].State != tc.want.State {
+				t.Fatalf("%s %s, then %s %s with %s between: stored %+v; want the %s one", tc.first.State, tc.first.Volume,
+					tc.then.State, tc.then.Volume, between, got, tc.want.Volume)
 			}
 		}
 	}
