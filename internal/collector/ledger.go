@@ -56,14 +56,17 @@ func (r *repairer) fill(ctx context.Context, m market.Market, from, to int64, re
 			final = append(final, c)
 		}
 	}
+	var res store.Result
 	if len(final) > 0 {
-		if _, err := r.c.writer.WriteNow(ctx, final); err != nil {
+		if res, err = r.c.writer.WriteNow(ctx, final); err != nil {
 			return g, fmt.Errorf("store repaired candles: %w", err)
 		}
 	}
-	g.Filled, g.Detail = len(final), ""
+	g.Filled, g.Detail = len(final)-len(res.Invalid), "" // the venue's own invalid rows fill nothing
 	if ferr != nil {
 		g.Detail = ferr.Error()
+	} else if len(res.Invalid) > 0 {
+		g.Detail = fmt.Sprintf("%d of the venue's candles invalid: %v", len(res.Invalid), res.Invalid[0])
 	}
 	r.c.met.MinutesFilled.WithLabelValues(m.String()).Add(float64(g.Filled))
 	if ferr != nil && g.Filled < g.Minutes() && transient(ferr) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,6 +210,42 @@ func TestRetriedGapKeepsOneLedgerRow(t *testing.T) {
 	}
 	if found, resolved := counted(t, c.met); found != 1 || resolved != 1 {
 		t.Fatalf("gaps found %v, resolved %v; want 1 and 1", found, resolved)
+	}
+}
+
+// brokenREST answers every minute, the second with high below low.
+type brokenREST struct{}
+
+func (brokenREST) Candles(_ context.Context, m market.Market, from, to int64, _ func(int64)) ([]market.Candle, error) {
+	var out []market.Candle
+	for t := from; t < to; t += 60_000 {
+		c := bin(t, "1", market.Reconciled)
+		if t == from+60_000 {
+			c.High = market.MustDecimal("0.5")
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// TestRepairCountsWhatWasStored: a minute the venue answers with an
+// invalid candle is not counted filled: the gap is partial, says why, and
+// the minute is not stored.
+func TestRepairCountsWhatWasStored(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory(nil)
+	c := &Collector{cfg: Config{Store: st, MaxRepair: time.Hour}, log: discardLogger(), met: metrics.New(prometheus.NewRegistry())}
+	c.writer = NewWriter(st, nil, c.log, c.met, time.Hour)
+	r := &repairer{c: c, v: Venue{REST: brokenREST{}}, mark: map[market.Market]int64{}, log: discardLogger()}
+	if err := r.repair(ctx, repairReq{m: market.Default, reason: "reconnect", upTo: 4 * 60_000, first: 60_000}); err != nil {
+		t.Fatal(err)
+	}
+	gaps, _ := st.Gaps(ctx, market.Default, 0, 1<<62)
+	if len(gaps) != 1 || gaps[0].Status != store.GapPartial || gaps[0].Filled != 2 || !strings.Contains(gaps[0].Detail, "1 of the venue's candles invalid") {
+		t.Fatalf("gaps %+v; want one partial gap, 2 of its 3 minutes filled, saying why", gaps)
+	}
+	if got, _ := st.Candles(ctx, market.Default, market.I1m, 0, 1<<40); len(got) != 2 {
+		t.Fatalf("%d minutes stored, want the 2 valid ones", len(got))
 	}
 }
 
