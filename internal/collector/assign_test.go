@@ -44,19 +44,26 @@ func TestAssignedVenueStartsOnceTheStoreIsBack(t *testing.T) {
 	m := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
 	st := &downStore{Memory: store.NewMemory(nil)}
 	st.failing.Store(2)
-	c, err := New(Config{Store: st, FlushEvery: 10 * time.Millisecond, Assign: fixedAssign{[]market.Market{m}},
-		Logger: discardLogger(), Venues: []Venue{{Name: "okx", Feed: scriptFeed{m}, REST: restAll{}, Markets: []market.Market{m},
-			FinalGrace: time.Second, Bins: candle.Options{Unmergeable: true, NoCount: true}}}})
+	runAssigned(t, st, fixedAssign{[]market.Market{m}}, scriptFeed{m}, m)
+	waitFor(t, "14 minutes stored final", func() bool {
+		return finals(st, m, base, base+14*60_000) == 14
+	})
+}
+
+// runAssigned runs a collector of OKX-like market m (bins final, no trade
+// counts) on st with feed, as a assigns, until the test ends.
+func runAssigned(t *testing.T, st store.Store, a Assigner, feed Feed, m market.Market) {
+	t.Helper()
+	c, err := New(Config{Store: st, FlushEvery: 10 * time.Millisecond, Assign: a, Logger: discardLogger(),
+		Venues: []Venue{{Name: "okx", Feed: feed, REST: restAll{}, Markets: []market.Market{m}, FinalGrace: time.Second,
+			Bins: candle.Options{Unmergeable: true, NoCount: true}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }() //nolint:errcheck // ends with ctx
-	defer func() { cancel(); <-done }()
-	waitFor(t, "14 minutes stored final", func() bool {
-		return finals(st, m, base, base+14*60_000) == 14
-	})
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // finals counts m's reconciled 1m candles in [from, to).
@@ -149,23 +156,14 @@ func TestOwnershipMovesInPlace(t *testing.T) {
 	st := store.NewMemory(nil)
 	a := &switchAssign{collect: []market.Market{m}, changed: make(chan struct{})}
 	feed := &ownFeed{m: m, more: make(chan struct{})}
-	c, err := New(Config{Store: st, FlushEvery: 10 * time.Millisecond, Assign: a, Logger: discardLogger(),
-		Venues: []Venue{{Name: "okx", Feed: feed, REST: restAll{}, Markets: []market.Market{m}, FinalGrace: time.Second,
-			Bins: candle.Options{Unmergeable: true, NoCount: true}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); c.Run(ctx) }() //nolint:errcheck // ends with ctx
-	defer func() { cancel(); <-done }()
+	runAssigned(t, st, a, feed, m)
 	waitFor(t, "minute 13's final", func() bool { return finals(st, m, base+13*60_000, base+14*60_000) == 1 })
 	time.Sleep(100 * time.Millisecond) // a repair the standby must not make
 	if n := finals(st, m, base, base+14*60_000); n != 9 {
 		t.Fatalf("%d of minutes 0-13 final while standing by; want the 9 with the venue's finals", n)
 	}
 	// The owner, before it died, had found minutes it did not live to repair.
-	if _, err := st.AddGap(ctx, store.Gap{Market: m, From: base - 5*60_000, To: base - 3*60_000, Reason: "reconnect",
+	if _, err := st.AddGap(context.Background(), store.Gap{Market: m, From: base - 5*60_000, To: base - 3*60_000, Reason: "reconnect",
 		Status: store.GapFound, Found: base}); err != nil {
 		t.Fatal(err)
 	}
