@@ -116,33 +116,14 @@ type ownFeed struct {
 
 func (f *ownFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sink) error {
 	f.runs.Add(1)
-	p := market.MustDecimal("100")
-	seq := int64(0)
-	play := func(minute int, final bool) {
-		seq++
-		sink.Trades([]market.Trade{{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
-		if final {
-			sink.Bin(market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: p, High: p, Low: p,
-				Close: p, Volume: p, Quote: p, State: market.Reconciled, Source: market.SourceKline})
-		}
-	}
-	sink.Live(ms)
-	for m := range 14 {
-		if m == 5 {
-			sink.Down(ms)
-		}
-		if m == 10 {
-			sink.Live(ms)
-		}
-		play(m, m < 5 || m >= 10)
-	}
+	scriptFeed{f.m}.play(sink, ms)
 	select {
 	case <-f.more:
 	case <-ctx.Done():
 		return nil
 	}
 	for m := 14; upstream.Sleep(ctx, 10*time.Millisecond) == nil; m++ {
-		play(m, true)
+		playMinute(sink, f.m, m, true)
 	}
 	return nil
 }

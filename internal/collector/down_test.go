@@ -19,35 +19,37 @@ type scriptFeed struct{ m market.Market }
 const base = int64(1_700_000_040_000) // a minute boundary
 
 func (f scriptFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sink) error {
-	seq := int64(0)
-	trade := func(minute int) {
-		seq++
-		p := market.MustDecimal("100")
-		sink.Trades([]market.Trade{{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
-	}
-	final := func(minute int) {
-		c := market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: market.MustDecimal("100"),
-			High: market.MustDecimal("100"), Low: market.MustDecimal("100"), Close: market.MustDecimal("100"),
-			Volume: market.MustDecimal("100"), Quote: market.MustDecimal("100"), State: market.Reconciled, Source: market.SourceKline}
-		sink.Bin(c)
-	}
+	f.play(sink, ms)
+	<-ctx.Done()
+	return nil
+}
+
+// play sends minutes 0-13 of the script.
+func (f scriptFeed) play(sink upstream.Sink, ms []market.Market) {
 	sink.Live(ms)
 	for m := range 5 {
-		trade(m)
-		final(m)
+		playMinute(sink, f.m, m, true)
 	}
 	sink.Down(ms)
 	for m := 5; m < 10; m++ {
-		trade(m)
+		playMinute(sink, f.m, m, false)
 		time.Sleep(20 * time.Millisecond) // give an overdue repair every chance to start
 	}
 	sink.Live(ms)
 	for m := 10; m < 14; m++ {
-		trade(m)
-		final(m)
+		playMinute(sink, f.m, m, true)
 	}
-	<-ctx.Done()
-	return nil
+}
+
+// playMinute sends minute's one trade (id minute+1, at its middle) and,
+// when final, the venue's final of the minute; every value is 100.
+func playMinute(sink upstream.Sink, m market.Market, minute int, final bool) {
+	p, seq := market.MustDecimal("100"), int64(minute+1)
+	sink.Trades([]market.Trade{{Market: m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
+	if final {
+		sink.Bin(market.Candle{Market: m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: p, High: p, Low: p,
+			Close: p, Volume: p, Quote: p, State: market.Reconciled, Source: market.SourceKline})
+	}
 }
 
 // restAll answers every minute with a reconciled candle.
@@ -93,27 +95,14 @@ func TestDownHoldsRepairUntilReconnect(t *testing.T) {
 type tradeReconnectFeed struct{ m market.Market }
 
 func (f tradeReconnectFeed) Run(ctx context.Context, ms []market.Market, sink upstream.Sink) error {
-	p := market.MustDecimal("100")
-	seq := int64(0)
-	trade := func(minute int) {
-		seq++
-		sink.Trades([]market.Trade{{Market: f.m, Time: base + int64(minute)*60_000 + 30_000, Price: p, Size: p, Quote: p, FirstSeq: seq, LastSeq: seq}})
-	}
-	final := func(minute int) {
-		sink.Bin(market.Candle{Market: f.m, Interval: market.I1m, OpenTime: base + int64(minute)*60_000, Open: p, High: p, Low: p,
-			Close: p, Volume: p, Quote: p, State: market.Reconciled, Source: market.SourceKline})
-	}
 	sink.Live(ms)
 	for m := range 5 {
-		trade(m)
-		final(m)
+		playMinute(sink, f.m, m, true)
 	}
 	for m := 5; m < 10; m++ {
-		trade(m)
+		playMinute(sink, f.m, m, m != 6)
 		if m == 6 {
 			sink.Live(ms) // the trade connection is back; the bins never stopped
-		} else {
-			final(m)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
