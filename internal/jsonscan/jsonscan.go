@@ -127,67 +127,6 @@ func (it *Iter) atKey(key string) bool {
 	return true
 }
 
-// quoted is a key with its quotes, "key", as two little-endian words of
-// its first sixteen bytes and their masks, for atQuoted.
-type quoted struct {
-	w, mask [2]uint64
-	text    string // "key"
-}
-
-func quote(key string) quoted { return words(`"` + key + `"`) }
-
-// words prepares text for a compare of its first sixteen bytes as two
-// words.
-func words(text string) quoted {
-	q := quoted{text: text}
-	for i := 0; i < len(q.text) && i < 16; i++ {
-		q.w[i/8] |= uint64(q.text[i]) << (8 * (i % 8))
-		q.mask[i/8] |= 0xff << (8 * (i % 8))
-	}
-	return q
-}
-
-// at reports whether b holds q's text at i, comparing its first sixteen
-// bytes as two words; b must have sixteen bytes, and the text, from i.
-func (q *quoted) at(b []byte, i int) bool {
-	x0, x1 := binary.LittleEndian.Uint64(b[i:]), binary.LittleEndian.Uint64(b[i+8:])
-	n := len(q.text)
-	return x0&q.mask[0] == q.w[0] && x1&q.mask[1] == q.w[1] && (n <= 16 || string(b[i+16:i+n]) == q.text[16:])
-}
-
-// atQuoted is atKey for a key prepared by quote: its first sixteen bytes,
-// quotes included, are compared as two words.
-func (it *Iter) atQuoted(q *quoted) bool {
-	b, i, n := it.b, it.i, len(q.text)
-	if i+16 > len(b) || i+n >= len(b) {
-		return it.atKey(q.text[1 : n-1])
-	}
-	if !q.at(b, i) {
-		return false
-	}
-	j := i + n
-	if b[j] != ':' {
-		if j = skipWS(b, j); j >= len(b) || b[j] != ':' {
-			return false
-		}
-	}
-	it.i = skipWS(b, j+1)
-	return true
-}
-
-// atSep moves past the separator, key and colon ,"key": when the walk is
-// at exactly those bytes, as compact JSON has them, with sep prepared by
-// words: next and atQuoted in one compare. Otherwise it leaves the walk
-// where it was, for them to read it.
-func (it *Iter) atSep(sep *quoted) bool {
-	b, i, n := it.b, it.i, len(sep.text)
-	if it.first || it.failed || it.done || i+16 > len(b) || i+n > len(b) || !sep.at(b, i) {
-		return false
-	}
-	it.i = skipWS(b, i+n)
-	return true
-}
-
 // Value reads the value after Key or Next.
 func (it *Iter) Value() (Value, bool) {
 	if it.failed {

@@ -18,7 +18,7 @@ import (
 type Shape struct {
 	keys     []string
 	quoted   []quoted // keys as atQuoted reads them
-	sep      []quoted // ,"key": as atSep reads them
+	sep      []quoted // ,"key": as inOrder reads them
 	strict   bool
 	declared []string
 	table    [shapeTable]int8 // open addressing over keys: index+1, 0 empty
@@ -89,20 +89,21 @@ func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 	for next := 0; ; {
 		// Keys in the order of the shape need no scan and no lookup; in
 		// compact JSON, not even a look at the separator on its own.
+		if !it.first {
+			next = s.inOrder(it, vals, next)
+		}
 		i := next
-		if next >= len(s.keys) || !it.atSep(&s.sep[next]) {
-			if !it.next() {
-				return !it.Err()
+		if !it.next() {
+			return !it.Err()
+		}
+		if next >= len(s.keys) || !it.atQuoted(&s.quoted[next]) {
+			s.misses.Add(1)
+			k, ok := it.key(false)
+			if !ok {
+				return false
 			}
-			if next >= len(s.keys) || !it.atQuoted(&s.quoted[next]) {
-				s.misses.Add(1)
-				k, ok := it.key(false)
-				if !ok {
-					return false
-				}
-				if i = s.Index(k); i < 0 && (s.strict || s.Folds(k)) {
-					return false
-				}
+			if i = s.Index(k); i < 0 && (s.strict || s.Folds(k)) {
+				return false
 			}
 		}
 		v, ok := it.member()

@@ -10,6 +10,7 @@ func TestShapeReadObject(t *testing.T) {
 	loose := NewShape([]string{"type", "time", "trade_id", "T", "t"}, Declared("channels"))
 	strict := NewShape([]string{"e", "E", "s"}, Strict)
 	long := NewShape([]string{"foreignNotional", "timestamp", "symbol"})
+	longer := NewShape([]string{"a", "keyOfTwentyThreeLetters", "tickDirection"}) // ,"key": of 27 and 17 bytes
 	for _, c := range []struct {
 		name  string
 		shape *Shape
@@ -38,6 +39,12 @@ func TestShapeReadObject(t *testing.T) {
 		{"separator then a longer key", long, `{"foreignNotional":1,"timestampX":"t","symbol":"s"}`, true, []string{"1", "", "s"}},
 		{"separator then the key repeated", long, `{"foreignNotional":1,"timestamp":"t","timestamp":"u"}`, false, nil},
 		{"separator at the end of the input", long, `{"foreignNotional":1,"timestamp":`, false, nil},
+		{"separators of 27 and 17 bytes", longer, `{"a":1,"keyOfTwentyThreeLetters":2,"tickDirection":"x"}`, true, []string{"1", "2", "x"}},
+		{"differing in the middle of 27 bytes", longer, `{"a":1,"keyOfTwentyThrXeLetters":2,"tickDirection":"x"}`, true, []string{"1", "", "x"}},
+		{"differing in the last 8 of 27 bytes", longer, `{"a":1,"keyOfTwentyThreeLetterX":2,"tickDirection":"x"}`, true, []string{"1", "", "x"}},
+		{"differing in the last byte of 17", longer, `{"a":1,"keyOfTwentyThreeLetters":2,"tickDirection" :"x"}`, true, []string{"1", "2", "x"}},
+		{"a value in place that is not a string or a number", longer, `{"a":1,"keyOfTwentyThreeLetters":[2,{"b":null}],"tickDirection":null}`, true, []string{"1", "[2,{\"b\":null}]", "null"}},
+		{"a bad value in place", longer, `{"a":1,"keyOfTwentyThreeLetters":01}`, false, nil},
 		{"two separators", long, `{"foreignNotional":1,,"timestamp":"t"}`, false, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,10 +153,11 @@ func TestShapeRefusesKeysThatDoNotSpellThemselves(t *testing.T) {
 // skipped.
 func FuzzShapeReadObject(f *testing.F) {
 	for _, s := range []string{`{"timestamp":"2021-07-22T22:36:11.685Z","symbol":"XBTUSD","size":100,"price":32180.5}`,
-		`{"foreignNotional":1,"timestamp":"t"}`, `{"symbol" : "a" , "size":-1e5}`, `{"Size":1}`, `{"price":[1,{"a":null}]}`} {
+		`{"foreignNotional":1,"timestamp":"t"}`, `{"symbol" : "a" , "size":-1e5}`, `{"Size":1}`, `{"price":[1,{"a":null}]}`,
+		`{"timestamp":"t","symbol":"s","size":1,"price":2,"foreignNotional":3,"keyOfTwentyThreeLetters":4}`} {
 		f.Add(s)
 	}
-	shape := NewShape([]string{"timestamp", "symbol", "size", "price", "foreignNotional"})
+	shape := NewShape([]string{"timestamp", "symbol", "size", "price", "foreignNotional", "keyOfTwentyThreeLetters"})
 	f.Fuzz(func(t *testing.T, s string) {
 		it, ok := Members([]byte(s))
 		vals := stale(len(shape.keys))
