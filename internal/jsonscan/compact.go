@@ -101,3 +101,21 @@ func (s *Shape) inOrder(it *Iter, vals []Value, next int) int {
 	it.i = i
 	return next
 }
+
+// leads reads the object's first member when it is the shape's first key
+// as compact JSON has it, "key": and its value, as inOrder reads the
+// members after; otherwise it leaves the walk where it was. The walk must
+// be at the object's start.
+func (s *Shape) leads(it *Iter, vals []Value) bool {
+	b, i, q := it.b, it.i, &s.lead
+	j := i + len(q.text) // the value's start
+	if len(s.keys) == 0 || it.failed || it.done || i+16 > len(b) || j >= len(b) || !q.at(b, i) {
+		return false
+	}
+	v, k := scanValue(b, j, it.depth+1)
+	if v.Kind == Invalid {
+		return false
+	}
+	vals[0], it.i, it.first = v, k, false
+	return true
+}

@@ -19,6 +19,7 @@ type Shape struct {
 	keys     []string
 	quoted   []quoted // keys as atQuoted reads them
 	sep      []quoted // ,"key": as inOrder reads them
+	lead     quoted   // "key": of the first key, as leads reads it
 	strict   bool
 	declared []string
 	table    [shapeTable]int8 // open addressing over keys: index+1, 0 empty
@@ -57,6 +58,9 @@ func NewShape(keys []string, opts ...ShapeOption) *Shape {
 	for _, o := range opts {
 		o(s)
 	}
+	if len(keys) > 0 {
+		s.lead = words(`"` + keys[0] + `":`)
+	}
 	for _, k := range keys {
 		s.quoted = append(s.quoted, quote(k))
 		s.sep = append(s.sep, words(`,"`+k+`":`))
@@ -86,7 +90,11 @@ func hashKey(k []byte) int {
 // error, a repeated key, or a key the shape refuses.
 func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 	clear(vals)
-	for next := 0; ; {
+	next := 0
+	if it.first && s.leads(it, vals) {
+		next = 1
+	}
+	for {
 		// Keys in the order of the shape need no scan and no lookup; in
 		// compact JSON, not even a look at the separator on its own.
 		if !it.first {

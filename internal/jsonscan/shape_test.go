@@ -45,6 +45,13 @@ func TestShapeReadObject(t *testing.T) {
 		{"differing in the last byte of 17", longer, `{"a":1,"keyOfTwentyThreeLetters":2,"tickDirection" :"x"}`, true, []string{"1", "2", "x"}},
 		{"a value in place that is not a string or a number", longer, `{"a":1,"keyOfTwentyThreeLetters":[2,{"b":null}],"tickDirection":null}`, true, []string{"1", "[2,{\"b\":null}]", "null"}},
 		{"a bad value in place", longer, `{"a":1,"keyOfTwentyThreeLetters":01}`, false, nil},
+		{"first key alone", long, `{"foreignNotional":-1}`, true, []string{"-1", "", ""}},
+		{"first key repeated", long, `{"foreignNotional":1,"foreignNotional":2}`, false, nil},
+		{"space before the first key", long, `{ "foreignNotional":1,"timestamp":"t"}`, true, []string{"1", "t", ""}},
+		{"first key, a bad value", long, `{"foreignNotional":01}`, false, nil},
+		{"first key, a string value", long, `{"foreignNotional":"1"}`, true, []string{"1", "", ""}},
+		{"first key, short input", long, `{"foreignNotional":`, false, nil},
+		{"empty object", long, `{}`, true, []string{"", "", ""}},
 		{"two separators", long, `{"foreignNotional":1,,"timestamp":"t"}`, false, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
