@@ -49,10 +49,13 @@ func NewShape(keys []string, opts ...ShapeOption) *Shape {
 		panic("jsonscan: a shape of more than 32 keys")
 	}
 	s := &Shape{keys: keys}
-	for _, k := range keys {
+	for i, k := range keys {
 		// atKey matches a key's bytes as they are: a key must spell itself.
 		if k == "" || strings.ContainsFunc(k, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 || r >= 0x80 }) {
 			panic("jsonscan: a shape key must be plain ASCII text, not empty: " + strconv.Quote(k))
+		}
+		if slices.Contains(keys[:i], k) {
+			panic("jsonscan: a shape key twice: " + strconv.Quote(k)) // its first slot would keep the first value
 		}
 	}
 	for _, o := range opts {
@@ -90,6 +93,9 @@ func hashKey(k []byte) int {
 // error, a repeated key, or a key the shape refuses.
 func (s *Shape) ReadObject(it *Iter, vals []Value) bool {
 	clear(vals)
+	if it.done || it.failed {
+		return !it.failed // nothing more to read (and inOrder must not look)
+	}
 	next := 0
 	if it.first && s.leads(it, vals) {
 		next = 1
