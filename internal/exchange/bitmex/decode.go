@@ -30,8 +30,8 @@ const (
 // Event is one decoded frame.
 type Event struct {
 	Kind    Kind
-	Welcome Welcome
-	Ack     Ack
+	Welcome *Welcome // a KindWelcome frame's; nil otherwise
+	Ack     *Ack     // a KindAck frame's; nil otherwise
 	Err     *APIError
 	Table   string // e.g. trade, tradeBin1m
 	Action  string // partial, insert, update, delete
@@ -107,7 +107,7 @@ func Decode(data []byte) (Event, error) {
 	case f.Table != "":
 		return decodeTable(f)
 	case f.Success != nil || f.Subscribe != "" || f.Unsubscribe != "":
-		return Event{Kind: KindAck, Ack: Ack{Success: f.Success != nil && *f.Success, Subscribe: f.Subscribe, Unsubscribe: f.Unsubscribe}}, nil
+		return Event{Kind: KindAck, Ack: &Ack{Success: f.Success != nil && *f.Success, Subscribe: f.Subscribe, Unsubscribe: f.Unsubscribe}}, nil
 	case len(f.Error) > 0:
 		return Event{Kind: KindError, Err: decodeError(f)}, nil
 	case f.Info != nil:
@@ -115,7 +115,7 @@ func Decode(data []byte) (Event, error) {
 		if err := json.Unmarshal(data, &w); err != nil {
 			return Event{}, fmt.Errorf("%w: welcome: %v", ErrDecode, err)
 		}
-		return Event{Kind: KindWelcome, Welcome: w}, nil
+		return Event{Kind: KindWelcome, Welcome: &w}, nil
 	}
 	return Event{}, fmt.Errorf("%w: no table, ack, error or welcome", ErrDecode)
 }

@@ -30,7 +30,12 @@ func TestDecode(t *testing.T) {
 				}
 			}},
 		{Name: "ack with pool", Kind: KindAck,
-			In: `{"success":true,"subscribe":"trade:XBTUSD","pool":"Aggregated","request":{"op":"subscribe","args":["trade:XBTUSD","quote:XBTUSD"]}}`},
+			In: `{"success":true,"subscribe":"trade:XBTUSD","pool":"Aggregated","request":{"op":"subscribe","args":["trade:XBTUSD","quote:XBTUSD"]}}`,
+			Check: func(t *testing.T, e Event) {
+				if e.Ack == nil || !e.Ack.Success || e.Ack.Subscribe != "trade:XBTUSD" {
+					t.Fatalf("%+v", e.Ack)
+				}
+			}},
 		{Name: "unknown table", Kind: KindError,
 			In: `{"status":400,"error":"Unknown table: tradeBin5dm","meta":{},"request":{"op":"subscribe","args":["tradeBin1m","tradeBin5dm"]}}`,
 			Check: func(t *testing.T, e Event) {
