@@ -46,9 +46,7 @@ func newRepairer(ctx context.Context, c *Collector, v Venue) (*repairer, error) 
 		if err != nil {
 			return nil, fmt.Errorf("read where %s stopped: %w", m, err)
 		}
-		if mark != 0 {
-			r.mark[m] = mark
-		}
+		r.mark[m] = earlier(r.mark[m], mark)
 		// Gaps an earlier process left found are this one's to resolve:
 		// counted found here too, so each is counted resolved after found.
 		c.met.GapsFound.WithLabelValues(m.String()).Add(float64(held))
@@ -65,10 +63,16 @@ func (r *repairer) promote(ctx context.Context, m market.Market) error {
 	if err != nil {
 		return fmt.Errorf("read where %s stands: %w", m, err)
 	}
-	if mark != 0 && (r.mark[m] == 0 || mark < r.mark[m]) {
-		r.mark[m] = mark
-	}
+	r.mark[m] = earlier(r.mark[m], mark)
 	return nil
+}
+
+// earlier is the earlier of two marks, 0 standing for none.
+func earlier(a, b int64) int64 {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
 }
 
 // owned is which of its markets a repairer repairs over REST (a
@@ -134,9 +138,7 @@ func startMark(ctx context.Context, st store.Store, m market.Market) (mark int64
 	for _, g := range gaps {
 		if g.Status == store.GapFound {
 			held++
-			if mark == 0 || g.From < mark {
-				mark = g.From
-			}
+			mark = earlier(mark, g.From)
 		}
 	}
 	return mark, held, nil
