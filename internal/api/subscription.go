@@ -25,18 +25,21 @@ const maxSnapshot = 1000
 // sequence order and each at most once per stream, so the sequence number
 // of the last change received is the client's cursor.
 type subscription struct {
+	// What every delivery reads comes first, together.
+	sub     *hub.Sub
+	only    *streamState // the one stream's state when there is one: no map lookup per change
+	onlyKey hub.Stream
+	backlog []item       // a page read from the store; delivered up to taken
+	taken   int          // backlog entries delivered (and cleared)
+	snaps   []snapWant   // snapshots still to read, one stream a page
+	reading []hub.Stream // streams still catching up from the store
+	last    int64        // the cursor: every change up to it was delivered (or skipped as stale)
+	first   streamState  // the state of the first stream added, kept in place
+
 	st       store.Candles
-	sub      *hub.Sub
 	streams  map[hub.Stream]*streamState
-	only     *streamState // the one stream's state when there is one: no map lookup per change
-	onlyKey  hub.Stream
-	backlog  []item       // a page read from the store; delivered up to taken
-	taken    int          // backlog entries delivered (and cleared)
-	snaps    []snapWant   // snapshots still to read, one stream a page
-	readFrom int64        // the store is read after this sequence number
-	reading  []hub.Stream // streams still catching up from the store
-	last     int64        // the cursor: every change up to it was delivered (or skipped as stale)
-	resync   string       // why the client's cursor could not resume, when it could not: it gets snapshots
+	readFrom int64  // the store is read after this sequence number
+	resync   string // why the client's cursor could not resume, when it could not: it gets snapshots
 }
 
 // snapWant is a stream's snapshot still to read: its newest n candles.
@@ -55,7 +58,8 @@ type item struct {
 // streamState is where a stream's client is.
 type streamState struct {
 	after int64           // sequence number of the last change delivered
-	snap  map[int64]int64 // snapshot rows newer than after (open time → seq), not to repeat
+	snap  map[int64]int64 // snapshot rows newer than after (open time → seq), not to repeat; nil when none is
+	top   int64           // the newest seq in snap
 }
 
 // openSubscription opens a request's subscription to its ?streams=: resuming after since
@@ -96,7 +100,25 @@ func (f *subscription) open(ctx context.Context, streams []hub.Stream, since int
 
 // newSubscription subscribes to nothing yet; add streams with resume or snapshot.
 func newSubscription(st store.Candles, h *hub.Hub) *subscription {
-	return &subscription{st: st, sub: h.Subscribe(), streams: map[hub.Stream]*streamState{}}
+	f := new(subscription)
+	f.init(st, h)
+	return f
+}
+
+// init makes f, a subscription held in place (a session's field), as
+// newSubscription does.
+func (f *subscription) init(st store.Candles, h *hub.Hub) {
+	*f = subscription{st: st, sub: h.Subscribe(), streams: map[hub.Stream]*streamState{}}
+}
+
+// newState is the state of a stream being added, after the cursor after.
+// The first stream's is kept in f itself.
+func (f *subscription) newState(after int64) *streamState {
+	if len(f.streams) == 0 { // (nothing refers to first)
+		f.first = streamState{after: after}
+		return &f.first
+	}
+	return &streamState{after: after}
 }
 
 // Close ends the hub subscription.
@@ -118,7 +140,7 @@ func (f *subscription) resume(ctx context.Context, streams []hub.Stream, since i
 		f.last = since
 	}
 	for _, s := range add {
-		f.streams[s] = &streamState{after: since}
+		f.streams[s] = f.newState(since)
 		f.reading = append(f.reading, s)
 	}
 	f.reindex()
@@ -151,7 +173,7 @@ func (f *subscription) snapshot(ctx context.Context, streams []hub.Stream, n int
 	}
 	n = min(max(n, 0), maxSnapshot)
 	for _, s := range add {
-		f.streams[s] = &streamState{after: head, snap: map[int64]int64{}}
+		f.streams[s] = f.newState(head)
 		if n > 0 {
 			f.snaps = append(f.snaps, snapWant{s, n})
 		}
@@ -217,19 +239,26 @@ func (f *subscription) next(ctx context.Context, wait bool) (*hub.Update, error)
 // deliver reports whether u is new to the client, and records it.
 func (f *subscription) deliver(u *hub.Update) bool {
 	ss := f.only
-	if ss == nil || u.Stream != f.onlyKey {
+	if ss != nil && u.Stream == f.onlyKey {
+		f.onlyKey = u.Stream // the update's own strings, which the next compare finds the same at once
+	} else {
 		ss = f.streams[u.Stream]
 	}
 	if ss == nil {
 		return false
 	}
-	if seq, ok := ss.snap[u.Candle.OpenTime]; ok && seq >= u.Candle.Seq {
-		return false // the snapshot had this revision or a newer one
+	if ss.snap != nil {
+		if seq, ok := ss.snap[u.Candle.OpenTime]; ok && seq >= u.Candle.Seq {
+			return false // the snapshot had this revision or a newer one
+		}
 	}
 	if u.Candle.Seq <= ss.after {
 		return false
 	}
 	ss.after = u.Candle.Seq
+	if ss.snap != nil && ss.after >= ss.top {
+		ss.snap = nil // every later change is newer than every snapshot row
+	}
 	f.last = max(f.last, u.Candle.Seq)
 	return true
 }
@@ -294,7 +323,11 @@ func (f *subscription) fillSnapshot(ctx context.Context) error {
 	for _, c := range cs {
 		f.backlog = append(f.backlog, item{hub.NewUpdate(c), true})
 		if c.Seq > ss.after {
+			if ss.snap == nil {
+				ss.snap = map[int64]int64{}
+			}
 			ss.snap[c.OpenTime] = c.Seq
+			ss.top = max(ss.top, c.Seq)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -76,28 +77,31 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	a.met.open("ws", 1)
 	s := &wsSession{a: a, c: c, release: release, ops: make(chan []byte, maxPendingOps)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.job = a.writers.JobIn(s.step)
-	s.f = newSubscription(a.cfg.Store, a.cfg.Hub)
-	s.f.sub.OnReady(s.job.Schedule)
+	a.writers.Init(&s.job, s)
+	s.f.init(a.cfg.Store, a.cfg.Hub)
+	s.f.sub.OnReady(&s.job)
 	s.ping = time.AfterFunc(a.cfg.PingEvery, s.pingTick)
 	c.Serve(s)
 }
 
-// wsSession is one WebSocket client.
+// wsSession is one WebSocket client. A fan-out runs thousands of sessions
+// in turn, so what a delivery reads is kept together, in one allocation:
+// the job, the session's state and its subscription.
 type wsSession struct {
+	job   runq.Job
+	mu    sync.Mutex // one step at a time, and against Closed
+	ended bool
+	nops  atomic.Int32  // ops in the channel, or about to be (read before touching it)
+	c     *wsconn.Conn
+	batch *wsconn.Batch // the writer's, during a step
+	f     subscription
+
 	a       *API
-	c       *wsconn.Conn
-	job     *runq.Job
 	release func()
 	ops     chan []byte // client messages, from the reader
 	ping    *time.Timer
 	ctx     context.Context // ends with the connection; bounds store reads
 	cancel  context.CancelFunc
-
-	mu    sync.Mutex // one step at a time, and against Closed
-	f     *subscription
-	ended bool
-	batch *wsconn.Batch // the writer's, during a step
 }
 
 // Message queues a client message for the session's next step; a client
@@ -105,6 +109,7 @@ type wsSession struct {
 func (s *wsSession) Message(data []byte) {
 	select {
 	case s.ops <- data:
+		s.nops.Add(1) // (a step that takes it first brings the count below zero a moment)
 		s.job.Schedule()
 	case <-s.c.Closing():
 	}
@@ -143,10 +148,10 @@ func (s *wsSession) pingTick() {
 	s.ping.Reset(s.a.cfg.PingEvery)
 }
 
-// step runs on a shared writer: it answers queued ops, then writes the
-// changes that are ready, as few writes as possible, into the writer's
-// batch (sent with other sessions' in one system call).
-func (s *wsSession) step(b runq.Batch) {
+// Run is a step of the session on a shared writer: it answers queued ops,
+// then writes the changes that are ready, as few writes as possible, into
+// the writer's batch (sent with other sessions' in one system call).
+func (s *wsSession) Run(b runq.Batch) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.batch, _ = b.(*wsconn.Batch)
@@ -154,12 +159,14 @@ func (s *wsSession) step(b runq.Batch) {
 	if s.ended || s.c.Writing() { // Writable schedules the next step
 		return
 	}
-	if s.batch.Pending() && (len(s.ops) > 0 || s.f.readsStore()) {
+	ops := s.nops.Load() != 0
+	if s.batch.Pending() && (ops || s.f.readsStore()) {
 		s.batch.Flush() // other clients' frames do not wait for this one's store reads
 	}
-	for range maxPendingOps {
+	for i := 0; ops && i < maxPendingOps; i++ {
 		select {
 		case data := <-s.ops:
+			s.nops.Add(-1)
 			if err := s.handle(s.ctx, data); err != nil {
 				return
 			}

@@ -217,13 +217,18 @@ func TestSharedOneEncoding(t *testing.T) {
 	}
 }
 
+// scheduleFunc is a Scheduler that calls itself.
+type scheduleFunc func()
+
+func (f scheduleFunc) Schedule() { f() }
+
 // TestOnReady: the callback runs for each queued update and at the end,
 // in place of Ready.
 func TestOnReady(t *testing.T) {
 	h := New(Config{})
 	s := h.Subscribe()
 	calls := 0
-	s.OnReady(func() { calls++ })
+	s.OnReady(scheduleFunc(func() { calls++ }))
 	s.Add(btc1m)
 	h.Publish([]market.Candle{change(btc1m, 0, 1, "1"), change(xbt1m, 0, 2, "1"), change(btc1m, 60_000, 3, "1")})
 	if calls != 2 {

@@ -12,12 +12,9 @@ type binKey struct {
 }
 
 // Sub is one subscriber: its streams and its bounded queue. Next is called
-// from one goroutine, the subscriber's own.
+// from one goroutine, the subscriber's own. The fields a push touches come
+// first, together: a fan-out touches thousands of subscribers in turn.
 type Sub struct {
-	h                 *Hub
-	maxMsgs, maxBytes int
-	streams           []Stream // under h.mu
-
 	mu    sync.Mutex
 	queue []*Update // nil entries are updates replaced by a newer one
 	head  int       // first entry not yet taken
@@ -25,18 +22,26 @@ type Sub struct {
 	bytes int
 	at    map[binKey]int // queued position of each bin, once the queue is long; nil while it is short
 	err   error          // why it ended; nil while open
-	ready chan struct{}  // signalled when the queue gains an entry
-	done  chan struct{}  // closed when it ends
-	woken func()         // called when the queue gains an entry or it ends; set before use
+	woken Scheduler      // told when the queue gains an entry or it ends; set before use
+
+	maxMsgs, maxBytes int
+	h                 *Hub
+	streams           []Stream      // under h.mu
+	ready             chan struct{} // signalled when the queue gains an entry
+	done              chan struct{} // closed when it ends
 }
 
-// OnReady sets f to be called whenever an update is queued or the
-// subscription ends, for subscribers driven by a scheduler rather than a
-// goroutine of their own; Ready is then not signalled (a fan-out to
-// thousands saves a channel send each), so take updates with TryNext. f
-// must not block: it runs under the hub's locks. Set it before adding
-// streams.
-func (s *Sub) OnReady(f func()) {
+// Scheduler is told that a subscriber has something to take (a job of
+// package runq is one).
+type Scheduler interface{ Schedule() }
+
+// OnReady makes f's Schedule be called whenever an update is queued or
+// the subscription ends, for subscribers driven by a scheduler rather than
+// a goroutine of their own; Ready is then not signalled (a fan-out to
+// thousands saves a channel send each), so take updates with TryNext.
+// Schedule must not block: it runs under the hub's locks. Set it before
+// adding streams.
+func (s *Sub) OnReady(f Scheduler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.woken = f
@@ -64,7 +69,7 @@ func (s *Sub) push(u *Update) bool {
 	s.bytes += len(u.JSON)
 	s.compact()
 	if s.woken != nil {
-		s.woken()
+		s.woken.Schedule()
 	} else {
 		select {
 		case s.ready <- struct{}{}:
@@ -265,7 +270,7 @@ func (s *Sub) endLocked(why error) bool {
 	}
 	close(s.done)
 	if s.woken != nil {
-		s.woken()
+		s.woken.Schedule()
 	}
 	return true
 }

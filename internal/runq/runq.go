@@ -14,12 +14,27 @@ const (
 )
 
 // Job is one unit of recurring work. Create it with Queue.Job or
-// Queue.JobIn.
+// Queue.JobIn, or make one part of a struct of the caller's with
+// Queue.Init.
 type Job struct {
 	q     *Queue
-	run   func(Batch)
+	r     Runner
 	state atomic.Int32
 }
+
+// Runner is a job's work: Run is called with its worker's batch (nil on a
+// queue without batches) each time the job is scheduled.
+type Runner interface{ Run(Batch) }
+
+// runFunc is a Runner that needs no batch.
+type runFunc func()
+
+func (f runFunc) Run(Batch) { f() }
+
+// runBatchFunc is a Runner that takes the batch.
+type runBatchFunc func(Batch)
+
+func (f runBatchFunc) Run(b Batch) { f(b) }
 
 // Batch is what a worker carries from job to job: work its jobs leave to
 // be done together, such as writes sent with one system call. The worker
@@ -59,11 +74,16 @@ func NewBatched(workers int, get func() Batch, put func(Batch)) *Queue {
 }
 
 // Job returns a job that calls run each time it is scheduled.
-func (q *Queue) Job(run func()) *Job { return &Job{q: q, run: func(Batch) { run() }} }
+func (q *Queue) Job(run func()) *Job { return &Job{q: q, r: runFunc(run)} }
 
 // JobIn returns a job that calls run with its worker's batch (nil on a
 // queue without batches) each time it is scheduled.
-func (q *Queue) JobIn(run func(Batch)) *Job { return &Job{q: q, run: run} }
+func (q *Queue) JobIn(run func(Batch)) *Job { return &Job{q: q, r: runBatchFunc(run)} }
+
+// Init makes j, held by the caller (as a field of the struct r runs on,
+// say, so that a worker finds the two together in memory), a job of q that
+// runs r each time it is scheduled. j must not have been scheduled yet.
+func (q *Queue) Init(j *Job, r Runner) { j.q, j.r = q, r }
 
 // Schedule makes the job run soon: now if a worker is free, after its
 // current run if it is running. It never blocks.
@@ -145,7 +165,7 @@ func (q *Queue) work() {
 			return
 		}
 		j.state.Store(running)
-		j.run(b)
+		j.r.Run(b)
 		if !j.state.CompareAndSwap(running, idle) { // scheduled while running
 			j.state.Store(queued)
 			q.push(j)
