@@ -91,7 +91,7 @@ type wsSession struct {
 	job   runq.Job
 	mu    sync.Mutex // one step at a time, and against Closed
 	ended bool
-	nops  atomic.Int32  // ops in the channel, or about to be (read before touching it)
+	nops  atomic.Int32 // ops in the channel, or about to be (read before touching it)
 	c     *wsconn.Conn
 	batch *wsconn.Batch // the writer's, during a step
 	f     subscription
