@@ -101,14 +101,14 @@ func (f *subscription) open(ctx context.Context, streams []hub.Stream, since int
 // newSubscription subscribes to nothing yet; add streams with resume or snapshot.
 func newSubscription(st store.Candles, h *hub.Hub) *subscription {
 	f := new(subscription)
-	f.init(st, h)
+	f.init(st, h.Subscribe())
 	return f
 }
 
-// init makes f, a subscription held in place (a session's field), as
-// newSubscription does.
-func (f *subscription) init(st store.Candles, h *hub.Hub) {
-	*f = subscription{st: st, sub: h.Subscribe(), streams: map[hub.Stream]*streamState{}}
+// init makes f, a subscription held in place (a session's field), of
+// sub, which subscribes to nothing yet.
+func (f *subscription) init(st store.Candles, sub *hub.Sub) {
+	*f = subscription{st: st, sub: sub, streams: map[hub.Stream]*streamState{}}
 }
 
 // newState is the state of a stream being added, after the cursor after.

@@ -78,17 +78,20 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	s := &wsSession{a: a, c: c, release: release, ops: make(chan []byte, maxPendingOps)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	a.writers.Init(&s.job, s)
-	s.f.init(a.cfg.Store, a.cfg.Hub)
-	s.f.sub.OnReady(&s.job)
+	a.cfg.Hub.SubscribeIn(&s.hs)
+	s.hs.OnReady(&s.job)
+	s.f.init(a.cfg.Store, &s.hs)
 	s.ping = time.AfterFunc(a.cfg.PingEvery, s.pingTick)
 	c.Serve(s)
 }
 
 // wsSession is one WebSocket client. A fan-out runs thousands of sessions
 // in turn, so what a delivery reads is kept together, in one allocation:
-// the job, the session's state and its subscription.
+// the job, the hub's subscriber, the session's state and its
+// subscription.
 type wsSession struct {
 	job   runq.Job
+	hs    hub.Sub
 	mu    sync.Mutex // one step at a time, and against Closed
 	ended bool
 	nops  atomic.Int32 // ops in the channel, or about to be (read before touching it)

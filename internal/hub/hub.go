@@ -91,9 +91,20 @@ func (h *Hub) Subscribe(streams ...Stream) *Sub { return h.subscribe(false, stre
 // SubscribeAll adds a subscriber of every stream.
 func (h *Hub) SubscribeAll() *Sub { return h.subscribe(true, nil) }
 
+// SubscribeIn makes s, held by the caller (as a field of a struct that a
+// fan-out touches anyway, say), a subscriber of streams, as Subscribe
+// does. s must be a zero Sub, and must not be copied after.
+func (h *Hub) SubscribeIn(s *Sub, streams ...Stream) { h.subscribeIn(s, false, streams) }
+
 func (h *Hub) subscribe(all bool, streams []Stream) *Sub {
+	s := new(Sub)
+	h.subscribeIn(s, all, streams)
+	return s
+}
+
+func (h *Hub) subscribeIn(s *Sub, all bool, streams []Stream) {
 	msgs, bytes := h.limits()
-	s := &Sub{h: h, maxMsgs: msgs, maxBytes: bytes, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	s.h, s.maxMsgs, s.maxBytes, s.ready, s.done = h, msgs, bytes, make(chan struct{}, 1), make(chan struct{})
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -107,7 +118,6 @@ func (h *Hub) subscribe(all bool, streams []Stream) *Sub {
 	default:
 		h.addLocked(s, streams)
 	}
-	return s
 }
 
 func (h *Hub) addLocked(s *Sub, streams []Stream) {

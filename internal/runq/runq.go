@@ -118,30 +118,37 @@ func (q *Queue) push(j *Job) {
 	}
 }
 
-// pop returns the next job. When there is none it returns nil, having
-// ended the worker if end is set.
-func (q *Queue) pop(end bool) *Job {
+// popMax is the most jobs a worker takes from the queue at once: one lock
+// for several, where a fan-out schedules thousands.
+const popMax = 16
+
+// pop moves the next jobs into into and returns how many. A worker takes
+// several only from a long queue, and never more than a small share of
+// it: the jobs it holds wait behind one that blocks (a session reading the
+// store), where another worker could have run them. When there is none it
+// returns 0, having ended the worker if end is set.
+func (q *Queue) pop(into []*Job, end bool) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.jobs) {
 		if !end {
-			return nil
+			return 0
 		}
 		q.jobs, q.head = q.jobs[:0], 0
 		if q.workers--; q.workers == 0 {
 			q.idle.Broadcast()
 		}
-		return nil
+		return 0
 	}
-	j := q.jobs[q.head]
-	q.jobs[q.head] = nil
-	q.head++
+	n := copy(into[:max(1, min(len(into), (len(q.jobs)-q.head)/(4*q.max)))], q.jobs[q.head:])
+	clear(q.jobs[q.head : q.head+n])
+	q.head += n
 	if q.head > 1024 && q.head*2 > len(q.jobs) { // reuse the front of the slice
 		n := copy(q.jobs, q.jobs[q.head:])
 		clear(q.jobs[n:])
 		q.jobs, q.head = q.jobs[:n], 0
 	}
-	return j
+	return n
 }
 
 func (q *Queue) work() {
@@ -155,24 +162,34 @@ func (q *Queue) work() {
 			q.put(b)
 		}()
 	}
+	var jobs [popMax]*Job
 	for {
-		j := q.pop(b == nil || !b.Pending())
-		if j == nil && b != nil && b.Pending() {
+		n := q.pop(jobs[:], b == nil || !b.Pending())
+		if n == 0 && b != nil && b.Pending() {
 			b.Flush() // before the worker waits: what its jobs left goes now
 			continue
 		}
-		if j == nil {
+		if n == 0 {
 			return
 		}
-		j.state.Store(running)
-		j.r.Run(b)
-		if !j.state.CompareAndSwap(running, idle) { // scheduled while running
-			j.state.Store(queued)
-			q.push(j)
+		for i, j := range jobs[:n] {
+			jobs[i] = nil
+			q.run(j, b)
 		}
-		if b != nil && b.Due() {
-			b.Flush()
-		}
+	}
+}
+
+// run runs j once, queues it again if it was scheduled meanwhile, and
+// sends the batch when it is due.
+func (q *Queue) run(j *Job, b Batch) {
+	j.state.Store(running)
+	j.r.Run(b)
+	if !j.state.CompareAndSwap(running, idle) { // scheduled while running
+		j.state.Store(queued)
+		q.push(j)
+	}
+	if b != nil && b.Due() {
+		b.Flush()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -178,5 +179,70 @@ func TestBatchesFlushBeforeIdle(t *testing.T) {
 				runtime.Gosched()
 			}
 		})
+	}
+}
+
+// TestBlockedJobHoldsNoOthers: a worker takes several jobs at once only
+// from a long queue, so jobs queued behind one that blocks run on another
+// worker meanwhile, rather than waiting in the blocked worker's hands.
+func TestBlockedJobHoldsNoOthers(t *testing.T) {
+	q := New(2)
+	relA, relB, startedA, startedB := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	release, blocked := make(chan struct{}), make(chan struct{})
+	var ran atomic.Int32
+	a := q.Job(func() { close(startedA); <-relA })
+	b := q.Job(func() { close(startedB); <-relB })
+	stuck := q.Job(func() { close(blocked); <-release })
+	others := make([]*Job, 6)
+	for i := range others {
+		others[i] = q.Job(func() { ran.Add(1) })
+	}
+	a.Schedule()
+	<-startedA
+	b.Schedule()
+	stuck.Schedule() // two queued: a second worker starts, for b
+	for _, j := range others {
+		j.Schedule()
+	}
+	<-startedB // both workers are busy; stuck and the others are queued
+	close(relB) // its worker takes the next job, stuck, and blocks in it
+	<-blocked
+	close(relA) // the other worker finds the rest in the queue
+	deadline := time.Now().Add(10 * time.Second)
+	for ran.Load() < int32(len(others)) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	n := ran.Load()
+	close(release)
+	q.Wait()
+	if n != int32(len(others)) {
+		t.Fatalf("%d of %d jobs ran while one blocked a worker", n, len(others))
+	}
+}
+
+// TestLongQueueRunsInOrder: from a queue long enough for a worker to take
+// many at a time, every job runs once, in the order scheduled (one worker).
+func TestLongQueueRunsInOrder(t *testing.T) {
+	q := New(1)
+	var order []int
+	jobs := make([]*Job, 1000)
+	for i := range jobs {
+		jobs[i] = q.Job(func() { order = append(order, i) })
+	}
+	hold := make(chan struct{})
+	first := q.Job(func() { <-hold })
+	first.Schedule() // the worker waits in it while the rest queue up
+	for _, j := range jobs {
+		j.Schedule()
+	}
+	close(hold)
+	q.Wait()
+	if len(order) != len(jobs) {
+		t.Fatalf("%d runs of %d jobs", len(order), len(jobs))
+	}
+	for i, n := range order {
+		if n != i {
+			t.Fatalf("run %d was job %d", i, n)
+		}
 	}
 }

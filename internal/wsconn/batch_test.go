@@ -310,3 +310,39 @@ func TestPlainBatchWritesAtOnce(t *testing.T) {
 	nc.Close()
 	closedWith(t, e)
 }
+
+// TestBatchDueAfterWait: a batch that is not full becomes due once its
+// oldest write has waited batchWait, within dueEvery calls (Due reads the
+// clock on some calls only), and not before.
+func TestBatchDueAfterWait(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, Config{})
+	b := newBatch(t, 8)
+	nc := rawClient(t, r)
+	e := <-r.conns
+	if err := e.c.WriteIn(b, AppendText(nil, []byte("later")), true); err != nil {
+		t.Fatal(err)
+	}
+	b.first = time.Now().Add(time.Hour) // not due, however slowly the calls below run
+	for i := range 4 * dueEvery {
+		if b.Due() {
+			t.Fatalf("due at call %d, before its write waited", i)
+		}
+	}
+	b.first = time.Now().Add(-batchWait)
+	due := 0
+	for range dueEvery {
+		if b.Due() {
+			due++
+		}
+	}
+	if due == 0 {
+		t.Fatalf("not due in %d calls after its write waited %v", dueEvery, batchWait)
+	}
+	b.Flush()
+	if got := readText(t, nc, 1); got[0] != "later" {
+		t.Fatalf("%q", got)
+	}
+	nc.Close()
+	closedWith(t, e)
+}

@@ -92,26 +92,37 @@ func (c Config) withDefaults() Config {
 
 // Conn is one server-side WebSocket connection.
 type Conn struct {
-	nc      net.Conn
-	fd      int // the socket, for writes tried without blocking; -1 when that cannot be done (TLS)
-	r       io.Reader
-	cfg     *Config
-	h       Handler     // set by Serve, before any write
-	waiting atomic.Bool // a ping was sent and no pong came yet
-
+	// What every write reads comes first, in one cache line: a fan-out
+	// writes to thousands of connections in turn.
+	mu      sync.Mutex
 	writing atomic.Bool // a goroutine is writing out; changed under mu
-	inBatch bool        // a write waits in a Batch: later ones queue in out, and the socket stays open
 	// batched mirrors inBatch for Writing, which takes no lock;
 	// askedInBatch records that Writing said true for it (Writable is owed).
 	batched, askedInBatch atomic.Bool
+	inBatch               bool   // a write waits in a Batch: later ones queue in out, and the socket stays open
+	closed                bool   // the socket is closed: fd must not be written
+	fd                    int    // the socket, for writes tried without blocking; -1 when that cannot be done (TLS)
+	out                   []byte // frames waiting for the client
+	closing               *CloseError
 
-	mu      sync.Mutex
-	out     []byte // frames waiting for the client
-	cut     int    // bytes at the head of out that end a frame begun on the wire
-	closed  bool   // the socket is closed: fd must not be written
-	closing *CloseError
+	cut     int     // bytes at the head of out that end a frame begun on the wire
+	h       Handler // set by Serve, before any write
+	nc      net.Conn
+	r       io.Reader
+	cfg     *Config
+	waiting atomic.Bool   // a ping was sent and no pong came yet
 	done    chan struct{} // closed when closing starts
+
+	_ [connPad]byte // to connSize: the allocator then starts each Conn on a cache line
 }
+
+// connSize is a Conn's size in memory: a multiple of 64 bytes, and a size
+// the allocator keeps as such (TestConnSize), so that the line above is
+// one cache line.
+const (
+	connSize = 192
+	connPad  = connSize - 144
+)
 
 func newConn(nc net.Conn, r io.Reader, cfg *Config) *Conn {
 	c := &Conn{nc: nc, fd: -1, r: r, cfg: cfg, done: make(chan struct{})}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
@@ -291,4 +292,16 @@ func TestSlowClientCatchesUp(t *testing.T) {
 	}
 	nc.Close()
 	closedWith(t, e)
+}
+
+// TestConnSize: a Conn fills its size class exactly, a multiple of a cache
+// line, so that its first 64 bytes (what every write reads) are one line.
+func TestConnSize(t *testing.T) {
+	var c Conn
+	if got := unsafe.Sizeof(c); got != connSize || connSize%64 != 0 {
+		t.Fatalf("a Conn is %d bytes, want connSize %d, a multiple of 64: change connPad by %d", got, connSize, int(connSize)-int(got))
+	}
+	if off := unsafe.Offsetof(c.closing) + unsafe.Sizeof(c.closing); off > 64 {
+		t.Fatalf("the fields every write reads end at byte %d, past the first cache line", off)
+	}
 }
