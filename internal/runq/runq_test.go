@@ -204,7 +204,7 @@ func TestBlockedJobHoldsNoOthers(t *testing.T) {
 	for _, j := range others {
 		j.Schedule()
 	}
-	<-startedB // both workers are busy; stuck and the others are queued
+	<-startedB  // both workers are busy; stuck and the others are queued
 	close(relB) // its worker takes the next job, stuck, and blocks in it
 	<-blocked
 	close(relA) // the other worker finds the rest in the queue
