@@ -59,6 +59,16 @@ func startChild(ctx context.Context, name, base, exe string, args []string, stde
 	}
 }
 
+// exited reports whether the process has ended.
+func (c *child) exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // stop interrupts the process and kills it if it has not ended in 30 s.
 func (c *child) stop() {
 	c.cmd.Process.Signal(syscall.SIGINT) //nolint:errcheck // it may have ended
@@ -184,18 +194,7 @@ func (c *natsCluster) URLs() string {
 func (c *natsCluster) startAll(ctx context.Context) error {
 	c.procs = c.procs[:0]
 	for i := range c.clients {
-		conf := filepath.Join(c.dir, fmt.Sprintf("nats-%d.conf", i))
-		text := fmt.Sprintf("server_name: n%d\nlisten: %s\njetstream { store_dir: %q }\n"+
-			"cluster { name: bench, listen: %s, routes: [%s] }\n",
-			i, c.clients[i], filepath.Join(c.dir, fmt.Sprintf("js-%d", i)), strings.TrimPrefix(c.routes[i], "nats://"),
-			strings.Join(c.routes, ", "))
-		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-			return err
-		}
-		// Its log goes to a file beside its data: a server's chatter is
-		// not the bench's.
-		p, err := startChild(ctx, fmt.Sprintf("nats-%d", i), "", c.bin,
-			[]string{"-c", conf, "-l", filepath.Join(c.dir, fmt.Sprintf("nats-%d.log", i))}, c.stderr)
+		p, err := c.start(ctx, i)
 		if err != nil {
 			return err
 		}
@@ -204,15 +203,47 @@ func (c *natsCluster) startAll(ctx context.Context) error {
 	return c.ready(ctx)
 }
 
+// start starts server i on its data directory.
+func (c *natsCluster) start(ctx context.Context, i int) (*child, error) {
+	conf := filepath.Join(c.dir, fmt.Sprintf("nats-%d.conf", i))
+	text := fmt.Sprintf("server_name: n%d\nlisten: %s\njetstream { store_dir: %q }\n"+
+		"cluster { name: bench, listen: %s, routes: [%s] }\n",
+		i, c.clients[i], filepath.Join(c.dir, fmt.Sprintf("js-%d", i)), strings.TrimPrefix(c.routes[i], "nats://"),
+		strings.Join(c.routes, ", "))
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		return nil, err
+	}
+	// Its log goes to a file beside its data: a server's chatter is not
+	// the bench's.
+	return startChild(ctx, fmt.Sprintf("nats-%d", i), "", c.bin, []string{"-c", conf, "-l", c.logPath(i)}, c.stderr)
+}
+
+func (c *natsCluster) logPath(i int) string {
+	return filepath.Join(c.dir, fmt.Sprintf("nats-%d.log", i))
+}
+
+// ready waits, a minute at most, until JetStream answers. A server that
+// exits meanwhile (its port taken, between our choosing it and its
+// listening, by a connection of another process) is started again.
 func (c *natsCluster) ready(ctx context.Context) error {
 	deadline := time.Now().Add(time.Minute)
+	restarts := 0
 	for {
 		err := c.jetStreamAnswers(ctx)
 		if err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("NATS JetStream on %s not ready within a minute: %w", c.URLs(), err)
+			return fmt.Errorf("NATS JetStream on %s not ready within a minute: %w%s", c.URLs(), err, c.logTails())
+		}
+		for i, p := range c.procs {
+			if p.exited() && restarts < maxRestarts {
+				restarts++
+				fmt.Fprintf(c.stderr, "nats-%d exited; starting it again%s\n", i, c.logTails())
+				if c.procs[i], err = c.start(ctx, i); err != nil {
+					return err
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -220,6 +251,28 @@ func (c *natsCluster) ready(ctx context.Context) error {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// maxRestarts bounds the servers ready starts again: a server that keeps
+// exiting has a reason its log tells.
+const maxRestarts = 5
+
+// logTails is the last lines of each server's log, to say why it is not
+// ready.
+func (c *natsCluster) logTails() string {
+	var b strings.Builder
+	for i := range c.clients {
+		data, err := os.ReadFile(c.logPath(i))
+		if err != nil {
+			fmt.Fprintf(&b, "\nnats-%d: no log: %v", i, err)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		for _, l := range lines[max(0, len(lines)-6):] {
+			fmt.Fprintf(&b, "\nnats-%d: %s", i, l)
+		}
+	}
+	return b.String()
 }
 
 func (c *natsCluster) jetStreamAnswers(ctx context.Context) error {
