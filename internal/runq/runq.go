@@ -118,37 +118,32 @@ func (q *Queue) push(j *Job) {
 	}
 }
 
-// popMax is the most jobs a worker takes from the queue at once: one lock
-// for several, where a fan-out schedules thousands.
-const popMax = 16
-
-// pop moves the next jobs into into and returns how many. A worker takes
-// several only from a long queue, and never more than a small share of
-// it: the jobs it holds wait behind one that blocks (a session reading the
-// store), where another worker could have run them. When there is none it
-// returns 0, having ended the worker if end is set.
-func (q *Queue) pop(into []*Job, end bool) int {
+// pop returns the next job. When there is none it returns nil, having
+// ended the worker if end is set. A worker takes one job at a time: a job
+// it held in hand would wait behind one that blocks (a session reading the
+// store), where another worker could have run it.
+func (q *Queue) pop(end bool) *Job {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.head == len(q.jobs) {
 		if !end {
-			return 0
+			return nil
 		}
 		q.jobs, q.head = q.jobs[:0], 0
 		if q.workers--; q.workers == 0 {
 			q.idle.Broadcast()
 		}
-		return 0
+		return nil
 	}
-	n := copy(into[:max(1, min(len(into), (len(q.jobs)-q.head)/(4*q.max)))], q.jobs[q.head:])
-	clear(q.jobs[q.head : q.head+n])
-	q.head += n
+	j := q.jobs[q.head]
+	q.jobs[q.head] = nil
+	q.head++
 	if q.head > 1024 && q.head*2 > len(q.jobs) { // reuse the front of the slice
 		n := copy(q.jobs, q.jobs[q.head:])
 		clear(q.jobs[n:])
 		q.jobs, q.head = q.jobs[:n], 0
 	}
-	return n
+	return j
 }
 
 func (q *Queue) work() {
@@ -162,20 +157,16 @@ func (q *Queue) work() {
 			q.put(b)
 		}()
 	}
-	var jobs [popMax]*Job
 	for {
-		n := q.pop(jobs[:], b == nil || !b.Pending())
-		if n == 0 && b != nil && b.Pending() {
+		j := q.pop(b == nil || !b.Pending())
+		if j == nil && b != nil && b.Pending() {
 			b.Flush() // before the worker waits: what its jobs left goes now
 			continue
 		}
-		if n == 0 {
+		if j == nil {
 			return
 		}
-		for i, j := range jobs[:n] {
-			jobs[i] = nil
-			q.run(j, b)
-		}
+		q.run(j, b)
 	}
 }
 

@@ -182,9 +182,9 @@ func TestBatchesFlushBeforeIdle(t *testing.T) {
 	}
 }
 
-// TestBlockedJobHoldsNoOthers: a worker takes several jobs at once only
-// from a long queue, so jobs queued behind one that blocks run on another
-// worker meanwhile, rather than waiting in the blocked worker's hands.
+// TestBlockedJobHoldsNoOthers: jobs queued behind one that blocks run on
+// another worker meanwhile, rather than waiting in the blocked worker's
+// hands (as they would if workers took several jobs at a time).
 func TestBlockedJobHoldsNoOthers(t *testing.T) {
 	q := New(2)
 	relA, relB, startedA, startedB := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
@@ -220,8 +220,8 @@ func TestBlockedJobHoldsNoOthers(t *testing.T) {
 	}
 }
 
-// TestLongQueueRunsInOrder: from a queue long enough for a worker to take
-// many at a time, every job runs once, in the order scheduled (one worker).
+// TestLongQueueRunsInOrder: from a long queue every job runs once, in the
+// order scheduled (one worker).
 func TestLongQueueRunsInOrder(t *testing.T) {
 	q := New(1)
 	var order []int

@@ -50,7 +50,8 @@ func (b *Batch) Batched() bool { return b != nil && b.ring != nil }
 
 // Due reports whether the batch should be sent now: it is full, or its
 // oldest write has waited batchWait. It reads the clock on every eighth
-// call only (a fan-out asks after every session it runs, in microseconds).
+// call only (a fan-out asks after every session it runs, in microseconds),
+// so a batch past batchWait may wait for up to seven more sessions' steps.
 func (b *Batch) Due() bool {
 	if !b.Pending() {
 		return false
