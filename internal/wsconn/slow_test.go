@@ -44,9 +44,15 @@ func stalledClient(t *testing.T, r *rig) net.Conn {
 }
 
 // fill writes frames of mixed sizes (all three length forms) until the
-// socket is full and a write waits, then a few more.
+// socket is full and a write waits, then a few more. It first gives the
+// server's socket a send buffer of its own size: the kernel then no longer
+// grows it (autotuning), which could take in the write left waiting, on a
+// loaded machine, so that it ends instead of timing out.
 func fill(t *testing.T, c *Conn) {
 	t.Helper()
+	if err := syscall.SetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, 16<<10); err != nil {
+		t.Fatalf("the server's send buffer: %v", err)
+	}
 	sizes := []int{100, 1000, 70_000}
 	for i := 0; i < 100_000; i++ {
 		if c.Writing() {
