@@ -26,15 +26,10 @@ type Job struct {
 // queue without batches) each time the job is scheduled.
 type Runner interface{ Run(Batch) }
 
-// runFunc is a Runner that needs no batch.
-type runFunc func()
+// runFunc is a function as a Runner.
+type runFunc func(Batch)
 
-func (f runFunc) Run(Batch) { f() }
-
-// runBatchFunc is a Runner that takes the batch.
-type runBatchFunc func(Batch)
-
-func (f runBatchFunc) Run(b Batch) { f(b) }
+func (f runFunc) Run(b Batch) { f(b) }
 
 // Batch is what a worker carries from job to job: work its jobs leave to
 // be done together, such as writes sent with one system call. The worker
@@ -74,11 +69,11 @@ func NewBatched(workers int, get func() Batch, put func(Batch)) *Queue {
 }
 
 // Job returns a job that calls run each time it is scheduled.
-func (q *Queue) Job(run func()) *Job { return &Job{q: q, r: runFunc(run)} }
+func (q *Queue) Job(run func()) *Job { return q.JobIn(func(Batch) { run() }) }
 
 // JobIn returns a job that calls run with its worker's batch (nil on a
 // queue without batches) each time it is scheduled.
-func (q *Queue) JobIn(run func(Batch)) *Job { return &Job{q: q, r: runBatchFunc(run)} }
+func (q *Queue) JobIn(run func(Batch)) *Job { return &Job{q: q, r: runFunc(run)} }
 
 // Init makes j, held by the caller (as a field of the struct r runs on,
 // say, so that a worker finds the two together in memory), a job of q that
