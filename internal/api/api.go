@@ -97,8 +97,12 @@ func New(cfg Config) *API {
 		cfg.WriteBatch = 256
 	}
 	pool := &batchPool{size: cfg.WriteBatch, keep: cfg.Writers}
+	writers := runq.NewBatched(cfg.Writers, pool.get, pool.put)
+	if cfg.Hub != nil {
+		cfg.Hub.SetPass(pass{writers})
+	}
 	return &API{cfg: cfg, markets: marketSet(cfg.Markets), guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP),
-		met: newMetrics(cfg.Registerer), writers: runq.NewBatched(cfg.Writers, pool.get, pool.put), batches: pool,
+		met: newMetrics(cfg.Registerer), writers: writers, batches: pool,
 		upgrader: wsconn.NewUpgrader(wsconn.Config{MaxMessage: cfg.MaxMessage, Origins: cfg.Origins})}
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"sync"
 
+	"github.com/candlewire/candlewire/internal/hub"
 	"github.com/candlewire/candlewire/internal/runq"
 	"github.com/candlewire/candlewire/internal/wsconn"
 )
@@ -56,4 +57,29 @@ func (p *batchPool) batched() (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.size > 0 && p.err == nil, p.err
+}
+
+// pass runs the hub's fan-outs on the WebSocket writers (hub.Pass): a
+// writer queues an update for a part of the subscribers, then runs the
+// sessions that gained it, each at once if it is idle, with the writer's
+// own batch: what a session's step reads is then still in the cache from
+// queueing.
+type pass struct{ q *runq.Queue }
+
+// inline is a writer's batch in a fan-out's part: a session run with it
+// does only what does not wait (no store reads, no client ops) and
+// schedules itself for the rest.
+type inline struct{ *wsconn.Batch }
+
+func (p pass) Go(part func(serve func(hub.Scheduler))) {
+	p.q.JobIn(func(b runq.Batch) {
+		wb, _ := b.(*wsconn.Batch)
+		part(func(w hub.Scheduler) {
+			if j, ok := w.(*runq.Job); ok {
+				j.RunHere(inline{wb})
+			} else {
+				w.Schedule()
+			}
+		})
+	}).Schedule()
 }

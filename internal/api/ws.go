@@ -87,16 +87,17 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // wsSession is one WebSocket client. A fan-out runs thousands of sessions
 // in turn, so what a delivery reads is kept together, in one allocation:
-// the job, the hub's subscriber, the session's state and its
-// subscription.
+// the job, the session's state (in the job's cache line), the hub's
+// subscriber and the subscription.
 type wsSession struct {
 	job   runq.Job
-	hs    hub.Sub
 	mu    sync.Mutex // one step at a time, and against Closed
 	ended bool
+	here  bool         // the step runs in a fan-out's part (inline): it must not wait
 	nops  atomic.Int32 // ops in the channel, or about to be (read before touching it)
 	c     *wsconn.Conn
 	batch *wsconn.Batch // the writer's, during a step
+	hs    hub.Sub
 	f     subscription
 
 	a       *API
@@ -157,12 +158,23 @@ func (s *wsSession) pingTick() {
 func (s *wsSession) Run(b runq.Batch) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.batch, _ = b.(*wsconn.Batch)
-	defer func() { s.batch = nil }()
+	var here bool
+	switch b := b.(type) {
+	case *wsconn.Batch:
+		s.batch = b
+	case inline:
+		s.batch, here = b.Batch, true
+	}
+	defer func() { s.batch, s.here = nil, false }()
 	if s.ended || s.c.Writing() { // Writable schedules the next step
 		return
 	}
 	ops := s.nops.Load() != 0
+	if here && (ops || s.f.readsStore()) { // those wait: a worker does them
+		s.job.Schedule()
+		return
+	}
+	s.here = here
 	if s.batch.Pending() && (ops || s.f.readsStore()) {
 		s.batch.Flush() // other clients' frames do not wait for this one's store reads
 	}
@@ -199,6 +211,10 @@ func (s *wsSession) deliver(ctx context.Context) (ws.StatusCode, string, bool) {
 	}()
 	n, size := 0, 0
 	for ; n < wsBatchPerWakeup && size < wsBatchBytes; n++ {
+		if s.here && s.f.readsStore() { // a fan-out's part does not wait for the store: a worker reads it
+			s.job.Schedule()
+			break
+		}
 		u, err := s.f.next(ctx, false)
 		if code, reason, done := nextClose(err); done {
 			s.flush(one, buf, n, size)

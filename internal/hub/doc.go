@@ -15,4 +15,12 @@
 // the sequence number of the last change it received). A subscriber whose
 // queue still overflows is ended with ErrSlow and counted; it can resume
 // from its cursor, and it never stalls the others.
+//
+// With a Pass (SetPass; the API's WebSocket writers are one), Publish
+// splits the fan-out in parts instead, each a fixed share of the
+// subscribers, queued for and served by one goroutine of the pass: a
+// subscriber's delivery then runs right after its queueing, on the same
+// core, while what it reads is still in the cache. A subscriber is in one
+// part for its whole life and a Publish waits for the last one's parts, so
+// its updates stay in order.
 package hub

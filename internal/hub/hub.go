@@ -69,6 +69,7 @@ type Hub struct {
 	streams map[Stream]map[*Sub]struct{}
 	all     map[*Sub]struct{} // subscribers of every stream
 	closed  bool
+	passing passing
 }
 
 // New returns a hub with cfg.
@@ -107,6 +108,8 @@ func (h *Hub) subscribeIn(s *Sub, all bool, streams []Stream) {
 	s.h, s.maxMsgs, s.maxBytes, s.ready, s.done = h, msgs, bytes, make(chan struct{}, 1), make(chan struct{})
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	s.part = h.passing.next % parts
+	h.passing.next++
 	switch {
 	case h.closed:
 		s.endLocked(ErrClosed)
@@ -115,6 +118,7 @@ func (h *Hub) subscribeIn(s *Sub, all bool, streams []Stream) {
 			h.all = map[*Sub]struct{}{}
 		}
 		h.all[s] = struct{}{}
+		h.passing.addLocked(s, Stream{}, true)
 	default:
 		h.addLocked(s, streams)
 	}
@@ -128,14 +132,21 @@ func (h *Hub) addLocked(s *Sub, streams []Stream) {
 		if h.streams[st] == nil {
 			h.streams[st] = map[*Sub]struct{}{}
 		}
-		h.streams[st][s] = struct{}{}
+		if _, ok := h.streams[st][s]; !ok {
+			h.streams[st][s] = struct{}{}
+			h.passing.addLocked(s, st, false)
+		}
 		s.streams = append(s.streams, st)
 	}
 }
 
 func (h *Hub) removeLocked(s *Sub, streams []Stream) {
 	for _, st := range streams {
+		if _, ok := h.streams[st][s]; !ok {
+			continue
+		}
 		delete(h.streams[st], s)
+		h.passing.removeLocked(s, st, false)
 		if len(h.streams[st]) == 0 {
 			delete(h.streams, st)
 		}
@@ -153,6 +164,11 @@ func NewUpdate(c market.Candle) *Update {
 // it returns how many were ended for being too slow. Changes of streams
 // nobody follows are not encoded.
 func (h *Hub) Publish(cs []market.Candle) int {
+	h.passing.mu.Lock()
+	defer h.passing.mu.Unlock()
+	if p := h.passing.pass; p != nil {
+		return h.publishParts(p, cs)
+	}
 	var slow []*Sub
 	h.mu.RLock()
 	for _, c := range cs {
@@ -162,12 +178,12 @@ func (h *Hub) Publish(cs []market.Candle) int {
 		}
 		u := NewUpdate(c)
 		for s := range h.streams[u.Stream] {
-			if !s.push(u) {
+			if _, ok := s.push(u, false); !ok {
 				slow = append(slow, s)
 			}
 		}
 		for s := range h.all {
-			if !s.push(u) {
+			if _, ok := s.push(u, false); !ok {
 				slow = append(slow, s)
 			}
 		}
@@ -187,7 +203,10 @@ func (h *Hub) end(s *Sub, why error) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.removeLocked(s, s.streams)
-	delete(h.all, s)
+	if _, ok := h.all[s]; ok {
+		delete(h.all, s)
+		h.passing.removeLocked(s, Stream{}, true)
+	}
 	return s.endLocked(why)
 }
 
@@ -215,4 +234,5 @@ func (h *Hub) Close() {
 		s.endLocked(ErrClosed)
 	}
 	h.streams, h.all = nil, nil
+	h.passing.lists, h.passing.all = nil, partLists{}
 }

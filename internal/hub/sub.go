@@ -23,6 +23,7 @@ type Sub struct {
 	at    map[binKey]int // queued position of each bin, once the queue is long; nil while it is short
 	err   error          // why it ended; nil while open
 	woken Scheduler      // told when the queue gains an entry or it ends; set before use
+	part  uint32         // of a fan-out through a Pass
 
 	maxMsgs, maxBytes int
 	h                 *Hub
@@ -39,21 +40,24 @@ type Scheduler interface{ Schedule() }
 // the subscription ends, for subscribers driven by a scheduler rather than
 // a goroutine of their own; Ready is then not signalled (a fan-out to
 // thousands saves a channel send each), so take updates with TryNext.
-// Schedule must not block: it runs under the hub's locks. Set it before
-// adding streams.
+// Schedule must not block: it runs under the hub's and the subscriber's
+// locks. Through a Pass, it is not called for a queued update: the
+// scheduler is handed to the pass's serve. Set it before adding streams.
 func (s *Sub) OnReady(f Scheduler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.woken = f
 }
 
-// push queues u, replacing a queued update of the same bin; false when the
-// queue is over its bounds (the caller ends the subscriber).
-func (s *Sub) push(u *Update) bool {
+// push queues u, replacing a queued update of the same bin; ok is false
+// when the queue is over its bounds (the caller ends the subscriber). With
+// pass set, a subscriber told through a Scheduler is not told but returned,
+// for the caller to tell after the lock is let go.
+func (s *Sub) push(u *Update, pass bool) (wake Scheduler, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return true
+		return nil, true
 	}
 	k := binKey{u.Stream, u.Candle.OpenTime}
 	if i, ok := s.find(k); ok {
@@ -68,15 +72,19 @@ func (s *Sub) push(u *Update) bool {
 	s.live++
 	s.bytes += len(u.JSON)
 	s.compact()
-	if s.woken != nil {
+	ok = s.live <= s.maxMsgs && s.bytes <= s.maxBytes
+	switch {
+	case s.woken != nil && pass && ok:
+		return s.woken, true
+	case s.woken != nil:
 		s.woken.Schedule()
-	} else {
+	default:
 		select {
 		case s.ready <- struct{}{}:
 		default:
 		}
 	}
-	return s.live <= s.maxMsgs && s.bytes <= s.maxBytes
+	return nil, ok
 }
 
 // shortQueue is the queue length up to which conflation scans the queue

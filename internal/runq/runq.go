@@ -100,6 +100,20 @@ func (j *Job) Schedule() {
 	}
 }
 
+// RunHere runs the job on the calling goroutine, with the caller's batch
+// b, if it is idle; otherwise it schedules it. It is for a goroutine that
+// wakes many jobs in turn and has just touched what each one reads (a
+// publisher's pass over its subscribers): running a job there is cheaper
+// than a worker finding it cold in memory. The job's Runner must not wait
+// when run this way; one that would, schedules itself and returns.
+func (j *Job) RunHere(b Batch) {
+	if !j.state.CompareAndSwap(idle, running) {
+		j.Schedule()
+		return
+	}
+	j.q.run(j, b)
+}
+
 func (q *Queue) push(j *Job) {
 	q.mu.Lock()
 	q.jobs = append(q.jobs, j)
@@ -168,7 +182,7 @@ func (q *Queue) work() {
 // run runs j once, queues it again if it was scheduled meanwhile, and
 // sends the batch when it is due.
 func (q *Queue) run(j *Job, b Batch) {
-	j.state.Store(running)
+	j.state.Store(running) // (RunHere has set it already)
 	j.r.Run(b)
 	if !j.state.CompareAndSwap(running, idle) { // scheduled while running
 		j.state.Store(queued)

@@ -246,3 +246,44 @@ func TestLongQueueRunsInOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestRunHere: an idle job runs on the caller's goroutine with the
+// caller's batch; a running one runs again after, on its worker; a queued
+// one runs once.
+func TestRunHere(t *testing.T) {
+	var flushed, flushes atomic.Int64
+	mine := &countBatch{due: 1 << 30, flushed: &flushed, flushes: &flushes}
+	q := NewBatched(1, func() Batch { return &countBatch{due: 1 << 30, flushed: new(atomic.Int64), flushes: new(atomic.Int64)} }, func(Batch) {})
+
+	var gotBatch Batch
+	var runs atomic.Int32
+	idle := q.JobIn(func(b Batch) { gotBatch = b; runs.Add(1) })
+	idle.RunHere(mine)
+	if runs.Load() != 1 || gotBatch != mine {
+		t.Fatalf("an idle job: %d runs, batch %p; want 1 run with the caller's %p", runs.Load(), gotBatch, mine)
+	}
+
+	started, release := make(chan struct{}), make(chan struct{})
+	var busyRuns atomic.Int32
+	busy := q.JobIn(func(Batch) {
+		if busyRuns.Add(1) == 1 {
+			close(started)
+			<-release
+		}
+	})
+	busy.Schedule()
+	<-started
+	var queuedRuns atomic.Int32
+	queued := q.JobIn(func(Batch) { queuedRuns.Add(1) })
+	queued.Schedule() // behind busy, on the one worker
+	busy.RunHere(mine)
+	queued.RunHere(mine)
+	if busyRuns.Load() != 1 || queuedRuns.Load() != 0 {
+		t.Fatalf("RunHere ran a job that was running (%d runs) or queued (%d runs)", busyRuns.Load(), queuedRuns.Load())
+	}
+	close(release)
+	q.Wait()
+	if busyRuns.Load() != 2 || queuedRuns.Load() != 1 {
+		t.Fatalf("after: busy ran %d times (want 2: once more for RunHere), queued %d (want 1)", busyRuns.Load(), queuedRuns.Load())
+	}
+}

@@ -1,0 +1,169 @@
+package hub
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/candlewire/candlewire/internal/market"
+)
+
+// Pass runs a fan-out in parts, on goroutines of its own (see SetPass).
+type Pass interface {
+	// Go runs part soon and returns at once. part queues updates for its
+	// subscribers, then tells each that gained one through serve, which
+	// must run or schedule it without waiting for a client.
+	Go(part func(serve func(Scheduler)))
+}
+
+// parts is how many parts a fan-out is split into. Each subscriber belongs
+// to one, for its whole life, so its updates are queued by one goroutine
+// in order; a part is a few hundred subscribers of ten thousand.
+const parts = 64
+
+// passing is the hub's state for fan-outs through a Pass.
+type passing struct {
+	mu       sync.Mutex // one Publish at a time
+	pass     Pass       // nil: Publish queues and schedules itself
+	inflight sync.WaitGroup
+	slow     atomic.Int64 // subscribers the parts ended as slow, not yet returned by Publish
+	next     uint32       // the part of the next subscriber
+
+	// Under the hub's lock:
+	lists map[Stream]*partLists // each stream's subscribers; a stream's stays once made
+	all   partLists             // the subscribers of every stream
+}
+
+// SetPass makes Publish hand its fan-outs to p: each update's subscribers
+// are split in parts, and each part is queued for and served by one call
+// of p.Go, where what a subscriber's delivery reads is still in the
+// processor's cache from queueing it (a fan-out to thousands then touches
+// each subscriber once, on one core). Publish then returns once the parts
+// are handed over, having waited for the last Publish's to end, so a
+// subscriber's updates stay in order; it returns the subscribers ended as
+// slow since the last Publish.
+func (h *Hub) SetPass(p Pass) {
+	h.passing.mu.Lock()
+	defer h.passing.mu.Unlock()
+	h.passing.pass = p
+}
+
+// step is one update to queue for some of a part's subscribers.
+type step struct {
+	u    *Update
+	subs []*Sub
+}
+
+// publishParts is Publish through p.
+func (h *Hub) publishParts(p Pass, cs []market.Candle) int {
+	h.passing.inflight.Wait() // the last Publish's parts are done
+	work := h.split(cs)
+	for _, steps := range work {
+		if len(steps) == 0 {
+			continue
+		}
+		h.passing.inflight.Add(1)
+		p.Go(func(serve func(Scheduler)) {
+			defer h.passing.inflight.Done()
+			h.runPart(steps, serve)
+		})
+	}
+	return int(h.passing.slow.Swap(0))
+}
+
+// split gives each part its steps, in the order of cs.
+func (h *Hub) split(cs []market.Candle) [][]step {
+	var work [][]step
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, c := range cs {
+		st := StreamOf(c)
+		if len(h.streams[st]) == 0 && len(h.all) == 0 {
+			continue
+		}
+		if work == nil {
+			work = make([][]step, parts)
+		}
+		u := NewUpdate(c)
+		for _, pl := range []*partLists{h.passing.lists[st], &h.passing.all} {
+			for k := range pl {
+				if subs := pl[k]; len(subs) > 0 {
+					work[k] = append(work[k], step{u, subs})
+				}
+			}
+		}
+	}
+	return work
+}
+
+// runPart queues its steps' updates, in order, then serves the
+// subscribers that gained one and ends those that fell too far behind.
+func (h *Hub) runPart(steps []step, serve func(Scheduler)) {
+	var woken []Scheduler
+	var slow []*Sub
+	for _, st := range steps {
+		for _, s := range st.subs {
+			wake, ok := s.push(st.u, true)
+			if !ok {
+				slow = append(slow, s)
+			} else if wake != nil {
+				woken = append(woken, wake)
+			}
+		}
+	}
+	for _, w := range woken {
+		serve(w)
+	}
+	for _, s := range slow {
+		if h.end(s, ErrSlow) {
+			h.passing.slow.Add(1)
+		}
+	}
+}
+
+// partLists are a set of subscribers by part. A list is never changed in
+// place (a change makes a new one), so a part reads its lists without the
+// hub's lock.
+type partLists [parts][]*Sub
+
+func (pl *partLists) add(s *Sub) {
+	l := pl[s.part]
+	pl[s.part] = append(l[:len(l):len(l)], s)
+}
+
+func (pl *partLists) remove(s *Sub) {
+	l := pl[s.part]
+	for i, x := range l {
+		if x == s {
+			pl[s.part] = append(append(make([]*Sub, 0, len(l)-1), l[:i]...), l[i+1:]...)
+			return
+		}
+	}
+}
+
+// addLocked notes that s follows st (every stream when all is set), under
+// the hub's lock.
+func (p *passing) addLocked(s *Sub, st Stream, all bool) {
+	if all {
+		p.all.add(s)
+		return
+	}
+	if p.lists == nil {
+		p.lists = map[Stream]*partLists{}
+	}
+	if p.lists[st] == nil {
+		p.lists[st] = new(partLists)
+	}
+	p.lists[st].add(s)
+}
+
+// removeLocked notes that s no longer follows st (every stream when all
+// is set), under the hub's lock.
+func (p *passing) removeLocked(s *Sub, st Stream, all bool) {
+	if all {
+		p.all.remove(s)
+		return
+	}
+	if pl := p.lists[st]; pl != nil {
+		pl.remove(s)
+	}
+}
