@@ -96,10 +96,11 @@ func New(cfg Config) *API {
 	if cfg.WriteBatch == 0 {
 		cfg.WriteBatch = 256
 	}
-	pool := &batchPool{size: cfg.WriteBatch, keep: cfg.Writers}
+	procs := runtime.GOMAXPROCS(0)
+	pool := &batchPool{size: cfg.WriteBatch, keep: cfg.Writers + procs}
 	writers := runq.NewBatched(cfg.Writers, pool.get, pool.put)
-	if cfg.Hub != nil {
-		cfg.Hub.SetPass(pass{writers})
+	if cfg.Hub != nil { // the fan-outs' parts never wait, so a Publish waits for CPU only
+		cfg.Hub.SetPass(pass{runq.NewBatched(procs, pool.get, pool.put)})
 	}
 	return &API{cfg: cfg, markets: marketSet(cfg.Markets), guard: newGuard(cfg.Tokens, cfg.MaxConnsPerIP),
 		met: newMetrics(cfg.Registerer), writers: writers, batches: pool,

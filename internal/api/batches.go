@@ -59,11 +59,13 @@ func (p *batchPool) batched() (bool, error) {
 	return p.size > 0 && p.err == nil, p.err
 }
 
-// pass runs the hub's fan-outs on the WebSocket writers (hub.Pass): a
-// writer queues an update for a part of the subscribers, then runs the
-// sessions that gained it, each at once if it is idle, with the writer's
-// own batch: what a session's step reads is then still in the cache from
-// queueing.
+// pass runs the hub's fan-outs (hub.Pass) on workers of its own, one per
+// processor: a worker queues an update for a part of the subscribers, then
+// runs each WebSocket session that gained it and is idle, with the
+// worker's batch, while what the session's step reads is still in the
+// cache from queueing. Those steps do not wait (what would, a store read or
+// a client's op, is left to the writers), so neither do the parts, and a
+// Publish, which waits for the last one's, waits for processors only.
 type pass struct{ q *runq.Queue }
 
 // inline is a writer's batch in a fan-out's part: a session run with it
@@ -75,8 +77,8 @@ func (p pass) Go(part func(serve func(hub.Scheduler))) {
 	p.q.JobIn(func(b runq.Batch) {
 		wb, _ := b.(*wsconn.Batch)
 		part(func(w hub.Scheduler) {
-			if j, ok := w.(*runq.Job); ok {
-				j.RunHere(inline{wb})
+			if s, ok := w.(*wsSession); ok {
+				s.job.RunHere(inline{wb})
 			} else {
 				w.Schedule()
 			}

@@ -252,3 +252,43 @@ func TestSnapshotPagesKeepOrder(t *testing.T) {
 		t.Fatalf("after the one snapshot left: %v, %v", u, err)
 	}
 }
+
+// TestNoReadsLeavesTheStoreToAWorker: a step that must not wait (in a
+// fan-out's part) gets errWouldRead where the next change is in the store,
+// reads nothing, and delivers what it already holds.
+func TestNoReadsLeavesTheStoreToAWorker(t *testing.T) {
+	r := newRig(t, hub.Config{})
+	ctx := context.Background()
+	for m := range 3 {
+		r.minute(t, m, btc, xbt)
+	}
+	f := newSubscription(r.st, r.hub)
+	defer f.Close()
+	if err := f.resume(ctx, []hub.Stream{btc, xbt}, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.noReads = true
+	if u, err := f.next(ctx, false); u != nil || err != errWouldRead || len(f.backlog) != 0 {
+		t.Fatalf("catching up without reads: %v, %v, %d read; want errWouldRead and nothing read", u, err, len(f.backlog))
+	}
+	f.noReads = false
+	first, err := f.next(ctx, false)
+	if first == nil || err != nil {
+		t.Fatalf("catching up: %v, %v", first, err)
+	}
+	f.noReads = true
+	n := 1
+	for {
+		u, err := f.next(ctx, false)
+		if err != nil {
+			t.Fatalf("after %d: %v", n, err)
+		}
+		if u == nil {
+			break
+		}
+		n++
+	}
+	if want := len(f.streams) * 3; n != want {
+		t.Fatalf("%d changes delivered from the page read, want %d", n, want)
+	}
+}

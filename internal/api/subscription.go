@@ -40,7 +40,12 @@ type subscription struct {
 	streams  map[hub.Stream]*streamState
 	readFrom int64  // the store is read after this sequence number
 	resync   string // why the client's cursor could not resume, when it could not: it gets snapshots
+	noReads  bool   // next returns errWouldRead rather than read the store (a step that must not wait)
 }
+
+// errWouldRead is next's answer, under noReads, when the next change must
+// be read from the store.
+var errWouldRead = errors.New("the next change is in the store")
 
 // snapWant is a stream's snapshot still to read: its newest n candles.
 type snapWant struct {
@@ -208,6 +213,9 @@ func (f *subscription) remove(streams []hub.Stream) {
 // nothing is ready.
 func (f *subscription) next(ctx context.Context, wait bool) (*hub.Update, error) {
 	for {
+		if f.noReads && f.readsStore() {
+			return nil, errWouldRead
+		}
 		if err := f.fill(ctx); err != nil {
 			return nil, err
 		}

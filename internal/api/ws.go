@@ -79,7 +79,7 @@ func (a *API) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	a.writers.Init(&s.job, s)
 	a.cfg.Hub.SubscribeIn(&s.hs)
-	s.hs.OnReady(&s.job)
+	s.hs.OnReady(s)
 	s.f.init(a.cfg.Store, &s.hs)
 	s.ping = time.AfterFunc(a.cfg.PingEvery, s.pingTick)
 	c.Serve(s)
@@ -93,7 +93,6 @@ type wsSession struct {
 	job   runq.Job
 	mu    sync.Mutex // one step at a time, and against Closed
 	ended bool
-	here  bool         // the step runs in a fan-out's part (inline): it must not wait
 	nops  atomic.Int32 // ops in the channel, or about to be (read before touching it)
 	c     *wsconn.Conn
 	batch *wsconn.Batch // the writer's, during a step
@@ -118,6 +117,9 @@ func (s *wsSession) Message(data []byte) {
 	case <-s.c.Closing():
 	}
 }
+
+// Schedule runs the session's next step soon (hub.Scheduler).
+func (s *wsSession) Schedule() { s.job.Schedule() }
 
 // Writable continues delivery after a write that waited for the client.
 func (s *wsSession) Writable() { s.job.Schedule() }
@@ -165,7 +167,7 @@ func (s *wsSession) Run(b runq.Batch) {
 	case inline:
 		s.batch, here = b.Batch, true
 	}
-	defer func() { s.batch, s.here = nil, false }()
+	defer func() { s.batch, s.f.noReads = nil, false }()
 	if s.ended || s.c.Writing() { // Writable schedules the next step
 		return
 	}
@@ -174,7 +176,7 @@ func (s *wsSession) Run(b runq.Batch) {
 		s.job.Schedule()
 		return
 	}
-	s.here = here
+	s.f.noReads = here
 	if s.batch.Pending() && (ops || s.f.readsStore()) {
 		s.batch.Flush() // other clients' frames do not wait for this one's store reads
 	}
@@ -211,11 +213,11 @@ func (s *wsSession) deliver(ctx context.Context) (ws.StatusCode, string, bool) {
 	}()
 	n, size := 0, 0
 	for ; n < wsBatchPerWakeup && size < wsBatchBytes; n++ {
-		if s.here && s.f.readsStore() { // a fan-out's part does not wait for the store: a worker reads it
+		u, err := s.f.next(ctx, false)
+		if err == errWouldRead { // in a fan-out's part, which does not wait for the store: a worker reads it
 			s.job.Schedule()
 			break
 		}
-		u, err := s.f.next(ctx, false)
 		if code, reason, done := nextClose(err); done {
 			s.flush(one, buf, n, size)
 			return code, reason, true

@@ -162,7 +162,8 @@ func NewUpdate(c market.Candle) *Update {
 // Publish queues stored changes (carrying their sequence numbers, in
 // order) for their streams' subscribers. It never blocks on a subscriber;
 // it returns how many were ended for being too slow. Changes of streams
-// nobody follows are not encoded.
+// nobody follows are not encoded. With a Pass it hands the fan-out over
+// in parts, after waiting for the last Publish's parts (see SetPass).
 func (h *Hub) Publish(cs []market.Candle) int {
 	h.passing.mu.Lock()
 	defer h.passing.mu.Unlock()

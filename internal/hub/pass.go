@@ -85,6 +85,9 @@ func (h *Hub) split(cs []market.Candle) [][]step {
 		}
 		u := NewUpdate(c)
 		for _, pl := range []*partLists{h.passing.lists[st], &h.passing.all} {
+			if pl == nil { // (a stream nobody follows but subscribers of every stream)
+				continue
+			}
 			for k := range pl {
 				if subs := pl[k]; len(subs) > 0 {
 					work[k] = append(work[k], step{u, subs})

@@ -179,3 +179,17 @@ func TestPassAgainstChurn(t *testing.T) {
 		}
 	}
 }
+
+// TestPassOnlyEveryStreamSubscribers: a change of a stream nobody follows
+// by name reaches the subscribers of every stream.
+func TestPassOnlyEveryStreamSubscribers(t *testing.T) {
+	t.Parallel()
+	h := New(Config{})
+	h.SetPass(new(goPass))
+	all := h.SubscribeAll()
+	h.Publish([]market.Candle{change(btc1m, 0, 1, "1"), change(xbt1m, 0, 2, "1")})
+	h.Publish(nil)
+	if got := drain(all); !equal(got, []int64{1, 2}) {
+		t.Fatalf("the subscriber of every stream got %v", got)
+	}
+}
