@@ -204,19 +204,26 @@ func longest(t *testing.T, r *rig) {
 	c.CloseNow()
 }
 
+// threeMinutes is a rig with three minutes of btc and xbt stored, and a
+// subscription of it to nothing yet, closed when the test ends.
+func threeMinutes(t *testing.T) (*rig, *subscription) {
+	r := newRig(t, hub.Config{})
+	for m := range 3 {
+		r.minute(t, m, btc, xbt)
+	}
+	f := newSubscription(r.st, r.hub)
+	t.Cleanup(f.Close)
+	return r, f
+}
+
 // TestSnapshotPagesKeepOrder: snapshots read as the client takes them
 // come a stream at a time, oldest first, before any live change; a row
 // stored after the subscription is sent once (the snapshot has it, its
 // live copy is skipped), and an unsubscribed stream's pending snapshot is
 // dropped.
 func TestSnapshotPagesKeepOrder(t *testing.T) {
-	r := newRig(t, hub.Config{})
+	r, f := threeMinutes(t)
 	ctx := context.Background()
-	for m := range 3 {
-		r.minute(t, m, btc, xbt)
-	}
-	f := newSubscription(r.st, r.hub)
-	defer f.Close()
 	if err := f.snapshot(ctx, []hub.Stream{btc, xbt}, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -257,13 +264,8 @@ func TestSnapshotPagesKeepOrder(t *testing.T) {
 // fan-out's part) gets errWouldRead where the next change is in the store,
 // reads nothing, and delivers what it already holds.
 func TestNoReadsLeavesTheStoreToAWorker(t *testing.T) {
-	r := newRig(t, hub.Config{})
+	_, f := threeMinutes(t)
 	ctx := context.Background()
-	for m := range 3 {
-		r.minute(t, m, btc, xbt)
-	}
-	f := newSubscription(r.st, r.hub)
-	defer f.Close()
 	if err := f.resume(ctx, []hub.Stream{btc, xbt}, 0); err != nil {
 		t.Fatal(err)
 	}
