@@ -40,7 +40,8 @@ type passing struct {
 // each subscriber once, on one core). Publish then returns once the parts
 // are handed over, having waited for the last Publish's to end, so a
 // subscriber's updates stay in order; it returns the subscribers ended as
-// slow since the last Publish.
+// slow since the last Publish. A hub has one pass: a later SetPass replaces
+// it (the API that set it last serves the parts of every client).
 func (h *Hub) SetPass(p Pass) {
 	h.passing.mu.Lock()
 	defer h.passing.mu.Unlock()

@@ -160,7 +160,7 @@ func (q *Queue) work() {
 	if q.get != nil {
 		b = q.get()
 		defer func() {
-			if b.Pending() { // normally empty already; after a recovered panic, its writes still go
+			if b.Pending() { // empty unless a job panics: what it batched still goes as the process ends
 				b.Flush()
 			}
 			q.put(b)
