@@ -48,8 +48,10 @@ type Config struct {
 	// MaxConnsPerIP bounds the open streaming connections and /v1/candles
 	// requests of one client address; default 1000, negative for no limit.
 	MaxConnsPerIP int
-	// Writers is how many goroutines write to WebSocket clients; default
-	// twice GOMAXPROCS.
+	// Writers is how many goroutines run WebSocket sessions' steps besides
+	// the fan-out's (client ops, store reads, clients that were slow to
+	// take a write); default twice GOMAXPROCS. The fan-out of each change
+	// runs on GOMAXPROCS goroutines of its own.
 	Writers int
 	// WriteBatch is how many WebSocket writes a writer gathers into one
 	// system call (io_uring, where the kernel allows it); default 256,

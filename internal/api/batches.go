@@ -68,9 +68,9 @@ func (p *batchPool) batched() (bool, error) {
 // Publish, which waits for the last one's, waits for processors only.
 type pass struct{ q *runq.Queue }
 
-// inline is a writer's batch in a fan-out's part: a session run with it
+// inline is the batch of a fan-out part's worker: a session run with it
 // does only what does not wait (no store reads, no client ops) and
-// schedules itself for the rest.
+// schedules itself on the writers for the rest.
 type inline struct{ *wsconn.Batch }
 
 func (p pass) Go(part func(serve func(hub.Scheduler))) {

@@ -95,7 +95,7 @@ type wsSession struct {
 	ended bool
 	nops  atomic.Int32 // ops in the channel, or about to be (read before touching it)
 	c     *wsconn.Conn
-	batch *wsconn.Batch // the writer's, during a step
+	batch *wsconn.Batch // the worker's (a writer's, or a fan-out part's), during a step
 	hs    hub.Sub
 	f     subscription
 
@@ -154,9 +154,11 @@ func (s *wsSession) pingTick() {
 	s.ping.Reset(s.a.cfg.PingEvery)
 }
 
-// Run is a step of the session on a shared writer: it answers queued ops,
-// then writes the changes that are ready, as few writes as possible, into
-// the writer's batch (sent with other sessions' in one system call).
+// Run is a step of the session, on a shared writer or in a fan-out's part
+// (then with an inline batch, and only what does not wait): it answers
+// queued ops, then writes the changes that are ready, as few writes as
+// possible, into the worker's batch (sent with other sessions' in one
+// system call).
 func (s *wsSession) Run(b runq.Batch) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,15 +228,7 @@ func (s *wsSession) deliver(ctx context.Context) (ws.StatusCode, string, bool) {
 			break
 		}
 		frame := u.Shared("ws", wsFrame)
-		switch {
-		case one == nil && buf == nil:
-			one = frame
-		case buf == nil:
-			buf = scratch.Get().(*[]byte)
-			*buf = append(append(*buf, one...), frame...)
-		default:
-			*buf = append(*buf, frame...)
-		}
+		one, buf = gather(one, buf, frame)
 		size += len(frame)
 	}
 	if n == wsBatchPerWakeup || size >= wsBatchBytes {
@@ -244,6 +238,21 @@ func (s *wsSession) deliver(ctx context.Context) (ws.StatusCode, string, bool) {
 		return wsconn.StatusInternal, "write failed", true
 	}
 	return 0, "", false
+}
+
+// gather adds frame to a step's frames: a lone frame as it is, several
+// copied into a scratch buffer.
+func gather(one []byte, buf *[]byte, frame []byte) ([]byte, *[]byte) {
+	switch {
+	case one == nil && buf == nil:
+		one = frame
+	case buf == nil:
+		buf = scratch.Get().(*[]byte)
+		*buf = append(append(*buf, one...), frame...)
+	default:
+		*buf = append(*buf, frame...)
+	}
+	return one, buf
 }
 
 // nextClose turns the subscription's error into the close to send.

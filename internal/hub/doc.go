@@ -16,7 +16,7 @@
 // queue still overflows is ended with ErrSlow and counted; it can resume
 // from its cursor, and it never stalls the others.
 //
-// With a Pass (SetPass; the API's WebSocket writers are one), Publish
+// With a Pass (SetPass; the API sets one, run by workers of its own), Publish
 // splits the fan-out in parts instead, each a fixed share of the
 // subscribers, queued for and served by one goroutine of the pass: a
 // subscriber's delivery then runs right after its queueing, on the same

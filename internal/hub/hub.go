@@ -149,6 +149,7 @@ func (h *Hub) removeLocked(s *Sub, streams []Stream) {
 		h.passing.removeLocked(s, st, false)
 		if len(h.streams[st]) == 0 {
 			delete(h.streams, st)
+			delete(h.passing.lists, st)
 		}
 	}
 }
@@ -162,8 +163,9 @@ func NewUpdate(c market.Candle) *Update {
 // Publish queues stored changes (carrying their sequence numbers, in
 // order) for their streams' subscribers. It never blocks on a subscriber;
 // it returns how many were ended for being too slow. Changes of streams
-// nobody follows are not encoded. With a Pass it hands the fan-out over
-// in parts, after waiting for the last Publish's parts (see SetPass).
+// nobody follows are not encoded. One Publish runs at a time. With a Pass
+// it hands the fan-out over in parts, after waiting for the last Publish's
+// parts (see SetPass).
 func (h *Hub) Publish(cs []market.Candle) int {
 	h.passing.mu.Lock()
 	defer h.passing.mu.Unlock()

@@ -29,7 +29,7 @@ type passing struct {
 	next     uint32       // the part of the next subscriber
 
 	// Under the hub's lock:
-	lists map[Stream]*partLists // each stream's subscribers; a stream's stays once made
+	lists map[Stream]*partLists // each followed stream's subscribers (dropped with the stream)
 	all   partLists             // the subscribers of every stream
 }
 
@@ -40,11 +40,13 @@ type passing struct {
 // each subscriber once, on one core). Publish then returns once the parts
 // are handed over, having waited for the last Publish's to end, so a
 // subscriber's updates stay in order; it returns the subscribers ended as
-// slow since the last Publish. A hub has one pass: a later SetPass replaces
-// it (the API that set it last serves the parts of every client).
+// slow since the last Publish, its own parts' that ended already included.
+// A hub has one pass: a later SetPass replaces it (the API that set it last
+// serves the parts of every client).
 func (h *Hub) SetPass(p Pass) {
 	h.passing.mu.Lock()
 	defer h.passing.mu.Unlock()
+	h.passing.inflight.Wait() // the last pass's parts are done, so nothing overtakes them
 	h.passing.pass = p
 }
 
@@ -100,17 +102,27 @@ func (h *Hub) split(cs []market.Candle) [][]step {
 }
 
 // runPart queues its steps' updates, in order, then serves the
-// subscribers that gained one and ends those that fell too far behind.
+// subscribers that gained any, once each, and ends those that fell too far
+// behind.
 func (h *Hub) runPart(steps []step, serve func(Scheduler)) {
 	var woken []Scheduler
 	var slow []*Sub
+	var seen map[*Sub]bool // with several steps, a subscriber may gain several updates
+	if len(steps) > 1 {
+		seen = map[*Sub]bool{}
+	}
 	for _, st := range steps {
 		for _, s := range st.subs {
 			wake, ok := s.push(st.u, true)
-			if !ok {
+			switch {
+			case !ok:
 				slow = append(slow, s)
-			} else if wake != nil {
+			case wake == nil, seen[s]:
+			default:
 				woken = append(woken, wake)
+				if seen != nil {
+					seen[s] = true
+				}
 			}
 		}
 	}

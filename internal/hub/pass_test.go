@@ -98,16 +98,17 @@ func TestPassServesTheWoken(t *testing.T) {
 	gone.Remove(btc1m)
 	h.Publish([]market.Candle{change(btc1m, 0, 1, "1")})
 	h.Publish([]market.Candle{change(btc1m, 60_000, 2, "1")})
+	h.Publish([]market.Candle{change(btc1m, 120_000, 3, "1"), change(xbt1m, 0, 4, "1"), change(btc1m, 180_000, 5, "1")})
 	h.Publish(nil)
-	if p.served.Load() != 2 || calls.Load() != 2 {
-		t.Fatalf("served %d times, scheduled %d, want 2 and 2", p.served.Load(), calls.Load())
+	if p.served.Load() != 3 || calls.Load() != 3 {
+		t.Fatalf("served %d times, scheduled %d, want 3 and 3 (once a Publish)", p.served.Load(), calls.Load())
 	}
 	select {
 	case <-plain.Ready():
 	default:
 		t.Fatal("a subscriber without a Scheduler was not signalled")
 	}
-	if got := drain(plain); !equal(got, []int64{1, 2}) {
+	if got := drain(plain); !equal(got, []int64{1, 2, 3, 5}) {
 		t.Fatalf("plain subscriber got %v", got)
 	}
 	if got := drain(gone); len(got) != 0 {
@@ -169,6 +170,12 @@ func TestPassAgainstChurn(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	h.Publish(nil)
+	h.mu.RLock()
+	lists := len(h.passing.lists)
+	h.mu.RUnlock()
+	if lists != 1 {
+		t.Errorf("part lists of %d streams kept, want 1: a stream nobody follows keeps none", lists)
+	}
 	got := drain(stay)
 	if len(got) != 500 || got[0] != 1 || got[499] != 500 {
 		t.Fatalf("the subscriber that stayed got %d changes (%v…)", len(got), got[:min(len(got), 5)])

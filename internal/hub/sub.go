@@ -41,8 +41,9 @@ type Scheduler interface{ Schedule() }
 // a goroutine of their own; Ready is then not signalled (a fan-out to
 // thousands saves a channel send each), so take updates with TryNext.
 // Schedule must not block: it runs under the hub's and the subscriber's
-// locks. Through a Pass, it is not called for a queued update: the
-// scheduler is handed to the pass's serve. Set it before adding streams.
+// locks. Through a Pass, it is not called for an update queued within the
+// bounds: the scheduler is handed to the pass's serve instead. Set it
+// before adding streams.
 func (s *Sub) OnReady(f Scheduler) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,7 +53,8 @@ func (s *Sub) OnReady(f Scheduler) {
 // push queues u, replacing a queued update of the same bin; ok is false
 // when the queue is over its bounds (the caller ends the subscriber). With
 // pass set, a subscriber told through a Scheduler is not told but returned,
-// for the caller to tell after the lock is let go.
+// for the caller to serve after the lock is let go (unless the queue is over
+// its bounds: it is told then, and ended by the caller).
 func (s *Sub) push(u *Update, pass bool) (wake Scheduler, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
