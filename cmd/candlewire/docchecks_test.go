@@ -122,12 +122,12 @@ func runReplayed(t *testing.T, e *docEnv, cmd string) {
 	e.replay = nil
 }
 
-const readmePostgres = "postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable"
+const readmePostgres = "postgres://postgres@127.0.0.1:15432/postgres?sslmode=disable"
 
 func runPostgresStart(t *testing.T, e *docEnv, cmd string) {
 	_, err := os.Stat("/usr/lib/postgresql/15/bin/initdb")
 	need(t, err == nil, "PostgreSQL 15 is not installed (scripts/test installs it)")
-	need(t, portFree("127.0.0.1:55432"), "something listens on 127.0.0.1:55432, the README's PostgreSQL address")
+	need(t, portFree("127.0.0.1:15432"), "something listens on 127.0.0.1:15432, the README's PostgreSQL address")
 	out, code := e.run(t, cmd)
 	e.pg = code == 0
 	if code != 0 || strings.TrimSpace(out) != readmePostgres {

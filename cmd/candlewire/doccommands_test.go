@@ -40,8 +40,8 @@ var docCommands = map[string]docProof{
 	"go run ./cmd/candlewire replay rec/*.zst":                                                                                                                             {run: runReplay},
 	"go run ./cmd/candlewire run --markets binance:BTCUSDT --db replayed.db --ws-url binance=ws://127.0.0.1:9200/binance --rest-url binance=http://127.0.0.1:9200/binance": {run: runReplayed},
 	"./scripts/postgres start ./pgdata":                                                                                                                                    {run: runPostgresStart},
-	"go run ./cmd/candlewire run --sim --sim-speed 60 --db 'postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable'":                                                 {run: runOnPostgres},
-	"go run ./cmd/candlewire migrate --from ./candlewire.db --to 'postgres://postgres@127.0.0.1:55432/postgres?sslmode=disable'":                                           {run: runMigrate},
+	"go run ./cmd/candlewire run --sim --sim-speed 60 --db 'postgres://postgres@127.0.0.1:15432/postgres?sslmode=disable'":                                                 {run: runOnPostgres},
+	"go run ./cmd/candlewire migrate --from ./candlewire.db --to 'postgres://postgres@127.0.0.1:15432/postgres?sslmode=disable'":                                           {run: runMigrate},
 	"./scripts/postgres stop ./pgdata":                                                                                                                                     {run: runPostgresStop},
 	"candlewire markets binance --sim --quote USDT --list > markets.txt":                                                                                                   {run: runMarketsList},
 	"candlewire run --sim --markets-file markets.txt":                                                                                                                      {run: runMarketsFile},
@@ -186,7 +186,7 @@ func TestDocCommands(t *testing.T) {
 func docChain(cmd string) string {
 	for _, c := range []struct{ chain, has string }{
 		{"replay", "record "}, {"replay", "replay "}, {"replay", "replayed.db"},
-		{"postgres", "55432"}, {"postgres", "pgdata"},
+		{"postgres", "15432"}, {"postgres", "pgdata"},
 		{"markets", "markets.txt"},
 		{"benchmarks", "go test "},
 	} {
