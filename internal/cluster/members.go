@@ -127,13 +127,27 @@ func (m *Membership) Status() Status {
 
 // Join puts this member and reads who else is a member and who is
 // drained, so that the first assignment the collector sees is the
-// cluster's, not this node's alone.
+// cluster's, not this node's alone. A beat that fails (each has Beat, and
+// JetStream can take longer while it elects leaders on a loaded machine)
+// is tried again until ctx ends.
 func (m *Membership) Join(ctx context.Context) error {
 	members, drain, err := Buckets(ctx, m.conn)
 	if err != nil {
 		return err
 	}
-	return m.beat(ctx, members, drain)
+	return m.firstBeat(ctx, members, drain)
+}
+
+// firstBeat beats until one succeeds or ctx ends.
+func (m *Membership) firstBeat(ctx context.Context, members, drain jetstream.KeyValue) error {
+	for {
+		err := m.beat(ctx, members, drain)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		m.log.Debug("joining the members: trying again", "err", err)
+		sleep(ctx, 250*time.Millisecond)
+	}
 }
 
 // Run heartbeats and reads the members every Beat until ctx ends, then

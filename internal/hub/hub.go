@@ -223,8 +223,12 @@ func (h *Hub) Run(ctx context.Context) error {
 }
 
 // Close ends every subscription with ErrClosed; later subscriptions end at
-// once.
+// once. What was published before is queued first (it waits for the
+// parts of a Pass), so subscribers still take it before the reason.
 func (h *Hub) Close() {
+	h.passing.mu.Lock() // no Publish meanwhile: what one queued is queued before the end
+	defer h.passing.mu.Unlock()
+	h.passing.inflight.Wait() // (parts take h.mu to end a slow subscriber: wait before it)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true

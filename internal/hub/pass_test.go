@@ -200,3 +200,29 @@ func TestPassOnlyEveryStreamSubscribers(t *testing.T) {
 		t.Fatalf("the subscriber of every stream got %v", got)
 	}
 }
+
+// latePass runs each part on a goroutine of its own after a pause longer
+// than a Publish and a Close take.
+type latePass struct{}
+
+func (latePass) Go(part func(serve func(Scheduler))) {
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		part(func(s Scheduler) { s.Schedule() })
+	}()
+}
+
+// TestCloseAfterParts: a change published just before the hub closes is
+// still queued before the subscription ends, so the subscriber takes it
+// before ErrClosed (a process that shuts down sends what it published).
+func TestCloseAfterParts(t *testing.T) {
+	t.Parallel()
+	h := New(Config{})
+	h.SetPass(latePass{})
+	s := h.Subscribe(btc1m)
+	h.Publish([]market.Candle{change(btc1m, 0, 1, "1")})
+	h.Close()
+	if got := drain(s); !equal(got, []int64{1}) || s.Err() != ErrClosed {
+		t.Fatalf("after Close: got %v, err %v; want [1] and ErrClosed", got, s.Err())
+	}
+}
