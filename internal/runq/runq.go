@@ -175,14 +175,14 @@ func (q *Queue) work() {
 		if j == nil {
 			return
 		}
+		j.state.Store(running)
 		q.run(j, b)
 	}
 }
 
-// run runs j once, queues it again if it was scheduled meanwhile, and
-// sends the batch when it is due.
+// run runs j, whose state is running, once, queues it again if it was
+// scheduled meanwhile, and sends the batch when it is due.
 func (q *Queue) run(j *Job, b Batch) {
-	j.state.Store(running) // (RunHere has set it already)
 	j.r.Run(b)
 	if !j.state.CompareAndSwap(running, idle) { // scheduled while running
 		j.state.Store(queued)
