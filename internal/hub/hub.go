@@ -66,8 +66,8 @@ type Config struct {
 type Hub struct {
 	cfg     Config
 	mu      sync.RWMutex
-	streams map[Stream]map[*Sub]struct{}
-	all     map[*Sub]struct{} // subscribers of every stream
+	streams map[Stream]*partLists // each followed stream's subscribers (dropped with its last)
+	all     partLists             // the subscribers of every stream
 	closed  bool
 	passing passing
 }
@@ -114,42 +114,40 @@ func (h *Hub) subscribeIn(s *Sub, all bool, streams []Stream) {
 	case h.closed:
 		s.endLocked(ErrClosed)
 	case all:
-		if h.all == nil {
-			h.all = map[*Sub]struct{}{}
-		}
-		h.all[s] = struct{}{}
-		h.passing.addLocked(s, Stream{}, true)
+		s.all = true
+		h.all.add(s)
 	default:
 		h.addLocked(s, streams)
 	}
 }
 
+// addLocked makes s follow streams it does not follow yet.
 func (h *Hub) addLocked(s *Sub, streams []Stream) {
 	if h.streams == nil {
-		h.streams = map[Stream]map[*Sub]struct{}{}
+		h.streams = map[Stream]*partLists{}
 	}
 	for _, st := range streams {
-		if h.streams[st] == nil {
-			h.streams[st] = map[*Sub]struct{}{}
+		pl := h.streams[st]
+		if pl == nil {
+			pl = new(partLists)
+			h.streams[st] = pl
 		}
-		if _, ok := h.streams[st][s]; !ok {
-			h.streams[st][s] = struct{}{}
-			h.passing.addLocked(s, st, false)
+		if pl.add(s) {
+			s.streams = append(s.streams, st)
 		}
-		s.streams = append(s.streams, st)
 	}
 }
 
+// removeLocked makes s stop following streams, dropping a stream's lists
+// with its last subscriber.
 func (h *Hub) removeLocked(s *Sub, streams []Stream) {
 	for _, st := range streams {
-		if _, ok := h.streams[st][s]; !ok {
+		pl := h.streams[st]
+		if pl == nil || !pl.remove(s) {
 			continue
 		}
-		delete(h.streams[st], s)
-		h.passing.removeLocked(s, st, false)
-		if len(h.streams[st]) == 0 {
+		if pl.n == 0 {
 			delete(h.streams, st)
-			delete(h.passing.lists, st)
 		}
 	}
 }
@@ -175,21 +173,13 @@ func (h *Hub) Publish(cs []market.Candle) int {
 	var slow []*Sub
 	h.mu.RLock()
 	for _, c := range cs {
-		st := StreamOf(c)
-		if len(h.streams[st]) == 0 && len(h.all) == 0 {
+		pl := h.streams[StreamOf(c)]
+		if pl == nil && h.all.n == 0 {
 			continue
 		}
 		u := NewUpdate(c)
-		for s := range h.streams[u.Stream] {
-			if _, ok := s.push(u, false); !ok {
-				slow = append(slow, s)
-			}
-		}
-		for s := range h.all {
-			if _, ok := s.push(u, false); !ok {
-				slow = append(slow, s)
-			}
-		}
+		slow = pl.push(u, slow)
+		slow = h.all.push(u, slow)
 	}
 	h.mu.RUnlock()
 	n := 0
@@ -206,9 +196,8 @@ func (h *Hub) end(s *Sub, why error) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.removeLocked(s, s.streams)
-	if _, ok := h.all[s]; ok {
-		delete(h.all, s)
-		h.passing.removeLocked(s, Stream{}, true)
+	if s.all {
+		h.all.remove(s)
 	}
 	return s.endLocked(why)
 }
@@ -232,14 +221,9 @@ func (h *Hub) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
-	for _, set := range h.streams {
-		for s := range set {
-			s.endLocked(ErrClosed)
-		}
+	for _, pl := range h.streams {
+		pl.endLocked()
 	}
-	for s := range h.all {
-		s.endLocked(ErrClosed)
-	}
-	h.streams, h.all = nil, nil
-	h.passing.lists, h.passing.all = nil, partLists{}
+	h.all.endLocked()
+	h.streams, h.all = nil, partLists{}
 }

@@ -153,6 +153,36 @@ func TestAddRemoveStreams(t *testing.T) {
 	}
 }
 
+// TestFollowsAStreamOnce: a stream added twice is followed once, and the
+// hub lets go of what its subscribers ended.
+func TestFollowsAStreamOnce(t *testing.T) {
+	t.Parallel()
+	var h Hub
+	s := h.Subscribe(btc1m, btc1m)
+	s.Add(btc1m, xbt1m)
+	every := h.SubscribeAll()
+	h.Publish([]market.Candle{change(btc1m, 0, 1, "1"), change(btc1m, 60_000, 2, "1")})
+	if got := drain(s); !equal(got, []int64{1, 2}) {
+		t.Fatalf("delivered %v, want each change once", got)
+	}
+	if st := s.Streams(); len(st) != 2 || st[0] != btc1m || st[1] != xbt1m {
+		t.Fatalf("streams %v, want %v once each", st, []Stream{btc1m, xbt1m})
+	}
+	s.Remove(btc1m)
+	h.Publish([]market.Candle{change(btc1m, 120_000, 3, "1")})
+	if got := drain(s); len(got) != 0 {
+		t.Fatalf("delivered %v after the stream was removed", got)
+	}
+	s.Close()
+	every.Close()
+	h.mu.RLock()
+	streams, all := len(h.streams), h.all.n
+	h.mu.RUnlock()
+	if streams != 0 || all != 0 {
+		t.Fatalf("the hub holds %d streams and %d subscribers of every stream, want none", streams, all)
+	}
+}
+
 // TestConcurrentDeliveryInOrder publishes from one goroutine while many
 // subscribers read: each sees strictly increasing sequence numbers ending
 // with the last.

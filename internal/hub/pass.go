@@ -26,11 +26,7 @@ type passing struct {
 	pass     Pass       // nil: Publish queues and schedules itself
 	inflight sync.WaitGroup
 	slow     atomic.Int64 // subscribers the parts ended as slow, not yet returned by Publish
-	next     uint32       // the part of the next subscriber
-
-	// Under the hub's lock:
-	lists map[Stream]*partLists // each followed stream's subscribers (dropped with the stream)
-	all   partLists             // the subscribers of every stream
+	next     uint32       // the part of the next subscriber, under the hub's lock
 }
 
 // SetPass makes Publish hand its fan-outs to p: each update's subscribers
@@ -79,24 +75,16 @@ func (h *Hub) split(cs []market.Candle) [][]step {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, c := range cs {
-		st := StreamOf(c)
-		if len(h.streams[st]) == 0 && len(h.all) == 0 {
+		pl := h.streams[StreamOf(c)]
+		if pl == nil && h.all.n == 0 {
 			continue
 		}
 		if work == nil {
 			work = make([][]step, parts)
 		}
 		u := NewUpdate(c)
-		for _, pl := range []*partLists{h.passing.lists[st], &h.passing.all} {
-			if pl == nil { // (a stream nobody follows but subscribers of every stream)
-				continue
-			}
-			for k := range pl {
-				if subs := pl[k]; len(subs) > 0 {
-					work[k] = append(work[k], step{u, subs})
-				}
-			}
-		}
+		pl.split(u, work)
+		h.all.split(u, work)
 	}
 	return work
 }
@@ -133,53 +121,5 @@ func (h *Hub) runPart(steps []step, serve func(Scheduler)) {
 		if h.end(s, ErrSlow) {
 			h.passing.slow.Add(1)
 		}
-	}
-}
-
-// partLists are a set of subscribers by part. A list is never changed in
-// place (a change makes a new one), so a part reads its lists without the
-// hub's lock.
-type partLists [parts][]*Sub
-
-func (pl *partLists) add(s *Sub) {
-	l := pl[s.part]
-	pl[s.part] = append(l[:len(l):len(l)], s)
-}
-
-func (pl *partLists) remove(s *Sub) {
-	l := pl[s.part]
-	for i, x := range l {
-		if x == s {
-			pl[s.part] = append(append(make([]*Sub, 0, len(l)-1), l[:i]...), l[i+1:]...)
-			return
-		}
-	}
-}
-
-// addLocked notes that s follows st (every stream when all is set), under
-// the hub's lock.
-func (p *passing) addLocked(s *Sub, st Stream, all bool) {
-	if all {
-		p.all.add(s)
-		return
-	}
-	if p.lists == nil {
-		p.lists = map[Stream]*partLists{}
-	}
-	if p.lists[st] == nil {
-		p.lists[st] = new(partLists)
-	}
-	p.lists[st].add(s)
-}
-
-// removeLocked notes that s no longer follows st (every stream when all
-// is set), under the hub's lock.
-func (p *passing) removeLocked(s *Sub, st Stream, all bool) {
-	if all {
-		p.all.remove(s)
-		return
-	}
-	if pl := p.lists[st]; pl != nil {
-		pl.remove(s)
 	}
 }

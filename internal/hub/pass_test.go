@@ -171,7 +171,7 @@ func TestPassAgainstChurn(t *testing.T) {
 	wg.Wait()
 	h.Publish(nil)
 	h.mu.RLock()
-	lists := len(h.passing.lists)
+	lists := len(h.streams)
 	h.mu.RUnlock()
 	if lists != 1 {
 		t.Errorf("part lists of %d streams kept, want 1: a stream nobody follows keeps none", lists)

@@ -28,6 +28,7 @@ type Sub struct {
 	maxMsgs, maxBytes int
 	h                 *Hub
 	streams           []Stream      // under h.mu
+	all               bool          // a subscriber of every stream; set once, under h.mu
 	ready             chan struct{} // signalled when the queue gains an entry
 	done              chan struct{} // closed when it ends
 }
