@@ -34,6 +34,10 @@ func TestBenchTransportsRuns(t *testing.T) {
 		P50            int64   `json:"p50"`
 		Floor          int64   `json:"floor_per_1000_writes"`
 		IdleRSS        float64 `json:"idle_rss_bytes_per_conn"`
+		Parts          []struct {
+			Deliveries int64 `json:"deliveries"`
+			Floor      int64 `json:"floor_per_1000_writes"`
+		} `json:"parts"`
 	}
 	if err := json.Unmarshal(out, &rs); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -44,6 +48,9 @@ func TestBenchTransportsRuns(t *testing.T) {
 	for _, r := range rs {
 		if r.Connected != 5 || r.Deliveries < 5 || r.BytesPerUpdate <= 0 || r.ServerCPU <= 0 || r.P50 <= 0 || r.Floor != 0 {
 			t.Errorf("%s: %+v", r.Transport, r)
+		}
+		if len(r.Parts) != 1 || r.Parts[0].Deliveries != r.Deliveries || r.Parts[0].Floor != 0 {
+			t.Errorf("%s: parts %+v, want one of all %d deliveries, with no floor", r.Transport, r.Parts, r.Deliveries)
 		}
 		if r.Transport == "poll" && r.IdleRSS != 0 {
 			t.Errorf("poll: idle RSS per connection %v; polling clients hold no connection to measure", r.IdleRSS)
@@ -81,6 +88,11 @@ func TestBenchFanoutSweep(t *testing.T) {
 		Ratio      float64 `json:"floor_ratio"`
 		Live       int64   `json:"live_floor_per_1000_writes"`
 		LiveRatio  float64 `json:"live_floor_ratio"`
+		Parts      []struct {
+			Deliveries int64 `json:"deliveries"`
+			CPU        int64 `json:"cpu_per_1000_deliveries"`
+			Floor      int64 `json:"floor_per_1000_writes"`
+		} `json:"parts"`
 	}
 	if err := json.Unmarshal(out, &rs); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -100,6 +112,16 @@ func TestBenchFanoutSweep(t *testing.T) {
 		}
 		if runtime.GOOS == "linux" && (r.Live <= 0 || r.LiveRatio <= 0) {
 			t.Errorf("%d clients: live-reader floor %d ns per 1000 writes, ratio %v", r.Clients, r.Live, r.LiveRatio)
+		}
+		var sum int64
+		for _, p := range r.Parts {
+			sum += p.Deliveries
+			if runtime.GOOS == "linux" && (p.Floor <= 0 || p.CPU <= 0) {
+				t.Errorf("%d clients: a part with CPU %d and a floor of %d ns per 1000", r.Clients, p.CPU, p.Floor)
+			}
+		}
+		if runtime.GOOS == "linux" && (len(r.Parts) != 4 || sum != r.Deliveries) {
+			t.Errorf("%d clients: %d parts of %d deliveries in all, want 4 parts of the run's %d", r.Clients, len(r.Parts), sum, r.Deliveries)
 		}
 	}
 	f, err := os.Open(chart)

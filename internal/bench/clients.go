@@ -58,7 +58,9 @@ type clients struct {
 
 // RunClients connects n clients of a transport to base, writes "ready N"
 // on out when all are connected, then counts deliveries between the lines
-// "go" and "stop" read from in, and finally writes a ClientResult as JSON.
+// "go" and "pause" or "stop" read from in (the measured time may come in
+// parts): at "pause" it writes "paused DELIVERIES WIRE_BYTES", the counts
+// so far, and at "stop" a ClientResult as JSON.
 func RunClients(ctx context.Context, base, transport string, n int, in io.Reader, out io.Writer) error {
 	if !slices.Contains(Transports, transport) {
 		return fmt.Errorf("unknown transport %q (want one of %v)", transport, Transports)
@@ -77,15 +79,21 @@ func RunClients(ctx context.Context, base, transport string, n int, in io.Reader
 	}
 	fmt.Fprintf(out, "ready %d\n", connected)
 	sc := bufio.NewScanner(in)
-	var cpu0 time.Duration
+	var cpu0, used time.Duration
 	for sc.Scan() {
 		switch sc.Text() {
 		case "go":
 			cpu0 = cpu()
 			c.measuring.Store(true)
+		case "pause":
+			if c.measuring.Swap(false) {
+				used += cpu() - cpu0
+			}
+			fmt.Fprintf(out, "paused %d %d\n", c.delivered.Load(), c.wire.Load())
 		case "stop":
-			c.measuring.Store(false)
-			used := cpu() - cpu0
+			if c.measuring.Swap(false) {
+				used += cpu() - cpu0
+			}
 			cancel()
 			wait()
 			r := c.result(connected)

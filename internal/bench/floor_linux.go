@@ -54,37 +54,62 @@ func MeasureLiveFloor(sockets, size int, d time.Duration, readerCPUs []int) (Flo
 }
 
 // measureFloor is the live floor when live is set (readers on readerCPUs),
-// the plain one otherwise.
+// the plain one otherwise, on sockets opened for it.
 func measureFloor(sockets, size int, d time.Duration, live bool, readerCPUs []int) (Floor, error) {
-	servers, clients, closeAll, err := floorPairs(sockets)
-	defer closeAll()
+	fs, err := openFloor(sockets)
 	if err != nil {
 		return Floor{}, err
 	}
+	defer fs.close()
+	return fs.measure(size, d, live, readerCPUs)
+}
+
+// floorSockets are the loopback connections floors are measured on: the
+// accepted ends (written to) and the dialled ends (read).
+type floorSockets struct {
+	servers, clients []int
+	close            func()
+}
+
+// openFloor opens up to n connections (as many as fit).
+func openFloor(n int) (*floorSockets, error) {
+	servers, clients, closeAll, err := floorPairs(n)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return &floorSockets{servers: servers, clients: clients, close: closeAll}, nil
+}
+
+// measure writes a frame of size bytes to every socket, round after round,
+// for at least d: the live floor when live is set (readers on readerCPUs),
+// the plain one otherwise.
+func (fs *floorSockets) measure(size int, d time.Duration, live bool, readerCPUs []int) (Floor, error) {
 	w := writers{n: runtime.GOMAXPROCS(0)}
 	if err := unix.SchedGetaffinity(0, &w.cpus); err != nil {
 		return Floor{}, fmt.Errorf("floor: the writers' CPUs: %w", err)
 	}
+	drainFDs(fs.clients) // what an earlier measurement left
 	if live {
-		stop, err := startReaders(clients, readerCPUs, w.n)
+		stop, err := startReaders(fs.clients, readerCPUs, w.n)
 		if err != nil {
 			return Floor{}, err
 		}
 		defer stop()
 	}
 	frame := floorFrame(size)
-	f := Floor{Sockets: len(servers)}
+	f := Floor{Sockets: len(fs.servers)}
 	for f.Wall < d {
 		start := time.Now()
-		cpu, err := w.round(servers, frame)
+		cpu, err := w.round(fs.servers, frame)
 		if err != nil {
 			return f, err
 		}
 		f.Wall += time.Since(start)
 		f.CPU += cpu
-		f.Writes += int64(len(servers))
+		f.Writes += int64(len(fs.servers))
 		if !live {
-			drainFDs(clients)
+			drainFDs(fs.clients)
 		}
 	}
 	return f, nil

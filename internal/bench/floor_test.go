@@ -82,3 +82,19 @@ func TestParseCPUs(t *testing.T) {
 		}
 	}
 }
+
+func TestPartRatios(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		parts []Part
+		want  string
+	}{
+		{nil, "n/a"},
+		{[]Part{{Deliveries: 10, CPUPer1000: 6 * ms}}, "n/a"}, // no floor
+		{[]Part{{CPUPer1000: 6 * ms, FloorPer1000: 5 * ms}, {CPUPer1000: 5 * ms, FloorPer1000: 5 * ms}}, "1.20 / 1.00"},
+	} {
+		if got := partRatios(c.parts); got != c.want {
+			t.Errorf("partRatios(%+v) = %q, want %q", c.parts, got, c.want)
+		}
+	}
+}

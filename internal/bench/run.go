@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -34,7 +33,8 @@ type Options struct {
 	// ServerCPUs and ClientCPUs pin this process (the server) and the
 	// client process to CPUs; none means unpinned.
 	ServerCPUs, ClientCPUs []int
-	// NoFloor skips measuring the bare-write floor after the run.
+	// NoFloor skips measuring the bare-write floor (the measured time is
+	// then taken in one part).
 	NoFloor bool
 }
 
@@ -71,16 +71,20 @@ type Result struct {
 	ServerCPUs     string  `json:"server_cpus,omitempty"` // pinned to, or "" for unpinned
 	ClientCPUs     string  `json:"client_cpus,omitempty"`
 	// FloorPer1000 is the CPU of 1,000 bare writes of an update's size to
-	// loopback sockets nobody reads (Floor), measured by this process on
-	// its CPUs right after the run; FloorRatio is CPUPer1000 over it.
+	// loopback sockets nobody reads (Floor), on the server's CPUs, sampled
+	// after each part of the measured time (Parts) and summed; FloorRatio
+	// is CPUPer1000 over it.
 	FloorPer1000 time.Duration `json:"floor_per_1000_writes,omitempty"`
 	FloorSockets int           `json:"floor_sockets,omitempty"`
 	FloorRatio   float64       `json:"floor_ratio,omitempty"`
 	// LiveFloorPer1000 is the same with readers on the clients' CPUs
-	// reading each frame as it arrives (MeasureLiveFloor), and
-	// LiveFloorRatio CPUPer1000 over it.
+	// reading each frame as it arrives (MeasureLiveFloor), measured once
+	// after the run, and LiveFloorRatio CPUPer1000 over it.
 	LiveFloorPer1000 time.Duration `json:"live_floor_per_1000_writes,omitempty"`
 	LiveFloorRatio   float64       `json:"live_floor_ratio,omitempty"`
+	// Parts are the measured time's parts, each with the floor sampled
+	// after it (one part when no floor is measured).
+	Parts []Part `json:"parts,omitempty"`
 }
 
 // Run serves one stream, connects the clients in a child process, and
@@ -124,13 +128,26 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if !o.pinned() {
 		r.ServerCPUs, r.ClientCPUs = "", ""
 	}
-	if err := measure(ctx, o, s, cl, &r); err != nil || o.NoFloor {
-		return r, err
+	fp := startFloorFor(ctx, o, r.Connected)
+	if fp != nil {
+		defer fp.close()
 	}
-	if err := r.floor(o); err != nil {
-		o.logf("%s: no floor: %v", o.Transport, err) // the run's figures stand without it
+	return r, measure(ctx, o, s, cl, fp, &r)
+}
+
+// startFloorFor starts the floor process for a run (see floorProcess),
+// unless o asks for no floor; nil when it cannot: the run's figures stand
+// without it.
+func startFloorFor(ctx context.Context, o Options, sockets int) *floorProcess {
+	if o.NoFloor || sockets == 0 {
+		return nil
 	}
-	return r, nil
+	fp, err := startFloor(ctx, o, sockets)
+	if err != nil {
+		o.logf("%s: no floor: %v", o.Transport, err)
+		return nil
+	}
+	return fp
 }
 
 // holdsConnections reports whether transport's idle clients each hold a
@@ -141,24 +158,6 @@ func holdsConnections(transport string) bool { return transport != "poll" }
 // any case).
 func (o Options) pinned() bool {
 	return len(o.ServerCPUs) > 0 || !slices.Equal(o.ClientCPUs, AllowedCPUs())
-}
-
-// floor measures the bare-write floors, plain and live, on as many
-// sockets as there were clients (as many as fit) and sets the ratios.
-func (r *Result) floor(o Options) error {
-	o.logf("%s: measuring the bare-write floor", o.Transport)
-	size, d := int(max(r.BytesPerUpdate, 64)), min(2*time.Second, o.Duration/4)
-	f, err := MeasureFloor(r.Connected, size, d)
-	if err != nil {
-		return fmt.Errorf("the write floor: %w", err)
-	}
-	r.FloorPer1000, r.FloorSockets, r.FloorRatio = f.Per1000(), f.Sockets, ratio(r.CPUPer1000, f.Per1000())
-	o.logf("%s: measuring the bare-write floor with live readers", o.Transport)
-	if f, err = MeasureLiveFloor(r.Connected, size, d, o.ClientCPUs); err != nil {
-		return fmt.Errorf("the live write floor: %w", err)
-	}
-	r.LiveFloorPer1000, r.LiveFloorRatio = f.Per1000(), ratio(r.CPUPer1000, f.Per1000())
-	return nil
 }
 
 // ratio is a over b, 0 when b is.
@@ -203,36 +202,6 @@ func startClients(ctx context.Context, o Options, url string) (*clientProcess, e
 	}
 	cl.connected, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
 	return cl, nil
-}
-
-// measure publishes at o.Rate, has the clients count for o.Duration after
-// the warm-up, and fills r with what both sides measured.
-func measure(ctx context.Context, o Options, s *server, cl *clientProcess, r *Result) error {
-	pctx, stop := context.WithCancel(ctx)
-	defer stop()
-	published := make(chan int64, 1)
-	go func() { n, _ := s.publish(pctx, o.Rate); published <- n }()
-	time.Sleep(o.Warmup)
-	stopProfile, err := startCPUProfile(o.CPUProfile)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(cl.in, "go")
-	cpu0, req0, t0 := cpu(), s.requests.Load(), time.Now()
-	time.Sleep(o.Duration)
-	fmt.Fprintln(cl.in, "stop")
-	stopProfile()
-	cpu1, req1, elapsed := cpu(), s.requests.Load(), time.Since(t0)
-	stop()
-	r.Published = <-published
-	var cr ClientResult
-	if err := json.NewDecoder(cl.out).Decode(&cr); err != nil {
-		return fmt.Errorf("client result: %w", err)
-	}
-	cl.cmd.Wait() //nolint:errcheck // the result is in
-	r.ServerCPU, r.Requests = cpu1-cpu0, req1-req0
-	r.add(cr, elapsed)
-	return nil
 }
 
 // add takes in the clients' figures and derives the per-delivery ones.

@@ -92,6 +92,15 @@ func (s *server) publish(ctx context.Context, rate float64) (int64, error) {
 	}
 }
 
+// publishing publishes at rate until the returned stop is called, which
+// returns how many updates were published.
+func (s *server) publishing(ctx context.Context, rate float64) (stop func() int64) {
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan int64, 1)
+	go func() { n, _ := s.publish(pctx, rate); done <- n }()
+	return func() int64 { cancel(); return <-done }
+}
+
 // cpu returns the process's user+system CPU time.
 func cpu() time.Duration {
 	var ru syscall.Rusage

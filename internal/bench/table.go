@@ -35,8 +35,8 @@ func ChartRuns(path, name, counts string, rate float64, rs []Result) error {
 // PrintTable writes results as a Markdown table, as docs/benchmarks.md
 // records them.
 func PrintTable(stdout io.Writer, results []Result) {
-	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | p50 / p99 / max at the socket | server CPU | client CPU | CPU per 1000 deliveries | bare-write floor per 1000 | × floor | live-reader floor per 1000 | × live floor | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn | CPUs server / clients |\n")
-	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(stdout, "| transport | clients | connected | deliveries | p50 | p99 | max | p50 / p99 / max at the socket | server CPU | client CPU | CPU per 1000 deliveries | bare-write floor per 1000 | × floor | × floor by part | live-reader floor per 1000 | × live floor | bytes per update | requests/s | idle RSS per conn | idle Go memory per conn | CPUs server / clients |\n")
+	fmt.Fprintf(stdout, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range results {
 		arrival := "n/a"
 		if x.ArrivalMax > 0 {
@@ -48,9 +48,9 @@ func PrintTable(stdout io.Writer, results []Result) {
 		if holdsConnections(x.Transport) {
 			idleRSS, idleMem = fmt.Sprintf("%.1f KiB", x.IdleRSSPerConn/1024), fmt.Sprintf("%.1f KiB", x.IdleMemPerConn/1024)
 		}
-		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s | %s / %s |\n",
+		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s | %s / %s |\n",
 			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), arrival, 100*x.CPUShare, 100*x.ClientCPU.Seconds()/x.Duration.Seconds(),
-			x.CPUPer1000.Round(time.Microsecond), floor, times, live, liveTimes, x.BytesPerUpdate, x.RequestsPerSec, idleRSS, idleMem,
+			x.CPUPer1000.Round(time.Microsecond), floor, times, partRatios(x.Parts), live, liveTimes, x.BytesPerUpdate, x.RequestsPerSec, idleRSS, idleMem,
 			orAll(x.ServerCPUs), orAll(x.ClientCPUs))
 	}
 }
@@ -62,6 +62,21 @@ func floorCells(per1000 time.Duration, ratio float64) (string, string) {
 		return "n/a", "n/a"
 	}
 	return per1000.Round(time.Microsecond).String(), fmt.Sprintf("%.2f", ratio)
+}
+
+// partRatios is each part's CPU per 1,000 deliveries over the floor
+// sampled after it, n/a when no floor was.
+func partRatios(parts []Part) string {
+	var out []string
+	for _, p := range parts {
+		if p.FloorPer1000 > 0 {
+			out = append(out, fmt.Sprintf("%.2f", ratio(p.CPUPer1000, p.FloorPer1000)))
+		}
+	}
+	if len(out) == 0 {
+		return "n/a"
+	}
+	return strings.Join(out, " / ")
 }
 
 // orAll names an unpinned process's CPUs.

@@ -124,8 +124,8 @@ type epollLoop struct {
 	conns [][]byte // by socket: bytes of a frame not complete yet; nil when not open
 	lat   []int32  // publish to the client's read, µs
 	arr   []int32  // publish to arrival in the client's socket, µs
-	wire  int64    // bytes read while measuring
-	n     int64    // candles received while measuring
+	wire  int64    // bytes read while measuring, not yet counted
+	n     int64    // candles received while measuring, not yet counted
 }
 
 func (l *epollLoop) run(ctx context.Context) {
@@ -142,6 +142,17 @@ func (l *epollLoop) run(ctx context.Context) {
 		for _, ev := range events[:max(n, 0)] {
 			l.read(int(ev.Fd), buf, oob)
 		}
+		l.count()
+	}
+}
+
+// count hands the loop's counts over after each wait's reads, so that a
+// pause of the measurement finds them (the latencies wait for close).
+func (l *epollLoop) count() {
+	if l.n != 0 || l.wire != 0 {
+		l.c.delivered.Add(l.n)
+		l.c.wire.Add(l.wire)
+		l.n, l.wire = 0, 0
 	}
 }
 
@@ -244,8 +255,7 @@ func (l *epollLoop) close() {
 		}
 	}
 	unix.Close(l.ep)
-	l.c.wire.Add(l.wire)
-	l.c.delivered.Add(l.n)
+	l.count()
 	l.c.mu.Lock()
 	l.c.lat = append(l.c.lat, l.lat...)
 	l.c.arr = append(l.c.arr, l.arr...)

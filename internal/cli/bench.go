@@ -23,7 +23,8 @@ import (
 )
 
 // benchCmd runs `candlewire bench fanout|transports|collect|soak`, and the
-// client processes of fanout, transports and soak (not for direct use).
+// client and floor processes of fanout, transports and soak (not for
+// direct use).
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: bench needs fanout, transports, collect, soak or cluster", errUsage)
@@ -41,6 +42,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchCluster(ctx, args[1:], stdout, stderr)
 	case "client", "soak-client":
 		return benchClient(ctx, args[0], args[1:], stdout, stderr)
+	case "floor":
+		return benchFloor(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown bench %q (want fanout, transports, collect, soak or cluster)", errUsage, args[0])
 }
@@ -264,4 +267,23 @@ func benchClient(ctx context.Context, kind string, args []string, stdout, stderr
 		return bench.RunClients(ctx, *url, *tr, *n, os.Stdin, stdout)
 	}
 	return bench.RunSoakClients(ctx, *url, *tr, *n, strings.Split(*streams, ","), os.Stdin, stdout)
+}
+
+// benchFloor is the floor process of a fanout or transports run (see
+// bench.RunFloor).
+func benchFloor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench floor", stderr)
+	n := fs.Int("sockets", 1, "loopback connections to open")
+	cpus := fs.String("cpus", "", "pin this process to these CPUs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	pin, err := bench.ParseCPUs(*cpus)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := bench.Pin(pin); err != nil {
+		return err
+	}
+	return bench.RunFloor(ctx, *n, os.Stdin, stdout)
 }
