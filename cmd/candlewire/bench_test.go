@@ -88,6 +88,7 @@ func TestBenchFanoutSweep(t *testing.T) {
 		Ratio      float64 `json:"floor_ratio"`
 		Live       int64   `json:"live_floor_per_1000_writes"`
 		LiveRatio  float64 `json:"live_floor_ratio"`
+		After      int64   `json:"floor_after_run_per_1000_writes"`
 		Parts      []struct {
 			Deliveries int64 `json:"deliveries"`
 			CPU        int64 `json:"cpu_per_1000_deliveries"`
@@ -110,8 +111,8 @@ func TestBenchFanoutSweep(t *testing.T) {
 		if runtime.GOOS == "linux" && (r.ServerCPUs != serverCPU || r.ClientCPUs != clientCPU || r.Floor <= 0 || r.Sockets != r.Clients || r.Ratio <= 0) {
 			t.Errorf("%d clients: pinned to %q / %q, floor %d ns per 1000 writes on %d sockets, ratio %v", r.Clients, r.ServerCPUs, r.ClientCPUs, r.Floor, r.Sockets, r.Ratio)
 		}
-		if runtime.GOOS == "linux" && (r.Live <= 0 || r.LiveRatio <= 0) {
-			t.Errorf("%d clients: live-reader floor %d ns per 1000 writes, ratio %v", r.Clients, r.Live, r.LiveRatio)
+		if runtime.GOOS == "linux" && (r.Live <= 0 || r.LiveRatio <= 0 || r.After <= 0) {
+			t.Errorf("%d clients: live-reader floor %d ns per 1000 writes, ratio %v; floor after the run %d", r.Clients, r.Live, r.LiveRatio, r.After)
 		}
 		var sum int64
 		for _, p := range r.Parts {

@@ -131,9 +131,13 @@ func (m *measuring) finish() error {
 	}
 	r.FloorPer1000, r.FloorSockets = m.floor.Per1000(), m.floor.Sockets
 	r.FloorRatio = ratio(r.CPUPer1000, r.FloorPer1000)
+	size, d := int(max(r.BytesPerUpdate, 64)), min(2*time.Second, m.o.Duration/4)
+	m.o.logf("%s: measuring the bare-write floor after the run", m.o.Transport)
+	if f, err := m.fp.measure(floorRequest{Size: size, Duration: d}); err == nil {
+		r.FloorAfterPer1000 = f.Per1000()
+	}
 	m.o.logf("%s: measuring the bare-write floor with live readers", m.o.Transport)
-	size := int(max(r.BytesPerUpdate, 64))
-	f, err := m.fp.measure(floorRequest{Live: true, Size: size, Duration: min(2*time.Second, m.o.Duration/4), ReaderCPUs: m.o.ClientCPUs})
+	f, err := m.fp.measure(floorRequest{Live: true, Size: size, Duration: d, ReaderCPUs: m.o.ClientCPUs})
 	if err != nil {
 		m.o.logf("%s: no live floor: %v", m.o.Transport, err)
 		return nil

@@ -77,6 +77,10 @@ type Result struct {
 	FloorPer1000 time.Duration `json:"floor_per_1000_writes,omitempty"`
 	FloorSockets int           `json:"floor_sockets,omitempty"`
 	FloorRatio   float64       `json:"floor_ratio,omitempty"`
+	// FloorAfterPer1000 is the same floor measured once more after the
+	// run, with the clients gone (as it was measured before it was
+	// sampled beside the run): for comparison, not a yardstick.
+	FloorAfterPer1000 time.Duration `json:"floor_after_run_per_1000_writes,omitempty"`
 	// LiveFloorPer1000 is the same with readers on the clients' CPUs
 	// reading each frame as it arrives (MeasureLiveFloor), measured once
 	// after the run, and LiveFloorRatio CPUPer1000 over it.
