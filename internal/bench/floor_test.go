@@ -92,6 +92,7 @@ func TestPartRatios(t *testing.T) {
 		{nil, "n/a"},
 		{[]Part{{Deliveries: 10, CPUPer1000: 6 * ms}}, "n/a"}, // no floor
 		{[]Part{{CPUPer1000: 6 * ms, FloorPer1000: 5 * ms}, {CPUPer1000: 5 * ms, FloorPer1000: 5 * ms}}, "1.20 / 1.00"},
+		{[]Part{{CPUPer1000: 6 * ms, FloorPer1000: 5 * ms}, {FloorPer1000: 5 * ms}}, "1.20 / n/a"}, // a part without deliveries
 	} {
 		if got := partRatios(c.parts); got != c.want {
 			t.Errorf("partRatios(%+v) = %q, want %q", c.parts, got, c.want)

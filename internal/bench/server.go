@@ -31,6 +31,7 @@ type server struct {
 	requests atomic.Int64
 	url      string
 	done     chan struct{}
+	revs     int64 // revisions published, by one publish at a time
 }
 
 func startServer(ctx context.Context, dir string) (*server, error) {
@@ -66,22 +67,19 @@ func (s *server) close() {
 	s.st.Close()
 }
 
-// publish writes a new revision of the forming candle rate times a second
-// until ctx ends, as the collector's writer does (store, then hub). Each
-// revision's trade count is its publish time in microseconds.
+// publish writes a new revision of the forming candle at once and then
+// rate times a second until ctx ends, as the collector's writer does
+// (store, then hub), and returns how many it wrote. Each revision's trade
+// count is its publish time in microseconds.
 func (s *server) publish(ctx context.Context, rate float64) (int64, error) {
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
 	open := market.I1m.Truncate(time.Now().UnixMilli())
 	var n int64
-	for {
-		select {
-		case <-ctx.Done():
-			return n, nil
-		case <-tick.C:
-		}
+	for ctx.Err() == nil {
 		n++
-		p := market.MustDecimal(fmt.Sprintf("64321.%d", n%100))
+		s.revs++
+		p := market.MustDecimal(fmt.Sprintf("64321.%d", s.revs%100))
 		c := market.Candle{Market: Stream.Market, Interval: Stream.Interval, OpenTime: open, Open: p, High: p, Low: p, Close: p,
 			Volume: market.MustDecimal("1"), Quote: p, Trades: time.Now().UnixMicro(), State: market.Provisional, Source: market.SourceTrades}
 		res, err := s.st.Upsert(ctx, []market.Candle{c})
@@ -89,7 +87,12 @@ func (s *server) publish(ctx context.Context, rate float64) (int64, error) {
 			return n, err
 		}
 		s.hub.Publish(res.Changed)
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
 	}
+	return n, nil
 }
 
 // publishing publishes at rate until the returned stop is called, which

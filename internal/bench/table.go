@@ -65,11 +65,16 @@ func floorCells(per1000 time.Duration, ratio float64) (string, string) {
 }
 
 // partRatios is each part's CPU per 1,000 deliveries over the floor
-// sampled after it, n/a when no floor was.
+// sampled after it (n/a for a part without deliveries), n/a when no floor
+// was sampled.
 func partRatios(parts []Part) string {
 	var out []string
 	for _, p := range parts {
-		if p.FloorPer1000 > 0 {
+		switch {
+		case p.FloorPer1000 <= 0:
+		case p.CPUPer1000 <= 0: // no deliveries
+			out = append(out, "n/a")
+		default:
 			out = append(out, fmt.Sprintf("%.2f", ratio(p.CPUPer1000, p.FloorPer1000)))
 		}
 	}
