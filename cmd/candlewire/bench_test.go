@@ -89,6 +89,9 @@ func TestBenchFanoutSweep(t *testing.T) {
 		Live       int64   `json:"live_floor_per_1000_writes"`
 		LiveRatio  float64 `json:"live_floor_ratio"`
 		After      int64   `json:"floor_after_run_per_1000_writes"`
+		ServerCPU  int64   `json:"server_cpu"`
+		Elapsed    int64   `json:"elapsed"`
+		Duration   int64   `json:"duration"`
 		Parts      []struct {
 			Deliveries int64 `json:"deliveries"`
 			CPU        int64 `json:"cpu_per_1000_deliveries"`
@@ -115,14 +118,22 @@ func TestBenchFanoutSweep(t *testing.T) {
 			t.Errorf("%d clients: live-reader floor %d ns per 1000 writes, ratio %v; floor after the run %d", r.Clients, r.Live, r.LiveRatio, r.After)
 		}
 		var sum int64
+		var cpu float64
 		for _, p := range r.Parts {
 			sum += p.Deliveries
+			cpu += float64(p.CPU) * float64(p.Deliveries) / 1000
 			if runtime.GOOS == "linux" && (p.Floor <= 0 || p.CPU <= 0) {
 				t.Errorf("%d clients: a part with CPU %d and a floor of %d ns per 1000", r.Clients, p.CPU, p.Floor)
 			}
 		}
 		if runtime.GOOS == "linux" && (len(r.Parts) != 4 || sum != r.Deliveries) {
 			t.Errorf("%d clients: %d parts of %d deliveries in all, want 4 parts of the run's %d", r.Clients, len(r.Parts), sum, r.Deliveries)
+		}
+		if d := cpu - float64(r.ServerCPU); d > 1e6 || d < -1e6 {
+			t.Errorf("%d clients: the parts' CPU adds up to %.0f ns, the run's is %d", r.Clients, cpu, r.ServerCPU)
+		}
+		if r.Elapsed < r.Duration+int64(len(r.Parts))*500e6 {
+			t.Errorf("%d clients: measured over %d ns, want the duration %d and at least 0.5 s after each of %d parts", r.Clients, r.Elapsed, r.Duration, len(r.Parts))
 		}
 	}
 	f, err := os.Open(chart)

@@ -46,7 +46,7 @@ func Chart(path, title string, rs []Result, label func(Result) string, fanout bo
 				return []float64{ms64(r.P50), ms64(r.P99), ms64(r.ArrivalP99)}
 			}, false},
 			{"CPU, % of one core", "%", []string{"server", "client"}, func(r Result) []float64 {
-				return []float64{100 * r.CPUShare, 100 * r.ClientCPU.Seconds() / r.Duration.Seconds()}
+				return []float64{100 * r.CPUShare, 100 * r.clientShare()}
 			}, false},
 			{"revisions delivered, % of published", "%", nil, func(r Result) []float64 {
 				return []float64{100 * float64(r.Deliveries) / max(r.Rate*r.Duration.Seconds()*float64(r.Connected), 1)}

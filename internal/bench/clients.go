@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/candlewire/candlewire/internal/upstream"
 )
 
 // Transports are the four transports a client can use.
@@ -48,6 +50,7 @@ type clients struct {
 	transport string
 	http      *http.Client
 	measuring atomic.Bool
+	quiet     atomic.Bool // between parts: pollers send no requests
 	mu        sync.Mutex
 	lat       []int32 // microseconds
 	arr       []int32 // microseconds to arrival in the socket, where known
@@ -57,10 +60,9 @@ type clients struct {
 }
 
 // RunClients connects n clients of a transport to base, writes "ready N"
-// on out when all are connected, then counts deliveries between the lines
-// "go" and "pause" or "stop" read from in (the measured time may come in
-// parts): at "pause" it writes "paused DELIVERIES WIRE_BYTES", the counts
-// so far, and at "stop" a ClientResult as JSON.
+// on out when all are connected, then obeys the lines read from in (see
+// command): the measured time may come in parts, counted between "go" and
+// "pause" or "stop"; at "stop" it writes a ClientResult as JSON.
 func RunClients(ctx context.Context, base, transport string, n int, in io.Reader, out io.Writer) error {
 	if !slices.Contains(Transports, transport) {
 		return fmt.Errorf("unknown transport %q (want one of %v)", transport, Transports)
@@ -79,29 +81,49 @@ func RunClients(ctx context.Context, base, transport string, n int, in io.Reader
 	}
 	fmt.Fprintf(out, "ready %d\n", connected)
 	sc := bufio.NewScanner(in)
-	var cpu0, used time.Duration
+	var spent clientCPU
 	for sc.Scan() {
-		switch sc.Text() {
-		case "go":
-			cpu0 = cpu()
-			c.measuring.Store(true)
-		case "pause":
-			if c.measuring.Swap(false) {
-				used += cpu() - cpu0
-			}
-			fmt.Fprintf(out, "paused %d %d\n", c.delivered.Load(), c.wire.Load())
-		case "stop":
-			if c.measuring.Swap(false) {
-				used += cpu() - cpu0
-			}
+		if c.command(sc.Text(), &spent, out) {
 			cancel()
 			wait()
 			r := c.result(connected)
-			r.CPUus = used.Microseconds()
+			r.CPUus = spent.used.Microseconds()
 			return json.NewEncoder(out).Encode(r)
 		}
 	}
 	return sc.Err()
+}
+
+// clientCPU is the client process's CPU while counting.
+type clientCPU struct{ from, used time.Duration }
+
+// command obeys one line; it reports whether it was "stop".
+//
+//   - "go": count from now on, and resume polling; answers "going".
+//   - "count": answers "count DELIVERIES WIRE_BYTES", the counts so far.
+//   - "pause": stop counting, and polling; answers "paused DELIVERIES
+//     WIRE_BYTES".
+//   - "stop": stop counting.
+func (c *clients) command(line string, spent *clientCPU, out io.Writer) bool {
+	switch line {
+	case "go":
+		spent.from = cpu()
+		c.quiet.Store(false)
+		c.measuring.Store(true)
+		fmt.Fprintln(out, "going")
+	case "count":
+		fmt.Fprintf(out, "count %d %d\n", c.delivered.Load(), c.wire.Load())
+	case "pause", "stop":
+		if c.measuring.Swap(false) {
+			spent.used += cpu() - spent.from
+		}
+		c.quiet.Store(true)
+		if line == "stop" {
+			return true
+		}
+		fmt.Fprintf(out, "paused %d %d\n", c.delivered.Load(), c.wire.Load())
+	}
+	return false
 }
 
 // goroutines runs each client in a goroutine of its own; it returns how
@@ -281,6 +303,9 @@ func (c *clients) poll(ctx context.Context, ready chan<- struct{}) error {
 	}
 	close(ready)
 	for ctx.Err() == nil {
+		if c.waitQuiet(ctx) != nil {
+			return nil
+		}
 		path := fmt.Sprintf("/v1/poll?timeout=25s&streams=%s&cursor=%d", url.QueryEscape(Stream.String()), cursor)
 		if c.transport == "poll" {
 			path = fmt.Sprintf("/v1/candles?market=%s&since=%d", url.QueryEscape(Stream.Market.String()), cursor)
@@ -293,6 +318,16 @@ func (c *clients) poll(ctx context.Context, ready chan<- struct{}) error {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
 			}
+		}
+	}
+	return nil
+}
+
+// waitQuiet returns once the clients are not between parts, or ctx ends.
+func (c *clients) waitQuiet(ctx context.Context) error {
+	for c.quiet.Load() {
+		if err := upstream.Sleep(ctx, 20*time.Millisecond); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,7 +40,7 @@ type floorReply struct {
 func RunFloor(ctx context.Context, sockets int, in io.Reader, out io.Writer) error {
 	fs, err := openFloor(sockets)
 	if err != nil {
-		return err
+		return fmt.Errorf("open %d loopback connections for the floor: %w", sockets, err)
 	}
 	defer fs.close()
 	fmt.Fprintf(out, "ready %d\n", len(fs.servers))
@@ -61,15 +60,17 @@ func RunFloor(ctx context.Context, sockets int, in io.Reader, out io.Writer) err
 			return fmt.Errorf("floor: answer: %w", err)
 		}
 	}
-	return sc.Err()
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("floor: read a request: %w", err)
+	}
+	return nil
 }
 
 // floorProcess is the running `bench floor`.
 type floorProcess struct {
-	cmd     *exec.Cmd
-	in      io.WriteCloser
-	out     *bufio.Reader
-	sockets int
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
 }
 
 // startFloor starts the floor process on the server's CPUs with up to
@@ -91,7 +92,6 @@ func startFloor(ctx context.Context, o Options, sockets int) (*floorProcess, err
 		p.close()
 		return nil, fmt.Errorf("floor process: %w", err)
 	}
-	p.sockets, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
 	return p, nil
 }
 
@@ -110,7 +110,7 @@ func (p *floorProcess) measure(req floorRequest) (Floor, error) {
 		return Floor{}, fmt.Errorf("the floor process's answer %q: %w", line, err)
 	}
 	if rep.Err != "" {
-		return rep.Floor, errors.New(rep.Err)
+		return rep.Floor, fmt.Errorf("the floor process: %s", rep.Err)
 	}
 	return rep.Floor, nil
 }

@@ -40,21 +40,25 @@ type Options struct {
 
 // Result is what one run measured.
 type Result struct {
-	Transport      string        `json:"transport"`
-	Clients        int           `json:"clients"`
-	Connected      int           `json:"connected"`
-	Rate           float64       `json:"rate"`
-	Duration       time.Duration `json:"duration"`
-	Published      int64         `json:"published"`
-	Deliveries     int64         `json:"deliveries"`
-	Errors         int64         `json:"client_errors"`
-	P50            time.Duration `json:"p50"`
-	P99            time.Duration `json:"p99"`
-	Max            time.Duration `json:"max"`
-	Mean           time.Duration `json:"mean"`
-	ArrivalP50     time.Duration `json:"arrival_p50,omitempty"` // to the kernel's receive time, where known
-	ArrivalP99     time.Duration `json:"arrival_p99,omitempty"`
-	ArrivalMax     time.Duration `json:"arrival_max,omitempty"`
+	Transport  string        `json:"transport"`
+	Clients    int           `json:"clients"`
+	Connected  int           `json:"connected"`
+	Rate       float64       `json:"rate"`
+	Duration   time.Duration `json:"duration"`
+	Published  int64         `json:"published"`
+	Deliveries int64         `json:"deliveries"`
+	Errors     int64         `json:"client_errors"`
+	P50        time.Duration `json:"p50"`
+	P99        time.Duration `json:"p99"`
+	Max        time.Duration `json:"max"`
+	Mean       time.Duration `json:"mean"`
+	ArrivalP50 time.Duration `json:"arrival_p50,omitempty"` // to the kernel's receive time, where known
+	ArrivalP99 time.Duration `json:"arrival_p99,omitempty"`
+	ArrivalMax time.Duration `json:"arrival_max,omitempty"`
+	// Elapsed is the measured time, the parts' ends after their last
+	// update included: the time base of ServerCPU, ClientCPU and the
+	// shares and rates.
+	Elapsed        time.Duration `json:"elapsed"`
 	ServerCPU      time.Duration `json:"server_cpu"`
 	CPUPer1000     time.Duration `json:"cpu_per_1000_deliveries"`
 	CPUShare       float64       `json:"server_cpu_share"` // of one core
@@ -116,7 +120,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	defer cl.cmd.Process.Kill() //nolint:errcheck // it exits by itself after "stop"
+	defer cl.kill()
 	r := Result{Transport: o.Transport, Clients: o.Clients, Rate: o.Rate, Duration: o.Duration, Connected: cl.connected}
 	rss1, mem1 := idle()
 	if o.HeapProfile != "" {
@@ -187,6 +191,13 @@ type clientProcess struct {
 	connected int
 }
 
+// kill ends the client process, if it has not ended after "stop", and
+// waits for it.
+func (cl *clientProcess) kill() {
+	cl.cmd.Process.Kill() //nolint:errcheck // it may have ended
+	cl.cmd.Wait()         //nolint:errcheck // it was killed, or ended already
+}
+
 // startClients starts the client process and waits for its clients to be
 // connected and subscribed.
 func startClients(ctx context.Context, o Options, url string) (*clientProcess, error) {
@@ -209,7 +220,8 @@ func startClients(ctx context.Context, o Options, url string) (*clientProcess, e
 }
 
 // add takes in the clients' figures and derives the per-delivery ones.
-func (r *Result) add(cr ClientResult, elapsed time.Duration) {
+func (r *Result) add(cr ClientResult) {
+	elapsed := r.Elapsed
 	r.Deliveries, r.Errors = cr.Deliveries, cr.Errors
 	r.P50, r.P99, r.Max, r.Mean = us(cr.P50us), us(cr.P99us), us(cr.MaxUs), time.Duration(cr.MeanUs*1000)
 	r.ArrivalP50, r.ArrivalP99, r.ArrivalMax = us(cr.ArrP50us), us(cr.ArrP99us), us(cr.ArrMaxUs)

@@ -77,16 +77,19 @@ func (s *server) publish(ctx context.Context, rate float64) (int64, error) {
 	open := market.I1m.Truncate(time.Now().UnixMilli())
 	var n int64
 	for ctx.Err() == nil {
-		n++
-		s.revs++
-		p := market.MustDecimal(fmt.Sprintf("64321.%d", s.revs%100))
+		p := market.MustDecimal(fmt.Sprintf("64321.%d", (s.revs+1)%100))
 		c := market.Candle{Market: Stream.Market, Interval: Stream.Interval, OpenTime: open, Open: p, High: p, Low: p, Close: p,
 			Volume: market.MustDecimal("1"), Quote: p, Trades: time.Now().UnixMicro(), State: market.Provisional, Source: market.SourceTrades}
 		res, err := s.st.Upsert(ctx, []market.Candle{c})
+		if ctx.Err() != nil {
+			break // (an Upsert cut short by the end is not counted)
+		}
 		if err != nil {
-			return n, err
+			return n, fmt.Errorf("publish revision %d: %w", s.revs+1, err)
 		}
 		s.hub.Publish(res.Changed)
+		n++
+		s.revs++
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
@@ -96,12 +99,17 @@ func (s *server) publish(ctx context.Context, rate float64) (int64, error) {
 }
 
 // publishing publishes at rate until the returned stop is called, which
-// returns how many updates were published.
-func (s *server) publishing(ctx context.Context, rate float64) (stop func() int64) {
+// returns how many updates were published, and why publishing ended early
+// if it did.
+func (s *server) publishing(ctx context.Context, rate float64) (stop func() (int64, error)) {
 	pctx, cancel := context.WithCancel(ctx)
-	done := make(chan int64, 1)
-	go func() { n, _ := s.publish(pctx, rate); done <- n }()
-	return func() int64 { cancel(); return <-done }
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { n, err := s.publish(pctx, rate); done <- result{n, err} }()
+	return func() (int64, error) { cancel(); r := <-done; return r.n, r.err }
 }
 
 // cpu returns the process's user+system CPU time.

@@ -49,7 +49,7 @@ func PrintTable(stdout io.Writer, results []Result) {
 			idleRSS, idleMem = fmt.Sprintf("%.1f KiB", x.IdleRSSPerConn/1024), fmt.Sprintf("%.1f KiB", x.IdleMemPerConn/1024)
 		}
 		fmt.Fprintf(stdout, "| %s | %d | %d | %d | %s | %s | %s | %s | %.1f%% of a core | %.1f%% of a core | %s | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s | %s / %s |\n",
-			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), arrival, 100*x.CPUShare, 100*x.ClientCPU.Seconds()/x.Duration.Seconds(),
+			x.Transport, x.Clients, x.Connected, x.Deliveries, ms(x.P50), ms(x.P99), ms(x.Max), arrival, 100*x.CPUShare, 100*x.clientShare(),
 			x.CPUPer1000.Round(time.Microsecond), floor, times, partRatios(x.Parts), live, liveTimes, x.BytesPerUpdate, x.RequestsPerSec, idleRSS, idleMem,
 			orAll(x.ServerCPUs), orAll(x.ClientCPUs))
 	}
@@ -62,6 +62,16 @@ func floorCells(per1000 time.Duration, ratio float64) (string, string) {
 		return "n/a", "n/a"
 	}
 	return per1000.Round(time.Microsecond).String(), fmt.Sprintf("%.2f", ratio)
+}
+
+// clientShare is the client process's CPU, in cores, over the measured
+// time.
+func (r Result) clientShare() float64 {
+	base := r.Elapsed
+	if base <= 0 {
+		base = r.Duration
+	}
+	return r.ClientCPU.Seconds() / base.Seconds()
 }
 
 // partRatios is each part's CPU per 1,000 deliveries over the floor

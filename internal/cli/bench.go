@@ -97,7 +97,7 @@ func benchRuns(ctx context.Context, args []string, stdout, stderr io.Writer, nam
 func cpuFlags(fs *flag.FlagSet, o *bench.Options) func() error {
 	serverCPUs := fs.String("server-cpus", "", "pin the server (this process) to these CPUs, such as 0 or 0-1 (default: unpinned)")
 	clientCPUs := fs.String("client-cpus", "", "pin the client process to these CPUs (default: unpinned)")
-	fs.BoolVar(&o.NoFloor, "no-floor", false, "skip measuring the bare-write floor after each run")
+	fs.BoolVar(&o.NoFloor, "no-floor", false, "skip measuring the bare-write floor (the measured time is then one part)")
 	return func() error {
 		var err1, err2 error
 		o.ServerCPUs, err1 = bench.ParseCPUs(*serverCPUs)

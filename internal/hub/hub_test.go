@@ -161,9 +161,18 @@ func TestFollowsAStreamOnce(t *testing.T) {
 	s := h.Subscribe(btc1m, btc1m)
 	s.Add(btc1m, xbt1m)
 	every := h.SubscribeAll()
+	every.Add(btc1m)
+	h.mu.RLock()
+	n := h.streams[btc1m].n
+	h.mu.RUnlock()
+	if n != 1 {
+		t.Fatalf("%d subscribers of %v listed, want 1", n, btc1m)
+	}
 	h.Publish([]market.Candle{change(btc1m, 0, 1, "1"), change(btc1m, 60_000, 2, "1")})
-	if got := drain(s); !equal(got, []int64{1, 2}) {
-		t.Fatalf("delivered %v, want each change once", got)
+	for _, sub := range []*Sub{s, every} {
+		if got := drain(sub); !equal(got, []int64{1, 2}) {
+			t.Fatalf("delivered %v, want each change once", got)
+		}
 	}
 	if st := s.Streams(); len(st) != 2 || st[0] != btc1m || st[1] != xbt1m {
 		t.Fatalf("streams %v, want %v once each", st, []Stream{btc1m, xbt1m})

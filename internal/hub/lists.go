@@ -3,7 +3,8 @@ package hub
 // partLists are a set of subscribers (one stream's, or those of every
 // stream), by part. A list is never changed in place (a change makes a new
 // one), so a part reads its lists without the hub's lock. Changes are
-// made under the hub's lock; a nil *partLists is an empty set.
+// made under the hub's lock. A nil *partLists is an empty set to read
+// (push, split, endLocked), not to change.
 type partLists struct {
 	by [parts][]*Sub
 	n  int // subscribers in all the lists

@@ -230,11 +230,12 @@ func (s *Sub) Ready() <-chan struct{} { return s.ready }
 // Done is closed when the subscription ends.
 func (s *Sub) Done() <-chan struct{} { return s.done }
 
-// Add subscribes to more streams.
+// Add subscribes to more streams (a subscriber of every stream follows
+// them already).
 func (s *Sub) Add(streams ...Stream) {
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
-	if s.Err() == nil {
+	if s.Err() == nil && !s.all {
 		s.h.addLocked(s, streams)
 	}
 }
