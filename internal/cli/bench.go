@@ -256,11 +256,7 @@ func benchClient(ctx context.Context, kind string, args []string, stdout, stderr
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	pin, err := bench.ParseCPUs(*cpus)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if err := bench.Pin(pin); err != nil {
+	if err := pinTo(*cpus); err != nil {
 		return err
 	}
 	if kind == "client" {
@@ -278,12 +274,17 @@ func benchFloor(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	pin, err := bench.ParseCPUs(*cpus)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if err := bench.Pin(pin); err != nil {
+	if err := pinTo(*cpus); err != nil {
 		return err
 	}
 	return bench.RunFloor(ctx, *n, os.Stdin, stdout)
+}
+
+// pinTo pins this process to the CPUs of a --cpus flag (none: unpinned).
+func pinTo(cpus string) error {
+	pin, err := bench.ParseCPUs(cpus)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return bench.Pin(pin)
 }
