@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -67,32 +64,16 @@ func RunFloor(ctx context.Context, sockets int, in io.Reader, out io.Writer) err
 }
 
 // floorProcess is the running `bench floor`.
-type floorProcess struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
-}
+type floorProcess struct{ pipedChild }
 
 // startFloor starts the floor process on the server's CPUs with up to
 // sockets connections, and waits for them to be open.
 func startFloor(ctx context.Context, o Options, sockets int) (*floorProcess, error) {
-	cmd := exec.CommandContext(ctx, o.Exe, "bench", "floor", "--sockets", strconv.Itoa(sockets), "--cpus", cpuList(o.ServerCPUs))
-	cmd.Stderr = os.Stderr
-	in, _ := cmd.StdinPipe()
-	outPipe, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the floor process: %w", err)
-	}
-	p := &floorProcess{cmd: cmd, in: in, out: bufio.NewReader(outPipe)}
-	line, err := p.out.ReadString('\n')
-	if err == nil && !strings.HasPrefix(line, "ready ") {
-		err = fmt.Errorf("said %q", line)
-	}
+	c, _, err := startPiped(ctx, "floor process", o.Exe, "bench", "floor", "--sockets", strconv.Itoa(sockets), "--cpus", cpuList(o.ServerCPUs))
 	if err != nil {
-		p.close()
-		return nil, fmt.Errorf("floor process: %w", err)
+		return nil, err
 	}
-	return p, nil
+	return &floorProcess{c}, nil
 }
 
 // measure has the floor process take one measurement.
@@ -113,10 +94,4 @@ func (p *floorProcess) measure(req floorRequest) (Floor, error) {
 		return rep.Floor, fmt.Errorf("the floor process: %s", rep.Err)
 	}
 	return rep.Floor, nil
-}
-
-// close ends the floor process and waits for it.
-func (p *floorProcess) close() {
-	p.in.Close()
-	p.cmd.Wait() //nolint:errcheck // it has answered, or failed already
 }

@@ -145,10 +145,7 @@ func (m *measuring) sample(req floorRequest) {
 		}
 		return
 	}
-	m.floor.Sockets = f.Sockets
-	m.floor.Writes += f.Writes
-	m.floor.CPU += f.CPU
-	m.floor.Wall += f.Wall
+	m.floor.add(f)
 	m.r.Parts[len(m.r.Parts)-1].FloorPer1000 = f.Per1000()
 }
 
@@ -190,28 +187,33 @@ func (m *measuring) afterRun() {
 	r.LiveFloorPer1000, r.LiveFloorRatio = f.Per1000(), ratio(r.CPUPer1000, f.Per1000())
 }
 
-// send writes a command to the clients and waits for its answer.
-func (cl *clientProcess) send(command, answer string) error {
+// ask writes a command to the clients and returns their answer's line.
+func (cl *clientProcess) ask(command string) (string, error) {
 	fmt.Fprintln(cl.in, command)
 	line, err := cl.out.ReadString('\n')
-	if err == nil && line != answer+"\n" {
-		err = fmt.Errorf("answered %q", line)
-	}
 	if err != nil {
-		return fmt.Errorf("tell the clients %q: %w", command, err)
+		return line, fmt.Errorf("tell the clients %q: %w", command, err)
 	}
-	return nil
+	return line, nil
+}
+
+// send writes a command to the clients and waits for its answer.
+func (cl *clientProcess) send(command, answer string) error {
+	line, err := cl.ask(command)
+	if err == nil && line != answer+"\n" {
+		err = fmt.Errorf("tell the clients %q: answered %q", command, line)
+	}
+	return err
 }
 
 // counts sends command (count or pause) and returns the clients' counts
 // so far from its answer: updates delivered and bytes on their sockets.
 func (cl *clientProcess) counts(command, answer string) (delivered, wire int64, err error) {
-	fmt.Fprintln(cl.in, command)
-	line, err := cl.out.ReadString('\n')
-	if err == nil {
-		_, err = fmt.Sscanf(line, answer+" %d %d", &delivered, &wire)
-	}
+	line, err := cl.ask(command)
 	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := fmt.Sscanf(line, answer+" %d %d", &delivered, &wire); err != nil {
 		return 0, 0, fmt.Errorf("the clients' counts at %q: answered %q: %w", command, line, err)
 	}
 	return delivered, wire, nil

@@ -1,17 +1,14 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -185,38 +182,19 @@ func (o Options) logf(format string, args ...any) {
 // clientProcess is the running `bench client`: "go" and "stop" on its
 // stdin start and end the measurement; it answers with a ClientResult.
 type clientProcess struct {
-	cmd       *exec.Cmd
-	in        io.Writer
-	out       *bufio.Reader
+	pipedChild
 	connected int
-}
-
-// kill ends the client process, if it has not ended after "stop", and
-// waits for it.
-func (cl *clientProcess) kill() {
-	cl.cmd.Process.Kill() //nolint:errcheck // it may have ended
-	cl.cmd.Wait()         //nolint:errcheck // it was killed, or ended already
 }
 
 // startClients starts the client process and waits for its clients to be
 // connected and subscribed.
 func startClients(ctx context.Context, o Options, url string) (*clientProcess, error) {
-	cmd := exec.CommandContext(ctx, o.Exe, "bench", "client", "--url", url, "--transport", o.Transport, "--clients", strconv.Itoa(o.Clients),
-		"--cpus", cpuList(o.ClientCPUs))
-	cmd.Stderr = os.Stderr
-	in, _ := cmd.StdinPipe()
-	outPipe, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the client process: %w", err)
-	}
-	cl := &clientProcess{cmd: cmd, in: in, out: bufio.NewReader(outPipe)}
-	line, err := cl.out.ReadString('\n')
+	c, connected, err := startPiped(ctx, "client process", o.Exe, "bench", "client", "--url", url, "--transport", o.Transport,
+		"--clients", strconv.Itoa(o.Clients), "--cpus", cpuList(o.ClientCPUs))
 	if err != nil {
-		cmd.Process.Kill() //nolint:errcheck // it failed already
-		return nil, fmt.Errorf("client process: %w", err)
+		return nil, err
 	}
-	cl.connected, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
-	return cl, nil
+	return &clientProcess{pipedChild: c, connected: connected}, nil
 }
 
 // add takes in the clients' figures and derives the per-delivery ones.

@@ -1,13 +1,9 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 )
@@ -17,36 +13,18 @@ import (
 type SoakProcess struct {
 	Transport string
 	Connected int // at the start
-	cmd       *exec.Cmd
-	in        io.WriteCloser
-	out       *bufio.Reader
+	pipedChild
 }
 
 // StartSoakClients starts n soak clients of a transport in a child process
 // (exe bench soak-client) and waits until they have connected.
 func StartSoakClients(ctx context.Context, exe, base, transport string, n int, streams []string) (*SoakProcess, error) {
-	cmd := exec.CommandContext(ctx, exe, "bench", "soak-client", "--url", base, "--transport", transport,
+	c, connected, err := startPiped(ctx, transport+" clients", exe, "bench", "soak-client", "--url", base, "--transport", transport,
 		"--clients", strconv.Itoa(n), "--streams", strings.Join(streams, ","))
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the %s clients: %w", transport, err)
-	}
-	p := &SoakProcess{Transport: transport, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
-	line, err := p.out.ReadString('\n')
-	if err != nil {
-		p.Stop()
-		return nil, fmt.Errorf("%s clients: %w", transport, err)
-	}
-	p.Connected, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "ready ")))
-	return p, nil
+	return &SoakProcess{Transport: transport, Connected: connected, pipedChild: c}, nil
 }
 
 // Check asks the clients which of the expected final candles (open times
@@ -68,7 +46,4 @@ func (p *SoakProcess) Check(expected map[string][]int64) (SoakCheck, error) {
 }
 
 // Stop ends the clients and waits for the process.
-func (p *SoakProcess) Stop() {
-	p.in.Close()
-	p.cmd.Wait() //nolint:errcheck // stopping; its stderr says what went wrong
-}
+func (p *SoakProcess) Stop() { p.close() }
