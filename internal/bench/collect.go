@@ -128,6 +128,8 @@ type Collect struct {
 	Duration time.Duration
 	Logger   *slog.Logger
 	Profile  io.Writer // the collector's CPU profile over the run, when not nil
+	// FormingEvery is collector.Config.FormingEvery, in real time.
+	FormingEvery time.Duration
 	// Open opens the store to collect into; nil means a fresh SQLite file
 	// in a temporary directory. It must be empty.
 	Open func(ctx context.Context) (store.Store, error)
@@ -158,7 +160,8 @@ func (b Collect) Run(ctx context.Context) (CollectResult, error) {
 	if err != nil {
 		return CollectResult{}, err
 	}
-	col, err := collector.New(collector.Config{Store: st, Venues: venues, Metrics: met, Logger: b.Logger})
+	col, err := collector.New(collector.Config{Store: st, Venues: venues, Metrics: met, Logger: b.Logger,
+		FormingEvery: b.FormingEvery})
 	if err != nil {
 		return CollectResult{}, err
 	}

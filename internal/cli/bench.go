@@ -117,6 +117,7 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlags("bench collect", stderr)
 	n := fs.Int("markets", 300, "markets, spread evenly over the venues")
 	speed := fs.Float64("speed", 1, "simulated seconds per real second")
+	forming := fs.Duration("forming-every", collector.DefaultFormingEvery, "store a forming bin's new version at most this often, in simulated time, as run's forming_every (0: every flush)")
 	b := bench.Collect{Logger: newLogger(io.Discard, "error")}
 	fs.DurationVar(&b.Duration, "duration", 5*time.Minute, "real time to collect")
 	fault := fs.String("fault", "okx:drop@2m,okx:refuse@2m+1m", "faults, venue:kind@at[+for] (simulated offsets), comma-separated")
@@ -130,9 +131,10 @@ func benchCollect(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *db != "" {
 		b.Open = func(ctx context.Context) (store.Store, error) { return node.OpenStore(ctx, *db, false) }
 	}
-	if *n < len(registry.Names()) || *speed <= 0 || b.Duration <= 0 {
-		return fmt.Errorf("%w: --markets must be at least %d, --speed and --duration positive", errUsage, len(registry.Names()))
+	if *n < len(registry.Names()) || *speed <= 0 || b.Duration <= 0 || *forming < 0 {
+		return fmt.Errorf("%w: --markets must be at least %d, --speed and --duration positive, --forming-every not negative", errUsage, len(registry.Names()))
 	}
+	b.FormingEvery = node.FormingEvery(*forming, *speed)
 	if *level != "" {
 		b.Logger = newLogger(stderr, *level)
 	}

@@ -361,6 +361,18 @@ func TestURLOverridesMergeWithConfig(t *testing.T) {
 	}
 }
 
+// TestRunTakesFormingEvery: the config's forming_every reaches the node,
+// and none keeps the collector's default.
+func TestRunTakesFormingEvery(t *testing.T) {
+	dir := t.TempDir()
+	for in, want := range map[string]time.Duration{"log: info\n": 0, "forming_every: 250ms\n": 250 * time.Millisecond} {
+		o, _, err := parseRun([]string{"--config", writeFile(t, dir, "c.yaml", in)}, io.Discard)
+		if err != nil || o.FormingEvery != want {
+			t.Errorf("%q: FormingEvery %v, %v; want %v", in, o.FormingEvery, err, want)
+		}
+	}
+}
+
 // TestWatchStoresIntoDB: watch --db stores what it prints, into a SQLite
 // file or a PostgreSQL database, and export reads it back.
 func TestWatchStoresIntoDB(t *testing.T) {

@@ -48,7 +48,7 @@ func parseNode(name string, role node.Role, args []string, stderr io.Writer) (no
 	}
 	lf.withConfig(cfg.Log, cfg.LogFormat)
 	o := node.Config{Serve: cfg.Serve, DB: dbOf(*db, cfg.DB), Listen: cmp.Or(*listen, cfg.Listen, "127.0.0.1:8080"),
-		Endpoints: eps, Lookback: cfg.RepairLookback, Retention: cfg.Retention, Role: role, Cluster: cfg.Cluster}
+		Endpoints: eps, Lookback: cfg.RepairLookback, FormingEvery: cfg.FormingEvery, Retention: cfg.Retention, Role: role, Cluster: cfg.Cluster}
 	if err := clusterFlags(&o.Cluster, *nats, *nodeName); err != nil {
 		return o, lf, err
 	}

@@ -43,6 +43,9 @@ type Venue struct {
 	TradesOnly bool
 }
 
+// DefaultFormingEvery is Config.FormingEvery's default.
+const DefaultFormingEvery = time.Second
+
 // Config configures a Collector.
 type Config struct {
 	Store      store.Store
@@ -50,9 +53,14 @@ type Config struct {
 	Trades     Trades    // optional: receives every live trade, e.g. for a BitMEX-compatible trade table
 	Venues     []Venue
 	FlushEvery time.Duration // default 100ms
-	MaxRepair  time.Duration // longest history gap repair fetches; default 7 days
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
+	// FormingEvery is how often at most a forming bin's new version is
+	// stored (and published), as venues' own kline streams push theirs
+	// once a second or two; its first version and its close go out with
+	// the next flush. 0: DefaultFormingEvery; negative: every flush.
+	FormingEvery time.Duration
+	MaxRepair    time.Duration // longest history gap repair fetches; default 7 days
+	Logger       *slog.Logger
+	Metrics      *metrics.Metrics
 	// Assign, when set, says which of the venues' markets this collector
 	// collects and repairs now (a cluster's ownership); without it, all.
 	Assign Assigner
@@ -98,6 +106,10 @@ func New(cfg Config) (*Collector, error) {
 	}
 	c := &Collector{cfg: cfg, log: cfg.Logger.With("component", "collector"), met: cfg.Metrics}
 	c.writer = NewWriter(cfg.Store, cfg.Publisher, cfg.Logger.With("component", "writer"), cfg.Metrics, cfg.FlushEvery)
+	if cfg.FormingEvery == 0 {
+		cfg.FormingEvery = DefaultFormingEvery
+	}
+	c.writer.HoldForming(cfg.FormingEvery)
 	return c, nil
 }
 

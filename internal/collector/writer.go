@@ -30,6 +30,7 @@ type Writer struct {
 	log        *slog.Logger
 	met        *metrics.Metrics
 	every      time.Duration
+	hold       time.Duration // forming bins are written at most once a hold (HoldForming)
 	maxPending int
 
 	mu       sync.Mutex
@@ -38,6 +39,9 @@ type Writer struct {
 	pending  map[market.Key]market.Candle
 	wake     chan struct{}
 	flushMu  sync.Mutex // one flush at a time
+	// shown holds when each forming bin's last version was written, for
+	// the bins written less than hold ago; flushMu guards it.
+	shown map[market.Key]time.Time
 
 	finalMu sync.Mutex
 	finals  map[market.Market]int64 // open time of each market's newest final 1m bin stored
@@ -49,7 +53,8 @@ func NewWriter(st store.Store, pub Publisher, log *slog.Logger, met *metrics.Met
 		every = 100 * time.Millisecond
 	}
 	w := &Writer{st: st, pub: pub, log: log, met: met, every: every, maxPending: 100_000,
-		pending: map[market.Key]market.Candle{}, wake: make(chan struct{}, 1), finals: map[market.Market]int64{}}
+		pending: map[market.Key]market.Candle{}, wake: make(chan struct{}, 1), finals: map[market.Market]int64{},
+		shown: map[market.Key]time.Time{}}
 	w.room = sync.NewCond(&w.mu)
 	return w
 }
@@ -113,24 +118,51 @@ func (w *Writer) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if err := w.Flush(ctx); err != nil && ctx.Err() == nil {
+		if err := w.flush(ctx, holdAll); err != nil && ctx.Err() == nil {
 			w.log.Error("store write failed; will retry", "err", err)
 		}
 	}
 }
 
-// Flush stores everything queued. On failure the batch is queued again.
+// HoldForming makes the writer's own flushes write a forming (provisional)
+// bin at most once every d: a newer version queued within d of the last
+// one written waits in the queue, where later ones replace it, so a busy
+// market costs the store one write of its bin and rollups a period, not
+// one a trade. A bin's first version, and every closed or final one, go
+// out with the next flush. Call it before Run; 0 holds nothing.
+func (w *Writer) HoldForming(d time.Duration) { w.hold = max(d, 0) }
+
+// Flush stores everything queued, held forming bins too. On failure the
+// batch is queued again.
 func (w *Writer) Flush(ctx context.Context) error {
+	return w.flush(ctx, func(market.Candle) bool { return true })
+}
+
+// FlushMarket stores everything queued but forming bins held back
+// (HoldForming) of markets other than m.
+func (w *Writer) FlushMarket(ctx context.Context, m market.Market) error {
+	return w.flush(ctx, func(c market.Candle) bool { return c.Market == m })
+}
+
+func holdAll(market.Candle) bool { return false }
+
+// flush stores what is queued, but for forming bins written less than a
+// hold ago that release does not let go.
+func (w *Writer) flush(ctx context.Context, release func(market.Candle) bool) error {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
+	now := time.Now()
 	w.mu.Lock()
 	batch := make([]market.Candle, 0, len(w.pending))
-	for _, c := range w.pending {
+	for k, c := range w.pending {
+		if w.held(k, c, now) && !release(c) {
+			continue
+		}
 		batch = append(batch, c)
+		delete(w.pending, k)
 	}
-	clear(w.pending)
 	w.room.Broadcast()
-	w.met.QueueDepth.Set(0)
+	w.met.QueueDepth.Set(float64(len(w.pending)))
 	w.mu.Unlock()
 	if len(batch) == 0 {
 		return nil
@@ -139,7 +171,38 @@ func (w *Writer) Flush(ctx context.Context) error {
 		w.requeue(batch)
 		return err
 	}
+	w.wrote(batch, now)
 	return nil
+}
+
+// held says whether the queued version c of bin k waits for its hold: a
+// forming bin whose last version was written less than a hold ago.
+func (w *Writer) held(k market.Key, c market.Candle, now time.Time) bool {
+	if w.hold == 0 || c.State != market.Provisional {
+		return false
+	}
+	at, ok := w.shown[k]
+	return ok && now.Sub(at) < w.hold
+}
+
+// wrote notes when the forming bins of a stored batch were written, and
+// forgets bins whose hold is over or that are forming no more.
+func (w *Writer) wrote(batch []market.Candle, now time.Time) {
+	if w.hold == 0 {
+		return
+	}
+	for k, at := range w.shown {
+		if now.Sub(at) >= w.hold {
+			delete(w.shown, k)
+		}
+	}
+	for _, c := range batch {
+		if c.State == market.Provisional {
+			w.shown[c.Key()] = now
+		} else {
+			delete(w.shown, c.Key())
+		}
+	}
 }
 
 // requeue queues a failed batch again. A version Put while it was being

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -292,4 +294,138 @@ func TestLedgerSettlesWhatTheLiveFeedFilled(t *testing.T) {
 	if found, resolved := counted(t, c.met); found != 1 || resolved != 1 {
 		t.Fatalf("gaps found %v, resolved %v; want 1 and 1", found, resolved)
 	}
+}
+
+// countingStore counts the writes that reach the store.
+type countingStore struct {
+	*store.Memory
+	writes atomic.Int64
+}
+
+func (c *countingStore) Write(ctx context.Context, cs []market.Candle, d store.Derive) (store.Result, store.Result, error) {
+	c.writes.Add(1)
+	return c.Memory.Write(ctx, cs, d)
+}
+
+// TestWriterFlushesOncePerPeriod: under a steady stream of Puts the writer
+// writes at most once a period (each flush is a transaction, and a flush
+// of what came during the previous one's write is one too many), and the
+// last version Put is stored when it stops.
+func TestWriterFlushesOncePerPeriod(t *testing.T) {
+	const every = 20 * time.Millisecond
+	st := &countingStore{Memory: store.NewMemory(nil)}
+	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), every)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	start := time.Now()
+	var px int
+	for time.Since(start) < 30*every {
+		px++
+		w.Put(bin(0, strconv.Itoa(px), market.Provisional))
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Periods begin at most once each `every`, plus the final flush.
+	if most := int64(elapsed/every) + 2; st.writes.Load() > most {
+		t.Fatalf("%d writes in %v; want at most %d, one a period of %v", st.writes.Load(), elapsed, most, every)
+	}
+	got, _ := st.Candles(context.Background(), market.Default, market.I1m, 0, 1)
+	if len(got) != 1 || got[0].Close.String() != strconv.Itoa(px) {
+		t.Fatalf("stored %+v; want the last version, close %d", got, px)
+	}
+}
+
+// TestWriterHoldsFormingBins: the writer's own flushes write a forming
+// bin's first version at once and later ones at most once a hold, the
+// newest then; a closed version is not held, nor a new bin; a repair's
+// flush lets its market's bins go, and Flush everything.
+func TestWriterHoldsFormingBins(t *testing.T) {
+	ctx := context.Background()
+	other := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
+	otherBin := func(px string) market.Candle { c := bin(0, px, market.Provisional); c.Market = other; return c }
+	stored := func(st *store.Memory, m market.Market, open int64) string {
+		got, _ := st.Candles(ctx, m, market.I1m, open, open+1)
+		if len(got) == 0 {
+			return "none"
+		}
+		return got[0].Close.String() + " " + got[0].State.String()
+	}
+	key0, key1 := bin(0, "1", 0).Key(), bin(60_000, "1", 0).Key()
+	keyOther := otherBin("1").Key()
+	st := store.NewMemory(nil)
+	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
+	w.HoldForming(time.Hour)
+	steps := []struct {
+		name  string
+		put   []market.Candle
+		flush func() error
+		want  map[market.Key]string
+	}{
+		{"first versions go out", []market.Candle{bin(0, "1", market.Provisional), otherBin("7")}, nil,
+			map[market.Key]string{key0: "1 provisional", keyOther: "7 provisional"}},
+		{"later ones wait", []market.Candle{bin(0, "2", market.Provisional), bin(0, "3", market.Provisional), otherBin("8")}, nil,
+			map[market.Key]string{key0: "1 provisional", keyOther: "7 provisional"}},
+		{"a new bin does not", []market.Candle{bin(60_000, "4", market.Provisional)}, nil,
+			map[market.Key]string{key0: "1 provisional", key1: "4 provisional"}},
+		{"a repair's flush lets its market go", nil, func() error { return w.FlushMarket(ctx, market.Default) },
+			map[market.Key]string{key0: "3 provisional", keyOther: "7 provisional"}},
+		{"a close is not held", []market.Candle{bin(60_000, "5", market.Provisional), bin(60_000, "6", market.Closed)}, nil,
+			map[market.Key]string{key1: "6 closed", keyOther: "7 provisional"}},
+		{"Flush writes everything", nil, func() error { return w.Flush(ctx) },
+			map[market.Key]string{keyOther: "8 provisional"}},
+	}
+	for _, s := range steps {
+		w.Put(s.put...)
+		flush := s.flush
+		if flush == nil {
+			flush = func() error { return w.flush(ctx, holdAll) }
+		}
+		if err := flush(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		for k, want := range s.want {
+			if got := stored(st, k.Market, k.OpenTime); got != want {
+				t.Errorf("%s: %s %d stored %q; want %q", s.name, k.Market, k.OpenTime, got, want)
+			}
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.pending) != 0 {
+		t.Errorf("queue holds %d bins after Flush", len(w.pending))
+	}
+}
+
+// TestWriterWritesHeldBinsWhenTheHoldEnds: Run writes the newest version of
+// a held forming bin once its hold is over, without another Put.
+func TestWriterWritesHeldBinsWhenTheHoldEnds(t *testing.T) {
+	const hold = 50 * time.Millisecond
+	st := store.NewMemory(nil)
+	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), 5*time.Millisecond)
+	w.HoldForming(hold)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	closeOf := func() string {
+		got, _ := st.Candles(context.Background(), market.Default, market.I1m, 0, 1)
+		if len(got) == 0 {
+			return ""
+		}
+		return got[0].Close.String()
+	}
+	w.Put(bin(0, "1", market.Provisional))
+	waitFor(t, "the first version stored", func() bool { return closeOf() == "1" })
+	w.Put(bin(0, "2", market.Provisional))
+	waitFor(t, "the held version stored when its hold ended", func() bool { return closeOf() == "2" })
 }

@@ -33,6 +33,10 @@ type Config struct {
 	// repair looks for minutes that are not final (and how long a history
 	// gap it fetches); zero keeps the default, 7 days (168h).
 	RepairLookback time.Duration `yaml:"repair_lookback"`
+	// FormingEvery is how often at most a forming bin's new version is
+	// stored and sent to clients; zero keeps the default, 1s. Below the
+	// writer's 100ms flush period it stores every version a flush holds.
+	FormingEvery time.Duration `yaml:"forming_every"`
 	// Retention is how long a PostgreSQL store keeps what it keeps.
 	Retention Retention `yaml:"retention"`
 	// Cluster, when it lists NATS servers, joins the node to a cluster.
@@ -193,6 +197,9 @@ func (c Config) check() error {
 	}
 	if c.RepairLookback < 0 {
 		return fmt.Errorf("repair_lookback: %s is negative", c.RepairLookback)
+	}
+	if c.FormingEvery < 0 {
+		return fmt.Errorf("forming_every: %s is negative", c.FormingEvery)
 	}
 	if err := c.Retention.checkIntervals(c.RepairLookback); err != nil {
 		return err

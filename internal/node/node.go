@@ -39,10 +39,13 @@ type Config struct {
 	Listen    string // HTTP address
 	Endpoints Endpoints
 	Serve     config.Serve
-	Lookback  time.Duration    // gap repair's look-back; 0: the collector's default
-	Retention config.Retention // what the store keeps (intervals: any store; changes, candles: PostgreSQL)
-	Role      Role
-	Cluster   config.Cluster // NATS servers to join, when any
+	Lookback  time.Duration // gap repair's look-back; 0: the collector's default
+	// FormingEvery is how often at most a forming bin is stored
+	// (collector.Config.FormingEvery); 0: the collector's default.
+	FormingEvery time.Duration
+	Retention    config.Retention // what the store keeps (intervals: any store; changes, candles: PostgreSQL)
+	Role         Role
+	Cluster      config.Cluster // NATS servers to join, when any
 	// Sim, when set, is an in-process simulator every venue points at.
 	// It is not part of the node: it serves before the node starts and
 	// stops after it.
@@ -196,7 +199,8 @@ func (n *node) addCollector(ctx context.Context, g *rungroup.Group, client *http
 	if err != nil {
 		return err
 	}
-	cfg := collector.Config{Store: n.st, Venues: venues, Logger: n.log, Metrics: n.met, MaxRepair: n.Lookback}
+	cfg := collector.Config{Store: n.st, Venues: venues, Logger: n.log, Metrics: n.met, MaxRepair: n.Lookback,
+		FormingEvery: n.formingEvery()}
 	var trades *bus.TradePublisher
 	if _, shared := n.st.(*postgres.Store); !shared {
 		cfg.Publisher = n.hub
@@ -299,4 +303,28 @@ func streamsOf(ms []market.Market, iv market.Interval) []hub.Stream {
 		out[i] = hub.Stream{Market: m, Interval: iv}
 	}
 	return out
+}
+
+// formingEvery is how often at most the collector stores a forming bin,
+// in real time (FormingEvery).
+func (c Config) formingEvery() time.Duration {
+	speed := 1.0
+	if c.Sim != nil {
+		speed = c.Sim.Speed
+	}
+	return FormingEvery(cmp.Or(c.FormingEvery, collector.DefaultFormingEvery), speed)
+}
+
+// FormingEvery turns d, how often at most a forming bin is stored in
+// exchange time, into real time for a simulator running at speed: a
+// time-compressed demo's forming candles then move as a live one's do.
+// Below a millisecond it is every flush (-1, collector.Config.FormingEvery).
+func FormingEvery(d time.Duration, speed float64) time.Duration {
+	if speed > 1 {
+		d = time.Duration(float64(d) / speed)
+	}
+	if d < time.Millisecond {
+		return -1
+	}
+	return d
 }

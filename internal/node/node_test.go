@@ -40,3 +40,25 @@ func TestCandleLogFallingBehindStops(t *testing.T) {
 		t.Fatalf("logged:\n%s", b.String())
 	}
 }
+
+// TestFormingEveryFollowsTheSimulator: forming_every is exchange time, so
+// a time-compressed simulator shortens it in real time, down to every
+// flush.
+func TestFormingEveryFollowsTheSimulator(t *testing.T) {
+	for _, c := range []struct {
+		d     time.Duration
+		speed float64
+		want  time.Duration
+	}{
+		{time.Second, 1, time.Second},
+		{time.Second, 0, time.Second}, // a simulator's default speed
+		{time.Second, 10, 100 * time.Millisecond},
+		{2 * time.Second, 60, 33_333_333},
+		{time.Second, 2000, -1},
+		{0, 1, -1},
+	} {
+		if got := FormingEvery(c.d, c.speed); got != c.want {
+			t.Errorf("FormingEvery(%v, %v) = %v; want %v", c.d, c.speed, got, c.want)
+		}
+	}
+}

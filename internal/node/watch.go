@@ -39,7 +39,8 @@ func Watch(ctx context.Context, cfg WatchConfig, print func(market.Candle) error
 		streams = append(streams, streamsOf(cfg.Markets, iv)...)
 	}
 	sub := h.Subscribe(streams...)
-	col, err := collector.New(collector.Config{Store: cfg.Store, Publisher: &h, Venues: venues, Logger: log, Metrics: met})
+	col, err := collector.New(collector.Config{Store: cfg.Store, Publisher: &h, Venues: venues, Logger: log, Metrics: met,
+		FormingEvery: -1}) // every version: watch prints each update, as the tutorial's program does
 	if err != nil {
 		return err
 	}
