@@ -76,6 +76,7 @@ var docCommands = map[string]docProof{
 	"CANDLEWIRE_TEST_POSTGRES='postgres://postgres@127.0.0.1:55433/postgres?sslmode=disable' go test -run XXX -bench BenchmarkSince -benchtime 200x -timeout 30m ./internal/postgres": {skip: "its setup writes ten million rows: 7 minutes even at -benchtime 1x (docs/benchmarks.md has its output)"},
 	"candlewire bench collect --markets 300 --speed 1 --db 'postgres://postgres@127.0.0.1:55433/bench_collect?sslmode=disable'":                                                       {test: "TestBenchCollect"},
 	"candlewire bench collect --markets 300 --speed 1":                       {test: "TestBenchCollect"},
+	"candlewire bench collect --markets 300 --speed 1 --forming-every 0":     {test: "TestBenchCollect"},
 	"candlewire bench fanout --duration 20s":                                 {test: "TestBenchFanoutSweep"},
 	"candlewire bench fanout --duration 20s --server-cpus 0 --client-cpus 1": {test: "TestBenchFanoutSweep"},
 }

@@ -56,6 +56,8 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{args: []string{"export", "binance:BTCUSDT"}, code: 2, want: `unexpected argument "binance:BTCUSDT" (candlewire export takes flags only)`},
 		{args: []string{"export", "--from"}, code: 2, want: "flag needs an argument: --from"},
 		{args: []string{"sim", "--speed", "fast"}, code: 2, want: `invalid value "fast" for flag --speed`},
+		{args: []string{"bench", "collect", "--forming-every", "-1s"}, code: 2, want: "--forming-every not negative"},
+		{args: []string{"run", "--config", writeFile(t, dir, "forming.yaml", "forming_every: -1s")}, code: 2, want: "forming_every: -1s is negative"},
 		{args: []string{"watch", "--json=maybe"}, code: 2, want: `invalid boolean value "maybe" for --json`},
 		{args: []string{"replay", "--listen", "127.0.0.1:0", "--speed", "-1", "x.zst"}, code: 2, want: "replay needs recording files"},
 		{args: []string{"run", "--markets", "BTCUSDT"}, code: 2, want: "venue:SYMBOL"},
