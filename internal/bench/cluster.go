@@ -179,7 +179,7 @@ func (b *clusterBench) logf(format string, args ...any) {
 // market, every venue at the simulator.
 func (b *clusterBench) nodeArgs(cmd, name, listen string) ([]string, error) {
 	cfg := filepath.Join(b.dir, "candlewire.yaml")
-	if err := os.WriteFile(cfg, []byte("serve: {max_conns_per_ip: -1}\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(childConfig(b.o.Speed)), 0o600); err != nil {
 		return nil, err
 	}
 	names := make([]string, len(b.ms))

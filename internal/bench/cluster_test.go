@@ -6,6 +6,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+	"time"
+
+	"github.com/candlewire/candlewire/internal/config"
 )
 
 func TestDistribution(t *testing.T) {
@@ -61,6 +64,18 @@ func TestMetricSum(t *testing.T) {
 	} {
 		if got, err := metricSum(context.Background(), srv.URL, tc.metric, tc.label); err != nil || got != tc.want {
 			t.Errorf("%s %s: %v, %v; want %v", tc.metric, tc.label, got, err, tc.want)
+		}
+	}
+}
+
+// TestChildConfigHoldsASimulatedSecond: the nodes the benches start
+// against a simulator in another process hold forming bins for a second
+// of its time, in a config that parses.
+func TestChildConfigHoldsASimulatedSecond(t *testing.T) {
+	for speed, want := range map[float64]time.Duration{1: time.Second, 10: 100 * time.Millisecond, 30: 33_333_333, 5000: time.Millisecond} {
+		c, err := config.Parse([]byte(childConfig(speed)))
+		if err != nil || c.FormingEvery != want || c.Serve.MaxConnsPerIP != -1 {
+			t.Errorf("speed %v: forming_every %v, max_conns_per_ip %d, %v; want %v, -1", speed, c.FormingEvery, c.Serve.MaxConnsPerIP, err, want)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
 )
@@ -37,13 +38,13 @@ type runChild struct {
 // market's venue pointed at the simulator at simAddr, and no limit of
 // connections per address (the soak's clients share one); it returns once
 // the API answers.
-func startRunChild(ctx context.Context, dir, simAddr string, ms []market.Market, stderr io.Writer) (*runChild, error) {
+func startRunChild(ctx context.Context, dir, simAddr string, ms []market.Market, speed float64, stderr io.Writer) (*runChild, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "soak.yaml")
-	if err := os.WriteFile(cfg, []byte("serve: {max_conns_per_ip: -1}\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(childConfig(speed)), 0o600); err != nil {
 		return nil, err
 	}
 	port, err := freePort()
@@ -234,4 +235,15 @@ func (s *serverSample) take(line string) {
 			s.Drops += v
 		}
 	}
+}
+
+// childConfig is the config of a node the bench starts against a
+// simulator at speed in another process: no limit of connections per
+// address (the bench's clients share one), and forming bins held for a
+// second of simulated time, as in-process simulation and live venues
+// have them (node.FormingEvery), not a second of real time (1ms, the
+// least the config takes, is every flush).
+func childConfig(speed float64) string {
+	hold := max(time.Duration(float64(collector.DefaultFormingEvery)/max(speed, 1)), time.Millisecond)
+	return fmt.Sprintf("serve: {max_conns_per_ip: -1}\nforming_every: %s\n", hold)
 }

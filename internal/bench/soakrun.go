@@ -328,7 +328,7 @@ func Soak(ctx context.Context, o SoakOptions, stderr io.Writer) (SoakResult, err
 		return SoakResult{}, err
 	}
 	defer stopSim()
-	srv, err := startRunChild(ctx, dir, simAddr, o.Markets, stderr)
+	srv, err := startRunChild(ctx, dir, simAddr, o.Markets, o.Speed, stderr)
 	if err != nil {
 		return SoakResult{}, err
 	}

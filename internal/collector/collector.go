@@ -56,7 +56,8 @@ type Config struct {
 	// FormingEvery is how often at most a forming bin's new version is
 	// stored (and published), as venues' own kline streams push theirs
 	// once a second or two; its first version and its close go out with
-	// the next flush. 0: DefaultFormingEvery; negative: every flush.
+	// the next flush. 0: DefaultFormingEvery; negative, or FlushEvery or
+	// less: every flush.
 	FormingEvery time.Duration
 	MaxRepair    time.Duration // longest history gap repair fetches; default 7 days
 	Logger       *slog.Logger
@@ -104,11 +105,11 @@ func New(cfg Config) (*Collector, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.Discard()
 	}
-	c := &Collector{cfg: cfg, log: cfg.Logger.With("component", "collector"), met: cfg.Metrics}
-	c.writer = NewWriter(cfg.Store, cfg.Publisher, cfg.Logger.With("component", "writer"), cfg.Metrics, cfg.FlushEvery)
 	if cfg.FormingEvery == 0 {
 		cfg.FormingEvery = DefaultFormingEvery
 	}
+	c := &Collector{cfg: cfg, log: cfg.Logger.With("component", "collector"), met: cfg.Metrics}
+	c.writer = NewWriter(cfg.Store, cfg.Publisher, cfg.Logger.With("component", "writer"), cfg.Metrics, cfg.FlushEvery)
 	c.writer.HoldForming(cfg.FormingEvery)
 	return c, nil
 }

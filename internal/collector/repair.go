@@ -235,7 +235,7 @@ func (r *repairer) repair(ctx context.Context, req repairReq) error {
 			r.owns.settle(req.m)
 		}
 	}
-	if err := r.c.writer.FlushMarket(ctx, req.m); err != nil {
+	if err := r.c.writer.FlushDue(ctx); err != nil {
 		return fmt.Errorf("flush before repair: %w", err)
 	}
 	from := r.mark[req.m]

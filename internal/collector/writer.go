@@ -39,8 +39,9 @@ type Writer struct {
 	pending  map[market.Key]market.Candle
 	wake     chan struct{}
 	flushMu  sync.Mutex // one flush at a time
-	// shown holds when each forming bin's last version was written, for
-	// the bins written less than hold ago; flushMu guards it.
+	// shown holds when each forming bin's last version was written; each
+	// successful write forgets the bins whose hold is over. flushMu
+	// guards it.
 	shown map[market.Key]time.Time
 
 	finalMu sync.Mutex
@@ -118,9 +119,10 @@ func (w *Writer) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if err := w.flush(ctx, holdAll); err != nil && ctx.Err() == nil {
+		if err := w.flush(ctx, false); err != nil && ctx.Err() == nil {
 			w.log.Error("store write failed; will retry", "err", err)
 		}
+		t.Reset(w.every) // the next tick a period after this flush, not at once
 	}
 }
 
@@ -128,34 +130,35 @@ func (w *Writer) Run(ctx context.Context) error {
 // bin at most once every d: a newer version queued within d of the last
 // one written waits in the queue, where later ones replace it, so a busy
 // market costs the store one write of its bin and rollups a period, not
-// one a trade. A bin's first version, and every closed or final one, go
-// out with the next flush. Call it before Run; 0 holds nothing.
-func (w *Writer) HoldForming(d time.Duration) { w.hold = max(d, 0) }
+// one a flush. A bin's first version, and every closed or final one, go
+// out with the next flush. Call it before Run; d of one flush period or
+// less holds nothing.
+func (w *Writer) HoldForming(d time.Duration) {
+	w.hold = d
+	if d <= w.every {
+		w.hold = 0
+	}
+}
 
 // Flush stores everything queued, held forming bins too. On failure the
 // batch is queued again.
-func (w *Writer) Flush(ctx context.Context) error {
-	return w.flush(ctx, func(market.Candle) bool { return true })
-}
+func (w *Writer) Flush(ctx context.Context) error { return w.flush(ctx, true) }
 
-// FlushMarket stores everything queued but forming bins held back
-// (HoldForming) of markets other than m.
-func (w *Writer) FlushMarket(ctx context.Context, m market.Market) error {
-	return w.flush(ctx, func(c market.Candle) bool { return c.Market == m })
-}
+// FlushDue stores everything queued but forming bins held back
+// (HoldForming): a repair's flush, which needs the closed and final
+// versions queued, not the forming ones.
+func (w *Writer) FlushDue(ctx context.Context) error { return w.flush(ctx, false) }
 
-func holdAll(market.Candle) bool { return false }
-
-// flush stores what is queued, but for forming bins written less than a
-// hold ago that release does not let go.
-func (w *Writer) flush(ctx context.Context, release func(market.Candle) bool) error {
+// flush stores what is queued: all of it, or all but the forming bins
+// written less than a hold ago.
+func (w *Writer) flush(ctx context.Context, all bool) error {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
 	now := time.Now()
 	w.mu.Lock()
 	batch := make([]market.Candle, 0, len(w.pending))
 	for k, c := range w.pending {
-		if w.held(k, c, now) && !release(c) {
+		if !all && w.waits(k, c, now) {
 			continue
 		}
 		batch = append(batch, c)
@@ -175,9 +178,9 @@ func (w *Writer) flush(ctx context.Context, release func(market.Candle) bool) er
 	return nil
 }
 
-// held says whether the queued version c of bin k waits for its hold: a
+// waits says whether the queued version c of bin k waits for its hold: a
 // forming bin whose last version was written less than a hold ago.
-func (w *Writer) held(k market.Key, c market.Candle, now time.Time) bool {
+func (w *Writer) waits(k market.Key, c market.Candle, now time.Time) bool {
 	if w.hold == 0 || c.State != market.Provisional {
 		return false
 	}

@@ -340,10 +340,10 @@ func TestWriterFlushesOncePerPeriod(t *testing.T) {
 	}
 }
 
-// TestWriterHoldsFormingBins: the writer's own flushes write a forming
-// bin's first version at once and later ones at most once a hold, the
-// newest then; a closed version is not held, nor a new bin; a repair's
-// flush lets its market's bins go, and Flush everything.
+// TestWriterHoldsFormingBins: the writer's own flushes, and a repair's
+// (FlushDue), write a forming bin's first version at once and later ones
+// at most once a hold, the newest then; a closed version is not held,
+// nor a new bin; Flush writes everything.
 func TestWriterHoldsFormingBins(t *testing.T) {
 	ctx := context.Background()
 	other := market.Market{Venue: "okx", Symbol: "BTC-USDT"}
@@ -358,7 +358,7 @@ func TestWriterHoldsFormingBins(t *testing.T) {
 	key0, key1 := bin(0, "1", 0).Key(), bin(60_000, "1", 0).Key()
 	keyOther := otherBin("1").Key()
 	st := store.NewMemory(nil)
-	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), time.Hour)
+	w := NewWriter(st, nil, discardLogger(), metrics.Discard(), 10*time.Millisecond) // not run: flushed by the steps
 	w.HoldForming(time.Hour)
 	steps := []struct {
 		name  string
@@ -372,18 +372,18 @@ func TestWriterHoldsFormingBins(t *testing.T) {
 			map[market.Key]string{key0: "1 provisional", keyOther: "7 provisional"}},
 		{"a new bin does not", []market.Candle{bin(60_000, "4", market.Provisional)}, nil,
 			map[market.Key]string{key0: "1 provisional", key1: "4 provisional"}},
-		{"a repair's flush lets its market go", nil, func() error { return w.FlushMarket(ctx, market.Default) },
-			map[market.Key]string{key0: "3 provisional", keyOther: "7 provisional"}},
+		{"a repair's flush holds them too", nil, nil,
+			map[market.Key]string{key0: "1 provisional", keyOther: "7 provisional"}},
 		{"a close is not held", []market.Candle{bin(60_000, "5", market.Provisional), bin(60_000, "6", market.Closed)}, nil,
 			map[market.Key]string{key1: "6 closed", keyOther: "7 provisional"}},
 		{"Flush writes everything", nil, func() error { return w.Flush(ctx) },
-			map[market.Key]string{keyOther: "8 provisional"}},
+			map[market.Key]string{key0: "3 provisional", keyOther: "8 provisional"}},
 	}
 	for _, s := range steps {
 		w.Put(s.put...)
 		flush := s.flush
 		if flush == nil {
-			flush = func() error { return w.flush(ctx, holdAll) }
+			flush = func() error { return w.FlushDue(ctx) }
 		}
 		if err := flush(); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
@@ -428,4 +428,17 @@ func TestWriterWritesHeldBinsWhenTheHoldEnds(t *testing.T) {
 	waitFor(t, "the first version stored", func() bool { return closeOf() == "1" })
 	w.Put(bin(0, "2", market.Provisional))
 	waitFor(t, "the held version stored when its hold ended", func() bool { return closeOf() == "2" })
+}
+
+// TestHoldOfOneFlushHoldsNothing: a hold no longer than the flush period
+// is every flush, so a forming bin is not kept back by a flush's jitter.
+func TestHoldOfOneFlushHoldsNothing(t *testing.T) {
+	for _, c := range []struct{ hold, want time.Duration }{
+		{-1, 0}, {0, 0}, {50 * time.Millisecond, 0}, {100 * time.Millisecond, 0}, {101 * time.Millisecond, 101 * time.Millisecond}, {time.Second, time.Second},
+	} {
+		w := NewWriter(store.NewMemory(nil), nil, discardLogger(), metrics.Discard(), 100*time.Millisecond)
+		if w.HoldForming(c.hold); w.hold != c.want {
+			t.Errorf("HoldForming(%v): hold %v; want %v", c.hold, w.hold, c.want)
+		}
+	}
 }

@@ -34,8 +34,8 @@ type Config struct {
 	// gap it fetches); zero keeps the default, 7 days (168h).
 	RepairLookback time.Duration `yaml:"repair_lookback"`
 	// FormingEvery is how often at most a forming bin's new version is
-	// stored and sent to clients; zero keeps the default, 1s. Below the
-	// writer's 100ms flush period it stores every version a flush holds.
+	// stored and sent to clients; zero keeps the default, 1s. At or below
+	// the writer's 100ms flush period it stores every version a flush holds.
 	FormingEvery time.Duration `yaml:"forming_every"`
 	// Retention is how long a PostgreSQL store keeps what it keeps.
 	Retention Retention `yaml:"retention"`

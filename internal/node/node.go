@@ -320,7 +320,7 @@ func (c Config) formingEvery() time.Duration {
 // time-compressed demo's forming candles then move as a live one's do.
 // Below a millisecond it is every flush (-1, collector.Config.FormingEvery).
 func FormingEvery(d time.Duration, speed float64) time.Duration {
-	if speed > 1 {
+	if speed > 0 {
 		d = time.Duration(float64(d) / speed)
 	}
 	if d < time.Millisecond {

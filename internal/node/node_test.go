@@ -55,6 +55,7 @@ func TestFormingEveryFollowsTheSimulator(t *testing.T) {
 		{time.Second, 10, 100 * time.Millisecond},
 		{2 * time.Second, 60, 33_333_333},
 		{time.Second, 2000, -1},
+		{time.Second, 0.5, 2 * time.Second}, // slow motion: a second of its time is two of ours
 		{0, 1, -1},
 	} {
 		if got := FormingEvery(c.d, c.speed); got != c.want {
