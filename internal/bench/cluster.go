@@ -324,7 +324,7 @@ func (b *clusterBench) single(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lat, err := tradeToClient(ctx, b.simAddr, clock, b.probes[0].snapshot(), from, time.Now().UnixMilli())
+	lat, err := tradeToClient(ctx, b.simAddr, clock, [][]probeSeen{b.probes[0].snapshot()}, from, time.Now().UnixMilli())
 	b.res.Single = &SingleResult{Usage: nodes[0], Latency: lat}
 	return err
 }

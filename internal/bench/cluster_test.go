@@ -79,3 +79,39 @@ func TestChildConfigHoldsASimulatedSecond(t *testing.T) {
 		}
 	}
 }
+
+// TestTradeToClientTimesEveryTrade: each trade is timed once, to the first
+// revision in the window that shows it, per probe; a revision no prefix of
+// the trades makes shows none, nor one a probe received again.
+func TestTradeToClientTimesEveryTrade(t *testing.T) {
+	// Bin 60,000: trades at 60,100 (1), 60,200 (2) and 60,300 (0.5); bin 120,000: one at 120,100.
+	log := `{"time":60100,"size":"1"}
+{"time":60200,"size":"2"}
+{"time":60300,"size":"0.5"}
+{"time":120100,"size":"4"}
+`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(log)) //nolint:errcheck // a test server
+	}))
+	defer srv.Close()
+	clock := simClock{sim: 0, wall: 0, speed: 1}
+	const s = "binance:BTCUSDT@1m"
+	rev := func(t int64, v string, at int64) probeSeen { return probeSeen{stream: s, t: t, v: v, at: at} }
+	for _, tc := range []struct {
+		name string
+		seen [][]probeSeen
+		want []float64 // sorted
+	}{
+		{"each revision one trade", [][]probeSeen{{rev(60_000, "1", 60_150), rev(60_000, "3", 60_250), rev(60_000, "3.5", 60_350)}}, []float64{50, 50, 50}},
+		{"three trades in one revision", [][]probeSeen{{rev(60_000, "3.50", 61_000)}}, []float64{700, 800, 900}},
+		{"a kline's volume shows none; the next shows them", [][]probeSeen{{rev(60_000, "2.9", 60_250), rev(60_000, "3", 60_260)}}, []float64{60, 160}},
+		{"again after a reconnect", [][]probeSeen{{rev(60_000, "3", 60_250), rev(60_000, "1", 60_400), rev(60_000, "3", 60_400)}}, []float64{50, 150}},
+		{"each probe", [][]probeSeen{{rev(60_000, "1", 60_150)}, {rev(60_000, "1", 60_110)}}, []float64{10, 50}},
+		{"shown before the window: not timed", [][]probeSeen{{rev(60_000, "1", 50_000), rev(60_000, "3", 60_250), rev(120_000, "4", 120_200)}}, []float64{50, 100}},
+	} {
+		got, err := tradeToClient(context.Background(), srv.Listener.Addr().String(), clock, tc.seen, 60_000, 200_000)
+		if want := distribution(tc.want); err != nil || got != want {
+			t.Errorf("%s: %+v, %v; want %+v", tc.name, got, err, want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -144,50 +143,85 @@ type Latency struct {
 }
 
 func (l Latency) String() string {
-	return fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d revisions)", l.P50, l.P99, l.Max, l.Samples)
+	return fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d trades)", l.P50, l.P99, l.Max, l.Samples)
 }
 
-// tradeToClient times each revision the probe received in the wall-clock
-// window [from, to) (UTC ms), from the trade that completed its volume (in
-// the simulator's trade log) to its arrival. Revisions whose volume no
-// prefix of the bin's trades makes (a venue's own kline after the
-// trades) are not timed.
-func tradeToClient(ctx context.Context, simAddr string, clock simClock, seen []probeSeen, from, to int64) (Latency, error) {
-	var in []probeSeen
-	lo, hi := int64(math.MaxInt64), int64(0)
-	for _, s := range seen {
-		if s.at >= from && s.at < to {
-			in = append(in, s)
-			lo, hi = min(lo, s.t), max(hi, s.t+market.I1m.Millis())
-		}
+// tradeToClient times every trade that a revision one of the probes
+// received in the wall-clock window [from, to) (UTC ms) first showed: from
+// the trade (in the simulator's trade log) to that revision's arrival. A
+// forming bin's trades folded into one revision are each timed, the
+// oldest the longest. Revisions whose volume no prefix of the bin's trades
+// makes (a venue's own kline after the trades) show no trade: the next
+// that does shows them. seen holds each probe's revisions in arrival order.
+func tradeToClient(ctx context.Context, simAddr string, clock simClock, seen [][]probeSeen, from, to int64) (Latency, error) {
+	logs, err := tradeLogs(ctx, simAddr, seen, from, to)
+	if err != nil {
+		return Latency{}, err
 	}
-	done := map[string]map[string]int64{} // stream → "t v" → trade time
 	var ms []float64
-	for _, s := range in {
-		if done[s.stream] == nil {
-			sr, err := market.ParseSeries(s.stream)
+	for _, probe := range seen {
+		shown := map[string]int{} // "stream t" → trades of the bin shown so far
+		for _, s := range probe {
+			b := logs[s.stream][s.t]
+			if b == nil {
+				continue
+			}
+			v, err := market.ParseDecimal(s.v)
 			if err != nil {
-				return Latency{}, err
+				continue
 			}
-			if done[s.stream], err = tradeTimes(ctx, simAddr, sr.Market, lo, hi); err != nil {
-				return Latency{}, err
+			key := fmt.Sprint(s.stream, " ", s.t)
+			n, ok := b.upTo[v.String()]
+			if !ok || n <= shown[key] {
+				continue
 			}
-		}
-		v, err := market.ParseDecimal(s.v)
-		if err != nil {
-			continue
-		}
-		if at, ok := done[s.stream][fmt.Sprint(s.t, " ", v)]; ok {
-			ms = append(ms, float64(s.at-clock.wallOf(at)))
+			if s.at >= from && s.at < to {
+				for _, at := range b.at[shown[key]:n] {
+					ms = append(ms, float64(s.at-clock.wallOf(at)))
+				}
+			}
+			shown[key] = n
 		}
 	}
 	return distribution(ms), nil
 }
 
-// tradeTimes reads m's trade log and returns, for each bin of [from, to)
-// and each volume a prefix of its trades sums to, the time of the trade
-// that completed it: "T V" → simulated ms.
-func tradeTimes(ctx context.Context, simAddr string, m market.Market, from, to int64) (map[string]int64, error) {
+// binTrades are one bin's trades: the time of each, in order, and how
+// many trades make each prefix volume (its canonical decimal string).
+type binTrades struct {
+	at   []int64
+	upTo map[string]int
+}
+
+// tradeLogs reads the trade logs of the bins that revisions in the window
+// [from, to) belong to: stream → bin open time → its trades.
+func tradeLogs(ctx context.Context, simAddr string, seen [][]probeSeen, from, to int64) (map[string]map[int64]*binTrades, error) {
+	lo, hi := map[string]int64{}, map[string]int64{}
+	for _, probe := range seen {
+		for _, s := range probe {
+			if s.at >= from && s.at < to {
+				if l, ok := lo[s.stream]; !ok || s.t < l {
+					lo[s.stream] = s.t
+				}
+				hi[s.stream] = max(hi[s.stream], s.t+market.I1m.Millis())
+			}
+		}
+	}
+	logs := map[string]map[int64]*binTrades{}
+	for stream := range lo {
+		sr, err := market.ParseSeries(stream)
+		if err != nil {
+			return nil, err
+		}
+		if logs[stream], err = tradeTimes(ctx, simAddr, sr.Market, lo[stream], hi[stream]); err != nil {
+			return nil, err
+		}
+	}
+	return logs, nil
+}
+
+// tradeTimes reads m's trade log of the bins in [from, to).
+func tradeTimes(ctx context.Context, simAddr string, m market.Market, from, to int64) (map[int64]*binTrades, error) {
 	q := url.Values{"venue": {m.Venue}, "symbol": {m.Symbol}, "from": {fmt.Sprint(from)}, "to": {fmt.Sprint(to)}}
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+simAddr+"/admin/trades?"+q.Encode(), nil)
 	if err != nil {
@@ -198,23 +232,27 @@ func tradeTimes(ctx context.Context, simAddr string, m market.Market, from, to i
 		return nil, fmt.Errorf("fetch the trade log of %s: %w", m, err)
 	}
 	defer resp.Body.Close()
-	out := map[string]int64{}
-	bin, vol := int64(-1), market.Zero
+	out := map[int64]*binTrades{}
+	var b *binTrades
+	vol := market.Zero
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		var tr sim.TradeJSON
 		if err := json.Unmarshal(sc.Bytes(), &tr); err != nil {
 			return nil, fmt.Errorf("read the trade log of %s: %w", m, err)
 		}
-		if b := market.I1m.Truncate(tr.Time); b != bin {
-			bin, vol = b, market.Zero
+		open := market.I1m.Truncate(tr.Time)
+		if out[open] == nil {
+			b, vol = &binTrades{upTo: map[string]int{}}, market.Zero
+			out[open] = b
 		}
 		size, err := market.ParseDecimal(tr.Size)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read the trade log of %s: %w", m, err)
 		}
 		vol = vol.Add(size)
-		out[fmt.Sprint(bin, " ", vol)] = tr.Time
+		b.at = append(b.at, tr.Time)
+		b.upTo[vol.String()] = len(b.at)
 	}
 	return out, sc.Err()
 }

@@ -53,9 +53,9 @@ func (b *clusterBench) measure(ctx context.Context) error {
 	if b.res.Finals, err = b.finals(ctx, b.gateways[0].base, s0, market.I1m.Truncate(last.sim)); err != nil {
 		return err
 	}
-	var seen []probeSeen
+	var seen [][]probeSeen
 	for _, p := range b.probes {
-		seen = append(seen, p.snapshot()...)
+		seen = append(seen, p.snapshot())
 	}
 	b.res.Latency, err = tradeToClient(ctx, b.simAddr, clock, seen, from, to)
 	return err
