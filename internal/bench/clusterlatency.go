@@ -143,7 +143,7 @@ type Latency struct {
 }
 
 func (l Latency) String() string {
-	return fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d trades)", l.P50, l.P99, l.Max, l.Samples)
+	return fmt.Sprintf("p50 %.0f ms, p99 %.0f ms, max %.0f ms (n=%d)", l.P50, l.P99, l.Max, l.Samples)
 }
 
 // tradeToClient times every trade that a revision one of the probes
