@@ -160,7 +160,7 @@ func tradeToClient(ctx context.Context, simAddr string, clock simClock, seen [][
 	}
 	var ms []float64
 	for _, probe := range seen {
-		shown := map[string]int{} // "stream t" → trades of the bin shown so far
+		shown := map[shownBin]int{} // trades of each bin shown so far
 		for _, s := range probe {
 			b := logs[s.stream][s.t]
 			if b == nil {
@@ -170,7 +170,7 @@ func tradeToClient(ctx context.Context, simAddr string, clock simClock, seen [][
 			if err != nil {
 				continue
 			}
-			key := fmt.Sprint(s.stream, " ", s.t)
+			key := shownBin{s.stream, s.t}
 			n, ok := b.upTo[v.String()]
 			if !ok || n <= shown[key] {
 				continue
@@ -184,6 +184,12 @@ func tradeToClient(ctx context.Context, simAddr string, clock simClock, seen [][
 		}
 	}
 	return distribution(ms), nil
+}
+
+// shownBin is a bin of a stream a probe follows.
+type shownBin struct {
+	stream string
+	t      int64
 }
 
 // binTrades are one bin's trades: the time of each, in order, and how

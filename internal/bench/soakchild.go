@@ -20,6 +20,7 @@ import (
 	"github.com/candlewire/candlewire/internal/collector"
 	"github.com/candlewire/candlewire/internal/exchange/registry"
 	"github.com/candlewire/candlewire/internal/market"
+	"github.com/candlewire/candlewire/internal/node"
 )
 
 // The soak's server side: `candlewire run` in a child process, collecting
@@ -241,9 +242,10 @@ func (s *serverSample) take(line string) {
 // simulator at speed in another process: no limit of connections per
 // address (the bench's clients share one), and forming bins held for a
 // second of simulated time, as in-process simulation and live venues
-// have them (node.FormingEvery), not a second of real time (1ms, the
-// least the config takes, is every flush).
+// have them (node.FormingEvery), not a second of real time. Every flush,
+// which node.FormingEvery says with -1, is 1ms here: the config takes no
+// negative value, and anything up to a flush period means every flush.
 func childConfig(speed float64) string {
-	hold := max(time.Duration(float64(collector.DefaultFormingEvery)/max(speed, 1)), time.Millisecond)
+	hold := max(node.FormingEvery(collector.DefaultFormingEvery, speed), time.Millisecond)
 	return fmt.Sprintf("serve: {max_conns_per_ip: -1}\nforming_every: %s\n", hold)
 }
